@@ -1,0 +1,1 @@
+"""The SimPy world: images, registries, network, hosts, container engine, platforms."""

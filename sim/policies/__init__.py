@@ -1,0 +1,1 @@
+"""Pure deciders behind small protocols: plain inputs in, a decision out, no SimPy."""
