@@ -60,3 +60,61 @@ class EventLog:
     def of_kind(self, kind: str) -> list[Event]:
         """Every event of one kind, in order."""
         return [event for event in self._events if event.kind == kind]
+
+
+@dataclass(frozen=True, slots=True)
+class PullRecord:
+    """How one image pull on one host ended.
+
+    ``skipped`` pulls found the image already present and did not contact the registry
+    (the kubelet's ``IfNotPresent`` policy). Layer counts split the image's layers into
+    those that already existed, those this pull downloaded, and those another pull in
+    progress on the same host was already downloading (shared, not downloaded twice).
+    """
+
+    host: str
+    image: str
+    registry: str
+    started_s: float
+    finished_s: float
+    ok: bool
+    reason: str
+    skipped: bool
+    queued_s: float
+    layers_already_exists: int
+    layers_downloaded: int
+    layers_shared: int
+    bytes_downloaded: int
+    download_s: float
+    extract_s: float
+    retries: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaRecord:
+    """One replica's start-up, phase by phase (seconds), and how it ended.
+
+    Phases that do not apply to the platform are zero. ``startup_s`` runs from the
+    deployment's request to the replica being ready (``None`` if it never was).
+    """
+
+    replica: str
+    app: str
+    platform: str
+    host: str
+    requested_s: float
+    ready_s: float | None
+    state: str
+    reason: str
+    wait_s: float = 0.0
+    provision_s: float = 0.0
+    boot_s: float = 0.0
+    pull_download_s: float = 0.0
+    pull_extract_s: float = 0.0
+    create_s: float = 0.0
+    start_s: float = 0.0
+    init_s: float = 0.0
+
+    @property
+    def startup_s(self) -> float | None:
+        return None if self.ready_s is None else self.ready_s - self.requested_s

@@ -1,0 +1,323 @@
+"""The container engine on a host: image pulls as the Docker daemon does them.
+
+A pull asks the registry for the manifest, then walks the image's layers up from the
+base: each layer whose ChainID is stored is "Already exists", until the first miss;
+every layer from there up is fetched. Blobs download in parallel through the daemon's
+``max_concurrent_downloads`` slots (3), shared by every pull on the host; a slot frees
+as soon as its blob is down. Each layer is extracted after its parent, so extraction is
+serial in layer order. A failed download is retried (``download_attempts`` in all,
+waiting ``attempt × retry_backoff_s`` in between). A layer another pull on the same host
+is already fetching is waited for, not fetched twice, and a layer counts as stored only
+once its extraction has finished.
+
+Before a pull that would not fit on the disk the engine garbage-collects images as the
+kubelet does; if the pull still does not fit it fails with ``no space left on device``.
+The same collection runs every ``image_gc_period_s`` against the 85/80 % thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from sim.core.records import EventLog, PullRecord
+from sim.model.images import Image, Layer
+from sim.model.registry import PullError, Registry
+from sim.model.storage import DiskAccount, LayerStore
+from sim.policies.image_gc import (
+    GcThresholds,
+    ImageRecord,
+    bytes_to_free,
+    choose_images_to_delete,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineParams:
+    """Daemon and kubelet settings of a host (SI units).
+
+    ``extraction_bytes_s`` is the rate at which uncompressed layer bytes are written out;
+    ``math.inf`` makes extraction instantaneous.
+    """
+
+    max_concurrent_downloads: int = 3
+    download_attempts: int = 5
+    retry_backoff_s: float = 5.0
+    extraction_bytes_s: float = math.inf
+    serialize_image_pulls: bool = True
+    image_gc: GcThresholds = field(default_factory=GcThresholds)
+    image_gc_period_s: float = 300.0
+
+
+@dataclass(slots=True)
+class _LayerFetch:
+    """A layer being fetched on a host; later pulls of the same ChainID wait on it."""
+
+    extracted: simpy.Event
+    downloaded_s: float | None = None
+
+
+@dataclass(slots=True)
+class _PullProgress:
+    layers_downloaded: int = 0
+    bytes_downloaded: int = 0
+    retries: int = 0
+    last_download_s: float = 0.0
+
+
+class ContainerEngine:
+    """A host's container daemon: its pulls, its layer store and its image GC.
+
+    Args:
+        env: the simulation environment.
+        host: the host's name (its events' source and its network node).
+        principal: who the host is to a private registry.
+        disk: the host's disk account.
+        params: daemon and kubelet settings.
+        log: the event log.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        host: str,
+        principal: str,
+        disk: DiskAccount,
+        params: EngineParams,
+        log: EventLog,
+    ) -> None:
+        self.env = env
+        self.name = host
+        self.node = host
+        self.principal = principal
+        self.disk = disk
+        self.params = params
+        self.log = log
+        self.store = LayerStore(disk)
+        self._download_slots = simpy.Resource(env, params.max_concurrent_downloads)
+        self._pull_lock = simpy.Resource(env, 1) if params.serialize_image_pulls else None
+        self._in_flight: dict[str, _LayerFetch] = {}
+        self.downloads_active = 0
+        self.downloads_active_max = 0
+        self.images_removed = 0
+
+    def has_image(self, image: Image) -> bool:
+        """Whether the image is tagged here with all its layers."""
+        return self.store.has_image(image)
+
+    def pull(self, image: Image, registry: Registry) -> Generator[simpy.Event, Any, PullRecord]:
+        """Pull `image` from `registry` (a SimPy process body); never raises.
+
+        Returns:
+            the pull's record, complete or failed with the reason.
+        """
+        requested_s = self.env.now
+        self.log.record(requested_s, self.name, "pull_requested", image=image.reference,
+                        registry=registry.name)
+        lock_request = self._pull_lock.request() if self._pull_lock else None
+        if lock_request is not None:
+            yield lock_request
+        started_s = self.env.now
+        leases: list[str] = []
+        progress = _PullProgress()
+        counts = (0, 0)
+        try:
+            yield from self._with_retries(lambda: registry.get_manifest(self, image), progress)
+            self.log.record(self.env.now, self.name, "manifest_received", image=image.reference,
+                            digest=image.manifest_digest)
+            counts = yield from self._fetch_layers(image, registry, leases, progress)
+            self.store.tag_image(image, self.env.now)
+            ok, reason = True, ""
+        except PullError as error:
+            ok, reason = False, error.reason
+        finally:
+            for chain_id in leases:
+                self.store.release(chain_id)
+            if lock_request is not None:
+                self._pull_lock.release(lock_request)
+        finished_s = self.env.now
+        downloads_done_s = max(progress.last_download_s, started_s)
+        if ok:
+            self.log.record(finished_s, self.name, "pull_completed", image=image.reference,
+                            digest=image.manifest_digest, bytes=progress.bytes_downloaded)
+        else:
+            self.log.record(finished_s, self.name, "pull_failed", image=image.reference, reason=reason)
+        return PullRecord(
+            host=self.name,
+            image=image.name,
+            registry=registry.name,
+            started_s=requested_s,
+            finished_s=finished_s,
+            ok=ok,
+            reason=reason,
+            skipped=False,
+            queued_s=started_s - requested_s,
+            layers_already_exists=counts[0],
+            layers_downloaded=progress.layers_downloaded,
+            layers_shared=counts[1],
+            bytes_downloaded=progress.bytes_downloaded,
+            download_s=downloads_done_s - started_s,
+            extract_s=finished_s - downloads_done_s,
+            retries=progress.retries,
+        )
+
+    def _with_retries(self, request: Any, progress: _PullProgress) -> Generator[simpy.Event, Any, Any]:
+        """Run a registry request, retrying retryable failures with linear backoff."""
+        attempt = 1
+        while True:
+            try:
+                return (yield from request())
+            except PullError as error:
+                if not error.retryable or attempt >= self.params.download_attempts:
+                    raise
+                progress.retries += 1
+                wait_s = attempt * self.params.retry_backoff_s
+                self.log.record(self.env.now, self.name, "retrying", reason=error.reason,
+                                attempt=attempt, wait_s=wait_s)
+                yield self.env.timeout(wait_s)
+                attempt += 1
+
+    def _fetch_layers(
+        self, image: Image, registry: Registry, leases: list[str], progress: _PullProgress
+    ) -> Generator[simpy.Event, Any, tuple[int, int]]:
+        """Fetch every layer above the first miss; returns (already existing, shared)."""
+        present = self.store.present_prefix(image)
+        for index in range(present):
+            chain_id = image.chain_ids[index]
+            self.store.hold(chain_id)
+            leases.append(chain_id)
+            self.log.record(self.env.now, self.name, "layer_already_exists",
+                            image=image.reference, layer=image.layers[index].short_id)
+        own: list[int] = []
+        shared: list[int] = []
+        for index in range(present, len(image.layers)):
+            (shared if image.chain_ids[index] in self._in_flight else own).append(index)
+        needed = sum(image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own)
+        if not self.disk.fits(needed):
+            self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
+            if not self.disk.fits(needed):
+                raise PullError(
+                    f"no space left on device: need {needed} B, {self.disk.available_bytes} B free", False
+                )
+        self.disk.allocate(needed)
+        for index in own:
+            chain_id = image.chain_ids[index]
+            self._in_flight[chain_id] = _LayerFetch(self.env.event())
+            self.log.record(self.env.now, self.name, "layer_queued", image=image.reference,
+                            layer=image.layers[index].short_id)
+        waits: list[tuple[str, simpy.Event, bool]] = []
+        for index in range(present, len(image.layers)):
+            chain_id = image.chain_ids[index]
+            fetch = self._in_flight[chain_id]
+            if index in own:
+                parent = self._in_flight.get(image.chain_ids[index - 1]) if index > 0 else None
+                self.env.process(self._fetch_layer(image, index, registry, parent, progress))
+            waits.append((chain_id, fetch.extracted, index in own))
+        error: PullError | None = None
+        for chain_id, extracted, is_own in waits:
+            try:
+                yield extracted
+            except PullError as failure:
+                error = error or failure
+                continue
+            if not is_own:
+                self.store.hold(chain_id)
+            leases.append(chain_id)
+        if error is not None:
+            raise error
+        return present, len(shared)
+
+    def _fetch_layer(
+        self,
+        image: Image,
+        index: int,
+        registry: Registry,
+        parent: _LayerFetch | None,
+        progress: _PullProgress,
+    ) -> Generator[simpy.Event, Any, None]:
+        """Download one layer, then extract it after its parent; settles its fetch event."""
+        layer = image.layers[index]
+        chain_id = image.chain_ids[index]
+        fetch = self._in_flight[chain_id]
+        try:
+            yield from self._download(image, layer, registry, progress)
+            fetch.downloaded_s = self.env.now
+            if parent is not None:
+                yield parent.extracted
+            self.log.record(self.env.now, self.name, "layer_extracting", image=image.reference,
+                            layer=layer.short_id)
+            if layer.size_bytes and math.isfinite(self.params.extraction_bytes_s):
+                yield self.env.timeout(layer.size_bytes / self.params.extraction_bytes_s)
+            self.disk.free(layer.compressed_bytes)
+            parent_chain = image.chain_ids[index - 1] if index > 0 else None
+            self.store.add_layer(chain_id, layer, parent_chain)
+            self.log.record(self.env.now, self.name, "layer_extracted", image=image.reference,
+                            layer=layer.short_id)
+            del self._in_flight[chain_id]
+            fetch.extracted.succeed()
+        except PullError as error:
+            self.disk.free(layer.size_bytes + layer.compressed_bytes)
+            del self._in_flight[chain_id]
+            fetch.extracted.fail(error)
+            fetch.extracted.defused = True
+
+    def _download(
+        self, image: Image, layer: Layer, registry: Registry, progress: _PullProgress
+    ) -> Generator[simpy.Event, Any, None]:
+        with self._download_slots.request() as slot:
+            yield slot
+            self.downloads_active += 1
+            self.downloads_active_max = max(self.downloads_active_max, self.downloads_active)
+            self.log.record(self.env.now, self.name, "layer_downloading", image=image.reference,
+                            layer=layer.short_id, bytes=layer.compressed_bytes)
+            try:
+                yield from self._with_retries(lambda: registry.fetch_blob(self, layer), progress)
+            finally:
+                self.downloads_active -= 1
+        progress.layers_downloaded += 1
+        progress.bytes_downloaded += layer.compressed_bytes
+        progress.last_download_s = self.env.now
+        self.log.record(self.env.now, self.name, "layer_downloaded", image=image.reference,
+                        layer=layer.short_id, bytes=layer.compressed_bytes)
+
+    def image_records(self) -> list[ImageRecord]:
+        """The stored images as the kubelet's garbage collector sees them."""
+        return [
+            ImageRecord(
+                name=name,
+                size_bytes=stored.image.size_bytes,
+                in_use=stored.containers > 0,
+                last_used_s=stored.last_used_s,
+                first_detected_s=stored.first_detected_s,
+            )
+            for name, stored in self.store.images.items()
+        ]
+
+    def collect_garbage(self, bytes_needed: int, reason: str) -> int:
+        """Remove unused images, least recently used first, until `bytes_needed` is freed
+        by the kubelet's accounting; returns the disk bytes really freed."""
+        names = choose_images_to_delete(
+            self.image_records(), bytes_needed, self.env.now, self.params.image_gc.min_age_s
+        )
+        freed = 0
+        for name in names:
+            image_bytes = self.store.images[name].image.size_bytes
+            disk_freed = self.store.remove_image(name)
+            freed += disk_freed
+            self.images_removed += 1
+            self.log.record(self.env.now, self.name, "image_removed", image=name, reason=reason,
+                            image_bytes=image_bytes, disk_bytes_freed=disk_freed)
+        return freed
+
+    def run_image_gc(self) -> Generator[simpy.Event, Any, None]:
+        """The kubelet's periodic image garbage collection (a SimPy process body)."""
+        while True:
+            yield self.env.timeout(self.params.image_gc_period_s)
+            needed = bytes_to_free(self.disk.capacity_bytes, self.disk.available_bytes,
+                                   self.params.image_gc)
+            if needed > 0:
+                self.collect_garbage(needed, reason="threshold")

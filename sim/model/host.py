@@ -1,0 +1,85 @@
+"""Hosts: machines with vCPU, memory and a disk, running a container engine and a hypervisor.
+
+A host's vCPU and memory are reserved by what is placed on it (containers by their
+requests, VMs by their size plus the hypervisor's per-VM memory overhead); its disk is
+shared by the layer store, containers' writable layers and VM disk images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import simpy
+
+from sim.core.records import EventLog
+from sim.model.engine import ContainerEngine, EngineParams
+from sim.model.storage import DiskAccount
+from sim.policies.placement import HostView
+
+
+@dataclass(frozen=True, slots=True)
+class HostParams:
+    """One host as configured (SI units).
+
+    ``disk_write_bytes_s`` is the sequential write rate used to copy VM disk images.
+    """
+
+    name: str
+    vcpu: float
+    memory_bytes: int
+    disk_bytes: int
+    principal: str
+    disk_write_bytes_s: float
+
+
+class Host:
+    """A machine of the cluster.
+
+    Args:
+        env: the simulation environment.
+        params: its size.
+        engine_params: its container daemon's settings.
+        log: the event log.
+    """
+
+    def __init__(
+        self, env: simpy.Environment, params: HostParams, engine_params: EngineParams, log: EventLog
+    ) -> None:
+        self.env = env
+        self.params = params
+        self.disk = DiskAccount(params.disk_bytes)
+        self.engine = ContainerEngine(env, params.name, params.principal, self.disk, engine_params, log)
+        self.vcpu_reserved = 0.0
+        self.memory_reserved_bytes = 0
+        self.replicas = 0
+        self.vm_base_images: set[str] = set()
+
+    @property
+    def name(self) -> str:
+        return self.params.name
+
+    def view(self) -> HostView:
+        """What a placement policy sees of this host."""
+        return HostView(
+            name=self.name,
+            vcpu_total=self.params.vcpu,
+            vcpu_free=self.params.vcpu - self.vcpu_reserved,
+            memory_total_bytes=self.params.memory_bytes,
+            memory_free_bytes=self.params.memory_bytes - self.memory_reserved_bytes,
+            replicas=self.replicas,
+        )
+
+    def reserve(self, vcpu: float, memory_bytes: int) -> None:
+        """Reserve resources for one replica; the placement policy checked they fit."""
+        if vcpu > self.params.vcpu - self.vcpu_reserved + 1e-9 or (
+            memory_bytes > self.params.memory_bytes - self.memory_reserved_bytes
+        ):
+            raise ValueError(f"{self.name}: {vcpu} vCPU / {memory_bytes} B do not fit")
+        self.vcpu_reserved += vcpu
+        self.memory_reserved_bytes += memory_bytes
+        self.replicas += 1
+
+    def release(self, vcpu: float, memory_bytes: int) -> None:
+        self.vcpu_reserved -= vcpu
+        self.memory_reserved_bytes -= memory_bytes
+        self.replicas -= 1

@@ -1,0 +1,294 @@
+"""Platforms: how a replica of an application is started, and what it holds.
+
+* ``container``: place the container on a host (by the placement policy), pull its
+  image unless present (the kubelet's ``IfNotPresent``), create it with a thin
+  copy-on-write writable layer, start it (runtime start latency), then the app
+  initialises.
+* ``vm``: place a VM on a hypervisor host, provision it (including its disk image:
+  a full copy per VM, or a thin clone over a base image held once per host), boot the
+  guest OS, then the app initialises. The VM reserves its guest memory plus the
+  hypervisor's overhead, per the KVM formula
+  ``overhead = fraction × guest memory + fixed + per-vCPU × vCPUs``.
+
+Replica lifecycle: requested → scheduled → (provisioning → booting) | (pulling →
+creating → starting) → initializing → ready; or failed, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import simpy
+
+from sim.core.distributions import Distribution
+from sim.core.records import EventLog, PullRecord, ReplicaRecord
+from sim.model.host import Host
+from sim.model.images import Image
+from sim.model.registry import Registry
+from sim.model.storage import DiskFull
+from sim.policies.placement import PlacementPolicy, PlacementRequest
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """An application: its image, the resources one replica requests, its start-up work."""
+
+    name: str
+    image: Image
+    vcpu: float
+    memory_bytes: int
+    init: Distribution
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPlatformParams:
+    """Settings of the container platform (SI units)."""
+
+    name: str
+    placement: str
+    create: Distribution
+    runtime_start: Distribution
+    writable_layer_bytes: int
+    image_pull_policy: Literal["IfNotPresent", "Always"] = "IfNotPresent"
+
+
+@dataclass(frozen=True, slots=True)
+class VmPlatformParams:
+    """Settings of a VM platform (SI units); a microVM is the same with smaller numbers."""
+
+    name: str
+    placement: str
+    provision: Distribution
+    boot: Distribution
+    guest_os_memory_bytes: int
+    disk_image_bytes: int
+    disk_mode: Literal["copy", "clone"]
+    clone_overlay_bytes: int
+    overhead_fraction: float
+    overhead_fixed_bytes: int
+    overhead_per_vcpu_bytes: int
+
+    def guest_memory_bytes(self, app: App) -> int:
+        return app.memory_bytes + self.guest_os_memory_bytes
+
+    def memory_overhead_bytes(self, app: App) -> int:
+        """The hypervisor's memory overhead for one VM of this app (KVM formula)."""
+        return round(
+            self.overhead_fraction * self.guest_memory_bytes(app)
+            + self.overhead_fixed_bytes
+            + self.overhead_per_vcpu_bytes * app.vcpu
+        )
+
+
+class Platform(Protocol):
+    """Starts replicas of applications."""
+
+    name: str
+    kind: str
+
+    def start_replica(
+        self, replica: str, app: App, requested_s: float
+    ) -> Generator[simpy.Event, Any, ReplicaRecord]: ...
+
+
+def _place(
+    hosts: Sequence[Host], policy: PlacementPolicy, vcpu: float, memory_bytes: int
+) -> Host | None:
+    chosen = policy.choose(PlacementRequest(vcpu, memory_bytes), [host.view() for host in hosts])
+    return None if chosen is None else next(host for host in hosts if host.name == chosen)
+
+
+def _unschedulable(hosts: Sequence[Host], vcpu: float, memory_bytes: int) -> str:
+    return (f"unschedulable: 0/{len(hosts)} hosts have {vcpu:g} vCPU and "
+            f"{memory_bytes} B of memory free")
+
+
+class _Lifecycle:
+    """Logs a replica's state changes."""
+
+    def __init__(self, env: simpy.Environment, log: EventLog, replica: str) -> None:
+        self.env = env
+        self.log = log
+        self.replica = replica
+
+    def enter(self, state: str, **details: Any) -> float:
+        self.log.record(self.env.now, self.replica, "replica_state", state=state, **details)
+        return self.env.now
+
+
+class ContainerPlatform:
+    """Containers on the cluster's hosts.
+
+    Args:
+        env: the simulation environment.
+        params: the platform's settings.
+        hosts: the hosts containers may be placed on.
+        placement: the placement policy.
+        source_for: the registry (origin or mirror) a host pulls an image from.
+        rng: the platform's random stream (create and runtime start latencies).
+        init_rng: the stream for an app's initialisation time, by app name.
+        log: the event log.
+        pulls: where each pull's record is appended.
+    """
+
+    kind = "container"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: ContainerPlatformParams,
+        hosts: Sequence[Host],
+        placement: PlacementPolicy,
+        source_for: Callable[[Image], Registry],
+        rng: np.random.Generator,
+        init_rng: Callable[[str], np.random.Generator],
+        log: EventLog,
+        pulls: list[PullRecord],
+    ) -> None:
+        self.env = env
+        self.params = params
+        self.name = params.name
+        self.hosts = hosts
+        self.placement = placement
+        self.source_for = source_for
+        self.rng = rng
+        self.init_rng = init_rng
+        self.log = log
+        self.pulls = pulls
+
+    def start_replica(
+        self, replica: str, app: App, requested_s: float
+    ) -> Generator[simpy.Event, Any, ReplicaRecord]:
+        """Place, pull, create, start and initialise one container replica."""
+        lifecycle = _Lifecycle(self.env, self.log, replica)
+        base = dict(replica=replica, app=app.name, platform=self.name, requested_s=requested_s)
+        host = _place(self.hosts, self.placement, app.vcpu, app.memory_bytes)
+        if host is None:
+            reason = _unschedulable(self.hosts, app.vcpu, app.memory_bytes)
+            lifecycle.enter("failed", reason=reason)
+            return ReplicaRecord(host="", ready_s=None, state="failed", reason=reason, **base)
+        host.reserve(app.vcpu, app.memory_bytes)
+        lifecycle.enter("scheduled", host=host.name)
+        engine = host.engine
+        download_s = extract_s = wait_s = 0.0
+        if self.params.image_pull_policy == "Always" or not engine.has_image(app.image):
+            lifecycle.enter("pulling", image=app.image.reference)
+            registry = self.source_for(app.image)
+            pull = yield self.env.process(engine.pull(app.image, registry))
+            self.pulls.append(pull)
+            wait_s, download_s, extract_s = pull.queued_s, pull.download_s, pull.extract_s
+            if not pull.ok:
+                host.release(app.vcpu, app.memory_bytes)
+                lifecycle.enter("failed", reason=pull.reason)
+                return ReplicaRecord(host=host.name, ready_s=None, state="failed", reason=pull.reason,
+                                     wait_s=wait_s, pull_download_s=download_s,
+                                     pull_extract_s=extract_s, **base)
+        else:
+            self.log.record(self.env.now, host.name, "image_present", image=app.image.reference)
+        create_started = lifecycle.enter("creating")
+        try:
+            host.disk.allocate(self.params.writable_layer_bytes)
+        except DiskFull as error:
+            host.release(app.vcpu, app.memory_bytes)
+            lifecycle.enter("failed", reason=str(error))
+            return ReplicaRecord(host=host.name, ready_s=None, state="failed", reason=str(error),
+                                 wait_s=wait_s, pull_download_s=download_s,
+                                 pull_extract_s=extract_s, **base)
+        engine.store.images[app.image.name].containers += 1
+        engine.store.images[app.image.name].last_used_s = self.env.now
+        yield self.env.timeout(self.params.create.sample(self.rng))
+        start_started = lifecycle.enter("starting")
+        yield self.env.timeout(self.params.runtime_start.sample(self.rng))
+        init_started = lifecycle.enter("initializing")
+        yield self.env.timeout(app.init.sample(self.init_rng(app.name)))
+        ready_s = lifecycle.enter("ready", host=host.name)
+        return ReplicaRecord(
+            host=host.name, ready_s=ready_s, state="ready", reason="", wait_s=wait_s,
+            pull_download_s=download_s, pull_extract_s=extract_s,
+            create_s=start_started - create_started, start_s=init_started - start_started,
+            init_s=ready_s - init_started, **base,
+        )
+
+
+class VmPlatform:
+    """Virtual machines on the cluster's hypervisor hosts, one replica per VM.
+
+    Args:
+        env: the simulation environment.
+        params: the platform's settings.
+        hosts: the hypervisor hosts.
+        placement: the placement policy.
+        rng: the platform's random stream (provision and boot times).
+        init_rng: the stream for an app's initialisation time, by app name.
+        log: the event log.
+    """
+
+    kind = "vm"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: VmPlatformParams,
+        hosts: Sequence[Host],
+        placement: PlacementPolicy,
+        rng: np.random.Generator,
+        init_rng: Callable[[str], np.random.Generator],
+        log: EventLog,
+    ) -> None:
+        self.env = env
+        self.params = params
+        self.name = params.name
+        self.hosts = hosts
+        self.placement = placement
+        self.rng = rng
+        self.init_rng = init_rng
+        self.log = log
+
+    def _disk_bytes(self, host: Host) -> tuple[int, int]:
+        """(bytes to allocate, bytes to write) for one more VM disk on `host`."""
+        params = self.params
+        if params.disk_mode == "copy":
+            return params.disk_image_bytes, params.disk_image_bytes
+        base = 0 if params.name in host.vm_base_images else params.disk_image_bytes
+        return base + params.clone_overlay_bytes, params.clone_overlay_bytes
+
+    def start_replica(
+        self, replica: str, app: App, requested_s: float
+    ) -> Generator[simpy.Event, Any, ReplicaRecord]:
+        """Place, provision, boot and initialise one VM replica."""
+        params = self.params
+        lifecycle = _Lifecycle(self.env, self.log, replica)
+        base = dict(replica=replica, app=app.name, platform=self.name, requested_s=requested_s)
+        memory_bytes = params.guest_memory_bytes(app) + params.memory_overhead_bytes(app)
+        host = _place(self.hosts, self.placement, app.vcpu, memory_bytes)
+        if host is None:
+            reason = _unschedulable(self.hosts, app.vcpu, memory_bytes)
+            lifecycle.enter("failed", reason=reason)
+            return ReplicaRecord(host="", ready_s=None, state="failed", reason=reason, **base)
+        allocate_bytes, write_bytes = self._disk_bytes(host)
+        try:
+            host.disk.allocate(allocate_bytes)
+        except DiskFull as error:
+            lifecycle.enter("failed", reason=str(error))
+            return ReplicaRecord(host=host.name, ready_s=None, state="failed", reason=str(error), **base)
+        host.vm_base_images.add(params.name)
+        host.reserve(app.vcpu, memory_bytes)
+        lifecycle.enter("scheduled", host=host.name, memory_bytes=memory_bytes)
+        provision_started = lifecycle.enter("provisioning", disk_mode=params.disk_mode,
+                                            disk_bytes=write_bytes)
+        yield self.env.timeout(
+            params.provision.sample(self.rng) + write_bytes / host.params.disk_write_bytes_s
+        )
+        boot_started = lifecycle.enter("booting")
+        yield self.env.timeout(params.boot.sample(self.rng))
+        init_started = lifecycle.enter("initializing")
+        yield self.env.timeout(app.init.sample(self.init_rng(app.name)))
+        ready_s = lifecycle.enter("ready", host=host.name)
+        return ReplicaRecord(
+            host=host.name, ready_s=ready_s, state="ready", reason="",
+            provision_s=boot_started - provision_started, boot_s=init_started - boot_started,
+            init_s=ready_s - init_started, **base,
+        )

@@ -1,0 +1,273 @@
+"""Image registries: where manifests and layer blobs come from.
+
+Three kinds, as in practice:
+
+* **public** (Docker Hub-like): anyone may pull, but each client (an IP address) may
+  pull at most ``count`` manifests per sliding ``window``; over it the manifest request
+  fails with HTTP 429 ``toomanyrequests`` and the daemon does not retry.
+* **private** (ECR-like): only the listed principals may pull; anyone else is denied.
+* **mirror** (pull-through cache): serves what it holds and fetches misses from its
+  upstream registry once, however many clients ask for them at the same time.
+
+Any registry may have request-rate quotas (token buckets, like ECR's per-second API
+quotas): a throttled request fails with a retryable ``ThrottlingException``. Each
+registry sits at a node of the network; its blobs travel over the network's links, so
+its egress bandwidth is the bandwidth of its access link.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import simpy
+
+from sim.core.records import EventLog
+from sim.model.images import Image, Layer
+from sim.model.network import Network
+
+RegistryKind = Literal["public", "private", "mirror"]
+
+
+class PullError(Exception):
+    """A registry request that failed, with the reason Docker would print.
+
+    Attributes:
+        reason: the error text, e.g. ``toomanyrequests: ...``.
+        retryable: whether the daemon retries the request (throttling and transient
+            errors are retried; denials, rate limits and unknown manifests are not).
+    """
+
+    def __init__(self, reason: str, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class Client(Protocol):
+    """Who asks a registry for something: a host's daemon or a mirror."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def node(self) -> str: ...
+
+    @property
+    def principal(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PullRateLimit:
+    """At most `count` manifest pulls per client in any sliding window of `window_s`."""
+
+    count: int
+    window_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuota:
+    """A token bucket: `rate_per_s` sustained requests, bursts of up to `burst`."""
+
+    rate_per_s: float
+    burst: float
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryParams:
+    """A registry as configured (SI units)."""
+
+    name: str
+    kind: RegistryKind
+    bandwidth_bytes_s: float
+    latency_s: float
+    request_time_s: float = 0.01
+    principal: str = ""
+    pull_limit: PullRateLimit | None = None
+    allowed_principals: tuple[str, ...] = ()
+    upstream: str | None = None
+    preload: tuple[str, ...] = ()
+    manifest_quota: RequestQuota | None = None
+    blob_quota: RequestQuota | None = None
+    failure_probability: float = 0.0
+
+
+class _TokenBucket:
+    """Tokens refill continuously at `rate_per_s` up to `burst`; a request takes one."""
+
+    def __init__(self, quota: RequestQuota) -> None:
+        self._quota = quota
+        self._tokens = quota.burst
+        self._updated_s = 0.0
+
+    def take(self, now_s: float) -> bool:
+        refill = (now_s - self._updated_s) * self._quota.rate_per_s
+        self._tokens = min(self._quota.burst, self._tokens + refill)
+        self._updated_s = now_s
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+
+class Registry:
+    """A registry serving manifests and blobs over the network.
+
+    Args:
+        env: the simulation environment.
+        params: the registry's configuration.
+        network: the network its blobs travel over; ``params.name`` is its node.
+        log: the event log.
+        rng: the registry's own stream, for transient failures.
+        images: the images published here (its catalog), keyed by ``repository:tag``.
+        upstream: for a mirror, the registry it fetches misses from.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: RegistryParams,
+        network: Network,
+        log: EventLog,
+        rng: np.random.Generator,
+        images: dict[str, Image],
+        upstream: Registry | None = None,
+    ) -> None:
+        if params.kind == "mirror" and upstream is None:
+            raise ValueError(f"mirror {params.name} needs an upstream registry")
+        self.env = env
+        self.params = params
+        self.network = network
+        self.log = log
+        self.upstream = upstream
+        self._rng = rng
+        self._manifests: dict[str, Image] = dict(images)
+        self._blobs: set[str] = {layer.digest for image in images.values() for layer in image.layers}
+        self._pulls_by_client: dict[str, deque[float]] = {}
+        self._manifest_bucket = _TokenBucket(params.manifest_quota) if params.manifest_quota else None
+        self._blob_bucket = _TokenBucket(params.blob_quota) if params.blob_quota else None
+        self._upstream_fetches: dict[str, simpy.Event] = {}
+        self.manifests_served = 0
+        self.blobs_served = 0
+        self.bytes_served = 0
+        self.bytes_from_upstream = 0
+        self.requests_rejected = 0
+
+    @property
+    def name(self) -> str:
+        return self.params.name
+
+    @property
+    def node(self) -> str:
+        return self.params.name
+
+    @property
+    def principal(self) -> str:
+        return self.params.principal or self.params.name
+
+    def holds(self, image: Image) -> bool:
+        """Whether the manifest and every blob of `image` are stored here."""
+        return image.reference in self._manifests and all(
+            layer.digest in self._blobs for layer in image.layers
+        )
+
+    def stored_bytes(self) -> int:
+        """Compressed bytes of the distinct blobs stored here."""
+        sizes: dict[str, int] = {}
+        for image in self._manifests.values():
+            for layer in image.layers:
+                sizes[layer.digest] = layer.compressed_bytes
+        return sum(size for digest, size in sizes.items() if digest in self._blobs)
+
+    def _reject(self, client: Client, kind: str, reason: str, retryable: bool) -> PullError:
+        self.requests_rejected += 1
+        self.log.record(self.env.now, self.name, kind, client=client.name, reason=reason)
+        return PullError(reason, retryable)
+
+    def _round_trip_s(self, client: Client) -> float:
+        return 2.0 * self.network.latency_s(client.node, self.node) + self.params.request_time_s
+
+    def _admit_manifest(self, client: Client, image: Image) -> None:
+        params = self.params
+        if params.kind == "private" and client.principal not in params.allowed_principals:
+            raise self._reject(
+                client, "pull_denied",
+                f"denied: {client.principal or 'anonymous'} may not pull {image.repository}", False,
+            )
+        if params.pull_limit is not None:
+            window = self._pulls_by_client.setdefault(client.name, deque())
+            while window and window[0] <= self.env.now - params.pull_limit.window_s:
+                window.popleft()
+            if len(window) >= params.pull_limit.count:
+                limit = params.pull_limit
+                raise self._reject(
+                    client, "pull_rate_limited",
+                    f"toomanyrequests: pull rate limit {limit.count};w={limit.window_s:g}", False,
+                )
+            window.append(self.env.now)
+        if self._manifest_bucket is not None and not self._manifest_bucket.take(self.env.now):
+            raise self._reject(client, "request_throttled", "ThrottlingException: Rate exceeded", True)
+
+    def get_manifest(self, client: Client, image: Image) -> Generator[simpy.Event, Any, Image]:
+        """Request the manifest of `image` (a SimPy process body); returns the image.
+
+        Raises:
+            PullError: denied, rate limited, throttled or unknown manifest.
+        """
+        yield self.env.timeout(self._round_trip_s(client))
+        self._admit_manifest(client, image)
+        if image.reference not in self._manifests:
+            if self.upstream is None:
+                raise self._reject(client, "manifest_unknown", f"manifest unknown: {image.reference}", False)
+            yield from self.upstream.get_manifest(self, image)
+            self._manifests[image.reference] = image
+        self.manifests_served += 1
+        return image
+
+    def fetch_blob(self, client: Client, layer: Layer) -> Generator[simpy.Event, Any, None]:
+        """Send one layer blob to the client (a SimPy process body).
+
+        Raises:
+            PullError: throttled or a transient failure (both retryable).
+        """
+        yield self.env.timeout(self._round_trip_s(client))
+        if self._blob_bucket is not None and not self._blob_bucket.take(self.env.now):
+            raise self._reject(client, "request_throttled", "ThrottlingException: Rate exceeded", True)
+        if self.params.failure_probability > 0 and self._rng.random() < self.params.failure_probability:
+            raise self._reject(client, "blob_failed", "received unexpected HTTP status: 503", True)
+        if layer.digest not in self._blobs:
+            yield from self._fetch_from_upstream(layer)
+        yield self.network.transfer(self.node, client.node, layer.compressed_bytes)
+        self.blobs_served += 1
+        self.bytes_served += layer.compressed_bytes
+
+    def _fetch_from_upstream(self, layer: Layer) -> Generator[simpy.Event, Any, None]:
+        """Fetch a missing blob once, however many clients wait for it."""
+        pending = self._upstream_fetches.get(layer.digest)
+        if pending is None:
+            pending = self.env.process(self._fill_from_upstream(layer))
+            self._upstream_fetches[layer.digest] = pending
+        yield pending
+
+    def _fill_from_upstream(self, layer: Layer) -> Generator[simpy.Event, Any, None]:
+        assert self.upstream is not None
+        self.log.record(self.env.now, self.name, "upstream_fetch", layer=layer.short_id,
+                        bytes=layer.compressed_bytes, upstream=self.upstream.name)
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                try:
+                    yield from self.upstream.fetch_blob(self, layer)
+                    break
+                except PullError as error:
+                    if not error.retryable or attempt >= 5:
+                        raise
+                    yield self.env.timeout(5.0 * attempt)
+            self._blobs.add(layer.digest)
+            self.bytes_from_upstream += layer.compressed_bytes
+        finally:
+            del self._upstream_fetches[layer.digest]
