@@ -1,0 +1,69 @@
+"""Network topologies built from config: a star, or racks under a spine.
+
+* ``star``: every host and registry hangs off one switch.
+* ``two_tier``: hosts fill racks of ``hosts_per_rack``; each rack's top-of-rack switch
+  connects to the spine by an uplink; registries hang off the spine.
+
+A registry's access link carries its egress, so its bandwidth is the registry's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+
+from sim.model.registry import RegistryParams
+
+
+@dataclass(frozen=True, slots=True)
+class LinkParams:
+    bandwidth_bytes_s: float
+    latency_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkParams:
+    """A topology preset and its links (SI units)."""
+
+    topology: Literal["star", "two_tier"]
+    host_link: LinkParams
+    uplink: LinkParams
+    hosts_per_rack: int
+
+
+SWITCH = "switch"
+SPINE = "spine"
+
+
+def host_attachment(params: NetworkParams, index: int) -> str:
+    """The switch the `index`-th host (0-based) hangs off."""
+    if params.topology == "star":
+        return SWITCH
+    return f"rack-{index // params.hosts_per_rack + 1}"
+
+
+def build_topology(
+    params: NetworkParams, hosts: Sequence[str], registries: Sequence[RegistryParams]
+) -> nx.Graph:
+    """The graph of switches, hosts and registries, with ``bandwidth_bytes_s`` and
+    ``latency_s`` on every link."""
+    graph = nx.Graph()
+    core = SWITCH if params.topology == "star" else SPINE
+    graph.add_node(core, role="switch")
+    for index, host in enumerate(hosts):
+        switch = host_attachment(params, index)
+        if switch not in graph:
+            graph.add_node(switch, role="switch")
+            graph.add_edge(switch, core, bandwidth_bytes_s=params.uplink.bandwidth_bytes_s,
+                           latency_s=params.uplink.latency_s)
+        graph.add_node(host, role="host")
+        graph.add_edge(host, switch, bandwidth_bytes_s=params.host_link.bandwidth_bytes_s,
+                       latency_s=params.host_link.latency_s)
+    for registry in registries:
+        graph.add_node(registry.name, role="registry")
+        graph.add_edge(registry.name, core, bandwidth_bytes_s=registry.bandwidth_bytes_s,
+                       latency_s=registry.latency_s)
+    return graph
