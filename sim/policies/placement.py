@@ -1,0 +1,149 @@
+"""Placement: which host a new replica goes to.
+
+A placement policy sees each host's capacity and what is still free, and the replica's
+request; it answers with a host's name, or None when the replica fits nowhere (it stays
+unschedulable). Two policies, after the Kubernetes scheduler's NodeResourcesFit
+scoring strategies:
+
+* `Spread` (LeastAllocated): the host with the most free capacity after placement, so
+  replicas spread out and one host failing takes few of them.
+* `BinPack` (MostAllocated): the host with the least free capacity after placement, so
+  hosts fill one after another and empty ones can be scaled away.
+
+Both score the mean over vCPU and memory of a fraction of capacity, as the scheduler
+does with equal weights, but as exact fractions rather than its 0-100 integer scores,
+so the result does not depend on rounding. A resource a host has none of scores 0 in
+both policies, as in the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sim.core.errors import ConfigError
+
+VCPU_TOLERANCE = 1e-9
+"""vCPU a request may exceed what is free by and still fit: free vCPU is a float
+difference, and ten replicas of 0.4 vCPU must fit on 4 vCPU despite rounding."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostView:
+    """What a placement policy sees of one host.
+
+    Attributes:
+        name: the host's name, returned when it is chosen.
+        vcpu_total: allocatable vCPU.
+        vcpu_free: allocatable vCPU not yet requested by replicas on the host.
+        memory_total_bytes: allocatable memory.
+        memory_free_bytes: allocatable memory not yet requested.
+        replicas: replicas already placed on the host.
+    """
+
+    name: str
+    vcpu_total: float
+    vcpu_free: float
+    memory_total_bytes: int
+    memory_free_bytes: int
+    replicas: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementRequest:
+    """The resources one replica requests."""
+
+    vcpu: float
+    memory_bytes: int
+
+
+class PlacementPolicy(Protocol):
+    """Chooses a host for a replica, or None when no host has room for it."""
+
+    name: str
+
+    def choose(self, request: PlacementRequest, hosts: Sequence[HostView]) -> str | None:
+        """The name of the host the replica goes to; None when nothing fits."""
+        ...
+
+
+def fits(request: PlacementRequest, host: HostView) -> bool:
+    """Whether `host` has the free vCPU and memory `request` asks for."""
+    return (
+        request.vcpu <= host.vcpu_free + VCPU_TOLERANCE
+        and request.memory_bytes <= host.memory_free_bytes
+    )
+
+
+def _fraction(part: float, total: float) -> float:
+    return part / total if total > 0 else 0.0
+
+
+def free_fraction_after(request: PlacementRequest, host: HostView) -> float:
+    """Mean over vCPU and memory of the fraction left free once `request` is placed."""
+    vcpu = _fraction(host.vcpu_free - request.vcpu, host.vcpu_total)
+    memory = _fraction(host.memory_free_bytes - request.memory_bytes, host.memory_total_bytes)
+    return (vcpu + memory) / 2
+
+
+def used_fraction_after(request: PlacementRequest, host: HostView) -> float:
+    """Mean over vCPU and memory of the fraction in use once `request` is placed."""
+    vcpu_used = host.vcpu_total - host.vcpu_free + request.vcpu
+    memory_used = host.memory_total_bytes - host.memory_free_bytes + request.memory_bytes
+    vcpu = _fraction(vcpu_used, host.vcpu_total)
+    memory = _fraction(memory_used, host.memory_total_bytes)
+    return (vcpu + memory) / 2
+
+
+class Spread:
+    """Kubernetes LeastAllocated: the fitting host with the most left free after placement.
+
+    Ties go to the host with fewer replicas, then to the earlier one in the sequence, so
+    identical hosts take replicas in turn.
+    """
+
+    name = "spread"
+
+    def choose(self, request: PlacementRequest, hosts: Sequence[HostView]) -> str | None:
+        candidates = [
+            (-free_fraction_after(request, host), host.replicas, index)
+            for index, host in enumerate(hosts)
+            if fits(request, host)
+        ]
+        return hosts[min(candidates)[2]].name if candidates else None
+
+
+class BinPack:
+    """Kubernetes MostAllocated: the fitting host with the most in use after placement.
+
+    Ties go to the earlier host in the sequence, so identical hosts fill in order.
+    """
+
+    name = "binpack"
+
+    def choose(self, request: PlacementRequest, hosts: Sequence[HostView]) -> str | None:
+        candidates = [
+            (-used_fraction_after(request, host), index)
+            for index, host in enumerate(hosts)
+            if fits(request, host)
+        ]
+        return hosts[min(candidates)[1]].name if candidates else None
+
+
+PLACEMENT_POLICIES: dict[str, type[PlacementPolicy]] = {
+    Spread.name: Spread,
+    BinPack.name: BinPack,
+}
+"""Placement policies by the name a config gives them."""
+
+
+def make_placement_policy(name: object, key: str) -> PlacementPolicy:
+    """The placement policy a config names.
+
+    Raises:
+        ConfigError: when `name` is not a key of `PLACEMENT_POLICIES`.
+    """
+    if not isinstance(name, str) or name not in PLACEMENT_POLICIES:
+        raise ConfigError(key, name, f"one of {', '.join(PLACEMENT_POLICIES)}")
+    return PLACEMENT_POLICIES[name]()
