@@ -1,0 +1,136 @@
+"""Kubelet image garbage collection: when to delete unused images, and which.
+
+The kubelet checks its image filesystem periodically. When disk usage reaches the high
+threshold (85 % by default) it frees space down to the low threshold (80 %) by deleting
+images no container uses, least recently used first, skipping images detected less
+than the minimum age ago (2 min), which were probably pulled for a container that is
+about to start. The host also runs the same choice before a pull that would not fit.
+
+The kubelet counts each deleted image as freeing its whole size and stops once that
+count reaches the target. Images that share layers free less disk than that, so the
+count here is the kubelet's, and the real disk is left to the layer store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sim.core.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """What the kubelet knows about one image on the host.
+
+    Attributes:
+        name: the image reference, returned when it is to be deleted.
+        size_bytes: the image's whole size, as the runtime reports it.
+        in_use: whether a container (running or not) uses the image.
+        last_used_s: when a container last used it (its pull time if never).
+        first_detected_s: when the kubelet first saw it on the host.
+    """
+
+    name: str
+    size_bytes: int
+    in_use: bool
+    last_used_s: float
+    first_detected_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class GcThresholds:
+    """The kubelet's image GC settings.
+
+    Attributes:
+        high_percent: ``imageGCHighThresholdPercent``: disk usage that starts a collection.
+        low_percent: ``imageGCLowThresholdPercent``: disk usage a collection aims for.
+        min_age_s: ``imageMinimumGCAge``: images detected more recently are kept.
+
+    Raises:
+        ConfigError: unless 0 <= low < high <= 100 and the minimum age is not negative,
+            as the kubelet validates its config; keys are the attribute names, to be
+            placed under the config group with `ConfigError.under`.
+    """
+
+    high_percent: int = 85
+    low_percent: int = 80
+    min_age_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.high_percent <= 100:
+            raise ConfigError("high_percent", self.high_percent, "a percent from 1 to 100")
+        if not 0 <= self.low_percent < self.high_percent:
+            raise ConfigError(
+                "low_percent",
+                self.low_percent,
+                f"a percent from 0 to below high_percent ({self.high_percent})",
+            )
+        if not self.min_age_s >= 0:
+            raise ConfigError("min_age_s", self.min_age_s, "a duration, not negative")
+
+
+def usage_percent(capacity_bytes: int, available_bytes: int) -> int:
+    """Disk usage as the kubelet computes it: ``100 - int(available * 100 / capacity)``.
+
+    The kubelet divides 64-bit integers, so the free percentage is truncated and usage
+    rounds up: 15.9 % free is 85 % used.
+
+    Raises:
+        ValueError: when the capacity is not positive (the kubelet reports an error).
+    """
+    if capacity_bytes <= 0:
+        raise ValueError(f"invalid image filesystem capacity {capacity_bytes}")
+    return 100 - available_bytes * 100 // capacity_bytes
+
+
+def bytes_to_free(capacity_bytes: int, available_bytes: int, thresholds: GcThresholds) -> int:
+    """What a periodic collection must free: 0 below the high threshold, otherwise
+    enough to bring usage down to the low one, ``capacity * (100 - low) / 100 - available``
+    in the kubelet's integer arithmetic."""
+    if usage_percent(capacity_bytes, available_bytes) < thresholds.high_percent:
+        return 0
+    return capacity_bytes * (100 - thresholds.low_percent) // 100 - available_bytes
+
+
+def choose_images_to_delete(
+    images: Sequence[ImageRecord], bytes_needed: int, now_s: float, min_age_s: float
+) -> list[str]:
+    """The images to delete, in deletion order, to free `bytes_needed` by whole sizes.
+
+    Candidates are the images no container uses and that were first detected at least
+    `min_age_s` before `now_s`, ordered by last use (oldest first), then by first
+    detection, then by name (the kubelet leaves that last tie to its sort; a name keeps
+    runs reproducible). Candidates are taken in order until their sizes add up to
+    `bytes_needed`; when all of them do not, all are returned.
+
+    Args:
+        images: every image on the host; names must be unique.
+        bytes_needed: what to free; nothing is chosen when it is 0 or less.
+        now_s: the time of the collection.
+        min_age_s: the minimum age since first detection.
+
+    Raises:
+        ValueError: when two records share a name.
+    """
+    names = [image.name for image in images]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate image names in {sorted(names)}")
+    if bytes_needed <= 0:
+        return []
+    candidates = sorted(
+        (
+            image
+            for image in images
+            if not image.in_use and now_s - image.first_detected_s >= min_age_s
+        ),
+        key=lambda image: (image.last_used_s, image.first_detected_s, image.name),
+    )
+    chosen: list[str] = []
+    freed_bytes = 0
+    for image in candidates:
+        chosen.append(image.name)
+        freed_bytes += image.size_bytes
+        if freed_bytes >= bytes_needed:
+            break
+    return chosen
