@@ -41,12 +41,14 @@ _REQUIRED: Any = object()
 
 @dataclass(frozen=True, slots=True)
 class Deployment:
-    """Start `replicas` replicas of `app` on `platform` at simulated time `at_s`."""
+    """Start `replicas` replicas of `app` on `platform` at simulated time `at_s`; with
+    `per_host`, one replica on every host instead (like a Kubernetes DaemonSet)."""
 
     app: str
     replicas: int
     at_s: float
     platform: str
+    per_host: bool = False
 
 
 PlatformParams = ContainerPlatformParams | VmPlatformParams
@@ -429,8 +431,12 @@ def _workload(
         else:
             raise ConfigError(f"{entry.key}.platform", "missing",
                               "one of the loaded platforms: " + ", ".join(platforms))
-        deployments.append(Deployment(app, entry.integer("replicas", minimum=0), entry.duration("at", 0.0),
-                                      platform))
+        per_host = entry.boolean("per_host", False)
+        replicas = 0 if per_host else entry.integer("replicas", minimum=0)
+        if per_host and entry.has("replicas"):
+            raise ConfigError(f"{entry.key}.replicas", entry.raw("replicas"),
+                              "no replica count with per_host: true (one per host)")
+        deployments.append(Deployment(app, replicas, entry.duration("at", 0.0), platform, per_host))
         entry.close()
     section.close()
     return apps, tuple(deployments)

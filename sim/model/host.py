@@ -13,7 +13,7 @@ import simpy
 
 from sim.core.records import EventLog
 from sim.model.engine import ContainerEngine, EngineParams
-from sim.model.storage import DiskAccount
+from sim.model.storage import DiskAccount, DiskTotals
 from sim.policies.placement import HostView
 
 
@@ -40,14 +40,20 @@ class Host:
         params: its size.
         engine_params: its container daemon's settings.
         log: the event log.
+        disk_totals: the cluster-wide disk total this host's disk adds to, if any.
     """
 
     def __init__(
-        self, env: simpy.Environment, params: HostParams, engine_params: EngineParams, log: EventLog
+        self,
+        env: simpy.Environment,
+        params: HostParams,
+        engine_params: EngineParams,
+        log: EventLog,
+        disk_totals: DiskTotals | None = None,
     ) -> None:
         self.env = env
         self.params = params
-        self.disk = DiskAccount(params.disk_bytes)
+        self.disk = DiskAccount(params.disk_bytes, disk_totals)
         self.engine = ContainerEngine(env, params.name, params.principal, self.disk, engine_params, log)
         self.vcpu_reserved = 0.0
         self.memory_reserved_bytes = 0

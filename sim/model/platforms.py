@@ -90,13 +90,20 @@ class Platform(Protocol):
     kind: str
 
     def start_replica(
-        self, replica: str, app: App, requested_s: float
+        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]: ...
 
 
 def _place(
-    hosts: Sequence[Host], policy: PlacementPolicy, vcpu: float, memory_bytes: int
+    hosts: Sequence[Host], policy: PlacementPolicy, vcpu: float, memory_bytes: int,
+    pinned: Host | None,
 ) -> Host | None:
+    """The host a replica goes to: the pinned one if it fits (a DaemonSet), else the
+    policy's choice; None when nothing fits."""
+    if pinned is not None:
+        view = pinned.view()
+        fits = view.vcpu_free + 1e-9 >= vcpu and view.memory_free_bytes >= memory_bytes
+        return pinned if fits else None
     chosen = policy.choose(PlacementRequest(vcpu, memory_bytes), [host.view() for host in hosts])
     return None if chosen is None else next(host for host in hosts if host.name == chosen)
 
@@ -160,12 +167,12 @@ class ContainerPlatform:
         self.pulls = pulls
 
     def start_replica(
-        self, replica: str, app: App, requested_s: float
+        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
-        """Place, pull, create, start and initialise one container replica."""
+        """Place (on `pinned` if given), pull, create, start and initialise one container replica."""
         lifecycle = _Lifecycle(self.env, self.log, replica)
         base = dict(replica=replica, app=app.name, platform=self.name, requested_s=requested_s)
-        host = _place(self.hosts, self.placement, app.vcpu, app.memory_bytes)
+        host = _place(self.hosts, self.placement, app.vcpu, app.memory_bytes, pinned)
         if host is None:
             reason = _unschedulable(self.hosts, app.vcpu, app.memory_bytes)
             lifecycle.enter("failed", reason=reason)
@@ -256,14 +263,14 @@ class VmPlatform:
         return base + params.clone_overlay_bytes, params.clone_overlay_bytes
 
     def start_replica(
-        self, replica: str, app: App, requested_s: float
+        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
-        """Place, provision, boot and initialise one VM replica."""
+        """Place (on `pinned` if given), provision, boot and initialise one VM replica."""
         params = self.params
         lifecycle = _Lifecycle(self.env, self.log, replica)
         base = dict(replica=replica, app=app.name, platform=self.name, requested_s=requested_s)
         memory_bytes = params.guest_memory_bytes(app) + params.memory_overhead_bytes(app)
-        host = _place(self.hosts, self.placement, app.vcpu, memory_bytes)
+        host = _place(self.hosts, self.placement, app.vcpu, memory_bytes, pinned)
         if host is None:
             reason = _unschedulable(self.hosts, app.vcpu, memory_bytes)
             lifecycle.enter("failed", reason=reason)

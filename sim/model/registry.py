@@ -42,9 +42,12 @@ class PullError(Exception):
     """
 
     def __init__(self, reason: str, retryable: bool) -> None:
-        super().__init__(reason)
+        super().__init__(reason, retryable)
         self.reason = reason
         self.retryable = retryable
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class Client(Protocol):
@@ -222,10 +225,22 @@ class Registry:
         if image.reference not in self._manifests:
             if self.upstream is None:
                 raise self._reject(client, "manifest_unknown", f"manifest unknown: {image.reference}", False)
-            yield from self.upstream.get_manifest(self, image)
-            self._manifests[image.reference] = image
+            pending = self._upstream_fetches.get(image.reference)
+            if pending is None:
+                pending = self.env.process(self._manifest_from_upstream(image))
+                self._upstream_fetches[image.reference] = pending
+            yield pending
         self.manifests_served += 1
         return image
+
+    def _manifest_from_upstream(self, image: Image) -> Generator[simpy.Event, Any, None]:
+        """Fetch a missing manifest once, however many clients wait for it."""
+        assert self.upstream is not None
+        try:
+            yield from self.upstream.get_manifest(self, image)
+            self._manifests[image.reference] = image
+        finally:
+            del self._upstream_fetches[image.reference]
 
     def fetch_blob(self, client: Client, layer: Layer) -> Generator[simpy.Event, Any, None]:
         """Send one layer blob to the client (a SimPy process body).

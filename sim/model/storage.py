@@ -20,17 +20,26 @@ class DiskFull(Exception):
     """A write that does not fit on the disk."""
 
 
+class DiskTotals:
+    """Bytes used over many disks, kept as they change (cheap to sample)."""
+
+    def __init__(self) -> None:
+        self.used_bytes = 0
+
+
 class DiskAccount:
     """Bytes used on one disk, with the peak reached.
 
     Args:
         capacity_bytes: the disk's size.
+        totals: an aggregate over several disks to keep up to date, if any.
     """
 
-    def __init__(self, capacity_bytes: int) -> None:
+    def __init__(self, capacity_bytes: int, totals: DiskTotals | None = None) -> None:
         self.capacity_bytes = capacity_bytes
         self.used_bytes = 0
         self.peak_bytes = 0
+        self._totals = totals
 
     @property
     def available_bytes(self) -> int:
@@ -47,11 +56,15 @@ class DiskAccount:
             raise DiskFull(f"no space left on device: need {size_bytes} B, {self.available_bytes} B free")
         self.used_bytes += size_bytes
         self.peak_bytes = max(self.peak_bytes, self.used_bytes)
+        if self._totals is not None:
+            self._totals.used_bytes += size_bytes
 
     def free(self, size_bytes: int) -> None:
         if size_bytes < 0 or size_bytes > self.used_bytes:
             raise ValueError(f"cannot free {size_bytes} bytes of {self.used_bytes} used")
         self.used_bytes -= size_bytes
+        if self._totals is not None:
+            self._totals.used_bytes -= size_bytes
 
 
 @dataclass(slots=True)

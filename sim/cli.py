@@ -1,0 +1,152 @@
+"""The command line: Hydra entry points, and the only module that knows Hydra.
+
+``sim [overrides]`` composes ``configs/`` (shipped in the package as ``sim.conf``),
+validates the result, runs the scenario and writes its files into Hydra's run folder.
+Before Hydra starts, the overrides are composed and validated once (each value of a
+sweep too), so a user's mistake ends with one line ``config error: <key>: <value>:
+<what is allowed>`` and exit status 2, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.config import scenario_params
+from sim.core.errors import ConfigError
+from sim.report import print_summary
+from sim.results import Result
+from sim.scenario import run_scenario
+
+CONFIG_MODULE = "sim.conf"
+CONFIG_NAME = "config"
+EXIT_CONFIG_ERROR = 2
+
+
+def to_plain(cfg: Any) -> dict[str, Any]:
+    """A composed config as plain dicts and lists, interpolations resolved."""
+    if isinstance(cfg, DictConfig):
+        try:
+            return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+        except OmegaConfBaseException as error:
+            raise ConfigError(str(getattr(error, "full_key", "") or "config"), "interpolation",
+                              _first_line(error)) from None
+    return dict(cfg)
+
+
+def load_config(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME) -> DictConfig:
+    """Compose ``configs/`` with command-line style overrides, as ``sim`` does.
+
+    Raises:
+        ConfigError: an override that names no key, no option of a group, or is malformed.
+    """
+    hydra_instance = GlobalHydra.instance()
+    if hydra_instance.is_initialized():
+        hydra_instance.clear()
+    try:
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            return compose(config_name=config_name, overrides=list(overrides))
+    except MissingConfigException as error:
+        raise _missing_option(error, overrides) from None
+    except (HydraException, OmegaConfBaseException) as error:
+        raise _override_error(error, overrides) from None
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _missing_option(error: MissingConfigException, overrides: Sequence[str]) -> ConfigError:
+    missing = error.missing_cfg_file or ""
+    group, _, option = missing.rpartition("/")
+    options = getattr(error, "options", None) or []
+    allowed = "one of " + ", ".join(options) if options else "an existing config"
+    return ConfigError(group or "config", option or missing, allowed)
+
+
+def _override_error(error: BaseException, overrides: Sequence[str]) -> ConfigError:
+    message = _first_line(error)
+    for override in overrides:
+        key, _, value = override.partition("=")
+        if key.lstrip("+~") and f"'{key.lstrip('+~')}'" in message or key in message:
+            if "Could not override" in message or "not in struct" in message:
+                return ConfigError(key, value, "an existing key (add a new one with +key=value)")
+            return ConfigError(key, value, message)
+    return ConfigError("overrides", " ".join(overrides) or "none", message)
+
+
+def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME) -> None:
+    """Compose and validate every configuration a command line asks for.
+
+    A sweep (``key=a,b``) is checked value by value: each value once, the others at
+    their first value, so a bad value anywhere in a sweep is found before it starts.
+    """
+    parsed = []
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as error:
+        raise ConfigError("overrides", " ".join(overrides), _first_line(error)) from None
+    choices: list[list[str]] = []
+    for override in parsed:
+        key = override.get_key_element()
+        if override.is_sweep_override():
+            choices.append([f"{key}={value}" for value in override.sweep_string_iterator()])
+        else:
+            choices.append([override.input_line or f"{key}={override.get_value_element_as_str()}"])
+    first = [options[0] for options in choices]
+    variants = [first]
+    for index, options in enumerate(choices):
+        for option in options[1:]:
+            variants.append(first[:index] + [option] + first[index + 1:])
+    for variant in variants:
+        user = [o for o in variant if not o.lstrip("+~").startswith("hydra")]
+        scenario_params(to_plain(load_config(user, config_name)))
+
+
+@hydra.main(version_base="1.3", config_path=f"pkg://{CONFIG_MODULE}", config_name=CONFIG_NAME)
+def _run(cfg: DictConfig) -> None:
+    try:
+        params = scenario_params(to_plain(cfg))
+    except ConfigError as error:
+        print(error.line(), file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    result = run_scenario(params)
+    folder = result.write(Path(HydraConfig.get().runtime.output_dir))
+    print_summary(result, folder)
+
+
+def simulate(cfg: Any) -> Result:
+    """Validate a composed config (from `load_config`) and run it."""
+    return run_scenario(scenario_params(to_plain(cfg)))
+
+
+_HYDRA_FLAGS_WITHOUT_RUN = {"--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion",
+                            "-sc", "--cfg", "-c"}
+
+
+def main() -> None:
+    """The ``sim`` console script."""
+    arguments = sys.argv[1:]
+    overrides = [a for a in arguments if not a.startswith("-") and "=" in a]
+    flags = {a.split("=")[0] for a in arguments if a.startswith("-")}
+    if not flags & _HYDRA_FLAGS_WITHOUT_RUN:
+        try:
+            validate_overrides(overrides)
+        except ConfigError as error:
+            print(error.line(), file=sys.stderr)
+            sys.exit(EXIT_CONFIG_ERROR)
+    _run()
+
+
+__all__ = ["load_config", "main", "simulate", "to_plain"]

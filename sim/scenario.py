@@ -1,0 +1,165 @@
+"""The composition root: build a world from validated parameters, run it, collect results.
+
+Lifecycle (as in desmod): build → run → collect. Building wires the network, the
+registries, the hosts and the platforms together, handing each its own named random
+stream; running starts the deployments and samples the world every period until every
+requested replica is ready or failed, or the horizon is reached; collecting turns the
+records into a `Result`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+from sim.config import Deployment, ScenarioParams
+from sim.core.records import EventLog, PullRecord, ReplicaRecord
+from sim.core.streams import RandomStreams
+from sim.model.host import Host
+from sim.model.images import Image
+from sim.model.network import Network
+from sim.model.platforms import ContainerPlatform, ContainerPlatformParams, Platform, VmPlatform
+from sim.model.registry import Registry
+from sim.model.storage import DiskTotals
+from sim.model.topology import build_topology
+from sim.policies.placement import PLACEMENT_POLICIES
+from sim.results import Result, summarize
+
+ProgressCallback = Callable[[float, float], None]
+
+
+class World:
+    """Everything a run simulates, wired together (see `build_world`)."""
+
+    def __init__(self, params: ScenarioParams) -> None:
+        self.params = params
+        self.env = simpy.Environment()
+        self.log = EventLog()
+        self.streams = RandomStreams(params.seed)
+        host_names = [host.name for host in params.hosts]
+        self.network = Network(self.env, build_topology(params.network, host_names, params.registries))
+        self.registries: dict[str, Registry] = {}
+        for registry_params in sorted(params.registries, key=lambda r: r.kind == "mirror"):
+            upstream = self.registries.get(registry_params.upstream or "")
+            published = (
+                [params.images[name] for name in registry_params.preload]
+                if registry_params.kind == "mirror"
+                else [image for image in params.images.values() if image.registry == registry_params.name]
+            )
+            self.registries[registry_params.name] = Registry(
+                self.env, registry_params, self.network, self.log,
+                self.streams.generator(f"registry/{registry_params.name}"),
+                {image.reference: image for image in published}, upstream,
+            )
+        self.disk_totals = DiskTotals()
+        self.hosts = [Host(self.env, host, params.engine, self.log, self.disk_totals)
+                      for host in params.hosts]
+        self.mirrors = dict(params.registry_mirrors)
+        self.pulls: list[PullRecord] = []
+        self.replicas: list[ReplicaRecord] = []
+        self.platforms: dict[str, Platform] = {}
+        for name, platform_params in params.platforms.items():
+            placement = PLACEMENT_POLICIES[platform_params.placement]()
+            rng = self.streams.generator(f"platform/{name}")
+            if isinstance(platform_params, ContainerPlatformParams):
+                self.platforms[name] = ContainerPlatform(
+                    self.env, platform_params, self.hosts, placement, self.source_for, rng,
+                    self._init_rng, self.log, self.pulls)
+            else:
+                self.platforms[name] = VmPlatform(
+                    self.env, platform_params, self.hosts, placement, rng, self._init_rng, self.log)
+        self.replicas_requested = 0
+        self.replicas_ready = 0
+
+    def _init_rng(self, app: str) -> Any:
+        return self.streams.generator(f"app/{app}/init")
+
+    def source_for(self, image: Image) -> Registry:
+        """The registry a host pulls `image` from: its origin's mirror if one is set."""
+        return self.registries[self.mirrors.get(image.registry, image.registry)]
+
+    def _replica(
+        self, platform: Platform, replica: str, app: str, pinned: Host | None
+    ) -> Generator[simpy.Event, Any, None]:
+        record = yield from platform.start_replica(replica, self.params.apps[app], self.env.now, pinned)
+        self.replicas.append(record)
+        if record.state == "ready":
+            self.replicas_ready += 1
+
+    def _deploy(self) -> Generator[simpy.Event, Any, None]:
+        started: list[simpy.Process] = []
+        numbering: dict[str, int] = {}
+        for deployment in sorted(self.params.deployments, key=lambda d: d.at_s):
+            if deployment.at_s > self.env.now:
+                yield self.env.timeout(deployment.at_s - self.env.now)
+            started.extend(self._start(deployment, numbering))
+        yield self.env.all_of(started)
+
+    def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[simpy.Process]:
+        platform = self.platforms[deployment.platform]
+        self.log.record(self.env.now, "deployer", "deployment", app=deployment.app,
+                        replicas=len(self.hosts) if deployment.per_host else deployment.replicas,
+                        platform=deployment.platform)
+        processes = []
+        pinned: list[Host | None] = (
+            list(self.hosts) if deployment.per_host else [None] * deployment.replicas
+        )
+        for host in pinned:
+            prefix = f"{deployment.app}-{deployment.platform}"
+            numbering[prefix] = numbering.get(prefix, 0) + 1
+            replica = f"{prefix}-{numbering[prefix]}"
+            self.replicas_requested += 1
+            self.log.record(self.env.now, replica, "replica_state", state="requested")
+            processes.append(self.env.process(self._replica(platform, replica, deployment.app, host)))
+        return processes
+
+    def sample(self) -> dict[str, float | int]:
+        """One row of the time series: the world's state now."""
+        return {
+            "time_s": self.env.now,
+            "replicas_ready": self.replicas_ready,
+            "replicas_failed": len(self.replicas) - self.replicas_ready,
+            "replicas_starting": self.replicas_requested - len(self.replicas),
+            "flows_active": self.network.active_flows,
+            "disk_bytes_used": self.disk_totals.used_bytes,
+            "registry_bytes_served": sum(r.bytes_served for r in self.registries.values()),
+        }
+
+    def _sampler(self, rows: list[dict[str, float | int]],
+                 progress: ProgressCallback | None) -> Generator[simpy.Event, Any, None]:
+        while True:
+            rows.append(self.sample())
+            if progress is not None:
+                progress(self.env.now, self.params.horizon_s)
+            yield self.env.timeout(self.params.sample_period_s)
+
+    def run(self, progress: ProgressCallback | None = None) -> Result:
+        """Run until every replica is ready or failed, or until the horizon."""
+        for host in self.hosts:
+            self.env.process(host.engine.run_image_gc())
+        rows: list[dict[str, float | int]] = []
+        self.env.process(self._sampler(rows, progress))
+        deployed = self.env.process(self._deploy())
+        self.env.run(until=self.env.any_of([deployed, self.env.timeout(self.params.horizon_s)]))
+        if not rows or rows[-1]["time_s"] != self.env.now:
+            rows.append(self.sample())
+        summary = summarize(
+            seed=self.params.seed,
+            sim_time_s=self.env.now,
+            hosts=len(self.hosts),
+            replicas_requested=self.replicas_requested,
+            replicas=self.replicas,
+            pulls_requested=len(self.log.of_kind("pull_requested")),
+            pulls=self.pulls,
+            bytes_from_upstream=sum(r.bytes_from_upstream for r in self.registries.values()),
+            disk_bytes_peak=max(host.disk.peak_bytes for host in self.hosts),
+            images_removed=sum(host.engine.images_removed for host in self.hosts),
+        )
+        return Result(summary, tuple(self.log), tuple(rows), tuple(self.replicas), tuple(self.pulls))
+
+
+def run_scenario(params: ScenarioParams, progress: ProgressCallback | None = None) -> Result:
+    """Build the world described by `params`, run it and return its results."""
+    return World(params).run(progress)

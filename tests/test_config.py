@@ -1,0 +1,118 @@
+"""Configs: every shipped config composes and validates; bad input gives one line, exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.cli import load_config, to_plain, validate_overrides
+from sim.config import scenario_params
+from sim.core.errors import ConfigError
+
+CONFIGS = Path(sim.cli.__file__).resolve().parent.parent / "configs"
+GROUPS = {
+    group: sorted(path.stem for path in (CONFIGS / group).glob("*.yaml"))
+    for group in ("cluster", "network", "registry", "images", "platform", "workload")
+}
+
+
+def params_for(*overrides: str):
+    return scenario_params(to_plain(load_config(list(overrides))))
+
+
+def test_default_config_validates() -> None:
+    params = params_for()
+    assert params.seed == 42
+    assert [host.name for host in params.hosts] == ["node-1", "node-2", "node-3"]
+    assert set(params.platforms) == {"container", "vm"}
+    assert params.images["web"].parent == "python-3.12"
+    assert params.registry_mirrors == (("hub", "mirror"),)
+    assert params.hosts[0].memory_bytes == 32 * 2**30
+    assert params.hosts[0].disk_bytes == 100 * 10**9
+
+
+@pytest.mark.parametrize("group", ["cluster", "network", "platform"])
+def test_every_option_of_a_group_validates_with_the_defaults(group: str) -> None:
+    for option in GROUPS[group]:
+        overrides = [f"{group}={option}"]
+        if group == "platform":
+            overrides = [f"platform=[container,vm,{option}]"]
+        params_for(*overrides)
+
+
+def test_groups_hold_the_expected_options() -> None:
+    assert GROUPS["registry"] == ["default", "single"]
+    assert GROUPS["images"] == ["catalog", "storm"]
+    assert GROUPS["workload"] == ["demo", "storm"]
+
+
+def test_storm_images_and_workload_validate_together() -> None:
+    params = params_for("images=storm", "workload=storm", "registry=single", "~cluster.registry_mirrors")
+    assert params.deployments[0].per_host
+    assert params.images["storm-app"].compressed_bytes == 350 * 10**6
+
+
+BAD = [
+    (["cluster.pools.node.disk=12parsecs"], "cluster.pools.node.disk", "12parsecs"),
+    (["cluster.pools.node.disk=-5GB"], "cluster.pools.node.disk", "-5GB"),
+    (["cluster.pools.node.count=three"], "cluster.pools.node.count", "three"),
+    (["cluster.pools.node.count=-1"], "cluster.pools.node.count", "-1"),
+    (["+cluster.pools.node.colour=blue"], "cluster.pools.node.colour", "blue"),
+    (["cluster.nonsense=1"], "cluster.nonsense", "1"),
+    (["network=ring"], "network", "ring"),
+    (["network.topology=ring"], "network.topology", "ring"),
+    (["network.host_link.bandwidth=fast"], "network.host_link.bandwidth", "fast"),
+    (["network.host_link.bandwidth=0Gbps"], "network.host_link.bandwidth", "0Gbps"),
+    (["registry.hub.kind=secret"], "registry.hub.kind", "secret"),
+    (["registry.mirror.upstream=nowhere"], "registry.mirror.upstream", "nowhere"),
+    (["images.web.registry=nowhere"], "images.web.registry", "nowhere"),
+    (["images.web.steps.0.FROM=nothing"], "images.web.steps[0]", "FROM nothing"),
+    (["workload.apps.web.image=ghost"], "workload.apps.web.image", "ghost"),
+    (["workload.apps.web.memory=1GHz"], "workload.apps.web.memory", "1GHz"),
+    (["workload.deployments.0.app=ghost"], "workload.deployments[0].app", "ghost"),
+    (["workload.deployments.0.at=soon"], "workload.deployments[0].at", "soon"),
+    (["platform=container"], "workload.deployments[3].platform", "vm"),
+    (["platform.container.placement=random"], "platform.container.placement", "random"),
+    (["platform.vm.disk_mode=thin"], "platform.vm.disk_mode", "thin"),
+    (["platform.container.runtime_start.dist=weibull"], "platform.container.runtime_start.dist", "weibull"),
+    (["cluster.engine.max_concurrent_downloads=0"], "cluster.engine.max_concurrent_downloads", "0"),
+    (["cluster.engine.serialize_image_pulls=maybe"], "cluster.engine.serialize_image_pulls", "maybe"),
+    (["cluster.engine.image_gc.low_percent=90"], "cluster.engine.image_gc.low_percent", "90"),
+    (["cluster.registry_mirrors.hub=ecr"], "cluster.registry_mirrors.hub", "ecr"),
+    (["seed=-3"], "seed", "-3"),
+    (["horizon=0s"], "horizon", "0s"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "key", "value"), BAD)
+def test_bad_configs_name_key_and_value(overrides: list[str], key: str, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        validate_overrides(overrides)
+    assert raised.value.key == key
+    assert str(raised.value.value) == value
+    assert raised.value.allowed
+    assert "\n" not in raised.value.line()
+
+
+def test_a_bad_value_inside_a_sweep_is_found() -> None:
+    with pytest.raises(ConfigError) as raised:
+        validate_overrides(["cluster.pools.node.count=2,3,many"])
+    assert raised.value.value == "many"
+
+
+@pytest.mark.parametrize("overrides", [["cluster.pools.node.disk=12parsecs"], ["network=ring"],
+                                       ["+workload.extra=1"]])
+def test_cli_prints_one_line_and_exits_2(overrides: list[str], tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "sim", *overrides], capture_output=True, text=True, cwd=tmp_path,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("config error: ")
+    assert "Traceback" not in completed.stderr + completed.stdout
+    assert not (tmp_path / "outputs").exists()

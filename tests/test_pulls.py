@@ -1,0 +1,238 @@
+"""Image pulls as the Docker daemon does them (SEMANTICS.md, moby download.go)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.model.engine import EngineParams
+from sim.model.registry import PullRateLimit, RegistryParams
+from sim.policies.image_gc import GcThresholds
+from worlds import MB, layered_image, pull_world
+
+APP = layered_image("app", [(200 * MB, 100 * MB), (100 * MB, 50 * MB), (20 * MB, 10 * MB)])
+
+
+def test_cold_pull_timeline_is_exact() -> None:
+    """Three layers share 100 MB/s, then extract serially at 50 MB/s in layer order.
+
+    Downloads: all three at 1/3 each until the 10 MB blob is done (0.3 s); the other two
+    at 1/2 each until the 50 MB blob is done (1.1 s); the 100 MB blob alone (1.6 s).
+    Extraction: 200 MB (4 s) from 1.6, then 100 MB (2 s), then 20 MB (0.4 s): done at 8.0 s.
+    """
+    world = pull_world([APP], extraction_bytes_s=50 * MB)
+    world.pull("host-1", "app")
+    world.env.run()
+    assert world.times("layer_downloaded") == pytest.approx([0.3, 1.1, 1.6])
+    downloaded = [e.detail("bytes") for e in world.log.of_kind("layer_downloaded")]
+    assert downloaded == [10 * MB, 50 * MB, 100 * MB]
+    assert world.times("layer_extracted") == pytest.approx([5.6, 7.6, 8.0])
+    [record] = world.results
+    assert record.ok and record.finished_s == pytest.approx(8.0)
+    assert record.download_s == pytest.approx(1.6)
+    assert record.extract_s == pytest.approx(6.4)
+    assert record.bytes_downloaded == 160 * MB
+    assert (record.layers_downloaded, record.layers_already_exists) == (3, 0)
+
+
+def test_second_pull_is_warm_and_moves_no_bytes() -> None:
+    world = pull_world([APP])
+    world.pull("host-1", "app")
+    world.pull("host-1", "app", at=10.0)
+    world.env.run()
+    first, second = world.results
+    assert second.ok and second.bytes_downloaded == 0
+    assert (second.layers_already_exists, second.layers_downloaded) == (3, 0)
+    assert world.registries["hub"].manifests_served == 2
+    assert world.registries["hub"].blobs_served == 3
+
+
+def test_shared_base_layers_already_exist() -> None:
+    base = layered_image("base", [(50 * MB, 20 * MB), (30 * MB, 10 * MB)])
+    app = layered_image("app", [(8 * MB, 4 * MB)], parent="base")
+    world = pull_world([base, app])
+    world.pull("host-1", "base")
+    world.pull("host-1", "app", at=5.0)
+    world.env.run()
+    assert world.results[1].layers_already_exists == 2
+    assert world.results[1].bytes_downloaded == 4 * MB
+
+
+def test_same_digest_under_another_parent_is_downloaded_again() -> None:
+    """Already exists goes by ChainID and stops at the first miss."""
+    shared = (40 * MB, 20 * MB)
+    first = layered_image("first", [(10 * MB, 5 * MB)])
+    second = layered_image("second", [(12 * MB, 6 * MB)])
+    on_first = layered_image("tool", [shared], parent="first")
+    on_second = layered_image("tool", [shared], parent="second")
+    on_second = on_second.__class__("tool2", on_second.repository + "2", "1", "hub", on_second.steps)
+    world = pull_world([first, second, on_first, on_second])
+    assert world.images["tool"].layers[1] == world.images["tool2"].layers[1]
+    world.pull("host-1", "tool")
+    world.pull("host-1", "tool2", at=10.0)
+    world.env.run()
+    assert world.results[1].layers_downloaded == 2
+    assert world.results[1].bytes_downloaded == 26 * MB
+
+
+def test_concurrent_pulls_of_one_image_download_each_layer_once() -> None:
+    world = pull_world([APP])
+    world.pull("host-1", "app")
+    world.pull("host-1", "app")
+    world.env.run()
+    first, second = world.results
+    assert first.ok and second.ok
+    assert first.layers_downloaded + second.layers_downloaded == 3
+    assert second.layers_shared == 3
+    assert world.registries["hub"].blobs_served == 3
+    assert first.finished_s == second.finished_s
+
+
+@pytest.mark.parametrize("cap", [1, 2, 3, 5])
+def test_download_concurrency_never_exceeds_the_cap(cap: int) -> None:
+    many = layered_image("many", [(10 * MB, (i + 1) * MB) for i in range(7)])
+    other = layered_image("other", [(10 * MB, 3 * MB)] * 1 + [(11 * MB, 4 * MB)])
+    world = pull_world([many, other], engine=EngineParams(max_concurrent_downloads=cap,
+                                                          serialize_image_pulls=False))
+    world.pull("host-1", "many")
+    world.pull("host-1", "other")
+    world.env.run()
+    assert world.engines["host-1"].downloads_active_max == min(cap, 9)
+    assert all(record.ok for record in world.results)
+
+
+def test_extraction_is_serial_in_layer_order() -> None:
+    """The top layer downloads first (smallest) but is extracted last."""
+    world = pull_world([APP], extraction_bytes_s=1000 * MB)
+    world.pull("host-1", "app")
+    world.env.run()
+    downloaded = [e.detail("layer") for e in world.log.of_kind("layer_downloaded")]
+    extracted = [e.detail("layer") for e in world.log.of_kind("layer_extracted")]
+    order = [layer.short_id for layer in world.images["app"].layers]
+    assert extracted == order
+    assert downloaded == order[::-1]
+
+
+def test_failed_downloads_are_retried_with_linear_backoff_then_fail() -> None:
+    registry = RegistryParams("hub", "public", 100 * MB, 0.0, request_time_s=0.0,
+                              failure_probability=1.0)
+    single = layered_image("single", [(10 * MB, 5 * MB)])
+    world = pull_world([single], registry=registry)
+    world.pull("host-1", "single")
+    world.env.run()
+    [record] = world.results
+    assert not record.ok and "503" in record.reason
+    assert record.retries == 4
+    assert record.finished_s == pytest.approx(5 + 10 + 15 + 20)
+    assert world.engines["host-1"].disk.used_bytes == 0
+
+
+def test_pull_rate_limit_rejects_over_the_window() -> None:
+    registry = RegistryParams("hub", "public", 100 * MB, 0.0, request_time_s=0.0,
+                              pull_limit=PullRateLimit(count=2, window_s=3600.0))
+    world = pull_world([APP], registry=registry)
+    for at in (0.0, 10.0, 20.0, 3601.0):
+        world.pull("host-1", "app", at=at)
+    world.env.run()
+    assert [record.ok for record in world.results] == [True, True, False, True]
+    assert world.results[2].reason.startswith("toomanyrequests")
+    assert world.results[2].retries == 0
+
+
+def test_private_registry_denies_unknown_principals() -> None:
+    registry = RegistryParams("hub", "private", 100 * MB, 0.0, allowed_principals=("node",))
+    world = pull_world([APP], registry=registry, principal="intruder")
+    world.pull("host-1", "app")
+    world.env.run()
+    assert not world.results[0].ok and world.results[0].reason.startswith("denied")
+    assert world.results[0].bytes_downloaded == 0
+
+
+def test_mirror_fetches_each_blob_from_upstream_once() -> None:
+    mirror = RegistryParams("mirror", "mirror", 1000 * MB, 0.0, request_time_s=0.0, upstream="hub")
+    world = pull_world([APP], hosts=("host-1", "host-2", "host-3"), mirror=mirror)
+    for host in ("host-1", "host-2", "host-3"):
+        world.pull(host, "app", registry="mirror")
+    world.env.run()
+    assert all(record.ok for record in world.results)
+    assert world.registries["mirror"].bytes_from_upstream == APP_COMPRESSED
+    assert world.registries["hub"].bytes_served == APP_COMPRESSED
+    assert world.registries["mirror"].bytes_served == 3 * APP_COMPRESSED
+    assert world.registries["hub"].manifests_served == 1
+
+
+APP_COMPRESSED = 160 * MB
+
+
+def test_pull_that_cannot_fit_fails_with_disk_full() -> None:
+    world = pull_world([APP], disk_bytes=300 * MB)
+    world.pull("host-1", "app")
+    world.env.run()
+    [record] = world.results
+    assert not record.ok and record.reason.startswith("no space left on device")
+    assert world.engines["host-1"].disk.used_bytes == 0
+
+
+def test_gc_before_a_pull_removes_the_least_recently_used_image() -> None:
+    old = layered_image("old", [(300 * MB, 100 * MB)])
+    older = layered_image("older", [(300 * MB, 100 * MB)])
+    new = layered_image("new", [(300 * MB, 100 * MB)])
+    world = pull_world([old, older, new], disk_bytes=800 * MB,
+                       engine=EngineParams(serialize_image_pulls=False,
+                                           image_gc=GcThresholds(min_age_s=60.0)))
+    world.pull("host-1", "older")
+    world.pull("host-1", "old", at=10.0)
+    world.pull("host-1", "new", at=200.0)
+    world.env.run(until=250.0)
+    assert all(record.ok for record in world.results)
+    removed = world.log.of_kind("image_removed")
+    assert [e.detail("image") for e in removed] == ["older"]
+    assert set(world.engines["host-1"].store.images) == {"old", "new"}
+
+
+def test_periodic_gc_brings_usage_below_the_low_threshold() -> None:
+    images = [layered_image(f"i{n}", [(100 * MB, 40 * MB)]) for n in range(9)]
+    world = pull_world(images, disk_bytes=1000 * MB)
+    for n in range(9):
+        world.pull("host-1", f"i{n}", at=float(n))
+    world.env.process(world.engines["host-1"].run_image_gc())
+    world.env.run(until=301.0)
+    disk = world.engines["host-1"].disk
+    assert disk.used_bytes == 800 * MB   # 900 MB used (90 %) >= 85 %: free down to 80 %
+    assert [e.detail("image") for e in world.log.of_kind("image_removed")] == ["i0"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sequence=st.lists(st.sampled_from(["base", "a", "b", "c"]), min_size=1, max_size=8),
+    disk_mb=st.integers(min_value=30, max_value=400),
+)
+def test_bytes_and_disk_add_up(sequence: list[str], disk_mb: int) -> None:
+    """Serial pulls: each pull downloads exactly the layers above its first miss;
+    the disk never exceeds its capacity and holds exactly the stored layers at the end."""
+    specs = [
+        layered_image("base", [(40 * MB, 15 * MB), (20 * MB, 8 * MB)]),
+        layered_image("a", [(30 * MB, 10 * MB)], parent="base"),
+        layered_image("b", [(50 * MB, 20 * MB), (5 * MB, 2 * MB)], parent="base"),
+        layered_image("c", [(70 * MB, 30 * MB)]),
+    ]
+    world = pull_world(specs, disk_bytes=disk_mb * MB,
+                       engine=EngineParams(image_gc=GcThresholds(min_age_s=0.0)))
+    engine = world.engines["host-1"]
+    expected: list[int] = []
+
+    def driver():
+        for name in sequence:
+            image = world.images[name]
+            present = engine.store.present_prefix(image)
+            record = yield from engine.pull(image, world.registries["hub"])
+            if record.ok:
+                expected.append(sum(layer.compressed_bytes for layer in image.layers[present:]))
+                assert record.bytes_downloaded == expected[-1]
+            assert engine.disk.used_bytes <= engine.disk.capacity_bytes
+
+    world.env.process(driver())
+    world.env.run()
+    assert engine.disk.peak_bytes <= engine.disk.capacity_bytes
+    assert engine.disk.used_bytes == engine.store.layer_bytes()

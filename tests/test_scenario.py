@@ -1,0 +1,111 @@
+"""Whole runs: the default scenario, conservation of replicas and pulls, reproducibility."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.cli import to_plain
+from sim.config import scenario_params
+from sim.results import Result
+
+MiB = 2**20
+
+
+@pytest.fixture(scope="module")
+def default_run() -> Result:
+    return sim.simulate(sim.load_config())
+
+
+def test_default_scenario_counts_add_up(default_run: Result) -> None:
+    summary = default_run.summary
+    assert summary["replicas_requested"] == 12
+    assert summary["replicas_started"] + summary["replicas_failed"] + summary["replicas_unfinished"] == 12
+    assert summary["replicas_started"] == 12
+    assert summary["pulls_completed"] + summary["pulls_failed"] + summary["pulls_unfinished"] == (
+        summary["pulls_requested"]
+    )
+    assert summary["pulls_failed"] == 0
+
+
+def test_bytes_from_registry_are_the_missing_layers(default_run: Result) -> None:
+    """Every completed pull moved exactly the compressed layers it downloaded."""
+    params = scenario_params(to_plain(sim.load_config()))
+    downloaded = 0
+    for event in default_run.events:
+        if event.kind == "layer_downloaded":
+            downloaded += int(event.detail("bytes"))  # type: ignore[arg-type]
+    assert default_run.summary["bytes_from_registry"] == downloaded
+    web = params.images["web"]
+    worker = params.images["worker"]
+    base_layers = len(params.images["python-3.12"].layers)
+    per_host = web.compressed_bytes + sum(layer.compressed_bytes for layer in worker.layers[base_layers:])
+    redis_hosts = len({r.host for r in default_run.replicas if r.app == "cache"})
+    expected = 3 * per_host + redis_hosts * params.images["redis"].compressed_bytes
+    assert downloaded == expected
+
+
+def test_warm_starts_are_faster_than_cold_ones(default_run: Result) -> None:
+    web = [r for r in default_run.replicas if r.app == "web" and r.platform == "container"]
+    cold = [r.startup_s for r in web if r.requested_s == 0.0]
+    warm = [r.startup_s for r in web if r.requested_s == 300.0]
+    assert len(cold) == 3 and len(warm) == 3
+    assert max(warm) < min(cold)  # type: ignore[type-var]
+    assert all(r.pull_download_s == 0.0 for r in web if r.requested_s == 300.0)
+
+
+def test_worker_finds_the_shared_base_already_there(default_run: Result) -> None:
+    worker_pulls = [p for p in default_run.pulls if p.image == "worker"]
+    assert len(worker_pulls) == 3
+    assert all(p.layers_already_exists == 4 and p.layers_downloaded == 2 for p in worker_pulls)
+
+
+def test_vm_reserves_guest_memory_plus_kvm_overhead() -> None:
+    params = scenario_params(to_plain(sim.load_config()))
+    vm = params.platforms["vm"]
+    app = params.apps["web"]
+    guest = app.memory_bytes + 512 * MiB
+    assert vm.memory_overhead_bytes(app) == round(0.002 * guest + 218 * MiB + 8 * MiB * 1)
+
+
+def test_vm_starts_slower_than_a_cold_container(default_run: Result) -> None:
+    vm = [r for r in default_run.replicas if r.platform == "vm"]
+    assert len(vm) == 1 and vm[0].boot_s > 0 and vm[0].provision_s > 16  # 8 GiB copy at 500 MB/s
+    assert default_run.summary["startup_s_p50_vm"] > default_run.summary["startup_s_p50_container"]
+
+
+def test_files_written(default_run: Result, tmp_path: Path) -> None:
+    default_run.write(tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["events.csv", "pulls.csv", "replicas.csv", "summary.json", "timeseries.csv"]
+    header = (tmp_path / "events.csv").read_text().splitlines()[0]
+    assert header == "time_s,source,kind,details"
+
+
+SCRIPT = """
+import sys, sim
+result = sim.simulate(sim.load_config(sys.argv[2:]))
+result.write(sys.argv[1])
+"""
+
+
+def test_same_seed_same_bytes_in_two_processes(tmp_path: Path) -> None:
+    folders = []
+    for run, hash_seed in enumerate(["1", "2"]):
+        folder = tmp_path / f"run{run}"
+        subprocess.run([sys.executable, "-c", SCRIPT, str(folder), "seed=7"], check=True,
+                       env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"}, timeout=120)
+        folders.append(folder)
+    for name in ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", "pulls.csv"):
+        assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
+
+
+def test_another_seed_changes_start_up_times() -> None:
+    first = sim.simulate(sim.load_config(["seed=1"])).summary
+    second = sim.simulate(sim.load_config(["seed=2"])).summary
+    assert first["startup_s_mean"] != second["startup_s_mean"]
+    assert first["bytes_from_registry"] == second["bytes_from_registry"]

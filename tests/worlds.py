@@ -1,0 +1,88 @@
+"""Small hand-built worlds for model tests: one registry, a few hosts, a star network."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import networkx as nx
+import numpy as np
+import simpy
+
+from sim.core.records import EventLog
+from sim.model.engine import ContainerEngine, EngineParams
+from sim.model.images import BuildStep, Image, ImageSpec, build_catalog
+from sim.model.network import Network
+from sim.model.registry import Registry, RegistryParams
+from sim.model.storage import DiskAccount
+
+MB = 1_000_000
+
+
+def layered_image(name: str, layers: Sequence[tuple[int, int]], parent: str | None = None,
+                  registry: str = "hub") -> ImageSpec:
+    """An image spec with one RUN layer per (size, compressed) pair."""
+    steps = [BuildStep("FROM", parent)] if parent else []
+    steps += [BuildStep("RUN", f"{name} step {i}", size, compressed)
+              for i, (size, compressed) in enumerate(layers)]
+    return ImageSpec(name, f"library/{name}", "1", registry, tuple(steps))
+
+
+@dataclass
+class PullWorld:
+    env: simpy.Environment
+    log: EventLog
+    network: Network
+    registries: dict[str, Registry]
+    engines: dict[str, ContainerEngine]
+    images: dict[str, Image]
+    results: list = field(default_factory=list)
+
+    def pull(self, host: str, image: str, registry: str = "hub", at: float = 0.0) -> None:
+        def process():
+            if at:
+                yield self.env.timeout(at)
+            record = yield from self.engines[host].pull(self.images[image], self.registries[registry])
+            self.results.append(record)
+
+        self.env.process(process())
+
+    def times(self, kind: str, host: str | None = None) -> list[float]:
+        return [e.time_s for e in self.log if e.kind == kind and (host is None or e.source == host)]
+
+
+def pull_world(
+    specs: Sequence[ImageSpec],
+    hosts: Sequence[str] = ("host-1",),
+    registry_bandwidth: float = 100 * MB,
+    host_bandwidth: float = 1000 * MB,
+    extraction_bytes_s: float = math.inf,
+    disk_bytes: int = 10**12,
+    engine: EngineParams | None = None,
+    registry: RegistryParams | None = None,
+    mirror: RegistryParams | None = None,
+    principal: str = "node",
+) -> PullWorld:
+    env = simpy.Environment()
+    log = EventLog()
+    graph = nx.Graph()
+    graph.add_edge("hub", "switch", bandwidth_bytes_s=registry_bandwidth, latency_s=0.0)
+    for host in hosts:
+        graph.add_edge(host, "switch", bandwidth_bytes_s=host_bandwidth, latency_s=0.0)
+    if mirror is not None:
+        graph.add_edge(mirror.name, "switch", bandwidth_bytes_s=mirror.bandwidth_bytes_s, latency_s=0.0)
+    network = Network(env, graph)
+    images = build_catalog({spec.name: spec for spec in specs})
+    registry = registry or RegistryParams("hub", "public", registry_bandwidth, 0.0, request_time_s=0.0)
+    registries = {"hub": Registry(env, registry, network, log, np.random.default_rng(1),
+                                  {image.reference: image for image in images.values()})}
+    if mirror is not None:
+        registries[mirror.name] = Registry(env, mirror, network, log, np.random.default_rng(2), {},
+                                           upstream=registries["hub"])
+    engine = engine or EngineParams(extraction_bytes_s=extraction_bytes_s, serialize_image_pulls=False)
+    if engine.extraction_bytes_s != extraction_bytes_s and not math.isinf(extraction_bytes_s):
+        engine = replace(engine, extraction_bytes_s=extraction_bytes_s)
+    engines = {host: ContainerEngine(env, host, principal, DiskAccount(disk_bytes), engine, log)
+               for host in hosts}
+    return PullWorld(env, log, network, registries, engines, images)
