@@ -25,12 +25,20 @@ LINK_BYTES_S = 125e6
 
 def storm(hosts: int) -> tuple[float, float]:
     """(simulated seconds to the last layer downloaded, wall seconds) for `hosts` hosts."""
-    cfg = sim.load_config([
-        "cluster=large", f"cluster.pools.node.count={hosts}", "cluster.engine.extraction=off",
-        "network=star", f"network.host_link.bandwidth={LINK}",
-        "registry=single", f"registry.hub.bandwidth={LINK}",
-        "images=storm", "workload=storm", "platform=container",
-    ])
+    cfg = sim.load_config(
+        [
+            "cluster=large",
+            f"cluster.pools.node.count={hosts}",
+            "cluster.engine.extraction=off",
+            "network=star",
+            f"network.host_link.bandwidth={LINK}",
+            "registry=single",
+            f"registry.hub.bandwidth={LINK}",
+            "images=storm",
+            "workload=storm",
+            "platform=container",
+        ]
+    )
     started = time.perf_counter()
     result = sim.simulate(cfg)
     wall_s = time.perf_counter() - started
@@ -45,8 +53,10 @@ def main() -> None:
     for hosts in parser.parse_args().sizes:
         sim_s, wall_s = storm(hosts)
         expected_s = hosts * IMAGE_BYTES / LINK_BYTES_S
-        print(f"N={hosts} sim_s={sim_s:.3f} expected_s={expected_s:.3f} wall_s={wall_s:.3f}",
-              flush=True)
+        print(
+            f"N={hosts} sim_s={sim_s:.3f} expected_s={expected_s:.3f} wall_s={wall_s:.3f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

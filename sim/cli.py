@@ -40,8 +40,9 @@ def to_plain(cfg: Any) -> dict[str, Any]:
         try:
             return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
         except OmegaConfBaseException as error:
-            raise ConfigError(str(getattr(error, "full_key", "") or "config"), "interpolation",
-                              _first_line(error)) from None
+            raise ConfigError(
+                str(getattr(error, "full_key", "") or "config"), "interpolation", _first_line(error)
+            ) from None
     return dict(cfg)
 
 
@@ -108,7 +109,7 @@ def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME)
     variants = [first]
     for index, options in enumerate(choices):
         for option in options[1:]:
-            variants.append(first[:index] + [option] + first[index + 1:])
+            variants.append(first[:index] + [option] + first[index + 1 :])
     for variant in variants:
         user = [o for o in variant if not o.lstrip("+~").startswith("hydra")]
         scenario_params(to_plain(load_config(user, config_name)))
@@ -131,8 +132,17 @@ def simulate(cfg: Any) -> Result:
     return run_scenario(scenario_params(to_plain(cfg)))
 
 
-_HYDRA_FLAGS_WITHOUT_RUN = {"--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion",
-                            "-sc", "--cfg", "-c"}
+_HYDRA_FLAGS_WITHOUT_RUN = {
+    "--help",
+    "-h",
+    "--hydra-help",
+    "--info",
+    "-i",
+    "--shell-completion",
+    "-sc",
+    "--cfg",
+    "-c",
+}
 
 
 def main() -> None:

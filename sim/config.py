@@ -73,8 +73,14 @@ class ScenarioParams:
 
 
 def _kind(value: object) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
 class Section:
@@ -121,18 +127,32 @@ class Section:
             raise ConfigError(self._path(name), value, "one of " + ", ".join(choices))
         return value
 
-    def integer(self, name: str, default: Any = _REQUIRED, minimum: int | None = None,
-                maximum: int | None = None) -> int:
+    def integer(
+        self,
+        name: str,
+        default: Any = _REQUIRED,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> int:
         value = self.raw(name, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(self._path(name), _short(value), f"an integer, not {_kind(value)}")
         _check_range(self._path(name), value, minimum, maximum)
         return value
 
-    def number(self, name: str, default: Any = _REQUIRED, minimum: float | None = None,
-               maximum: float | None = None) -> float:
+    def number(
+        self,
+        name: str,
+        default: Any = _REQUIRED,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float:
         value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise ConfigError(self._path(name), _short(value), "a finite number")
         _check_range(self._path(name), value, minimum, maximum)
         return float(value)
@@ -183,8 +203,11 @@ class Section:
         for name in self._data:
             if name not in self._read:
                 known = ", ".join(sorted(self._read)) or "none"
-                raise ConfigError(self._path(str(name)), _short(self._data[name]),
-                                  f"not a known key here (known: {known})")
+                raise ConfigError(
+                    self._path(str(name)),
+                    _short(self._data[name]),
+                    f"not a known key here (known: {known})",
+                )
 
 
 def _short(value: object) -> str:
@@ -194,14 +217,18 @@ def _short(value: object) -> str:
 
 def _check_range(key: str, value: float, minimum: float | None, maximum: float | None) -> None:
     if minimum is not None and value < minimum:
-        raise ConfigError(key, value, f"at least {minimum:g}" + (f" and at most {maximum:g}" if maximum is not None else ""))
+        raise ConfigError(
+            key,
+            value,
+            f"at least {minimum:g}" + (f" and at most {maximum:g}" if maximum is not None else ""),
+        )
     if maximum is not None and value > maximum:
         raise ConfigError(key, value, f"at most {maximum:g}")
 
 
 def _hosts(cluster: Section) -> tuple[HostParams, ...]:
     principal = cluster.text("principal", "")
-    hosts = []
+    hosts: list[HostParams] = []
     for pool_name, pool in cluster.sections("pools").items():
         count = pool.integer("count", minimum=0)
         vcpu = pool.number("vcpu", minimum=0.001)
@@ -210,8 +237,14 @@ def _hosts(cluster: Section) -> tuple[HostParams, ...]:
         disk_write_bytes_s = pool.bandwidth("disk_write", "500MB/s")
         pool.close()
         hosts.extend(
-            HostParams(f"{pool_name}-{index}", vcpu, memory_bytes, disk_bytes, principal,
-                       disk_write_bytes_s)
+            HostParams(
+                f"{pool_name}-{index}",
+                vcpu,
+                memory_bytes,
+                disk_bytes,
+                principal,
+                disk_write_bytes_s,
+            )
             for index in range(1, count + 1)
         )
     if not hosts:
@@ -276,22 +309,27 @@ def _registries(section: Section) -> tuple[RegistryParams, ...]:
         limit = entry.section("pull_limit") if entry.has("pull_limit") else None
         entry.raw("pull_limit", None)
         quotas = entry.section("quotas", {})
-        registries.append(RegistryParams(
-            name=name,
-            kind=kind,  # type: ignore[arg-type]
-            bandwidth_bytes_s=entry.bandwidth("bandwidth"),
-            latency_s=entry.duration("latency", 0.0),
-            request_time_s=entry.duration("request_time", 0.01),
-            principal=entry.text("principal", ""),
-            pull_limit=None if limit is None else PullRateLimit(
-                limit.integer("count", minimum=1), limit.duration("window")),
-            allowed_principals=tuple(str(p) for p in entry.items("allowed_principals", [])),
-            upstream=entry.text("upstream") if kind == "mirror" else None,
-            preload=tuple(str(image) for image in entry.items("preload", [])),
-            manifest_quota=_quota(quotas, "manifest_per_s"),
-            blob_quota=_quota(quotas, "blob_per_s"),
-            failure_probability=entry.number("failure_probability", 0.0, minimum=0.0, maximum=1.0),
-        ))
+        registries.append(
+            RegistryParams(
+                name=name,
+                kind=kind,  # type: ignore[arg-type]
+                bandwidth_bytes_s=entry.bandwidth("bandwidth"),
+                latency_s=entry.duration("latency", 0.0),
+                request_time_s=entry.duration("request_time", 0.01),
+                principal=entry.text("principal", ""),
+                pull_limit=None
+                if limit is None
+                else PullRateLimit(limit.integer("count", minimum=1), limit.duration("window")),
+                allowed_principals=tuple(str(p) for p in entry.items("allowed_principals", [])),
+                upstream=entry.text("upstream") if kind == "mirror" else None,
+                preload=tuple(str(image) for image in entry.items("preload", [])),
+                manifest_quota=_quota(quotas, "manifest_per_s"),
+                blob_quota=_quota(quotas, "blob_per_s"),
+                failure_probability=entry.number(
+                    "failure_probability", 0.0, minimum=0.0, maximum=1.0
+                ),
+            )
+        )
         if limit is not None:
             limit.close()
         quotas.close()
@@ -302,8 +340,11 @@ def _registries(section: Section) -> tuple[RegistryParams, ...]:
             registry.upstream not in names or registry.upstream == registry.name
         ):
             others = ", ".join(sorted(names - {registry.name})) or "none"
-            raise ConfigError(f"{section.key}.{registry.name}.upstream", registry.upstream,
-                              f"another registry ({others})")
+            raise ConfigError(
+                f"{section.key}.{registry.name}.upstream",
+                registry.upstream,
+                f"another registry ({others})",
+            )
     if not registries:
         raise ConfigError(section.key, "none", "at least one registry")
     return tuple(registries)
@@ -331,10 +372,14 @@ def _step(value: object, key: str) -> BuildStep:
         size_bytes = step.size("size")
         compressed_bytes = step.size("compressed", size_bytes)
         if compressed_bytes > size_bytes * 2 + 1024:
-            raise ConfigError(f"{key}.compressed", step.raw("compressed"),
-                              "a compressed size not far above the uncompressed size")
-        built = BuildStep(instruction, str(argument), size_bytes, compressed_bytes,
-                          step.text("content", ""))
+            raise ConfigError(
+                f"{key}.compressed",
+                step.raw("compressed"),
+                "a compressed size not far above the uncompressed size",
+            )
+        built = BuildStep(
+            instruction, str(argument), size_bytes, compressed_bytes, step.text("content", "")
+        )
     else:
         built = BuildStep(instruction, str(argument))
     step.close()
@@ -348,12 +393,18 @@ def _images(section: Section, registries: tuple[RegistryParams, ...]) -> dict[st
         entry = section.section(name)
         registry = entry.text("registry")
         if registry not in origins:
-            raise ConfigError(f"{entry.key}.registry", registry,
-                              "a registry that is not a mirror: " + ", ".join(sorted(origins)))
-        steps = tuple(_step(value, f"{entry.key}.steps[{index}]")
-                      for index, value in enumerate(entry.items("steps")))
-        specs[name] = ImageSpec(name, entry.text("repository", name), str(entry.raw("tag", "latest")),
-                                registry, steps)
+            raise ConfigError(
+                f"{entry.key}.registry",
+                registry,
+                "a registry that is not a mirror: " + ", ".join(sorted(origins)),
+            )
+        steps = tuple(
+            _step(value, f"{entry.key}.steps[{index}]")
+            for index, value in enumerate(entry.items("steps"))
+        )
+        specs[name] = ImageSpec(
+            name, entry.text("repository", name), str(entry.raw("tag", "latest")), registry, steps
+        )
         entry.close()
     if not specs:
         raise ConfigError(section.key, "none", "at least one image")
@@ -374,10 +425,12 @@ def _platforms(section: Section) -> dict[str, PlatformParams]:
                 placement=placement,
                 create=entry.distribution("create", "50ms"),
                 runtime_start=entry.distribution(
-                    "runtime_start", {"dist": "lognormal", "median": "0.57s", "sigma": 0.25}),
+                    "runtime_start", {"dist": "lognormal", "median": "0.57s", "sigma": 0.25}
+                ),
                 writable_layer_bytes=entry.size("writable_layer", "1MB"),
                 image_pull_policy=entry.text(  # type: ignore[arg-type]
-                    "image_pull_policy", "IfNotPresent", choices=("IfNotPresent", "Always")),
+                    "image_pull_policy", "IfNotPresent", choices=("IfNotPresent", "Always")
+                ),
             )
         else:
             overhead = entry.section("memory_overhead", {})
@@ -409,40 +462,61 @@ def _workload(
     for name, entry in section.sections("apps").items():
         image = entry.text("image")
         if image not in images:
-            raise ConfigError(f"{entry.key}.image", image, "an image of the catalog: " + ", ".join(images))
-        apps[name] = App(name, images[image], entry.number("vcpu", minimum=0.001),
-                         entry.positive_size("memory"), entry.distribution("init", 0.0))
+            raise ConfigError(
+                f"{entry.key}.image", image, "an image of the catalog: " + ", ".join(images)
+            )
+        apps[name] = App(
+            name,
+            images[image],
+            entry.number("vcpu", minimum=0.001),
+            entry.positive_size("memory"),
+            entry.distribution("init", 0.0),
+        )
         entry.close()
     deployments = []
     for index, value in enumerate(section.items("deployments")):
         entry = Section(value, f"{section.key}.deployments[{index}]")
         app = entry.text("app")
         if app not in apps:
-            raise ConfigError(f"{entry.key}.app", app, "an app of workload.apps: " + ", ".join(apps) )
+            raise ConfigError(
+                f"{entry.key}.app", app, "an app of workload.apps: " + ", ".join(apps)
+            )
         if entry.has("platform"):
             platform = entry.text("platform")
             if platform not in platforms:
-                raise ConfigError(f"{entry.key}.platform", platform,
-                                  "a loaded platform: " + ", ".join(platforms)
-                                  + " (load more with platform=[container,vm])")
+                raise ConfigError(
+                    f"{entry.key}.platform",
+                    platform,
+                    "a loaded platform: "
+                    + ", ".join(platforms)
+                    + " (load more with platform=[container,vm])",
+                )
         elif len(platforms) == 1:
             platform = next(iter(platforms))
             entry.raw("platform", None)
         else:
-            raise ConfigError(f"{entry.key}.platform", "missing",
-                              "one of the loaded platforms: " + ", ".join(platforms))
+            raise ConfigError(
+                f"{entry.key}.platform",
+                "missing",
+                "one of the loaded platforms: " + ", ".join(platforms),
+            )
         per_host = entry.boolean("per_host", False)
         replicas = 0 if per_host else entry.integer("replicas", minimum=0)
         if per_host and entry.has("replicas"):
-            raise ConfigError(f"{entry.key}.replicas", entry.raw("replicas"),
-                              "no replica count with per_host: true (one per host)")
+            raise ConfigError(
+                f"{entry.key}.replicas",
+                entry.raw("replicas"),
+                "no replica count with per_host: true (one per host)",
+            )
         deployments.append(Deployment(app, replicas, entry.duration("at", 0.0), platform, per_host))
         entry.close()
     section.close()
     return apps, tuple(deployments)
 
 
-def _mirrors(cluster: Section, registries: tuple[RegistryParams, ...]) -> tuple[tuple[str, str], ...]:
+def _mirrors(
+    cluster: Section, registries: tuple[RegistryParams, ...]
+) -> tuple[tuple[str, str], ...]:
     section = cluster.section("registry_mirrors", {})
     by_name = {registry.name: registry for registry in registries}
     mirrors = []
@@ -451,8 +525,15 @@ def _mirrors(cluster: Section, registries: tuple[RegistryParams, ...]) -> tuple[
         target = by_name.get(mirror)
         if target is None or target.kind != "mirror" or target.upstream != origin:
             choices = [r.name for r in registries if r.kind == "mirror" and r.upstream == origin]
-            raise ConfigError(f"{section.key}.{origin}", mirror,
-                              "a mirror whose upstream is " + origin + " (" + (", ".join(choices) or "none configured") + ")")
+            raise ConfigError(
+                f"{section.key}.{origin}",
+                mirror,
+                "a mirror whose upstream is "
+                + origin
+                + " ("
+                + (", ".join(choices) or "none configured")
+                + ")",
+            )
         mirrors.append((origin, mirror))
     section.close()
     return tuple(mirrors)
@@ -477,8 +558,11 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     for registry in registries:
         for preload in registry.preload:
             if preload not in images:
-                raise ConfigError(f"registry.{registry.name}.preload", preload,
-                                  "an image of the catalog: " + ", ".join(images))
+                raise ConfigError(
+                    f"registry.{registry.name}.preload",
+                    preload,
+                    "an image of the catalog: " + ", ".join(images),
+                )
     cluster = root.section("cluster")
     hosts = _hosts(cluster)
     engine = _engine(cluster)

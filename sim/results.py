@@ -162,20 +162,23 @@ def summarize(
     }
     summary.update(startup_statistics(replicas))
     for platform in sorted({r.platform for r in replicas}):
-        summary.update(startup_statistics([r for r in replicas if r.platform == platform],
-                                          f"_{platform}"))
-    summary.update({
-        "pulls_requested": pulls_requested,
-        "pulls_completed": sum(pull.ok for pull in ended),
-        "pulls_failed": sum(not pull.ok for pull in ended),
-        "pulls_unfinished": pulls_requested - len(ended),
-        "pull_retries": sum(pull.retries for pull in ended),
-        "layers_downloaded": sum(pull.layers_downloaded for pull in ended),
-        "layers_already_exists": sum(pull.layers_already_exists for pull in ended),
-        "layers_shared": sum(pull.layers_shared for pull in ended),
-        "bytes_from_registry": sum(pull.bytes_downloaded for pull in ended),
-        "bytes_from_upstream": bytes_from_upstream,
-        "disk_bytes_peak": disk_bytes_peak,
-        "images_removed": images_removed,
-    })
+        summary.update(
+            startup_statistics([r for r in replicas if r.platform == platform], f"_{platform}")
+        )
+    summary.update(
+        {
+            "pulls_requested": pulls_requested,
+            "pulls_completed": sum(pull.ok for pull in ended),
+            "pulls_failed": sum(not pull.ok for pull in ended),
+            "pulls_unfinished": pulls_requested - len(ended),
+            "pull_retries": sum(pull.retries for pull in ended),
+            "layers_downloaded": sum(pull.layers_downloaded for pull in ended),
+            "layers_already_exists": sum(pull.layers_already_exists for pull in ended),
+            "layers_shared": sum(pull.layers_shared for pull in ended),
+            "bytes_from_registry": sum(pull.bytes_downloaded for pull in ended),
+            "bytes_from_upstream": bytes_from_upstream,
+            "disk_bytes_peak": disk_bytes_peak,
+            "images_removed": images_removed,
+        }
+    )
     return summary

@@ -39,23 +39,34 @@ class World:
         self.log = EventLog()
         self.streams = RandomStreams(params.seed)
         host_names = [host.name for host in params.hosts]
-        self.network = Network(self.env, build_topology(params.network, host_names, params.registries))
+        self.network = Network(
+            self.env, build_topology(params.network, host_names, params.registries)
+        )
         self.registries: dict[str, Registry] = {}
         for registry_params in sorted(params.registries, key=lambda r: r.kind == "mirror"):
             upstream = self.registries.get(registry_params.upstream or "")
             published = (
                 [params.images[name] for name in registry_params.preload]
                 if registry_params.kind == "mirror"
-                else [image for image in params.images.values() if image.registry == registry_params.name]
+                else [
+                    image
+                    for image in params.images.values()
+                    if image.registry == registry_params.name
+                ]
             )
             self.registries[registry_params.name] = Registry(
-                self.env, registry_params, self.network, self.log,
+                self.env,
+                registry_params,
+                self.network,
+                self.log,
                 self.streams.generator(f"registry/{registry_params.name}"),
-                {image.reference: image for image in published}, upstream,
+                {image.reference: image for image in published},
+                upstream,
             )
         self.disk_totals = DiskTotals()
-        self.hosts = [Host(self.env, host, params.engine, self.log, self.disk_totals)
-                      for host in params.hosts]
+        self.hosts = [
+            Host(self.env, host, params.engine, self.log, self.disk_totals) for host in params.hosts
+        ]
         self.mirrors = dict(params.registry_mirrors)
         self.pulls: list[PullRecord] = []
         self.replicas: list[ReplicaRecord] = []
@@ -65,11 +76,20 @@ class World:
             rng = self.streams.generator(f"platform/{name}")
             if isinstance(platform_params, ContainerPlatformParams):
                 self.platforms[name] = ContainerPlatform(
-                    self.env, platform_params, self.hosts, placement, self.source_for, rng,
-                    self._init_rng, self.log, self.pulls)
+                    self.env,
+                    platform_params,
+                    self.hosts,
+                    placement,
+                    self.source_for,
+                    rng,
+                    self._init_rng,
+                    self.log,
+                    self.pulls,
+                )
             else:
                 self.platforms[name] = VmPlatform(
-                    self.env, platform_params, self.hosts, placement, rng, self._init_rng, self.log)
+                    self.env, platform_params, self.hosts, placement, rng, self._init_rng, self.log
+                )
         self.replicas_requested = 0
         self.replicas_ready = 0
 
@@ -83,7 +103,9 @@ class World:
     def _replica(
         self, platform: Platform, replica: str, app: str, pinned: Host | None
     ) -> Generator[simpy.Event, Any, None]:
-        record = yield from platform.start_replica(replica, self.params.apps[app], self.env.now, pinned)
+        record = yield from platform.start_replica(
+            replica, self.params.apps[app], self.env.now, pinned
+        )
         self.replicas.append(record)
         if record.state == "ready":
             self.replicas_ready += 1
@@ -99,9 +121,14 @@ class World:
 
     def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[simpy.Process]:
         platform = self.platforms[deployment.platform]
-        self.log.record(self.env.now, "deployer", "deployment", app=deployment.app,
-                        replicas=len(self.hosts) if deployment.per_host else deployment.replicas,
-                        platform=deployment.platform)
+        self.log.record(
+            self.env.now,
+            "deployer",
+            "deployment",
+            app=deployment.app,
+            replicas=len(self.hosts) if deployment.per_host else deployment.replicas,
+            platform=deployment.platform,
+        )
         processes = []
         pinned: list[Host | None] = (
             list(self.hosts) if deployment.per_host else [None] * deployment.replicas
@@ -112,7 +139,9 @@ class World:
             replica = f"{prefix}-{numbering[prefix]}"
             self.replicas_requested += 1
             self.log.record(self.env.now, replica, "replica_state", state="requested")
-            processes.append(self.env.process(self._replica(platform, replica, deployment.app, host)))
+            processes.append(
+                self.env.process(self._replica(platform, replica, deployment.app, host))
+            )
         return processes
 
     def sample(self) -> dict[str, float | int]:
@@ -127,8 +156,9 @@ class World:
             "registry_bytes_served": sum(r.bytes_served for r in self.registries.values()),
         }
 
-    def _sampler(self, rows: list[dict[str, float | int]],
-                 progress: ProgressCallback | None) -> Generator[simpy.Event, Any, None]:
+    def _sampler(
+        self, rows: list[dict[str, float | int]], progress: ProgressCallback | None
+    ) -> Generator[simpy.Event, Any, None]:
         while True:
             rows.append(self.sample())
             if progress is not None:
@@ -157,7 +187,9 @@ class World:
             disk_bytes_peak=max(host.disk.peak_bytes for host in self.hosts),
             images_removed=sum(host.engine.images_removed for host in self.hosts),
         )
-        return Result(summary, tuple(self.log), tuple(rows), tuple(self.replicas), tuple(self.pulls))
+        return Result(
+            summary, tuple(self.log), tuple(rows), tuple(self.replicas), tuple(self.pulls)
+        )
 
 
 def run_scenario(params: ScenarioParams, progress: ProgressCallback | None = None) -> Result:

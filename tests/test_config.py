@@ -51,7 +51,9 @@ def test_groups_hold_the_expected_options() -> None:
 
 
 def test_storm_images_and_workload_validate_together() -> None:
-    params = params_for("images=storm", "workload=storm", "registry=single", "~cluster.registry_mirrors")
+    params = params_for(
+        "images=storm", "workload=storm", "registry=single", "~cluster.registry_mirrors"
+    )
     assert params.deployments[0].per_host
     assert params.images["storm-app"].compressed_bytes == 350 * 10**6
 
@@ -78,9 +80,17 @@ BAD = [
     (["platform=container"], "workload.deployments[3].platform", "vm"),
     (["platform.container.placement=random"], "platform.container.placement", "random"),
     (["platform.vm.disk_mode=thin"], "platform.vm.disk_mode", "thin"),
-    (["platform.container.runtime_start.dist=weibull"], "platform.container.runtime_start.dist", "weibull"),
+    (
+        ["platform.container.runtime_start.dist=weibull"],
+        "platform.container.runtime_start.dist",
+        "weibull",
+    ),
     (["cluster.engine.max_concurrent_downloads=0"], "cluster.engine.max_concurrent_downloads", "0"),
-    (["cluster.engine.serialize_image_pulls=maybe"], "cluster.engine.serialize_image_pulls", "maybe"),
+    (
+        ["cluster.engine.serialize_image_pulls=maybe"],
+        "cluster.engine.serialize_image_pulls",
+        "maybe",
+    ),
     (["cluster.engine.image_gc.low_percent=90"], "cluster.engine.image_gc.low_percent", "90"),
     (["cluster.registry_mirrors.hub=ecr"], "cluster.registry_mirrors.hub", "ecr"),
     (["seed=-3"], "seed", "-3"),
@@ -104,11 +114,15 @@ def test_a_bad_value_inside_a_sweep_is_found() -> None:
     assert raised.value.value == "many"
 
 
-@pytest.mark.parametrize("overrides", [["cluster.pools.node.disk=12parsecs"], ["network=ring"],
-                                       ["+workload.extra=1"]])
+@pytest.mark.parametrize(
+    "overrides", [["cluster.pools.node.disk=12parsecs"], ["network=ring"], ["+workload.extra=1"]]
+)
 def test_cli_prints_one_line_and_exits_2(overrides: list[str], tmp_path: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "sim", *overrides], capture_output=True, text=True, cwd=tmp_path,
+        [sys.executable, "-m", "sim", *overrides],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
         timeout=120,
     )
     assert completed.returncode == 2

@@ -47,11 +47,20 @@ def test_from_inherits_the_parents_layers_and_config() -> None:
 
 
 def test_metadata_instructions_add_no_layer() -> None:
-    steps = [BuildStep(instruction, argument) for instruction, argument in [
-        ("LABEL", "team=shop"), ("WORKDIR", "/app"), ("EXPOSE", "80 443"),
-        ("ENTRYPOINT", '["python"]'), ("CMD", '["app.py"]'), ("ENV", "A=1 B=2"),
-    ]]
-    image = build_catalog({"base": BASE, "app": spec("app", BuildStep("FROM", "base"), *steps)})["app"]
+    steps = [
+        BuildStep(instruction, argument)
+        for instruction, argument in [
+            ("LABEL", "team=shop"),
+            ("WORKDIR", "/app"),
+            ("EXPOSE", "80 443"),
+            ("ENTRYPOINT", '["python"]'),
+            ("CMD", '["app.py"]'),
+            ("ENV", "A=1 B=2"),
+        ]
+    ]
+    image = build_catalog({"base": BASE, "app": spec("app", BuildStep("FROM", "base"), *steps)})[
+        "app"
+    ]
     assert image.layers == build_catalog({"base": BASE})["base"].layers
     assert image.config.labels == (("team", "shop"),)
     assert image.config.workdir == "/app"
@@ -64,11 +73,14 @@ def test_metadata_instructions_add_no_layer() -> None:
 
 def test_same_step_same_layer_but_other_parent_other_chain() -> None:
     other_base = spec("other", BuildStep("ADD", "alpine /", 3000, 1000))
-    catalog = build_catalog({
-        "base": BASE, "other": other_base,
-        "a": spec("a", BuildStep("FROM", "base"), run("install tool")),
-        "b": spec("b", BuildStep("FROM", "other"), run("install tool")),
-    })
+    catalog = build_catalog(
+        {
+            "base": BASE,
+            "other": other_base,
+            "a": spec("a", BuildStep("FROM", "base"), run("install tool")),
+            "b": spec("b", BuildStep("FROM", "other"), run("install tool")),
+        }
+    )
     assert catalog["a"].layers[1] == catalog["b"].layers[1]
     assert catalog["a"].chain_ids[1] != catalog["b"].chain_ids[1]
 
@@ -82,7 +94,9 @@ def test_digests_are_deterministic_and_size_dependent() -> None:
 
 
 def test_sizes_add_up() -> None:
-    app = build_catalog({"base": BASE, "app": spec("app", BuildStep("FROM", "base"), run("a", 700, 300))})["app"]
+    app = build_catalog(
+        {"base": BASE, "app": spec("app", BuildStep("FROM", "base"), run("a", 700, 300))}
+    )["app"]
     assert app.size_bytes == 5700
     assert app.compressed_bytes == 2300
     assert app.reference == "library/app:1"
@@ -92,8 +106,13 @@ def test_sizes_add_up() -> None:
     ("specs", "key"),
     [
         ({"a": spec("a", BuildStep("FROM", "missing"), run("x"))}, "images.a.steps[0]"),
-        ({"a": spec("a", BuildStep("FROM", "b"), run("x")),
-          "b": spec("b", BuildStep("FROM", "a"), run("y"))}, "images.a.steps[0]"),
+        (
+            {
+                "a": spec("a", BuildStep("FROM", "b"), run("x")),
+                "b": spec("b", BuildStep("FROM", "a"), run("y")),
+            },
+            "images.a.steps[0]",
+        ),
         ({"a": spec("a", run("x"), BuildStep("FROM", "scratch"))}, "images.a.steps[1]"),
         ({"a": spec("a", BuildStep("LABEL", "x=1"))}, "images.a.steps"),
         ({"a": spec("a", BuildStep("FROB", "x"), run("x"))}, "images.a.steps[0]"),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from worlds import MB, layered_image, pull_world
 
 from sim.model.engine import EngineParams
 from sim.model.registry import PullRateLimit, RegistryParams
 from sim.policies.image_gc import GcThresholds
-from worlds import MB, layered_image, pull_world
 
 APP = layered_image("app", [(200 * MB, 100 * MB), (100 * MB, 50 * MB), (20 * MB, 10 * MB)])
 
@@ -66,7 +66,9 @@ def test_same_digest_under_another_parent_is_downloaded_again() -> None:
     second = layered_image("second", [(12 * MB, 6 * MB)])
     on_first = layered_image("tool", [shared], parent="first")
     on_second = layered_image("tool", [shared], parent="second")
-    on_second = on_second.__class__("tool2", on_second.repository + "2", "1", "hub", on_second.steps)
+    on_second = on_second.__class__(
+        "tool2", on_second.repository + "2", "1", "hub", on_second.steps
+    )
     world = pull_world([first, second, on_first, on_second])
     assert world.images["tool"].layers[1] == world.images["tool2"].layers[1]
     world.pull("host-1", "tool")
@@ -93,8 +95,10 @@ def test_concurrent_pulls_of_one_image_download_each_layer_once() -> None:
 def test_download_concurrency_never_exceeds_the_cap(cap: int) -> None:
     many = layered_image("many", [(10 * MB, (i + 1) * MB) for i in range(7)])
     other = layered_image("other", [(10 * MB, 3 * MB)] * 1 + [(11 * MB, 4 * MB)])
-    world = pull_world([many, other], engine=EngineParams(max_concurrent_downloads=cap,
-                                                          serialize_image_pulls=False))
+    world = pull_world(
+        [many, other],
+        engine=EngineParams(max_concurrent_downloads=cap, serialize_image_pulls=False),
+    )
     world.pull("host-1", "many")
     world.pull("host-1", "other")
     world.env.run()
@@ -115,8 +119,9 @@ def test_extraction_is_serial_in_layer_order() -> None:
 
 
 def test_failed_downloads_are_retried_with_linear_backoff_then_fail() -> None:
-    registry = RegistryParams("hub", "public", 100 * MB, 0.0, request_time_s=0.0,
-                              failure_probability=1.0)
+    registry = RegistryParams(
+        "hub", "public", 100 * MB, 0.0, request_time_s=0.0, failure_probability=1.0
+    )
     single = layered_image("single", [(10 * MB, 5 * MB)])
     world = pull_world([single], registry=registry)
     world.pull("host-1", "single")
@@ -129,8 +134,14 @@ def test_failed_downloads_are_retried_with_linear_backoff_then_fail() -> None:
 
 
 def test_pull_rate_limit_rejects_over_the_window() -> None:
-    registry = RegistryParams("hub", "public", 100 * MB, 0.0, request_time_s=0.0,
-                              pull_limit=PullRateLimit(count=2, window_s=3600.0))
+    registry = RegistryParams(
+        "hub",
+        "public",
+        100 * MB,
+        0.0,
+        request_time_s=0.0,
+        pull_limit=PullRateLimit(count=2, window_s=3600.0),
+    )
     world = pull_world([APP], registry=registry)
     for at in (0.0, 10.0, 20.0, 3601.0):
         world.pull("host-1", "app", at=at)
@@ -178,9 +189,11 @@ def test_gc_before_a_pull_removes_the_least_recently_used_image() -> None:
     old = layered_image("old", [(300 * MB, 100 * MB)])
     older = layered_image("older", [(300 * MB, 100 * MB)])
     new = layered_image("new", [(300 * MB, 100 * MB)])
-    world = pull_world([old, older, new], disk_bytes=800 * MB,
-                       engine=EngineParams(serialize_image_pulls=False,
-                                           image_gc=GcThresholds(min_age_s=60.0)))
+    world = pull_world(
+        [old, older, new],
+        disk_bytes=800 * MB,
+        engine=EngineParams(serialize_image_pulls=False, image_gc=GcThresholds(min_age_s=60.0)),
+    )
     world.pull("host-1", "older")
     world.pull("host-1", "old", at=10.0)
     world.pull("host-1", "new", at=200.0)
@@ -199,7 +212,7 @@ def test_periodic_gc_brings_usage_below_the_low_threshold() -> None:
     world.env.process(world.engines["host-1"].run_image_gc())
     world.env.run(until=301.0)
     disk = world.engines["host-1"].disk
-    assert disk.used_bytes == 800 * MB   # 900 MB used (90 %) >= 85 %: free down to 80 %
+    assert disk.used_bytes == 800 * MB  # 900 MB used (90 %) >= 85 %: free down to 80 %
     assert [e.detail("image") for e in world.log.of_kind("image_removed")] == ["i0"]
 
 
@@ -217,8 +230,9 @@ def test_bytes_and_disk_add_up(sequence: list[str], disk_mb: int) -> None:
         layered_image("b", [(50 * MB, 20 * MB), (5 * MB, 2 * MB)], parent="base"),
         layered_image("c", [(70 * MB, 30 * MB)]),
     ]
-    world = pull_world(specs, disk_bytes=disk_mb * MB,
-                       engine=EngineParams(image_gc=GcThresholds(min_age_s=0.0)))
+    world = pull_world(
+        specs, disk_bytes=disk_mb * MB, engine=EngineParams(image_gc=GcThresholds(min_age_s=0.0))
+    )
     engine = world.engines["host-1"]
     expected: list[int] = []
 

@@ -24,10 +24,14 @@ def default_run() -> Result:
 def test_default_scenario_counts_add_up(default_run: Result) -> None:
     summary = default_run.summary
     assert summary["replicas_requested"] == 12
-    assert summary["replicas_started"] + summary["replicas_failed"] + summary["replicas_unfinished"] == 12
+    assert (
+        summary["replicas_started"] + summary["replicas_failed"] + summary["replicas_unfinished"]
+        == 12
+    )
     assert summary["replicas_started"] == 12
-    assert summary["pulls_completed"] + summary["pulls_failed"] + summary["pulls_unfinished"] == (
-        summary["pulls_requested"]
+    assert (
+        summary["pulls_completed"] + summary["pulls_failed"] + summary["pulls_unfinished"]
+        == (summary["pulls_requested"])
     )
     assert summary["pulls_failed"] == 0
 
@@ -43,7 +47,9 @@ def test_bytes_from_registry_are_the_missing_layers(default_run: Result) -> None
     web = params.images["web"]
     worker = params.images["worker"]
     base_layers = len(params.images["python-3.12"].layers)
-    per_host = web.compressed_bytes + sum(layer.compressed_bytes for layer in worker.layers[base_layers:])
+    per_host = web.compressed_bytes + sum(
+        layer.compressed_bytes for layer in worker.layers[base_layers:]
+    )
     redis_hosts = len({r.host for r in default_run.replicas if r.app == "cache"})
     expected = 3 * per_host + redis_hosts * params.images["redis"].compressed_bytes
     assert downloaded == expected
@@ -97,8 +103,12 @@ def test_same_seed_same_bytes_in_two_processes(tmp_path: Path) -> None:
     folders = []
     for run, hash_seed in enumerate(["1", "2"]):
         folder = tmp_path / f"run{run}"
-        subprocess.run([sys.executable, "-c", SCRIPT, str(folder), "seed=7"], check=True,
-                       env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"}, timeout=120)
+        subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(folder), "seed=7"],
+            check=True,
+            env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"},
+            timeout=120,
+        )
         folders.append(folder)
     for name in ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", "pulls.csv"):
         assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name

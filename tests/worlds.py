@@ -20,12 +20,15 @@ from sim.model.storage import DiskAccount
 MB = 1_000_000
 
 
-def layered_image(name: str, layers: Sequence[tuple[int, int]], parent: str | None = None,
-                  registry: str = "hub") -> ImageSpec:
+def layered_image(
+    name: str, layers: Sequence[tuple[int, int]], parent: str | None = None, registry: str = "hub"
+) -> ImageSpec:
     """An image spec with one RUN layer per (size, compressed) pair."""
     steps = [BuildStep("FROM", parent)] if parent else []
-    steps += [BuildStep("RUN", f"{name} step {i}", size, compressed)
-              for i, (size, compressed) in enumerate(layers)]
+    steps += [
+        BuildStep("RUN", f"{name} step {i}", size, compressed)
+        for i, (size, compressed) in enumerate(layers)
+    ]
     return ImageSpec(name, f"library/{name}", "1", registry, tuple(steps))
 
 
@@ -43,7 +46,9 @@ class PullWorld:
         def process():
             if at:
                 yield self.env.timeout(at)
-            record = yield from self.engines[host].pull(self.images[image], self.registries[registry])
+            record = yield from self.engines[host].pull(
+                self.images[image], self.registries[registry]
+            )
             self.results.append(record)
 
         self.env.process(process())
@@ -71,18 +76,35 @@ def pull_world(
     for host in hosts:
         graph.add_edge(host, "switch", bandwidth_bytes_s=host_bandwidth, latency_s=0.0)
     if mirror is not None:
-        graph.add_edge(mirror.name, "switch", bandwidth_bytes_s=mirror.bandwidth_bytes_s, latency_s=0.0)
+        graph.add_edge(
+            mirror.name, "switch", bandwidth_bytes_s=mirror.bandwidth_bytes_s, latency_s=0.0
+        )
     network = Network(env, graph)
     images = build_catalog({spec.name: spec for spec in specs})
-    registry = registry or RegistryParams("hub", "public", registry_bandwidth, 0.0, request_time_s=0.0)
-    registries = {"hub": Registry(env, registry, network, log, np.random.default_rng(1),
-                                  {image.reference: image for image in images.values()})}
+    registry = registry or RegistryParams(
+        "hub", "public", registry_bandwidth, 0.0, request_time_s=0.0
+    )
+    registries = {
+        "hub": Registry(
+            env,
+            registry,
+            network,
+            log,
+            np.random.default_rng(1),
+            {image.reference: image for image in images.values()},
+        )
+    }
     if mirror is not None:
-        registries[mirror.name] = Registry(env, mirror, network, log, np.random.default_rng(2), {},
-                                           upstream=registries["hub"])
-    engine = engine or EngineParams(extraction_bytes_s=extraction_bytes_s, serialize_image_pulls=False)
+        registries[mirror.name] = Registry(
+            env, mirror, network, log, np.random.default_rng(2), {}, upstream=registries["hub"]
+        )
+    engine = engine or EngineParams(
+        extraction_bytes_s=extraction_bytes_s, serialize_image_pulls=False
+    )
     if engine.extraction_bytes_s != extraction_bytes_s and not math.isinf(extraction_bytes_s):
         engine = replace(engine, extraction_bytes_s=extraction_bytes_s)
-    engines = {host: ContainerEngine(env, host, principal, DiskAccount(disk_bytes), engine, log)
-               for host in hosts}
+    engines = {
+        host: ContainerEngine(env, host, principal, DiskAccount(disk_bytes), engine, log)
+        for host in hosts
+    }
     return PullWorld(env, log, network, registries, engines, images)

@@ -116,8 +116,9 @@ class ContainerEngine:
             the pull's record, complete or failed with the reason.
         """
         requested_s = self.env.now
-        self.log.record(requested_s, self.name, "pull_requested", image=image.reference,
-                        registry=registry.name)
+        self.log.record(
+            requested_s, self.name, "pull_requested", image=image.reference, registry=registry.name
+        )
         lock_request = self._pull_lock.request() if self._pull_lock else None
         if lock_request is not None:
             yield lock_request
@@ -127,8 +128,13 @@ class ContainerEngine:
         counts = (0, 0)
         try:
             yield from self._with_retries(lambda: registry.get_manifest(self, image), progress)
-            self.log.record(self.env.now, self.name, "manifest_received", image=image.reference,
-                            digest=image.manifest_digest)
+            self.log.record(
+                self.env.now,
+                self.name,
+                "manifest_received",
+                image=image.reference,
+                digest=image.manifest_digest,
+            )
             counts = yield from self._fetch_layers(image, registry, leases, progress)
             self.store.tag_image(image, self.env.now)
             ok, reason = True, ""
@@ -137,15 +143,23 @@ class ContainerEngine:
         finally:
             for chain_id in leases:
                 self.store.release(chain_id)
-            if lock_request is not None:
+            if self._pull_lock is not None and lock_request is not None:
                 self._pull_lock.release(lock_request)
         finished_s = self.env.now
         downloads_done_s = max(progress.last_download_s, started_s)
         if ok:
-            self.log.record(finished_s, self.name, "pull_completed", image=image.reference,
-                            digest=image.manifest_digest, bytes=progress.bytes_downloaded)
+            self.log.record(
+                finished_s,
+                self.name,
+                "pull_completed",
+                image=image.reference,
+                digest=image.manifest_digest,
+                bytes=progress.bytes_downloaded,
+            )
         else:
-            self.log.record(finished_s, self.name, "pull_failed", image=image.reference, reason=reason)
+            self.log.record(
+                finished_s, self.name, "pull_failed", image=image.reference, reason=reason
+            )
         return PullRecord(
             host=self.name,
             image=image.name,
@@ -165,7 +179,9 @@ class ContainerEngine:
             retries=progress.retries,
         )
 
-    def _with_retries(self, request: Any, progress: _PullProgress) -> Generator[simpy.Event, Any, Any]:
+    def _with_retries(
+        self, request: Any, progress: _PullProgress
+    ) -> Generator[simpy.Event, Any, Any]:
         """Run a registry request, retrying retryable failures with linear backoff."""
         attempt = 1
         while True:
@@ -176,8 +192,14 @@ class ContainerEngine:
                     raise
                 progress.retries += 1
                 wait_s = attempt * self.params.retry_backoff_s
-                self.log.record(self.env.now, self.name, "retrying", reason=error.reason,
-                                attempt=attempt, wait_s=wait_s)
+                self.log.record(
+                    self.env.now,
+                    self.name,
+                    "retrying",
+                    reason=error.reason,
+                    attempt=attempt,
+                    wait_s=wait_s,
+                )
                 yield self.env.timeout(wait_s)
                 attempt += 1
 
@@ -190,8 +212,13 @@ class ContainerEngine:
             chain_id = image.chain_ids[index]
             self.store.hold(chain_id)
             leases.append(chain_id)
-            self.log.record(self.env.now, self.name, "layer_already_exists",
-                            image=image.reference, layer=image.layers[index].short_id)
+            self.log.record(
+                self.env.now,
+                self.name,
+                "layer_already_exists",
+                image=image.reference,
+                layer=image.layers[index].short_id,
+            )
         own: list[int] = []
         shared: list[int] = []
         for index in range(present, len(image.layers)):
@@ -201,14 +228,20 @@ class ContainerEngine:
             self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
             if not self.disk.fits(needed):
                 raise PullError(
-                    f"no space left on device: need {needed} B, {self.disk.available_bytes} B free", False
+                    f"no space left on device: need {needed} B, {self.disk.available_bytes} B free",
+                    False,
                 )
         self.disk.allocate(needed)
         for index in own:
             chain_id = image.chain_ids[index]
             self._in_flight[chain_id] = _LayerFetch(self.env.event())
-            self.log.record(self.env.now, self.name, "layer_queued", image=image.reference,
-                            layer=image.layers[index].short_id)
+            self.log.record(
+                self.env.now,
+                self.name,
+                "layer_queued",
+                image=image.reference,
+                layer=image.layers[index].short_id,
+            )
         waits: list[tuple[str, simpy.Event, bool]] = []
         for index in range(present, len(image.layers)):
             chain_id = image.chain_ids[index]
@@ -248,15 +281,25 @@ class ContainerEngine:
             fetch.downloaded_s = self.env.now
             if parent is not None:
                 yield parent.extracted
-            self.log.record(self.env.now, self.name, "layer_extracting", image=image.reference,
-                            layer=layer.short_id)
+            self.log.record(
+                self.env.now,
+                self.name,
+                "layer_extracting",
+                image=image.reference,
+                layer=layer.short_id,
+            )
             if layer.size_bytes and math.isfinite(self.params.extraction_bytes_s):
                 yield self.env.timeout(layer.size_bytes / self.params.extraction_bytes_s)
             self.disk.free(layer.compressed_bytes)
             parent_chain = image.chain_ids[index - 1] if index > 0 else None
             self.store.add_layer(chain_id, layer, parent_chain)
-            self.log.record(self.env.now, self.name, "layer_extracted", image=image.reference,
-                            layer=layer.short_id)
+            self.log.record(
+                self.env.now,
+                self.name,
+                "layer_extracted",
+                image=image.reference,
+                layer=layer.short_id,
+            )
             del self._in_flight[chain_id]
             fetch.extracted.succeed()
         except PullError as error:
@@ -272,8 +315,14 @@ class ContainerEngine:
             yield slot
             self.downloads_active += 1
             self.downloads_active_max = max(self.downloads_active_max, self.downloads_active)
-            self.log.record(self.env.now, self.name, "layer_downloading", image=image.reference,
-                            layer=layer.short_id, bytes=layer.compressed_bytes)
+            self.log.record(
+                self.env.now,
+                self.name,
+                "layer_downloading",
+                image=image.reference,
+                layer=layer.short_id,
+                bytes=layer.compressed_bytes,
+            )
             try:
                 yield from self._with_retries(lambda: registry.fetch_blob(self, layer), progress)
             finally:
@@ -281,8 +330,14 @@ class ContainerEngine:
         progress.layers_downloaded += 1
         progress.bytes_downloaded += layer.compressed_bytes
         progress.last_download_s = self.env.now
-        self.log.record(self.env.now, self.name, "layer_downloaded", image=image.reference,
-                        layer=layer.short_id, bytes=layer.compressed_bytes)
+        self.log.record(
+            self.env.now,
+            self.name,
+            "layer_downloaded",
+            image=image.reference,
+            layer=layer.short_id,
+            bytes=layer.compressed_bytes,
+        )
 
     def image_records(self) -> list[ImageRecord]:
         """The stored images as the kubelet's garbage collector sees them."""
@@ -309,15 +364,23 @@ class ContainerEngine:
             disk_freed = self.store.remove_image(name)
             freed += disk_freed
             self.images_removed += 1
-            self.log.record(self.env.now, self.name, "image_removed", image=name, reason=reason,
-                            image_bytes=image_bytes, disk_bytes_freed=disk_freed)
+            self.log.record(
+                self.env.now,
+                self.name,
+                "image_removed",
+                image=name,
+                reason=reason,
+                image_bytes=image_bytes,
+                disk_bytes_freed=disk_freed,
+            )
         return freed
 
     def run_image_gc(self) -> Generator[simpy.Event, Any, None]:
         """The kubelet's periodic image garbage collection (a SimPy process body)."""
         while True:
             yield self.env.timeout(self.params.image_gc_period_s)
-            needed = bytes_to_free(self.disk.capacity_bytes, self.disk.available_bytes,
-                                   self.params.image_gc)
+            needed = bytes_to_free(
+                self.disk.capacity_bytes, self.disk.available_bytes, self.params.image_gc
+            )
             if needed > 0:
                 self.collect_garbage(needed, reason="threshold")

@@ -54,7 +54,9 @@ class Host:
         self.env = env
         self.params = params
         self.disk = DiskAccount(params.disk_bytes, disk_totals)
-        self.engine = ContainerEngine(env, params.name, params.principal, self.disk, engine_params, log)
+        self.engine = ContainerEngine(
+            env, params.name, params.principal, self.disk, engine_params, log
+        )
         self.vcpu_reserved = 0.0
         self.memory_reserved_bytes = 0
         self.replicas = 0

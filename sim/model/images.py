@@ -24,8 +24,22 @@ from sim.core.errors import ConfigError
 
 LAYER_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 CONFIG_INSTRUCTIONS = frozenset(
-    {"LABEL", "WORKDIR", "EXPOSE", "ENTRYPOINT", "CMD", "ENV", "USER", "VOLUME",
-     "STOPSIGNAL", "HEALTHCHECK", "SHELL", "ARG", "ONBUILD", "MAINTAINER"}
+    {
+        "LABEL",
+        "WORKDIR",
+        "EXPOSE",
+        "ENTRYPOINT",
+        "CMD",
+        "ENV",
+        "USER",
+        "VOLUME",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "SHELL",
+        "ARG",
+        "ONBUILD",
+        "MAINTAINER",
+    }
 )
 SCRATCH = "scratch"
 
@@ -171,7 +185,9 @@ def _exec_form(argument: str) -> tuple[str, ...]:
     return ("/bin/sh", "-c", text)
 
 
-def _merge(pairs: tuple[tuple[str, str], ...], new: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+def _merge(
+    pairs: tuple[tuple[str, str], ...], new: list[tuple[str, str]]
+) -> tuple[tuple[str, str], ...]:
     merged = dict(pairs)
     merged.update(new)
     return tuple(merged.items())
@@ -197,7 +213,11 @@ def apply_config_step(config: ImageConfig, step: BuildStep) -> ImageConfig:
         case "USER":
             return replace(config, user=argument.strip())
         case "VOLUME":
-            volumes = _exec_form(argument) if argument.strip().startswith("[") else tuple(argument.split())
+            volumes = (
+                _exec_form(argument)
+                if argument.strip().startswith("[")
+                else tuple(argument.split())
+            )
             return replace(config, volumes=tuple(dict.fromkeys(config.volumes + volumes)))
         case _:
             return config
@@ -236,16 +256,22 @@ def build_image(spec: ImageSpec, parent: Image | None, key: str = "images") -> I
     for index, step in enumerate(spec.steps):
         if step.instruction == "FROM":
             if index != 0:
-                raise ConfigError(f"{key}.{spec.name}.steps[{index}]", "FROM", "FROM only as the first step")
+                raise ConfigError(
+                    f"{key}.{spec.name}.steps[{index}]", "FROM", "FROM only as the first step"
+                )
         elif step.instruction in LAYER_INSTRUCTIONS:
             layers.append(make_layer(step))
         elif step.instruction in CONFIG_INSTRUCTIONS:
             config = apply_config_step(config, step)
         else:
             allowed = ", ".join(sorted(LAYER_INSTRUCTIONS | CONFIG_INSTRUCTIONS | {"FROM"}))
-            raise ConfigError(f"{key}.{spec.name}.steps[{index}]", step.instruction, f"one of {allowed}")
+            raise ConfigError(
+                f"{key}.{spec.name}.steps[{index}]", step.instruction, f"one of {allowed}"
+            )
     if not layers:
-        raise ConfigError(f"{key}.{spec.name}.steps", "no layers", "at least one RUN, COPY or ADD step")
+        raise ConfigError(
+            f"{key}.{spec.name}.steps", "no layers", "at least one RUN, COPY or ADD step"
+        )
     diff_ids = [layer.diff_id for layer in layers]
     image_id = sha256_digest(_config_json(config, diff_ids))
     return Image(
@@ -281,13 +307,17 @@ def build_catalog(specs: Mapping[str, ImageSpec], key: str = "images") -> dict[s
         if name in built:
             return built[name]
         if name in trail:
-            cycle = " -> ".join(trail[trail.index(name):] + (name,))
+            cycle = " -> ".join(trail[trail.index(name) :] + (name,))
             raise ConfigError(f"{key}.{name}.steps[0]", cycle, "FROM chains without cycles")
         spec = specs[name]
         parent = parent_name(spec)
         if parent is not None and parent not in specs:
             known = ", ".join(sorted(specs)) or "none"
-            raise ConfigError(f"{key}.{name}.steps[0]", f"FROM {parent}", f"an image of the catalog ({known}) or scratch")
+            raise ConfigError(
+                f"{key}.{name}.steps[0]",
+                f"FROM {parent}",
+                f"an image of the catalog ({known}) or scratch",
+            )
         image = build_image(spec, build(parent, trail + (name,)) if parent else None, key)
         built[name] = image
         return image

@@ -17,7 +17,7 @@ creating → starting) → initializing → ready; or failed, with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -95,7 +95,10 @@ class Platform(Protocol):
 
 
 def _place(
-    hosts: Sequence[Host], policy: PlacementPolicy, vcpu: float, memory_bytes: int,
+    hosts: Sequence[Host],
+    policy: PlacementPolicy,
+    vcpu: float,
+    memory_bytes: int,
     pinned: Host | None,
 ) -> Host | None:
     """The host a replica goes to: the pinned one if it fits (a DaemonSet), else the
@@ -109,21 +112,55 @@ def _place(
 
 
 def _unschedulable(hosts: Sequence[Host], vcpu: float, memory_bytes: int) -> str:
-    return (f"unschedulable: 0/{len(hosts)} hosts have {vcpu:g} vCPU and "
-            f"{memory_bytes} B of memory free")
+    return (
+        f"unschedulable: 0/{len(hosts)} hosts have {vcpu:g} vCPU and "
+        f"{memory_bytes} B of memory free"
+    )
 
 
-class _Lifecycle:
-    """Logs a replica's state changes."""
+class _Startup:
+    """One replica's start-up: logs its state changes, times its phases, makes its record."""
 
-    def __init__(self, env: simpy.Environment, log: EventLog, replica: str) -> None:
+    def __init__(
+        self, env: simpy.Environment, log: EventLog, replica: str, app: App, platform: str
+    ) -> None:
         self.env = env
         self.log = log
         self.replica = replica
+        self.app = app
+        self.platform = platform
+        self.requested_s = env.now
+        self.host = ""
+        self.phases: dict[str, Any] = {}
 
     def enter(self, state: str, **details: Any) -> float:
         self.log.record(self.env.now, self.replica, "replica_state", state=state, **details)
         return self.env.now
+
+    def timed(self, phase: str, seconds: float) -> simpy.Timeout:
+        """Spend `seconds` in `phase` (e.g. ``boot_s``) and remember it."""
+        self.phases[phase] = self.phases.get(phase, 0.0) + seconds
+        return self.env.timeout(seconds)
+
+    def _record(self, state: str, reason: str, ready_s: float | None) -> ReplicaRecord:
+        record = ReplicaRecord(
+            replica=self.replica,
+            app=self.app.name,
+            platform=self.platform,
+            host=self.host,
+            requested_s=self.requested_s,
+            ready_s=ready_s,
+            state=state,
+            reason=reason,
+        )
+        return replace(record, **self.phases)
+
+    def failed(self, reason: str) -> ReplicaRecord:
+        self.enter("failed", reason=reason)
+        return self._record("failed", reason, None)
+
+    def ready(self) -> ReplicaRecord:
+        return self._record("ready", "", self.enter("ready", host=self.host))
 
 
 class ContainerPlatform:
@@ -169,55 +206,42 @@ class ContainerPlatform:
     def start_replica(
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
-        """Place (on `pinned` if given), pull, create, start and initialise one container replica."""
-        lifecycle = _Lifecycle(self.env, self.log, replica)
-        base = dict(replica=replica, app=app.name, platform=self.name, requested_s=requested_s)
+        """Place (on `pinned` if given), pull, create, start, initialise one container."""
+        startup = _Startup(self.env, self.log, replica, app, self.name)
         host = _place(self.hosts, self.placement, app.vcpu, app.memory_bytes, pinned)
         if host is None:
-            reason = _unschedulable(self.hosts, app.vcpu, app.memory_bytes)
-            lifecycle.enter("failed", reason=reason)
-            return ReplicaRecord(host="", ready_s=None, state="failed", reason=reason, **base)
+            return startup.failed(_unschedulable(self.hosts, app.vcpu, app.memory_bytes))
         host.reserve(app.vcpu, app.memory_bytes)
-        lifecycle.enter("scheduled", host=host.name)
+        startup.host = host.name
+        startup.enter("scheduled", host=host.name)
         engine = host.engine
-        download_s = extract_s = wait_s = 0.0
         if self.params.image_pull_policy == "Always" or not engine.has_image(app.image):
-            lifecycle.enter("pulling", image=app.image.reference)
-            registry = self.source_for(app.image)
-            pull = yield self.env.process(engine.pull(app.image, registry))
+            startup.enter("pulling", image=app.image.reference)
+            pull = yield self.env.process(engine.pull(app.image, self.source_for(app.image)))
             self.pulls.append(pull)
-            wait_s, download_s, extract_s = pull.queued_s, pull.download_s, pull.extract_s
+            startup.phases.update(
+                wait_s=pull.queued_s, pull_download_s=pull.download_s, pull_extract_s=pull.extract_s
+            )
             if not pull.ok:
                 host.release(app.vcpu, app.memory_bytes)
-                lifecycle.enter("failed", reason=pull.reason)
-                return ReplicaRecord(host=host.name, ready_s=None, state="failed", reason=pull.reason,
-                                     wait_s=wait_s, pull_download_s=download_s,
-                                     pull_extract_s=extract_s, **base)
+                return startup.failed(pull.reason)
         else:
             self.log.record(self.env.now, host.name, "image_present", image=app.image.reference)
-        create_started = lifecycle.enter("creating")
+        startup.enter("creating")
         try:
             host.disk.allocate(self.params.writable_layer_bytes)
         except DiskFull as error:
             host.release(app.vcpu, app.memory_bytes)
-            lifecycle.enter("failed", reason=str(error))
-            return ReplicaRecord(host=host.name, ready_s=None, state="failed", reason=str(error),
-                                 wait_s=wait_s, pull_download_s=download_s,
-                                 pull_extract_s=extract_s, **base)
-        engine.store.images[app.image.name].containers += 1
-        engine.store.images[app.image.name].last_used_s = self.env.now
-        yield self.env.timeout(self.params.create.sample(self.rng))
-        start_started = lifecycle.enter("starting")
-        yield self.env.timeout(self.params.runtime_start.sample(self.rng))
-        init_started = lifecycle.enter("initializing")
-        yield self.env.timeout(app.init.sample(self.init_rng(app.name)))
-        ready_s = lifecycle.enter("ready", host=host.name)
-        return ReplicaRecord(
-            host=host.name, ready_s=ready_s, state="ready", reason="", wait_s=wait_s,
-            pull_download_s=download_s, pull_extract_s=extract_s,
-            create_s=start_started - create_started, start_s=init_started - start_started,
-            init_s=ready_s - init_started, **base,
-        )
+            return startup.failed(str(error))
+        stored = engine.store.images[app.image.name]
+        stored.containers += 1
+        stored.last_used_s = self.env.now
+        yield startup.timed("create_s", self.params.create.sample(self.rng))
+        startup.enter("starting")
+        yield startup.timed("start_s", self.params.runtime_start.sample(self.rng))
+        startup.enter("initializing")
+        yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
+        return startup.ready()
 
 
 class VmPlatform:
@@ -267,35 +291,27 @@ class VmPlatform:
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Place (on `pinned` if given), provision, boot and initialise one VM replica."""
         params = self.params
-        lifecycle = _Lifecycle(self.env, self.log, replica)
-        base = dict(replica=replica, app=app.name, platform=self.name, requested_s=requested_s)
+        startup = _Startup(self.env, self.log, replica, app, self.name)
         memory_bytes = params.guest_memory_bytes(app) + params.memory_overhead_bytes(app)
         host = _place(self.hosts, self.placement, app.vcpu, memory_bytes, pinned)
         if host is None:
-            reason = _unschedulable(self.hosts, app.vcpu, memory_bytes)
-            lifecycle.enter("failed", reason=reason)
-            return ReplicaRecord(host="", ready_s=None, state="failed", reason=reason, **base)
+            return startup.failed(_unschedulable(self.hosts, app.vcpu, memory_bytes))
+        startup.host = host.name
         allocate_bytes, write_bytes = self._disk_bytes(host)
         try:
             host.disk.allocate(allocate_bytes)
         except DiskFull as error:
-            lifecycle.enter("failed", reason=str(error))
-            return ReplicaRecord(host=host.name, ready_s=None, state="failed", reason=str(error), **base)
+            return startup.failed(str(error))
         host.vm_base_images.add(params.name)
         host.reserve(app.vcpu, memory_bytes)
-        lifecycle.enter("scheduled", host=host.name, memory_bytes=memory_bytes)
-        provision_started = lifecycle.enter("provisioning", disk_mode=params.disk_mode,
-                                            disk_bytes=write_bytes)
-        yield self.env.timeout(
+        startup.enter("scheduled", host=host.name, memory_bytes=memory_bytes)
+        startup.enter("provisioning", disk_mode=params.disk_mode, disk_bytes=write_bytes)
+        provision_s = (
             params.provision.sample(self.rng) + write_bytes / host.params.disk_write_bytes_s
         )
-        boot_started = lifecycle.enter("booting")
-        yield self.env.timeout(params.boot.sample(self.rng))
-        init_started = lifecycle.enter("initializing")
-        yield self.env.timeout(app.init.sample(self.init_rng(app.name)))
-        ready_s = lifecycle.enter("ready", host=host.name)
-        return ReplicaRecord(
-            host=host.name, ready_s=ready_s, state="ready", reason="",
-            provision_s=boot_started - provision_started, boot_s=init_started - boot_started,
-            init_s=ready_s - init_started, **base,
-        )
+        yield startup.timed("provision_s", provision_s)
+        startup.enter("booting")
+        yield startup.timed("boot_s", params.boot.sample(self.rng))
+        startup.enter("initializing")
+        yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
+        return startup.ready()

@@ -148,9 +148,13 @@ class Registry:
         self.upstream = upstream
         self._rng = rng
         self._manifests: dict[str, Image] = dict(images)
-        self._blobs: set[str] = {layer.digest for image in images.values() for layer in image.layers}
+        self._blobs: set[str] = {
+            layer.digest for image in images.values() for layer in image.layers
+        }
         self._pulls_by_client: dict[str, deque[float]] = {}
-        self._manifest_bucket = _TokenBucket(params.manifest_quota) if params.manifest_quota else None
+        self._manifest_bucket = (
+            _TokenBucket(params.manifest_quota) if params.manifest_quota else None
+        )
         self._blob_bucket = _TokenBucket(params.blob_quota) if params.blob_quota else None
         self._upstream_fetches: dict[str, simpy.Event] = {}
         self.manifests_served = 0
@@ -191,14 +195,16 @@ class Registry:
         return PullError(reason, retryable)
 
     def _round_trip_s(self, client: Client) -> float:
-        return 2.0 * self.network.latency_s(client.node, self.node) + self.params.request_time_s
+        return 2.0 * self.network.latency_s(self.node, client.node) + self.params.request_time_s
 
     def _admit_manifest(self, client: Client, image: Image) -> None:
         params = self.params
         if params.kind == "private" and client.principal not in params.allowed_principals:
             raise self._reject(
-                client, "pull_denied",
-                f"denied: {client.principal or 'anonymous'} may not pull {image.repository}", False,
+                client,
+                "pull_denied",
+                f"denied: {client.principal or 'anonymous'} may not pull {image.repository}",
+                False,
             )
         if params.pull_limit is not None:
             window = self._pulls_by_client.setdefault(client.name, deque())
@@ -207,12 +213,16 @@ class Registry:
             if len(window) >= params.pull_limit.count:
                 limit = params.pull_limit
                 raise self._reject(
-                    client, "pull_rate_limited",
-                    f"toomanyrequests: pull rate limit {limit.count};w={limit.window_s:g}", False,
+                    client,
+                    "pull_rate_limited",
+                    f"toomanyrequests: pull rate limit {limit.count};w={limit.window_s:g}",
+                    False,
                 )
             window.append(self.env.now)
         if self._manifest_bucket is not None and not self._manifest_bucket.take(self.env.now):
-            raise self._reject(client, "request_throttled", "ThrottlingException: Rate exceeded", True)
+            raise self._reject(
+                client, "request_throttled", "ThrottlingException: Rate exceeded", True
+            )
 
     def get_manifest(self, client: Client, image: Image) -> Generator[simpy.Event, Any, Image]:
         """Request the manifest of `image` (a SimPy process body); returns the image.
@@ -224,7 +234,9 @@ class Registry:
         self._admit_manifest(client, image)
         if image.reference not in self._manifests:
             if self.upstream is None:
-                raise self._reject(client, "manifest_unknown", f"manifest unknown: {image.reference}", False)
+                raise self._reject(
+                    client, "manifest_unknown", f"manifest unknown: {image.reference}", False
+                )
             pending = self._upstream_fetches.get(image.reference)
             if pending is None:
                 pending = self.env.process(self._manifest_from_upstream(image))
@@ -250,8 +262,13 @@ class Registry:
         """
         yield self.env.timeout(self._round_trip_s(client))
         if self._blob_bucket is not None and not self._blob_bucket.take(self.env.now):
-            raise self._reject(client, "request_throttled", "ThrottlingException: Rate exceeded", True)
-        if self.params.failure_probability > 0 and self._rng.random() < self.params.failure_probability:
+            raise self._reject(
+                client, "request_throttled", "ThrottlingException: Rate exceeded", True
+            )
+        if (
+            self.params.failure_probability > 0
+            and self._rng.random() < self.params.failure_probability
+        ):
             raise self._reject(client, "blob_failed", "received unexpected HTTP status: 503", True)
         if layer.digest not in self._blobs:
             yield from self._fetch_from_upstream(layer)
@@ -269,8 +286,14 @@ class Registry:
 
     def _fill_from_upstream(self, layer: Layer) -> Generator[simpy.Event, Any, None]:
         assert self.upstream is not None
-        self.log.record(self.env.now, self.name, "upstream_fetch", layer=layer.short_id,
-                        bytes=layer.compressed_bytes, upstream=self.upstream.name)
+        self.log.record(
+            self.env.now,
+            self.name,
+            "upstream_fetch",
+            layer=layer.short_id,
+            bytes=layer.compressed_bytes,
+            upstream=self.upstream.name,
+        )
         attempt = 0
         try:
             while True:

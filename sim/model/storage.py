@@ -53,7 +53,9 @@ class DiskAccount:
         if size_bytes < 0:
             raise ValueError(f"cannot allocate {size_bytes} bytes")
         if not self.fits(size_bytes):
-            raise DiskFull(f"no space left on device: need {size_bytes} B, {self.available_bytes} B free")
+            raise DiskFull(
+                f"no space left on device: need {size_bytes} B, {self.available_bytes} B free"
+            )
         self.used_bytes += size_bytes
         self.peak_bytes = max(self.peak_bytes, self.used_bytes)
         if self._totals is not None:

@@ -57,13 +57,25 @@ def build_topology(
         switch = host_attachment(params, index)
         if switch not in graph:
             graph.add_node(switch, role="switch")
-            graph.add_edge(switch, core, bandwidth_bytes_s=params.uplink.bandwidth_bytes_s,
-                           latency_s=params.uplink.latency_s)
+            graph.add_edge(
+                switch,
+                core,
+                bandwidth_bytes_s=params.uplink.bandwidth_bytes_s,
+                latency_s=params.uplink.latency_s,
+            )
         graph.add_node(host, role="host")
-        graph.add_edge(host, switch, bandwidth_bytes_s=params.host_link.bandwidth_bytes_s,
-                       latency_s=params.host_link.latency_s)
+        graph.add_edge(
+            host,
+            switch,
+            bandwidth_bytes_s=params.host_link.bandwidth_bytes_s,
+            latency_s=params.host_link.latency_s,
+        )
     for registry in registries:
         graph.add_node(registry.name, role="registry")
-        graph.add_edge(registry.name, core, bandwidth_bytes_s=registry.bandwidth_bytes_s,
-                       latency_s=registry.latency_s)
+        graph.add_edge(
+            registry.name,
+            core,
+            bandwidth_bytes_s=registry.bandwidth_bytes_s,
+            latency_s=registry.latency_s,
+        )
     return graph
