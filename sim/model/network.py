@@ -50,6 +50,7 @@ class _EndOfInstant(simpy.Event):
 
     def __init__(self, env: simpy.Environment) -> None:
         super().__init__(env)
+        # Born triggered, as SimPy's own Timeout is, because succeed() cannot set a priority.
         self._ok = True
         self._value = None
         env.schedule(self, _AFTER_INSTANT)
