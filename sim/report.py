@@ -4,61 +4,83 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from sim.core.units import format_duration, format_size
-from sim.results import Result
+from sim.core.records import ReplicaRecord
+from sim.results import Result, percentile
+
+
+PHASES = {
+    "wait_s": "wait",
+    "provision_s": "provision",
+    "boot_s": "boot",
+    "pull_download_s": "download",
+    "pull_extract_s": "extract",
+    "create_s": "create",
+    "start_s": "start",
+    "init_s": "init",
+}
 
 
 def _seconds(value: float | None) -> str:
-    return "-" if value is None else format_duration(value)
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def _mean_phase(records: list[ReplicaRecord], phase: str) -> str:
+    values = [getattr(record, phase) for record in records]
+    mean = sum(values) / len(values) if values else 0.0
+    return "" if mean == 0.0 else _seconds(mean)
 
 
 def print_summary(
     result: Result, folder: Path | None = None, console: Console | None = None
 ) -> None:
     """Print start-up times per platform, pull counts and bytes, and where files went."""
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=130)
     summary = result.summary
-    startups = Table(
-        title=f"Replica start-up (seed {summary['seed']}, "
-        f"simulated {format_duration(summary['sim_time_s'])})"
+    title = (
+        f"Replica start-up by deployment (seed {summary['seed']}, "
+        f"simulated {format_duration(summary['sim_time_s'])}); phases: mean seconds"
     )
-    for column in ("platform", "ready", "failed", "mean", "p50", "p95", "max"):
-        startups.add_column(column, justify="left" if column == "platform" else "right")
-    for platform in sorted({r.platform for r in result.replicas}):
-        rows = [r for r in result.replicas if r.platform == platform]
+    startups = Table(title=title, box=box.SIMPLE_HEAD)
+    startups.add_column("app / platform / at", no_wrap=True)
+    for column in ("ready", "p50", "p95", *PHASES.values()):
+        startups.add_column(column, justify="right", no_wrap=True)
+    waves: dict[tuple[str, str, float], list[ReplicaRecord]] = {}
+    for record in result.replicas:
+        waves.setdefault((record.app, record.platform, record.requested_s), []).append(record)
+    for (app, platform, requested_s), records in sorted(waves.items(), key=lambda item: item[0][2]):
+        ready = [r for r in records if r.ready_s is not None]
+        times = [r.startup_s for r in ready if r.startup_s is not None]
         startups.add_row(
-            platform,
-            str(sum(r.state == "ready" for r in rows)),
-            str(sum(r.state == "failed" for r in rows)),
-            *(
-                _seconds(summary.get(f"startup_s_{stat}_{platform}"))
-                for stat in ("mean", "p50", "p95", "max")
-            ),
+            f"{app} / {platform} / {format_duration(requested_s)}",
+            f"{len(ready)}/{len(records)}",
+            _seconds(percentile(times, 50)),
+            _seconds(percentile(times, 95)),
+            *(_mean_phase(ready, phase) for phase in PHASES),
         )
     console.print(startups)
-    pulls = Table(title="Image pulls")
-    for column in (
-        "completed",
-        "failed",
-        "layers downloaded",
-        "already exists",
-        "shared",
-        "from registries",
-        "disk peak (host)",
-    ):
-        pulls.add_column(column, justify="right")
-    pulls.add_row(
-        str(summary["pulls_completed"]),
-        str(summary["pulls_failed"]),
-        str(summary["layers_downloaded"]),
-        str(summary["layers_already_exists"]),
-        str(summary["layers_shared"]),
-        format_size(summary["bytes_from_registry"]),
-        format_size(summary["disk_bytes_peak"]),
+    pulls = Table(title="Image pulls", show_header=False, box=box.SIMPLE)
+    pulls.add_column("what")
+    pulls.add_column("value", justify="right")
+    pulled = f"{summary['pulls_completed']} completed, {summary['pulls_failed']} failed"
+    layers = (
+        f"{summary['layers_downloaded']} downloaded, {summary['layers_already_exists']} "
+        f"already existed, {summary['layers_shared']} shared"
     )
+    pulls.add_row("pulls", pulled)
+    pulls.add_row("layers", layers)
+    pulls.add_row("from registries", format_size(summary["bytes_from_registry"]))
+    pulls.add_row("mirrors from upstream", format_size(summary["bytes_from_upstream"]))
+    pulls.add_row("disk peak (one host)", format_size(summary["disk_bytes_peak"]))
     console.print(pulls)
     if folder is not None:
         console.print(f"results in {folder}")

@@ -115,7 +115,8 @@ def records_csv(records: Sequence[Any], record_type: type) -> str:
     return buffer.getvalue()
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile with linear interpolation (numpy's default); None if empty."""
     if not values:
         return None
     ordered = sorted(values)
@@ -130,8 +131,8 @@ def startup_statistics(replicas: Sequence[ReplicaRecord], suffix: str = "") -> S
     times = [r.startup_s for r in replicas if r.startup_s is not None]
     return {
         f"startup_s_mean{suffix}": sum(times) / len(times) if times else None,
-        f"startup_s_p50{suffix}": _percentile(times, 50),
-        f"startup_s_p95{suffix}": _percentile(times, 95),
+        f"startup_s_p50{suffix}": percentile(times, 50),
+        f"startup_s_p95{suffix}": percentile(times, 95),
         f"startup_s_max{suffix}": max(times) if times else None,
     }
 
