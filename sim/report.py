@@ -8,10 +8,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sim.core.units import format_duration, format_size
 from sim.core.records import ReplicaRecord
+from sim.core.units import format_duration, format_size
 from sim.results import Result, percentile
-
 
 PHASES = {
     "wait_s": "wait",
