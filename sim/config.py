@@ -30,7 +30,8 @@ from sim.model.images import (
     build_catalog,
 )
 from sim.model.platforms import App, ContainerPlatformParams, VmPlatformParams
-from sim.model.registry import PullRateLimit, RegistryParams, RequestQuota
+from sim.model.ratelimit import RequestQuota
+from sim.model.registry import PullRateLimit, RegistryParams
 from sim.model.topology import LinkParams, NetworkParams
 from sim.policies.image_gc import GcThresholds
 from sim.policies.placement import PLACEMENT_POLICIES
@@ -266,6 +267,8 @@ def _engine(cluster: Section) -> EngineParams:
         retry_backoff_s=engine.duration("retry_backoff", 5.0),
         extraction_bytes_s=math.inf if extraction == "off" else engine.bandwidth("extraction"),
         serialize_image_pulls=engine.boolean("serialize_image_pulls", True),
+        registry_pull_qps=engine.number("registry_pull_qps", 5.0, minimum=0.0),
+        registry_burst=engine.integer("registry_burst", 10, minimum=1),
         image_gc=GcThresholds(high, low, gc.duration("min_age", 120.0)),
         image_gc_period_s=gc.duration("period", 300.0),
     )
@@ -420,6 +423,7 @@ def _platforms(section: Section) -> dict[str, PlatformParams]:
         placement = entry.text("placement", "spread", choices=placements)
         params: PlatformParams
         if kind == "container":
+            backoff = entry.section("image_pull_backoff", {})
             params = ContainerPlatformParams(
                 name=name,
                 placement=placement,
@@ -431,7 +435,11 @@ def _platforms(section: Section) -> dict[str, PlatformParams]:
                 image_pull_policy=entry.text(  # type: ignore[arg-type]
                     "image_pull_policy", "IfNotPresent", choices=("IfNotPresent", "Always")
                 ),
+                pull_backoff_initial_s=backoff.duration("initial", 10.0),
+                pull_backoff_max_s=backoff.duration("max", 300.0),
+                pull_attempts=backoff.integer("attempts", 0, minimum=0),
             )
+            backoff.close()
         else:
             overhead = entry.section("memory_overhead", {})
             params = VmPlatformParams(

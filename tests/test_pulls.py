@@ -250,3 +250,15 @@ def test_bytes_and_disk_add_up(sequence: list[str], disk_mb: int) -> None:
     world.env.run()
     assert engine.disk.peak_bytes <= engine.disk.capacity_bytes
     assert engine.disk.used_bytes == engine.store.layer_bytes()
+
+
+def test_kubelet_pull_qps_rejects_pulls_over_the_burst() -> None:
+    world = pull_world(
+        [APP],
+        engine=EngineParams(registry_pull_qps=1.0, registry_burst=2, serialize_image_pulls=False),
+    )
+    for at in (0.0, 0.0, 0.0, 1.0):
+        world.pull("host-1", "app", at=at)
+    world.env.run()
+    reasons = sorted(record.reason for record in world.results)
+    assert reasons == ["", "", "", "pull QPS exceeded"]

@@ -37,6 +37,13 @@ class Event:
                 return value
         raise KeyError(name)
 
+    def detail_or(self, name: str, default: DetailValue = None) -> DetailValue:
+        """The value of one detail, or `default` when the event has no such detail."""
+        for key, value in self.details:
+            if key == name:
+                return value
+        return default
+
 
 class EventLog:
     """An append-only list of `Event` records, in the order they happened."""

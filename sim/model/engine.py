@@ -26,6 +26,7 @@ import simpy
 
 from sim.core.records import EventLog, PullRecord
 from sim.model.images import Image, Layer
+from sim.model.ratelimit import RequestQuota, TokenBucket
 from sim.model.registry import PullError, Registry
 from sim.model.storage import DiskAccount, LayerStore
 from sim.policies.image_gc import (
@@ -41,7 +42,9 @@ class EngineParams:
     """Daemon and kubelet settings of a host (SI units).
 
     ``extraction_bytes_s`` is the rate at which uncompressed layer bytes are written out;
-    ``math.inf`` makes extraction instantaneous.
+    ``math.inf`` makes extraction instantaneous. ``registry_pull_qps`` and
+    ``registry_burst`` are the kubelet's pull rate limit (a token bucket; 0 QPS turns it
+    off): a pull over it fails at once with ``pull QPS exceeded``.
     """
 
     max_concurrent_downloads: int = 3
@@ -49,6 +52,8 @@ class EngineParams:
     retry_backoff_s: float = 5.0
     extraction_bytes_s: float = math.inf
     serialize_image_pulls: bool = True
+    registry_pull_qps: float = 5.0
+    registry_burst: int = 10
     image_gc: GcThresholds = field(default_factory=GcThresholds)
     image_gc_period_s: float = 300.0
 
@@ -100,6 +105,11 @@ class ContainerEngine:
         self.store = LayerStore(disk)
         self._download_slots = simpy.Resource(env, params.max_concurrent_downloads)
         self._pull_lock = simpy.Resource(env, 1) if params.serialize_image_pulls else None
+        self._pull_limiter = (
+            TokenBucket(RequestQuota(params.registry_pull_qps, params.registry_burst))
+            if params.registry_pull_qps > 0
+            else None
+        )
         self._in_flight: dict[str, _LayerFetch] = {}
         self.downloads_active = 0
         self.downloads_active_max = 0
@@ -119,6 +129,29 @@ class ContainerEngine:
         self.log.record(
             requested_s, self.name, "pull_requested", image=image.reference, registry=registry.name
         )
+        if self._pull_limiter is not None and not self._pull_limiter.take(requested_s):
+            reason = "pull QPS exceeded"
+            self.log.record(
+                requested_s, self.name, "pull_failed", image=image.reference, reason=reason
+            )
+            return PullRecord(
+                host=self.name,
+                image=image.name,
+                registry=registry.name,
+                started_s=requested_s,
+                finished_s=requested_s,
+                ok=False,
+                reason=reason,
+                skipped=False,
+                queued_s=0.0,
+                layers_already_exists=0,
+                layers_downloaded=0,
+                layers_shared=0,
+                bytes_downloaded=0,
+                download_s=0.0,
+                extract_s=0.0,
+                retries=0,
+            )
         lock_request = self._pull_lock.request() if self._pull_lock else None
         if lock_request is not None:
             yield lock_request

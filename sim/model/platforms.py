@@ -45,7 +45,12 @@ class App:
 
 @dataclass(frozen=True, slots=True)
 class ContainerPlatformParams:
-    """Settings of the container platform (SI units)."""
+    """Settings of the container platform (SI units).
+
+    A failed pull is retried as the kubelet does (``ImagePullBackOff``): after
+    ``pull_backoff_initial_s``, doubling up to ``pull_backoff_max_s``; ``pull_attempts``
+    caps the attempts (0: retry until the horizon, as Kubernetes does).
+    """
 
     name: str
     placement: str
@@ -53,6 +58,9 @@ class ContainerPlatformParams:
     runtime_start: Distribution
     writable_layer_bytes: int
     image_pull_policy: Literal["IfNotPresent", "Always"] = "IfNotPresent"
+    pull_backoff_initial_s: float = 10.0
+    pull_backoff_max_s: float = 300.0
+    pull_attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,12 +224,7 @@ class ContainerPlatform:
         startup.enter("scheduled", host=host.name)
         engine = host.engine
         if self.params.image_pull_policy == "Always" or not engine.has_image(app.image):
-            startup.enter("pulling", image=app.image.reference)
-            pull = yield self.env.process(engine.pull(app.image, self.source_for(app.image)))
-            self.pulls.append(pull)
-            startup.phases.update(
-                wait_s=pull.queued_s, pull_download_s=pull.download_s, pull_extract_s=pull.extract_s
-            )
+            pull = yield from self._pull(startup, host, app)
             if not pull.ok:
                 host.release(app.vcpu, app.memory_bytes)
                 return startup.failed(pull.reason)
@@ -242,6 +245,31 @@ class ContainerPlatform:
         startup.enter("initializing")
         yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
         return startup.ready()
+
+    def _pull(
+        self, startup: _Startup, host: Host, app: App
+    ) -> Generator[simpy.Event, Any, PullRecord]:
+        """Pull the app's image, backing off and retrying failures like the kubelet."""
+        params = self.params
+        backoff_s = params.pull_backoff_initial_s
+        attempt = 0
+        while True:
+            attempt += 1
+            startup.enter("pulling", image=app.image.reference, attempt=attempt)
+            pull: PullRecord = yield self.env.process(
+                host.engine.pull(app.image, self.source_for(app.image))
+            )
+            self.pulls.append(pull)
+            startup.phases["wait_s"] = startup.phases.get("wait_s", 0.0) + pull.queued_s
+            startup.phases.update(pull_download_s=pull.download_s, pull_extract_s=pull.extract_s)
+            if pull.ok or attempt == params.pull_attempts:
+                return pull
+            startup.enter("pull_backoff", reason=pull.reason, backoff_s=backoff_s)
+            yield startup.timed("wait_s", backoff_s)
+            backoff_s = min(2 * backoff_s, params.pull_backoff_max_s)
+            if params.image_pull_policy == "IfNotPresent" and host.engine.has_image(app.image):
+                self.log.record(self.env.now, host.name, "image_present", image=app.image.reference)
+                return replace(pull, ok=True, reason="", skipped=True)
 
 
 class VmPlatform:

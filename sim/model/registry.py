@@ -28,6 +28,7 @@ import simpy
 from sim.core.records import EventLog
 from sim.model.images import Image, Layer
 from sim.model.network import Network
+from sim.model.ratelimit import RequestQuota, TokenBucket
 
 RegistryKind = Literal["public", "private", "mirror"]
 
@@ -72,14 +73,6 @@ class PullRateLimit:
 
 
 @dataclass(frozen=True, slots=True)
-class RequestQuota:
-    """A token bucket: `rate_per_s` sustained requests, bursts of up to `burst`."""
-
-    rate_per_s: float
-    burst: float
-
-
-@dataclass(frozen=True, slots=True)
 class RegistryParams:
     """A registry as configured (SI units)."""
 
@@ -96,24 +89,6 @@ class RegistryParams:
     manifest_quota: RequestQuota | None = None
     blob_quota: RequestQuota | None = None
     failure_probability: float = 0.0
-
-
-class _TokenBucket:
-    """Tokens refill continuously at `rate_per_s` up to `burst`; a request takes one."""
-
-    def __init__(self, quota: RequestQuota) -> None:
-        self._quota = quota
-        self._tokens = quota.burst
-        self._updated_s = 0.0
-
-    def take(self, now_s: float) -> bool:
-        refill = (now_s - self._updated_s) * self._quota.rate_per_s
-        self._tokens = min(self._quota.burst, self._tokens + refill)
-        self._updated_s = now_s
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
 
 
 class Registry:
@@ -153,9 +128,9 @@ class Registry:
         }
         self._pulls_by_client: dict[str, deque[float]] = {}
         self._manifest_bucket = (
-            _TokenBucket(params.manifest_quota) if params.manifest_quota else None
+            TokenBucket(params.manifest_quota) if params.manifest_quota else None
         )
-        self._blob_bucket = _TokenBucket(params.blob_quota) if params.blob_quota else None
+        self._blob_bucket = TokenBucket(params.blob_quota) if params.blob_quota else None
         self._upstream_fetches: dict[str, simpy.Event] = {}
         self.manifests_served = 0
         self.blobs_served = 0

@@ -1,0 +1,97 @@
+"""Replica start-up on the container and VM platforms, phase by phase."""
+
+from __future__ import annotations
+
+import pytest
+
+import sim
+from sim.cli import to_plain
+from sim.config import scenario_params
+from sim.scenario import World
+
+MiB = 2**20
+
+
+def run(*overrides: str) -> World:
+    world = World(scenario_params(to_plain(sim.load_config(list(overrides)))))
+    world.run()
+    return world
+
+
+def one_app(*extra: str) -> list[str]:
+    return [
+        "workload.deployments=[{app: web, replicas: 1, platform: container}]",
+        "platform=container",
+        *extra,
+    ]
+
+
+def test_denied_pulls_back_off_like_the_kubelet_then_fail() -> None:
+    world = run(
+        *one_app(
+            "cluster.principal=someone-else",
+            "platform.container.image_pull_backoff.attempts=3",
+        )
+    )
+    [replica] = world.replicas
+    assert replica.state == "failed" and replica.reason.startswith("denied")
+    assert [p.ok for p in world.pulls] == [False, False, False]
+    backoffs = [e.detail("backoff_s") for e in world.log if e.detail_or("state") == "pull_backoff"]
+    assert backoffs == [10.0, 20.0]
+    starts = [p.started_s for p in world.pulls]
+    assert starts[1] - world.pulls[0].finished_s == pytest.approx(10.0)
+    assert starts[2] - world.pulls[1].finished_s == pytest.approx(20.0)
+
+
+def test_unlimited_backoff_leaves_the_replica_unfinished_at_the_horizon() -> None:
+    world = run(*one_app("cluster.principal=someone-else", "horizon=10min"))
+    summary_unfinished = world.replicas_requested - len(world.replicas)
+    assert summary_unfinished == 1
+    # 10, 20, 40, 80, 160 s back-offs, then 300 s: attempts start at about 0, 10, 30, 70, 150, 310
+    assert len(world.pulls) == 6
+
+
+def test_binpack_fills_one_host_first_and_spread_uses_all() -> None:
+    deploy = "workload.deployments=[{app: worker, replicas: 4, platform: container}]"
+    packed = run(deploy, "platform=container", "platform.container.placement=binpack")
+    spread = run(deploy, "platform=container", "platform.container.placement=spread")
+    assert {r.host for r in packed.replicas} == {"node-1"}
+    assert {r.host for r in spread.replicas} == {"node-1", "node-2", "node-3"}
+    assert (
+        len(packed.pulls) == 4 and sum(p.ok and p.bytes_downloaded > 0 for p in packed.pulls) == 1
+    )
+
+
+def test_vm_clone_holds_the_base_once_per_host_and_copy_per_vm() -> None:
+    deploy = "workload.deployments=[{app: web, replicas: 2, platform: vm}]"
+    copied = run(deploy, "platform=vm", "platform.vm.placement=binpack")
+    cloned = run(
+        deploy, "platform=vm", "platform.vm.placement=binpack", "platform.vm.disk_mode=clone"
+    )
+    gib8 = 8 * 2**30
+    assert copied.hosts[0].disk.used_bytes == 2 * gib8
+    assert cloned.hosts[0].disk.used_bytes == gib8 + 2 * 200 * 10**6
+    vm = copied.params.platforms["vm"]
+    app = copied.params.apps["web"]
+    reserved = 2 * (app.memory_bytes + 512 * MiB + vm.memory_overhead_bytes(app))
+    assert copied.hosts[0].memory_reserved_bytes == reserved
+    # the copy is written at 500 MB/s: provisioning takes at least 8 GiB / 500 MB/s
+    assert min(r.provision_s for r in copied.replicas) > gib8 / 500e6
+
+
+def test_two_tier_topology_routes_through_the_spine() -> None:
+    world = run("network=two_tier", "network.hosts_per_rack=2")
+    assert world.network.path("ecr", "node-3") == ("ecr", "spine", "rack-2", "node-3")
+    assert world.network.path("ecr", "node-1") == ("ecr", "spine", "rack-1", "node-1")
+    assert all(r.state == "ready" for r in world.replicas)
+
+
+def test_timeseries_rows_are_regular_and_end_at_the_end() -> None:
+    world = World(scenario_params(to_plain(sim.load_config(["sample_period=30s"]))))
+    result = world.run()
+    times = [row["time_s"] for row in result.timeseries]
+    assert times[:3] == [0.0, 30.0, 60.0]
+    assert times[-1] == result.summary["sim_time_s"]
+    last = result.timeseries[-1]
+    assert last["replicas_ready"] == result.summary["replicas_started"]
+    assert last["disk_bytes_used"] == sum(host.disk.used_bytes for host in world.hosts)
