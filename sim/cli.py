@@ -9,13 +9,14 @@ sweep too), so a user's mistake ends with one line ``config error: <key>: <value
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -32,6 +33,18 @@ from sim.scenario import run_scenario
 CONFIG_MODULE = "sim.conf"
 CONFIG_NAME = "config"
 EXIT_CONFIG_ERROR = 2
+
+
+def _config_directory() -> str | None:
+    """``configs/`` of a source checkout when the package ``sim.conf`` is not installed
+    (running from the repository without ``pip install``); None when it is."""
+    if importlib.util.find_spec(CONFIG_MODULE) is not None:
+        return None
+    return str(Path(__file__).resolve().parent.parent / "configs")
+
+
+CONFIG_DIRECTORY = _config_directory()
+CONFIG_PATH = CONFIG_DIRECTORY or f"pkg://{CONFIG_MODULE}"
 
 
 def to_plain(cfg: Any) -> dict[str, Any]:
@@ -56,7 +69,11 @@ def load_config(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME) -
     if hydra_instance.is_initialized():
         hydra_instance.clear()
     try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        if CONFIG_DIRECTORY is not None:
+            context = initialize_config_dir(config_dir=CONFIG_DIRECTORY, version_base="1.3")
+        else:
+            context = initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
+        with context:
             return compose(config_name=config_name, overrides=list(overrides))
     except MissingConfigException as error:
         raise _missing_option(error, overrides) from None
@@ -115,7 +132,7 @@ def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME)
         scenario_params(to_plain(load_config(user, config_name)))
 
 
-@hydra.main(version_base="1.3", config_path=f"pkg://{CONFIG_MODULE}", config_name=CONFIG_NAME)
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=CONFIG_NAME)
 def _run(cfg: DictConfig) -> None:
     try:
         params = scenario_params(to_plain(cfg))

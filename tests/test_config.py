@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-import sim
 from sim.cli import load_config, to_plain, validate_overrides
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 
-CONFIGS = Path(sim.cli.__file__).resolve().parent.parent / "configs"
+CONFIGS = importlib.resources.files("sim.conf")
 GROUPS = {
-    group: sorted(path.stem for path in (CONFIGS / group).glob("*.yaml"))
+    group: sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in (CONFIGS / group).iterdir()
+        if entry.name.endswith(".yaml")
+    )
     for group in ("cluster", "network", "registry", "images", "platform", "workload")
 }
 

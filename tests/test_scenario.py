@@ -106,6 +106,7 @@ def test_same_seed_same_bytes_in_two_processes(tmp_path: Path) -> None:
         subprocess.run(
             [sys.executable, "-c", SCRIPT, str(folder), "seed=7"],
             check=True,
+            cwd=tmp_path,
             env={"PYTHONHASHSEED": hash_seed, "PATH": "/usr/bin:/bin"},
             timeout=120,
         )
