@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ def load_config(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME) -
     if hydra_instance.is_initialized():
         hydra_instance.clear()
     try:
+        context: AbstractContextManager[Any]
         if CONFIG_DIRECTORY is not None:
             context = initialize_config_dir(config_dir=CONFIG_DIRECTORY, version_base="1.3")
         else:
