@@ -37,6 +37,7 @@ def storm(hosts: int) -> tuple[float, float]:
             "images=storm",
             "workload=storm",
             "platform=container",
+            "horizon=30d",
         ]
     )
     started = time.perf_counter()

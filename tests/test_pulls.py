@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from worlds import MB, layered_image, pull_world
 
-from sim.model.engine import EngineParams
+from sim.model.engine import EngineParams, run_image_gc
 from sim.model.registry import PullRateLimit, RegistryParams
 from sim.policies.image_gc import GcThresholds
 
@@ -209,7 +209,7 @@ def test_periodic_gc_brings_usage_below_the_low_threshold() -> None:
     world = pull_world(images, disk_bytes=1000 * MB)
     for n in range(9):
         world.pull("host-1", f"i{n}", at=float(n))
-    world.env.process(world.engines["host-1"].run_image_gc())
+    world.env.process(run_image_gc(world.env, [world.engines["host-1"]], 300.0))
     world.env.run(until=301.0)
     disk = world.engines["host-1"].disk
     assert disk.used_bytes == 800 * MB  # 900 MB used (90 %) >= 85 %: free down to 80 %

@@ -18,7 +18,7 @@ The same collection runs every ``image_gc_period_s`` against the 85/80 % thresho
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -408,12 +408,28 @@ class ContainerEngine:
             )
         return freed
 
-    def run_image_gc(self) -> Generator[simpy.Event, Any, None]:
-        """The kubelet's periodic image garbage collection (a SimPy process body)."""
-        while True:
-            yield self.env.timeout(self.params.image_gc_period_s)
-            needed = bytes_to_free(
-                self.disk.capacity_bytes, self.disk.available_bytes, self.params.image_gc
-            )
-            if needed > 0:
-                self.collect_garbage(needed, reason="threshold")
+    def check_image_gc(self) -> None:
+        """One periodic check of the kubelet's image GC: collect if usage is at or above
+        the high threshold."""
+        disk = self.disk
+        # Cheap pre-test: usage_percent >= high needs used >= (high - 1) % of capacity.
+        if disk.used_bytes * 100 < (self.params.image_gc.high_percent - 1) * disk.capacity_bytes:
+            return
+        needed = bytes_to_free(disk.capacity_bytes, disk.available_bytes, self.params.image_gc)
+        if needed > 0:
+            self.collect_garbage(needed, reason="threshold")
+
+
+def run_image_gc(
+    env: simpy.Environment, engines: Sequence[ContainerEngine], period_s: float
+) -> Generator[simpy.Event, Any, None]:
+    """The kubelet's periodic image garbage collection on every host (a SimPy process body).
+
+    Every host's kubelet starts at time 0 with the same period, so their checks fall at
+    the same instants; one process checks them all, in host order, rather than one
+    process per host.
+    """
+    while True:
+        yield env.timeout(period_s)
+        for engine in engines:
+            engine.check_image_gc()
