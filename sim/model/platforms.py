@@ -91,11 +91,24 @@ class VmPlatformParams:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Holding:
+    """What a running replica holds on its host, to give back when it stops."""
+
+    host: Host
+    vcpu: float
+    memory_bytes: int
+    disk_bytes: int
+    image: str = ""
+
+
 class Platform(Protocol):
-    """Starts replicas of applications."""
+    """Starts and stops replicas of applications."""
 
     name: str
     kind: str
+
+    def stop_replica(self, replica: str) -> None: ...
 
     def start_replica(
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
@@ -210,6 +223,17 @@ class ContainerPlatform:
         self.init_rng = init_rng
         self.log = log
         self.pulls = pulls
+        self._holdings: dict[str, _Holding] = {}
+
+    def stop_replica(self, replica: str) -> None:
+        """Stop and remove a ready container: its writable layer is discarded."""
+        holding = self._holdings.pop(replica)
+        stored = holding.host.engine.store.images[holding.image]
+        stored.containers -= 1
+        stored.last_used_s = self.env.now
+        holding.host.disk.free(holding.disk_bytes)
+        holding.host.release(holding.vcpu, holding.memory_bytes)
+        self.log.record(self.env.now, replica, "replica_state", state="removed")
 
     def start_replica(
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
@@ -239,6 +263,9 @@ class ContainerPlatform:
         stored = engine.store.images[app.image.name]
         stored.containers += 1
         stored.last_used_s = self.env.now
+        self._holdings[replica] = _Holding(
+            host, app.vcpu, app.memory_bytes, self.params.writable_layer_bytes, app.image.name
+        )
         yield startup.timed("create_s", self.params.create.sample(self.rng))
         startup.enter("starting")
         yield startup.timed("start_s", self.params.runtime_start.sample(self.rng))
@@ -305,6 +332,14 @@ class VmPlatform:
         self.rng = rng
         self.init_rng = init_rng
         self.log = log
+        self._holdings: dict[str, _Holding] = {}
+
+    def stop_replica(self, replica: str) -> None:
+        """Shut a VM down and delete its disk (a clone's base image stays on the host)."""
+        holding = self._holdings.pop(replica)
+        holding.host.disk.free(holding.disk_bytes)
+        holding.host.release(holding.vcpu, holding.memory_bytes)
+        self.log.record(self.env.now, replica, "replica_state", state="stopped")
 
     def _disk_bytes(self, host: Host) -> tuple[int, int]:
         """(bytes to allocate, bytes to write) for one more VM disk on `host`."""
@@ -332,6 +367,10 @@ class VmPlatform:
             return startup.failed(str(error))
         host.vm_base_images.add(params.name)
         host.reserve(app.vcpu, memory_bytes)
+        disk_bytes = (
+            params.disk_image_bytes if params.disk_mode == "copy" else params.clone_overlay_bytes
+        )
+        self._holdings[replica] = _Holding(host, app.vcpu, memory_bytes, disk_bytes)
         startup.enter("scheduled", host=host.name, memory_bytes=memory_bytes)
         startup.enter("provisioning", disk_mode=params.disk_mode, disk_bytes=write_bytes)
         provision_s = (
