@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from sim.core.distributions import Distribution, parse_distribution
 from sim.core.errors import ConfigError
 from sim.core.units import parse_bandwidth, parse_duration, parse_size
+from sim.model.beanstalk import BeanstalkParams
+from sim.model.cloud import InstanceType
 from sim.model.engine import EngineParams
 from sim.model.host import HostParams
 from sim.model.images import (
@@ -29,9 +31,10 @@ from sim.model.images import (
     ImageSpec,
     build_catalog,
 )
-from sim.model.platforms import App, ContainerPlatformParams, VmPlatformParams
+from sim.model.platforms import ContainerPlatformParams, VmPlatformParams
 from sim.model.ratelimit import RequestQuota
 from sim.model.registry import PullRateLimit, RegistryParams
+from sim.model.replica import App
 from sim.model.topology import LinkParams, NetworkParams
 from sim.policies.image_gc import GcThresholds
 from sim.policies.placement import PLACEMENT_POLICIES
@@ -52,7 +55,29 @@ class Deployment:
     per_host: bool = False
 
 
-PlatformParams = ContainerPlatformParams | VmPlatformParams
+@dataclass(frozen=True, slots=True)
+class BeanstalkPlatformParams:
+    """An Elastic Beanstalk Docker platform: its instances and its container runtime."""
+
+    instances: BeanstalkParams
+    container: ContainerPlatformParams
+
+    @property
+    def name(self) -> str:
+        return self.instances.name
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """Instance types with their on-demand prices, and how they are billed."""
+
+    instance_types: Mapping[str, InstanceType]
+    prices_read_on: str
+    region: str
+    billing_minimum_s: float
+
+
+PlatformParams = ContainerPlatformParams | VmPlatformParams | BeanstalkPlatformParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +88,7 @@ class ScenarioParams:
     horizon_s: float
     sample_period_s: float
     hosts: tuple[HostParams, ...]
+    pricing: Pricing
     engine: EngineParams
     registry_mirrors: tuple[tuple[str, str], ...]
     network: NetworkParams
@@ -227,13 +253,53 @@ def _check_range(key: str, value: float, minimum: float | None, maximum: float |
         raise ConfigError(key, value, f"at most {maximum:g}")
 
 
-def _hosts(cluster: Section) -> tuple[HostParams, ...]:
+def _pricing(section: Section) -> Pricing:
+    types = {}
+    for name, entry in section.sections("instance_types").items():
+        types[name] = InstanceType(
+            name,
+            entry.number("vcpu", minimum=0.001),
+            entry.positive_size("memory"),
+            entry.number("usd_per_hour", minimum=0.0),
+        )
+        entry.close()
+    pricing = Pricing(
+        instance_types=types,
+        prices_read_on=str(section.raw("prices_read_on")),
+        region=section.text("region", ""),
+        billing_minimum_s=section.duration("billing_minimum", 60.0),
+    )
+    section.close()
+    return pricing
+
+
+def _instance_type(
+    section: Section, name: str, pricing: Pricing, default: Any = _REQUIRED
+) -> InstanceType | None:
+    value = section.raw(name, default)
+    if value is None:
+        return None
+    if value not in pricing.instance_types:
+        raise ConfigError(
+            f"{section.key}.{name}",
+            value,
+            "an instance type of pricing: " + ", ".join(pricing.instance_types),
+        )
+    return pricing.instance_types[value]
+
+
+def _hosts(cluster: Section, pricing: Pricing) -> tuple[HostParams, ...]:
     principal = cluster.text("principal", "")
     hosts: list[HostParams] = []
     for pool_name, pool in cluster.sections("pools").items():
         count = pool.integer("count", minimum=0)
-        vcpu = pool.number("vcpu", minimum=0.001)
-        memory_bytes = pool.positive_size("memory")
+        instance_type = _instance_type(pool, "instance_type", pricing, None)
+        vcpu = pool.number(
+            "vcpu", instance_type.vcpu if instance_type else _REQUIRED, minimum=0.001
+        )
+        memory_bytes = pool.positive_size(
+            "memory", instance_type.memory_bytes if instance_type else _REQUIRED
+        )
         disk_bytes = pool.positive_size("disk")
         disk_write_bytes_s = pool.bandwidth("disk_write", "500MB/s")
         pool.close()
@@ -245,6 +311,7 @@ def _hosts(cluster: Section) -> tuple[HostParams, ...]:
                 disk_bytes,
                 principal,
                 disk_write_bytes_s,
+                instance_type.name if instance_type else None,
             )
             for index in range(1, count + 1)
         )
@@ -414,33 +481,52 @@ def _images(section: Section, registries: tuple[RegistryParams, ...]) -> dict[st
     return build_catalog(specs, key=section.key)
 
 
-def _platforms(section: Section) -> dict[str, PlatformParams]:
+def _container(entry: Section, name: str, placement: str) -> ContainerPlatformParams:
+    backoff = entry.section("image_pull_backoff", {})
+    params = ContainerPlatformParams(
+        name=name,
+        placement=placement,
+        create=entry.distribution("create", "50ms"),
+        runtime_start=entry.distribution(
+            "runtime_start", {"dist": "lognormal", "median": "0.57s", "sigma": 0.25}
+        ),
+        writable_layer_bytes=entry.size("writable_layer", "1MB"),
+        image_pull_policy=entry.text(  # type: ignore[arg-type]
+            "image_pull_policy", "IfNotPresent", choices=("IfNotPresent", "Always")
+        ),
+        pull_backoff_initial_s=backoff.duration("initial", 10.0),
+        pull_backoff_max_s=backoff.duration("max", 300.0),
+        pull_attempts=backoff.integer("attempts", 0, minimum=0),
+    )
+    backoff.close()
+    return params
+
+
+def _platforms(section: Section, pricing: Pricing) -> dict[str, PlatformParams]:
     platforms: dict[str, PlatformParams] = {}
     placements = tuple(sorted(PLACEMENT_POLICIES))
     for name in section.names():
         entry = section.section(name)
-        kind = entry.text("kind", choices=("container", "vm"))
+        kind = entry.text("kind", choices=("container", "vm", "beanstalk-docker"))
         placement = entry.text("placement", "spread", choices=placements)
         params: PlatformParams
         if kind == "container":
-            backoff = entry.section("image_pull_backoff", {})
-            params = ContainerPlatformParams(
-                name=name,
-                placement=placement,
-                create=entry.distribution("create", "50ms"),
-                runtime_start=entry.distribution(
-                    "runtime_start", {"dist": "lognormal", "median": "0.57s", "sigma": 0.25}
+            params = _container(entry, name, placement)
+        elif kind == "beanstalk-docker":
+            instance_type = _instance_type(entry, "instance_type", pricing)
+            assert instance_type is not None
+            params = BeanstalkPlatformParams(
+                BeanstalkParams(
+                    name=name,
+                    instance_type=instance_type.name,
+                    provision=entry.distribution("provision"),
+                    boot=entry.distribution("boot"),
+                    root_volume_bytes=entry.positive_size("root_volume", "8GiB"),
                 ),
-                writable_layer_bytes=entry.size("writable_layer", "1MB"),
-                image_pull_policy=entry.text(  # type: ignore[arg-type]
-                    "image_pull_policy", "IfNotPresent", choices=("IfNotPresent", "Always")
-                ),
-                pull_backoff_initial_s=backoff.duration("initial", 10.0),
-                pull_backoff_max_s=backoff.duration("max", 300.0),
-                pull_attempts=backoff.integer("attempts", 0, minimum=0),
+                _container(entry, name, placement),
             )
-            backoff.close()
         else:
+            instance_type = _instance_type(entry, "instance_type", pricing, None)
             overhead = entry.section("memory_overhead", {})
             params = VmPlatformParams(
                 name=name,
@@ -454,6 +540,7 @@ def _platforms(section: Section) -> dict[str, PlatformParams]:
                 overhead_fraction=overhead.number("fraction", 0.002, minimum=0.0),
                 overhead_fixed_bytes=overhead.size("fixed", "218MiB"),
                 overhead_per_vcpu_bytes=overhead.size("per_vcpu", "8MiB"),
+                instance_type=instance_type.name if instance_type else None,
             )
             overhead.close()
         entry.close()
@@ -571,13 +658,14 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
                     preload,
                     "an image of the catalog: " + ", ".join(images),
                 )
+    pricing = _pricing(root.section("pricing"))
     cluster = root.section("cluster")
-    hosts = _hosts(cluster)
+    hosts = _hosts(cluster, pricing)
     engine = _engine(cluster)
     mirrors = _mirrors(cluster, registries)
     cluster.close()
     network = _network(root.section("network"))
-    platforms = _platforms(root.section("platform"))
+    platforms = _platforms(root.section("platform"), pricing)
     apps, deployments = _workload(root.section("workload"), images, platforms)
     root.raw("hydra", None)
     root.close()
@@ -586,6 +674,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         horizon_s=horizon_s,
         sample_period_s=sample_period_s,
         hosts=hosts,
+        pricing=pricing,
         engine=engine,
         registry_mirrors=mirrors,
         network=network,

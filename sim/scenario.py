@@ -16,17 +16,26 @@ from typing import Any
 
 import simpy
 
-from sim.config import Deployment, ScenarioParams
+from sim.config import BeanstalkPlatformParams, Deployment, PlatformParams, ScenarioParams
 from sim.core.records import EventLog, PullRecord, ReplicaRecord
 from sim.core.streams import RandomStreams
+from sim.model.beanstalk import BeanstalkDockerPlatform
+from sim.model.cloud import Cloud
 from sim.model.engine import run_image_gc
 from sim.model.host import Host
 from sim.model.images import Image
 from sim.model.network import Network
-from sim.model.platforms import ContainerPlatform, ContainerPlatformParams, Platform, VmPlatform
+from sim.model.platforms import (
+    ContainerPlatform,
+    ContainerPlatformParams,
+    ContainerRuntime,
+    VmPlatform,
+)
 from sim.model.registry import Registry
+from sim.model.replica import Platform
+from sim.model.scheduler import Scheduler
 from sim.model.storage import DiskTotals
-from sim.model.topology import build_topology
+from sim.model.topology import build_topology, host_attachment
 from sim.policies.placement import PLACEMENT_POLICIES
 from sim.results import Result, summarize
 
@@ -70,31 +79,76 @@ class World:
         self.hosts = [
             Host(self.env, host, params.engine, self.log, self.disk_totals) for host in params.hosts
         ]
+        self.cloud = Cloud(
+            self.env,
+            self.network,
+            lambda index: host_attachment(params.network, index),
+            params.network.host_link,
+            params.engine,
+            self.log,
+            self.disk_totals,
+            self.hosts,
+            principal=params.hosts[0].principal,
+        )
+        for host, host_params in zip(self.hosts, params.hosts, strict=True):
+            instance_type = params.pricing.instance_types.get(host_params.instance_type or "")
+            self.cloud.register(host, instance_type)
+        self.scheduler = Scheduler(self.env, self.hosts, self.log)
         self.mirrors = dict(params.registry_mirrors)
         self.pulls: list[PullRecord] = []
         self.replicas: list[ReplicaRecord] = []
-        self.platforms: dict[str, Platform] = {}
-        for name, platform_params in params.platforms.items():
-            placement = PLACEMENT_POLICIES[platform_params.placement]()
-            rng = self.streams.generator(f"platform/{name}")
-            if isinstance(platform_params, ContainerPlatformParams):
-                self.platforms[name] = ContainerPlatform(
-                    self.env,
-                    platform_params,
-                    self.hosts,
-                    placement,
-                    self.source_for,
-                    rng,
-                    self._init_rng,
-                    self.log,
-                    self.pulls,
-                )
-            else:
-                self.platforms[name] = VmPlatform(
-                    self.env, platform_params, self.hosts, placement, rng, self._init_rng, self.log
-                )
+        self.platforms: dict[str, Platform] = {
+            name: self._platform(platform_params)
+            for name, platform_params in params.platforms.items()
+        }
         self.replicas_requested = 0
         self.replicas_ready = 0
+
+    def _platform(self, platform_params: PlatformParams) -> Platform:
+        """Build one platform with its own random stream."""
+        rng = self.streams.generator(f"platform/{platform_params.name}")
+        pricing = self.params.pricing
+        if isinstance(platform_params, ContainerPlatformParams):
+            return ContainerPlatform(
+                self.env,
+                platform_params,
+                self.scheduler,
+                PLACEMENT_POLICIES[platform_params.placement](),
+                self._runtime(platform_params, rng),
+                self.log,
+            )
+        if isinstance(platform_params, BeanstalkPlatformParams):
+            instances = platform_params.instances
+            return BeanstalkDockerPlatform(
+                self.env,
+                instances,
+                pricing.instance_types[instances.instance_type],
+                self.cloud,
+                self._runtime(platform_params.container, rng),
+                rng,
+                self.log,
+            )
+        instance_type = (
+            pricing.instance_types[platform_params.instance_type]
+            if platform_params.instance_type
+            else None
+        )
+        return VmPlatform(
+            self.env,
+            platform_params,
+            self.scheduler,
+            PLACEMENT_POLICIES[platform_params.placement](),
+            self.cloud,
+            instance_type,
+            rng,
+            self._init_rng,
+            self.log,
+        )
+
+    def _runtime(self, params: ContainerPlatformParams, rng: Any) -> ContainerRuntime:
+        return ContainerRuntime(
+            self.env, params, self.source_for, rng, self._init_rng, self.log, self.pulls
+        )
 
     def _init_rng(self, app: str) -> Any:
         return self.streams.generator(f"app/{app}/init")

@@ -95,3 +95,43 @@ def test_timeseries_rows_are_regular_and_end_at_the_end() -> None:
     last = result.timeseries[-1]
     assert last["replicas_ready"] == result.summary["replicas_started"]
     assert last["disk_bytes_used"] == sum(host.disk.used_bytes for host in world.hosts)
+
+
+def test_beanstalk_docker_boots_an_instance_then_pulls_cold() -> None:
+    world = run(
+        "platform=[beanstalk-docker]",
+        "workload.deployments=[{app: web, replicas: 2, platform: beanstalk-docker}]",
+    )
+    assert [r.state for r in world.replicas] == ["ready", "ready"]
+    for replica in world.replicas:
+        assert replica.provision_s > 0 and replica.boot_s > 0 and replica.pull_download_s > 0
+        assert replica.host == f"{replica.replica}-instance"
+    pulls = [p for p in world.pulls if p.ok]
+    assert len(pulls) == 2 and all(p.layers_already_exists == 0 for p in pulls)
+    assert {r.host for r in world.replicas} <= set(world.cloud.records)
+    assert world.cloud.records[world.replicas[0].host].instance_type == "m5.large"
+    assert world.cloud.running_max == 3 + 2
+
+
+def test_vm_instances_are_launched_per_replica_with_an_instance_type() -> None:
+    world = run(
+        "platform=vm",
+        "+platform.vm.instance_type=m5.large",
+        "workload.deployments=[{app: web, replicas: 2, platform: vm}]",
+    )
+    hosts = {r.host for r in world.replicas}
+    assert hosts == {"web-vm-1-instance", "web-vm-2-instance"}
+    assert all(world.cloud.records[h].usd_per_hour == 0.096 for h in hosts)
+    assert all(host.replicas == 0 for host in world.hosts)
+
+
+def test_a_replica_that_fits_nowhere_stays_pending() -> None:
+    world = run(
+        "platform=container",
+        "workload.apps.web.vcpu=9",
+        "workload.deployments=[{app: web, replicas: 1, platform: container}]",
+        "horizon=10min",
+    )
+    assert world.replicas == []
+    pending = [e for e in world.log if e.detail_or("state") == "pending"]
+    assert len(pending) == 1 and "unschedulable: 0/3 hosts" in str(pending[0].detail("reason"))

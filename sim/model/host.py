@@ -21,7 +21,8 @@ from sim.policies.placement import HostView
 class HostParams:
     """One host as configured (SI units).
 
-    ``disk_write_bytes_s`` is the sequential write rate used to copy VM disk images.
+    ``disk_write_bytes_s`` is the sequential write rate used to copy VM disk images;
+    ``instance_type`` names the priced instance type the host is billed as, if any.
     """
 
     name: str
@@ -30,6 +31,7 @@ class HostParams:
     disk_bytes: int
     principal: str
     disk_write_bytes_s: float
+    instance_type: str | None = None
 
 
 class Host:

@@ -1,46 +1,36 @@
-"""Platforms: how a replica of an application is started, and what it holds.
+"""Platforms: how a replica of an application is started and stopped, and what it holds.
 
-* ``container``: place the container on a host (by the placement policy), pull its
-  image unless present (the kubelet's ``IfNotPresent``), create it with a thin
-  copy-on-write writable layer, start it (runtime start latency), then the app
-  initialises.
-* ``vm``: place a VM on a hypervisor host, provision it (including its disk image:
-  a full copy per VM, or a thin clone over a base image held once per host), boot the
-  guest OS, then the app initialises. The VM reserves its guest memory plus the
-  hypervisor's overhead, per the KVM formula
-  ``overhead = fraction × guest memory + fixed + per-vCPU × vCPUs``.
-
-Replica lifecycle: requested → scheduled → (provisioning → booting) | (pulling →
-creating → starting) → initializing → ready; or failed, with the reason.
+* ``container``: the scheduler places the container on a host (by the placement
+  policy), the kubelet pulls its image unless present (``IfNotPresent``), retrying with
+  ``ImagePullBackOff``; the runtime creates it with a thin copy-on-write writable layer
+  and starts it (runtime start latency), then the app initialises.
+* ``vm``: a VM is placed on a hypervisor host, provisioned (its disk image: a full copy
+  per VM, or a thin clone over a base image held once per host), its guest OS boots,
+  then the app initialises. It reserves its guest memory plus the hypervisor's overhead,
+  per the KVM formula ``overhead = fraction × guest memory + fixed + per-vCPU × vCPUs``.
+  With an ``instance_type``, each VM is instead its own cloud instance (EC2-like):
+  launched, billed, provisioned and booted, the app running on the whole instance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 import simpy
 
 from sim.core.distributions import Distribution
 from sim.core.records import EventLog, PullRecord, ReplicaRecord
+from sim.model.cloud import Cloud, InstanceType
 from sim.model.host import Host
 from sim.model.images import Image
 from sim.model.registry import Registry
+from sim.model.replica import App, Holding, Startup
+from sim.model.scheduler import Scheduler
 from sim.model.storage import DiskFull
-from sim.policies.placement import PlacementPolicy, PlacementRequest
-
-
-@dataclass(frozen=True, slots=True)
-class App:
-    """An application: its image, the resources one replica requests, its start-up work."""
-
-    name: str
-    image: Image
-    vcpu: float
-    memory_bytes: int
-    init: Distribution
+from sim.policies.placement import PlacementPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +68,7 @@ class VmPlatformParams:
     overhead_fraction: float
     overhead_fixed_bytes: int
     overhead_per_vcpu_bytes: int
+    instance_type: str | None = None
 
     def guest_memory_bytes(self, app: App) -> int:
         return app.memory_bytes + self.guest_os_memory_bytes
@@ -91,122 +82,23 @@ class VmPlatformParams:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Holding:
-    """What a running replica holds on its host, to give back when it stops."""
-
-    host: Host
-    vcpu: float
-    memory_bytes: int
-    disk_bytes: int
-    image: str = ""
-
-
-class Platform(Protocol):
-    """Starts and stops replicas of applications."""
-
-    name: str
-    kind: str
-
-    def stop_replica(self, replica: str) -> None: ...
-
-    def start_replica(
-        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
-    ) -> Generator[simpy.Event, Any, ReplicaRecord]: ...
-
-
-def _place(
-    hosts: Sequence[Host],
-    policy: PlacementPolicy,
-    vcpu: float,
-    memory_bytes: int,
-    pinned: Host | None,
-) -> Host | None:
-    """The host a replica goes to: the pinned one if it fits (a DaemonSet), else the
-    policy's choice; None when nothing fits."""
-    if pinned is not None:
-        view = pinned.view()
-        fits = view.vcpu_free + 1e-9 >= vcpu and view.memory_free_bytes >= memory_bytes
-        return pinned if fits else None
-    chosen = policy.choose(PlacementRequest(vcpu, memory_bytes), [host.view() for host in hosts])
-    return None if chosen is None else next(host for host in hosts if host.name == chosen)
-
-
-def _unschedulable(hosts: Sequence[Host], vcpu: float, memory_bytes: int) -> str:
-    return (
-        f"unschedulable: 0/{len(hosts)} hosts have {vcpu:g} vCPU and "
-        f"{memory_bytes} B of memory free"
-    )
-
-
-class _Startup:
-    """One replica's start-up: logs its state changes, times its phases, makes its record."""
-
-    def __init__(
-        self, env: simpy.Environment, log: EventLog, replica: str, app: App, platform: str
-    ) -> None:
-        self.env = env
-        self.log = log
-        self.replica = replica
-        self.app = app
-        self.platform = platform
-        self.requested_s = env.now
-        self.host = ""
-        self.phases: dict[str, Any] = {}
-
-    def enter(self, state: str, **details: Any) -> float:
-        self.log.record(self.env.now, self.replica, "replica_state", state=state, **details)
-        return self.env.now
-
-    def timed(self, phase: str, seconds: float) -> simpy.Timeout:
-        """Spend `seconds` in `phase` (e.g. ``boot_s``) and remember it."""
-        self.phases[phase] = self.phases.get(phase, 0.0) + seconds
-        return self.env.timeout(seconds)
-
-    def _record(self, state: str, reason: str, ready_s: float | None) -> ReplicaRecord:
-        record = ReplicaRecord(
-            replica=self.replica,
-            app=self.app.name,
-            platform=self.platform,
-            host=self.host,
-            requested_s=self.requested_s,
-            ready_s=ready_s,
-            state=state,
-            reason=reason,
-        )
-        return replace(record, **self.phases)
-
-    def failed(self, reason: str) -> ReplicaRecord:
-        self.enter("failed", reason=reason)
-        return self._record("failed", reason, None)
-
-    def ready(self) -> ReplicaRecord:
-        return self._record("ready", "", self.enter("ready", host=self.host))
-
-
-class ContainerPlatform:
-    """Containers on the cluster's hosts.
+class ContainerRuntime:
+    """The node agent and container runtime of one platform: pull, create, start, init.
 
     Args:
         env: the simulation environment.
         params: the platform's settings.
-        hosts: the hosts containers may be placed on.
-        placement: the placement policy.
         source_for: the registry (origin or mirror) a host pulls an image from.
-        rng: the platform's random stream (create and runtime start latencies).
+        rng: the platform's stream (create and runtime start latencies).
         init_rng: the stream for an app's initialisation time, by app name.
         log: the event log.
         pulls: where each pull's record is appended.
     """
 
-    kind = "container"
-
     def __init__(
         self,
         env: simpy.Environment,
         params: ContainerPlatformParams,
-        hosts: Sequence[Host],
-        placement: PlacementPolicy,
         source_for: Callable[[Image], Registry],
         rng: np.random.Generator,
         init_rng: Callable[[str], np.random.Generator],
@@ -215,55 +107,34 @@ class ContainerPlatform:
     ) -> None:
         self.env = env
         self.params = params
-        self.name = params.name
-        self.hosts = hosts
-        self.placement = placement
         self.source_for = source_for
         self.rng = rng
         self.init_rng = init_rng
         self.log = log
         self.pulls = pulls
-        self._holdings: dict[str, _Holding] = {}
 
-    def stop_replica(self, replica: str) -> None:
-        """Stop and remove a ready container: its writable layer is discarded."""
-        holding = self._holdings.pop(replica)
-        stored = holding.host.engine.store.images[holding.image]
-        stored.containers -= 1
-        stored.last_used_s = self.env.now
-        holding.host.disk.free(holding.disk_bytes)
-        holding.host.release(holding.vcpu, holding.memory_bytes)
-        self.log.record(self.env.now, replica, "replica_state", state="removed")
-
-    def start_replica(
-        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
-    ) -> Generator[simpy.Event, Any, ReplicaRecord]:
-        """Place (on `pinned` if given), pull, create, start, initialise one container."""
-        startup = _Startup(self.env, self.log, replica, app, self.name)
-        host = _place(self.hosts, self.placement, app.vcpu, app.memory_bytes, pinned)
-        if host is None:
-            return startup.failed(_unschedulable(self.hosts, app.vcpu, app.memory_bytes))
-        host.reserve(app.vcpu, app.memory_bytes)
-        startup.host = host.name
-        startup.enter("scheduled", host=host.name)
+    def run(
+        self, startup: Startup, host: Host, app: App
+    ) -> Generator[simpy.Event, Any, tuple[ReplicaRecord, Holding | None]]:
+        """Pull (unless present), create, start and initialise the app's container on
+        `host`, whose vCPU and memory are already reserved; returns the record and, when
+        ready, what the container holds."""
         engine = host.engine
         if self.params.image_pull_policy == "Always" or not engine.has_image(app.image):
             pull = yield from self._pull(startup, host, app)
             if not pull.ok:
-                host.release(app.vcpu, app.memory_bytes)
-                return startup.failed(pull.reason)
+                return startup.failed(pull.reason), None
         else:
             self.log.record(self.env.now, host.name, "image_present", image=app.image.reference)
         startup.enter("creating")
         try:
             host.disk.allocate(self.params.writable_layer_bytes)
         except DiskFull as error:
-            host.release(app.vcpu, app.memory_bytes)
-            return startup.failed(str(error))
+            return startup.failed(str(error)), None
         stored = engine.store.images[app.image.name]
         stored.containers += 1
         stored.last_used_s = self.env.now
-        self._holdings[replica] = _Holding(
+        holding = Holding(
             host, app.vcpu, app.memory_bytes, self.params.writable_layer_bytes, app.image.name
         )
         yield startup.timed("create_s", self.params.create.sample(self.rng))
@@ -271,10 +142,17 @@ class ContainerPlatform:
         yield startup.timed("start_s", self.params.runtime_start.sample(self.rng))
         startup.enter("initializing")
         yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
-        return startup.ready()
+        return startup.ready(), holding
+
+    def remove(self, holding: Holding) -> None:
+        """Remove a container: its writable layer is discarded."""
+        stored = holding.host.engine.store.images[holding.image]
+        stored.containers -= 1
+        stored.last_used_s = self.env.now
+        holding.host.disk.free(holding.disk_bytes)
 
     def _pull(
-        self, startup: _Startup, host: Host, app: App
+        self, startup: Startup, host: Host, app: App
     ) -> Generator[simpy.Event, Any, PullRecord]:
         """Pull the app's image, backing off and retrying failures like the kubelet."""
         params = self.params
@@ -287,7 +165,7 @@ class ContainerPlatform:
                 host.engine.pull(app.image, self.source_for(app.image))
             )
             self.pulls.append(pull)
-            startup.phases["wait_s"] = startup.phases.get("wait_s", 0.0) + pull.queued_s
+            startup.add("wait_s", pull.queued_s)
             startup.phases.update(pull_download_s=pull.download_s, pull_extract_s=pull.extract_s)
             if pull.ok or attempt == params.pull_attempts:
                 return pull
@@ -299,14 +177,79 @@ class ContainerPlatform:
                 return replace(pull, ok=True, reason="", skipped=True)
 
 
-class VmPlatform:
-    """Virtual machines on the cluster's hypervisor hosts, one replica per VM.
+class ContainerPlatform:
+    """Containers on the cluster's hosts.
 
     Args:
         env: the simulation environment.
         params: the platform's settings.
-        hosts: the hypervisor hosts.
+        scheduler: places containers on the cluster's hosts.
         placement: the placement policy.
+        runtime: pulls, creates, starts and removes containers.
+        log: the event log.
+    """
+
+    kind = "container"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: ContainerPlatformParams,
+        scheduler: Scheduler,
+        placement: PlacementPolicy,
+        runtime: ContainerRuntime,
+        log: EventLog,
+    ) -> None:
+        self.env = env
+        self.params = params
+        self.name = params.name
+        self.scheduler = scheduler
+        self.placement = placement
+        self.runtime = runtime
+        self.log = log
+        self._holdings: dict[str, Holding] = {}
+
+    def holding(self, replica: str) -> Holding | None:
+        return self._holdings.get(replica)
+
+    def start_replica(
+        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
+    ) -> Generator[simpy.Event, Any, ReplicaRecord]:
+        """Place (on `pinned` if given), pull, create, start, initialise one container."""
+        startup = Startup(self.env, self.log, replica, app, self.name)
+        host = yield from self.scheduler.place(
+            replica, self.placement, app.vcpu, app.memory_bytes, pinned
+        )
+        startup.add("wait_s", self.env.now - startup.requested_s)
+        startup.host = host.name
+        startup.enter("scheduled", host=host.name)
+        record, holding = yield from self.runtime.run(startup, host, app)
+        if holding is None:
+            self.scheduler.release(host, app.vcpu, app.memory_bytes)
+        else:
+            self._holdings[replica] = holding
+        return record
+
+    def stop_replica(self, replica: str) -> None:
+        """Stop and remove a ready container."""
+        holding = self._holdings.pop(replica)
+        self.runtime.remove(holding)
+        self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
+        self.log.record(self.env.now, replica, "replica_state", state="removed")
+
+
+class VmPlatform:
+    """Virtual machines, one replica per VM: on the cluster's hypervisor hosts, or each its
+    own cloud instance when the platform has an instance type.
+
+    Args:
+        env: the simulation environment.
+        params: the platform's settings.
+        scheduler: places VMs on the cluster's hosts.
+        placement: the placement policy.
+        cloud: launches instances (instance mode).
+        instance_type: the type of each VM's instance, or None to use the cluster's hosts.
+        principal: who a launched instance is to private registries.
         rng: the platform's random stream (provision and boot times).
         init_rng: the stream for an app's initialisation time, by app name.
         log: the event log.
@@ -318,8 +261,10 @@ class VmPlatform:
         self,
         env: simpy.Environment,
         params: VmPlatformParams,
-        hosts: Sequence[Host],
+        scheduler: Scheduler,
         placement: PlacementPolicy,
+        cloud: Cloud,
+        instance_type: InstanceType | None,
         rng: np.random.Generator,
         init_rng: Callable[[str], np.random.Generator],
         log: EventLog,
@@ -327,19 +272,17 @@ class VmPlatform:
         self.env = env
         self.params = params
         self.name = params.name
-        self.hosts = hosts
+        self.scheduler = scheduler
         self.placement = placement
+        self.cloud = cloud
+        self.instance_type = instance_type
         self.rng = rng
         self.init_rng = init_rng
         self.log = log
-        self._holdings: dict[str, _Holding] = {}
+        self._holdings: dict[str, Holding] = {}
 
-    def stop_replica(self, replica: str) -> None:
-        """Shut a VM down and delete its disk (a clone's base image stays on the host)."""
-        holding = self._holdings.pop(replica)
-        holding.host.disk.free(holding.disk_bytes)
-        holding.host.release(holding.vcpu, holding.memory_bytes)
-        self.log.record(self.env.now, replica, "replica_state", state="stopped")
+    def holding(self, replica: str) -> Holding | None:
+        return self._holdings.get(replica)
 
     def _disk_bytes(self, host: Host) -> tuple[int, int]:
         """(bytes to allocate, bytes to write) for one more VM disk on `host`."""
@@ -349,28 +292,47 @@ class VmPlatform:
         base = 0 if params.name in host.vm_base_images else params.disk_image_bytes
         return base + params.clone_overlay_bytes, params.clone_overlay_bytes
 
+    def _host(
+        self, replica: str, app: App, memory_bytes: int, pinned: Host | None
+    ) -> Generator[simpy.Event, Any, Host]:
+        """A hypervisor host with room reserved for the VM, or a new instance for it."""
+        if self.instance_type is None:
+            host = yield from self.scheduler.place(
+                replica, self.placement, app.vcpu, memory_bytes, pinned
+            )
+            return host
+        instance = self.cloud.launch(
+            f"{replica}-instance",
+            self.instance_type,
+            self.params.disk_image_bytes,
+            join_cluster=False,
+        )
+        instance.reserve(app.vcpu, memory_bytes)
+        return instance
+
     def start_replica(
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
-        """Place (on `pinned` if given), provision, boot and initialise one VM replica."""
+        """Place (on `pinned` if given) or launch, provision, boot and initialise one VM."""
         params = self.params
-        startup = _Startup(self.env, self.log, replica, app, self.name)
-        memory_bytes = params.guest_memory_bytes(app) + params.memory_overhead_bytes(app)
-        host = _place(self.hosts, self.placement, app.vcpu, memory_bytes, pinned)
-        if host is None:
-            return startup.failed(_unschedulable(self.hosts, app.vcpu, memory_bytes))
+        startup = Startup(self.env, self.log, replica, app, self.name)
+        memory_bytes = params.guest_memory_bytes(app)
+        if self.instance_type is None:
+            memory_bytes += params.memory_overhead_bytes(app)
+        host = yield from self._host(replica, app, memory_bytes, pinned)
+        startup.add("wait_s", self.env.now - startup.requested_s)
         startup.host = host.name
-        allocate_bytes, write_bytes = self._disk_bytes(host)
-        try:
-            host.disk.allocate(allocate_bytes)
-        except DiskFull as error:
-            return startup.failed(str(error))
-        host.vm_base_images.add(params.name)
-        host.reserve(app.vcpu, memory_bytes)
-        disk_bytes = (
-            params.disk_image_bytes if params.disk_mode == "copy" else params.clone_overlay_bytes
-        )
-        self._holdings[replica] = _Holding(host, app.vcpu, memory_bytes, disk_bytes)
+        write_bytes = disk_bytes = 0
+        if self.instance_type is None:
+            allocate_bytes, write_bytes = self._disk_bytes(host)
+            try:
+                host.disk.allocate(allocate_bytes)
+            except DiskFull as error:
+                self.scheduler.release(host, app.vcpu, memory_bytes)
+                return startup.failed(str(error))
+            host.vm_base_images.add(params.name)
+            disk_bytes = write_bytes if params.disk_mode == "clone" else allocate_bytes
+        self._holdings[replica] = Holding(host, app.vcpu, memory_bytes, disk_bytes)
         startup.enter("scheduled", host=host.name, memory_bytes=memory_bytes)
         startup.enter("provisioning", disk_mode=params.disk_mode, disk_bytes=write_bytes)
         provision_s = (
@@ -382,3 +344,14 @@ class VmPlatform:
         startup.enter("initializing")
         yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
         return startup.ready()
+
+    def stop_replica(self, replica: str) -> None:
+        """Shut a VM down and delete its disk (a clone's base image stays on the host);
+        an instance is terminated."""
+        holding = self._holdings.pop(replica)
+        holding.host.disk.free(holding.disk_bytes)
+        if self.instance_type is None:
+            self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
+        else:
+            self.cloud.terminate(holding.host)
+        self.log.record(self.env.now, replica, "replica_state", state="stopped")

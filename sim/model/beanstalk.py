@@ -1,0 +1,106 @@
+"""Elastic Beanstalk's Docker platform: one EC2 instance per replica, pulling at boot.
+
+Each replica is a new instance of the environment's instance type: it is launched
+(billed from then), provisioned and booted; then the platform's agent pulls the app's
+image into the instance's empty cache and runs the container. Scaling out therefore
+pays an instance boot and a cold pull every time; stopping a replica terminates its
+instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.core.distributions import Distribution
+from sim.core.records import EventLog, ReplicaRecord
+from sim.model.cloud import Cloud, InstanceType
+from sim.model.host import Host
+from sim.model.platforms import ContainerRuntime
+from sim.model.replica import App, Holding, Startup
+
+
+@dataclass(frozen=True, slots=True)
+class BeanstalkParams:
+    """An Elastic Beanstalk Docker environment's instances (SI units)."""
+
+    name: str
+    instance_type: str
+    provision: Distribution
+    boot: Distribution
+    root_volume_bytes: int
+
+
+class BeanstalkDockerPlatform:
+    """Replicas as Elastic Beanstalk Docker instances.
+
+    Args:
+        env: the simulation environment.
+        params: the environment's settings.
+        instance_type: its instances' type.
+        cloud: launches and terminates the instances.
+        runtime: pulls and runs the container on a booted instance.
+        rng: the platform's stream (provision and boot times).
+        log: the event log.
+    """
+
+    kind = "beanstalk-docker"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: BeanstalkParams,
+        instance_type: InstanceType,
+        cloud: Cloud,
+        runtime: ContainerRuntime,
+        rng: np.random.Generator,
+        log: EventLog,
+    ) -> None:
+        self.env = env
+        self.params = params
+        self.name = params.name
+        self.instance_type = instance_type
+        self.cloud = cloud
+        self.runtime = runtime
+        self.rng = rng
+        self.log = log
+        self._holdings: dict[str, Holding] = {}
+
+    def holding(self, replica: str) -> Holding | None:
+        return self._holdings.get(replica)
+
+    def start_replica(
+        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
+    ) -> Generator[simpy.Event, Any, ReplicaRecord]:
+        """Launch an instance, boot it, then pull and run the app's container on it."""
+        startup = Startup(self.env, self.log, replica, app, self.name)
+        instance = self.cloud.launch(
+            f"{replica}-instance",
+            self.instance_type,
+            self.params.root_volume_bytes,
+            join_cluster=False,
+        )
+        instance.reserve(app.vcpu, app.memory_bytes)
+        startup.host = instance.name
+        startup.enter("scheduled", host=instance.name, instance_type=self.instance_type.name)
+        startup.enter("provisioning")
+        yield startup.timed("provision_s", self.params.provision.sample(self.rng))
+        startup.enter("booting")
+        yield startup.timed("boot_s", self.params.boot.sample(self.rng))
+        record, holding = yield from self.runtime.run(startup, instance, app)
+        if holding is None:
+            self.cloud.terminate(instance)
+        else:
+            self._holdings[replica] = holding
+        return record
+
+    def stop_replica(self, replica: str) -> None:
+        """Terminate the replica's instance."""
+        holding = self._holdings.pop(replica)
+        self.runtime.remove(holding)
+        self.cloud.terminate(holding.host)
+        self.log.record(self.env.now, replica, "replica_state", state="terminated")

@@ -1,0 +1,147 @@
+"""Cloud instances: hosts that are launched and terminated at run time, and billed.
+
+An instance of a type (vCPU, memory, price per hour) becomes a host attached to the
+network when it is launched; billing runs from launch to termination, per second with a
+60-second minimum, as EC2 bills Linux on-demand instances. The cluster's fixed hosts
+are instances too, launched at time 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from sim.core.records import EventLog
+from sim.model.engine import EngineParams
+from sim.model.host import Host, HostParams
+from sim.model.network import Network
+from sim.model.storage import DiskTotals
+from sim.model.topology import LinkParams
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceType:
+    """An EC2-like instance type and its on-demand price."""
+
+    name: str
+    vcpu: float
+    memory_bytes: int
+    usd_per_hour: float
+
+
+@dataclass(slots=True)
+class InstanceRecord:
+    """One instance's life, for billing."""
+
+    name: str
+    instance_type: str
+    usd_per_hour: float
+    launched_s: float
+    terminated_s: float | None = None
+
+
+class Cloud:
+    """Launches hosts as instances and keeps their billing records.
+
+    Args:
+        env: the simulation environment.
+        network: where new hosts are attached.
+        attachment: the switch the n-th host of the cluster (0-based) hangs off.
+        host_link: the link a new host gets.
+        engine_params: its container daemon's settings.
+        log: the event log.
+        disk_totals: the cluster-wide disk total.
+        hosts: the cluster's hosts; launched instances are appended, terminated ones
+            removed, so platforms placing on it see them.
+        principal: who launched instances are to private registries (their IAM role).
+        disk_write_bytes_s: an instance volume's write rate (EBS gp3 baseline: 125 MiB/s).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        network: Network,
+        attachment: Callable[[int], str],
+        host_link: LinkParams,
+        engine_params: EngineParams,
+        log: EventLog,
+        disk_totals: DiskTotals,
+        hosts: list[Host],
+        principal: str,
+        disk_write_bytes_s: float = 125 * 2**20,
+    ) -> None:
+        self.env = env
+        self.principal = principal
+        self.disk_write_bytes_s = disk_write_bytes_s
+        self.network = network
+        self.attachment = attachment
+        self.host_link = host_link
+        self.engine_params = engine_params
+        self.log = log
+        self.disk_totals = disk_totals
+        self.hosts = hosts
+        self.records: dict[str, InstanceRecord] = {}
+        self._attached = len(hosts)
+        self._running = 0
+        self.running_max = 0
+
+    def register(self, host: Host, instance_type: InstanceType | None) -> None:
+        """Record a host that exists from the start (a cluster pool's host); it is billed
+        if it has an instance type."""
+        self.records[host.name] = InstanceRecord(
+            host.name,
+            instance_type.name if instance_type else "",
+            instance_type.usd_per_hour if instance_type else 0.0,
+            self.env.now,
+        )
+        self._running += 1
+        self.running_max = max(self.running_max, self._running)
+
+    def launch(
+        self, name: str, instance_type: InstanceType, disk_bytes: int, join_cluster: bool
+    ) -> Host:
+        """A new instance: a host on the network, billed from now.
+
+        With `join_cluster`, the host joins the cluster's host list (a node the cluster
+        scaler added); otherwise it belongs to one replica (an Elastic Beanstalk instance).
+        """
+        params = HostParams(
+            name,
+            instance_type.vcpu,
+            instance_type.memory_bytes,
+            disk_bytes,
+            self.principal,
+            self.disk_write_bytes_s,
+        )
+        host = Host(self.env, params, self.engine_params, self.log, self.disk_totals)
+        self.network.attach(
+            name,
+            self.attachment(self._attached),
+            self.host_link.bandwidth_bytes_s,
+            self.host_link.latency_s,
+        )
+        self._attached += 1
+        self.records[name] = InstanceRecord(
+            name, instance_type.name, instance_type.usd_per_hour, self.env.now
+        )
+        if join_cluster:
+            self.hosts.append(host)
+        self._running += 1
+        self.running_max = max(self.running_max, self._running)
+        self.log.record(self.env.now, name, "instance_launched", instance_type=instance_type.name)
+        return host
+
+    def terminate(self, host: Host) -> None:
+        """Stop billing the instance and take it out of the cluster."""
+        self.records[host.name].terminated_s = self.env.now
+        self._running -= 1
+        if host in self.hosts:
+            self.hosts.remove(host)
+        self.log.record(self.env.now, host.name, "instance_terminated")
+
+    @property
+    def running(self) -> int:
+        """Instances (hosts) running now."""
+        return self._running

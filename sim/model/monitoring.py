@@ -1,0 +1,223 @@
+"""CloudWatch-like monitoring: metrics per period, per replica and aggregated.
+
+Requests are reported as they are resolved (see `sim.model.traffic`): a request counts
+toward ``RequestCount`` in the period it arrives in, toward ``NetworkOut`` and
+``Latency`` in the period it finishes in, and its service time counts as busy CPU in
+every period it overlaps, so ``CPUUtilization`` is exact per period. A period is closed
+at its end; by then every request that can contribute to it has been reported.
+
+Per-replica metrics (``CPUUtilization`` in percent of the replica's vCPUs,
+``NetworkOut`` in bytes per period, ``RequestCount``, ``Latency`` in seconds) combine
+across the replicas in service during the period by a statistic (``Average``, ``Sum``,
+``Minimum``, ``Maximum``), as CloudWatch aggregates an Auto Scaling group's instances.
+``HealthyHostCount`` is the number of replicas in service at the end of the period.
+Longer periods (Beanstalk's 5 minutes) are built from the base period, aligned to
+multiples of their length as CloudWatch aligns them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+METRICS = ("CPUUtilization", "NetworkOut", "RequestCount", "Latency", "HealthyHostCount")
+STATISTICS = ("Average", "Sum", "Minimum", "Maximum")
+
+
+@dataclass(slots=True)
+class _Usage:
+    """What one replica did in one base period."""
+
+    requests: int = 0
+    busy_s: float = 0.0
+    bytes_out: float = 0.0
+    latency_sum_s: float = 0.0
+    completed: int = 0
+
+
+@dataclass(slots=True)
+class _Period:
+    usage: dict[str, _Usage] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodMetrics:
+    """One closed base period.
+
+    Attributes:
+        index: the period's number (it covers ``[index × period, (index + 1) × period)``).
+        in_service: the replicas in service at some time during the period, in order.
+        healthy: replicas in service at its end.
+        usage: per replica ``(requests, busy_s, bytes_out, latency_sum_s, completed)``.
+        dropped: requests dropped in the period, by reason.
+    """
+
+    index: int
+    in_service: tuple[str, ...]
+    healthy: int
+    usage: dict[str, tuple[int, float, float, float, int]]
+    dropped: dict[str, int]
+
+
+class Monitoring:
+    """Collects request metrics per base period and answers CloudWatch-style queries.
+
+    Args:
+        period_s: the base period (CloudWatch's detailed monitoring: 60 s).
+        vcpus_of: a replica's vCPUs, by name (for ``CPUUtilization``).
+    """
+
+    def __init__(self, period_s: float, vcpus_of: Callable[[str], float]) -> None:
+        self.period_s = period_s
+        self._vcpus_of = vcpus_of
+        self._open: dict[int, _Period] = {}
+        self._in_service: dict[str, None] = {}
+        self._seen: dict[str, None] = {}
+        self.closed: list[PeriodMetrics] = []
+
+    def _period(self, index: int) -> _Period:
+        period = self._open.get(index)
+        if period is None:
+            period = self._open[index] = _Period()
+        return period
+
+    def _usage(self, index: int, replica: str) -> _Usage:
+        usage = self._period(index).usage
+        record = usage.get(replica)
+        if record is None:
+            record = usage[replica] = _Usage()
+        return record
+
+    def replica_in_service(self, replica: str) -> None:
+        """The replica starts taking traffic (it passed its health check)."""
+        self._in_service[replica] = None
+        self._seen[replica] = None
+
+    def replica_out_of_service(self, replica: str) -> None:
+        """The replica stops taking new traffic (draining or gone)."""
+        self._in_service.pop(replica, None)
+
+    def served(
+        self,
+        replica: str,
+        arrival_s: float,
+        start_s: float,
+        finish_s: float,
+        cpu_s: float,
+        response_bytes: float,
+    ) -> None:
+        """Account one request served by `replica`."""
+        period_s = self.period_s
+        self._usage(int(arrival_s // period_s), replica).requests += 1
+        finished = self._usage(int(finish_s // period_s), replica)
+        finished.bytes_out += response_bytes
+        finished.latency_sum_s += finish_s - arrival_s
+        finished.completed += 1
+        index = int(start_s // period_s)
+        boundary = (index + 1) * period_s
+        if finish_s <= boundary:
+            self._usage(index, replica).busy_s += finish_s - start_s
+            return
+        self._usage(index, replica).busy_s += boundary - start_s
+        while finish_s > boundary:
+            index += 1
+            end = min(finish_s, boundary + period_s)
+            self._usage(index, replica).busy_s += end - boundary
+            boundary += period_s
+
+    def dropped(self, arrival_s: float, reason: str, replica: str | None) -> None:
+        """Account one request dropped on arrival."""
+        drops = self._period(int(arrival_s // self.period_s)).dropped
+        drops[reason] = drops.get(reason, 0) + 1
+
+    def close(self, index: int) -> PeriodMetrics:
+        """Close base period `index` (call at its end) and return its metrics."""
+        period = self._open.pop(index, None) or _Period()
+        in_service = tuple(self._seen)
+        self._seen = dict(self._in_service)
+        usage = {
+            replica: (u.requests, u.busy_s, u.bytes_out, u.latency_sum_s, u.completed)
+            for replica, u in period.usage.items()
+        }
+        metrics = PeriodMetrics(index, in_service, len(self._in_service), usage, period.dropped)
+        self.closed.append(metrics)
+        return metrics
+
+    def replica_values(self, metric: str, periods: Sequence[PeriodMetrics]) -> dict[str, float]:
+        """Each replica's value of a per-replica metric over consecutive base periods."""
+        span_s = self.period_s * len(periods)
+        replicas: dict[str, None] = {}
+        for period in periods:
+            replicas.update(dict.fromkeys(period.in_service))
+        values: dict[str, float] = {}
+        for replica in replicas:
+            requests = busy_s = bytes_out = latency_sum_s = completed = 0.0
+            for period in periods:
+                usage = period.usage.get(replica)
+                if usage is not None:
+                    requests += usage[0]
+                    busy_s += usage[1]
+                    bytes_out += usage[2]
+                    latency_sum_s += usage[3]
+                    completed += usage[4]
+            if metric == "CPUUtilization":
+                values[replica] = 100.0 * busy_s / (self._vcpus_of(replica) * span_s)
+            elif metric == "NetworkOut":
+                values[replica] = bytes_out
+            elif metric == "RequestCount":
+                values[replica] = requests
+            elif metric == "Latency":
+                if completed:
+                    values[replica] = latency_sum_s / completed
+            else:
+                raise ValueError(f"{metric} is not a per-replica metric")
+        return values
+
+    def datapoint(
+        self, metric: str, statistic: str, periods: Sequence[PeriodMetrics]
+    ) -> float | None:
+        """One datapoint of `metric` at `statistic` over consecutive base periods."""
+        if not periods:
+            return None
+        if metric == "HealthyHostCount":
+            values = [float(period.healthy) for period in periods]
+        elif metric == "Latency" and statistic in ("Average", "Sum"):
+            latency_sum_s = sum(u[3] for p in periods for u in p.usage.values())
+            completed = sum(u[4] for p in periods for u in p.usage.values())
+            if not completed:
+                return None
+            return latency_sum_s / completed if statistic == "Average" else latency_sum_s
+        else:
+            values = list(self.replica_values(metric, periods).values())
+        if not values:
+            return None
+        if statistic == "Average":
+            return sum(values) / len(values)
+        if statistic == "Sum":
+            return sum(values)
+        if statistic == "Minimum":
+            return min(values)
+        if statistic == "Maximum":
+            return max(values)
+        raise ValueError(f"unknown statistic {statistic}")
+
+    def datapoints(
+        self, metric: str, statistic: str, period_s: float, count: int
+    ) -> tuple[float | None, ...]:
+        """The last `count` complete datapoints of length `period_s`, oldest first.
+
+        `period_s` must be a whole multiple of the base period; windows are aligned to
+        multiples of `period_s`.
+        """
+        ratio = round(period_s / self.period_s)
+        if ratio < 1 or not math.isclose(ratio * self.period_s, period_s):
+            raise ValueError(f"period {period_s} s is not a multiple of {self.period_s} s")
+        closed = len(self.closed)
+        complete_windows = closed // ratio
+        first = max(0, complete_windows - count)
+        return tuple(
+            self.datapoint(metric, statistic, self.closed[w * ratio : (w + 1) * ratio])
+            for w in range(first, complete_windows)
+        )

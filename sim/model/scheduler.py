@@ -1,0 +1,87 @@
+"""Placing replicas on the cluster's hosts, and waiting when nothing fits.
+
+A replica that fits on no host is *pending* (as a Kubernetes pod is): it waits until
+capacity changes — a replica stops, a host joins — and tries again. The cluster scaler
+looks at the pending replicas to decide whether to add hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.core.records import EventLog
+from sim.model.host import Host
+from sim.policies.placement import PlacementPolicy, PlacementRequest
+
+
+class Scheduler:
+    """Reserves room for replicas on hosts chosen by a placement policy.
+
+    Args:
+        env: the simulation environment.
+        hosts: the cluster's hosts (the list may grow and shrink during the run).
+        log: the event log.
+    """
+
+    def __init__(self, env: simpy.Environment, hosts: list[Host], log: EventLog) -> None:
+        self.env = env
+        self.hosts = hosts
+        self.log = log
+        self.pending: dict[str, PlacementRequest] = {}
+        self._changed = env.event()
+
+    def _fit(
+        self, policy: PlacementPolicy, request: PlacementRequest, pinned: Host | None
+    ) -> Host | None:
+        if pinned is not None:
+            view = pinned.view()
+            fits = (
+                view.vcpu_free + 1e-9 >= request.vcpu
+                and view.memory_free_bytes >= request.memory_bytes
+            )
+            return pinned if fits else None
+        chosen = policy.choose(request, [host.view() for host in self.hosts])
+        return None if chosen is None else next(h for h in self.hosts if h.name == chosen)
+
+    def place(
+        self,
+        replica: str,
+        policy: PlacementPolicy,
+        vcpu: float,
+        memory_bytes: int,
+        pinned: Host | None = None,
+    ) -> Generator[simpy.Event, Any, Host]:
+        """Reserve `vcpu` and `memory_bytes` for `replica` on a host, waiting while none fits
+        (a SimPy process body); returns the host."""
+        request = PlacementRequest(vcpu, memory_bytes)
+        while True:
+            host = self._fit(policy, request, pinned)
+            if host is not None:
+                self.pending.pop(replica, None)
+                host.reserve(vcpu, memory_bytes)
+                return host
+            if replica not in self.pending:
+                self.pending[replica] = request
+                self.log.record(
+                    self.env.now,
+                    replica,
+                    "replica_state",
+                    state="pending",
+                    reason=f"unschedulable: 0/{len(self.hosts)} hosts have {vcpu:g} vCPU and "
+                    f"{memory_bytes} B of memory free",
+                )
+            yield self._changed
+
+    def release(self, host: Host, vcpu: float, memory_bytes: int) -> None:
+        """Give back a replica's reservation; pending replicas try again."""
+        host.release(vcpu, memory_bytes)
+        self.capacity_changed()
+
+    def capacity_changed(self) -> None:
+        """Wake the pending replicas (a host joined or room was freed)."""
+        if self.pending:
+            changed, self._changed = self._changed, self.env.event()
+            changed.succeed()
