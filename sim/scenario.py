@@ -32,7 +32,7 @@ from sim.model.platforms import (
     VmPlatform,
 )
 from sim.model.registry import Registry
-from sim.model.replica import Platform
+from sim.model.replica import Ledger, Platform
 from sim.model.scheduler import Scheduler
 from sim.model.storage import DiskTotals
 from sim.model.topology import build_topology, host_attachment
@@ -94,6 +94,7 @@ class World:
             instance_type = params.pricing.instance_types.get(host_params.instance_type or "")
             self.cloud.register(host, instance_type)
         self.scheduler = Scheduler(self.env, self.hosts, self.log)
+        self.ledger = Ledger()
         self.mirrors = dict(params.registry_mirrors)
         self.pulls: list[PullRecord] = []
         self.replicas: list[ReplicaRecord] = []
@@ -115,6 +116,7 @@ class World:
                 self.scheduler,
                 PLACEMENT_POLICIES[platform_params.placement](),
                 self._runtime(platform_params, rng),
+                self.ledger,
                 self.log,
             )
         if isinstance(platform_params, BeanstalkPlatformParams):
@@ -126,6 +128,7 @@ class World:
                 self.cloud,
                 self._runtime(platform_params.container, rng),
                 rng,
+                self.ledger,
                 self.log,
             )
         instance_type = (
@@ -142,6 +145,7 @@ class World:
             instance_type,
             rng,
             self._init_rng,
+            self.ledger,
             self.log,
         )
 
@@ -224,8 +228,7 @@ class World:
 
     def run(self, progress: ProgressCallback | None = None) -> Result:
         """Run until every replica is ready or failed, or until the horizon."""
-        engines = [host.engine for host in self.hosts]
-        self.env.process(run_image_gc(self.env, engines, self.params.engine.image_gc_period_s))
+        self.env.process(run_image_gc(self.env, self.hosts, self.params.engine.image_gc_period_s))
         rows: list[dict[str, float | int]] = []
         self.env.process(self._sampler(rows, progress))
         deployed = self.env.process(self._deploy())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -209,7 +211,8 @@ def test_periodic_gc_brings_usage_below_the_low_threshold() -> None:
     world = pull_world(images, disk_bytes=1000 * MB)
     for n in range(9):
         world.pull("host-1", f"i{n}", at=float(n))
-    world.env.process(run_image_gc(world.env, [world.engines["host-1"]], 300.0))
+    host = SimpleNamespace(engine=world.engines["host-1"])
+    world.env.process(run_image_gc(world.env, [host], 300.0))
     world.env.run(until=301.0)
     disk = world.engines["host-1"].disk
     assert disk.used_bytes == 800 * MB  # 900 MB used (90 %) >= 85 %: free down to 80 %

@@ -10,7 +10,7 @@ instance.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from sim.core.records import EventLog, ReplicaRecord
 from sim.model.cloud import Cloud, InstanceType
 from sim.model.host import Host
 from sim.model.platforms import ContainerRuntime
-from sim.model.replica import App, Holding, Startup
+from sim.model.replica import App, Ledger, Startup
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,7 @@ class BeanstalkDockerPlatform:
         cloud: launches and terminates the instances.
         runtime: pulls and runs the container on a booted instance.
         rng: the platform's stream (provision and boot times).
+        ledger: where the replicas' holdings are kept (the whole instance each).
         log: the event log.
     """
 
@@ -58,6 +59,7 @@ class BeanstalkDockerPlatform:
         cloud: Cloud,
         runtime: ContainerRuntime,
         rng: np.random.Generator,
+        ledger: Ledger,
         log: EventLog,
     ) -> None:
         self.env = env
@@ -67,11 +69,8 @@ class BeanstalkDockerPlatform:
         self.cloud = cloud
         self.runtime = runtime
         self.rng = rng
+        self.ledger = ledger
         self.log = log
-        self._holdings: dict[str, Holding] = {}
-
-    def holding(self, replica: str) -> Holding | None:
-        return self._holdings.get(replica)
 
     def start_replica(
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
@@ -95,12 +94,15 @@ class BeanstalkDockerPlatform:
         if holding is None:
             self.cloud.terminate(instance)
         else:
-            self._holdings[replica] = holding
+            whole_instance = replace(
+                holding, vcpu=instance.params.vcpu, memory_bytes=instance.params.memory_bytes
+            )
+            self.ledger.open(replica, whole_instance, app, self.env.now)
         return record
 
     def stop_replica(self, replica: str) -> None:
         """Terminate the replica's instance."""
-        holding = self._holdings.pop(replica)
+        holding = self.ledger.close(replica, self.env.now)
         self.runtime.remove(holding)
         self.cloud.terminate(holding.host)
         self.log.record(self.env.now, replica, "replica_state", state="terminated")

@@ -133,6 +133,10 @@ class Cloud:
         self.log.record(self.env.now, name, "instance_launched", instance_type=instance_type.name)
         return host
 
+    def join(self, host: Host) -> None:
+        """A launched host joins the cluster: replicas may now be placed on it."""
+        self.hosts.append(host)
+
     def terminate(self, host: Host) -> None:
         """Stop billing the instance and take it out of the cluster."""
         self.records[host.name].terminated_s = self.env.now

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
@@ -56,6 +56,11 @@ class EngineParams:
     registry_burst: int = 10
     image_gc: GcThresholds = field(default_factory=GcThresholds)
     image_gc_period_s: float = 300.0
+
+
+class _HasEngine(Protocol):
+    @property
+    def engine(self) -> ContainerEngine: ...
 
 
 @dataclass(slots=True)
@@ -421,15 +426,15 @@ class ContainerEngine:
 
 
 def run_image_gc(
-    env: simpy.Environment, engines: Sequence[ContainerEngine], period_s: float
+    env: simpy.Environment, hosts: Sequence[_HasEngine], period_s: float
 ) -> Generator[simpy.Event, Any, None]:
     """The kubelet's periodic image garbage collection on every host (a SimPy process body).
 
     Every host's kubelet starts at time 0 with the same period, so their checks fall at
     the same instants; one process checks them all, in host order, rather than one
-    process per host.
+    process per host. `hosts` may change during the run (hosts joining and leaving).
     """
     while True:
         yield env.timeout(period_s)
-        for engine in engines:
-            engine.check_image_gc()
+        for host in hosts:
+            host.engine.check_image_gc()

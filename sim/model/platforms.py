@@ -27,7 +27,7 @@ from sim.model.cloud import Cloud, InstanceType
 from sim.model.host import Host
 from sim.model.images import Image
 from sim.model.registry import Registry
-from sim.model.replica import App, Holding, Startup
+from sim.model.replica import App, Holding, Ledger, Startup
 from sim.model.scheduler import Scheduler
 from sim.model.storage import DiskFull
 from sim.policies.placement import PlacementPolicy
@@ -198,6 +198,7 @@ class ContainerPlatform:
         scheduler: Scheduler,
         placement: PlacementPolicy,
         runtime: ContainerRuntime,
+        ledger: Ledger,
         log: EventLog,
     ) -> None:
         self.env = env
@@ -206,11 +207,8 @@ class ContainerPlatform:
         self.scheduler = scheduler
         self.placement = placement
         self.runtime = runtime
+        self.ledger = ledger
         self.log = log
-        self._holdings: dict[str, Holding] = {}
-
-    def holding(self, replica: str) -> Holding | None:
-        return self._holdings.get(replica)
 
     def start_replica(
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
@@ -227,12 +225,12 @@ class ContainerPlatform:
         if holding is None:
             self.scheduler.release(host, app.vcpu, app.memory_bytes)
         else:
-            self._holdings[replica] = holding
+            self.ledger.open(replica, holding, app, self.env.now)
         return record
 
     def stop_replica(self, replica: str) -> None:
         """Stop and remove a ready container."""
-        holding = self._holdings.pop(replica)
+        holding = self.ledger.close(replica, self.env.now)
         self.runtime.remove(holding)
         self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
         self.log.record(self.env.now, replica, "replica_state", state="removed")
@@ -267,6 +265,7 @@ class VmPlatform:
         instance_type: InstanceType | None,
         rng: np.random.Generator,
         init_rng: Callable[[str], np.random.Generator],
+        ledger: Ledger,
         log: EventLog,
     ) -> None:
         self.env = env
@@ -278,11 +277,8 @@ class VmPlatform:
         self.instance_type = instance_type
         self.rng = rng
         self.init_rng = init_rng
+        self.ledger = ledger
         self.log = log
-        self._holdings: dict[str, Holding] = {}
-
-    def holding(self, replica: str) -> Holding | None:
-        return self._holdings.get(replica)
 
     def _disk_bytes(self, host: Host) -> tuple[int, int]:
         """(bytes to allocate, bytes to write) for one more VM disk on `host`."""
@@ -332,7 +328,11 @@ class VmPlatform:
                 return startup.failed(str(error))
             host.vm_base_images.add(params.name)
             disk_bytes = write_bytes if params.disk_mode == "clone" else allocate_bytes
-        self._holdings[replica] = Holding(host, app.vcpu, memory_bytes, disk_bytes)
+        if self.instance_type is None:
+            holding = Holding(host, app.vcpu, memory_bytes, disk_bytes)
+        else:
+            holding = Holding(host, host.params.vcpu, host.params.memory_bytes, 0)
+        self.ledger.open(replica, holding, app, self.env.now)
         startup.enter("scheduled", host=host.name, memory_bytes=memory_bytes)
         startup.enter("provisioning", disk_mode=params.disk_mode, disk_bytes=write_bytes)
         provision_s = (
@@ -348,7 +348,7 @@ class VmPlatform:
     def stop_replica(self, replica: str) -> None:
         """Shut a VM down and delete its disk (a clone's base image stays on the host);
         an instance is terminated."""
-        holding = self._holdings.pop(replica)
+        holding = self.ledger.close(replica, self.env.now)
         holding.host.disk.free(holding.disk_bytes)
         if self.instance_type is None:
             self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)

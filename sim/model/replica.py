@@ -42,6 +42,48 @@ class Holding:
     image: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What a replica held and for how long: the basis of resource-seconds reserved."""
+
+    replica: str
+    vcpu: float
+    memory_bytes: int
+    app_memory_bytes: int
+    since_s: float
+    until_s: float
+
+
+class Ledger:
+    """The holdings of running replicas, and the reservations of stopped ones."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, tuple[Holding, float, int]] = {}
+        self.closed: list[Reservation] = []
+
+    def open(self, replica: str, holding: Holding, app: App, now_s: float) -> None:
+        self._open[replica] = (holding, now_s, app.memory_bytes)
+
+    def get(self, replica: str) -> Holding | None:
+        entry = self._open.get(replica)
+        return None if entry is None else entry[0]
+
+    def close(self, replica: str, now_s: float) -> Holding:
+        holding, since_s, app_memory = self._open.pop(replica)
+        self.closed.append(
+            Reservation(replica, holding.vcpu, holding.memory_bytes, app_memory, since_s, now_s)
+        )
+        return holding
+
+    def reservations(self, now_s: float) -> list[Reservation]:
+        """Every reservation, those still open counted until `now_s`."""
+        still_open = [
+            Reservation(replica, holding.vcpu, holding.memory_bytes, app_memory, since_s, now_s)
+            for replica, (holding, since_s, app_memory) in self._open.items()
+        ]
+        return self.closed + still_open
+
+
 class Platform(Protocol):
     """Starts and stops replicas of applications."""
 
@@ -53,8 +95,6 @@ class Platform(Protocol):
     ) -> Generator[simpy.Event, Any, ReplicaRecord]: ...
 
     def stop_replica(self, replica: str) -> None: ...
-
-    def holding(self, replica: str) -> Holding | None: ...
 
 
 class Startup:
