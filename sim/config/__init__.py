@@ -1,0 +1,97 @@
+"""From a composed configuration to validated, typed scenario parameters.
+
+The command line (Hydra) composes ``configs/`` into a plain nested mapping; this module
+is the schema: it reads every key exactly once, converts human units (``45MB``,
+``1Gbps``, ``5min``) to SI, checks types, ranges and cross-references (images named by
+apps, registries named by images, platforms named by deployments), and rejects unknown
+keys. Any problem raises a `ConfigError` naming the full key, the value and what is
+allowed, before anything is simulated. The model receives only the frozen parameter
+objects built here, never a mapping of strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sim.config.infrastructure import (
+    read_engine,
+    read_hosts,
+    read_mirrors,
+    read_network,
+    read_pricing,
+    read_registries,
+)
+from sim.config.params import (
+    BeanstalkPlatformParams,
+    Deployment,
+    PlatformParams,
+    Pricing,
+    ScenarioParams,
+)
+from sim.config.reader import Section
+from sim.config.software import read_images, read_platforms
+from sim.config.workload import read_workload
+from sim.core.errors import ConfigError
+
+__all__ = [
+    "BeanstalkPlatformParams",
+    "ConfigError",
+    "Deployment",
+    "PlatformParams",
+    "Pricing",
+    "ScenarioParams",
+    "scenario_params",
+]
+
+
+def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
+    """Validate a composed configuration and convert it to scenario parameters.
+
+    Raises:
+        ConfigError: the first problem found, naming its full key.
+    """
+    root = Section(config, "")
+    seed = root.integer("seed", minimum=0, maximum=2**63 - 1)
+    horizon_s = root.duration("horizon", 86400.0)
+    if horizon_s <= 0:
+        raise ConfigError("horizon", root.raw("horizon"), "a duration above 0")
+    sample_period_s = root.duration("sample_period", 10.0)
+    if sample_period_s <= 0:
+        raise ConfigError("sample_period", root.raw("sample_period"), "a duration above 0")
+    registries = read_registries(root.section("registry"))
+    images = read_images(root.section("images"), registries)
+    for registry in registries:
+        for preload in registry.preload:
+            if preload not in images:
+                raise ConfigError(
+                    f"registry.{registry.name}.preload",
+                    preload,
+                    "an image of the catalog: " + ", ".join(images),
+                )
+    pricing = read_pricing(root.section("pricing"))
+    cluster = root.section("cluster")
+    hosts = read_hosts(cluster, pricing)
+    engine = read_engine(cluster)
+    mirrors = read_mirrors(cluster, registries)
+    cluster.close()
+    network = read_network(root.section("network"))
+    platforms = read_platforms(root.section("platform"), pricing)
+    apps, deployments = read_workload(root.section("workload"), images, platforms)
+    root.raw("hydra", None)
+    root.close()
+    return ScenarioParams(
+        seed=seed,
+        horizon_s=horizon_s,
+        sample_period_s=sample_period_s,
+        hosts=hosts,
+        pricing=pricing,
+        engine=engine,
+        registry_mirrors=mirrors,
+        network=network,
+        registries=registries,
+        images=images,
+        platforms=platforms,
+        apps=apps,
+        deployments=deployments,
+    )
