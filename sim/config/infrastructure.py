@@ -141,6 +141,7 @@ def read_registries(section: Section) -> tuple[RegistryParams, ...]:
         limit = entry.section("pull_limit") if entry.has("pull_limit") else None
         entry.raw("pull_limit", None)
         quotas = entry.section("quotas", {})
+        prices = entry.section("prices", {})
         registries.append(
             RegistryParams(
                 name=name,
@@ -160,11 +161,16 @@ def read_registries(section: Section) -> tuple[RegistryParams, ...]:
                 failure_probability=entry.number(
                     "failure_probability", 0.0, minimum=0.0, maximum=1.0
                 ),
+                storage_usd_per_gb_month=prices.number(
+                    "storage_usd_per_gb_month", 0.0, minimum=0.0
+                ),
+                egress_usd_per_gb=prices.number("egress_usd_per_gb", 0.0, minimum=0.0),
             )
         )
         if limit is not None:
             limit.close()
         quotas.close()
+        prices.close()
         entry.close()
     names = {registry.name for registry in registries}
     for registry in registries:

@@ -89,6 +89,8 @@ class RegistryParams:
     manifest_quota: RequestQuota | None = None
     blob_quota: RequestQuota | None = None
     failure_probability: float = 0.0
+    storage_usd_per_gb_month: float = 0.0
+    egress_usd_per_gb: float = 0.0
 
 
 class Registry:
