@@ -60,7 +60,9 @@ def read_trace(
     Args:
         path: the file to read.
         key: the config key that named the file, used in errors.
-        rng: the generator rate traces draw from (required for those).
+        rng: the generator a rate trace draws arrivals from. Without one (to check a
+            file while reading a config) a rate trace can only be inspected: its
+            ``next_after`` raises RuntimeError.
 
     Raises:
         ConfigError: an unreadable file, an unknown header or a bad row; the value is
@@ -82,8 +84,6 @@ def read_trace(
     if header_names == TIMESTAMP_HEADER:
         return TraceTimestamps(_timestamps(rows[1:], path, key))
     if header_names == RATE_HEADER:
-        if rng is None:
-            raise ValueError("a rate trace needs a generator to draw arrivals from")
         interval_s, start_s, rates_per_s = _rates(rows[1:], path, key, header_line)
         return TraceRates(interval_s, rates_per_s, rng, start_s=start_s)
     raise ConfigError(key, f"{path}:{header_line}", HEADER_ALLOWED)

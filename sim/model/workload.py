@@ -4,8 +4,9 @@ An arrival process is a stream of arrival times. `ArrivalProcess.next_after` giv
 arrival that follows one at ``t_s`` (or the start of the run), ``math.inf`` when the
 stream has ended; the traffic driver calls it once per request, so a process never holds
 more than its own parameters. Random processes draw from the generator they were given
-and own it: each uniform draw is taken with one ``rng.random()`` call, like
-`sim.core.distributions`, and the arrivals are a pure function of the seed.
+and own it: they use its uniforms in order, one per draw, exactly as successive
+``rng.random()`` calls would return them, but fetched in blocks for speed
+(`sim.core.uniforms`); so the arrivals are a pure function of the seed.
 
 * `ConstantArrivals`: evenly spaced, for exact tests.
 * `PoissonArrivals`: exponential gaps, the open-system default.
@@ -37,6 +38,7 @@ import numpy as np
 
 from sim.core.distributions import Constant, Distribution, parse_distribution
 from sim.core.errors import ConfigError
+from sim.core.uniforms import BlockUniforms
 from sim.core.units import parse_size
 
 
@@ -93,7 +95,8 @@ class PoissonArrivals:
 
     Args:
         rate_per_s: the arrival rate.
-        rng: the generator the gaps are drawn from, one draw per arrival.
+        rng: the generator the gaps are drawn from, one uniform per arrival; it
+            belongs to this process from now on.
     """
 
     __slots__ = ("rate_per_s", "_mean_gap_s", "_random")
@@ -102,7 +105,7 @@ class PoissonArrivals:
         _check_rate("rate_per_s", rate_per_s)
         self.rate_per_s = rate_per_s
         self._mean_gap_s = 1 / rate_per_s if rate_per_s > 0 else math.inf
-        self._random = rng.random
+        self._random = BlockUniforms(rng).random
 
     def next_after(self, t_s: float) -> float:
         if self._mean_gap_s == math.inf:
@@ -115,6 +118,10 @@ class PoissonArrivals:
         return self.rate_per_s
 
 
+def _no_generator() -> float:
+    raise RuntimeError("this process was built without a generator: it cannot draw arrivals")
+
+
 class _ThinnedPoisson:
     """A non-homogeneous Poisson process drawn segment by segment, by thinning.
 
@@ -124,8 +131,8 @@ class _ThinnedPoisson:
 
     __slots__ = ("_random",)
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._random = rng.random
+    def __init__(self, rng: np.random.Generator | None) -> None:
+        self._random = _no_generator if rng is None else BlockUniforms(rng).random
 
     def rate_at(self, t_s: float) -> float:
         raise NotImplementedError
@@ -278,7 +285,8 @@ class TraceRates(_ThinnedPoisson):
     Args:
         interval_s: the length of every interval.
         rates_per_s: the rate in each interval.
-        rng: the generator the gaps are drawn from.
+        rng: the generator the gaps are drawn from; None for a trace that is only
+            inspected (`rate_at`), whose `next_after` then raises RuntimeError.
         start_s: when the first interval begins.
     """
 
@@ -288,7 +296,7 @@ class TraceRates(_ThinnedPoisson):
         self,
         interval_s: float,
         rates_per_s: Sequence[float],
-        rng: np.random.Generator,
+        rng: np.random.Generator | None,
         start_s: float = 0.0,
     ) -> None:
         if not (interval_s > 0 and math.isfinite(interval_s)):
