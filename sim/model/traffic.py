@@ -21,7 +21,13 @@ simulation clock), or ``dropped`` with a reason: ``"queue full"``, ``"timeout"``
 *in flight* until its finish time (`TrafficStats.in_flight`).
 
 The request's CPU time and response size are drawn for every arrival, dropped ones
-included, so the streams stay aligned between runs that differ only in capacity.
+included, so the streams stay aligned between runs that differ only in capacity. The
+driver owns those two generators and takes their uniforms in blocks
+(`sim.core.uniforms`): the same numbers in the same order, faster.
+
+Observers are called in the middle of a batch, when the simulation clock still lags the
+request's arrival time; they record, and must not schedule SimPy events (the driver
+relies on the next event's time staying put during a batch).
 """
 
 from __future__ import annotations
@@ -30,12 +36,13 @@ import heapq
 import math
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, overload
+from typing import Any, Protocol, cast, overload
 
 import numpy as np
 import simpy
 
 from sim.core.sketch import QuantileSketch
+from sim.core.uniforms import BlockUniforms
 from sim.model.service import ReplicaQueue
 from sim.model.workload import ArrivalProcess, RequestSpec
 from sim.policies.balancing import Balancer
@@ -44,7 +51,11 @@ NO_READY_REPLICA = "no ready replica"
 
 
 class RequestObserver(Protocol):
-    """Told about every request once, when it is settled at its arrival."""
+    """Told about every request once, when it is settled at its arrival.
+
+    It records and never schedules SimPy events: it is called during a batch, while
+    ``env.now`` is still before the arrival time it is given.
+    """
 
     def served(
         self,
@@ -130,8 +141,10 @@ class TrafficDriver:
         arrivals: when requests arrive (it owns its generator).
         request_spec: each request's CPU time and response size.
         balancer: picks a ready replica per request.
-        cpu_rng: the stream CPU times are drawn from, one draw per request.
-        response_rng: the stream response sizes are drawn from, one draw per request.
+        cpu_rng: the stream CPU times are drawn from, one uniform per request; it
+            belongs to the driver.
+        response_rng: the stream response sizes are drawn from, one uniform per
+            request; it belongs to the driver.
         balancer_rng: the stream a drawing balancer uses.
         observer: told about every request.
         max_requests: stop after this many arrivals (None: when the arrivals end).
@@ -212,7 +225,11 @@ class TrafficDriver:
         next_after = self.arrivals.next_after
         sample_cpu_s = self.request_spec.cpu_s.sample
         sample_response_bytes = self.request_spec.response_bytes.sample
-        cpu_rng, response_rng, balancer_rng = self.cpu_rng, self.response_rng, self.balancer_rng
+        # A distribution samples with exactly one `random()` call (its contract), which
+        # is all a block source offers: the same uniforms, without numpy's per-call cost.
+        cpu_rng = cast(np.random.Generator, BlockUniforms(self.cpu_rng))
+        response_rng = cast(np.random.Generator, BlockUniforms(self.response_rng))
+        balancer_rng = self.balancer_rng
         choose = self.balancer.choose
         report_served = self.observer.served
         report_dropped = self.observer.dropped
@@ -220,9 +237,13 @@ class TrafficDriver:
         limit = math.inf if self.max_requests is None else self.max_requests
         arrived = self.arrived
         arrival_s = next_after(env.now)
+        # Only a yield lets other events be scheduled, so the next one's time holds
+        # for the whole batch.
+        next_event_s = peek()
         while arrival_s != math.inf and arrived < limit:
-            if arrival_s >= peek():
+            if arrival_s >= next_event_s:
                 yield env.timeout(arrival_s - env.now)
+                next_event_s = peek()
             arrived += 1
             self.arrived = arrived
             cpu_s = sample_cpu_s(cpu_rng)
@@ -286,6 +307,7 @@ class TrafficStats:
         self.served_count = 0
         self.drops_by_reason: dict[str, int] = {}
         self.latency_sketch = QuantileSketch(relative_accuracy)
+        self._add_latency = self.latency_sketch.add
         self._mean_wait_s = 0.0
         self._mean_latency_s = 0.0
         self._latency_square_deviations_s2 = 0.0
@@ -305,10 +327,12 @@ class TrafficStats:
         count = self.served_count = self.served_count + 1
         self._mean_wait_s += (start_s - arrival_s - self._mean_wait_s) / count
         latency_s = finish_s - arrival_s
-        deviation_s = latency_s - self._mean_latency_s
-        self._mean_latency_s += deviation_s / count
-        self._latency_square_deviations_s2 += deviation_s * (latency_s - self._mean_latency_s)
-        self.latency_sketch.add(latency_s)
+        mean_latency_s = self._mean_latency_s
+        deviation_s = latency_s - mean_latency_s
+        mean_latency_s += deviation_s / count
+        self._mean_latency_s = mean_latency_s
+        self._latency_square_deviations_s2 += deviation_s * (latency_s - mean_latency_s)
+        self._add_latency(latency_s)
         finishes_s = self._finishes_s
         if arrival_s > self._latest_s:
             self._latest_s = arrival_s
