@@ -192,9 +192,10 @@ class TrafficDriver:
     def remove_replica(self, name: str) -> ReplicaQueue:
         """Stop sending requests to `name` and return its queue.
 
-        Requests already assigned to it keep the finish times they were given: this
-        model cannot recall them, so a replica that fails abruptly should be drained
-        only after its in-flight requests are accounted for elsewhere.
+        Requests already assigned to it keep the finish times they were given and
+        were reported as served: requests are settled at arrival and cannot be
+        recalled, so a replica that crashes still completes them in this model. The
+        queue is not marked draining and may be added back; `drain_replica` marks it.
 
         Raises:
             KeyError: `name` is not ready.
