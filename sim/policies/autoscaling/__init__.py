@@ -1,0 +1,80 @@
+"""Autoscaling policies: how many instances or pods a group should have.
+
+Each policy is a pure decider behind the `ScalingPolicy` protocol: the control loop
+(`sim.model.autoscaler`) shows it an `Observation` of the group and the recent
+datapoints of its metric, and the policy answers with a `Decision`. The policies follow
+the published behaviour of the services they model (see SEMANTICS.md):
+
+* ``none`` (`FixedCapacity`): the group keeps its size.
+* ``simple`` (`SimpleScaling`): EC2 simple scaling: alarms, adjustments, a cooldown
+  counted from the end of the scaling activity.
+* ``beanstalk``: the Elastic Beanstalk trigger, two simple scaling alarms with
+  Beanstalk's defaults (NetworkOut above 6 MB or below 2 MB per 5 minutes).
+* ``step`` (`StepScaling`): EC2 step scaling with instance warm-up.
+* ``target_tracking`` (`TargetTracking`): keep a metric at a target value.
+* ``hpa`` (`Hpa`): the Kubernetes HorizontalPodAutoscaler on CPU utilization.
+* ``composite`` (`Composite`): several EC2 policies on one group, combined as AWS
+  combines them.
+
+`make_policy` builds any of them from a raw config mapping.
+"""
+
+from sim.policies.autoscaling.composite import ComposablePolicy, Composite
+from sim.policies.autoscaling.config import POLICIES, make_policy
+from sim.policies.autoscaling.ec2 import Adjustment, Alarm, percent_change
+from sim.policies.autoscaling.fixed import FixedCapacity, FixedCapacityParams
+from sim.policies.autoscaling.hpa import (
+    Hpa,
+    HpaParams,
+    HpaScalingPolicy,
+    HpaScalingRules,
+    replica_recommendation,
+)
+from sim.policies.autoscaling.protocol import (
+    Decision,
+    Instance,
+    Observation,
+    ScalingPolicy,
+    Series,
+)
+from sim.policies.autoscaling.simple import (
+    BeanstalkTriggerParams,
+    SimpleAlarm,
+    SimpleScaling,
+    SimpleScalingParams,
+    beanstalk,
+)
+from sim.policies.autoscaling.step import StepAdjustment, StepScaling, StepScalingParams
+from sim.policies.autoscaling.target_tracking import TargetTracking, TargetTrackingParams
+
+__all__ = [
+    "POLICIES",
+    "Adjustment",
+    "Alarm",
+    "BeanstalkTriggerParams",
+    "ComposablePolicy",
+    "Composite",
+    "Decision",
+    "FixedCapacity",
+    "FixedCapacityParams",
+    "Hpa",
+    "HpaParams",
+    "HpaScalingPolicy",
+    "HpaScalingRules",
+    "Instance",
+    "Observation",
+    "ScalingPolicy",
+    "Series",
+    "SimpleAlarm",
+    "SimpleScaling",
+    "SimpleScalingParams",
+    "StepAdjustment",
+    "StepScaling",
+    "StepScalingParams",
+    "TargetTracking",
+    "TargetTrackingParams",
+    "beanstalk",
+    "make_policy",
+    "percent_change",
+    "replica_recommendation",
+]

@@ -1,0 +1,750 @@
+"""Autoscaling policies on plain observations: AWS and Kubernetes examples, exact numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.core.errors import ConfigError
+from sim.policies.autoscaling import (
+    POLICIES,
+    Adjustment,
+    Alarm,
+    BeanstalkTriggerParams,
+    Composite,
+    Decision,
+    FixedCapacity,
+    Hpa,
+    HpaParams,
+    Instance,
+    Observation,
+    ScalingPolicy,
+    Series,
+    SimpleAlarm,
+    SimpleScaling,
+    SimpleScalingParams,
+    StepAdjustment,
+    StepScaling,
+    StepScalingParams,
+    TargetTracking,
+    TargetTrackingParams,
+    beanstalk,
+    make_policy,
+    percent_change,
+    replica_recommendation,
+)
+from sim.policies.autoscaling.hpa import group_pods
+
+KEY = "autoscaling"
+
+
+def in_service(count: int, ready_s: float = 0.0, metric: float | None = None) -> list[Instance]:
+    """`count` instances launched before `ready_s` and in service since then."""
+    return [Instance(launched_s=ready_s - 100.0, ready_s=ready_s, metric=metric)] * count
+
+
+def observe(
+    now_s: float,
+    desired: int,
+    instances: list[Instance],
+    datapoints: tuple[float | None, ...] = (),
+    series: Mapping[Series, tuple[float | None, ...]] | None = None,
+) -> Observation:
+    return Observation(now_s, desired, tuple(instances), datapoints, dict(series or {}))
+
+
+# --- EC2 step scaling -------------------------------------------------------------------
+
+WORKED_EXAMPLE = {
+    "policies": [
+        {
+            "name": "step",
+            "alarm": {
+                "metric": "CPUUtilization",
+                "period": "1min",
+                "threshold": 50,
+                "comparison": "GreaterThanOrEqualToThreshold",
+            },
+            "adjustment_type": "PercentChangeInCapacity",
+            "steps": [
+                {"lower_bound": 0, "upper_bound": 10, "adjustment": 0},
+                {"lower_bound": 10, "upper_bound": 20, "adjustment": 10},
+                {"lower_bound": 20, "adjustment": 30},
+            ],
+        },
+        {
+            "name": "step",
+            "alarm": {
+                "metric": "CPUUtilization",
+                "period": "1min",
+                "threshold": 50,
+                "comparison": "LessThanOrEqualToThreshold",
+            },
+            "adjustment_type": "PercentChangeInCapacity",
+            "steps": [
+                {"upper_bound": -20, "adjustment": -30},
+                {"lower_bound": -20, "upper_bound": -10, "adjustment": -10},
+                {"lower_bound": -10, "upper_bound": 0, "adjustment": 0},
+            ],
+        },
+    ],
+    "max_capacity": 20,
+}
+
+
+def test_step_scaling_worked_example_from_the_guide() -> None:
+    policy = make_policy("composite", WORKED_EXAMPLE, KEY)
+    capacity = 10
+    steps = []
+    for now_s, metric in ((1000.0, 60.0), (2000.0, 70.0), (3000.0, 40.0), (4000.0, 30.0)):
+        decision = policy.decide(observe(now_s, capacity, in_service(capacity), (metric,)))
+        capacity = decision.desired
+        steps.append(capacity)
+    assert steps == [11, 14, 13, 10]
+
+
+def test_step_scaling_reason_names_alarm_step_and_adjustment() -> None:
+    policy = make_policy("composite", WORKED_EXAMPLE, KEY)
+    decision = policy.decide(observe(1000.0, 11, in_service(11), (70.0,)))
+    assert decision == Decision(
+        14, "CPUUtilization 70 >= 50 for 1 period, step [20, inf): +30% of 11 = +3 from 11"
+    )
+
+
+def scale_out_policy(warmup_s: float = 300.0) -> StepScaling:
+    """The guide's scale-out policy: +10 % at [60, 70), +30 % at 70 and above."""
+    return StepScaling(
+        StepScalingParams(
+            alarm=Alarm("CPUUtilization", 50.0, "GreaterThanOrEqualToThreshold", period_s=60.0),
+            steps=(
+                StepAdjustment(0, 0.0, 10.0),
+                StepAdjustment(10, 10.0, 20.0),
+                StepAdjustment(30, 20.0, None),
+            ),
+            max_capacity=20,
+            adjustment_type="PercentChangeInCapacity",
+            estimated_instance_warmup_s=warmup_s,
+        )
+    )
+
+
+def test_step_scaling_warm_up_example() -> None:
+    policy = scale_out_policy(warmup_s=300.0)
+    first = policy.decide(observe(1000.0, 10, in_service(10), (60.0,)))
+    assert first.desired == 11
+    launching = Instance(launched_s=1000.0, ready_s=None)
+    assert policy.decide(observe(1060.0, 11, [*in_service(10), launching], (62.0,))) == Decision(
+        11, ""
+    )
+    warming = Instance(launched_s=1000.0, ready_s=1100.0)
+    assert policy.decide(observe(1120.0, 11, [*in_service(10), warming], (70.0,))).desired == 13
+    # Warmed up (1100 + 300 s): the eleventh instance counts again.
+    assert policy.decide(observe(1400.0, 11, [*in_service(10), warming], (70.0,))).desired == 14
+
+
+def test_step_scaling_no_scale_in_while_an_instance_warms() -> None:
+    policy = make_policy("composite", WORKED_EXAMPLE, KEY)
+    warming = Instance(launched_s=1000.0, ready_s=1100.0)
+    instances = [*in_service(13), warming]
+    assert policy.decide(observe(1200.0, 14, instances, (30.0,))) == Decision(14, "")
+    assert policy.decide(observe(1400.0, 14, instances, (30.0,))).desired == 10
+
+
+def test_step_scaling_terminating_instances_count_when_scaling_in() -> None:
+    policy = make_policy("composite", WORKED_EXAMPLE, KEY)
+    first = policy.decide(observe(1000.0, 14, in_service(14), (40.0,)))
+    assert first.desired == 13
+    leaving = Instance(launched_s=0.0, ready_s=10.0, terminating=True)
+    instances = [*in_service(13), leaving]
+    assert policy.decide(observe(1060.0, 13, instances, (40.0,))) == Decision(13, "")
+    assert policy.decide(observe(1120.0, 13, in_service(13), (40.0,))).desired == 12
+
+
+def bound_policies() -> Composite:
+    """Steps with distinct whole-instance adjustments, to tell bounds apart."""
+    out = StepScaling(
+        StepScalingParams(
+            alarm=Alarm("CPUUtilization", 50.0, "GreaterThanOrEqualToThreshold"),
+            steps=(
+                StepAdjustment(1, 0.0, 10.0),
+                StepAdjustment(2, 10.0, 20.0),
+                StepAdjustment(3, 20.0, None),
+            ),
+            max_capacity=100,
+        )
+    )
+    inward = StepScaling(
+        StepScalingParams(
+            alarm=Alarm("CPUUtilization", 50.0, "LessThanOrEqualToThreshold"),
+            steps=(
+                StepAdjustment(-3, None, -20.0),
+                StepAdjustment(-2, -20.0, -10.0),
+                StepAdjustment(-1, -10.0, 0.0),
+            ),
+            max_capacity=100,
+        )
+    )
+    return Composite([out, inward])
+
+
+@pytest.mark.parametrize(
+    ("metric", "desired"),
+    [(50.0, 11), (59.9, 11), (60.0, 12), (69.9, 12), (70.0, 13), (40.0, 8), (30.0, 7)],
+)
+def test_step_bounds_inclusive_below_when_above_and_above_when_below(
+    metric: float, desired: int
+) -> None:
+    decision = bound_policies().decide(observe(1000.0, 10, in_service(10), (metric,)))
+    assert decision.desired == desired
+
+
+@pytest.mark.parametrize(
+    ("capacity", "percent", "change"),
+    [
+        (5, 10, 1),  # 0.5 becomes 1
+        (5, -10, -1),  # -0.5 becomes -1
+        (27, 10, 2),  # 2.7 rounds down
+        (27, -10, -2),  # -2.7 rounds toward zero
+        (10, 10, 1),
+        (10, -10, -1),
+        (30, 10, 3),
+        (0, 50, 0),
+    ],
+)
+def test_percent_change_rounding(capacity: int, percent: int, change: int) -> None:
+    assert percent_change(capacity, percent) == change
+
+
+def test_min_adjustment_magnitude() -> None:
+    up = Adjustment("PercentChangeInCapacity", 10, min_adjustment_magnitude=2)
+    down = Adjustment("PercentChangeInCapacity", -10, min_adjustment_magnitude=2)
+    assert [up.change(5), up.change(27), up.change(40)] == [2, 2, 4]
+    assert [down.change(5), down.change(40)] == [-2, -4]
+    with pytest.raises(ConfigError) as error:
+        Adjustment("ChangeInCapacity", 1, min_adjustment_magnitude=2)
+    assert error.value.key == "min_adjustment_magnitude"
+
+
+# --- EC2 simple scaling and Elastic Beanstalk -------------------------------------------
+
+
+def simple_policy() -> SimpleScaling:
+    return SimpleScaling(
+        SimpleScalingParams(
+            alarms=(
+                SimpleAlarm(
+                    Alarm("CPUUtilization", 70.0, "GreaterThanThreshold", period_s=60.0),
+                    Adjustment("ChangeInCapacity", 1),
+                ),
+                SimpleAlarm(
+                    Alarm("CPUUtilization", 20.0, "LessThanThreshold", period_s=60.0),
+                    Adjustment("ChangeInCapacity", -1),
+                ),
+            ),
+            max_capacity=10,
+            cooldown_s=300.0,
+        )
+    )
+
+
+def test_simple_scaling_cooldown_counts_from_the_end_of_the_activity() -> None:
+    policy = simple_policy()
+    assert policy.decide(observe(600.0, 2, in_service(2), (80.0,))) == Decision(
+        3, "CPUUtilization 80 > 70 for 1 period: +1"
+    )
+    booting = Instance(launched_s=600.0, ready_s=None)
+    booted = Instance(launched_s=600.0, ready_s=700.0)
+    decisions = [
+        policy.decide(observe(660.0, 3, [*in_service(2), booting], (80.0,))).desired,
+        policy.decide(observe(720.0, 3, [*in_service(2), booted], (80.0,))).desired,
+        # 300 s after the decision, but only 260 s after the activity ended.
+        policy.decide(observe(960.0, 3, [*in_service(2), booted], (80.0,))).desired,
+        policy.decide(observe(1000.0, 3, [*in_service(2), booted], (80.0,))).desired,
+    ]
+    assert decisions == [3, 3, 3, 4]
+
+
+def test_simple_scaling_scale_in_ends_when_no_instance_terminates() -> None:
+    policy = simple_policy()
+    assert policy.decide(observe(600.0, 3, in_service(3), (10.0,))).desired == 2
+    leaving = Instance(launched_s=0.0, ready_s=10.0, terminating=True)
+    assert policy.decide(observe(660.0, 2, [*in_service(2), leaving], (10.0,))).desired == 2
+    assert policy.decide(observe(720.0, 2, in_service(2), (10.0,))).desired == 2
+    assert policy.decide(observe(960.0, 2, in_service(2), (10.0,))).desired == 2
+    assert policy.decide(observe(1020.0, 2, in_service(2), (10.0,))).desired == 1
+
+
+def test_simple_alarm_needs_every_evaluation_period_and_treats_missing_as_not_breaching() -> None:
+    alarm = Alarm("CPUUtilization", 70.0, "GreaterThanThreshold", evaluation_periods=2)
+    assert alarm.in_alarm((80.0, 75.0))
+    assert not alarm.in_alarm((75.0,))
+    assert not alarm.in_alarm((None, 80.0))
+    assert not alarm.in_alarm((80.0, 70.0))
+
+
+def test_beanstalk_defaults() -> None:
+    policy = make_policy("beanstalk", {}, KEY)
+    assert (policy.metric, policy.statistic, policy.period_s) == ("NetworkOut", "Average", 300.0)
+    assert (policy.datapoints_needed, policy.interval_s) == (1, 60.0)
+    params = BeanstalkTriggerParams()
+    assert (params.min_capacity, params.max_capacity, params.cooldown_s) == (1, 4, 360.0)
+    assert policy.decide(observe(600.0, 1, in_service(1), (7e6,))) == Decision(
+        2, "NetworkOut 7e6 > 6e6 for 1 period: +1"
+    )
+    at_max = make_policy("beanstalk", {}, KEY)
+    assert at_max.decide(observe(600.0, 4, in_service(4), (7e6,))) == Decision(4, "")
+    inward = make_policy("beanstalk", {}, KEY)
+    assert inward.decide(observe(600.0, 3, in_service(3), (1e6,))) == Decision(
+        2, "NetworkOut 1e6 < 2e6 for 1 period: -1"
+    )
+    at_min = make_policy("beanstalk", {}, KEY)
+    assert at_min.decide(observe(600.0, 1, in_service(1), (1e6,))) == Decision(1, "")
+    between = make_policy("beanstalk", {}, KEY)
+    assert between.decide(observe(600.0, 2, in_service(2), (4e6,))) == Decision(2, "")
+
+
+def test_beanstalk_breach_duration_of_two_periods() -> None:
+    policy = make_policy("beanstalk", {"breach_duration": "10min"}, KEY)
+    assert policy.datapoints_needed == 2
+    assert policy.decide(observe(600.0, 1, in_service(1), (5e6, 7e6))).desired == 1
+    assert policy.decide(observe(900.0, 1, in_service(1), (7e6, 7e6))) == Decision(
+        2, "NetworkOut 7e6 > 6e6 for 2 periods: +1"
+    )
+
+
+def test_beanstalk_cooldown_of_360_s() -> None:
+    policy = beanstalk(BeanstalkTriggerParams())
+    assert policy.decide(observe(600.0, 1, in_service(1), (7e6,))).desired == 2
+    booted = Instance(launched_s=600.0, ready_s=700.0)
+    group = [*in_service(1), booted]
+    assert policy.decide(observe(1020.0, 2, group, (7e6,))).desired == 2
+    assert policy.decide(observe(1059.0, 2, group, (7e6,))).desired == 2
+    assert policy.decide(observe(1060.0, 2, group, (7e6,))).desired == 3
+
+
+def test_beanstalk_breach_duration_must_be_whole_periods() -> None:
+    with pytest.raises(ConfigError) as error:
+        make_policy("beanstalk", {"breach_duration": "7min"}, KEY)
+    assert error.value.key == "autoscaling.breach_duration"
+
+
+# --- Target tracking --------------------------------------------------------------------
+
+
+def tracking(metric: str = "CPUUtilization", target: float = 50.0, **extra: Any) -> TargetTracking:
+    return TargetTracking(
+        TargetTrackingParams(metric=metric, target_value=target, max_capacity=10, **extra)
+    )
+
+
+def test_target_tracking_rounds_conservatively_both_ways() -> None:
+    assert tracking().decide(observe(1000.0, 3, in_service(3), (75.0,) * 3)) == Decision(
+        5, "CPUUtilization 75 vs target 50: 3 x 75/50 = 4.5 -> 5"
+    )
+    assert tracking().decide(observe(1000.0, 3, in_service(3), (25.0,) * 15)).desired == 2
+    latency = tracking(metric="Latency", target=0.7)
+    assert latency.decide(observe(1000.0, 1, in_service(1), (2.1,) * 3)).desired == 3
+
+
+def test_target_tracking_scales_in_only_after_15_low_datapoints() -> None:
+    low_but_one = (46.0,) + (25.0,) * 14
+    assert tracking().decide(observe(1000.0, 3, in_service(3), low_but_one)).desired == 3
+    assert tracking().decide(observe(1000.0, 3, in_service(3), (25.0,) * 15)).desired == 2
+
+
+def test_target_tracking_cooldowns() -> None:
+    policy = tracking()
+    assert policy.decide(observe(1000.0, 6, in_service(6), (25.0,) * 15)).desired == 3
+    assert policy.decide(observe(1100.0, 3, in_service(3), (10.0,) * 15)).desired == 3
+    # A scale-out during the scale-in cooldown happens at once.
+    assert policy.decide(observe(1160.0, 3, in_service(3), (100.0,) * 15)).desired == 6
+    assert policy.decide(observe(1400.0, 6, in_service(6), (100.0,) * 15)).desired == 6
+    assert policy.decide(observe(1460.0, 6, in_service(6), (100.0,) * 15)).desired == 10
+
+
+def test_target_tracking_disable_scale_in() -> None:
+    policy = tracking(disable_scale_in=True)
+    assert policy.decide(observe(1000.0, 3, in_service(3), (25.0,) * 15)) == Decision(3, "")
+    assert policy.decide(observe(1000.0, 3, in_service(3), (75.0,) * 15)).desired == 5
+
+
+REQUESTS = Series("RequestCount", "Sum", 60.0)
+
+
+def two_targets(disable_scale_in: bool = False) -> Composite:
+    return Composite(
+        [
+            tracking(),
+            tracking(
+                metric="RequestCount",
+                target=1000.0,
+                statistic="Sum",
+                disable_scale_in=disable_scale_in,
+            ),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("cpu", "requests", "disable_scale_in", "desired"),
+    [
+        (75.0, 250.0, False, 5),  # out if any says so
+        (25.0, 1000.0, False, 3),  # in only if all do
+        (25.0, 100.0, False, 2),  # both in: the largest capacity, 2 rather than 1
+        (25.0, 1000.0, True, 2),  # a policy with scale-in disabled does not vote
+    ],
+)
+def test_composite_out_if_any_in_only_if_all(
+    cpu: float, requests: float, disable_scale_in: bool, desired: int
+) -> None:
+    policy = two_targets(disable_scale_in)
+    assert policy.extra_series == ((REQUESTS, 15),)
+    observation = observe(1000.0, 3, in_service(3), (cpu,) * 15, {REQUESTS: (requests,) * 15})
+    assert policy.decide(observation).desired == desired
+
+
+def test_composite_needs_the_datapoints_of_every_series() -> None:
+    with pytest.raises(ValueError, match="RequestCount"):
+        two_targets().decide(observe(1000.0, 3, in_service(3), (50.0,) * 15))
+
+
+def test_composite_cooldown_belongs_to_the_group() -> None:
+    cpu, requests = tracking(), tracking(metric="RequestCount", target=1000.0, statistic="Sum")
+    policy = Composite([cpu, requests])
+    outward = observe(1000.0, 3, in_service(3), (75.0,) * 15, {REQUESTS: (1000.0,) * 15})
+    assert policy.decide(outward).desired == 5
+    # The scale-out came from the CPU policy; the request policy is cooling down too.
+    alone = observe(1100.0, 5, in_service(5), (2000.0,) * 15)
+    assert requests.decide(alone) == Decision(5, "")
+
+
+# --- Kubernetes HPA ---------------------------------------------------------------------
+
+
+def hpa(target: float = 50.0, max_capacity: int = 100) -> Hpa:
+    return Hpa(HpaParams(target_utilization=target, max_capacity=max_capacity))
+
+
+def pods(count: int, metric: float | None) -> list[Instance]:
+    """`count` pods ready since long before the first sync, past CPU initialization."""
+    return in_service(count, ready_s=-1000.0, metric=metric)
+
+
+LAUNCHING = Instance(launched_s=990.0, ready_s=None)
+
+
+def test_hpa_docs_example() -> None:
+    decision = hpa(target=75.0).decide(observe(1000.0, 50, pods(50, 90.0)))
+    assert decision.desired == 60
+
+
+def test_hpa_tolerance() -> None:
+    assert hpa(target=75.0).decide(observe(1000.0, 10, pods(10, 81.75))) == Decision(10, "")
+    assert hpa(target=75.0).decide(observe(1000.0, 10, pods(10, 83.25))).desired == 12
+
+
+@pytest.mark.parametrize(
+    ("desired", "instances", "replicas"),
+    [
+        # Scale-up: 3 ready at 70 % (ratio 1.4), 3 unready at 0 %: ratio 0.7 reverses.
+        (6, pods(3, 70.0) + [LAUNCHING] * 3, 6),
+        # Scale-up dampened: 4 at 100 % and one unready at 0 %: 80 % / 50 % x 5 = 8.
+        (5, pods(4, 100.0) + [LAUNCHING], 8),
+        # Scale-up: one at 60 %, two missing at 0 %: 20 % reverses.
+        (3, pods(1, 60.0) + pods(2, None), 3),
+        # Scale-down: two at 20 %, two missing at 100 % of target: 35 %, 0.7 x 4 -> 3.
+        (4, pods(2, 20.0) + pods(2, None), 3),
+        # Scale-down: two at 20 %, two unready at 100 % of target: 3 as well.
+        (4, pods(2, 20.0) + [LAUNCHING] * 2, 3),
+        # Scale-down without set-aside pods: 0.4 x 2 -> 1.
+        (2, pods(2, 20.0), 1),
+        # Terminating pods are ignored.
+        (2, pods(2, 20.0) + [Instance(0.0, 1.0, terminating=True, metric=None)], 1),
+    ],
+)
+def test_hpa_unready_and_missing_pods(
+    desired: int, instances: list[Instance], replicas: int
+) -> None:
+    observation = observe(1000.0, desired, instances)
+    recommendation = replica_recommendation(observation, HpaParams(50.0, 100))
+    assert recommendation is not None
+    assert recommendation[0] == replicas
+
+
+def test_hpa_cpu_initialization_period() -> None:
+    params = HpaParams(50.0, 100)
+    fresh = Instance(launched_s=940.0, ready_s=990.0, metric=80.0)  # sample mixes start-up
+    settled = Instance(launched_s=940.0, ready_s=960.0, metric=80.0)
+    old = Instance(launched_s=0.0, ready_s=990.0, metric=80.0)  # past the 5 min period
+    groups = group_pods(observe(1000.0, 3, [fresh, settled, old]), params)
+    assert (groups.ready_metrics, groups.unready, groups.missing) == ((80.0, 80.0), 1, 0)
+
+
+def test_hpa_without_ready_metrics_does_nothing() -> None:
+    assert hpa().decide(observe(1000.0, 3, [LAUNCHING] * 3)) == Decision(3, "")
+
+
+def test_hpa_scale_down_stabilization() -> None:
+    policy = hpa()
+    # The highest recommendation of the last 300 s wins, starting with the 10 replicas
+    # found at the first sync: a low load scales down only 300 s later.
+    for now_s in range(0, 300, 15):
+        assert policy.decide(observe(float(now_s), 10, pods(10, 25.0))).desired == 10
+    assert policy.decide(observe(300.0, 10, pods(10, 25.0))).desired == 5
+
+
+def test_hpa_dip_then_recovery_does_not_scale_down() -> None:
+    policy = hpa()
+    loads = [50.0] * 20 + [25.0] * 4 + [50.0] * 30
+    desired = [
+        policy.decide(observe(15.0 * index, 10, pods(10, load))).desired
+        for index, load in enumerate(loads)
+    ]
+    assert desired == [10] * len(loads)
+
+
+@pytest.mark.parametrize(("current", "wanted", "limited"), [(2, 20, 6), (10, 40, 20)])
+def test_hpa_scale_up_rate_limit(current: int, wanted: int, limited: int) -> None:
+    policy = hpa()
+    load = 50.0 * wanted / current
+    assert policy.decide(observe(1000.0, current, pods(current, load))).desired == limited
+    # Within the same 15 s the replicas added already count against the limit.
+    still = policy.decide(observe(1014.0, limited, pods(limited, load * current / limited)))
+    assert still.desired == limited
+    after = policy.decide(observe(1015.0, limited, pods(limited, load * current / limited)))
+    assert after.desired > limited
+
+
+def test_hpa_zero_replicas_disables_autoscaling_and_bounds_apply_at_once() -> None:
+    assert hpa().decide(observe(0.0, 0, [])) == Decision(0, "")
+    assert hpa(max_capacity=5).decide(observe(0.0, 8, pods(8, 50.0))).desired == 5
+
+
+# --- Invariants -------------------------------------------------------------------------
+
+INVARIANT_CONFIGS: dict[str, dict[str, Any]] = {
+    "simple": {
+        "alarms": [
+            {
+                "metric": "CPUUtilization",
+                "period": "1min",
+                "threshold": 70,
+                "comparison": "GreaterThanThreshold",
+                "adjustment_type": "PercentChangeInCapacity",
+                "adjustment": 50,
+            },
+            {
+                "metric": "CPUUtilization",
+                "period": "1min",
+                "threshold": 30,
+                "comparison": "LessThanOrEqualToThreshold",
+                "adjustment_type": "ExactCapacity",
+                "adjustment": 0,
+            },
+        ],
+        "min_capacity": 2,
+        "max_capacity": 9,
+        "cooldown": 0,
+    },
+    "beanstalk": {"upper_threshold": 60, "lower_threshold": 30, "cooldown": 0},
+    "step": {
+        "alarm": {
+            "metric": "CPUUtilization",
+            "threshold": 50,
+            "comparison": "GreaterThanThreshold",
+        },
+        "steps": [{"lower_bound": 0, "adjustment": 7}],
+        "min_capacity": 2,
+        "max_capacity": 9,
+        "estimated_instance_warmup": 0,
+    },
+    "target_tracking": {
+        "metric": "CPUUtilization",
+        "target_value": 50,
+        "min_capacity": 2,
+        "max_capacity": 9,
+        "scale_in_cooldown": 0,
+        "scale_out_cooldown": 0,
+        "estimated_instance_warmup": 0,
+    },
+    "hpa": {"target_utilization": 50, "min_capacity": 2, "max_capacity": 9},
+    "composite": {
+        "min_capacity": 2,
+        "max_capacity": 9,
+        "policies": [
+            {"name": "target_tracking", "metric": "CPUUtilization", "target_value": 50},
+            {
+                "name": "step",
+                "alarm": {
+                    "metric": "CPUUtilization",
+                    "period": "1min",
+                    "threshold": 20,
+                    "comparison": "LessThanThreshold",
+                },
+                "steps": [{"upper_bound": 0, "adjustment": -5}],
+            },
+        ],
+    },
+}
+
+BOUNDS = {"beanstalk": (1, 4)}
+
+instances_strategy = st.lists(
+    st.builds(
+        Instance,
+        launched_s=st.floats(0.0, 1000.0),
+        ready_s=st.none() | st.floats(0.0, 2000.0),
+        terminating=st.booleans(),
+        metric=st.none() | st.floats(0.0, 400.0),
+    ),
+    max_size=12,
+)
+observations_strategy = st.lists(
+    st.tuples(
+        st.integers(0, 15),
+        instances_strategy,
+        st.lists(st.none() | st.floats(0.0, 200.0), max_size=16),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def test_every_policy_is_covered_by_the_invariant() -> None:
+    assert set(POLICIES) == set(INVARIANT_CONFIGS) | {"none"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(observations_strategy)
+def test_decisions_stay_within_the_capacity_range(
+    steps: list[tuple[int, list[Instance], list[float | None]]],
+) -> None:
+    policies: dict[str, ScalingPolicy] = {
+        name: make_policy(name, config, KEY) for name, config in INVARIANT_CONFIGS.items()
+    }
+    fixed = make_policy("none", {}, KEY)
+    for index, (desired, instances, datapoints) in enumerate(steps):
+        observation = observe(1000.0 + 60.0 * index, desired, instances, tuple(datapoints), {})
+        assert fixed.decide(observation) == Decision(desired, "")
+        for name, policy in policies.items():
+            decision = policy.decide(observation)
+            if name == "hpa" and desired == 0:
+                assert decision.desired == 0
+                continue
+            low, high = BOUNDS.get(name, (2, 9))
+            assert low <= decision.desired <= high, (name, decision)
+            assert (decision.reason == "") == (decision.desired == desired), (name, decision)
+
+
+def test_none_reads_no_metric() -> None:
+    policy = FixedCapacity()
+    assert policy.datapoints_needed == 0
+    assert policy.decide(observe(0.0, 3, [], (1e9,))) == Decision(3, "")
+
+
+# --- Configuration ----------------------------------------------------------------------
+
+
+def simple_config(**changes: Any) -> dict[str, Any]:
+    alarm = {
+        "metric": "CPUUtilization",
+        "threshold": 70,
+        "comparison": "GreaterThanThreshold",
+        "adjustment": 1,
+    }
+    return {"alarms": [alarm | changes.pop("alarm", {})], "max_capacity": 4} | changes
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "key"),
+    [
+        ("simple", simple_config(cooldwn="5min"), "autoscaling.cooldwn"),
+        (
+            "simple",
+            simple_config(alarm={"comparison": "GreaterThan"}),
+            "autoscaling.alarms[0].comparison",
+        ),
+        ("simple", simple_config(cooldown=-5), "autoscaling.cooldown"),
+        ("simple", simple_config(cooldown="-5s"), "autoscaling.cooldown"),
+        ("simple", simple_config(alarm={"adjustment": 1.5}), "autoscaling.alarms[0].adjustment"),
+        ("simple", simple_config(alarm={"metric": "Cpu"}), "autoscaling.alarms[0].metric"),
+        ("simple", simple_config(min_capacity=5), "autoscaling.max_capacity"),
+        ("simple", {"max_capacity": 4}, "autoscaling.alarms"),
+        ("stepp", {}, "autoscaling"),
+        ("beanstalk", {"cooldown": "6 minutes"}, "autoscaling.cooldown"),
+        (
+            "target_tracking",
+            {"metric": "CPUUtilization", "max_capacity": 4},
+            "autoscaling.target_value",
+        ),
+        (
+            "target_tracking",
+            {"metric": "CPUUtilization", "target_value": 0, "max_capacity": 4},
+            "autoscaling.target_value",
+        ),
+        (
+            "hpa",
+            {
+                "target_utilization": 50,
+                "max_capacity": 4,
+                "scale_up": {"policies": [{"type": "Pod", "value": 4, "period": "15s"}]},
+            },
+            "autoscaling.scale_up.policies[0].type",
+        ),
+        (
+            "step",
+            {
+                "alarm": {
+                    "metric": "CPUUtilization",
+                    "threshold": 50,
+                    "comparison": "GreaterThanThreshold",
+                },
+                "steps": [
+                    {"lower_bound": 0, "upper_bound": 10, "adjustment": 1},
+                    {"lower_bound": 15, "adjustment": 2},
+                ],
+                "max_capacity": 4,
+            },
+            "autoscaling.steps[0].upper_bound",
+        ),
+        (
+            "composite",
+            {
+                "max_capacity": 4,
+                "policies": [{"name": "simple", "min_capacity": 1} | simple_config()],
+            },
+            "autoscaling.policies[0].min_capacity",
+        ),
+        (
+            "composite",
+            {"max_capacity": 4, "policies": [{"name": "hpa"}]},
+            "autoscaling.policies[0].name",
+        ),
+    ],
+)
+def test_config_errors_name_the_key(name: str, config: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        make_policy(name, config, KEY)
+    assert error.value.key == key
+
+
+def test_config_reads_human_durations_and_keeps_defaults() -> None:
+    policy = make_policy(
+        "hpa",
+        {
+            "target_utilization": 60,
+            "max_capacity": 10,
+            "scale_down": {"stabilization_window": "1min"},
+        },
+        KEY,
+    )
+    assert isinstance(policy, Hpa)
+    assert policy.params.scale_down.stabilization_window_s == 60.0
+    assert policy.params.scale_down.policies == HpaParams(60.0, 10).scale_down.policies
+    assert policy.interval_s == 15.0 and policy.datapoints_needed == 0
+    step = make_policy("composite", WORKED_EXAMPLE, KEY)
+    assert (step.metric, step.period_s, step.interval_s) == ("CPUUtilization", 60.0, 60.0)
