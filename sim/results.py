@@ -183,3 +183,50 @@ def summarize(
         }
     )
     return summary
+
+
+DROP_REASONS = ("no ready replica", "queue full", "timeout")
+
+
+def service_summary(
+    traffic: Any,
+    *,
+    in_flight: int,
+    scaling_actions: int,
+    cluster_scaling_actions: int,
+    replicas_max: int,
+    hosts_max: int,
+) -> Summary:
+    """Requests, latency and scaling of a run (zeros and nulls when it had no traffic).
+
+    Every request that arrived is served (finished by the end), in flight at the end,
+    or dropped with a reason: ``requests_total = requests_served + requests_in_flight +
+    requests_dropped``.
+
+    Args:
+        traffic: the request statistics' summary (`sim.model.traffic.TrafficSummary`),
+            or None.
+        in_flight: requests assigned to a replica and not finished at the end.
+    """
+    dropped = dict(traffic.dropped) if traffic is not None else {}
+    summary: Summary = {
+        "requests_total": traffic.arrived if traffic is not None else 0,
+        "requests_served": traffic.served - in_flight if traffic is not None else 0,
+        "requests_in_flight": in_flight,
+        "requests_dropped": sum(dropped.values()),
+    }
+    for reason in sorted(set(DROP_REASONS) | set(dropped)):
+        summary[f"requests_dropped_{reason.replace(' ', '_')}"] = dropped.get(reason, 0)
+    summary.update(
+        {
+            "latency_s_mean": traffic.mean_latency_s if traffic is not None else None,
+            "latency_s_p50": traffic.latency_p50_s if traffic is not None else None,
+            "latency_s_p95": traffic.latency_p95_s if traffic is not None else None,
+            "latency_s_p99": traffic.latency_p99_s if traffic is not None else None,
+            "scaling_actions": scaling_actions,
+            "cluster_scaling_actions": cluster_scaling_actions,
+            "replicas_max": replicas_max,
+            "hosts_max": hosts_max,
+        }
+    )
+    return summary

@@ -17,13 +17,19 @@ from typing import Any
 import simpy
 
 from sim.config import BeanstalkPlatformParams, Deployment, PlatformParams, ScenarioParams
+from sim.config.params import ArrivalSpec, ServiceParams
 from sim.core.records import EventLog, PullRecord, ReplicaRecord
 from sim.core.streams import RandomStreams
+from sim.costs import InstanceUsage, RegistryUsage, instance_cost_usd, registry_cost_usd
+from sim.model.autoscaler import Autoscaler
 from sim.model.beanstalk import BeanstalkDockerPlatform
 from sim.model.cloud import Cloud
+from sim.model.cluster_scaler import ClusterScaler
 from sim.model.engine import run_image_gc
+from sim.model.fleet import Fleet
 from sim.model.host import Host
 from sim.model.images import Image
+from sim.model.monitoring import Monitoring, PeriodMetrics, period_row
 from sim.model.network import Network
 from sim.model.platforms import (
     ContainerPlatform,
@@ -36,10 +42,35 @@ from sim.model.replica import Ledger, Platform
 from sim.model.scheduler import Scheduler
 from sim.model.storage import DiskTotals
 from sim.model.topology import build_topology, host_attachment
+from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
+from sim.model.workload import (
+    ArrivalProcess,
+    ConstantArrivals,
+    DiurnalArrivals,
+    FlashCrowdArrivals,
+    PoissonArrivals,
+)
+from sim.policies.autoscaling import make_policy
+from sim.policies.balancing import BALANCERS
 from sim.policies.placement import PLACEMENT_POLICIES
-from sim.results import Result, summarize
+from sim.results import Result, service_summary, summarize
+from sim.traces import read_trace
 
 ProgressCallback = Callable[[float, float], None]
+
+
+def make_arrivals(spec: ArrivalSpec, rng: Any) -> ArrivalProcess:
+    """The arrival process a validated spec describes, drawing from `rng`."""
+    values = dict(spec.values)
+    if spec.kind == "trace":
+        return read_trace(spec.trace_path, "workload.traffic.arrivals.path", rng)
+    if spec.kind == "constant":
+        return ConstantArrivals(values["rate_per_s"])
+    if spec.kind == "poisson":
+        return PoissonArrivals(values["rate_per_s"], rng)
+    if spec.kind == "diurnal":
+        return DiurnalArrivals(rng=rng, **values)
+    return FlashCrowdArrivals(rng=rng, **values)
 
 
 class World:
@@ -104,6 +135,32 @@ class World:
         }
         self.replicas_requested = 0
         self.replicas_ready = 0
+        app_vcpu = {name: app.vcpu for name, app in params.apps.items()}
+        self.monitoring = Monitoring(params.sample_period_s, self._replica_vcpus(app_vcpu))
+        self.traffic: TrafficDriver | None = None
+        self.traffic_stats: TrafficStats | None = None
+        self.fleet: Fleet | None = None
+        self.autoscaler: Autoscaler | None = None
+        self.cluster_scaler: ClusterScaler | None = None
+        if params.service is not None:
+            self._build_service(params.service)
+        if params.cluster_scaler is not None:
+            scaler = params.cluster_scaler
+            self.cluster_scaler = ClusterScaler(
+                self.env,
+                scaler,
+                params.pricing.instance_types[scaler.instance_type],
+                self.cloud,
+                self.scheduler,
+                self.streams.generator("cluster-scaler"),
+                self.log,
+            )
+
+    def _replica_vcpus(self, app_vcpu: dict[str, float]) -> Callable[[str], float]:
+        """A replica's vCPUs (its app's request), for CPU utilization."""
+        service = self.params.service
+        default = app_vcpu[service.app] if service is not None else 1.0
+        return lambda replica: default
 
     def _platform(self, platform_params: PlatformParams) -> Platform:
         """Build one platform with its own random stream."""
@@ -161,15 +218,48 @@ class World:
         """The registry a host pulls `image` from: its origin's mirror if one is set."""
         return self.registries[self.mirrors.get(image.registry, image.registry)]
 
+    def _record(self, record: ReplicaRecord) -> None:
+        self.replicas.append(record)
+        if record.state == "ready":
+            self.replicas_ready += 1
+
     def _replica(
         self, platform: Platform, replica: str, app: str, pinned: Host | None
     ) -> Generator[simpy.Event, Any, None]:
         record = yield from platform.start_replica(
             replica, self.params.apps[app], self.env.now, pinned
         )
-        self.replicas.append(record)
-        if record.state == "ready":
-            self.replicas_ready += 1
+        self._record(record)
+
+    def _build_service(self, service: ServiceParams) -> None:
+        """The served app: its fleet, its traffic, its monitoring and its autoscaler."""
+        streams = self.streams
+        app = self.params.apps[service.app]
+        self.traffic_stats = TrafficStats()
+        self.traffic = TrafficDriver(
+            self.env,
+            make_arrivals(service.arrivals, streams.generator("traffic/arrivals")),
+            service.request,
+            BALANCERS[service.balancer](),
+            streams.generator("traffic/cpu"),
+            streams.generator("traffic/response"),
+            streams.generator("traffic/balancer"),
+            RequestObservers([self.traffic_stats, self.monitoring]),
+        )
+        self.fleet = Fleet(
+            self.env,
+            app,
+            self.platforms[service.platform],
+            service.fleet,
+            self.traffic,
+            self.monitoring,
+            self.log,
+            self._record,
+        )
+        if self.params.autoscaler is not None:
+            settings = dict(self.params.autoscaler.settings)
+            policy = make_policy(self.params.autoscaler.policy, settings, "autoscaler")
+            self.autoscaler = Autoscaler(self.env, policy, self.fleet, self.monitoring, self.log)
 
     def _deploy(self) -> Generator[simpy.Event, Any, None]:
         started: list[simpy.Process] = []
@@ -205,41 +295,76 @@ class World:
             )
         return processes
 
-    def sample(self) -> dict[str, float | int]:
-        """One row of the time series: the world's state now."""
-        return {
+    def _serve(
+        self, service: ServiceParams, fleet: Fleet, traffic: TrafficDriver
+    ) -> Generator[simpy.Event, Any, None]:
+        """Open the service to traffic: at once, or once the initial replicas serve."""
+        if service.start_traffic == "when_ready" and service.initial_replicas > 0:
+            yield fleet.live
+        self.log.record(self.env.now, fleet.name, "traffic_started")
+        yield from traffic.run()
+
+    def requested(self) -> int:
+        """Replicas asked for so far, by deployments and by the fleet."""
+        launched = len(self.fleet.history) if self.fleet is not None else 0
+        return self.replicas_requested + launched
+
+    def sample(self, period: PeriodMetrics | None = None) -> dict[str, float | int]:
+        """One row of the time series: the world's state now, and the period just closed."""
+        fleet = self.fleet
+        row: dict[str, float | int] = {
             "time_s": self.env.now,
             "replicas_ready": self.replicas_ready,
             "replicas_failed": len(self.replicas) - self.replicas_ready,
-            "replicas_starting": self.replicas_requested - len(self.replicas),
+            "replicas_starting": self.requested() - len(self.replicas),
+            "desired": fleet.desired if fleet is not None else 0,
+            "in_service": fleet.count("in_service") if fleet is not None else 0,
+            "draining": fleet.count("draining") if fleet is not None else 0,
+            "hosts": self.cloud.running,
             "flows_active": self.network.active_flows,
             "disk_bytes_used": self.disk_totals.used_bytes,
             "registry_bytes_served": sum(r.bytes_served for r in self.registries.values()),
         }
+        row.update(period_row(self.monitoring, period))
+        return row
 
     def _sampler(
         self, rows: list[dict[str, float | int]], progress: ProgressCallback | None
     ) -> Generator[simpy.Event, Any, None]:
+        rows.append(self.sample())
+        index = 0
         while True:
-            rows.append(self.sample())
+            yield self.env.timeout(self.params.sample_period_s)
+            rows.append(self.sample(self.monitoring.close(index)))
+            index += 1
             if progress is not None:
                 progress(self.env.now, self.params.horizon_s)
-            yield self.env.timeout(self.params.sample_period_s)
 
     def run(self, progress: ProgressCallback | None = None) -> Result:
         """Run until every replica is ready or failed, or until the horizon."""
-        self.env.process(run_image_gc(self.env, self.hosts, self.params.engine.image_gc_period_s))
+        env = self.env
+        env.process(run_image_gc(env, self.hosts, self.params.engine.image_gc_period_s))
         rows: list[dict[str, float | int]] = []
-        self.env.process(self._sampler(rows, progress))
-        deployed = self.env.process(self._deploy())
-        self.env.run(until=self.env.any_of([deployed, self.env.timeout(self.params.horizon_s)]))
-        if not rows or rows[-1]["time_s"] != self.env.now:
+        env.process(self._sampler(rows, progress))
+        if self.cluster_scaler is not None:
+            env.process(self.cluster_scaler.run())
+        deployed = env.process(self._deploy())
+        horizon = env.timeout(self.params.horizon_s)
+        if self.fleet is not None and self.traffic is not None and self.params.service:
+            self.fleet.set_desired(self.params.service.initial_replicas, "initial capacity")
+            env.process(self._serve(self.params.service, self.fleet, self.traffic))
+            if self.autoscaler is not None:
+                env.process(self.autoscaler.run())
+            env.run(until=horizon)
+        else:
+            env.run(until=env.any_of([deployed, horizon]))
+        if not rows or rows[-1]["time_s"] != env.now:
             rows.append(self.sample())
         summary = summarize(
             seed=self.params.seed,
             sim_time_s=self.env.now,
-            hosts=len(self.hosts),
-            replicas_requested=self.replicas_requested,
+            hosts=len(self.params.hosts),
+            replicas_requested=self.requested(),
             replicas=self.replicas,
             pulls_requested=len(self.log.of_kind("pull_requested")),
             pulls=self.pulls,
@@ -247,9 +372,54 @@ class World:
             disk_bytes_peak=max(host.disk.peak_bytes for host in self.hosts),
             images_removed=sum(host.engine.images_removed for host in self.hosts),
         )
+        summary.update(self._service_summary())
+        summary.update(self._cost_summary())
         return Result(
             summary, tuple(self.log), tuple(rows), tuple(self.replicas), tuple(self.pulls)
         )
+
+    def _service_summary(self) -> dict[str, Any]:
+        stats = self.traffic_stats
+        return service_summary(
+            stats.summary() if stats is not None else None,
+            in_flight=stats.in_flight(self.env.now) if stats is not None else 0,
+            scaling_actions=self.autoscaler.actions if self.autoscaler else 0,
+            cluster_scaling_actions=self.cluster_scaler.actions if self.cluster_scaler else 0,
+            replicas_max=self.fleet.size_max if self.fleet else self.replicas_ready,
+            hosts_max=self.cloud.running_max,
+        )
+
+    def _cost_summary(self) -> dict[str, Any]:
+        end_s = self.env.now
+        instances = [
+            InstanceUsage(record.usd_per_hour, record.launched_s, record.terminated_s)
+            for record in self.cloud.records.values()
+        ]
+        registries = [
+            RegistryUsage(
+                registry.stored_bytes(),
+                registry.bytes_served,
+                registry.params.storage_usd_per_gb_month,
+                registry.params.egress_usd_per_gb,
+            )
+            for registry in self.registries.values()
+        ]
+        reservations = self.ledger.reservations(end_s)
+        instance_usd = instance_cost_usd(instances, end_s, self.params.pricing.billing_minimum_s)
+        registry_usd = registry_cost_usd(registries, end_s)
+        return {
+            "cost_usd": instance_usd + registry_usd,
+            "cost_usd_instances": instance_usd,
+            "cost_usd_registries": registry_usd,
+            "vcpu_seconds_reserved": sum(r.vcpu * (r.until_s - r.since_s) for r in reservations),
+            "vcpu_seconds_used": self.monitoring.busy_total_s,
+            "memory_byte_seconds_reserved": sum(
+                r.memory_bytes * (r.until_s - r.since_s) for r in reservations
+            ),
+            "memory_byte_seconds_used": sum(
+                r.app_memory_bytes * (r.until_s - r.since_s) for r in reservations
+            ),
+        }
 
 
 @contextmanager

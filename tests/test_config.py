@@ -20,7 +20,16 @@ GROUPS = {
         for entry in (CONFIGS / group).iterdir()
         if entry.name.endswith(".yaml")
     )
-    for group in ("cluster", "network", "registry", "images", "platform", "workload")
+    for group in (
+        "cluster",
+        "network",
+        "registry",
+        "images",
+        "platform",
+        "workload",
+        "autoscaler",
+        "pricing",
+    )
 }
 
 
@@ -48,10 +57,29 @@ def test_every_option_of_a_group_validates_with_the_defaults(group: str) -> None
         params_for(*overrides)
 
 
+@pytest.mark.parametrize("workload", ["constant", "poisson", "diurnal", "flash_crowd"])
+@pytest.mark.parametrize(
+    "autoscaler", ["none", "beanstalk", "simple", "step", "target_tracking", "hpa"]
+)
+def test_every_workload_validates_with_every_autoscaler(workload: str, autoscaler: str) -> None:
+    params = params_for(f"workload={workload}", "platform=container", f"autoscaler={autoscaler}")
+    assert params.service is not None and params.service.app == "web"
+    assert (params.autoscaler is None) == (autoscaler == "none")
+
+
 def test_groups_hold_the_expected_options() -> None:
+    assert GROUPS["autoscaler"] == ["beanstalk", "hpa", "none", "simple", "step", "target_tracking"]
     assert GROUPS["registry"] == ["default", "single"]
     assert GROUPS["images"] == ["catalog", "storm"]
-    assert GROUPS["workload"] == ["demo", "storm"]
+    assert GROUPS["workload"] == [
+        "constant",
+        "demo",
+        "diurnal",
+        "flash_crowd",
+        "poisson",
+        "storm",
+        "trace",
+    ]
 
 
 def test_storm_images_and_workload_validate_together() -> None:

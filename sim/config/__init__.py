@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.config.infrastructure import (
+    read_cluster_scaler,
     read_engine,
     read_hosts,
     read_mirrors,
@@ -31,7 +32,7 @@ from sim.config.params import (
 )
 from sim.config.reader import Section
 from sim.config.software import read_images, read_platforms
-from sim.config.workload import read_workload
+from sim.config.workload import read_autoscaler, read_workload
 from sim.core.errors import ConfigError
 
 __all__ = [
@@ -73,12 +74,14 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     cluster = root.section("cluster")
     hosts = read_hosts(cluster, pricing)
     engine = read_engine(cluster)
+    cluster_scaler = read_cluster_scaler(cluster, pricing)
     mirrors = read_mirrors(cluster, registries)
     cluster.close()
     network = read_network(root.section("network"))
     platforms = read_platforms(root.section("platform"), pricing)
-    apps, deployments = read_workload(root.section("workload"), images, platforms)
+    apps, deployments, service = read_workload(root.section("workload"), images, platforms)
     root.raw("hydra", None)
+    autoscaler = read_autoscaler(root.section("autoscaler", {"policy": "none"}))
     root.close()
     return ScenarioParams(
         seed=seed,
@@ -94,4 +97,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         platforms=platforms,
         apps=apps,
         deployments=deployments,
+        service=service,
+        autoscaler=autoscaler,
+        cluster_scaler=cluster_scaler,
     )

@@ -9,6 +9,7 @@ from sim.config.params import Pricing
 from sim.config.reader import REQUIRED, Section
 from sim.core.errors import ConfigError
 from sim.model.cloud import InstanceType
+from sim.model.cluster_scaler import ClusterScalerParams
 from sim.model.engine import EngineParams
 from sim.model.host import HostParams
 from sim.model.ratelimit import RequestQuota
@@ -211,3 +212,31 @@ def read_mirrors(
         mirrors.append((origin, mirror))
     section.close()
     return tuple(mirrors)
+
+
+def read_cluster_scaler(cluster: Section, pricing: Pricing) -> ClusterScalerParams | None:
+    """The cluster-level scaler's node group, when enabled."""
+    section = cluster.section("scaler", {})
+    if not section.boolean("enabled", False):
+        for name in section.names():
+            section.raw(name)
+        return None
+    instance_type = read_instance_type(section, "instance_type", pricing)
+    assert instance_type is not None
+    params = ClusterScalerParams(
+        instance_type=instance_type.name,
+        disk_bytes=section.positive_size("disk", "100GB"),
+        min_hosts=section.integer("min_hosts", 0, minimum=0),
+        max_hosts=section.integer("max_hosts", minimum=1),
+        provision=section.distribution(
+            "provision", {"dist": "lognormal", "median": "90s", "sigma": 0.2}
+        ),
+        scan_interval_s=section.duration("scan_interval", 10.0),
+        scale_down_unneeded_s=section.duration("scale_down_unneeded", 600.0),
+    )
+    if params.max_hosts < params.min_hosts:
+        raise ConfigError(f"{section.key}.max_hosts", params.max_hosts, "at least min_hosts")
+    if params.scan_interval_s <= 0:
+        raise ConfigError(f"{section.key}.scan_interval", params.scan_interval_s, "above 0")
+    section.close()
+    return params

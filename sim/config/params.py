@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sim.model.beanstalk import BeanstalkParams
 from sim.model.cloud import InstanceType
+from sim.model.cluster_scaler import ClusterScalerParams
 from sim.model.engine import EngineParams
+from sim.model.fleet import FleetParams
 from sim.model.host import HostParams
 from sim.model.images import Image
 from sim.model.platforms import ContainerPlatformParams, VmPlatformParams
 from sim.model.registry import RegistryParams
 from sim.model.replica import App
 from sim.model.topology import NetworkParams
+from sim.model.workload import RequestSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,37 @@ PlatformParams = ContainerPlatformParams | VmPlatformParams | BeanstalkPlatformP
 
 
 @dataclass(frozen=True, slots=True)
+class ArrivalSpec:
+    """How requests arrive: a kind and its parameters (SI units), or a trace file."""
+
+    kind: str
+    values: tuple[tuple[str, Any], ...] = ()
+    trace_path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceParams:
+    """An application served behind a load balancer, and the traffic it gets."""
+
+    app: str
+    platform: str
+    initial_replicas: int
+    fleet: FleetParams
+    balancer: str
+    arrivals: ArrivalSpec
+    request: RequestSpec
+    start_traffic: str = "when_ready"
+
+
+@dataclass(frozen=True, slots=True)
+class AutoscalerParams:
+    """A scaling policy by name with its validated config (built afresh for each run)."""
+
+    policy: str
+    settings: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ScenarioParams:
     """Everything a run needs, validated and in SI units."""
 
@@ -70,3 +105,6 @@ class ScenarioParams:
     platforms: Mapping[str, PlatformParams]
     apps: Mapping[str, App]
     deployments: tuple[Deployment, ...]
+    service: ServiceParams | None = None
+    autoscaler: AutoscalerParams | None = None
+    cluster_scaler: ClusterScalerParams | None = None

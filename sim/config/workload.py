@@ -1,19 +1,138 @@
-"""Config readers for the workload: apps and deployments."""
+"""Config readers for the workload: apps, deployments, the served app and its traffic."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from typing import Any
 
-from sim.config.params import Deployment, PlatformParams
+from sim.config.params import (
+    ArrivalSpec,
+    AutoscalerParams,
+    Deployment,
+    PlatformParams,
+    ServiceParams,
+)
 from sim.config.reader import Section
 from sim.core.errors import ConfigError
+from sim.model.fleet import FleetParams
 from sim.model.images import Image
 from sim.model.replica import App
+from sim.model.workload import parse_request_spec
+from sim.policies.autoscaling import POLICIES, make_policy
+from sim.policies.balancing import BALANCERS
+from sim.traces import read_trace
+
+
+def _platform_of(entry: Section, platforms: Mapping[str, PlatformParams]) -> str:
+    """The platform an entry names, or the only one loaded."""
+    if entry.has("platform"):
+        platform = entry.text("platform")
+        if platform not in platforms:
+            raise ConfigError(
+                f"{entry.key}.platform",
+                platform,
+                "a loaded platform: "
+                + ", ".join(platforms)
+                + " (load more with platform=[container,vm])",
+            )
+        return platform
+    entry.raw("platform", None)
+    if len(platforms) == 1:
+        return next(iter(platforms))
+    raise ConfigError(
+        f"{entry.key}.platform", "missing", "one of the loaded platforms: " + ", ".join(platforms)
+    )
+
+
+ARRIVAL_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "constant": (("rate_per_s", "number"),),
+    "poisson": (("rate_per_s", "number"),),
+    "diurnal": (
+        ("peak_per_s", "number"),
+        ("trough_per_s", "number"),
+        ("period_s", "duration"),
+        ("peak_at_s", "duration"),
+    ),
+    "flash_crowd": (
+        ("base_per_s", "number"),
+        ("peak_per_s", "number"),
+        ("start_s", "duration"),
+        ("duration_s", "duration"),
+        ("shape", "text"),
+    ),
+    "trace": (),
+}
+
+
+def _arrivals(section: Section) -> ArrivalSpec:
+    kind = section.text("kind", choices=tuple(ARRIVAL_KINDS))
+    if kind == "trace":
+        path = section.text("path")
+        read_trace(path, f"{section.key}.path")
+        section.close()
+        return ArrivalSpec(kind, (), path)
+    values: list[tuple[str, Any]] = []
+    for name, unit in ARRIVAL_KINDS[kind]:
+        key = name.removesuffix("_s") if unit == "duration" else name
+        if unit == "number":
+            values.append((name, section.number(key, minimum=0.0)))
+        elif unit == "duration":
+            values.append((name, section.duration(key)))
+        else:
+            values.append((name, section.text(key, choices=("step", "spike"))))
+    section.close()
+    named = dict(values)
+    if kind == "diurnal" and named["trough_per_s"] > named["peak_per_s"]:
+        raise ConfigError(
+            f"{section.key}.trough_per_s", named["trough_per_s"], "at most peak_per_s"
+        )
+    if kind in ("diurnal", "flash_crowd") and named.get("period_s", named.get("duration_s")) == 0:
+        name = "period" if kind == "diurnal" else "duration"
+        raise ConfigError(f"{section.key}.{name}", 0, "a duration above 0")
+    return ArrivalSpec(kind, tuple(values))
+
+
+def read_service(
+    workload: Section, apps: Mapping[str, App], platforms: Mapping[str, PlatformParams]
+) -> ServiceParams | None:
+    """The served app and its traffic, if the workload has any."""
+    if not workload.has("service"):
+        workload.raw("service", None)
+        workload.raw("traffic", None)
+        return None
+    service = workload.section("service")
+    traffic = workload.section("traffic")
+    app = service.text("app")
+    if app not in apps:
+        raise ConfigError(f"{service.key}.app", app, "an app of workload.apps: " + ", ".join(apps))
+    health = service.section("health_check", {})
+    workers = service.integer("workers", 0, minimum=0) or math.ceil(apps[app].vcpu)
+    params = ServiceParams(
+        app=app,
+        platform=_platform_of(service, platforms),
+        initial_replicas=service.integer("initial_replicas", 1, minimum=0),
+        fleet=FleetParams(
+            workers=workers,
+            queue_capacity=service.integer("queue", 100, minimum=0),
+            timeout_s=service.duration("timeout", 30.0),
+            health_check_interval_s=health.duration("interval", 10.0),
+            healthy_threshold=health.integer("healthy_threshold", 2, minimum=1),
+        ),
+        balancer=service.text("balancer", "round_robin", choices=tuple(BALANCERS)),
+        arrivals=_arrivals(traffic.section("arrivals")),
+        request=parse_request_spec(traffic.raw("request"), f"{traffic.key}.request"),
+        start_traffic=traffic.text("start", "when_ready", choices=("when_ready", "at_zero")),
+    )
+    health.close()
+    service.close()
+    traffic.close()
+    return params
 
 
 def read_workload(
     section: Section, images: Mapping[str, Image], platforms: Mapping[str, PlatformParams]
-) -> tuple[dict[str, App], tuple[Deployment, ...]]:
+) -> tuple[dict[str, App], tuple[Deployment, ...], ServiceParams | None]:
     apps = {}
     for name, entry in section.sections("apps").items():
         image = entry.text("image")
@@ -30,32 +149,14 @@ def read_workload(
         )
         entry.close()
     deployments = []
-    for index, value in enumerate(section.items("deployments")):
+    for index, value in enumerate(section.items("deployments", [])):
         entry = Section(value, f"{section.key}.deployments[{index}]")
         app = entry.text("app")
         if app not in apps:
             raise ConfigError(
                 f"{entry.key}.app", app, "an app of workload.apps: " + ", ".join(apps)
             )
-        if entry.has("platform"):
-            platform = entry.text("platform")
-            if platform not in platforms:
-                raise ConfigError(
-                    f"{entry.key}.platform",
-                    platform,
-                    "a loaded platform: "
-                    + ", ".join(platforms)
-                    + " (load more with platform=[container,vm])",
-                )
-        elif len(platforms) == 1:
-            platform = next(iter(platforms))
-            entry.raw("platform", None)
-        else:
-            raise ConfigError(
-                f"{entry.key}.platform",
-                "missing",
-                "one of the loaded platforms: " + ", ".join(platforms),
-            )
+        platform = _platform_of(entry, platforms)
         per_host = entry.boolean("per_host", False)
         replicas = 0 if per_host else entry.integer("replicas", minimum=0)
         if per_host and entry.has("replicas"):
@@ -66,5 +167,18 @@ def read_workload(
             )
         deployments.append(Deployment(app, replicas, entry.duration("at", 0.0), platform, per_host))
         entry.close()
+    service = read_service(section, apps, platforms)
+    section.raw("horizon", None)
     section.close()
-    return apps, tuple(deployments)
+    return apps, tuple(deployments), service
+
+
+def read_autoscaler(section: Section) -> AutoscalerParams | None:
+    """The scaling policy by name with its settings, validated by building it once."""
+    policy = section.text("policy", choices=tuple(POLICIES))
+    settings = {name: section.raw(name) for name in section.names() if name != "policy"}
+    make_policy(policy, settings, section.key)
+    section.close()
+    if policy == "none":
+        return None
+    return AutoscalerParams(policy, tuple(settings.items()))

@@ -76,6 +76,7 @@ class Monitoring:
         self._in_service: dict[str, None] = {}
         self._seen: dict[str, None] = {}
         self.closed: list[PeriodMetrics] = []
+        self.busy_total_s = 0.0
 
     def _period(self, index: int) -> _Period:
         period = self._open.get(index)
@@ -110,6 +111,7 @@ class Monitoring:
     ) -> None:
         """Account one request served by `replica`."""
         period_s = self.period_s
+        self.busy_total_s += finish_s - start_s
         self._usage(int(arrival_s // period_s), replica).requests += 1
         finished = self._usage(int(finish_s // period_s), replica)
         finished.bytes_out += response_bytes
@@ -221,3 +223,23 @@ class Monitoring:
             self.datapoint(metric, statistic, self.closed[w * ratio : (w + 1) * ratio])
             for w in range(first, complete_windows)
         )
+
+
+def period_row(monitoring: Monitoring, period: PeriodMetrics | None) -> dict[str, float | int]:
+    """A closed period's headline metrics, as time-series columns (zeros when none)."""
+    if period is None:
+        periods: list[PeriodMetrics] = []
+    else:
+        periods = [period]
+    requests = sum(u[0] for p in periods for u in p.usage.values())
+    completed = sum(u[4] for p in periods for u in p.usage.values())
+    cpu = monitoring.datapoint("CPUUtilization", "Average", periods) if periods else None
+    latency = monitoring.datapoint("Latency", "Average", periods) if periods else None
+    return {
+        "requests": requests,
+        "completed": completed,
+        "dropped": sum(sum(p.dropped.values()) for p in periods),
+        "latency_s_avg": latency if latency is not None else 0.0,
+        "cpu_percent_avg": cpu if cpu is not None else 0.0,
+        "network_out_bytes": sum(u[2] for p in periods for u in p.usage.values()),
+    }

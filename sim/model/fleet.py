@@ -1,0 +1,202 @@
+"""A fleet: the replicas of one application behind a load balancer, kept at a desired size.
+
+Like an Auto Scaling group behind an Elastic Load Balancer (or a Kubernetes Deployment
+behind a Service): the fleet launches replicas on its platform until it has as many as
+desired; a replica that is ready passes the load balancer's health check
+(``healthy_threshold`` checks ``health_check_interval_s`` apart) and then takes traffic.
+Scaling in picks replicas still launching first, then the newest in service; a replica in
+service is drained: it gets no new requests, its in-flight requests finish, then it
+stops. (An Elastic Load Balancer completes deregistration as soon as a target has no
+in-flight requests, and cuts those still running after the deregistration delay, 300 s
+by default; requests here never run that long, so none is cut.) A launch that fails is
+replaced after ``relaunch_delay_s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from sim.core.records import EventLog, ReplicaRecord
+from sim.model.monitoring import Monitoring
+from sim.model.replica import App, Platform
+from sim.model.service import ReplicaQueue
+from sim.model.traffic import TrafficDriver
+
+
+@dataclass(frozen=True, slots=True)
+class FleetParams:
+    """How the fleet's replicas serve and are checked (SI units)."""
+
+    workers: int
+    queue_capacity: int
+    timeout_s: float
+    health_check_interval_s: float
+    healthy_threshold: int
+    relaunch_delay_s: float = 10.0
+
+
+@dataclass(slots=True)
+class Member:
+    """One replica of the fleet and where it is in its life."""
+
+    name: str
+    launched_s: float
+    state: str = "launching"
+    ready_s: float | None = None
+    in_service_s: float | None = None
+    stopped_s: float | None = None
+    record: ReplicaRecord | None = None
+    cancelled: bool = False
+
+
+class Fleet:
+    """The replicas of one app on one platform, scaled by `set_desired`.
+
+    Args:
+        env: the simulation environment.
+        app: the application.
+        platform: where its replicas run.
+        params: serving and health-check settings.
+        traffic: the request driver whose ready set this fleet keeps up to date.
+        monitoring: told when replicas enter and leave service.
+        log: the event log.
+        record: called with each finished replica start-up's record.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        app: App,
+        platform: Platform,
+        params: FleetParams,
+        traffic: TrafficDriver,
+        monitoring: Monitoring,
+        log: EventLog,
+        record: Callable[[ReplicaRecord], None],
+    ) -> None:
+        self.env = env
+        self.app = app
+        self.platform = platform
+        self.params = params
+        self.traffic = traffic
+        self.monitoring = monitoring
+        self.log = log
+        self.record = record
+        self.size_max = 0
+        self.live = env.event()
+        """Succeeds when as many replicas are in service as desired for the first time."""
+        self.name = f"{app.name}-{platform.name}"
+        self.desired = 0
+        self.members: dict[str, Member] = {}
+        self.history: list[Member] = []
+        self._launched = 0
+
+    def active(self) -> list[Member]:
+        """Members launching or in service (not draining, not stopped)."""
+        return [m for m in self.members.values() if m.state in ("launching", "in_service")]
+
+    def count(self, state: str) -> int:
+        return sum(member.state == state for member in self.members.values())
+
+    def set_desired(self, desired: int, reason: str = "") -> None:
+        """Change the desired number of replicas; launches or drains at once."""
+        self.log.record(
+            self.env.now,
+            self.name,
+            "desired_capacity",
+            desired=desired,
+            previous=self.desired,
+            reason=reason,
+        )
+        self.desired = desired
+        self._reconcile()
+
+    def _reconcile(self) -> None:
+        active = self.active()
+        for _ in range(self.desired - len(active)):
+            self._launch()
+        surplus = len(active) - self.desired
+        if surplus <= 0:
+            return
+        launching = [m for m in active if m.state == "launching" and not m.cancelled]
+        in_service = sorted(
+            (m for m in active if m.state == "in_service"),
+            key=lambda m: (m.launched_s, m.name),
+            reverse=True,
+        )
+        for member in (launching[::-1] + in_service)[:surplus]:
+            if member.state == "launching":
+                member.cancelled = True
+                member.state = "cancelled"
+            else:
+                self._drain(member)
+
+    def _launch(self) -> None:
+        self._launched += 1
+        name = f"{self.name}-{self._launched}"
+        member = Member(name, self.env.now)
+        self.members[name] = member
+        self.history.append(member)
+        self.size_max = max(self.size_max, len(self.members))
+        self.log.record(self.env.now, name, "replica_state", state="requested")
+        self.env.process(self._start(member))
+
+    def _start(self, member: Member) -> Generator[simpy.Event, Any, None]:
+        record = yield from self.platform.start_replica(member.name, self.app, self.env.now)
+        member.record = record
+        self.record(record)
+        if record.state != "ready":
+            member.state = "failed"
+            member.stopped_s = self.env.now
+            del self.members[member.name]
+            yield self.env.timeout(self.params.relaunch_delay_s)
+            self._reconcile()
+            return
+        member.ready_s = self.env.now
+        if member.cancelled:
+            self._stop(member)
+            return
+        params = self.params
+        yield self.env.timeout(params.health_check_interval_s * params.healthy_threshold)
+        if member.cancelled:
+            self._stop(member)
+            return
+        member.state = "in_service"
+        member.in_service_s = self.env.now
+        self.traffic.add_replica(
+            ReplicaQueue(member.name, params.workers, params.queue_capacity, params.timeout_s)
+        )
+        self.monitoring.replica_in_service(member.name)
+        self.log.record(self.env.now, member.name, "replica_state", state="in_service")
+        if not self.live.triggered and self.count("in_service") >= self.desired:
+            self.live.succeed()
+
+    def _drain(self, member: Member) -> None:
+        member.state = "draining"
+        queue = self.traffic.drain_replica(member.name)
+        self.monitoring.replica_out_of_service(member.name)
+        self.log.record(
+            self.env.now,
+            member.name,
+            "replica_state",
+            state="draining",
+            in_flight=queue.outstanding(self.env.now),
+        )
+        self.env.process(self._finish_drain(member, queue))
+
+    def _finish_drain(
+        self, member: Member, queue: ReplicaQueue
+    ) -> Generator[simpy.Event, Any, None]:
+        wait_s = max(queue.drained_at_s() - self.env.now, 0.0)
+        yield self.env.timeout(wait_s)
+        self._stop(member)
+
+    def _stop(self, member: Member) -> None:
+        self.platform.stop_replica(member.name)
+        member.state = "stopped"
+        member.stopped_s = self.env.now
+        self.members.pop(member.name, None)
