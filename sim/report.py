@@ -81,5 +81,44 @@ def print_summary(
     pulls.add_row("mirrors from upstream", format_size(summary["bytes_from_upstream"]))
     pulls.add_row("disk peak (one host)", format_size(summary["disk_bytes_peak"]))
     console.print(pulls)
+    if summary.get("requests_total"):
+        console.print(_service_table(summary))
     if folder is not None:
         console.print(f"results in {folder}")
+
+
+def _service_table(summary: dict) -> Table:
+    """Requests, latency, scaling and cost of a run with traffic."""
+    table = Table(title="Service", show_header=False, box=box.SIMPLE)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    dropped = ", ".join(
+        f"{key.removeprefix('requests_dropped_').replace('_', ' ')} {value}"
+        for key, value in summary.items()
+        if key.startswith("requests_dropped_") and value
+    )
+    table.add_row(
+        "requests",
+        f"{summary['requests_total']} arrived, {summary['requests_served']} served, "
+        f"{summary['requests_in_flight']} in flight, {summary['requests_dropped']} dropped"
+        + (f" ({dropped})" if dropped else ""),
+    )
+    latency = " / ".join(
+        _seconds(summary[f"latency_s_{stat}"]) for stat in ("mean", "p50", "p95", "p99")
+    )
+    table.add_row("latency mean / p50 / p95 / p99 (s)", latency)
+    table.add_row(
+        "scaling",
+        f"{summary['scaling_actions']} replica actions (max {summary['replicas_max']}), "
+        f"{summary['cluster_scaling_actions']} host actions (max {summary['hosts_max']})",
+    )
+    table.add_row(
+        "cost",
+        f"{summary['cost_usd']:.2f} USD ({summary['cost_usd_instances']:.2f} instances, "
+        f"{summary['cost_usd_registries']:.4f} registries)",
+    )
+    reserved = summary["vcpu_seconds_reserved"]
+    used = summary["vcpu_seconds_used"]
+    share = f" ({100 * used / reserved:.0f} % used)" if reserved else ""
+    table.add_row("vCPU-seconds reserved / used", f"{reserved:.0f} / {used:.0f}{share}")
+    return table
