@@ -135,27 +135,14 @@ class ContainerEngine:
             requested_s, self.name, "pull_requested", image=image.reference, registry=registry.name
         )
         if self._pull_limiter is not None and not self._pull_limiter.take(requested_s):
-            reason = "pull QPS exceeded"
-            self.log.record(
-                requested_s, self.name, "pull_failed", image=image.reference, reason=reason
-            )
-            return PullRecord(
-                host=self.name,
-                image=image.name,
-                registry=registry.name,
-                started_s=requested_s,
-                finished_s=requested_s,
-                ok=False,
-                reason=reason,
-                skipped=False,
-                queued_s=0.0,
-                layers_already_exists=0,
-                layers_downloaded=0,
-                layers_shared=0,
-                bytes_downloaded=0,
-                download_s=0.0,
-                extract_s=0.0,
-                retries=0,
+            return self._ended(
+                image,
+                registry,
+                requested_s,
+                requested_s,
+                "pull QPS exceeded",
+                _PullProgress(),
+                (0, 0),
             )
         lock_request = self._pull_lock.request() if self._pull_lock else None
         if lock_request is not None:
@@ -164,6 +151,7 @@ class ContainerEngine:
         leases: list[str] = []
         progress = _PullProgress()
         counts = (0, 0)
+        reason = ""
         try:
             yield from self._with_retries(lambda: registry.get_manifest(self, image), progress)
             self.log.record(
@@ -175,17 +163,33 @@ class ContainerEngine:
             )
             counts = yield from self._fetch_layers(image, registry, leases, progress)
             self.store.tag_image(image, self.env.now)
-            ok, reason = True, ""
         except PullError as error:
-            ok, reason = False, error.reason
+            reason = error.reason
         finally:
             for chain_id in leases:
                 self.store.release(chain_id)
             if self._pull_lock is not None and lock_request is not None:
                 self._pull_lock.release(lock_request)
+        return self._ended(image, registry, requested_s, started_s, reason, progress, counts)
+
+    def _ended(
+        self,
+        image: Image,
+        registry: Registry,
+        requested_s: float,
+        started_s: float,
+        reason: str,
+        progress: _PullProgress,
+        counts: tuple[int, int],
+    ) -> PullRecord:
+        """Log how a pull ended (completed, or failed with `reason`) and make its record."""
         finished_s = self.env.now
         downloads_done_s = max(progress.last_download_s, started_s)
-        if ok:
+        if reason:
+            self.log.record(
+                finished_s, self.name, "pull_failed", image=image.reference, reason=reason
+            )
+        else:
             self.log.record(
                 finished_s,
                 self.name,
@@ -194,17 +198,13 @@ class ContainerEngine:
                 digest=image.manifest_digest,
                 bytes=progress.bytes_downloaded,
             )
-        else:
-            self.log.record(
-                finished_s, self.name, "pull_failed", image=image.reference, reason=reason
-            )
         return PullRecord(
             host=self.name,
             image=image.name,
             registry=registry.name,
             started_s=requested_s,
             finished_s=finished_s,
-            ok=ok,
+            ok=not reason,
             reason=reason,
             skipped=False,
             queued_s=started_s - requested_s,
