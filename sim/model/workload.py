@@ -29,6 +29,7 @@ and the bytes of its response.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -122,7 +123,7 @@ def _no_generator() -> float:
     raise RuntimeError("this process was built without a generator: it cannot draw arrivals")
 
 
-class _ThinnedPoisson:
+class _ThinnedPoisson(ABC):
     """A non-homogeneous Poisson process drawn segment by segment, by thinning.
 
     Subclasses give `rate_at` and `_segment`: a rate bound valid from a time to the end
@@ -134,13 +135,14 @@ class _ThinnedPoisson:
     def __init__(self, rng: np.random.Generator | None) -> None:
         self._random = _no_generator if rng is None else BlockUniforms(rng).random
 
+    @abstractmethod
     def rate_at(self, t_s: float) -> float:
-        raise NotImplementedError
+        """The arrival rate at `t_s`, per second."""
 
+    @abstractmethod
     def _segment(self, t_s: float) -> tuple[float, float, bool]:
         """``(bound_per_s, end_s, exact)``: ``rate_at <= bound_per_s`` on ``[t_s, end_s)``,
         with equality everywhere on it when `exact`; ``end_s > t_s``."""
-        raise NotImplementedError
 
     def next_after(self, t_s: float) -> float:
         random = self._random
