@@ -126,6 +126,26 @@ BAD = [
     (["cluster.engine.image_gc.low_percent=90"], "cluster.engine.image_gc.low_percent", "90"),
     (["cluster.registry_mirrors.hub=ecr"], "cluster.registry_mirrors.hub", "ecr"),
     (["seed=-3"], "seed", "-3"),
+    (
+        [
+            "workload=poisson",
+            "platform=container",
+            "autoscaler=beanstalk",
+            "autoscaler.metric=DiskReadOps",
+        ],
+        "autoscaler.metric",
+        "DiskReadOps",
+    ),
+    (
+        ["workload=poisson", "platform=container", "workload.traffic.arrivals.kind=storm"],
+        "workload.traffic.arrivals.kind",
+        "storm",
+    ),
+    (
+        ["workload=poisson", "platform=container", "workload.service.balancer=fastest"],
+        "workload.service.balancer",
+        "fastest",
+    ),
     (["horizon=0s"], "horizon", "0s"),
 ]
 

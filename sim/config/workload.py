@@ -17,6 +17,7 @@ from sim.config.reader import Section
 from sim.core.errors import ConfigError
 from sim.model.fleet import FleetParams
 from sim.model.images import Image
+from sim.model.monitoring import METRICS
 from sim.model.replica import App
 from sim.model.workload import parse_request_spec
 from sim.policies.autoscaling import POLICIES, make_policy
@@ -177,7 +178,16 @@ def read_autoscaler(section: Section) -> AutoscalerParams | None:
     """The scaling policy by name with its settings, validated by building it once."""
     policy = section.text("policy", choices=tuple(POLICIES))
     settings = {name: section.raw(name) for name in section.names() if name != "policy"}
-    make_policy(policy, settings, section.key)
+    built = make_policy(policy, settings, section.key)
+    watched = [built.metric] if built.datapoints_needed else []
+    watched += [series.metric for series, _ in built.extra_series]
+    for metric in watched:
+        if metric not in METRICS:
+            raise ConfigError(
+                f"{section.key}.metric",
+                metric,
+                "a metric the monitoring produces: " + ", ".join(METRICS),
+            )
     section.close()
     if policy == "none":
         return None
