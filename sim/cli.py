@@ -27,7 +27,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
-from sim.report import print_summary
+from sim.report import print_summary, simulated_time_bar
 from sim.results import Result
 from sim.scenario import run_scenario
 
@@ -141,9 +141,16 @@ def _run(cfg: DictConfig) -> None:
     except ConfigError as error:
         print(error.line(), file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
-    result = run_scenario(params)
+    with simulated_time_bar(params.horizon_s, enabled=_show_progress(cfg)) as progress:
+        result = run_scenario(params, progress)
     folder = result.write(Path(HydraConfig.get().runtime.output_dir))
     print_summary(result, folder)
+
+
+def _show_progress(cfg: DictConfig) -> bool:
+    """``progress: auto`` shows a bar only on a terminal; true or false decide."""
+    setting = cfg.get("progress", "auto")
+    return sys.stderr.isatty() if setting == "auto" else bool(setting)
 
 
 def simulate(cfg: Any) -> Result:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sim.core.records import ReplicaRecord
@@ -122,3 +125,31 @@ def _service_table(summary: dict) -> Table:
     share = f" ({100 * used / reserved:.0f} % used)" if reserved else ""
     table.add_row("vCPU-seconds reserved / used", f"{reserved:.0f} / {used:.0f}{share}")
     return table
+
+
+@contextmanager
+def simulated_time_bar(
+    horizon_s: float, enabled: bool
+) -> Iterator[Callable[[float, float], None] | None]:
+    """A progress bar of simulated time on standard error; None (no bar) when disabled.
+
+    Yields the callback a run calls with (now, horizon) once per sample period.
+    """
+    if not enabled:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.fields[now]} of {task.fields[horizon]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("run", total=horizon_s, now="0 s", horizon=format_duration(horizon_s))
+
+    def advance(now_s: float, total_s: float) -> None:
+        bar.update(task, completed=min(now_s, total_s), now=format_duration(now_s))
+
+    with bar:
+        yield advance

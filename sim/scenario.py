@@ -358,8 +358,10 @@ class World:
             env.run(until=horizon)
         else:
             env.run(until=env.any_of([deployed, horizon]))
-        if not rows or rows[-1]["time_s"] != env.now:
-            rows.append(self.sample())
+        if rows[-1]["time_s"] != env.now:
+            rows.append(self.sample(self.monitoring.close(len(self.monitoring.closed))))
+            if progress is not None:
+                progress(env.now, self.params.horizon_s)
         summary = summarize(
             seed=self.params.seed,
             sim_time_s=self.env.now,

@@ -201,3 +201,15 @@ def test_poisson_traffic_through_the_simulator_matches_erlang_c() -> None:
     mean = statistics.fmean(means)
     assert abs(mean - expected) <= half_width
     assert 2 * half_width < 0.10 * expected
+
+
+def test_progress_is_reported_once_per_sample_period_up_to_the_horizon() -> None:
+    from sim.scenario import run_scenario
+
+    params = scenario_params(
+        to_plain(sim.load_config(["workload=constant", "platform=container", "horizon=10min"]))
+    )
+    seen: list[tuple[float, float]] = []
+    run_scenario(params, lambda now_s, horizon_s: seen.append((now_s, horizon_s)))
+    assert [now for now, _ in seen] == [60.0 * k for k in range(1, 11)]
+    assert {horizon for _, horizon in seen} == {600.0}

@@ -82,6 +82,9 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     apps, deployments, service = read_workload(root.section("workload"), images, platforms)
     root.raw("hydra", None)
     autoscaler = read_autoscaler(root.section("autoscaler", {"policy": "none"}))
+    progress = root.raw("progress", "auto")
+    if progress not in ("auto", True, False):
+        raise ConfigError("progress", progress, "auto, true or false")
     root.close()
     return ScenarioParams(
         seed=seed,
