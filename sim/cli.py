@@ -22,6 +22,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -30,6 +31,7 @@ from sim.core.errors import ConfigError
 from sim.report import print_summary, simulated_time_bar
 from sim.results import Result
 from sim.scenario import run_scenario
+from sim.sweep import sweep_rows, write_sweep_table
 
 CONFIG_MODULE = "sim.conf"
 CONFIG_NAME = "config"
@@ -145,6 +147,27 @@ def _run(cfg: DictConfig) -> None:
         result = run_scenario(params, progress)
     folder = result.write(Path(HydraConfig.get().runtime.output_dir))
     print_summary(result, folder)
+
+
+class SweepTable(Callback):
+    """Writes ``sweep_summary.csv`` at the sweep folder's root when a sweep ends."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        path = write_sweep_table(Path(config.hydra.sweep.dir))
+        print(f"sweep table in {path}")
+
+
+def report_main() -> None:
+    """``sim-report <sweep folder>``: rebuild a sweep's table from its run folders."""
+    arguments = sys.argv[1:]
+    if len(arguments) != 1 or not Path(arguments[0]).is_dir():
+        print("usage: sim-report <sweep folder>   (the folder `sim -m` wrote)", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    sweep = Path(arguments[0])
+    path = write_sweep_table(sweep)
+    rows = sweep_rows(sweep)
+    complete = sum(row["status"] == "complete" for row in rows)
+    print(f"{path}: {len(rows)} runs, {complete} complete")
 
 
 def _show_progress(cfg: DictConfig) -> bool:
