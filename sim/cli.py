@@ -23,15 +23,18 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
+from sim.plots import sweep_figures
 from sim.report import print_summary, simulated_time_bar
 from sim.results import Result
+from sim.runs import RUN_FILE, clear_stale, config_hash, is_complete, record_run
 from sim.scenario import run_scenario
-from sim.sweep import sweep_rows, write_sweep_table
+from sim.sweep import report_rows, sweep_rows, write_sweep_table
 
 CONFIG_MODULE = "sim.conf"
 CONFIG_NAME = "config"
@@ -138,15 +141,36 @@ def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME)
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=CONFIG_NAME)
 def _run(cfg: DictConfig) -> None:
+    plain = to_plain(cfg)
     try:
-        params = scenario_params(to_plain(cfg))
+        params = scenario_params(plain)
     except ConfigError as error:
         print(error.line(), file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
-    with simulated_time_bar(params.horizon_s, enabled=_show_progress(cfg)) as progress:
-        result = run_scenario(params, progress)
-    folder = result.write(Path(HydraConfig.get().runtime.output_dir))
-    print_summary(result, folder)
+    hydra_config = HydraConfig.get()
+    folder = Path(hydra_config.runtime.output_dir)
+    in_sweep = hydra_config.mode == RunMode.MULTIRUN
+    digest = config_hash(plain)
+    if is_complete(folder, digest):
+        print(f"{folder}: complete for this config, skipped")
+        return
+    clear_stale(folder, digest)
+    try:
+        with simulated_time_bar(params.horizon_s, _show_progress(cfg, in_sweep)) as progress:
+            result = run_scenario(params, progress)
+        result.write(folder)
+    except Exception as error:  # a bug, not a user's mistake: record it, let a sweep go on
+        message = f"{type(error).__name__}: {error}"
+        record_run(folder, digest, "failed", message)
+        print(f"run failed: {message} (recorded in {folder / RUN_FILE})", file=sys.stderr)
+        if not in_sweep:
+            raise
+        return
+    record_run(folder, digest, "complete")
+    if in_sweep:
+        print(f"run {hydra_config.job.num}: complete, results in {folder}")
+    else:
+        print_summary(result, folder)
 
 
 class SweepTable(Callback):
@@ -167,13 +191,18 @@ def report_main() -> None:
     path = write_sweep_table(sweep)
     rows = sweep_rows(sweep)
     complete = sum(row["status"] == "complete" for row in rows)
-    print(f"{path}: {len(rows)} runs, {complete} complete")
+    failed = sum(row["status"] == "failed" for row in rows)
+    print(f"{path}: {len(rows)} runs, {complete} complete, {failed} failed")
+    figures = sweep_figures(report_rows(rows), sweep / "figures")
+    if figures:
+        print(f"{len(figures)} figures in {sweep / 'figures'}")
 
 
-def _show_progress(cfg: DictConfig) -> bool:
-    """``progress: auto`` shows a bar only on a terminal; true or false decide."""
+def _show_progress(cfg: DictConfig, in_sweep: bool) -> bool:
+    """``progress: auto`` shows a bar only on a terminal and not within a sweep; true or
+    false decide."""
     setting = cfg.get("progress", "auto")
-    return sys.stderr.isatty() if setting == "auto" else bool(setting)
+    return sys.stderr.isatty() and not in_sweep if setting == "auto" else bool(setting)
 
 
 def simulate(cfg: Any) -> Result:
@@ -194,17 +223,40 @@ _HYDRA_FLAGS_WITHOUT_RUN = {
 }
 
 
+def with_replications(arguments: list[str]) -> list[str]:
+    """The command line with ``replications=K`` turned into a sweep over
+    ``replication=0..K-1`` (in a multirun; a single run may only ask for one).
+
+    Raises:
+        ConfigError: replications is not a whole number, or above 1 outside a sweep.
+    """
+    requested = [a for a in arguments if a.startswith("replications=")]
+    if not requested:
+        return arguments
+    value = requested[-1].partition("=")[2]
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError("replications", value, "a whole number of runs, at least 1")
+    count = int(value)
+    multirun = any(a in ("-m", "--multirun") for a in arguments)
+    if count > 1 and not multirun:
+        raise ConfigError("replications", value, "1, or more in a sweep (sim -m ...)")
+    if count == 1 or any(a.startswith("replication=") for a in arguments):
+        return arguments
+    return [*arguments, "replication=" + ",".join(str(r) for r in range(count))]
+
+
 def main() -> None:
     """The ``sim`` console script."""
-    arguments = sys.argv[1:]
-    overrides = [a for a in arguments if not a.startswith("-") and "=" in a]
-    flags = {a.split("=")[0] for a in arguments if a.startswith("-")}
-    if not flags & _HYDRA_FLAGS_WITHOUT_RUN:
-        try:
+    try:
+        arguments = with_replications(sys.argv[1:])
+        overrides = [a for a in arguments if not a.startswith("-") and "=" in a]
+        flags = {a.split("=")[0] for a in arguments if a.startswith("-")}
+        if not flags & _HYDRA_FLAGS_WITHOUT_RUN:
             validate_overrides(overrides)
-        except ConfigError as error:
-            print(error.line(), file=sys.stderr)
-            sys.exit(EXIT_CONFIG_ERROR)
+    except ConfigError as error:
+        print(error.line(), file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    sys.argv[1:] = arguments
     _run()
 
 

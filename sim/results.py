@@ -140,6 +140,7 @@ def startup_statistics(replicas: Sequence[ReplicaRecord], suffix: str = "") -> S
 def summarize(
     *,
     seed: int,
+    replication: int,
     sim_time_s: float,
     hosts: int,
     replicas_requested: int,
@@ -154,6 +155,7 @@ def summarize(
     ended = [pull for pull in pulls if not pull.skipped]
     summary: Summary = {
         "seed": seed,
+        "replication": replication,
         "sim_time_s": sim_time_s,
         "hosts": hosts,
         "replicas_requested": replicas_requested,

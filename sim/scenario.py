@@ -364,6 +364,7 @@ class World:
                 progress(env.now, self.params.horizon_s)
         summary = summarize(
             seed=self.params.seed,
+            replication=self.params.replication,
             sim_time_s=self.env.now,
             hosts=len(self.params.hosts),
             replicas_requested=self.requested(),

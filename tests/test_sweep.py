@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import math
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,7 +55,7 @@ def test_a_2x2_sweep_writes_one_row_per_run_with_overrides_then_metrics(sweep: P
         ("2", "3"),
     ]
     columns = list(rows[0])
-    assert columns[:4] == ["run", "status", "seed", "cluster.pools.node.count"]
+    assert columns[:5] == ["run", "status", "error", "seed", "cluster.pools.node.count"]
     assert columns.index("replicas_started") > columns.index("workload.deployments")
     assert {row["status"] for row in rows} == {"complete"}
     assert [row["hosts"] for row in rows] == ["2", "3", "2", "3"]
@@ -62,7 +65,8 @@ def test_a_2x2_sweep_writes_one_row_per_run_with_overrides_then_metrics(sweep: P
 def test_sim_report_rebuilds_the_table_of_a_partial_sweep(sweep: Path, tmp_path: Path) -> None:
     partial = tmp_path / "partial"
     shutil.copytree(sweep, partial)
-    (partial / "3" / "summary.json").unlink()
+    (partial / "3" / "summary.json").unlink()  # as a killed run: neither file
+    (partial / "3" / "run.json").unlink()
     (partial / "sweep_summary.csv").unlink()
     completed = subprocess.run(
         [str(Path(sys.executable).parent / "sim-report"), str(partial)],
@@ -71,7 +75,7 @@ def test_sim_report_rebuilds_the_table_of_a_partial_sweep(sweep: Path, tmp_path:
         check=True,
         timeout=60,
     )
-    assert "4 runs, 3 complete" in completed.stdout
+    assert "4 runs, 3 complete, 0 failed" in completed.stdout
     rows = read_table(partial / "sweep_summary.csv")
     assert [row["status"] for row in rows] == ["complete", "complete", "complete", "missing"]
     assert rows[3]["replicas_started"] == "" and rows[3]["seed"] == "2"
@@ -87,3 +91,156 @@ def test_sim_report_needs_a_folder(tmp_path: Path) -> None:
     )
     assert completed.returncode == 2
     assert completed.stderr.strip().startswith("usage: sim-report")
+
+
+def run_sim(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("replicated")
+    run_sim(
+        [
+            "-m",
+            "replications=3",
+            "cluster.pools.node.count=2,3",
+            "platform=container",
+            DEPLOY,
+            f"hydra.sweep.dir={folder}",
+            "progress=false",
+        ],
+        folder,
+    )
+    return folder
+
+
+def test_replications_run_derived_seeds_and_the_report_gives_mean_and_ci(
+    replicated: Path,
+) -> None:
+    from sim.config import replication_seed
+    from sim.sweep import t_975
+
+    rows = read_table(replicated / "sweep_summary.csv")
+    assert len(rows) == 6
+    assert [row["replication"] for row in rows] == ["0", "1", "2"] * 2
+    assert [int(row["seed"]) for row in rows[:3]] == [replication_seed(42, r) for r in range(3)]
+    assert len({row["seed"] for row in rows}) == 3
+    report = read_table(replicated / "sweep_report.csv")
+    assert [(r["cluster.pools.node.count"], r["runs"]) for r in report] == [("2", "3"), ("3", "3")]
+    values = [float(row["startup_s_p95"]) for row in rows[:3]]
+    mean = statistics.fmean(values)
+    half = t_975(2) * statistics.stdev(values) / math.sqrt(3)
+    assert float(report[0]["startup_s_p95_mean"]) == pytest.approx(mean)
+    assert float(report[0]["startup_s_p95_ci95"]) == pytest.approx(half)
+
+
+def test_rerunning_a_sweep_skips_complete_runs_and_reruns_changed_ones(
+    replicated: Path, tmp_path: Path
+) -> None:
+    again = tmp_path / "again"
+    shutil.copytree(replicated, again)
+    same = run_sim(
+        [
+            "-m",
+            "replications=3",
+            "cluster.pools.node.count=2,3",
+            "platform=container",
+            DEPLOY,
+            f"hydra.sweep.dir={again}",
+            "progress=false",
+        ],
+        again,
+    )
+    assert same.stdout.count("complete for this config, skipped") == 6
+    changed = run_sim(
+        [
+            "-m",
+            "replications=3",
+            "cluster.pools.node.count=2,4",
+            "platform=container",
+            DEPLOY,
+            f"hydra.sweep.dir={again}",
+            "progress=false",
+        ],
+        again,
+    )
+    assert changed.stdout.count("complete for this config, skipped") == 3
+    rows = read_table(again / "sweep_summary.csv")
+    assert [row["hosts"] for row in rows] == ["2", "2", "2", "4", "4", "4"]
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.cli as cli
+
+    real = cli.run_scenario
+
+    def flaky(params: Any, progress: Any = None) -> Any:
+        if params.seed == 2:
+            raise RuntimeError("boom")
+        return real(params, progress)
+
+    monkeypatch.setattr(cli, "run_scenario", flaky)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "sim",
+            "-m",
+            "seed=1,2,3",
+            "platform=container",
+            DEPLOY,
+            f"hydra.sweep.dir={tmp_path}",
+            "progress=false",
+        ],
+    )
+    cli.main()
+    rows = read_table(tmp_path / "sweep_summary.csv")
+    assert [row["status"] for row in rows] == ["complete", "failed", "complete"]
+    assert rows[1]["error"] == "RuntimeError: boom"
+    assert rows[1]["replicas_started"] == ""
+    assert not (tmp_path / "1" / "summary.json").exists()
+
+
+def test_an_interrupted_write_leaves_no_half_written_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import sim
+
+    result = sim.simulate(sim.load_config(["platform=container", DEPLOY]))
+
+    def interrupted(source: str, target: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        result.write(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sim_report_draws_a_figure_per_headline_metric(replicated: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(replicated, copy)
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "sim-report"), str(copy)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    figures = sorted(path.name for path in (copy / "figures").iterdir())
+    assert "startup_s_p95.png" in figures and "cost_usd.png" in figures
+    assert all((copy / "figures" / name).stat().st_size > 5000 for name in figures)
+    assert f"{len(figures)} figures" in completed.stdout

@@ -34,6 +34,7 @@ from sim.config.reader import Section
 from sim.config.software import read_images, read_platforms
 from sim.config.workload import read_autoscaler, read_workload
 from sim.core.errors import ConfigError
+from sim.core.streams import RandomStreams
 
 __all__ = [
     "BeanstalkPlatformParams",
@@ -46,6 +47,14 @@ __all__ = [
 ]
 
 
+def replication_seed(root_seed: int, replication: int) -> int:
+    """The seed of one replication: the root seed itself for replication 0, then seeds
+    derived from it by name, the same in every process."""
+    if replication == 0:
+        return root_seed
+    return RandomStreams(root_seed).child_seed(f"replication/{replication}")
+
+
 def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     """Validate a composed configuration and convert it to scenario parameters.
 
@@ -53,7 +62,14 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         ConfigError: the first problem found, naming its full key.
     """
     root = Section(config, "")
-    seed = root.integer("seed", minimum=0, maximum=2**63 - 1)
+    root_seed = root.integer("seed", minimum=0, maximum=2**63 - 1)
+    replications = root.integer("replications", 1, minimum=1)
+    replication = root.integer("replication", 0, minimum=0)
+    if replication >= replications:
+        raise ConfigError(
+            "replication", replication, f"0 to {replications - 1} (replications={replications})"
+        )
+    seed = replication_seed(root_seed, replication)
     horizon_s = root.duration("horizon", 86400.0)
     if horizon_s <= 0:
         raise ConfigError("horizon", root.raw("horizon"), "a duration above 0")
@@ -88,6 +104,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     root.close()
     return ScenarioParams(
         seed=seed,
+        replication=replication,
         horizon_s=horizon_s,
         sample_period_s=sample_period_s,
         hosts=hosts,

@@ -93,6 +93,7 @@ class ScenarioParams:
     """Everything a run needs, validated and in SI units."""
 
     seed: int
+    replication: int
     horizon_s: float
     sample_period_s: float
     hosts: tuple[HostParams, ...]
