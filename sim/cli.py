@@ -30,7 +30,7 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 from sim.plots import sweep_figures
-from sim.report import print_summary, simulated_time_bar
+from sim.report import RunsBar, print_summary, simulated_time_bar
 from sim.results import Result
 from sim.runs import RUN_FILE, clear_stale, config_hash, is_complete, record_run
 from sim.scenario import run_scenario
@@ -168,15 +168,39 @@ def _run(cfg: DictConfig) -> None:
         return
     record_run(folder, digest, "complete")
     if in_sweep:
-        print(f"run {hydra_config.job.num}: complete, results in {folder}")
+        if not _show_progress(cfg, in_sweep=False):
+            print(f"run {hydra_config.job.num}: complete, results in {folder}")
     else:
         print_summary(result, folder)
 
 
+def sweep_size(task_overrides: Sequence[str]) -> int:
+    """How many runs a sweep's overrides ask for (the product of the values swept)."""
+    total = 1
+    for override in OverridesParser.create().parse_overrides(list(task_overrides)):
+        if override.is_sweep_override():
+            total *= len(list(override.sweep_string_iterator()))
+    return total
+
+
 class SweepTable(Callback):
-    """Writes ``sweep_summary.csv`` at the sweep folder's root when a sweep ends."""
+    """Shows a sweep's progress (runs done of all, on a terminal, with the basic
+    launcher) and writes its tables at the sweep folder's root when it ends."""
+
+    def __init__(self) -> None:
+        self._bar: RunsBar | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if _show_progress(config, in_sweep=False):
+            self._bar = RunsBar(sweep_size(list(config.hydra.overrides.task)))
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        if self._bar is not None:
+            self._bar.advance()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._bar is not None:
+            self._bar.close()
         path = write_sweep_table(Path(config.hydra.sweep.dir))
         print(f"sweep table in {path}")
 

@@ -153,3 +153,24 @@ def simulated_time_bar(
 
     with bar:
         yield advance
+
+
+class RunsBar:
+    """A progress bar of a sweep's runs (done of all) on standard error."""
+
+    def __init__(self, total: int) -> None:
+        self._bar = Progress(
+            TextColumn("sweep"),
+            BarColumn(),
+            TextColumn("{task.completed} of {task.total} runs"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        self._task = self._bar.add_task("runs", total=total)
+        self._bar.start()
+
+    def advance(self) -> None:
+        self._bar.advance(self._task)
+
+    def close(self) -> None:
+        self._bar.stop()

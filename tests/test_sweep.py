@@ -244,3 +244,13 @@ def test_sim_report_draws_a_figure_per_headline_metric(replicated: Path, tmp_pat
     assert "startup_s_p95.png" in figures and "cost_usd.png" in figures
     assert all((copy / "figures" / name).stat().st_size > 5000 for name in figures)
     assert f"{len(figures)} figures" in completed.stdout
+
+
+def test_the_sweep_size_is_the_product_of_the_swept_values() -> None:
+    from sim.cli import sweep_size, with_replications
+
+    assert sweep_size(["seed=1,2,3", "platform=container", "workload=poisson,diurnal"]) == 6
+    assert sweep_size(["seed=range(0,5)"]) == 5
+    expanded = with_replications(["-m", "replications=4", "seed=7"])
+    assert expanded[-1] == "replication=0,1,2,3"
+    assert sweep_size(expanded[1:]) == 4
