@@ -10,6 +10,7 @@ sweep too), so a user's mistake ends with one line ``config error: <key>: <value
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -101,14 +102,22 @@ def _missing_option(error: MissingConfigException, overrides: Sequence[str]) -> 
 
 
 def _override_error(error: BaseException, overrides: Sequence[str]) -> ConfigError:
+    """The override Hydra refused, named by the key it quotes (the longest match wins, so
+    ``cluster.scaler.enabled`` is blamed rather than ``cluster``)."""
     message = _first_line(error)
+    quoted = set(re.findall(r"'([^']+)'", message))
+    candidates = []
     for override in overrides:
         key, _, value = override.partition("=")
-        if key.lstrip("+~") and f"'{key.lstrip('+~')}'" in message or key in message:
-            if "Could not override" in message or "not in struct" in message:
-                return ConfigError(key, value, "an existing key (add a new one with +key=value)")
-            return ConfigError(key, value, message)
-    return ConfigError("overrides", " ".join(overrides) or "none", message)
+        bare = key.lstrip("+~")
+        if bare and (bare in quoted or bare in message):
+            candidates.append((bare in quoted, len(bare), key, value))
+    if not candidates:
+        return ConfigError("overrides", " ".join(overrides) or "none", message)
+    _, _, key, value = max(candidates)
+    if "Could not override" in message or "not in struct" in message:
+        return ConfigError(key, value, "an existing key (add a new one with +key=value)")
+    return ConfigError(key, value, message)
 
 
 def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME) -> None:
