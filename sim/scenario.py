@@ -224,12 +224,20 @@ class World:
             self.replicas_ready += 1
 
     def _replica(
-        self, platform: Platform, replica: str, app: str, pinned: Host | None
+        self,
+        platform: Platform,
+        replica: str,
+        app: str,
+        pinned: Host | None,
+        lifetime_s: float | None,
     ) -> Generator[simpy.Event, Any, None]:
         record = yield from platform.start_replica(
             replica, self.params.apps[app], self.env.now, pinned
         )
         self._record(record)
+        if lifetime_s is not None and record.state == "ready":
+            yield self.env.timeout(lifetime_s)
+            platform.stop_replica(replica)
 
     def _build_service(self, service: ServiceParams) -> None:
         """The served app: its fleet, its traffic, its monitoring and its autoscaler."""
@@ -291,7 +299,9 @@ class World:
             self.replicas_requested += 1
             self.log.record(self.env.now, replica, "replica_state", state="requested")
             processes.append(
-                self.env.process(self._replica(platform, replica, deployment.app, host))
+                self.env.process(
+                    self._replica(platform, replica, deployment.app, host, deployment.lifetime_s)
+                )
             )
         return processes
 

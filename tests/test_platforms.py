@@ -135,3 +135,36 @@ def test_a_replica_that_fits_nowhere_stays_pending() -> None:
     assert world.replicas == []
     pending = [e for e in world.log if e.detail_or("state") == "pending"]
     assert len(pending) == 1 and "unschedulable: 0/3 hosts" in str(pending[0].detail("reason"))
+
+
+def test_a_stopped_replicas_image_is_collected_to_make_room_for_the_next_pull() -> None:
+    """web lives 5 min on a 600 MB disk; api at 10 min does not fit beside web's image,
+    so the kubelet removes the now unused web image first (and only because it stopped)."""
+    common = [
+        "platform=container",
+        "cluster.pools.node.count=1",
+        "cluster.pools.node.disk=600MB",
+        "cluster.scaler.enabled=false",
+    ]
+    kept = run(
+        *common,
+        "workload.deployments=[{app: web, replicas: 1, platform: container},"
+        " {app: api, replicas: 1, platform: container, at: 10min}]",
+        "+workload.apps.api={image: api, vcpu: 1, memory: 1GiB, init: 1s}",
+        "platform.container.image_pull_backoff.attempts=1",
+    )
+    stopped = run(
+        *common,
+        "workload.deployments=[{app: web, replicas: 1, platform: container,"
+        " lifetime: 5min}, {app: api, replicas: 1, platform: container, at: 10min}]",
+        "+workload.apps.api={image: api, vcpu: 1, memory: 1GiB, init: 1s}",
+        "platform.container.image_pull_backoff.attempts=1",
+    )
+    assert [r.state for r in kept.replicas] == ["ready", "failed"]
+    assert kept.replicas[1].reason.startswith("no space left on device")
+    assert [r.state for r in stopped.replicas] == ["ready", "ready"]
+    removed = [e for e in stopped.log if e.kind == "image_removed"]
+    assert [e.detail("image") for e in removed] == ["web"]
+    assert [e.time_s for e in stopped.log if e.detail_or("state") == "removed"] == [
+        stopped.replicas[0].ready_s + 300.0
+    ]

@@ -23,13 +23,16 @@ from sim.model.workload import RequestSpec
 @dataclass(frozen=True, slots=True)
 class Deployment:
     """Start `replicas` replicas of `app` on `platform` at simulated time `at_s`; with
-    `per_host`, one replica on every host instead (like a Kubernetes DaemonSet)."""
+    `per_host`, one replica on every host instead (like a Kubernetes DaemonSet). With a
+    `lifetime_s`, each replica stops that long after it is ready (a batch job, a rollout
+    that replaces it), so its image becomes unused and image GC may remove it."""
 
     app: str
     replicas: int
     at_s: float
     platform: str
     per_host: bool = False
+    lifetime_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

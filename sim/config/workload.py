@@ -166,7 +166,13 @@ def read_workload(
                 entry.raw("replicas"),
                 "no replica count with per_host: true (one per host)",
             )
-        deployments.append(Deployment(app, replicas, entry.duration("at", 0.0), platform, per_host))
+        lifetime_s = entry.duration("lifetime", None) if entry.has("lifetime") else None
+        entry.raw("lifetime", None)
+        if lifetime_s is not None and lifetime_s <= 0:
+            raise ConfigError(f"{entry.key}.lifetime", entry.raw("lifetime"), "a duration above 0")
+        deployments.append(
+            Deployment(app, replicas, entry.duration("at", 0.0), platform, per_host, lifetime_s)
+        )
         entry.close()
     service = read_service(section, apps, platforms)
     section.raw("horizon", None)

@@ -85,7 +85,12 @@ class BeanstalkDockerPlatform:
         )
         instance.reserve(app.vcpu, app.memory_bytes)
         startup.host = instance.name
-        startup.enter("scheduled", host=instance.name, instance_type=self.instance_type.name)
+        startup.enter(
+            "scheduled",
+            host=instance.name,
+            instance_type=self.instance_type.name,
+            memory_bytes=instance.params.memory_bytes,
+        )
         startup.enter("provisioning")
         yield startup.timed("provision_s", self.params.provision.sample(self.rng))
         startup.enter("booting")

@@ -220,7 +220,7 @@ class ContainerPlatform:
         )
         startup.add("wait_s", self.env.now - startup.requested_s)
         startup.host = host.name
-        startup.enter("scheduled", host=host.name)
+        startup.enter("scheduled", host=host.name, memory_bytes=app.memory_bytes)
         record, holding = yield from self.runtime.run(startup, host, app)
         if holding is None:
             self.scheduler.release(host, app.vcpu, app.memory_bytes)
