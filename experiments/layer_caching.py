@@ -256,7 +256,7 @@ def plot_lines(rows: Sequence[dict[str, Any]], path: Path, replications: int) ->
     axes[1, 1].text(
         0.97,
         0.95,
-        f"images removed by GC: {removed:g}\n(every image has a running container)",
+        f"images removed by GC: {removed:.0f}\n(mean per run, summed over points)",
         transform=axes[1, 1].transAxes,
         ha="right",
         va="top",
