@@ -97,7 +97,7 @@ BAD = [
     (["cluster.pools.node.count=-1"], "cluster.pools.node.count", "-1"),
     (["+cluster.pools.node.colour=blue"], "cluster.pools.node.colour", "blue"),
     (["cluster.nonsense=1"], "cluster.nonsense", "1"),
-    (["cluster=large", "cluster.scaler.enabled=false"], "cluster.scaler.enabled", "false"),
+    (["cluster=large", "cluster.scaler.colour=blue"], "cluster.scaler.colour", "blue"),
     (["network=ring"], "network", "ring"),
     (["network.topology=ring"], "network.topology", "ring"),
     (["network.host_link.bandwidth=fast"], "network.host_link.bandwidth", "fast"),
