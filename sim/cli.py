@@ -37,6 +37,7 @@ from sim.runs import RUN_FILE, clear_stale, config_hash, is_complete, record_run
 from sim.scenario import run_scenario
 from sim.sweep import report_rows, sweep_rows, write_sweep_table
 
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 CONFIG_MODULE = "sim.conf"
 CONFIG_NAME = "config"
 EXIT_CONFIG_ERROR = 2
@@ -199,8 +200,14 @@ class SweepTable(Callback):
     def __init__(self) -> None:
         self._bar: RunsBar | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Parallel launchers pickle callbacks to send them with each job; a bar cannot go.
+        return {**self.__dict__, "_bar": None}
+
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        if _show_progress(config, in_sweep=False):
+        # Jobs end in the driver only with the basic launcher; elsewhere no bar would move.
+        basic = config.hydra.launcher.get("_target_") == BASIC_LAUNCHER
+        if basic and _show_progress(config, in_sweep=False):
             self._bar = RunsBar(sweep_size(list(config.hydra.overrides.task)))
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:

@@ -27,6 +27,9 @@ import yaml
 from sim.results import rows_csv, write_atomic
 from sim.runs import run_record
 
+NOT_SETTINGS = frozenset({"progress"})
+"""Overrides that change how a run looks, not what it simulates: not table columns."""
+
 TABLE_NAME = "sweep_summary.csv"
 REPORT_NAME = "sweep_report.csv"
 
@@ -37,7 +40,9 @@ def _overrides(run: Path) -> dict[str, str]:
         return {}
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     pairs = (str(entry).partition("=") for entry in entries)
-    return {key.lstrip("+~"): value for key, _, value in pairs}
+    return {
+        key.lstrip("+~"): value for key, _, value in pairs if key.lstrip("+~") not in NOT_SETTINGS
+    }
 
 
 def run_folders(sweep: Path) -> list[Path]:
