@@ -183,3 +183,16 @@ def test_cli_prints_one_line_and_exits_2(overrides: list[str], tmp_path: Path) -
     assert len(lines) == 1 and lines[0].startswith("config error: ")
     assert "Traceback" not in completed.stderr + completed.stdout
     assert not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.parametrize(
+    "experiment",
+    sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in (CONFIGS / "experiment").iterdir()
+        if entry.name.endswith(".yaml")
+    ),
+)
+def test_every_experiment_preset_validates(experiment: str) -> None:
+    params = params_for(f"+experiment={experiment}")
+    assert params.hosts
