@@ -30,7 +30,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
-from sim.plots import sweep_figures
+from sim.plots import sweep_figures, timeline
 from sim.report import RunsBar, print_summary, simulated_time_bar
 from sim.results import Result
 from sim.runs import RUN_FILE, clear_stale, config_hash, is_complete, record_run
@@ -176,6 +176,8 @@ def _run(cfg: DictConfig) -> None:
         if not in_sweep:
             raise
         return
+    if cfg.get("figures", False):
+        timeline(result, folder / "timeline.png")
     record_run(folder, digest, "complete")
     if in_sweep:
         if not _show_progress(cfg, in_sweep=False):

@@ -69,3 +69,65 @@ def sweep_figures(report: Sequence[dict[str, Any]], folder: Path) -> list[Path]:
         plt.close(figure)
         written.append(path)
     return written
+
+
+PHASE_COLOURS = {
+    "wait_s": ("waiting", "#c7c7c7"),
+    "provision_s": ("provision", "#8c564b"),
+    "boot_s": ("boot", "#e377c2"),
+    "pull_download_s": ("download", "#1f77b4"),
+    "pull_extract_s": ("extract", "#17becf"),
+    "create_s": ("create", "#bcbd22"),
+    "start_s": ("start", "#ff7f0e"),
+    "init_s": ("app init", "#9467bd"),
+}
+SERVE_COLOUR = "#2ca02c"
+
+
+def timeline(result: Any, path: Path, max_rows: int = 60) -> Path:
+    """A Gantt chart of replica start-ups: one row per replica (grouped by host), its
+    phases in order, then ready until the end of the run (a replica stopped earlier is
+    still drawn to the end: the record keeps its start-up, not its stop)."""
+    replicas = sorted(
+        (r for r in result.replicas if r.host),
+        key=lambda r: (r.host, r.requested_s, r.replica),
+    )[:max_rows]
+    end_s = result.summary["sim_time_s"]
+    figure, axes = plt.subplots(figsize=(9.0, 1.2 + 0.28 * max(len(replicas), 1)))
+    for row, replica in enumerate(replicas):
+        at = replica.requested_s
+        for phase, (_, colour) in PHASE_COLOURS.items():
+            seconds = getattr(replica, phase)
+            if seconds > 0:
+                axes.barh(row, seconds, left=at, color=colour, height=0.7)
+                at += seconds
+        if replica.ready_s is not None and end_s > replica.ready_s:
+            axes.barh(
+                row,
+                end_s - replica.ready_s,
+                left=replica.ready_s,
+                color=SERVE_COLOUR,
+                height=0.7,
+                alpha=0.35,
+            )
+    axes.set_yticks(range(len(replicas)), [f"{r.host} / {r.replica}" for r in replicas], fontsize=7)
+    axes.invert_yaxis()
+    axes.set_xlabel("simulated time (s)")
+    axes.set_title(f"Replica start-up timeline (seed {result.summary['seed']})")
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color=colour) for _, colour in PHASE_COLOURS.values()
+    ] + [plt.Rectangle((0, 0), 1, 1, color=SERVE_COLOUR, alpha=0.35)]
+    labels = [label for label, _ in PHASE_COLOURS.values()] + ["ready / serving"]
+    axes.legend(
+        handles,
+        labels,
+        fontsize=7,
+        ncols=5,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12 if len(replicas) > 8 else -0.25),
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path

@@ -120,3 +120,25 @@ def test_another_seed_changes_start_up_times() -> None:
     second = sim.simulate(sim.load_config(["seed=2"])).summary
     assert first["startup_s_mean"] != second["startup_s_mean"]
     assert first["bytes_from_registry"] == second["bytes_from_registry"]
+
+
+def test_a_run_asked_for_figures_draws_its_timeline(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "figures=true",
+            f"hydra.run.dir={tmp_path / 'run'}",
+            "progress=false",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=True,
+    )
+    figure = tmp_path / "run" / "timeline.png"
+    assert figure.stat().st_size > 10_000
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "results in" in completed.stdout

@@ -98,6 +98,8 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     apps, deployments, service = read_workload(root.section("workload"), images, platforms)
     root.raw("hydra", None)
     autoscaler = read_autoscaler(root.section("autoscaler", {"policy": "none"}))
+    if not isinstance(root.raw("figures", False), bool):
+        raise ConfigError("figures", root.raw("figures"), "true or false")
     progress = root.raw("progress", "auto")
     if progress not in ("auto", True, False):
         raise ConfigError("progress", progress, "auto, true or false")
