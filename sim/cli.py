@@ -30,7 +30,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
-from sim.plots import sweep_figures, timeline
+from sim.plots import registry_egress, sweep_figures, timeline, topology
 from sim.report import RunsBar, print_summary, simulated_time_bar
 from sim.results import Result
 from sim.runs import RUN_FILE, clear_stale, config_hash, is_complete, record_run
@@ -176,9 +176,11 @@ def _run(cfg: DictConfig) -> None:
         if not in_sweep:
             raise
         return
+    record_run(folder, digest, "complete")
     if cfg.get("figures", False):
         timeline(result, folder / "timeline.png")
-    record_run(folder, digest, "complete")
+        topology(result, folder / "topology.png")
+        registry_egress(result, folder / "registry_egress.png")
     if in_sweep:
         if not _show_progress(cfg, in_sweep=False):
             print(f"run {hydra_config.job.num}: complete, results in {folder}")

@@ -131,3 +131,69 @@ def timeline(result: Any, path: Path, max_rows: int = 60) -> Path:
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+ROLE_COLOURS = {"registry": "#d62728", "switch": "#7f7f7f", "host": "#1f77b4"}
+
+
+def topology(result: Any, path: Path, max_nodes: int = 80) -> Path | None:
+    """The network drawn with each link's width by the bytes it carried (both ways);
+    None when the network is too large to draw legibly."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    roles: dict[str, str] = {}
+    for u, v, role_u, role_v, forward, backward, _ in result.links:
+        graph.add_edge(u, v, carried=forward + backward)
+        roles[u], roles[v] = role_u, role_v
+    if not graph or graph.number_of_nodes() > max_nodes:
+        return None
+    carried = [data["carried"] for _, _, data in graph.edges(data=True)]
+    heaviest = max(carried) or 1.0
+    positions = nx.spring_layout(graph, seed=1)
+    figure, axes = plt.subplots(figsize=(7.0, 5.5))
+    nx.draw_networkx_edges(
+        graph,
+        positions,
+        ax=axes,
+        width=[0.5 + 6.0 * c / heaviest for c in carried],
+        edge_color="#999999",
+    )
+    for role, colour in ROLE_COLOURS.items():
+        nodes = [node for node in graph if roles.get(node) == role]
+        nx.draw_networkx_nodes(
+            graph, positions, nodelist=nodes, node_color=colour, node_size=260, ax=axes, label=role
+        )
+    nx.draw_networkx_labels(graph, positions, font_size=7, ax=axes)
+    axes.set_title(f"Topology: link width by bytes carried (most: {heaviest / 1e6:.0f} MB)")
+    axes.legend(fontsize=8, loc="lower right")
+    axes.set_axis_off()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def registry_egress(result: Any, path: Path) -> Path:
+    """Bytes per second the registries sent, per sample period, over the run."""
+    rows = list(result.timeseries)
+    times = [row["time_s"] for row in rows]
+    sent = [row["registry_bytes_served"] for row in rows]
+    rates = [
+        (sent[i] - sent[i - 1]) / (times[i] - times[i - 1]) / 1e6
+        if times[i] > times[i - 1]
+        else 0.0
+        for i in range(1, len(rows))
+    ]
+    figure, axes = plt.subplots(figsize=(7.0, 3.2))
+    axes.step(times[1:], rates, where="pre", color="#d62728")
+    axes.set_xlabel("simulated time (s)")
+    axes.set_ylabel("registry egress (MB/s)")
+    axes.set_title("Registries: bytes sent per second, by sample period")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path

@@ -36,6 +36,8 @@ class Result:
         timeseries: one mapping per sample, same keys in every row.
         replicas: one record per replica requested and finished (ready or failed).
         pulls: one record per image pull that ended.
+        links: the network's links ``(u, v, role_u, role_v, bytes u->v, bytes v->u,
+            bandwidth_bytes_s)``, for drawing the topology with what crossed it.
     """
 
     summary: Summary
@@ -43,6 +45,7 @@ class Result:
     timeseries: Sequence[Mapping[str, float | int]]
     replicas: Sequence[ReplicaRecord]
     pulls: Sequence[PullRecord]
+    links: Sequence[tuple[str, str, str, str, float, float, float]] = ()
 
     def write(self, folder: str | os.PathLike[str]) -> Path:
         """Write the run's files into `folder` (created if needed); returns its path."""

@@ -388,7 +388,29 @@ class World:
         summary.update(self._service_summary())
         summary.update(self._cost_summary())
         return Result(
-            summary, tuple(self.log), tuple(rows), tuple(self.replicas), tuple(self.pulls)
+            summary,
+            tuple(self.log),
+            tuple(rows),
+            tuple(self.replicas),
+            tuple(self.pulls),
+            self._links(),
+        )
+
+    def _links(self) -> tuple[tuple[str, str, str, str, float, float, float], ...]:
+        """Every link with its roles, the bytes it carried each way and its bandwidth."""
+        network = self.network
+        graph = network.graph
+        return tuple(
+            (
+                u,
+                v,
+                str(graph.nodes[u].get("role", "host")),
+                str(graph.nodes[v].get("role", "host")),
+                network.link_bytes(u, v),
+                network.link_bytes(v, u),
+                float(data["bandwidth_bytes_s"]),
+            )
+            for u, v, data in graph.edges(data=True)
         )
 
     def _service_summary(self) -> dict[str, Any]:

@@ -138,7 +138,20 @@ def test_a_run_asked_for_figures_draws_its_timeline(tmp_path: Path) -> None:
         timeout=120,
         check=True,
     )
-    figure = tmp_path / "run" / "timeline.png"
-    assert figure.stat().st_size > 10_000
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("timeline.png", "topology.png", "registry_egress.png"):
+        figure = tmp_path / "run" / name
+        assert figure.stat().st_size > 10_000
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "results in" in completed.stdout
+
+
+def test_links_carry_exactly_the_bytes_registries_served(default_run: Result) -> None:
+    """Every blob crosses its registry's access link once: the bytes leaving each
+    registry node add up to what the registries served (mirror fills included)."""
+    leaving = sum(
+        forward if role_u == "registry" else backward
+        for _, _, role_u, role_v, forward, backward, _ in default_run.links
+        if "registry" in (role_u, role_v)
+    )
+    served = default_run.summary["bytes_from_registry"] + default_run.summary["bytes_from_upstream"]
+    assert leaving == pytest.approx(served, rel=1e-9)
