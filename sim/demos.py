@@ -15,8 +15,9 @@ from rich.console import Console
 
 from sim.cli import load_config, to_plain
 from sim.config import scenario_params
+from sim.core.units import format_size
 from sim.narrate import narrate, what_happened
-from sim.scenario import run_scenario
+from sim.scenario import World
 
 ONE_HOST = ("platform=[container,vm]", "cluster.pools.node.count=1", "cluster.scaler.enabled=false")
 
@@ -60,6 +61,19 @@ DEMOS = {
             ),
         ),
         Demo(
+            "copy-on-write",
+            "Three containers share one image; three VMs hold three disks",
+            "Each container gets only a thin writable layer over the image's read-only "
+            "layers, which the host stores once; each VM gets a full copy of its disk "
+            "image. The host's disk, as `docker system df` would show it, tells the "
+            "difference.",
+            (
+                *ONE_HOST,
+                "workload.deployments=[{app: web, replicas: 3, platform: container},"
+                " {app: web, replicas: 3, platform: vm}]",
+            ),
+        ),
+        Demo(
             "vm-vs-container",
             "A VM and a container of the same app, side by side",
             "The VM copies a full disk image and boots a guest OS before the app can start; "
@@ -75,15 +89,59 @@ DEMOS = {
 }
 
 
+def disk_usage(world: World, host_name: str) -> list[str]:
+    """A ``docker system df``-like account of one host's disk, VM disks included."""
+    host = next(host for host in world.hosts if host.name == host_name)
+    store = host.engine.store
+    holdings = [
+        reservation
+        for reservation in world.ledger.reservations(world.env.now)
+        if world.ledger.get(reservation.replica) is not None
+    ]
+    containers = [world.ledger.get(r.replica) for r in holdings]
+    on_host = [h for h in containers if h is not None and h.host is host]
+    writable = [h for h in on_host if h.image]
+    vm_disks = [h for h in on_host if not h.image]
+    layer_count = len(store.layers)
+    rows = [
+        ("TYPE", "TOTAL", "SIZE", "NOTE"),
+        (
+            "Images",
+            str(len(store.images)),
+            format_size(store.layer_bytes()),
+            f"{layer_count} read-only layers, each stored once",
+        ),
+        (
+            "Containers",
+            str(len(writable)),
+            format_size(sum(h.disk_bytes for h in writable)),
+            "thin writable layers (copy-on-write)",
+        ),
+        (
+            "VM disks",
+            str(len(vm_disks)),
+            format_size(sum(h.disk_bytes for h in vm_disks)),
+            "a full disk image each",
+        ),
+    ]
+    return [f"{a:<12}{b:>6}  {c:>9}  {d}" for a, b, c, d in rows] + [
+        f"disk used on {host_name}: {format_size(host.disk.used_bytes)} "
+        f"of {format_size(host.disk.capacity_bytes)}"
+    ]
+
+
 def demo_lines(name: str, seed: int = 42) -> list[str]:
     """The whole printed story of one demo."""
     demo = DEMOS[name]
     params = scenario_params(to_plain(load_config([*demo.overrides, f"seed={seed}"])))
-    result = run_scenario(params)
+    world = World(params)
+    result = world.run()
     lines = [f"== {demo.title} ==", demo.teaches, "", f"-- on {demo.host} --"]
     lines += narrate(result.events, demo.host)
     lines += ["", "-- what happened --"]
     lines += what_happened(result.pulls, result.replicas)
+    lines += ["", f"-- disk of {demo.host} (docker system df) --"]
+    lines += disk_usage(world, demo.host)
     return lines
 
 

@@ -55,3 +55,18 @@ def test_the_command_line_prints_the_same_story(tmp_path: Path) -> None:
         check=True,
     )
     assert completed.stdout.splitlines() == demo_lines("shared-base")
+
+
+def test_copy_on_write_stores_the_image_once_and_each_vm_disk_in_full() -> None:
+    lines = demo_lines("copy-on-write")
+    table = {line.split()[0]: line.split() for line in lines[-5:-1]}
+    assert table["Images"][1:3] == ["1", "320"]  # one image, its 7 layers stored once
+    assert table["Containers"][1:4] == ["3", "3", "MB"]  # 3 writable layers of 1 MB
+    assert table["VM"][2:5] == ["3", "25.8", "GB"]  # 3 full copies of an 8 GiB disk
+    pulls = [line for line in lines if line.startswith("pull of web")]
+    assert sum("0 downloaded" not in line for line in pulls) == 1  # one pull moved bytes
+    assert all(
+        "pull extract" not in line
+        for line in lines
+        if "web-container-2" in line and "ready in" in line
+    )

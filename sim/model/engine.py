@@ -184,7 +184,11 @@ class ContainerEngine:
     ) -> PullRecord:
         """Log how a pull ended (completed, or failed with `reason`) and make its record."""
         finished_s = self.env.now
-        downloads_done_s = max(progress.last_download_s, started_s)
+        # With nothing downloaded (every layer present or shared), the pull's time is the
+        # manifest request and the wait: none of it is extraction.
+        downloads_done_s = (
+            max(progress.last_download_s, started_s) if progress.layers_downloaded else finished_s
+        )
         if reason:
             self.log.record(
                 finished_s, self.name, "pull_failed", image=image.reference, reason=reason
