@@ -35,7 +35,7 @@ _REPLICA_WORDS = {
 
 
 def _stamp(time_s: float) -> str:
-    return f"[{time_s:9.3f} s]"
+    return f"[{time_s:9.3f} s] "
 
 
 def narrate(events: Sequence[Event], host: str) -> list[str]:
@@ -48,7 +48,7 @@ def narrate(events: Sequence[Event], host: str) -> list[str]:
     lines: list[str] = []
     for event in events:
         if event.source == host:
-            lines.extend(_host_lines(event))
+            lines.extend(_stamp(event.time_s) + line for line in docker_lines(event))
         elif event.kind == "replica_state" and event.source in on_host:
             state = str(event.detail_or("state"))
             if state in _REPLICA_WORDS:
@@ -57,33 +57,33 @@ def narrate(events: Sequence[Event], host: str) -> list[str]:
                     disk_mode=event.detail_or("disk_mode"),
                     reason=event.detail_or("reason"),
                 )
-                lines.append(f"{_stamp(event.time_s)} {event.source}: {text}")
+                lines.append(f"{_stamp(event.time_s)}{event.source}: {text}")
     return lines
 
 
-def _host_lines(event: Event) -> list[str]:
-    stamp = _stamp(event.time_s)
+def docker_lines(event: Event) -> list[str]:
+    """What the Docker CLI prints for one of a host's events (none for most events)."""
     reference = str(event.detail_or("image", ""))
     repository, _, tag = reference.rpartition(":")
     if event.kind == "pull_requested":
-        return [f"{stamp} $ docker pull {reference}", f"{stamp} {tag}: Pulling from {repository}"]
+        return [f"$ docker pull {reference}", f"{tag}: Pulling from {repository}"]
     if event.kind in _LAYER_WORDS:
         words = _LAYER_WORDS[event.kind]
         if event.kind == "layer_downloading":
             words += f" {format_size(float(str(event.detail('bytes'))))}"
-        return [f"{stamp} {event.detail('layer')}: {words}"]
+        return [f"{event.detail('layer')}: {words}"]
     if event.kind == "pull_completed":
         return [
-            f"{stamp} Digest: {event.detail('digest')}",
-            f"{stamp} Status: Downloaded newer image for {reference}",
+            f"Digest: {event.detail('digest')}",
+            f"Status: Downloaded newer image for {reference}",
         ]
     if event.kind == "pull_failed":
-        return [f"{stamp} Error response from daemon: {event.detail('reason')}"]
+        return [f"Error response from daemon: {event.detail('reason')}"]
     if event.kind == "image_present":
-        return [f'{stamp} Container image "{reference}" already present on machine']
+        return [f'Container image "{reference}" already present on machine']
     if event.kind == "image_removed":
         freed = format_size(float(str(event.detail("disk_bytes_freed"))))
-        return [f"{stamp} image GC removed {event.detail('image')} (freed {freed} of disk)"]
+        return [f"image GC removed {event.detail('image')} (freed {freed} of disk)"]
     return []
 
 
