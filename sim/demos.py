@@ -1,22 +1,28 @@
 """Narrated demos: small scenarios that show, in Docker's own words, what happens.
 
 ``sim-demo <name>`` runs one demo and prints what it teaches, the narration of the host
-it watches (``docker pull`` lines and the containers' lifecycle, with simulated
-timestamps) and, underneath, what moved and where the time went. ``sim-demo`` alone
-lists the demos. The same seed prints the same story every time.
+(or the scaled service) it watches (``docker pull`` lines and the containers' lifecycle,
+with simulated timestamps) and, underneath, what moved and where the time went.
+``sim-demo`` alone lists the demos. The same seed prints the same story every time. On a
+terminal Docker's words are coloured as they are printed (`styled`); piped, or with
+``NO_COLOR`` set, the output is the plain text the golden files hold.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.text import Text
 
 from sim.cli import load_config, to_plain
 from sim.config import scenario_params
-from sim.core.units import format_size
-from sim.narrate import narrate, what_happened
+from sim.core.units import format_duration, format_size
+from sim.narrate import narrate, scaling_outcome, service_story, what_happened
+from sim.results import Result
 from sim.scenario import World
 
 ONE_HOST = ("platform=[container,vm]", "cluster.pools.node.count=1", "cluster.scaler.enabled=false")
@@ -31,6 +37,19 @@ class Demo:
     teaches: str
     overrides: tuple[str, ...]
     host: str = "node-1"
+    service: str = ""
+    """The fleet whose scaling the demo tells instead of a host's pulls ("" for none)."""
+
+
+TEACHES_AUTOSCALING = (
+    "An autoscaler watches a metric of the service and sets how many replicas it wants; "
+    "target tracking asks for replicas x CPU / target (50 % here). The new capacity lags "
+    "the spike: the alarm waits for 3 one-minute datapoints above the target, then each "
+    "new replica is placed, pulled, started and must pass 2 health checks, and as CPU "
+    "reads at most 100 % a step can only double the replicas; the next waits for the new "
+    "ones to warm up (300 s). Scale-in waits longer on purpose: 15 datapoints below 90 % "
+    "of the target."
+)
 
 
 DEMOS = {
@@ -85,6 +104,23 @@ DEMOS = {
                 " {app: web, replicas: 1, platform: container}]",
             ),
         ),
+        Demo(
+            "autoscaling",
+            "An autoscaler reacting to a spike",
+            TEACHES_AUTOSCALING,
+            (
+                "platform=container",
+                "workload=flash_crowd",
+                "autoscaler=target_tracking",
+                "cluster.pools.node.count=2",
+                "cluster.scaler.enabled=false",
+                "horizon=40min",
+                "workload.service.initial_replicas=1",
+                "workload.traffic.arrivals={kind: flash_crowd, base_per_s: 4, peak_per_s: 40,"
+                " start: 5min, duration: 15min, shape: step}",
+            ),
+            service="web-container",
+        ),
     )
 }
 
@@ -130,13 +166,22 @@ def disk_usage(world: World, host_name: str) -> list[str]:
     ]
 
 
-def demo_lines(name: str, seed: int = 42) -> list[str]:
-    """The whole printed story of one demo."""
+def run_demo(name: str, seed: int = 42) -> tuple[World, Result]:
+    """Build and run one demo's world; the world stays inspectable afterwards."""
     demo = DEMOS[name]
     params = scenario_params(to_plain(load_config([*demo.overrides, f"seed={seed}"])))
     world = World(params)
-    result = world.run()
-    lines = [f"== {demo.title} ==", demo.teaches, "", f"-- on {demo.host} --"]
+    return world, world.run()
+
+
+def demo_lines(name: str, seed: int = 42) -> list[str]:
+    """The whole printed story of one demo."""
+    demo = DEMOS[name]
+    world, result = run_demo(name, seed)
+    lines = [f"== {demo.title} ==", demo.teaches, ""]
+    if demo.service:
+        return lines + _service_lines(demo, world, result)
+    lines += [f"-- on {demo.host} --"]
     lines += narrate(result.events, demo.host)
     lines += ["", "-- what happened --"]
     lines += what_happened(result.pulls, result.replicas)
@@ -145,15 +190,91 @@ def demo_lines(name: str, seed: int = 42) -> list[str]:
     return lines
 
 
+def crowd_of(world: World) -> tuple[float, float, float, float]:
+    """The flash crowd of a world's traffic: start, duration, base and peak rates."""
+    service = world.params.service
+    if service is None or service.arrivals.kind != "flash_crowd":
+        raise ValueError("the world's traffic has no flash crowd")
+    arrivals = dict(service.arrivals.values)
+    return (
+        float(arrivals["start_s"]),
+        float(arrivals["duration_s"]),
+        float(arrivals["base_per_s"]),
+        float(arrivals["peak_per_s"]),
+    )
+
+
+def _service_lines(demo: Demo, world: World, result: Result) -> list[str]:
+    start_s, duration_s, base_per_s, peak_per_s = crowd_of(world)
+    notes = [
+        (
+            start_s,
+            f"a flash crowd arrives: {base_per_s:g} -> {peak_per_s:g} requests/s "
+            f"for {format_duration(duration_s)}",
+        ),
+        (start_s + duration_s, f"the crowd leaves: back to {base_per_s:g} requests/s"),
+    ]
+    policy = world.autoscaler.policy.name if world.autoscaler is not None else "nothing"
+    lines = [f"-- {demo.service} behind its load balancer, scaled by {policy} --"]
+    lines += service_story(result.events, result.timeseries, demo.service, notes)
+    lines += ["", "-- what happened --"]
+    lines += scaling_outcome(result.events, result.summary, (start_s, start_s + duration_s))
+    lines += what_happened(result.pulls, result.replicas)
+    return lines
+
+
+_STAMP = re.compile(r"\[ *[0-9.]+ s\] ")
+_SCALING = re.compile(r"\bscales (out|in)\b|\bscale-(out|in)\b")
+# Later patterns are drawn over earlier ones: a drop reason such as "no ready replica"
+# stays red.
+_WORD_STYLES = (
+    (r"\$ docker .*", "bold"),
+    (r"\b(Pull complete|Download complete|Downloaded newer image|ready)\b", "green"),
+    (r"\bAlready exists\b|\balready present on machine\b", "cyan"),
+    (r"\b(Downloading|Extracting)\b", "yellow"),
+    (r"Error response from daemon.*|\bfailed\b.*|\b[1-9][0-9]* dropped( \([^)]*\))?", "red"),
+)
+
+
+def styled(line: str) -> Text:
+    """One printed line with Docker's words coloured; its plain text is `line` itself.
+
+    Section headers are bold, timestamps dim, ``$ docker`` commands bold, finished steps
+    green, layers found on the host cyan, layers in transit yellow, errors and dropped
+    requests red, and the autoscaler's scale-outs and scale-ins magenta.
+    """
+    if line.startswith(("== ", "-- ")):
+        return Text(line, style="bold")
+    text = Text(line)
+    stamp = _STAMP.match(line)
+    body_start = stamp.end() if stamp else 0
+    if stamp:
+        text.stylize("dim", 0, body_start)
+    if _SCALING.search(line):
+        text.stylize("magenta", body_start)
+    for pattern, style in _WORD_STYLES:
+        text.highlight_regex(pattern, style)
+    return text
+
+
+def show(lines: Iterable[str], console: Console) -> None:
+    """Print a demo's lines: in colour on a terminal, as plain text otherwise.
+
+    Plain also on a terminal with ``NO_COLOR`` set: rich then drops colours but would
+    still print bold and dim, and NO_COLOR asks for neither.
+    """
+    colour = console.is_terminal and console.color_system is not None and not console.no_color
+    for line in lines:
+        console.print(styled(line) if colour else Text(line), soft_wrap=True)
+
+
 def main() -> None:
     """The ``sim-demo`` console script."""
     console = Console(highlight=False, soft_wrap=True)
     arguments = sys.argv[1:]
     if len(arguments) != 1 or arguments[0] not in DEMOS:
-        console.print("usage: sim-demo <demo>   demos:")
+        console.print("usage: sim-demo <demo>   demos:", markup=False)
         for demo in DEMOS.values():
-            console.print(f"  {demo.name:16} {demo.title}")
+            console.print(f"  {demo.name:16} {demo.title}", markup=False)
         sys.exit(0 if not arguments else 2)
-    for line in demo_lines(arguments[0]):
-        style = "bold" if line.startswith(("==", "--")) else None
-        console.print(line, style=style, markup=False)
+    show(demo_lines(arguments[0]), console)

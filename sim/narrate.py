@@ -9,9 +9,9 @@ Built from the event log only, so it tells any run, with the same words every ti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from sim.core.records import Event, PullRecord, ReplicaRecord
+from sim.core.records import DetailValue, Event, PullRecord, ReplicaRecord
 from sim.core.units import format_duration, format_size
 
 _LAYER_WORDS = {
@@ -108,3 +108,252 @@ def what_happened(pulls: Sequence[PullRecord], replicas: Sequence[ReplicaRecord]
         )
         lines.append(f"{replica.replica} ready in {format_duration(replica.startup_s)}: {spent}")
     return lines
+
+
+# A scaled service: its autoscaler's decisions, its replicas coming and going, its load.
+
+_SERVICE_REPLICA_WORDS = {
+    "scheduled": "scheduled on {host}",
+    "in_service": "in service: passed the load balancer's health checks, takes requests",
+    "draining": "draining: no new requests, {in_flight} in flight to finish",
+    "removed": "docker stop, docker rm (its writable layer goes with it)",
+    "stopped": "stopped",
+    "failed": "failed: {reason}",
+}
+_HOST_KINDS = ("pull_requested", "pull_completed", "pull_failed", "image_present")
+# Consecutive periods are told as one stretch while the load stays within these bounds of
+# the stretch's first period (and replicas in service and drops do not change).
+_RATE_SPREAD = 0.2
+_CPU_SPREAD_PERCENT = 10.0
+
+
+def service_story(
+    events: Sequence[Event],
+    timeseries: Sequence[Mapping[str, float | int]],
+    fleet: str,
+    notes: Sequence[tuple[float, str]] = (),
+) -> list[str]:
+    """The story of a scaled service, line by line, in time order.
+
+    It tells the autoscaler's decisions with their reasons, each replica of `fleet` from
+    placement to service and from draining to removal, the hosts' pulls in Docker's words,
+    the load in stretches of similar periods (`load_lines`), and the given `notes` (such
+    as when a flash crowd comes and goes). At one time, the load of the period just
+    closed comes first, then the notes, then the events.
+    """
+    breaks = [time_s for time_s, _ in notes]
+    breaks += [event.time_s for event in events if event.kind == "scaling_action"]
+    told = [(time_s, 0, line) for time_s, line in load_lines(timeseries, breaks)]
+    told += [(time_s, 1, f"{_stamp(time_s)}{text}") for time_s, text in notes]
+    told += [(time_s, 2, line) for time_s, line in _service_event_lines(events, fleet)]
+    return [line for _, _, line in sorted(told, key=lambda entry: entry[:2])]
+
+
+def _is_member(source: str, fleet: str) -> bool:
+    return source.startswith(f"{fleet}-") and source[len(fleet) + 1 :].isdigit()
+
+
+def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[float, str]]:
+    lines: list[tuple[float, str]] = []
+    requested_s: dict[str, float] = {}
+    decided: tuple[float, DetailValue] | None = None
+    for event in events:
+        stamp = _stamp(event.time_s)
+        if event.kind == "scaling_action":
+            decided = (event.time_s, event.detail("desired"))
+            lines.append((event.time_s, stamp + scaling_words(event)))
+        elif event.kind == "desired_capacity" and event.source == fleet:
+            if decided != (event.time_s, event.detail("desired")):
+                lines.append(
+                    (
+                        event.time_s,
+                        f"{stamp}{fleet}: desired capacity {event.detail('desired')} "
+                        f"({event.detail_or('reason')})",
+                    )
+                )
+        elif event.kind == "traffic_started" and event.source == fleet:
+            lines.append((event.time_s, f"{stamp}{fleet}: the load balancer opens to traffic"))
+        elif event.kind in _HOST_KINDS:
+            said = docker_lines(event)
+            text = said[-1] if event.kind == "pull_completed" else said[0]
+            if event.kind == "pull_completed":
+                text += f" ({format_size(float(str(event.detail('bytes'))))})"
+            lines.append((event.time_s, f"{stamp}{event.source}: {text}"))
+        elif event.kind == "replica_state" and _is_member(event.source, fleet):
+            state = str(event.detail_or("state"))
+            if state == "requested":
+                requested_s[event.source] = event.time_s
+            elif state == "ready":
+                since_s = event.time_s - requested_s.get(event.source, event.time_s)
+                lines.append(
+                    (
+                        event.time_s,
+                        f"{stamp}{event.source}: ready, {format_duration(since_s)} after launch",
+                    )
+                )
+            elif state in _SERVICE_REPLICA_WORDS:
+                text = _SERVICE_REPLICA_WORDS[state].format(
+                    host=event.detail_or("host"),
+                    in_flight=event.detail_or("in_flight"),
+                    reason=event.detail_or("reason"),
+                )
+                lines.append((event.time_s, f"{stamp}{event.source}: {text}"))
+    return lines
+
+
+def scaling_words(event: Event) -> str:
+    """One autoscaler decision in plain words: which way, from and to, and why."""
+    desired = int(str(event.detail("desired")))
+    previous = int(str(event.detail("previous")))
+    direction = "scales out" if desired > previous else "scales in"
+    policy = event.source.removeprefix("autoscaler/")
+    return (
+        f"autoscaler ({policy}) {direction}: desired {previous} -> {desired}, "
+        f"because {event.detail_or('reason')}"
+    )
+
+
+def load_lines(
+    timeseries: Sequence[Mapping[str, float | int]], breaks: Iterable[float] = ()
+) -> list[tuple[float, str]]:
+    """The load, period by period, told in stretches of similar periods.
+
+    Each line is stamped at the end of its stretch, when monitoring has the numbers, and
+    gives over the stretch: requests per second, the replicas' CPU (the range of the
+    periods' means when they differ), the replicas in service at its end, the mean
+    latency and the requests dropped. A new stretch begins with the period in which a
+    time of `breaks` falls (a decision, the start of a crowd), after a period with no
+    request at all (which is left out), when the replicas in service change, when drops
+    start or stop, or when the request rate or the CPU leaves a band around the
+    stretch's first period.
+    """
+    break_times = sorted(breaks)
+    stretches: list[list[tuple[float, Mapping[str, float | int]]]] = []
+    end_s = 0.0
+    broken = True
+    for row in timeseries:
+        start_s, end_s = end_s, float(row["time_s"])
+        broken = broken or any(start_s <= time_s < end_s for time_s in break_times)
+        if not (row["requests"] or row["completed"] or row["dropped"]):
+            broken = True
+            continue
+        period = (start_s, row)
+        if broken or not _alike(stretches[-1][0], period):
+            stretches.append([period])
+        else:
+            stretches[-1].append(period)
+        broken = False
+    return [(float(stretch[-1][1]["time_s"]), _load_line(stretch)) for stretch in stretches]
+
+
+def _rate_per_s(period: tuple[float, Mapping[str, float | int]]) -> float:
+    start_s, row = period
+    return float(row["requests"]) / max(float(row["time_s"]) - start_s, 1e-9)
+
+
+def _alike(
+    first: tuple[float, Mapping[str, float | int]], period: tuple[float, Mapping[str, float | int]]
+) -> bool:
+    first_row, row = first[1], period[1]
+    first_rate = _rate_per_s(first)
+    return (
+        row["in_service"] == first_row["in_service"]
+        and bool(row["dropped"]) == bool(first_row["dropped"])
+        and abs(_rate_per_s(period) - first_rate) <= _RATE_SPREAD * first_rate
+        and abs(float(row["cpu_percent_avg"]) - float(first_row["cpu_percent_avg"]))
+        <= _CPU_SPREAD_PERCENT
+    )
+
+
+def _load_line(stretch: Sequence[tuple[float, Mapping[str, float | int]]]) -> str:
+    rows = [row for _, row in stretch]
+    end_s = float(rows[-1]["time_s"])
+    span_s = end_s - stretch[0][0]
+    requests = sum(int(row["requests"]) for row in rows)
+    completed = sum(int(row["completed"]) for row in rows)
+    cpu = sorted({f"{float(row['cpu_percent_avg']):.0f}" for row in rows}, key=float)
+    cpu_text = cpu[0] if len(cpu) == 1 else f"{cpu[0]}-{cpu[-1]}"
+    latency_s = (
+        sum(float(row["latency_s_avg"]) * int(row["completed"]) for row in rows) / completed
+        if completed
+        else 0.0
+    )
+    dropped = sum(int(row["dropped"]) for row in rows)
+    return (
+        f"{_stamp(end_s)}load over the last {format_duration(span_s)}: "
+        f"{requests / span_s:.1f} requests/s, CPU {cpu_text} %, "
+        f"{rows[-1]['in_service']} in service, mean latency {format_duration(latency_s)}, "
+        f"{dropped} dropped"
+    )
+
+
+def scaling_outcome(
+    events: Sequence[Event], summary: Mapping[str, object], crowd_s: tuple[float, float]
+) -> list[str]:
+    """What a scaled service went through: requests, replicas and how long scaling took.
+
+    Args:
+        events: the run's events.
+        summary: the run's summary (its ``requests_*`` keys).
+        crowd_s: when the load rose and when it fell back: a scale-out is timed from
+            the first, a scale-in from the second.
+    """
+    reasons = ", ".join(
+        f"{count} {key.removeprefix('requests_dropped_').replace('_', ' ')}"
+        for key, count in summary.items()
+        if key.startswith("requests_dropped_") and count
+    )
+    lines = [
+        f"requests: {summary['requests_total']} arrived, {summary['requests_served']} served, "
+        f"{summary['requests_in_flight']} in flight at the end, "
+        f"{summary['requests_dropped']} dropped" + (f" ({reasons})" if reasons else "")
+    ]
+    in_service = 0
+    in_service_peak = 0
+    desired_peak = 0
+    serving: list[tuple[float, int]] = []
+    for event in events:
+        if event.kind == "desired_capacity":
+            desired_peak = max(desired_peak, int(str(event.detail("desired"))))
+        elif event.kind == "replica_state" and event.detail_or("state") == "in_service":
+            in_service += 1
+            serving.append((event.time_s, in_service))
+        elif event.kind == "replica_state" and event.detail_or("state") == "draining":
+            in_service -= 1
+            serving.append((event.time_s, in_service))
+        in_service_peak = max(in_service_peak, in_service)
+    actions = [event for event in events if event.kind == "scaling_action"]
+    lines.append(
+        f"replicas: at most {in_service_peak} in service (desired at most {desired_peak}); "
+        f"{len(actions)} scaling actions"
+    )
+    for action in actions:
+        desired = int(str(action.detail("desired")))
+        previous = int(str(action.detail("previous")))
+        if desired < previous:
+            lines.append(
+                f"scale-in {previous} -> {desired}: decided "
+                f"{_relative(action.time_s - crowd_s[1])} the crowd left (at {action.time_s:g} s)"
+            )
+            continue
+        reached_s = next(
+            (time_s for time_s, count in serving if time_s >= action.time_s and count >= desired),
+            None,
+        )
+        lines.append(
+            f"scale-out {previous} -> {desired}: decided "
+            f"{_relative(action.time_s - crowd_s[0])} the crowd began (at {action.time_s:g} s), "
+            + (
+                f"{desired} in service {_relative(reached_s - crowd_s[0])} it "
+                f"(at {reached_s:.1f} s)"
+                if reached_s is not None
+                else f"never {desired} in service"
+            )
+        )
+    return lines
+
+
+def _relative(seconds: float) -> str:
+    if seconds < 0:
+        return f"{format_duration(-seconds)} before"
+    return f"{format_duration(seconds)} after"

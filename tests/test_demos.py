@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
+import io
+import os
+import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from sim.demos import DEMOS, demo_lines
+from sim.demos import DEMOS, crowd_of, demo_lines, run_demo, show
+from sim.policies.autoscaling.target_tracking import TargetTracking
+from sim.results import Result
+from sim.scenario import World
 
 GOLDEN = Path(__file__).parent / "golden"
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@cache
+def told(name: str) -> tuple[str, ...]:
+    """A demo's lines, run once for the tests that only read them."""
+    return tuple(demo_lines(name))
+
+
+@cache
+def autoscaled() -> tuple[World, Result]:
+    """The autoscaling demo's world and result, run once for the invariant tests."""
+    return run_demo("autoscaling")
+
+
+def golden(name: str) -> list[str]:
+    return (GOLDEN / f"{name}.txt").read_text(encoding="utf-8").splitlines()
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
 def test_each_demo_tells_its_golden_story(name: str) -> None:
-    expected = (GOLDEN / f"{name}.txt").read_text(encoding="utf-8").splitlines()
-    assert demo_lines(name) == expected
+    assert demo_lines(name) == golden(name)
 
 
 def test_the_second_pull_finds_the_image_and_pulls_nothing() -> None:
@@ -70,3 +94,124 @@ def test_copy_on_write_stores_the_image_once_and_each_vm_disk_in_full() -> None:
         for line in lines
         if "web-container-2" in line and "ready in" in line
     )
+
+
+def test_the_autoscaled_service_loses_no_request_and_keeps_within_its_range() -> None:
+    world, result = autoscaled()
+    summary = result.summary
+    assert (
+        summary["requests_served"] + summary["requests_in_flight"] + summary["requests_dropped"]
+        == summary["requests_total"]
+    )
+    assert summary["requests_dropped"] > 0  # the crowd outruns the first replica
+    # Monitoring counts each request once, served or dropped, in the period it arrived in.
+    served = sum(int(row["requests"]) for row in result.timeseries)
+    dropped = sum(int(row["dropped"]) for row in result.timeseries)
+    assert served + dropped == summary["requests_total"] - summary["requests_in_flight"]
+    assert world.autoscaler is not None
+    policy = world.autoscaler.policy
+    assert isinstance(policy, TargetTracking)
+    low, high = policy.min_capacity, policy.max_capacity
+    desired = [int(str(e.detail("desired"))) for e in result.events if e.kind == "desired_capacity"]
+    assert desired and all(low <= count <= high for count in desired)
+    assert all(low <= int(row["desired"]) <= high for row in result.timeseries)
+    in_service, serving, counts = 0, False, []
+    for event in result.events:
+        serving = serving or event.kind == "traffic_started"
+        if event.kind == "replica_state" and event.detail("state") in ("in_service", "draining"):
+            in_service += 1 if event.detail("state") == "in_service" else -1
+            if serving:
+                counts.append(in_service)
+    assert counts and all(low <= count <= high for count in counts)
+    assert max(counts) > 1  # it did scale out
+
+
+def test_the_first_scale_out_comes_after_the_crowd_and_capacity_after_the_decision() -> None:
+    world, result = autoscaled()
+    crowd_start_s, crowd_duration_s, _, _ = crowd_of(world)
+    actions = [e for e in result.events if e.kind == "scaling_action"]
+    outs = [e for e in actions if int(str(e.detail("desired"))) > int(str(e.detail("previous")))]
+    ins = [e for e in actions if int(str(e.detail("desired"))) < int(str(e.detail("previous")))]
+    assert outs and ins
+    first = outs[0]
+    assert first.time_s > crowd_start_s
+    assert actions[0] is first  # nothing moves before the crowd
+    assert all(e.time_s >= crowd_start_s + crowd_duration_s for e in ins)
+    entered = [
+        e.time_s
+        for e in result.events
+        if e.kind == "replica_state" and e.detail("state") == "in_service"
+    ]
+    assert any(time_s > first.time_s for time_s in entered)
+
+
+def test_the_autoscaling_story_tells_each_decision_replica_and_load() -> None:
+    lines = told("autoscaling")
+    assert len(lines) < 80
+    assert sum("autoscaler (target_tracking) scales out" in line for line in lines) == 2
+    assert sum("autoscaler (target_tracking) scales in" in line for line in lines) == 1
+    assert (
+        sum(": in service: passed the load balancer's health checks" in line for line in lines) == 4
+    )
+    assert sum("docker stop, docker rm" in line for line in lines) == 3
+    assert any(line.startswith("requests: ") and "dropped (" in line for line in lines)
+    stamps = [float(line[1:10]) for line in lines if line.startswith("[")]
+    assert stamps == sorted(stamps)
+
+
+def render(lines: tuple[str, ...], *, terminal: bool) -> str:
+    """What `show` prints to a console that is (or is not) a colour terminal."""
+    file = io.StringIO()
+    console = Console(file=file, force_terminal=terminal, color_system="standard", highlight=False)
+    show(lines, console)
+    return file.getvalue()
+
+
+@pytest.mark.parametrize("name", ["first-pull", "autoscaling"])
+def test_on_a_terminal_docker_words_are_coloured_and_the_text_stays_the_same(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    lines = told(name)
+    output = render(lines, terminal=True)
+    assert ANSI_ESCAPE.search(output)
+    assert ANSI_ESCAPE.sub("", output).splitlines() == list(lines)
+    assert "\x1b[2m[    0.000 s] \x1b[0m" in output  # timestamps dim
+    assert "\x1b[1m$ docker pull shop/web:1.4.2\x1b[0m" in output
+    if name == "first-pull":
+        assert "\x1b[32mPull complete\x1b[0m" in output
+        assert "\x1b[33mDownloading\x1b[0m" in output
+    else:
+        assert "\x1b[35mautoscaler (target_tracking) scales out" in output
+        assert "\x1b[31m3523 dropped\x1b[0m" in output
+
+
+def test_piped_or_with_no_color_the_output_is_plain(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = told("first-pull")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b" not in render(lines, terminal=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = render(lines, terminal=True)
+    assert "\x1b" not in plain
+    assert plain.splitlines() == list(lines)
+
+
+@pytest.mark.parametrize(("name", "hash_seed"), [("first-pull", "0"), ("autoscaling", "1")])
+def test_sim_demo_piped_prints_the_golden_text(name: str, hash_seed: str, tmp_path: Path) -> None:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR")
+    }
+    environment["PYTHONHASHSEED"] = hash_seed  # the story must not depend on set order
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "sim-demo"), name],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
+        check=True,
+    )
+    assert "\x1b" not in completed.stdout
+    assert completed.stdout.splitlines() == golden(name)
