@@ -110,6 +110,16 @@ class ImageConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One step of an image's history, as the OCI image config records it: the steps
+    that added no layer (``empty_layer``) included, so ``docker history`` can show them."""
+
+    created_by: str
+    size_bytes: int
+    empty_layer: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Image:
     """A built image: its layers bottom-up, their ChainIDs, and its configuration."""
 
@@ -123,6 +133,7 @@ class Image:
     parent: str | None = None
     image_id: str = field(default="", compare=False)
     manifest_digest: str = field(default="", compare=False)
+    history: tuple[HistoryEntry, ...] = field(default=(), compare=False)
 
     @property
     def reference(self) -> str:
@@ -253,7 +264,16 @@ def build_image(spec: ImageSpec, parent: Image | None, key: str = "images") -> I
     """Build one image on top of its (already built) parent."""
     layers = list(parent.layers) if parent else []
     config = parent.config if parent else ImageConfig()
+    history = list(parent.history) if parent else []
     for index, step in enumerate(spec.steps):
+        if step.instruction != "FROM":
+            history.append(
+                HistoryEntry(
+                    f"{step.instruction} {step.argument}",
+                    step.size_bytes,
+                    step.instruction not in LAYER_INSTRUCTIONS,
+                )
+            )
         if step.instruction == "FROM":
             if index != 0:
                 raise ConfigError(
@@ -285,6 +305,7 @@ def build_image(spec: ImageSpec, parent: Image | None, key: str = "images") -> I
         parent=parent.name if parent else None,
         image_id=image_id,
         manifest_digest=sha256_digest(_manifest_json(image_id, layers)),
+        history=tuple(history),
     )
 
 
