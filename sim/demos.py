@@ -10,18 +10,17 @@ terminal Docker's words are coloured as they are printed (`styled`); piped, or w
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
-from rich.text import Text
 
 from sim.cli import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.units import format_duration, format_size
-from sim.narrate import narrate, scaling_outcome, service_story, what_happened
+from sim.narrate import narrate, scaling_outcome, service_story, show, what_happened
+from sim.plots import registry_egress, timeline, topology
 from sim.results import Result
 from sim.scenario import World
 
@@ -176,8 +175,12 @@ def run_demo(name: str, seed: int = 42) -> tuple[World, Result]:
 
 def demo_lines(name: str, seed: int = 42) -> list[str]:
     """The whole printed story of one demo."""
+    return story(name, *run_demo(name, seed))
+
+
+def story(name: str, world: World, result: Result) -> list[str]:
+    """The printed story of a demo's finished run."""
     demo = DEMOS[name]
-    world, result = run_demo(name, seed)
     lines = [f"== {demo.title} ==", demo.teaches, ""]
     if demo.service:
         return lines + _service_lines(demo, world, result)
@@ -223,58 +226,37 @@ def _service_lines(demo: Demo, world: World, result: Result) -> list[str]:
     return lines
 
 
-_STAMP = re.compile(r"\[ *[0-9.]+ s\] ")
-_SCALING = re.compile(r"\bscales (out|in)\b|\bscale-(out|in)\b")
-# Later patterns are drawn over earlier ones: a drop reason such as "no ready replica"
-# stays red.
-_WORD_STYLES = (
-    (r"\$ docker .*", "bold"),
-    (r"\b(Pull complete|Download complete|Downloaded newer image|ready)\b", "green"),
-    (r"\bAlready exists\b|\balready present on machine\b", "cyan"),
-    (r"\b(Downloading|Extracting)\b", "yellow"),
-    (r"Error response from daemon.*|\bfailed\b.*|\b[1-9][0-9]* dropped( \([^)]*\))?", "red"),
-)
-
-
-def styled(line: str) -> Text:
-    """One printed line with Docker's words coloured; its plain text is `line` itself.
-
-    Section headers are bold, timestamps dim, ``$ docker`` commands bold, finished steps
-    green, layers found on the host cyan, layers in transit yellow, errors and dropped
-    requests red, and the autoscaler's scale-outs and scale-ins magenta.
-    """
-    if line.startswith(("== ", "-- ")):
-        return Text(line, style="bold")
-    text = Text(line)
-    stamp = _STAMP.match(line)
-    body_start = stamp.end() if stamp else 0
-    if stamp:
-        text.stylize("dim", 0, body_start)
-    if _SCALING.search(line):
-        text.stylize("magenta", body_start)
-    for pattern, style in _WORD_STYLES:
-        text.highlight_regex(pattern, style)
-    return text
-
-
-def show(lines: Iterable[str], console: Console) -> None:
-    """Print a demo's lines: in colour on a terminal, as plain text otherwise.
-
-    Plain also on a terminal with ``NO_COLOR`` set: rich then drops colours but would
-    still print bold and dim, and NO_COLOR asks for neither.
-    """
-    colour = console.is_terminal and console.color_system is not None and not console.no_color
-    for line in lines:
-        console.print(styled(line) if colour else Text(line), soft_wrap=True)
+def draw(result: Result, folder: Path) -> list[Path]:
+    """The demo's pictures: a timeline of its replicas, the network with the bytes each
+    link carried, and the registries' egress over time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    drawn = [
+        timeline(result, folder / "timeline.png"),
+        topology(result, folder / "topology.png"),
+        registry_egress(result, folder / "registry_egress.png"),
+    ]
+    return [path for path in drawn if path is not None]
 
 
 def main() -> None:
-    """The ``sim-demo`` console script."""
+    """The ``sim-demo`` console script: ``sim-demo <demo> [--figures DIR]``."""
     console = Console(highlight=False, soft_wrap=True)
     arguments = sys.argv[1:]
+    figures = None
+    if len(arguments) == 3 and arguments[1] == "--figures":
+        figures = Path(arguments.pop())
+        arguments.pop()
     if len(arguments) != 1 or arguments[0] not in DEMOS:
-        console.print("usage: sim-demo <demo>   demos:", markup=False)
+        console.print("usage: sim-demo <demo> [--figures DIR]   demos:", markup=False)
         for demo in DEMOS.values():
             console.print(f"  {demo.name:16} {demo.title}", markup=False)
         sys.exit(0 if not arguments else 2)
-    show(demo_lines(arguments[0]), console)
+    world, result = run_demo(arguments[0])
+    show(story(arguments[0], world, result), console)
+    if figures is not None:
+        for path in draw(result, figures):
+            console.print(f"wrote {path}", markup=False, soft_wrap=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,11 @@ Built from the event log only, so it tells any run, with the same words every ti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+
+from rich.console import Console
+from rich.text import Text
 
 from sim.core.records import DetailValue, Event, PullRecord, ReplicaRecord
 from sim.core.units import format_duration, format_size
@@ -357,3 +361,56 @@ def _relative(seconds: float) -> str:
     if seconds < 0:
         return f"{format_duration(-seconds)} before"
     return f"{format_duration(seconds)} after"
+
+
+_STAMP = re.compile(r"\[ *[0-9.]+ s\] ")
+_SCALING = re.compile(r"\bscales (out|in)\b|\bscale-(out|in)\b")
+# Later patterns are drawn over earlier ones: a drop reason such as "no ready replica"
+# stays red.
+_WORD_STYLES = (
+    (r"\$ docker .*", "bold"),
+    (r"^Step [0-9]+/[0-9]+ :", "bold"),
+    (
+        r"\b(Pull complete|Download complete|Downloaded newer image|ready)\b"
+        r"|^Successfully (built|tagged)\b",
+        "green",
+    ),
+    (r"\bAlready exists\b|\balready present on machine\b|Using cache", "cyan"),
+    (r"\b(Downloading|Extracting)\b", "yellow"),
+    (r"Error response from daemon.*|\bfailed\b.*|\b[1-9][0-9]* dropped( \([^)]*\))?", "red"),
+)
+
+
+def styled(line: str) -> Text:
+    """One printed line with Docker's words coloured; its plain text is `line` itself.
+
+    Section headers are bold, timestamps dim, ``$ docker`` commands bold, finished steps
+    green, layers found on the host cyan, layers in transit yellow, errors and dropped
+    requests red, and the autoscaler's scale-outs and scale-ins magenta.
+    """
+    if line.startswith(("== ", "-- ")):
+        return Text(line, style="bold")
+    text = Text(line)
+    stamp = _STAMP.match(line)
+    body_start = stamp.end() if stamp else 0
+    if stamp:
+        text.stylize("dim", 0, body_start)
+    if _SCALING.search(line):
+        text.stylize("magenta", body_start)
+    for pattern, style in _WORD_STYLES:
+        text.highlight_regex(pattern, style)
+    return text
+
+
+def show(lines: Iterable[str], console: Console, style: str = "") -> None:
+    """Print lines: Docker's words in colour on a terminal, as plain text otherwise.
+
+    Plain also on a terminal with ``NO_COLOR`` set: rich then drops colours but would
+    still print bold and dim, and NO_COLOR asks for neither.
+    """
+    colour = console.is_terminal and console.color_system is not None and not console.no_color
+    for line in lines:
+        text = styled(line) if colour else Text(line)
+        if colour and style:
+            text.stylize(style)
+        console.print(text, soft_wrap=True)

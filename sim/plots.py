@@ -84,16 +84,32 @@ PHASE_COLOURS = {
 SERVE_COLOUR = "#2ca02c"
 
 
+def serving_spans(result: Any) -> dict[str, tuple[float, float]]:
+    """Each ready replica's (ready, until): until its first stop or removal, else the end."""
+    end_s = float(result.summary["sim_time_s"])
+    ended = {
+        event.source: event.time_s
+        for event in reversed(result.events)
+        if event.kind == "replica_state" and event.detail_or("state") in ("stopped", "removed")
+    }
+    return {
+        replica.replica: (replica.ready_s, ended.get(replica.replica, end_s))
+        for replica in result.replicas
+        if replica.ready_s is not None
+    }
+
+
 def timeline(result: Any, path: Path, max_rows: int = 60) -> Path:
     """A Gantt chart of replica start-ups: one row per replica (grouped by host), its
-    phases in order, then ready until the end of the run (a replica stopped earlier is
-    still drawn to the end: the record keeps its start-up, not its stop)."""
+    phases in order, then ready until it was stopped or removed, or the run ended."""
     replicas = sorted(
         (r for r in result.replicas if r.host),
         key=lambda r: (r.host, r.requested_s, r.replica),
     )[:max_rows]
-    end_s = result.summary["sim_time_s"]
-    figure, axes = plt.subplots(figsize=(9.0, 1.2 + 0.28 * max(len(replicas), 1)))
+    spans = serving_spans(result)
+    figure, axes = plt.subplots(
+        figsize=(9.0, 1.6 + 0.28 * max(len(replicas), 1)), layout="constrained"
+    )
     for row, replica in enumerate(replicas):
         at = replica.requested_s
         for phase, (_, colour) in PHASE_COLOURS.items():
@@ -101,11 +117,12 @@ def timeline(result: Any, path: Path, max_rows: int = 60) -> Path:
             if seconds > 0:
                 axes.barh(row, seconds, left=at, color=colour, height=0.7)
                 at += seconds
-        if replica.ready_s is not None and end_s > replica.ready_s:
+        if replica.replica in spans:
+            ready_s, until_s = spans[replica.replica]
             axes.barh(
                 row,
-                end_s - replica.ready_s,
-                left=replica.ready_s,
+                until_s - ready_s,
+                left=ready_s,
                 color=SERVE_COLOUR,
                 height=0.7,
                 alpha=0.35,
@@ -118,15 +135,7 @@ def timeline(result: Any, path: Path, max_rows: int = 60) -> Path:
         plt.Rectangle((0, 0), 1, 1, color=colour) for _, colour in PHASE_COLOURS.values()
     ] + [plt.Rectangle((0, 0), 1, 1, color=SERVE_COLOUR, alpha=0.35)]
     labels = [label for label, _ in PHASE_COLOURS.values()] + ["ready / serving"]
-    axes.legend(
-        handles,
-        labels,
-        fontsize=7,
-        ncols=5,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12 if len(replicas) > 8 else -0.25),
-    )
-    figure.tight_layout()
+    figure.legend(handles, labels, fontsize=7, ncols=5, loc="outside lower center")
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from sim.demos import DEMOS, crowd_of, demo_lines, run_demo, show
+from sim.demos import DEMOS, crowd_of, demo_lines, draw, run_demo, show
+from sim.plots import serving_spans
 from sim.policies.autoscaling.target_tracking import TargetTracking
 from sim.results import Result
 from sim.scenario import World
@@ -215,3 +216,39 @@ def test_sim_demo_piped_prints_the_golden_text(name: str, hash_seed: str, tmp_pa
     )
     assert "\x1b" not in completed.stdout
     assert completed.stdout.splitlines() == golden(name)
+
+
+def test_a_demo_draws_its_pictures_without_a_display(tmp_path: Path) -> None:
+    environment = {**os.environ, "MPLBACKEND": "Agg"}
+    environment.pop("DISPLAY", None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "sim.demos", "vm-vs-container", "--figures", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+    )
+    names = ["timeline.png", "topology.png", "registry_egress.png"]
+    assert completed.stdout.splitlines()[-3:] == [f"wrote {tmp_path / name}" for name in names]
+    for name in names:
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pictures_of_a_scaled_in_service_end_where_replicas_stopped(tmp_path: Path) -> None:
+    _, result = run_demo("autoscaling")
+    stopped = [
+        event
+        for event in result.events
+        if event.kind == "replica_state" and event.detail_or("state") in ("stopped", "removed")
+    ]
+    spans = serving_spans(result)
+    assert stopped
+    for event in stopped:
+        assert spans[event.source][1] == event.time_s < result.summary["sim_time_s"]
+    running = set(spans) - {event.source for event in stopped}
+    assert running and all(spans[name][1] == result.summary["sim_time_s"] for name in running)
+    assert [path.name for path in draw(result, tmp_path)] == [
+        "timeline.png",
+        "topology.png",
+        "registry_egress.png",
+    ]

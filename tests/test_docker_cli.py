@@ -3,15 +3,18 @@ Docker-like errors, and the journal that saves and resumes a host."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
-from sim.docker.cli import Session, load_session, main, save_session
+from sim.docker.cli import Printer, Session, load_session, main, save_session
 from sim.docker.formatting import human_duration, human_size, table
 
 SEED = 42
@@ -571,3 +574,71 @@ def test_a_resumed_build_does_not_reread_the_context(
     (context / "model.bin").write_bytes(bytes(10))
     resumed = load_session(path, None)
     assert resumed.daemon.find_image("hello:1").id == session.daemon.find_image("hello:1").id
+
+
+def test_images_reclaimable_follows_dockers_formula(session: Session) -> None:
+    run(session, "pull python:3.12-slim")
+    run(session, "run -d --name web shop/web:1.4.2")
+    python = session.daemon.catalog[("library/python", "3.12-slim")]
+    web = session.daemon.catalog[("shop/web", "1.4.2")]
+    images_row = run(session, "system df")[1].split()
+    # LayersSize minus the active image's unique bytes: python's layers, all shared.
+    reclaimable = web.size_bytes - (web.size_bytes - python.size_bytes)
+    percent = int(reclaimable * 100 / web.size_bytes)
+    assert images_row[1:] == [
+        "2",
+        "1",
+        human_size(web.size_bytes),
+        human_size(reclaimable),
+        f"({percent}%)",
+    ]
+
+
+def _consoles(terminal: bool) -> tuple[io.StringIO, Printer]:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, force_terminal=terminal, color_system="standard", highlight=False
+    )
+    return buffer, Printer(console, console)
+
+
+def test_a_terminal_gets_colour_and_a_pipe_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    coloured, printer = _consoles(terminal=True)
+    assert main(["--no-state", "pull", "alpine:3.20"], printer) == 0
+    plain, printer = _consoles(terminal=False)
+    assert main(["--no-state", "pull", "alpine:3.20"], printer) == 0
+    assert "\x1b[" in coloured.getvalue() and "\x1b[" not in plain.getvalue()
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.getvalue()) == plain.getvalue()
+
+
+def test_the_prompt_runs_each_line_and_saves_the_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = iter(["docker pull alpine:3.20", "", "run --rm alpine:3.20 echo hi", "exit"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(lines))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    buffer, printer = _consoles(terminal=False)
+    state = tmp_path / "host.json"
+    assert main(["--state", str(state)], printer) == 0
+    assert "hi\n" in buffer.getvalue()
+    journal = json.loads(state.read_text())["commands"]
+    assert [entry["argv"] for entry in journal] == [
+        ["pull", "alpine:3.20"],
+        ["run", "--rm", "alpine:3.20", "echo", "hi"],
+    ]
+
+
+def test_commands_piped_in_run_as_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("pull alpine:3.20\nrun alpine:3.20 false\n"))
+    buffer, printer = _consoles(terminal=False)
+    assert main(["--no-state"], printer) == 1
+    assert buffer.getvalue().splitlines()[0] == "$ docker pull alpine:3.20"
+
+
+def test_help_lists_the_verbs() -> None:
+    buffer, printer = _consoles(terminal=False)
+    assert main(["--no-state", "--help"], printer) == 0
+    assert buffer.getvalue().startswith("Usage:  sim-docker")
+    for verb in ("build", "exec", "inspect", "system", "volume"):
+        assert f"\n  {verb} " in buffer.getvalue()

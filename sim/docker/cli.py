@@ -3,7 +3,8 @@
 ``sim-docker pull python:3.12-slim`` prints what ``docker pull`` prints, while the
 simulated host pulls over the simulated network; every command advances the simulated
 clock by what it costs, shown after its output. The host persists between commands in a
-state file (``.sim-docker.json`` in the current folder, or ``--state FILE``): a journal
+state file (``.sim-docker.json`` in the current folder, ``$SIM_DOCKER_STATE`` or
+``--state FILE``): a journal
 of the commands run so far, replayed on start, so the same commands and seed give the
 same host, byte for byte. Commands also come from a file (``--script FILE``, ``-`` for
 standard input) or a prompt (``sim-docker`` alone on a terminal).
@@ -41,6 +42,7 @@ from sim.docker.daemon import (
 )
 from sim.docker.dockerfile import DockerfileError, Instruction, Stage, read_dockerfile
 from sim.docker.formatting import human_duration, human_size, short_id, table, timestamp
+from sim.narrate import show
 
 STATE_FORMAT = "sim-docker-state/1"
 DEFAULT_STATE = ".sim-docker.json"
@@ -520,12 +522,13 @@ class Session:
         outcome.out(*(self._df_verbose() if options.verbose else self._df()))
 
     def _df(self) -> list[str]:
+        """``system df`` as the CLI sums it up: an active image's shared layers count as
+        reclaimable (Docker subtracts only active images' unique bytes)."""
         daemon = self.daemon
-        store = daemon.engine.store
         images = list(daemon.images.values())
         active = [local for local in images if daemon.image_users(local)]
-        active_layers = {chain for local in active for chain in local.image.chain_ids}
-        layer_bytes = store.layer_bytes()
+        layer_bytes = daemon.engine.store.layer_bytes()
+        used_bytes = sum(local.image.size_bytes - self._shared_bytes(local) for local in active)
         containers = list(daemon.containers.values())
         volumes = list(daemon.volumes.values())
         used_volumes = [v for v in volumes if daemon.volume_users(v)]
@@ -537,13 +540,7 @@ class Session:
                 str(len(images)),
                 str(len(active)),
                 human_size(layer_bytes),
-                _reclaimable(
-                    layer_bytes
-                    - sum(
-                        s.layer.size_bytes for c, s in store.layers.items() if c in active_layers
-                    ),
-                    layer_bytes,
-                ),
+                _reclaimable(max(layer_bytes - used_bytes, 0), layer_bytes),
             ),
             (
                 "Containers",
@@ -566,6 +563,21 @@ class Session:
         ]
         return table(rows)
 
+    def _shared_bytes(self, local: LocalImage) -> int:
+        """Bytes of the image's layers that another local image also uses (SharedSize)."""
+        others = {
+            chain
+            for other in self.daemon.images.values()
+            if other is not local
+            for chain in other.image.chain_ids
+        }
+        image = local.image
+        return sum(
+            layer.size_bytes
+            for chain, layer in zip(image.chain_ids, image.layers, strict=True)
+            if chain in others
+        )
+
     def _df_verbose(self) -> list[str]:
         daemon = self.daemon
         images = sorted(
@@ -586,17 +598,7 @@ class Session:
             )
         ]
         for local in images:
-            others = {
-                chain
-                for other in daemon.images.values()
-                if other is not local
-                for chain in other.image.chain_ids
-            }
-            shared = sum(
-                layer.size_bytes
-                for chain, layer in zip(local.image.chain_ids, local.image.layers, strict=True)
-                if chain in others
-            )
+            shared = self._shared_bytes(local)
             for tag in local.tags or ["<none>:<none>"]:
                 repository, _, name = tag.rpartition(":")
                 rows.append(
@@ -768,30 +770,16 @@ class Printer:
         self.out = out or Console(highlight=False, soft_wrap=True)
         self.err = err or Console(highlight=False, soft_wrap=True, stderr=True)
 
-    def command(self, argv: Sequence[str], clock_s: float) -> None:
-        self.out.print(Text(f"$ docker {shlex.join(argv)}", style="bold"))
+    def command(self, argv: Sequence[str]) -> None:
+        show([f"$ docker {shlex.join(argv)}"], self.out)
 
     def outcome(self, outcome: Outcome, elapsed_s: float, clock_s: float) -> None:
         for stream, line in outcome.lines:
             if stream == "err":
-                self.err.print(Text(line, style="red"))
+                show([line], self.err, "red")
             else:
-                self.out.print(Text(line, style=_style(line)))
-        self.out.print(
-            Text(f"[{elapsed_s:.3f} s simulated; clock at {clock_s:.3f} s]", style="dim")
-        )
-
-
-def _style(line: str) -> str:
-    if line.endswith(("Pull complete", "Download complete")) or line.startswith(
-        ("Successfully", "Status:")
-    ):
-        return "green"
-    if line.endswith("Already exists") or "Using cache" in line:
-        return "cyan"
-    if line.startswith("Step "):
-        return "bold"
-    return ""
+                show([line], self.out)
+        show([f"[{elapsed_s:.3f} s simulated; clock at {clock_s:.3f} s]"], self.out, "dim")
 
 
 def _commands(lines: Iterable[str]) -> Iterable[tuple[int, list[str]]]:
@@ -811,7 +799,8 @@ def _commands(lines: Iterable[str]) -> Iterable[tuple[int, list[str]]]:
 
 def _global_options(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
     """sim-docker's own options (before the command), and the command."""
-    options: dict[str, Any] = {"state": DEFAULT_STATE, "no_state": False, "seed": None}
+    state = os.environ.get("SIM_DOCKER_STATE") or DEFAULT_STATE
+    options: dict[str, Any] = {"state": state, "no_state": False, "seed": None}
     options["script"] = None
     index = 0
     while index < len(argv) and argv[index].startswith("-"):
@@ -878,7 +867,7 @@ def _run_script(session: Session, source: str, printer: Printer, state: Path | N
         raise ConfigError("--script", source, f"a readable file ({error.strerror})") from None
     status = 0
     for _, words in list(_commands(text.splitlines())):
-        printer.command(words, session.daemon.now)
+        printer.command(words)
         outcome = session.execute(words)
         printer.outcome(outcome, session.elapsed, session.daemon.now)
         status = outcome.status
