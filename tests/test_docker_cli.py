@@ -642,3 +642,23 @@ def test_help_lists_the_verbs() -> None:
     assert buffer.getvalue().startswith("Usage:  sim-docker")
     for verb in ("build", "exec", "inspect", "system", "volume"):
         assert f"\n  {verb} " in buffer.getvalue()
+
+
+_WORDS = [
+    "pull", "run", "ps", "rm", "rmi", "stop", "start", "exec", "logs", "inspect", "history",
+    "images", "volume", "create", "ls", "system", "df", "build", "tag", "wait", "sleep",
+    "-d", "-a", "-s", "-f", "-v", "-t", "--rm", "--name", "web", "alpine:3.20",
+    "shop/web:1.4.2", "nosuch", "data:/data", "/abs:/x", "sh", "-c", "echo hi > /f", "dd",
+    "if=/dev/zero", "of=/f", "bs=1M", "count=2", "cat", "/f", "sleep", "3", "x", "",
+    "-it", "--format", "{{.Id}}", "1e9", "-1", "bad name!",
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6), max_size=6))
+def test_no_command_line_makes_the_daemon_raise(commands: list[list[str]]) -> None:
+    session = Session(SEED)
+    for argv in commands:
+        outcome = session.execute(argv)
+        assert all(stream in ("out", "err") for stream, _ in outcome.lines)
+        assert session.daemon.host.disk.used_bytes == disk_accounted(session)

@@ -20,35 +20,42 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import simpy
 
 from sim.config import ScenarioParams
-from sim.core.errors import ConfigError
-from sim.docker.dockerfile import Instruction, Stage
-from sim.docker.formatting import human_size, short_id, timestamp
+from sim.docker.builder import Builder
+from sim.docker.dockerfile import Stage
+from sim.docker.formatting import short_id
+from sim.docker.objects import (
+    NAME_PATTERN,
+    Container,
+    DockerError,
+    LocalImage,
+    RunOptions,
+    familiar,
+    format_port,
+    parse_reference,
+    tag_named,
+)
 from sim.docker.shell import (
     INTERPRETERS,
     PROGRAMS,
     SHELLS,
     Context,
     ExecNotFound,
-    File,
     Filesystem,
     Mount,
     Volume,
     run,
 )
-from sim.model.images import LAYER_INSTRUCTIONS, BuildStep, Image, ImageSpec, build_image
+from sim.model.images import Image
 from sim.model.platforms import ContainerPlatformParams
-from sim.model.storage import DiskFull
 from sim.narrate import docker_lines
 from sim.scenario import World
 
-NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 STOP_TIMEOUT_S = 10.0
 _ADJECTIVES = (
     "brave",
@@ -96,98 +103,6 @@ _SCIENTISTS = (
 )
 
 
-class DockerError(Exception):
-    """What Docker would refuse: the lines it prints (`output` first) and its exit status."""
-
-    def __init__(self, message: str, status: int = 1, output: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.status = status
-        self.output = list(output)
-
-
-def familiar(repository: str, tag: str) -> str:
-    """``repository:tag`` as the CLI shows it (Docker Hub's ``library/`` left out)."""
-    return f"{repository.removeprefix('library/')}:{tag}"
-
-
-def parse_reference(reference: str) -> tuple[str, str]:
-    """A reference the user typed as (full repository, tag), with Docker's defaults."""
-    name, _, tag = (
-        reference.rpartition(":")
-        if ":" in reference.split("/")[-1]
-        else (
-            reference,
-            "",
-            "latest",
-        )
-    )
-    name = name.removeprefix("docker.io/")
-    if not name or name != name.lower() or not re.fullmatch(r"[a-z0-9._/-]+", name):
-        raise DockerError(
-            f"invalid reference format: repository name ({name}) must be lowercase", 125
-        )
-    return (name if "/" in name else f"library/{name}"), tag
-
-
-@dataclass(slots=True)
-class LocalImage:
-    """An image on the host, its tags, and its creation time if it was built here."""
-
-    image: Image
-    tags: list[str]
-    created_s: float | None = None
-    pulled: bool = False
-    built_steps: int = 0
-
-    @property
-    def id(self) -> str:
-        return self.image.image_id
-
-
-@dataclass(slots=True)
-class Container:
-    """A container: its writable layer's files, its mounts, its state and its logs."""
-
-    id: str
-    name: str
-    image: LocalImage
-    image_reference: str
-    command: tuple[str, ...]
-    service: bool
-    environment: dict[str, str]
-    ports: tuple[str, ...]
-    created_s: float
-    mounts: list[Mount]
-    upper: dict[str, File] = field(default_factory=dict)
-    state: str = "created"
-    exit_code: int = 0
-    started_s: float | None = None
-    finished_s: float | None = None
-    ready_s: float | None = None
-    logs: list[tuple[float, str]] = field(default_factory=list)
-    auto_remove: bool = False
-    main: simpy.Process | None = None
-
-    @property
-    def size_rw(self) -> int:
-        """Bytes in the writable layer (``SizeRw``)."""
-        return sum(file.size_bytes for file in self.upper.values())
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    """What ``docker run`` was asked for."""
-
-    reference: str
-    command: tuple[str, ...] = ()
-    name: str | None = None
-    detach: bool = False
-    volumes: tuple[str, ...] = ()
-    environment: tuple[str, ...] = ()
-    ports: tuple[str, ...] = ()
-    auto_remove: bool = False
-
-
 class Daemon:
     """The daemon of the world's first host.
 
@@ -214,14 +129,14 @@ class Daemon:
         self.images: dict[str, LocalImage] = {}
         self.containers: dict[str, Container] = {}
         self.volumes: dict[str, Volume] = {}
-        self.build_cache: dict[str, Image] = {}
+        self.builder = Builder(self)
         self._ids = 0
 
     @property
     def now(self) -> float:
         return float(self.env.now)
 
-    def _new_id(self, kind: str) -> str:
+    def new_id(self, kind: str) -> str:
         self._ids += 1
         return hashlib.sha256(f"{kind}|{self.params.seed}|{self._ids}".encode()).hexdigest()
 
@@ -229,7 +144,7 @@ class Daemon:
         """Let `seconds` of simulated time pass (what runs in the background goes on)."""
         self.env.run(until=self.env.now + seconds)
 
-    def _run(self, body: Generator[simpy.Event, Any, Any]) -> Any:
+    def simulate(self, body: Generator[simpy.Event, Any, Any]) -> Any:
         """Run the simulation until `body` ends; return its value (or raise its error)."""
         return self.env.run(until=self.env.process(body))
 
@@ -251,10 +166,10 @@ class Daemon:
 
     def pull(self, reference: str) -> list[str]:
         """``docker pull``: fetch an image of the catalog from its registry."""
-        lines: list[str] = self._run(self._pull(reference))
+        lines: list[str] = self.simulate(self.pulling(reference))
         return lines
 
-    def _pull(self, reference: str) -> Generator[simpy.Event, Any, list[str]]:
+    def pulling(self, reference: str) -> Generator[simpy.Event, Any, list[str]]:
         repository, tag = parse_reference(reference)
         image = self.catalog.get((repository, tag))
         name = familiar(repository, tag)
@@ -301,10 +216,10 @@ class Daemon:
 
     def tag(self, source: str, target: str) -> None:
         """``docker tag``: another name for a local image."""
-        local = self._image(source)
+        local = self.local_image(source)
         self._retag(local, familiar(*parse_reference(target)))
 
-    def _image(self, reference: str) -> LocalImage:
+    def local_image(self, reference: str) -> LocalImage:
         local = self.find_image(reference)
         if local is None:
             raise DockerError(f"Error response from daemon: No such image: {reference}")
@@ -321,13 +236,13 @@ class Daemon:
             output += self.pull(reference)
         except DockerError as error:
             raise DockerError(f"docker: {error}", 125, output + error.output) from None
-        return self._image(reference)
+        return self.local_image(reference)
 
     def remove_image(self, reference: str, force: bool = False) -> list[str]:
         """``docker rmi``: untag; delete the image and free the layers nothing else holds."""
-        local = self._image(reference)
+        local = self.local_image(reference)
         users = self.image_users(local)
-        tag = _tag_named(reference, local)
+        tag = tag_named(reference, local)
         if tag is not None and len(local.tags) > 1:
             local.tags.remove(tag)
             return [f"Untagged: {tag}"]
@@ -367,7 +282,7 @@ class Daemon:
                 "are allowed. If you intended to pass a host directory, use absolute path"
             )
         if name is None:
-            volume = Volume(self._new_id("volume"), self.now, anonymous=True)
+            volume = Volume(self.new_id("volume"), self.now, anonymous=True)
         else:
             volume = self.volumes.get(name) or Volume(name, self.now)
         self.volumes[volume.name] = volume
@@ -502,14 +417,14 @@ class Daemon:
         environment = dict(config.env)
         environment.update(item.partition("=")[::2] for item in options.environment)
         container = Container(
-            id=self._new_id("container"),
+            id=self.new_id("container"),
             name=name,
             image=local,
             image_reference=options.reference,
             command=command,
             service=service,
             environment=environment,
-            ports=tuple(_port(port) for port in options.ports or config.exposed_ports),
+            ports=tuple(format_port(port) for port in options.ports or config.exposed_ports),
             created_s=self.now,
             mounts=self._mounts(options.volumes, image),
             auto_remove=options.auto_remove,
@@ -518,7 +433,7 @@ class Daemon:
         stored = self.engine.store.images.get(image.name)
         if stored is not None:
             stored.containers += 1
-        self._run(self._timed(self.runtime.create.sample(self.rng)))
+        self.simulate(self._timed(self.runtime.create.sample(self.rng)))
         self._start(container)
         if options.detach:
             return output + [container.id], container
@@ -528,7 +443,7 @@ class Daemon:
         yield self.env.timeout(seconds)
 
     def _start(self, container: Container) -> None:
-        self._run(self._timed(self.runtime.runtime_start.sample(self.rng)))
+        self.simulate(self._timed(self.runtime.runtime_start.sample(self.rng)))
         container.state = "running"
         container.started_s = self.now
         container.finished_s = None
@@ -615,7 +530,7 @@ class Daemon:
         """
         container = self.container(reference)
         if container.state == "running" and container.main is not None:
-            self._run(self._stop(container, timeout_s))
+            self.simulate(self._stop(container, timeout_s))
         return reference
 
     def _stop(self, container: Container, timeout_s: float) -> Generator[simpy.Event, Any, None]:
@@ -643,7 +558,7 @@ class Daemon:
                 )
             assert container.main is not None
             container.main.interrupt(137)
-            self._run(self._join(container.main))
+            self.simulate(self._join(container.main))
         if container.id in self.containers:
             self._discard(container, volumes)
         return reference
@@ -674,7 +589,7 @@ class Daemon:
         context = self._context(container)
         context.out = lines.append
         try:
-            status = self._run(run(context, command))
+            status = self.simulate(run(context, command))
         except ExecNotFound:
             raise DockerError(
                 "OCI runtime exec failed: exec failed: unable to start container process: "
@@ -687,268 +602,16 @@ class Daemon:
         """``docker wait``: until the container stops; its exit status."""
         container = self.container(reference)
         if container.state == "running" and container.main is not None:
-            self._run(self._join(container.main))
+            self.simulate(self._join(container.main))
         return container.exit_code
-
-    # Builds -------------------------------------------------------------------------
 
     def build(
         self, stages: Sequence[Stage], tags: Sequence[str], context_bytes: int, no_cache: bool
     ) -> list[str]:
-        """``docker build`` (the classic builder's output): one image per step, each step
-        cached by its parent and its content, the last stage tagged."""
-        for tag in tags:
-            parse_reference(tag)
-        output = [f"Sending build context to Docker daemon  {human_size(context_bytes)}"]
-        leases: list[str] = []
-        try:
-            image, inherited = self._run(self._build(stages, no_cache, output, leases))
-            if image is None:
-                raise DockerError("sim-docker: an image needs at least one layer")
-            self.engine.store.tag_image(image, self.now)
-        except DockerError as error:
-            raise DockerError(str(error), error.status, output + error.output) from None
-        finally:
-            for chain_id in leases:
-                self.engine.store.release(chain_id)
-        local = self.images.get(image.image_id)
-        if local is None:
-            local = self.images[image.image_id] = LocalImage(
-                image, [], created_s=self.now, built_steps=len(image.history) - inherited
-            )
-        output.append(f"Successfully built {short_id(image.image_id)}")
-        for tag in tags:
-            name = familiar(*parse_reference(tag))
-            self._retag(local, name)
-            output.append(f"Successfully tagged {name}")
-        return output
-
-    def _build(
-        self, stages: Sequence[Stage], no_cache: bool, output: list[str], leases: list[str]
-    ) -> Generator[simpy.Event, Any, tuple[Image | None, int]]:
-        """Build every stage; the last stage's image and how many history steps it inherits."""
-        steps = sum(1 + len(stage.instructions) for stage in stages)
-        number = 0
-        inherited = 0
-        built: dict[str, Image | None] = {}
-        image: Image | None = None
-        for stage in stages:
-            number += 1
-            output.append(f"Step {number}/{steps} : {stage.from_text}")
-            image = yield from self._base(stage, built, output, leases)
-            inherited = len(image.history) if image is not None else 0
-            if image is not None:
-                output.append(f" ---> {short_id(image.image_id)}")
-            for instruction in stage.instructions:
-                number += 1
-                output.append(f"Step {number}/{steps} : {instruction.text}")
-                image = yield from self._step(image, instruction, no_cache, output, leases)
-                output.append(f" ---> {short_id(image.image_id)}")
-            built[str(stage.index)] = image
-            if stage.name:
-                built[stage.name] = image
-        return image, inherited
-
-    def _base(
-        self, stage: Stage, built: dict[str, Image | None], output: list[str], leases: list[str]
-    ) -> Generator[simpy.Event, Any, Image | None]:
-        if stage.base_is_stage:
-            return built[stage.base.lower()]
-        if stage.base == "scratch":
-            return None
-        local = self.find_image(stage.base)
-        if local is None:
-            output += yield from self._pull(stage.base)
-            local = self._image(stage.base)
-        for chain_id in local.image.chain_ids:
-            self.engine.store.hold(chain_id)
-            leases.append(chain_id)
-        return local.image
-
-    def _step(
-        self,
-        parent: Image | None,
-        instruction: Instruction,
-        no_cache: bool,
-        output: list[str],
-        leases: list[str],
-    ) -> Generator[simpy.Event, Any, Image]:
-        key = hashlib.sha256(
-            "|".join(
-                (
-                    parent.image_id if parent else "scratch",
-                    instruction.instruction,
-                    instruction.argument,
-                    repr(instruction.flags),
-                    instruction.content,
-                    str(instruction.size_bytes),
-                    str(instruction.compressed_bytes),
-                )
-            ).encode()
-        ).hexdigest()
-        cached = self.build_cache.get(key)
-        store = self.engine.store
-        if (
-            cached is not None
-            and not no_cache
-            and store.present_prefix(cached) == len(cached.layers)
-        ):
-            output.append(" ---> Using cache")
-            for chain_id in cached.chain_ids[len(parent.layers) if parent else 0 :]:
-                store.hold(chain_id)
-                leases.append(chain_id)
-            return cached
-        step = BuildStep(
-            instruction.instruction,
-            instruction.argument,
-            instruction.size_bytes,
-            instruction.compressed_bytes,
-            instruction.content,
-        )
-        try:
-            image = build_image(ImageSpec(f"build-{key}", "", "", "", (step,)), parent, "build")
-        except ConfigError:
-            raise DockerError(
-                f"sim-docker: {instruction.text}: an image from scratch needs a layer first"
-            ) from None
-        container = self._new_id("build")[:12]
-        if instruction.instruction != "COPY" and instruction.instruction != "ADD":
-            output.append(f" ---> Running in {container}")
-            yield self.env.timeout(self.runtime.create.sample(self.rng))
-        if instruction.instruction in LAYER_INSTRUCTIONS:
-            layer, chain_id = image.layers[-1], image.chain_ids[-1]
-            if store.has_layer(chain_id):
-                store.hold(chain_id)
-            else:
-                try:
-                    self.host.disk.allocate(layer.size_bytes)
-                except DiskFull:
-                    raise DockerError(
-                        f"Error response from daemon: {instruction.text}: no space left on device"
-                    ) from None
-                store.add_layer(
-                    chain_id, layer, image.chain_ids[-2] if len(image.layers) > 1 else None
-                )
-            leases.append(chain_id)
-            seconds = (
-                instruction.duration_s + layer.size_bytes / self.host.params.disk_write_bytes_s
-            )
-            yield self.env.timeout(seconds)
-        if instruction.instruction != "COPY" and instruction.instruction != "ADD":
-            output.append(f"Removing intermediate container {container}")
-        self.build_cache[key] = image
-        return image
+        """``docker build``: see `Builder`."""
+        return self.builder.build(stages, tags, context_bytes, no_cache)
 
     # Views --------------------------------------------------------------------------
 
     def image_users(self, local: LocalImage) -> list[Container]:
         return [c for c in self.containers.values() if c.image is local]
-
-    def inspect_image(self, local: LocalImage) -> dict[str, Any]:
-        """``docker image inspect``: the fields a lesson looks at, as Docker names them."""
-        image = local.image
-        config = image.config
-        repository = image.repository.removeprefix("library/")
-        return {
-            "Id": local.id,
-            "RepoTags": list(local.tags),
-            "RepoDigests": [f"{repository}@{image.manifest_digest}"] if local.pulled else [],
-            "Created": timestamp(local.created_s) if local.created_s is not None else "",
-            "Config": {
-                "Env": [f"{key}={value}" for key, value in config.env],
-                "Cmd": list(config.cmd) or None,
-                "Entrypoint": list(config.entrypoint) or None,
-                "WorkingDir": "" if config.workdir == "/" else config.workdir,
-                "ExposedPorts": {port: {} for port in config.exposed_ports} or None,
-                "Volumes": {volume: {} for volume in config.volumes} or None,
-                "Labels": dict(config.labels) or None,
-            },
-            "Architecture": "amd64",
-            "Os": "linux",
-            "Size": image.size_bytes,
-            "GraphDriver": {"Name": "overlay2", "Data": self._layer_dirs(image)},
-            "RootFS": {"Type": "layers", "Layers": [layer.diff_id for layer in image.layers]},
-        }
-
-    def _layer_dirs(self, image: Image) -> dict[str, str]:
-        directories = [_overlay_dir(chain_id) for chain_id in reversed(image.chain_ids)]
-        if not directories:
-            return {}
-        return {
-            "LowerDir": ":".join(directories[1:]),
-            "UpperDir": directories[0],
-            "MergedDir": directories[0].replace("/diff", "/merged"),
-            "WorkDir": directories[0].replace("/diff", "/work"),
-        }
-
-    def inspect_container(self, container: Container, size: bool = False) -> dict[str, Any]:
-        """``docker container inspect``: state, the overlay directories, the mounts."""
-        image = container.image.image
-        upper = f"/var/lib/docker/overlay2/{container.id[:25]}"
-        lower = ":".join(_overlay_dir(chain_id) for chain_id in reversed(image.chain_ids))
-        document: dict[str, Any] = {
-            "Id": container.id,
-            "Created": timestamp(container.created_s),
-            "Path": container.command[0] if container.command else "",
-            "Args": list(container.command[1:]),
-            "State": {
-                "Status": container.state,
-                "Running": container.state == "running",
-                "ExitCode": container.exit_code,
-                "StartedAt": timestamp(container.started_s or 0.0),
-                "FinishedAt": timestamp(container.finished_s or 0.0),
-            },
-            "Image": container.image.id,
-            "Name": f"/{container.name}",
-            "GraphDriver": {
-                "Name": "overlay2",
-                "Data": {
-                    "LowerDir": f"{upper}-init/diff:{lower}",
-                    "UpperDir": f"{upper}/diff",
-                    "MergedDir": f"{upper}/merged",
-                    "WorkDir": f"{upper}/work",
-                },
-            },
-            "Mounts": [
-                {
-                    "Type": "volume",
-                    "Name": mount.volume.name,
-                    "Source": f"/var/lib/docker/volumes/{mount.volume.name}/_data",
-                    "Destination": mount.destination,
-                    "Driver": "local",
-                    "RW": not mount.read_only,
-                }
-                for mount in container.mounts
-            ],
-            "Config": {
-                "Hostname": container.id[:12],
-                "Env": [f"{key}={value}" for key, value in container.environment.items()],
-                "Cmd": list(container.command),
-                "Image": container.image_reference,
-            },
-        }
-        if size:
-            document["SizeRw"] = container.size_rw
-            document["SizeRootFs"] = container.size_rw + image.size_bytes
-        return document
-
-
-def _overlay_dir(chain_id: str) -> str:
-    return f"/var/lib/docker/overlay2/{chain_id.removeprefix('sha256:')[:25]}/diff"
-
-
-def _port(port: str) -> str:
-    """A port as ``ps`` shows it: ``8000/tcp``, or ``0.0.0.0:8080->8000/tcp`` if published."""
-    if "->" in port:
-        host, container = port.split("->")
-        return f"0.0.0.0:{host}->{container}/tcp"
-    return port if "/" in port else f"{port}/tcp"
-
-
-def _tag_named(reference: str, local: LocalImage) -> str | None:
-    """The tag of `local` that `reference` names (None when it names the image by ID)."""
-    try:
-        name = familiar(*parse_reference(reference))
-    except DockerError:
-        return None
-    return name if name in local.tags else None
