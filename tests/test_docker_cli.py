@@ -662,3 +662,14 @@ def test_no_command_line_makes_the_daemon_raise(commands: list[list[str]]) -> No
         outcome = session.execute(argv)
         assert all(stream in ("out", "err") for stream, _ in outcome.lines)
         assert session.daemon.host.disk.used_bytes == disk_accounted(session)
+
+
+@pytest.mark.parametrize("line", ["run -it alpine:3.20 sh", "exec -it web bash"])
+def test_an_interactive_shell_is_refused_with_a_hint(session: Session, line: str) -> None:
+    run(session, "pull alpine:3.20")
+    run(session, "run -d --name web shop/web:1.4.2")
+    before = len(session.daemon.containers)
+    outcome = session.execute(line.split())
+    assert outcome.status == 1
+    assert outcome.lines[0][1].startswith("sim-docker: an interactive ")
+    assert len(session.daemon.containers) == before

@@ -28,6 +28,7 @@ from sim.docker.daemon import (
 from sim.docker.dockerfile import DockerfileError, Instruction, Stage, read_dockerfile
 from sim.docker.formatting import table, timestamp
 from sim.docker.inspect import container_document, image_document
+from sim.docker.shell import INTERPRETERS
 from sim.docker.views import Views
 
 HOST_OVERRIDES = (
@@ -261,6 +262,8 @@ class Session:
         parser.add_argument("image")
         parser.add_argument("command", nargs=argparse.REMAINDER)
         options = parser.parse_args(_split_flags(argv, "dit"))
+        if options.interactive or options.tty:
+            _refuse_interactive(options.command or self._default_command(options.image))
         ports = tuple(_published(spec) for spec in options.publish)
         lines, container = self.daemon.run(
             RunOptions(
@@ -277,6 +280,11 @@ class Session:
         outcome.out(*lines)
         if not options.detach and container.state == "exited":
             outcome.status = container.exit_code
+
+    def _default_command(self, reference: str) -> tuple[str, ...]:
+        local = self.daemon.find_image(reference)
+        config = local.image.config if local is not None else None
+        return (config.entrypoint + config.cmd) if config is not None else ()
 
     def _verb_ps(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
         parser = _parser("ps")
@@ -302,6 +310,8 @@ class Session:
         parser.add_argument("container")
         parser.add_argument("command", nargs=argparse.REMAINDER)
         options = parser.parse_args(_split_flags(argv, "it"))
+        if options.interactive or options.tty:
+            _refuse_interactive(options.command)
         if not options.command:
             raise DockerError(
                 "\"docker exec\" requires at least 2 arguments.\nSee 'docker exec --help'."
@@ -430,6 +440,15 @@ def _read_only(argv: Sequence[str]) -> bool:
         return True
     verb = ALIASES.get((words[0], words[1] if len(words) > 1 else ""), words[0])
     return verb in READ_ONLY or tuple(words[:2]) in READ_ONLY_PAIRS
+
+
+def _refuse_interactive(command: Sequence[str]) -> None:
+    """``-it`` with a shell or an interpreter would wait for a person to type into it."""
+    if len(command) == 1 and command[0].rsplit("/", 1)[-1] in INTERPRETERS:
+        raise DockerError(
+            f"sim-docker: an interactive {command[0]} is not simulated; give it a command "
+            f"instead, e.g. sh -c 'ls /data && cat /data/todo.txt'"
+        )
 
 
 def _split_flags(argv: list[str], letters: str) -> list[str]:
