@@ -673,3 +673,11 @@ def test_an_interactive_shell_is_refused_with_a_hint(session: Session, line: str
     assert outcome.status == 1
     assert outcome.lines[0][1].startswith("sim-docker: an interactive ")
     assert len(session.daemon.containers) == before
+
+
+def test_looking_writes_no_state(tmp_path: Path) -> None:
+    state = tmp_path / "host.json"
+    buffer, printer = _consoles(terminal=False)
+    assert main(["--state", str(state), "ps"], printer) == 0
+    assert main(["--state", str(state), "--help"], printer) == 0
+    assert not state.exists()

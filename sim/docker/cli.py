@@ -160,8 +160,9 @@ def main(argv: Sequence[str] | None = None, printer: Printer | None = None) -> i
         if options["script"] is not None:
             status = _run_script(session, options["script"], printer, state)
         elif command:
+            recorded = len(session.journal)
             outcome = session.execute(command)
-            if state is not None:
+            if state is not None and len(session.journal) > recorded:
                 save_session(session, state)
             printer.outcome(outcome, session.elapsed, session.daemon.now)
             status = outcome.status
