@@ -4,31 +4,19 @@ what must hold for every policy on a flash crowd."""
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from studies import load_study, run_quick
 
-SCRIPT = Path(__file__).resolve().parent.parent / "experiments" / "autoscalers.py"
 POLICIES = ["none", "beanstalk", "simple", "step", "target_tracking", "hpa"]
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("autoscalers_study", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, Any]], Path]:
     out = tmp_path_factory.mktemp("autoscalers")
-    rows = _load().main(["--quick", "--out", str(out), "--no-progress"])
+    rows = run_quick(load_study("autoscalers"), out)
     return {row["point"]: row for row in rows}, out
 
 

@@ -5,36 +5,22 @@ the cache."""
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from studies import load_study, run_quick
 
 import sim
 from sim.cli import to_plain
 
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "layer_caching.py"
-
-
-def load_study() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("study_layer_caching", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module
-
-
-study = load_study()
+study = load_study("layer_caching")
 
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[tuple[int, int], Any]]:
     out = tmp_path_factory.mktemp("layer_caching")
-    rows = study.main(["--quick", "--out", str(out), "--no-progress"])
+    rows = run_quick(study, out)
     return out, {(row["apps_per_base"], row["disk_gb"]): row for row in rows}
 
 

@@ -5,33 +5,22 @@ a pull-through mirror."""
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from studies import load_study, run_quick
 
-SCRIPT = Path(__file__).resolve().parent.parent / "experiments" / "registry_storm.py"
 IMAGE_GB = 0.35  # storm-app: 200 + 100 + 50 MB, compressed as uncompressed
 Rows = list[dict[str, Any]]
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("registry_storm_study", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses resolve annotations by module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Rows, Path, ModuleType]:
     out = tmp_path_factory.mktemp("registry_storm")
-    module = _load()
-    rows = module.main(["--quick", "--out", str(out), "--no-progress"])
+    module = load_study("registry_storm")
+    rows = run_quick(module, out)
     return rows, out, module
 
 

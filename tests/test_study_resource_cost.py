@@ -4,33 +4,21 @@ and what the model says about VMs, containers and Beanstalk on the same traffic.
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from studies import load_study, run_quick
 
-SCRIPT = Path(__file__).resolve().parent.parent / "experiments" / "resource_cost.py"
 APP_MEMORY_GIB = 1.0  # workload=diurnal: the web app's memory
 INSTANCE_MEMORY_GIB = 8.0  # m5.large
 INSTANCE_VCPU = 2.0
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("resource_cost_study", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, Any]], Path]:
     out = tmp_path_factory.mktemp("resource_cost")
-    rows = _load().main(["--quick", "--out", str(out), "--no-progress"])
+    rows = run_quick(load_study("resource_cost"), out)
     return {row["point"]: row for row in rows}, out
 
 

@@ -4,37 +4,25 @@ relations the model implies between platforms and caches."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from studies import load_study, run_quick
 
 import sim
 from sim.cli import to_plain
 from sim.config import scenario_params
 from sim.model.platforms import VmPlatformParams
 
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "startup.py"
 MIB = 2**20
-
-
-def load_study() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("study_startup", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, Any]]]:
     out = tmp_path_factory.mktemp("startup")
-    rows = load_study().main(["--quick", "--out", str(out), "--no-progress"])
+    rows = run_quick(load_study("startup"), out)
     return out, {row["point"]: row for row in rows}
 
 
