@@ -681,3 +681,14 @@ def test_looking_writes_no_state(tmp_path: Path) -> None:
     assert main(["--state", str(state), "ps"], printer) == 0
     assert main(["--state", str(state), "--help"], printer) == 0
     assert not state.exists()
+
+
+def test_ls_lists_what_containers_wrote_and_the_root_always_exists(session: Session) -> None:
+    run(session, "run -d --name box -v data:/data alpine:3.20 sleep 999")
+    assert run(session, "exec box ls /") == ["data"]
+    run(session, "exec box sh -c 'echo a > /etc/motd && echo b > /data/x'")
+    assert run(session, "exec box ls /") == ["data", "etc"]
+    assert run(session, "exec box ls /data") == ["x"]
+    assert run(session, "exec box ls /nowhere") == [
+        "ls: cannot access '/nowhere': No such file or directory"
+    ]

@@ -145,8 +145,10 @@ class Filesystem:
         for mount in self.mounts:
             if mount.destination.startswith(absolute) and mount.destination != absolute:
                 names.add(mount.destination[len(absolute) :].split("/")[0])
-        is_mount_point = any(self.absolute(path) == m.destination for m in self.mounts)
-        return sorted(names) if names or is_mount_point else None
+        exists = self.absolute(path) == "/" or any(
+            self.absolute(path) == m.destination for m in self.mounts
+        )
+        return sorted(names) if names or exists else None
 
 
 @dataclass

@@ -124,6 +124,7 @@ class Session:
         self.seed = seed
         self.daemon = Daemon(host_params(seed))
         self.journal: list[dict[str, Any]] = []
+        self.elapsed = 0.0
         self.views = Views(self.daemon)
 
     def execute(self, argv: Sequence[str], recorded: dict[str, Any] | None = None) -> Outcome:
@@ -261,7 +262,7 @@ class Session:
         parser.add_argument("-p", "--publish", action="append", default=[])
         parser.add_argument("image")
         parser.add_argument("command", nargs=argparse.REMAINDER)
-        options = parser.parse_args(_split_flags(argv, "dit"))
+        options = parser.parse_args(argv)
         if options.interactive or options.tty:
             _refuse_interactive(options.command or self._default_command(options.image))
         ports = tuple(_published(spec) for spec in options.publish)
@@ -291,7 +292,7 @@ class Session:
         parser.add_argument("-a", "--all", action="store_true")
         parser.add_argument("-q", "--quiet", action="store_true")
         parser.add_argument("-s", "--size", action="store_true")
-        options = parser.parse_args(_split_flags(argv, "aqs"))
+        options = parser.parse_args(argv)
         outcome.out(*self.views.ps(options.all, options.quiet, options.size))
 
     def _verb_logs(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
@@ -309,7 +310,7 @@ class Session:
         parser.add_argument("-t", "--tty", action="store_true")
         parser.add_argument("container")
         parser.add_argument("command", nargs=argparse.REMAINDER)
-        options = parser.parse_args(_split_flags(argv, "it"))
+        options = parser.parse_args(argv)
         if options.interactive or options.tty:
             _refuse_interactive(options.command)
         if not options.command:
@@ -338,7 +339,7 @@ class Session:
         parser.add_argument("-f", "--force", action="store_true")
         parser.add_argument("-v", "--volumes", action="store_true")
         parser.add_argument("containers", nargs="+")
-        options = parser.parse_args(_split_flags(argv, "fv"))
+        options = parser.parse_args(argv)
         self._each(
             options.containers,
             outcome,
@@ -449,21 +450,6 @@ def _refuse_interactive(command: Sequence[str]) -> None:
             f"sim-docker: an interactive {command[0]} is not simulated; give it a command "
             f"instead, e.g. sh -c 'ls /data && cat /data/todo.txt'"
         )
-
-
-def _split_flags(argv: list[str], letters: str) -> list[str]:
-    """``-it`` as ``-i -t``, the way Docker's flag parser reads combined short flags."""
-    split: list[str] = []
-    for index, word in enumerate(argv):
-        if not word.startswith("-") or word.startswith("--") or len(word) < 3:
-            split.append(word)
-        elif set(word[1:]) <= set(letters):
-            split += [f"-{letter}" for letter in word[1:]]
-        else:
-            split.append(word)
-        if not word.startswith("-") and index > 0 and not argv[index - 1].startswith("-"):
-            return split + argv[index + 1 :]
-    return split
 
 
 def _published(spec: str) -> str:
