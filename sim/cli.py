@@ -9,38 +9,50 @@ sweep too), so a user's mistake ends with one line ``config error: <key>: <value
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import importlib.util
 import re
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 from hydra import compose, initialize_config_dir, initialize_config_module
+from hydra._internal.utils import get_args_parser
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException, MissingConfigException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
-from sim.plots import registry_egress, sweep_figures, timeline, topology
+from sim.core.files import unwritable_reason
 from sim.report import RunsBar, print_summary, simulated_time_bar
 from sim.results import Result
-from sim.runs import RUN_FILE, clear_stale, config_hash, is_complete, record_run
+from sim.runs import clear_stale, config_hash, is_complete, record_failure, record_run
 from sim.scenario import run_scenario
-from sim.sweep import report_rows, sweep_rows, write_sweep_table
+from sim.sweep import (
+    SweepBusy,
+    SweepLock,
+    report_rows,
+    run_folders,
+    sweep_rows,
+    write_sweep_table,
+)
 
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 CONFIG_MODULE = "sim.conf"
 CONFIG_NAME = "config"
 EXIT_CONFIG_ERROR = 2
+EXIT_FAILED = 1
 
 
 def _config_directory() -> str | None:
@@ -67,8 +79,19 @@ def to_plain(cfg: Any) -> dict[str, Any]:
     return dict(cfg)
 
 
-def load_config(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME) -> DictConfig:
+def load_config(
+    overrides: Sequence[str] = (),
+    config_name: str = CONFIG_NAME,
+    with_hydra: bool = False,
+) -> DictConfig:
     """Compose ``configs/`` with command-line style overrides, as ``sim`` does.
+
+    Args:
+        overrides: Hydra overrides (``key=value``, ``+key=value``, ``++key=value``,
+            ``~key``, ``~key=value``, ``group=option``).
+        config_name: the primary config.
+        with_hydra: also compose Hydra's own settings (``hydra.*`` and ``hydra/...``
+            overrides are then applied and checked, as the command line does).
 
     Raises:
         ConfigError: an override that names no key, no option of a group, or is malformed.
@@ -83,7 +106,11 @@ def load_config(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME) -
         else:
             context = initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
         with context:
-            return compose(config_name=config_name, overrides=list(overrides))
+            return compose(
+                config_name=config_name,
+                overrides=list(overrides),
+                return_hydra_config=with_hydra,
+            )
     except MissingConfigException as error:
         raise _missing_option(error, overrides) from None
     except (HydraException, OmegaConfBaseException) as error:
@@ -98,13 +125,16 @@ def _missing_option(error: MissingConfigException, overrides: Sequence[str]) -> 
     missing = error.missing_cfg_file or ""
     group, _, option = missing.rpartition("/")
     options = getattr(error, "options", None) or []
+    if not options:
+        match = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", str(error))
+        options = match.group(1).split() if match else []
     allowed = "one of " + ", ".join(options) if options else "an existing config"
     return ConfigError(group or "config", option or missing, allowed)
 
 
 def _override_error(error: BaseException, overrides: Sequence[str]) -> ConfigError:
     """The override Hydra refused, named by the key it quotes (the longest match wins, so
-    ``cluster.scaler.enabled`` is blamed rather than ``cluster``)."""
+    ``cluster.scaler.enabled`` is blamed rather than ``cluster``), and why."""
     message = _first_line(error)
     quoted = set(re.findall(r"'([^']+)'", message))
     candidates = []
@@ -116,37 +146,91 @@ def _override_error(error: BaseException, overrides: Sequence[str]) -> ConfigErr
     if not candidates:
         return ConfigError("overrides", " ".join(overrides) or "none", message)
     _, _, key, value = max(candidates)
+    bare = key.lstrip("+~")
+    cause = error.__cause__
+    mapping = value.lstrip().startswith("{")
+    if mapping and isinstance(cause, OmegaConfBaseException) and "not in struct" in str(cause):
+        # A mapping given for an existing mapping is merged into it, and the new one
+        # names a key the old one lacks (a distribution of another kind, say).
+        missing = re.search(r"Key '([^']+)' is not in struct", str(cause))
+        inner = missing.group(1) if missing else "?"
+        return ConfigError(
+            key,
+            value,
+            f"a mapping is merged into the existing {bare}, which has no key '{inner}' "
+            f"(to replace it whole: '~{bare}' '+{bare}={value}')",
+        )
+    if isinstance(cause, OmegaConfBaseException) and "not in struct" not in str(cause):
+        return ConfigError(key, value, _first_line(cause))
     if "Could not override" in message or "not in struct" in message:
         return ConfigError(key, value, "an existing key (add a new one with +key=value)")
+    if "Could not delete" in message:
+        value_is = re.search(r"The value of '[^']+' is (.*) and not", message)
+        if value_is:
+            return ConfigError(key, value, f"its value ({value_is.group(1)}) to delete it")
+        return ConfigError(key, value or "(delete)", "an existing key to delete")
     return ConfigError(key, value, message)
 
 
-def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME) -> None:
+def _variant_lines(override: Override) -> list[str]:
+    """The override as command-line text, one line per value when it sweeps."""
+    if not override.is_sweep_override():
+        assert override.input_line is not None
+        return [override.input_line]
+    key = override.get_key_element()
+    return [f"{key}={value}" for value in override.sweep_string_iterator()]
+
+
+def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME) -> DictConfig:
     """Compose and validate every configuration a command line asks for.
 
-    A sweep (``key=a,b``) is checked value by value: each value once, the others at
-    their first value, so a bad value anywhere in a sweep is found before it starts.
+    Every kind of override Hydra accepts is applied as Hydra applies it: ``key=value``,
+    ``+key=value``, ``++key=value``, ``~key``, ``~key=value``, group options, and
+    Hydra's own ``hydra.*`` and ``hydra/...`` settings. A sweep (``key=a,b``) is checked
+    value by value: each value once, the others at their first value, so a bad value
+    anywhere in a sweep is found before it starts.
+
+    Returns:
+        Hydra's own settings (the ``hydra`` node) of the first configuration.
+
+    Raises:
+        ConfigError: the first configuration that does not compose or is not valid.
     """
-    parsed = []
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
     except HydraException as error:
         raise ConfigError("overrides", " ".join(overrides), _first_line(error)) from None
-    choices: list[list[str]] = []
-    for override in parsed:
-        key = override.get_key_element()
-        if override.is_sweep_override():
-            choices.append([f"{key}={value}" for value in override.sweep_string_iterator()])
-        else:
-            choices.append([override.input_line or f"{key}={override.get_value_element_as_str()}"])
+    choices = [_variant_lines(override) for override in parsed]
     first = [options[0] for options in choices]
     variants = [first]
     for index, options in enumerate(choices):
         for option in options[1:]:
             variants.append(first[:index] + [option] + first[index + 1 :])
+    settings: DictConfig | None = None
     for variant in variants:
-        user = [o for o in variant if not o.lstrip("+~").startswith("hydra")]
-        scenario_params(to_plain(load_config(user, config_name)))
+        composed = load_config(variant, config_name, with_hydra=True)
+        with open_dict(composed):
+            hydra_node = composed.pop("hydra")  # checked by composing; resolved by Hydra
+        settings = settings if settings is not None else hydra_node
+        scenario_params(to_plain(composed))
+    assert settings is not None
+    return settings
+
+
+def check_output_folder(settings: DictConfig, multirun: bool) -> None:
+    """Refuse a run or sweep folder that cannot be written, before anything runs.
+
+    Raises:
+        ConfigError: naming ``hydra.run.dir`` or ``hydra.sweep.dir`` and why.
+    """
+    key = "sweep.dir" if multirun else "run.dir"
+    try:
+        folder = str(OmegaConf.select(settings, key, throw_on_missing=True))
+    except OmegaConfBaseException as error:
+        raise ConfigError(f"hydra.{key}", "interpolation", _first_line(error)) from None
+    reason = unwritable_reason(Path(folder))
+    if reason is not None:
+        raise ConfigError(f"hydra.{key}", folder, f"a folder that can be written ({reason})")
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=CONFIG_NAME)
@@ -160,32 +244,63 @@ def _run(cfg: DictConfig) -> None:
     hydra_config = HydraConfig.get()
     folder = Path(hydra_config.runtime.output_dir)
     in_sweep = hydra_config.mode == RunMode.MULTIRUN
+    overrides = [str(override) for override in hydra_config.overrides.task]
     digest = config_hash(plain)
     if is_complete(folder, digest):
         print(f"{folder}: complete for this config, skipped")
         return
-    clear_stale(folder, digest)
+    with contextlib.suppress(OSError):  # an unwritable folder is reported when written
+        clear_stale(folder, digest)
     try:
         with simulated_time_bar(params.horizon_s, _show_progress(cfg, in_sweep)) as progress:
             result = run_scenario(params, progress)
-        result.write(folder)
     except Exception as error:  # a bug, not a user's mistake: record it, let a sweep go on
         message = f"{type(error).__name__}: {error}"
-        record_run(folder, digest, "failed", message)
-        print(f"run failed: {message} (recorded in {folder / RUN_FILE})", file=sys.stderr)
+        _report_failure(folder, digest, message, overrides)
         if not in_sweep:
             raise
         return
-    record_run(folder, digest, "complete")
+    try:
+        result.write(folder)
+        record_run(folder, digest, "complete", overrides=overrides)
+    except OSError as error:
+        _report_failure(folder, digest, _cannot_write(folder, error), overrides)
+        if not in_sweep:
+            sys.exit(EXIT_FAILED)
+        return
     if cfg.get("figures", False):
-        timeline(result, folder / "timeline.png")
-        topology(result, folder / "topology.png")
-        registry_egress(result, folder / "registry_egress.png")
+        try:
+            draw_run_figures(result, folder)
+        except OSError as error:
+            print(f"figures not drawn: {_cannot_write(folder, error)}", file=sys.stderr)
+            if not in_sweep:
+                sys.exit(EXIT_FAILED)
     if in_sweep:
         if not _show_progress(cfg, in_sweep=False):
             print(f"run {hydra_config.job.num}: complete, results in {folder}")
     else:
         print_summary(result, folder)
+
+
+def _cannot_write(folder: Path, error: OSError) -> str:
+    where = error.filename or folder
+    return f"cannot write {where}: {error.strerror or type(error).__name__}"
+
+
+def _report_failure(folder: Path, digest: str, message: str, overrides: list[str]) -> None:
+    """Record a failed run where it can be recorded, and say so in one line."""
+    recorded = record_failure(folder, digest, message, overrides)
+    where = f" (recorded in {recorded})" if recorded is not None else " (not recorded)"
+    print(f"run failed: {message}{where}", file=sys.stderr)
+
+
+def draw_run_figures(result: Result, folder: Path) -> None:
+    """A run's figures: its replicas' timeline, its topology and its registries' egress."""
+    from sim.plots import registry_egress, timeline, topology
+
+    timeline(result, folder / "timeline.png")
+    topology(result, folder / "topology.png")
+    registry_egress(result, folder / "registry_egress.png")
 
 
 def sweep_size(task_overrides: Sequence[str]) -> int:
@@ -198,17 +313,29 @@ def sweep_size(task_overrides: Sequence[str]) -> int:
 
 
 class SweepTable(Callback):
-    """Shows a sweep's progress (runs done of all, on a terminal, with the basic
-    launcher) and writes its tables at the sweep folder's root when it ends."""
+    """Holds the sweep folder for one sweep at a time, shows the sweep's progress (runs
+    done of all, on a terminal, with the basic launcher) and writes its tables at the
+    sweep folder's root when it ends."""
 
     def __init__(self) -> None:
         self._bar: RunsBar | None = None
+        self._lock: SweepLock | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        # Parallel launchers pickle callbacks to send them with each job; a bar cannot go.
-        return {**self.__dict__, "_bar": None}
+        # Parallel launchers pickle callbacks to send them with each job; a bar or a
+        # lock cannot go (the driver holds the lock).
+        return {**self.__dict__, "_bar": None, "_lock": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep = Path(config.hydra.sweep.dir)
+        try:
+            self._lock = SweepLock.take(sweep)
+        except SweepBusy as busy:
+            print(f"sweep error: {busy}", file=sys.stderr)
+            raise SystemExit(EXIT_CONFIG_ERROR) from None
+        except OSError as error:
+            print(f"sweep error: {_cannot_write(sweep, error)}", file=sys.stderr)
+            raise SystemExit(EXIT_CONFIG_ERROR) from None
         # Jobs end in the driver only with the basic launcher; elsewhere no bar would move.
         basic = config.hydra.launcher.get("_target_") == BASIC_LAUNCHER
         if basic and _show_progress(config, in_sweep=False):
@@ -221,23 +348,64 @@ class SweepTable(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self._bar is not None:
             self._bar.close()
-        path = write_sweep_table(Path(config.hydra.sweep.dir))
+        sweep = Path(config.hydra.sweep.dir)
+        try:
+            path = write_sweep_table(sweep)
+        except OSError as error:
+            print(
+                f"sweep error: tables not written: {_cannot_write(sweep, error)}", file=sys.stderr
+            )
+            raise SystemExit(EXIT_FAILED) from None
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
         print(f"sweep table in {path}")
 
 
+REPORT_USAGE = "usage: sim-report <sweep folder> (the folder `sim -m` wrote)"
+
+
 def report_main() -> None:
-    """``sim-report <sweep folder>``: rebuild a sweep's table from its run folders."""
+    """``sim-report <sweep folder>``: rebuild a sweep's tables from its run folders.
+
+    Runs that do not read back are marked in the table (status, error) and the report
+    goes on; a folder that holds no sweep is a usage error and nothing is written.
+    """
     arguments = sys.argv[1:]
-    if len(arguments) != 1 or not Path(arguments[0]).is_dir():
-        print("usage: sim-report <sweep folder>   (the folder `sim -m` wrote)", file=sys.stderr)
+    if len(arguments) != 1 or arguments[0].startswith("-"):
+        print(REPORT_USAGE, file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     sweep = Path(arguments[0])
-    path = write_sweep_table(sweep)
+    try:
+        runs = run_folders(sweep) if sweep.is_dir() else None
+    except OSError as error:
+        print(f"sim-report: {sweep}: {error.strerror}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    if not runs:
+        why = "no such folder" if runs is None else "holds no sweep (no numbered run folders)"
+        print(f"{REPORT_USAGE}: {sweep}: {why}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
     rows = sweep_rows(sweep)
+    try:
+        path = write_sweep_table(sweep)
+    except OSError as error:
+        print(f"sim-report: tables not written: {_cannot_write(sweep, error)}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
     complete = sum(row["status"] == "complete" for row in rows)
     failed = sum(row["status"] == "failed" for row in rows)
-    print(f"{path}: {len(rows)} runs, {complete} complete, {failed} failed")
-    figures = sweep_figures(report_rows(rows), sweep / "figures")
+    missing = len(rows) - complete - failed
+    print(f"{path}: {len(rows)} runs, {complete} complete, {failed} failed, {missing} missing")
+    for row in rows:
+        if row["status"] != "complete" and row["error"]:
+            print(f"run {row['run']}: {row['status']}: {row['error']}")
+    from sim.plots import sweep_figures
+
+    try:
+        figures = sweep_figures(report_rows(rows), sweep / "figures")
+    except OSError as error:
+        print(f"sim-report: figures not drawn: {_cannot_write(sweep, error)}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
     if figures:
         print(f"{len(figures)} figures in {sweep / 'figures'}")
 
@@ -254,17 +422,19 @@ def simulate(cfg: Any) -> Result:
     return run_scenario(scenario_params(to_plain(cfg)))
 
 
-_HYDRA_FLAGS_WITHOUT_RUN = {
-    "--help",
-    "-h",
-    "--hydra-help",
-    "--info",
-    "-i",
-    "--shell-completion",
-    "-sc",
-    "--cfg",
-    "-c",
-}
+def hydra_arguments(arguments: Sequence[str]) -> argparse.Namespace:
+    """The command line read by Hydra's own parser, so overrides are exactly Hydra's.
+
+    Raises:
+        ConfigError: an argument Hydra's parser refuses (an unknown flag, say).
+    """
+    parser = get_args_parser()
+
+    def refuse(message: str) -> NoReturn:
+        raise ConfigError("command line", " ".join(arguments), message)
+
+    parser.error = refuse  # type: ignore[method-assign]
+    return parser.parse_args(list(arguments))
 
 
 def with_replications(arguments: list[str]) -> list[str]:
@@ -293,10 +463,23 @@ def main() -> None:
     """The ``sim`` console script."""
     try:
         arguments = with_replications(sys.argv[1:])
-        overrides = [a for a in arguments if not a.startswith("-") and "=" in a]
-        flags = {a.split("=")[0] for a in arguments if a.startswith("-")}
-        if not flags & _HYDRA_FLAGS_WITHOUT_RUN:
-            validate_overrides(overrides)
+        parsed = hydra_arguments(arguments)
+        config_name = parsed.config_name or CONFIG_NAME
+        runs = not (
+            parsed.help
+            or parsed.hydra_help
+            or parsed.info
+            or parsed.shell_completion
+            or parsed.cfg
+            or parsed.experimental_rerun
+        )
+        if parsed.config_dir or parsed.config_path:
+            pass  # another config tree: Hydra itself reports what does not compose
+        elif runs:
+            settings = validate_overrides(parsed.overrides, config_name)
+            check_output_folder(settings, parsed.multirun)
+        else:
+            load_config(parsed.overrides, config_name, with_hydra=True)
     except ConfigError as error:
         print(error.line(), file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)

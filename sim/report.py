@@ -39,14 +39,23 @@ def _mean_phase(records: list[ReplicaRecord], phase: str) -> str:
     return "" if mean == 0.0 else _seconds(mean)
 
 
+PIPED_WIDTH = 10_000
+"""Columns of a console that is not a terminal: wide enough that no table is cut."""
+
+
+def output_console() -> Console:
+    """Standard output as a rich console: the terminal's width on a terminal; piped or
+    redirected, wide enough that tables print whole (a file has no width to fit)."""
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPED_WIDTH)
+
+
 def print_summary(
     result: Result, folder: Path | None = None, console: Console | None = None
 ) -> None:
     """Print start-up times per platform, pull counts and bytes, and where files went."""
     if console is None:
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=130)
+        console = output_console()
     summary = result.summary
     title = (
         f"Replica start-up by deployment (seed {summary['seed']}, "

@@ -15,12 +15,12 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from sim.core.files import write_atomic
 from sim.core.records import Event, PullRecord, ReplicaRecord
 
 Summary = dict[str, Any]
@@ -57,18 +57,6 @@ class Result:
         write_atomic(path / "replicas.csv", records_csv(self.replicas, ReplicaRecord))
         write_atomic(path / "pulls.csv", records_csv(self.pulls, PullRecord))
         return path
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it into place."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _plain(value: Any) -> Any:

@@ -20,8 +20,9 @@ from typing import Any
 
 from sim.cli import load_config, to_plain
 from sim.config import scenario_params
-from sim.report import RunsBar
-from sim.results import Result, rows_csv, write_atomic
+from sim.core.files import write_atomic
+from sim.report import RunsBar, output_console
+from sim.results import Result, rows_csv
 from sim.scenario import run_scenario
 from sim.sweep import t_975
 
@@ -127,7 +128,6 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence[str]) -> None:
     """Print chosen columns of a study table as mean ± half width."""
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
@@ -143,7 +143,4 @@ def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence
             else:
                 cells.append(f"{mean:.4g}" if isinstance(mean, float) else str(mean))
         table.add_row(str(row["point"]), *cells)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    console.print(table)
+    output_console().print(table)

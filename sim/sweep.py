@@ -16,16 +16,19 @@ Both are written when a sweep ends and rebuilt by ``sim-report <sweep folder>``.
 
 from __future__ import annotations
 
-import json
+import fcntl
 import math
+import os
 import statistics
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sim.results import rows_csv, write_atomic
-from sim.runs import run_record
+from sim.core.files import write_atomic
+from sim.results import rows_csv
+from sim.runs import read_run
 
 NOT_SETTINGS = frozenset({"progress"})
 """Overrides that change how a run looks, not what it simulates: not table columns."""
@@ -34,15 +37,27 @@ TABLE_NAME = "sweep_summary.csv"
 REPORT_NAME = "sweep_report.csv"
 
 
-def _overrides(run: Path) -> dict[str, str]:
-    path = run / ".hydra" / "overrides.yaml"
-    if not path.is_file():
-        return {}
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+def override_columns(entries: Sequence[str]) -> dict[str, str]:
+    """Overrides as table columns: the key (without ``+``, ``++``, ``~``) and its value."""
     pairs = (str(entry).partition("=") for entry in entries)
     return {
         key.lstrip("+~"): value for key, _, value in pairs if key.lstrip("+~") not in NOT_SETTINGS
     }
+
+
+def _overrides_file(run: Path) -> tuple[dict[str, str], str]:
+    """The overrides Hydra saved for a run (``.hydra/overrides.yaml``), and why they
+    could not be read ("" when they could, or when there are none)."""
+    path = run / ".hydra" / "overrides.yaml"
+    if not path.exists():
+        return {}, ""
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        return {}, f".hydra/overrides.yaml: unreadable ({type(error).__name__})"
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        return {}, ".hydra/overrides.yaml: not a list of overrides"
+    return override_columns(entries), ""
 
 
 def run_folders(sweep: Path) -> list[Path]:
@@ -54,26 +69,29 @@ def run_folders(sweep: Path) -> list[Path]:
 
 
 def sweep_rows(sweep: Path) -> list[dict[str, Any]]:
-    """One row per run: run number, status, overrides, summary metrics (same columns in
-    every row; blank where a run lacks one)."""
-    raw: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    """One row per run: run number, status, error, overrides, summary metrics (same
+    columns in every row; blank where a run lacks one).
+
+    Each row is what the run's folder reads back (`sim.runs.read_run`): a run whose
+    files are incomplete, corrupt or inconsistent is ``missing`` with the reason in
+    ``error``. A run's overrides come from its ``run.json`` (what the run that wrote the
+    results was asked), else from Hydra's ``.hydra/overrides.yaml``.
+    """
+    raw: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
     override_keys: dict[str, None] = {}
     metric_keys: dict[str, None] = {}
     for run in run_folders(sweep):
-        overrides = _overrides(run)
-        record = run_record(run) or {}
-        summary_path = run / "summary.json"
-        status = record.get("status", "missing")
-        if status == "complete" and not summary_path.is_file():
-            status = "missing"
-        summary = (
-            json.loads(summary_path.read_text(encoding="utf-8"))
-            if status == "complete" and summary_path.is_file()
-            else {}
-        )
+        state = read_run(run)
+        status, error, summary = state.status, state.error, state.summary
+        if state.overrides is not None:
+            overrides = override_columns(state.overrides)
+        else:
+            overrides, unreadable = _overrides_file(run)
+            if unreadable and status == "complete":
+                status, error, summary = "missing", unreadable, {}
         override_keys.update(dict.fromkeys(overrides))
         metric_keys.update(dict.fromkeys(summary))
-        head = {"run": int(run.name), "status": status, "error": record.get("error", "")}
+        head = {"run": int(run.name), "status": status, "error": error}
         raw.append((head | overrides, summary))
     columns = [
         "run",
@@ -82,7 +100,8 @@ def sweep_rows(sweep: Path) -> list[dict[str, Any]]:
         *override_keys,
         *(k for k in metric_keys if k not in override_keys),
     ]
-    return [{column: (head | summary).get(column) for column in columns} for head, summary in raw]
+    merged = [{**head, **summary} for head, summary in raw]
+    return [{column: row.get(column) for column in columns} for row in merged]
 
 
 # Two-sided 95 % quantiles of Student's t by degrees of freedom (1-30); beyond, normal.
@@ -130,9 +149,10 @@ def t_975(degrees_of_freedom: int) -> float:
 
 
 def _number(value: Any) -> float | None:
+    """A metric as a number, or None for a word, a flag, a blank or a non-finite value."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    return float(value) if math.isfinite(value) else None
 
 
 def report_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -170,9 +190,65 @@ def report_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_sweep_table(sweep: Path) -> Path:
-    """Write (or rewrite) the sweep's run table and its report; returns the table's path."""
+    """Write (or rewrite) the sweep's run table and its report; returns the table's path.
+
+    Raises:
+        OSError: a table cannot be written (each table is whole or untouched).
+    """
     rows = sweep_rows(sweep)
     path = sweep / TABLE_NAME
     write_atomic(path, rows_csv(rows))
     write_atomic(sweep / REPORT_NAME, rows_csv(report_rows(rows)))
     return path
+
+
+LOCK_NAME = ".sweep.lock"
+
+
+class SweepBusy(Exception):
+    """Another sweep holds the sweep folder."""
+
+
+class SweepLock:
+    """One sweep at a time in a sweep folder.
+
+    Two sweeps writing into one folder would put one's results under the other's
+    numbered runs. The sweep's driver holds an advisory lock (``flock``) on
+    ``<sweep>/.sweep.lock`` from start to end, with its process id in the file while it
+    holds it; the operating system drops the lock if the process dies, so a killed
+    sweep never leaves the folder locked.
+    """
+
+    def __init__(self, handle: int) -> None:
+        self._handle: int | None = handle
+
+    @classmethod
+    def take(cls, sweep: Path) -> SweepLock:
+        """Lock `sweep` (created if needed) for this process.
+
+        Raises:
+            SweepBusy: another process holds it.
+            OSError: the folder cannot be created or written.
+        """
+        sweep.mkdir(parents=True, exist_ok=True)
+        path = sweep / LOCK_NAME
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(handle, 64).decode("ascii", "replace").strip() or "?"
+            os.close(handle)
+            raise SweepBusy(
+                f"{sweep}: another sweep (process {holder}) is writing into this folder; "
+                "wait for it to end or choose another hydra.sweep.dir"
+            ) from None
+        os.ftruncate(handle, 0)
+        os.write(handle, f"{os.getpid()}\n".encode("ascii"))
+        return cls(handle)
+
+    def release(self) -> None:
+        if self._handle is not None:
+            os.ftruncate(self._handle, 0)
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            os.close(self._handle)
+            self._handle = None

@@ -247,3 +247,26 @@ def test_kinds_are_coupled_through_one_uniform(seed: int) -> None:
     normal = Normal(0.0, 1.0, minimum=-math.inf).sample(np.random.default_rng(seed))
     lognormal = LogNormal(1.0, 1.0).sample(np.random.default_rng(seed))
     assert math.log(lognormal) == pytest.approx(normal, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "lognormal", "median": "20s", "sigma": 1e18},
+        {"dist": "lognormal", "median": "20s", "sigma": 40},  # the mean overflows
+        {"dist": "normal", "mean": "1s", "sd": 1e308},
+    ],
+)
+def test_parameters_that_overflow_are_refused_with_the_key(spec: dict[str, object]) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_distribution(spec, "platform.vm.provision")
+    assert raised.value.key == "platform.vm.provision"
+    assert raised.value.allowed == "parameters whose samples and mean are finite numbers"
+
+
+@given(st.floats(0, 30), st.floats(1e-3, 1e6))
+def test_accepted_lognormals_give_finite_samples_and_means(sigma: float, median: float) -> None:
+    distribution = parse_distribution({"dist": "lognormal", "median": median, "sigma": sigma}, "x")
+    assert math.isfinite(distribution.mean())
+    rng = np.random.default_rng(1)
+    assert all(math.isfinite(distribution.sample(rng)) for _ in range(50))

@@ -254,3 +254,58 @@ def test_the_sweep_size_is_the_product_of_the_swept_values() -> None:
     expanded = with_replications(["-m", "replications=4", "seed=7"])
     assert expanded[-1] == "replication=0,1,2,3"
     assert sweep_size(expanded[1:]) == 4
+
+
+def run_in_process(arguments: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    import sim.cli as cli
+
+    monkeypatch.setattr(sys, "argv", ["sim", *arguments])
+    try:
+        cli.main()
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 1
+    return 0
+
+
+def test_a_run_folder_that_cannot_be_written_fails_that_run_and_the_sweep_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    blocked = tmp_path / "1"
+    (blocked / "summary.json").mkdir(parents=True)  # results cannot go in
+    (blocked / "run.json").mkdir()  # and neither can the record of the failure
+    arguments = ["-m", "seed=1,2,3", "platform=container", DEPLOY, "progress=false"]
+    status = run_in_process([*arguments, f"hydra.sweep.dir={tmp_path}"], monkeypatch)
+    assert status == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("run failed")] == [
+        f"run failed: cannot write {blocked}/summary.json: Is a directory "
+        f"(recorded in {tmp_path}/.unwritable-runs/1.json)"
+    ]
+    rows = read_table(tmp_path / "sweep_summary.csv")
+    assert [row["status"] for row in rows] == ["complete", "failed", "complete"]
+    assert rows[1]["error"] == f"cannot write {blocked}/summary.json: Is a directory"
+
+
+def test_a_second_sweep_into_a_busy_folder_stops_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.sweep import SweepLock
+
+    monkeypatch.chdir(tmp_path)
+    held = SweepLock.take(tmp_path)
+    try:
+        status = run_in_process(
+            ["-m", "seed=1,2", "platform=container", DEPLOY, f"hydra.sweep.dir={tmp_path}"],
+            monkeypatch,
+        )
+    finally:
+        held.release()
+    assert status == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        f"sweep error: {tmp_path}: another sweep (process {__import__('os').getpid()}) is "
+        "writing into this folder; wait for it to end or choose another hydra.sweep.dir"
+    ]
+    assert not [path for path in tmp_path.iterdir() if path.name.isdigit()]

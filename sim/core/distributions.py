@@ -15,7 +15,7 @@ samplers use rejection and consume a varying amount of the stream; they are not 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal, Protocol
@@ -277,6 +277,50 @@ def parse_distribution(spec: object, key: str, unit: Unit = "duration") -> Distr
     def optional_value(name: str) -> float | None:
         return value_of(name) if name in spec else None
 
+    return _finite(_build(kind, spec, key, unit, value_of, optional_value), spec, key)
+
+
+class _ExtremeDraw:
+    """A stand-in generator that returns one fixed uniform, to probe a distribution's
+    most extreme samples."""
+
+    def __init__(self, draw: float) -> None:
+        self._draw = draw
+
+    def random(self) -> float:
+        return self._draw
+
+
+_EXTREME_DRAWS = (0.0, 2.0**-54, 0.5, 1.0 - 2.0**-53)
+
+
+def _finite(distribution: Distribution, spec: Mapping[str, object], key: str) -> Distribution:
+    """`distribution` if its mean and its most extreme samples are finite numbers.
+
+    Raises:
+        ConfigError: parameters so large that a sample or the mean overflows.
+    """
+    try:
+        values = [distribution.mean()]
+        values += [distribution.sample(_ExtremeDraw(d)) for d in _EXTREME_DRAWS]  # type: ignore[arg-type]
+    except (OverflowError, ValueError):
+        values = [math.inf]
+    if not all(math.isfinite(value) for value in values):
+        shown = ", ".join(f"{name}: {value}" for name, value in spec.items())
+        raise ConfigError(
+            key, "{" + shown + "}", "parameters whose samples and mean are finite numbers"
+        )
+    return distribution
+
+
+def _build(
+    kind: str,
+    spec: Mapping[str, object],
+    key: str,
+    unit: Unit,
+    value_of: Callable[[str], float],
+    optional_value: Callable[[str], float | None],
+) -> Distribution:
     if kind == "constant":
         return Constant(value_of("value"), unit)
     if kind == "uniform":

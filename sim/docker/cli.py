@@ -17,7 +17,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sim.core.errors import ConfigError
+from sim.core.files import write_atomic
 from sim.docker.verbs import Outcome, Session
 from sim.narrate import show
 
@@ -66,15 +66,7 @@ def save_session(session: Session, path: Path) -> None:
     text = (
         f'{{"format": "{STATE_FORMAT}", "seed": {session.seed}, "commands": [\n  {entries}\n]}}\n'
     )
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
 
 
 # The command line ------------------------------------------------------------------

@@ -77,6 +77,10 @@ class Monitoring:
         self._seen: dict[str, None] = {}
         self.closed: list[PeriodMetrics] = []
         self.busy_total_s = 0.0
+        # Requests busy through whole periods: per replica, how many such spans start
+        # (+1) or end (-1) at a period, and how many cover the period being closed.
+        self._span_changes: dict[int, dict[str, int]] = {}
+        self._spans: dict[str, int] = {}
 
     def _period(self, index: int) -> _Period:
         period = self._open.get(index)
@@ -123,11 +127,22 @@ class Monitoring:
             self._usage(index, replica).busy_s += finish_s - start_s
             return
         self._usage(index, replica).busy_s += boundary - start_s
-        while finish_s > boundary:
-            index += 1
-            end = min(finish_s, boundary + period_s)
-            self._usage(index, replica).busy_s += end - boundary
-            boundary += period_s
+        last = int(finish_s // period_s)
+        if last * period_s >= finish_s:
+            last -= 1
+        self._usage(last, replica).busy_s += finish_s - last * period_s
+        if last > index + 1:
+            # The periods strictly between are busy throughout: booked as one span that
+            # `close` adds period by period, so a request's cost does not grow with its
+            # length.
+            self._span_change(index + 1, replica, 1)
+            self._span_change(last, replica, -1)
+
+    def _span_change(self, index: int, replica: str, change: int) -> None:
+        changes = self._span_changes.get(index)
+        if changes is None:
+            changes = self._span_changes[index] = {}
+        changes[replica] = changes.get(replica, 0) + change
 
     def dropped(self, arrival_s: float, reason: str, replica: str | None) -> None:
         """Account one request dropped on arrival."""
@@ -136,6 +151,15 @@ class Monitoring:
 
     def close(self, index: int) -> PeriodMetrics:
         """Close base period `index` (call at its end) and return its metrics."""
+        for replica, change in sorted(self._span_changes.pop(index, {}).items()):
+            spans = self._spans.get(replica, 0) + change
+            if spans:
+                self._spans[replica] = spans
+            else:
+                del self._spans[replica]
+        if self._spans:
+            for replica, spans in self._spans.items():
+                self._usage(index, replica).busy_s += spans * self.period_s
         period = self._open.pop(index, None) or _Period()
         in_service = tuple(self._seen)
         self._seen = dict(self._in_service)

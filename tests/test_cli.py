@@ -1,0 +1,177 @@
+"""The command line's pre-check: every override Hydra accepts is applied as Hydra applies
+it, and every mistake — in the config, in Hydra's own settings, in the output folder —
+ends with one line and exit 2 before anything is written."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import sim.cli as cli
+from sim.core.errors import ConfigError
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    """Runs ``sim <arguments>`` in this process from an empty folder; returns (exit
+    status, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(*arguments: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["sim", *arguments])
+        status = 0
+        try:
+            cli.main()
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else 1
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return run
+
+
+def one_config_error(status: int, out: str, err: str) -> str:
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("config error: ")
+    assert "Traceback" not in out + err
+    return lines[0]
+
+
+DEPLOY_ONE = "workload.deployments=[{app: web, replicas: 1, platform: container}]"
+
+
+def test_a_deleted_key_is_deleted_in_the_pre_check(run_cli: Run, tmp_path: Path) -> None:
+    # The default deployments ask for a VM; deleting them makes platform=container valid.
+    status, out, err = run_cli(
+        "~workload.deployments", "platform=container", "hydra.run.dir=run", "progress=false"
+    )
+    assert status == 0, err
+    assert (tmp_path / "run" / "summary.json").is_file()
+
+
+def test_a_deletion_that_breaks_the_config_stops_before_any_folder(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    line = one_config_error(*run_cli("~images"))
+    assert line == "config error: images: missing: a value is required"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_deletion_in_a_sweep_stops_before_the_first_job(run_cli: Run, tmp_path: Path) -> None:
+    one_config_error(*run_cli("-m", "~images", "seed=1,2", "hydra.sweep.dir=sweep"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_distribution_can_change_kind_by_deleting_and_adding_it() -> None:
+    settings = cli.validate_overrides(
+        [
+            "workload=poisson",
+            "platform=container",
+            "~workload.traffic.request.cpu",
+            "+workload.traffic.request.cpu={dist: lognormal, median: 50ms, sigma: 0.5}",
+        ]
+    )
+    assert "run" in settings
+    cfg = cli.load_config(
+        [
+            "workload=poisson",
+            "~workload.traffic.request.cpu",
+            "+workload.traffic.request.cpu={dist: lognormal, median: 50ms, sigma: 0.5}",
+        ]
+    )
+    assert dict(cfg.workload.traffic.request.cpu) == {
+        "dist": "lognormal",
+        "median": "50ms",
+        "sigma": 0.5,
+    }
+
+
+def test_a_mapping_merged_into_another_kind_says_why_and_how() -> None:
+    with pytest.raises(ConfigError) as raised:
+        cli.validate_overrides(
+            ["workload=poisson", "workload.traffic.request.cpu={dist: lognormal, median: 1s}"]
+        )
+    assert raised.value.key == "workload.traffic.request.cpu"
+    assert "has no key 'median'" in raised.value.allowed
+    assert "'~workload.traffic.request.cpu'" in raised.value.allowed
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "value", "allowed"),
+    [
+        (["~nosuch"], "~nosuch", "(delete)", "an existing key to delete"),
+        (["~seed=3"], "~seed", "3", "its value (42) to delete it"),
+        (["++seed=7,x"], "seed", "x", "an integer, not a string"),
+        (
+            ["hydra/launcher=nosuch"],
+            "hydra/launcher",
+            "nosuch",
+            "one of basic, joblib, ray, ray_aws",
+        ),
+        (
+            ["hydra/launcher=joblib", "hydra.launcher.n_jobs=abc"],
+            "hydra.launcher.n_jobs",
+            "abc",
+            "Value 'abc' of type 'str' could not be converted to Integer",
+        ),
+    ],
+)
+def test_every_kind_of_override_is_checked(
+    overrides: list[str], key: str, value: str, allowed: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        cli.validate_overrides(overrides)
+    assert (raised.value.key, str(raised.value.value), raised.value.allowed) == (
+        key,
+        value,
+        allowed,
+    )
+
+
+def test_hydras_own_settings_fail_with_one_line(run_cli: Run, tmp_path: Path) -> None:
+    line = one_config_error(*run_cli("hydra/launcher=nosuch"))
+    assert line.startswith("config error: hydra/launcher: nosuch: one of basic, joblib")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_flag_is_one_line(run_cli: Run) -> None:
+    line = one_config_error(*run_cli("--nosuch"))
+    assert "unrecognized arguments: --nosuch" in line
+
+
+@pytest.mark.parametrize(
+    ("argument", "reason"),
+    [
+        ("hydra.run.dir=/proc/sim-run", "No such file or directory"),
+        ("hydra.run.dir={file}/run", "is not a folder"),
+    ],
+)
+def test_an_unwritable_run_folder_is_refused_before_the_run(
+    run_cli: Run, tmp_path: Path, argument: str, reason: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    line = one_config_error(*run_cli(argument.format(file=blocker)))
+    assert line.startswith("config error: hydra.run.dir: ")
+    assert reason in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_an_unwritable_sweep_folder_is_refused_before_the_sweep(run_cli: Run) -> None:
+    line = one_config_error(*run_cli("-m", "seed=1,2", "hydra.sweep.dir=/proc/sim-sweep"))
+    assert line.startswith("config error: hydra.sweep.dir: /proc/sim-sweep: a folder that")
+
+
+def test_printing_the_config_applies_deletions(run_cli: Run) -> None:
+    status, out, err = run_cli("--cfg", "job", "~images")
+    assert status == 0, err
+    assert "images:" not in out and "seed: 42" in out
