@@ -209,12 +209,37 @@ def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME)
     settings: DictConfig | None = None
     for variant in variants:
         composed = load_config(variant, config_name, with_hydra=True)
+        if variant is first:
+            _refuse_empty_merges(parsed, composed)
         with open_dict(composed):
             hydra_node = composed.pop("hydra")  # checked by composing; resolved by Hydra
         settings = settings if settings is not None else hydra_node
         scenario_params(to_plain(composed))
     assert settings is not None
     return settings
+
+
+def _refuse_empty_merges(parsed: Sequence[Override], composed: DictConfig) -> None:
+    """Refuse ``key={}`` on a mapping that has entries: Hydra merges the empty mapping
+    into it, which changes nothing, though the user meant to empty it.
+
+    Raises:
+        ConfigError: naming the key and how to empty it.
+    """
+    for override in parsed:
+        if override.is_sweep_override() or override.is_delete() or override.is_add():
+            continue
+        if override.package is not None or override.value() != {}:
+            continue
+        key = override.key_or_group
+        existing = OmegaConf.select(composed, key, default=None)
+        if isinstance(existing, DictConfig) and len(existing) > 0:
+            raise ConfigError(
+                key,
+                "{}",
+                f"an empty mapping merges into {key} and changes nothing "
+                f"(to empty it: '~{key}' '+{key}={{}}')",
+            )
 
 
 def check_output_folder(settings: DictConfig, multirun: bool) -> None:

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from sim.cli import load_config, to_plain
 from sim.config import scenario_params
+from sim.core.files import unwritable_reason
 from sim.core.units import format_duration, format_size
 from sim.narrate import narrate, scaling_outcome, service_story, show, what_happened
 from sim.plots import registry_egress, timeline, topology
@@ -246,15 +247,37 @@ def main() -> None:
     if len(arguments) == 3 and arguments[1] == "--figures":
         figures = Path(arguments.pop())
         arguments.pop()
+    if len(arguments) == 1 and arguments[0] not in DEMOS and not arguments[0].startswith("-"):
+        print(
+            f"sim-demo: no demo named {arguments[0]!r}; the demos: {', '.join(DEMOS)}",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     if len(arguments) != 1 or arguments[0] not in DEMOS:
         console.print("usage: sim-demo <demo> [--figures DIR]   demos:", markup=False)
         for demo in DEMOS.values():
             console.print(f"  {demo.name:16} {demo.title}", markup=False)
-        sys.exit(0 if not arguments else 2)
+        sys.exit(0 if arguments in ([], ["-h"], ["--help"]) else 2)
+    if figures is not None:
+        reason = unwritable_reason(figures)
+        if reason is not None:
+            print(
+                f"sim-demo: --figures: {figures}: a folder that can be written ({reason})",
+                file=sys.stderr,
+            )
+            sys.exit(2)
     world, result = run_demo(arguments[0])
     show(story(arguments[0], world, result), console)
     if figures is not None:
-        for path in draw(result, figures):
+        try:
+            drawn = draw(result, figures)
+        except OSError as error:
+            print(
+                f"sim-demo: --figures: cannot write {error.filename or figures}: {error.strerror}",
+                file=sys.stderr,
+            )
+            sys.exit(1)
+        for path in drawn:
             console.print(f"wrote {path}", markup=False, soft_wrap=True)
 
 

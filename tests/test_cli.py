@@ -175,3 +175,40 @@ def test_printing_the_config_applies_deletions(run_cli: Run) -> None:
     status, out, err = run_cli("--cfg", "job", "~images")
     assert status == 0, err
     assert "images:" not in out and "seed: 42" in out
+
+
+@pytest.mark.parametrize("key", ["images", "workload.apps", "cluster.registry_mirrors"])
+def test_an_empty_mapping_merged_into_one_that_has_entries_is_refused(key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        cli.validate_overrides([f"{key}={{}}"])
+    assert (raised.value.key, raised.value.value) == (key, "{}")
+    assert raised.value.allowed == (
+        f"an empty mapping merges into {key} and changes nothing "
+        f"(to empty it: '~{key}' '+{key}={{}}')"
+    )
+
+
+def test_emptied_apps_are_named_as_none() -> None:
+    with pytest.raises(ConfigError) as raised:
+        cli.validate_overrides(["~workload.apps", "+workload.apps={}"])
+    assert raised.value.line() == (
+        "config error: workload.deployments[0].app: web: an app of workload.apps (none)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        ("[1,2]", 'a tag such as "1.4.2" (a string; quote it), not a list'),
+        ("1.10", 'a tag such as "1.4.2" (a string; quote it), not a number'),
+        ("'-rc1'", "letters, digits, _ . - (at most 128, not starting with . or -)"),
+    ],
+)
+def test_an_image_tag_is_a_tag(value: str, allowed: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        cli.validate_overrides([f"images.web.tag={value}"])
+    assert (raised.value.key, raised.value.allowed) == ("images.web.tag", allowed)
+
+
+def test_a_whole_number_tag_reads_as_yaml_gives_it() -> None:
+    cli.validate_overrides(["images.redis.tag=7"])

@@ -252,3 +252,35 @@ def test_pictures_of_a_scaled_in_service_end_where_replicas_stopped(tmp_path: Pa
         "topology.png",
         "registry_egress.png",
     ]
+
+
+def test_an_unknown_demo_is_named_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.demos import main
+
+    monkeypatch.setattr("sys.argv", ["sim-demo", "nosuch"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "sim-demo: no demo named 'nosuch'; the demos: first-pull, shared-base, "
+        "copy-on-write, vm-vs-container, autoscaling"
+    ]
+
+
+def test_figures_into_an_unwritable_place_are_refused_before_the_demo(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.demos import main
+
+    monkeypatch.setattr("sys.argv", ["sim-demo", "first-pull", "--figures", "/proc/sim-demo"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        "sim-demo: --figures: /proc/sim-demo: a folder that can be written "
+        "(No such file or directory)"
+    ]

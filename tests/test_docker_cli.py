@@ -692,3 +692,100 @@ def test_ls_lists_what_containers_wrote_and_the_root_always_exists(session: Sess
     assert run(session, "exec box ls /nowhere") == [
         "ls: cannot access '/nowhere': No such file or directory"
     ]
+
+
+# Hardening: bad input gets Docker's words, never a traceback or a wrong account -----
+
+
+@pytest.mark.parametrize(
+    ("operand", "shown"),
+    [("count=-5", "-5"), ("count=-5000", "-5000"), ("bs=1X", "1X"), ("bs=-1M", "-1M")],
+)
+def test_dd_refuses_a_number_that_is_not_one(session: Session, operand: str, shown: str) -> None:
+    run(session, "run -d --name web shop/web:1.4.2")
+    disk_before = disk_accounted(session)
+    clock_before = session.daemon.now
+    words = {"bs": "bs=1M", "count": "count=5"}
+    words[operand.partition("=")[0]] = operand
+    line = f"exec web dd if=/dev/zero of=/tmp/f {words['bs']} {words['count']}"
+    assert run(session, line) == [f"dd: invalid number: '{shown}'"]
+    assert status(session, line) == 1
+    assert disk_accounted(session) == disk_before
+    assert session.daemon.now == clock_before
+
+
+@pytest.mark.parametrize(
+    ("spec", "line"),
+    [
+        ("99999:80", "docker: invalid hostPort: 99999."),
+        ("80:65536", "docker: invalid containerPort: 65536."),
+    ],
+)
+def test_ports_beyond_65535_are_refused(session: Session, spec: str, line: str) -> None:
+    assert run(session, f"run -d -p {spec} shop/web:1.4.2") == [line]
+    assert status(session, f"run -d -p {spec} shop/web:1.4.2") == 125
+    assert run(session, "ps -a -q") == []
+
+
+@pytest.mark.parametrize(
+    ("template", "error"),
+    [
+        ("{{.Nope}}", 'template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"'),
+        (
+            "x {{.State.Nope}}",
+            'template: :1:10: executing "" at <.State.Nope>: map has no entry for key "Nope"',
+        ),
+        (
+            "{{.State.Running.X}}",
+            'template: :1:8: executing "" at <.State.Running.X>: '
+            "can't evaluate field X in type bool",
+        ),
+    ],
+)
+def test_a_template_field_that_is_not_there_is_dockers_template_error(
+    session: Session, template: str, error: str
+) -> None:
+    run(session, "run -d --name web shop/web:1.4.2")
+    assert run(session, f"inspect -f '{template}' web") == [f"template parsing error: {error}"]
+    assert status(session, f"inspect -f '{template}' web") == 1
+
+
+def test_template_values_print_as_go_prints_them(session: Session) -> None:
+    run(session, "run -d --name web shop/web:1.4.2")
+    assert run(session, "inspect -f '{{.State.Running}} {{.State.ExitCode}}' web") == ["true 0"]
+
+
+def test_a_binary_dockerfile_is_the_parsers_error(session: Session, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(b"FROM python-3.12\n\xff\xfe\x00\n")
+    lines = run(session, f"build -t bad {tmp_path}")
+    assert len(lines) == 1
+    assert lines[0].startswith("dockerfile parse error on line 2: unknown instruction: ")
+    assert status(session, f"build -t bad {tmp_path}") == 1
+
+
+@pytest.mark.parametrize(
+    ("state", "why"),
+    [
+        ("/nonexistent/dir/s.json", "a file in a folder that exists and can be written"),
+        ("{tmp}", "a file, not a folder"),
+    ],
+)
+def test_a_state_path_that_cannot_be_saved_is_refused_before_the_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], state: str, why: str
+) -> None:
+    path = state.format(tmp=tmp_path)
+    assert main(["--state", path, "pull", "redis:7"]) == 2
+    captured = capsys.readouterr()
+    assert "Pulling" not in captured.out
+    assert captured.err.strip().splitlines() == [
+        f"sim-docker: --state: {path}: {why}" + (" (no such folder)" if "exists" in why else "")
+    ]
+
+
+def test_the_state_file_respects_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o027)
+    try:
+        assert main(["--state", str(tmp_path / "s.json"), "pull", "redis:7-alpine"]) == 0
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o640

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from sim.config.infrastructure import read_instance_type
 from sim.config.params import BeanstalkPlatformParams, PlatformParams, Pricing
-from sim.config.reader import Section, short
+from sim.config.reader import Section, kind_of, short
 from sim.core.errors import ConfigError
 from sim.model.beanstalk import BeanstalkParams
 from sim.model.images import (
@@ -55,6 +57,27 @@ def read_step(value: object, key: str) -> BuildStep:
     return built
 
 
+TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+"""A tag as the OCI distribution spec allows it."""
+
+
+def read_tag(entry: Section) -> str:
+    """An image's ``tag``: a string (or a whole number, as YAML reads ``tag: 7``) that the
+    distribution spec allows; ``latest`` when absent."""
+    value = entry.raw("tag", "latest")
+    key = f"{entry.key}.tag"
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ConfigError(
+            key, short(value), f'a tag such as "1.4.2" (a string; quote it), not {kind_of(value)}'
+        )
+    text = str(value)
+    if not TAG.fullmatch(text):
+        raise ConfigError(
+            key, text, "letters, digits, _ . - (at most 128, not starting with . or -)"
+        )
+    return text
+
+
 def read_images(section: Section, registries: tuple[RegistryParams, ...]) -> dict[str, Image]:
     origins = {registry.name for registry in registries if registry.kind != "mirror"}
     specs = {}
@@ -72,7 +95,7 @@ def read_images(section: Section, registries: tuple[RegistryParams, ...]) -> dic
             for index, value in enumerate(entry.items("steps"))
         )
         specs[name] = ImageSpec(
-            name, entry.text("repository", name), str(entry.raw("tag", "latest")), registry, steps
+            name, entry.text("repository", name), read_tag(entry), registry, steps
         )
         entry.close()
     if not specs:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sim.config.params import (
@@ -23,6 +23,12 @@ from sim.model.workload import parse_request_spec
 from sim.policies.autoscaling import POLICIES, make_policy
 from sim.policies.balancing import BALANCERS
 from sim.traces import read_trace
+
+
+def app_allowed(apps: Iterable[str]) -> str:
+    """What an app reference may name: one of the configured apps (or says there are none)."""
+    names = ", ".join(apps)
+    return f"an app of workload.apps: {names}" if names else "an app of workload.apps (none)"
 
 
 def _platform_of(entry: Section, platforms: Mapping[str, PlatformParams]) -> str:
@@ -106,7 +112,7 @@ def read_service(
     traffic = workload.section("traffic")
     app = service.text("app")
     if app not in apps:
-        raise ConfigError(f"{service.key}.app", app, "an app of workload.apps: " + ", ".join(apps))
+        raise ConfigError(f"{service.key}.app", app, app_allowed(apps))
     health = service.section("health_check", {})
     workers = service.integer("workers", 0, minimum=0) or math.ceil(apps[app].vcpu)
     params = ServiceParams(
@@ -154,9 +160,7 @@ def read_workload(
         entry = Section(value, f"{section.key}.deployments[{index}]")
         app = entry.text("app")
         if app not in apps:
-            raise ConfigError(
-                f"{entry.key}.app", app, "an app of workload.apps: " + ", ".join(apps)
-            )
+            raise ConfigError(f"{entry.key}.app", app, app_allowed(apps))
         platform = _platform_of(entry, platforms)
         per_host = entry.boolean("per_host", False)
         replicas = 0 if per_host else entry.integer("replicas", minimum=0)

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sim.core.errors import ConfigError
-from sim.core.files import write_atomic
+from sim.core.files import unwritable_reason, write_atomic
 from sim.docker.verbs import Outcome, Session
 from sim.narrate import show
 
@@ -58,6 +58,21 @@ def load_session(path: Path | None, seed: int | None) -> Session:
     for entry in commands:
         session.execute(entry["argv"], entry)
     return session
+
+
+def check_state_path(path: Path) -> None:
+    """Refuse a state file that could not be saved, before any command runs.
+
+    Raises:
+        ConfigError: naming ``--state``, the path and why it cannot be written.
+    """
+    if path.is_dir():
+        raise ConfigError("--state", str(path), "a file, not a folder")
+    folder = path.parent if str(path.parent) else Path(".")
+    reason = "no such folder" if not folder.is_dir() else unwritable_reason(folder)
+    if reason is not None:
+        allowed = f"a file in a folder that exists and can be written ({reason})"
+        raise ConfigError("--state", str(path), allowed)
 
 
 def save_session(session: Session, path: Path) -> None:
@@ -148,6 +163,8 @@ def main(argv: Sequence[str] | None = None, printer: Printer | None = None) -> i
     try:
         options, command = _global_options(arguments)
         state = None if options["no_state"] else Path(options["state"])
+        if state is not None:
+            check_state_path(state)
         session = load_session(state, options["seed"])
         if options["script"] is not None:
             status = _run_script(session, options["script"], printer, state)
@@ -175,6 +192,8 @@ def _run_script(session: Session, source: str, printer: Printer, state: Path | N
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError("--script", source, f"a readable file ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError("--script", source, "a text file of commands (UTF-8)") from None
     status = 0
     for _, words in list(_commands(text.splitlines())):
         printer.command(words)

@@ -329,20 +329,30 @@ _DD_UNITS.update({"M": 1024**2, "MB": 1000**2, "G": 1024**3, "GB": 1000**3})
 
 
 def _dd_number(text: str) -> int:
+    """A dd operand: digits with an optional unit suffix (``1M``, ``512``, ``4kB``).
+
+    Raises:
+        ValueError: anything else, a sign included (dd takes no negative counts).
+    """
     digits = text.rstrip("cwbKkMGB")
-    return int(digits) * _DD_UNITS[text[len(digits) :]]
+    unit = _DD_UNITS.get(text[len(digits) :])
+    if not digits.isdecimal() or not digits.isascii() or unit is None:
+        raise ValueError(text)
+    return int(digits) * unit
 
 
 def _dd(context: Context, arguments: list[str]) -> Generator[simpy.Event, Any, int]:
     """``dd if=/dev/zero of=FILE bs=SIZE count=N``: writes bs × count bytes to FILE."""
     options = dict(word.split("=", 1) for word in arguments if "=" in word)
     source, target = options.get("if", "/dev/stdin"), options.get("of")
-    try:
-        block = _dd_number(options.get("bs", "512"))
-        count = _dd_number(options.get("count", "0"))
-    except (KeyError, ValueError):
-        context.out(f"dd: invalid number: '{options.get('bs')}'")
-        return 1
+    operands = {"bs": options.get("bs", "512"), "count": options.get("count", "0")}
+    for text in operands.values():
+        try:
+            _dd_number(text)
+        except ValueError:
+            context.out(f"dd: invalid number: '{text}'")
+            return 1
+    block, count = _dd_number(operands["bs"]), _dd_number(operands["count"])
     if source not in ("/dev/zero", "/dev/urandom"):
         context.out(f"dd: failed to open '{source}': No such file or directory")
         return 1

@@ -234,7 +234,9 @@ class Session:
                 f"unable to prepare context: path {str(context)!r} not found".replace("'", '"')
             )
         try:
-            text = dockerfile.read_text(encoding="utf-8")
+            # Docker reads the Dockerfile as bytes; what is not UTF-8 reaches the parser
+            # as U+FFFD and fails there, with the parser's own words.
+            text = dockerfile.read_bytes().decode("utf-8", errors="replace")
         except OSError:
             raise DockerError(
                 "unable to prepare context: unable to evaluate symlinks in Dockerfile path: "
@@ -384,7 +386,13 @@ class Session:
                 continue
             documents.append(image_document(local))
         if options.format:
-            outcome.out(*(_template(options.format, document) for document in documents))
+            lines: list[str] = []
+            for document in documents:
+                try:
+                    lines.append(_template(options.format, document))
+                except TemplateError as error:
+                    raise DockerError(f"template parsing error: {error}", 1, lines) from None
+            outcome.out(*lines)
         elif documents or outcome.status == 0:
             outcome.out(*json.dumps(documents, indent=4, ensure_ascii=False).splitlines())
 
@@ -452,26 +460,78 @@ def _refuse_interactive(command: Sequence[str]) -> None:
         )
 
 
+_PORT_MAX = 65535
+
+
 def _published(spec: str) -> str:
+    """``-p [HOST:]CONTAINER``, checked as Docker's port parser checks it."""
     host, _, container = spec.rpartition(":")
     if not container.isdigit() or (host and not host.isdigit()):
         raise DockerError(f'docker: invalid publish opts format "{spec}".', 125)
+    if int(container) > _PORT_MAX:
+        raise DockerError(f"docker: invalid containerPort: {container}.", 125)
+    if host and int(host) > _PORT_MAX:
+        raise DockerError(f"docker: invalid hostPort: {host}.", 125)
     return f"{host}->{container}" if host else container
 
 
+class TemplateError(Exception):
+    """A ``--format`` template that cannot be executed on a document."""
+
+
+_ACTION = re.compile(r"\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}")
+
+
+def _go_type(value: Any) -> str:
+    """The Go type a JSON value decodes to (as Docker's inspect decodes it)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, int | float):
+        return "json.Number"
+    if isinstance(value, list):
+        return "[]interface {}"
+    return "map[string]interface {}"
+
+
 def _template(template: str, document: dict[str, Any]) -> str:
-    """The subset of Go templates ``--format`` uses here: ``{{.A.B}}`` and ``{{json .A}}``."""
+    """The subset of Go templates ``--format`` uses here: ``{{.A.B}}`` and ``{{json .A}}``.
+
+    As Docker's inspect runs a template over the raw JSON with ``missingkey=error``, a
+    field the document lacks is an error, worded as Go's text/template words it.
+
+    Raises:
+        TemplateError: a field that is not there.
+    """
 
     def value(match: re.Match[str]) -> str:
         as_json, path = match.group(1), match.group(2)
+        keys = [key for key in path.split(".") if key]
+        line = template.count("\n", 0, match.start()) + 1
+        line_start = template.rfind("\n", 0, match.start()) + 1
+        # Go reports a chain of fields at its second field, a single field at itself.
+        first_field = match.start(2) - line_start
+        column = first_field + len(keys[0]) + 1 if len(keys) > 1 else first_field
         found: Any = document
-        for key in filter(None, path.split(".")):
-            found = found.get(key) if isinstance(found, dict) else None
-        if as_json or isinstance(found, dict | list):
-            return json.dumps(found)
-        return "<no value>" if found is None else str(found)
+        for key in keys:
+            where = f'template: :{line}:{column}: executing "" at <{path}>'
+            if found is None:
+                raise TemplateError(f"{where}: nil pointer evaluating interface {{}}.{key}")
+            if not isinstance(found, dict):
+                raise TemplateError(
+                    f"{where}: can't evaluate field {key} in type {_go_type(found)}"
+                )
+            if key not in found:
+                raise TemplateError(f'{where}: map has no entry for key "{key}"')
+            found = found[key]
+        if found is None and not as_json:
+            return "<no value>"
+        if as_json or not isinstance(found, str):
+            return json.dumps(found)  # Go prints true, false and numbers as JSON does
+        return found
 
-    return re.sub(r"\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}", value, template)
+    return _ACTION.sub(value, template)
 
 
 def _stage(document: dict[str, Any]) -> Stage:
