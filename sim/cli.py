@@ -115,6 +115,14 @@ def load_config(
         raise _missing_option(error, overrides) from None
     except (HydraException, OmegaConfBaseException) as error:
         raise _override_error(error, overrides) from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+        # Hydra and OmegaConf fail this way on some overrides they cannot apply (the
+        # deletion of a list item, say): still the user's override, not our bug.
+        raise ConfigError(
+            "overrides",
+            " ".join(overrides) or "none",
+            f"overrides Hydra could not apply ({type(error).__name__}: {_first_line(error)})",
+        ) from None
 
 
 def _first_line(error: BaseException) -> str:

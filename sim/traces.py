@@ -8,7 +8,9 @@ process that replays it (`sim.model.workload.TraceTimestamps` or
 from __future__ import annotations
 
 import csv
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +30,37 @@ RATE_ALLOWED = (
 # Interval starts are read from decimal text, so a regular trace with interval 0.1 s
 # has starts that differ from start + i * 0.1 by rounding; this much is forgiven.
 _REGULARITY_TOLERANCE = 1e-9
+
+
+def _packaged_workloads() -> Path:
+    """The workload presets' folder: inside the installed package (``sim.conf``), or
+    ``configs/`` of a source checkout."""
+    spec = importlib.util.find_spec("sim.conf")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / "workload"
+    return Path(__file__).resolve().parent.parent / "configs" / "workload"
+
+
+def find_trace(path: str, key: str) -> str:
+    """Where a trace file named in a config is.
+
+    A relative path is looked up in the working folder first, then beside the workload
+    presets (``configs/workload/``, shipped with the package), so the shipped presets'
+    traces are found from any folder and a user's own file wins over a shipped one of
+    the same name.
+
+    Raises:
+        ConfigError: the file is in neither place.
+    """
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        return path
+    shipped = _packaged_workloads() / candidate
+    if shipped.exists():
+        return str(shipped)
+    raise ConfigError(
+        key, path, f"a trace file (looked in {Path.cwd()} and in {_packaged_workloads()})"
+    )
 
 
 def _number(text: str) -> float | None:

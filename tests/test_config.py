@@ -196,3 +196,33 @@ def test_cli_prints_one_line_and_exits_2(overrides: list[str], tmp_path: Path) -
 def test_every_experiment_preset_validates(experiment: str) -> None:
     params = params_for(f"+experiment={experiment}")
     assert params.hosts
+
+
+def test_the_shipped_trace_is_found_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    params = params_for("workload=trace", "platform=container")
+    assert params.service is not None
+    assert params.service.arrivals.trace_path.endswith("workload/traces/rates.csv")
+
+
+def test_a_trace_in_the_working_folder_wins_over_a_shipped_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "traces").mkdir()
+    (tmp_path / "traces" / "rates.csv").write_text("timestamp_s\n0\n1.5\n")
+    params = params_for("workload=trace", "platform=container")
+    assert params.service is not None
+    assert params.service.arrivals.trace_path == "traces/rates.csv"
+
+
+def test_a_missing_trace_names_both_places_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        params_for("workload=trace", "platform=container", "workload.traffic.arrivals.path=x.csv")
+    assert raised.value.key == "workload.traffic.arrivals.path"
+    assert raised.value.allowed.startswith(f"a trace file (looked in {tmp_path} and in ")

@@ -44,7 +44,7 @@ def read_instance_type(
     value = section.raw(name, default)
     if value is None:
         return None
-    if value not in pricing.instance_types:
+    if not isinstance(value, str) or value not in pricing.instance_types:
         raise ConfigError(
             f"{section.key}.{name}",
             value,

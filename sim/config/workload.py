@@ -22,7 +22,7 @@ from sim.model.replica import App
 from sim.model.workload import parse_request_spec
 from sim.policies.autoscaling import POLICIES, make_policy
 from sim.policies.balancing import BALANCERS
-from sim.traces import read_trace
+from sim.traces import find_trace, read_trace
 
 
 def app_allowed(apps: Iterable[str]) -> str:
@@ -75,7 +75,7 @@ ARRIVAL_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
 def _arrivals(section: Section) -> ArrivalSpec:
     kind = section.text("kind", choices=tuple(ARRIVAL_KINDS))
     if kind == "trace":
-        path = section.text("path")
+        path = find_trace(section.text("path"), f"{section.key}.path")
         read_trace(path, f"{section.key}.path")
         section.close()
         return ArrivalSpec(kind, (), path)
