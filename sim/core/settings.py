@@ -1,0 +1,198 @@
+"""Parameters declared once: a dataclass field carries its unit, range, choices and doc.
+
+Every configurable thing in the simulator — a platform, a registry, an arrival process,
+an autoscaling policy — has a frozen parameter dataclass. Its fields are the settings;
+`setting` attaches what a config reader and a reference page need to know about each:
+its unit (a field in seconds reads ``5min``), its allowed range or words, its config
+key when that differs from the field's name, and one line of documentation. The
+dataclass default is the setting's default, and the only place it is written.
+
+A *kind* is one way of doing a thing (``poisson`` arrivals, the ``vm`` platform); a
+*family* is the set of kinds that can fill one role. Each kind lives in its own module
+of its family's package and declares itself there (``KIND = Kind(...)``); the family
+finds its kinds by listing the package, so adding a kind is adding a module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+Unit = Literal["duration", "size", "bandwidth", "number", "percent"]
+"""How a field's config value is written: ``duration`` (``5min`` → seconds), ``size``
+(``45MB`` → bytes), ``bandwidth`` (``1Gbps`` → bytes/s); ``number`` and ``percent`` are
+plain numbers (a distribution of plain numbers for ``number``)."""
+
+_SUFFIXES: Mapping[str, str] = {"duration": "_s", "size": "_bytes", "bandwidth": "_bytes_s"}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """What a reader needs to know about one field besides its type.
+
+    Attributes:
+        unit: how the value is written (see `Unit`); None for plain values.
+        minimum: the smallest value allowed (inclusive), for numbers.
+        maximum: the largest value allowed (inclusive), for numbers.
+        choices: the words allowed, for strings.
+        doc: one line on what the setting does.
+        key: its config key, when not the field's name without its unit suffix.
+        off: a word that stands for the field's "off" value (e.g. ``extraction: off``).
+        off_value: the value `off` stands for.
+        entry_name: the field takes the name of the config entry (the mapping key it
+            sits under, e.g. a registry's name), not a value of its own.
+        family: the field holds a kind of this family (or, for a tuple or mapping, each
+            element does), chosen by the family's selector key.
+    """
+
+    unit: Unit | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+    key: str | None = None
+    off: str | None = None
+    off_value: Any = None
+    entry_name: bool = False
+    family: Family | None = None
+
+
+_NO_DEFAULT: Any = dataclasses.MISSING
+
+
+def setting(
+    default: Any = _NO_DEFAULT,
+    *,
+    default_factory: Callable[[], Any] | Any = _NO_DEFAULT,
+    unit: Unit | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] = (),
+    doc: str = "",
+    key: str | None = None,
+    off: str | None = None,
+    off_value: Any = None,
+    entry_name: bool = False,
+    family: Family | None = None,
+) -> Any:
+    """A dataclass field with its `Setting` (see there); without a default it is required."""
+    metadata = {
+        "setting": Setting(
+            unit, minimum, maximum, choices, doc, key, off, off_value, entry_name, family
+        )
+    }
+    if default_factory is not _NO_DEFAULT:
+        return dataclasses.field(default_factory=default_factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def setting_of(field: dataclasses.Field[Any]) -> Setting:
+    """The field's `Setting` (an empty one for a field declared without `setting`)."""
+    found = field.metadata.get("setting")
+    return found if isinstance(found, Setting) else Setting()
+
+
+def config_key(field: dataclasses.Field[Any]) -> str:
+    """The config key of a field: its explicit key, or its name without the unit suffix
+    (``retry_backoff_s`` is written ``retry_backoff``)."""
+    meta = setting_of(field)
+    if meta.key is not None:
+        return meta.key
+    suffix = _SUFFIXES.get(meta.unit or "")
+    if suffix and field.name.endswith(suffix):
+        return field.name.removesuffix(suffix)
+    return field.name
+
+
+def has_default(field: dataclasses.Field[Any]) -> bool:
+    return (
+        field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+    )
+
+
+def default_of(field: dataclasses.Field[Any]) -> Any:
+    """The field's default value (built afresh from a factory)."""
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    raise LookupError(f"{field.name} has no default")
+
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Kind(Generic[P]):
+    """One kind of a family: its name in configs, its parameters, and how to build it.
+
+    Attributes:
+        name: the word a config uses to choose it (``poisson``).
+        params: its frozen parameter dataclass.
+        build: makes the thing from its parameters and what the family provides (a
+            family documents the arguments its kinds' `build` receives).
+        summary: one line on what it is, for reference pages.
+    """
+
+    name: str
+    params: type[P]
+    build: Callable[..., Any]
+    summary: str = ""
+
+
+class Family:
+    """The kinds that can fill one role, found by listing a package.
+
+    Every module of the package that defines ``KIND`` (a `Kind`) contributes it; kinds are
+    kept in name order so listings and error messages do not depend on the file system.
+
+    Args:
+        name: the family's name (``platform``).
+        package: the package holding one module per kind.
+        selector: the config key that chooses a kind (``kind``, ``policy``).
+        summary: one line on the role.
+    """
+
+    def __init__(self, name: str, package: str, selector: str = "kind", summary: str = "") -> None:
+        self.name = name
+        self.package = package
+        self.selector = selector
+        self.summary = summary
+        self._kinds: dict[str, Kind[Any]] | None = None
+
+    @property
+    def kinds(self) -> Mapping[str, Kind[Any]]:
+        if self._kinds is None:
+            found: dict[str, Kind[Any]] = {}
+            module = importlib.import_module(self.package)
+            for info in pkgutil.iter_modules(module.__path__, f"{self.package}."):
+                kind = getattr(importlib.import_module(info.name), "KIND", None)
+                if isinstance(kind, Kind):
+                    if kind.name in found:
+                        raise ValueError(f"{self.name}: two kinds named {kind.name!r}")
+                    found[kind.name] = kind
+            self._kinds = dict(sorted(found.items()))
+        return self._kinds
+
+    def __getitem__(self, name: str) -> Kind[Any]:
+        return self.kinds[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.kinds
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.kinds)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.kinds)
+
+    def kind_of(self, params: object) -> Kind[Any]:
+        """The kind whose parameter class `params` is an instance of."""
+        for kind in self.kinds.values():
+            if type(params) is kind.params:
+                return kind
+        raise LookupError(f"{type(params).__name__} is no kind of {self.name}")

@@ -1,0 +1,1 @@
+"""A family of two arrival kinds, for the schema reader's tests."""
