@@ -1,12 +1,14 @@
 """A discrete-event simulator of container orchestration.
 
-The public API::
+The public API (`sim.api`)::
 
     import sim
     cfg = sim.load_config(["cluster.pools.node.count=5"])  # compose configs/ as `sim` does
     result = sim.simulate(cfg)                              # validate, run, collect
     result.summary["startup_s_p95"]; result.events; result.timeseries
     result.write("out/")                                    # summary.json, events.csv, ...
+
+Importing `sim` is cheap: the simulator is loaded when first used.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ __all__ = ["ConfigError", "load_config", "simulate"]
 
 def load_config(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
     """Compose the packaged ``configs/`` tree with overrides, exactly as the CLI does."""
-    from sim.cli import load_config as compose
+    from sim.api import load_config as compose
 
     return compose(overrides)
 
@@ -36,6 +38,6 @@ def simulate(cfg: Any) -> Result:
     Raises:
         ConfigError: the config is not valid; nothing was simulated.
     """
-    from sim.cli import simulate as run
+    from sim.api import simulate as run
 
     return run(cfg)

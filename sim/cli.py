@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
-import re
 import sys
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import hydra
-from hydra import compose, initialize_config_dir, initialize_config_module
 from hydra._internal.utils import get_args_parser
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
-from hydra.errors import HydraException, MissingConfigException
+from hydra.errors import HydraException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
+from sim.api import CONFIG_NAME, CONFIG_PATH, first_line, load_config, simulate, to_plain
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 from sim.core.files import unwritable_reason
@@ -49,135 +45,8 @@ from sim.sweep import (
 )
 
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
-CONFIG_MODULE = "sim.conf"
-CONFIG_NAME = "config"
 EXIT_CONFIG_ERROR = 2
 EXIT_FAILED = 1
-
-
-def _config_directory() -> str | None:
-    """``configs/`` of a source checkout when the package ``sim.conf`` is not installed
-    (running from the repository without ``pip install``); None when it is."""
-    if importlib.util.find_spec(CONFIG_MODULE) is not None:
-        return None
-    return str(Path(__file__).resolve().parent.parent / "configs")
-
-
-CONFIG_DIRECTORY = _config_directory()
-CONFIG_PATH = CONFIG_DIRECTORY or f"pkg://{CONFIG_MODULE}"
-
-
-def to_plain(cfg: Any) -> dict[str, Any]:
-    """A composed config as plain dicts and lists, interpolations resolved."""
-    if isinstance(cfg, DictConfig):
-        try:
-            return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
-        except OmegaConfBaseException as error:
-            raise ConfigError(
-                str(getattr(error, "full_key", "") or "config"), "interpolation", _first_line(error)
-            ) from None
-    return dict(cfg)
-
-
-def load_config(
-    overrides: Sequence[str] = (),
-    config_name: str = CONFIG_NAME,
-    with_hydra: bool = False,
-) -> DictConfig:
-    """Compose ``configs/`` with command-line style overrides, as ``sim`` does.
-
-    Args:
-        overrides: Hydra overrides (``key=value``, ``+key=value``, ``++key=value``,
-            ``~key``, ``~key=value``, ``group=option``).
-        config_name: the primary config.
-        with_hydra: also compose Hydra's own settings (``hydra.*`` and ``hydra/...``
-            overrides are then applied and checked, as the command line does).
-
-    Raises:
-        ConfigError: an override that names no key, no option of a group, or is malformed.
-    """
-    hydra_instance = GlobalHydra.instance()
-    if hydra_instance.is_initialized():
-        hydra_instance.clear()
-    try:
-        context: AbstractContextManager[Any]
-        if CONFIG_DIRECTORY is not None:
-            context = initialize_config_dir(config_dir=CONFIG_DIRECTORY, version_base="1.3")
-        else:
-            context = initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
-        with context:
-            return compose(
-                config_name=config_name,
-                overrides=list(overrides),
-                return_hydra_config=with_hydra,
-            )
-    except MissingConfigException as error:
-        raise _missing_option(error, overrides) from None
-    except (HydraException, OmegaConfBaseException) as error:
-        raise _override_error(error, overrides) from None
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
-        # Hydra and OmegaConf fail this way on some overrides they cannot apply (the
-        # deletion of a list item, say): still the user's override, not our bug.
-        raise ConfigError(
-            "overrides",
-            " ".join(overrides) or "none",
-            f"overrides Hydra could not apply ({type(error).__name__}: {_first_line(error)})",
-        ) from None
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
-def _missing_option(error: MissingConfigException, overrides: Sequence[str]) -> ConfigError:
-    missing = error.missing_cfg_file or ""
-    group, _, option = missing.rpartition("/")
-    options = getattr(error, "options", None) or []
-    if not options:
-        match = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", str(error))
-        options = match.group(1).split() if match else []
-    allowed = "one of " + ", ".join(options) if options else "an existing config"
-    return ConfigError(group or "config", option or missing, allowed)
-
-
-def _override_error(error: BaseException, overrides: Sequence[str]) -> ConfigError:
-    """The override Hydra refused, named by the key it quotes (the longest match wins, so
-    ``cluster.scaler.enabled`` is blamed rather than ``cluster``), and why."""
-    message = _first_line(error)
-    quoted = set(re.findall(r"'([^']+)'", message))
-    candidates = []
-    for override in overrides:
-        key, _, value = override.partition("=")
-        bare = key.lstrip("+~")
-        if bare and (bare in quoted or bare in message):
-            candidates.append((bare in quoted, len(bare), key, value))
-    if not candidates:
-        return ConfigError("overrides", " ".join(overrides) or "none", message)
-    _, _, key, value = max(candidates)
-    bare = key.lstrip("+~")
-    cause = error.__cause__
-    mapping = value.lstrip().startswith("{")
-    if mapping and isinstance(cause, OmegaConfBaseException) and "not in struct" in str(cause):
-        # A mapping given for an existing mapping is merged into it, and the new one
-        # names a key the old one lacks (a distribution of another kind, say).
-        missing = re.search(r"Key '([^']+)' is not in struct", str(cause))
-        inner = missing.group(1) if missing else "?"
-        return ConfigError(
-            key,
-            value,
-            f"a mapping is merged into the existing {bare}, which has no key '{inner}' "
-            f"(to replace it whole: '~{bare}' '+{bare}={value}')",
-        )
-    if isinstance(cause, OmegaConfBaseException) and "not in struct" not in str(cause):
-        return ConfigError(key, value, _first_line(cause))
-    if "Could not override" in message or "not in struct" in message:
-        return ConfigError(key, value, "an existing key (add a new one with +key=value)")
-    if "Could not delete" in message:
-        value_is = re.search(r"The value of '[^']+' is (.*) and not", message)
-        if value_is:
-            return ConfigError(key, value, f"its value ({value_is.group(1)}) to delete it")
-        return ConfigError(key, value or "(delete)", "an existing key to delete")
-    return ConfigError(key, value, message)
 
 
 def _variant_lines(override: Override) -> list[str]:
@@ -207,7 +76,7 @@ def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME)
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
     except HydraException as error:
-        raise ConfigError("overrides", " ".join(overrides), _first_line(error)) from None
+        raise ConfigError("overrides", " ".join(overrides), first_line(error)) from None
     choices = [_variant_lines(override) for override in parsed]
     first = [options[0] for options in choices]
     variants = [first]
@@ -260,7 +129,7 @@ def check_output_folder(settings: DictConfig, multirun: bool) -> None:
     try:
         folder = str(OmegaConf.select(settings, key, throw_on_missing=True))
     except OmegaConfBaseException as error:
-        raise ConfigError(f"hydra.{key}", "interpolation", _first_line(error)) from None
+        raise ConfigError(f"hydra.{key}", "interpolation", first_line(error)) from None
     reason = unwritable_reason(Path(folder))
     if reason is not None:
         raise ConfigError(f"hydra.{key}", folder, f"a folder that can be written ({reason})")
@@ -448,11 +317,6 @@ def _show_progress(cfg: DictConfig, in_sweep: bool) -> bool:
     false decide."""
     setting = cfg.get("progress", "auto")
     return sys.stderr.isatty() and not in_sweep if setting == "auto" else bool(setting)
-
-
-def simulate(cfg: Any) -> Result:
-    """Validate a composed config (from `load_config`) and run it."""
-    return run_scenario(scenario_params(to_plain(cfg)))
 
 
 def hydra_arguments(arguments: Sequence[str]) -> argparse.Namespace:

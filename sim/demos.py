@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sim.cli import load_config, to_plain
+from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import unwritable_reason
 from sim.core.units import format_duration, format_size

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.cli import load_config, to_plain
+from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import write_atomic
 from sim.report import RunsBar, output_console

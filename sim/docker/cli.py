@@ -46,6 +46,9 @@ def load_session(path: Path | None, seed: int | None) -> Session:
             raise ValueError
         stored_seed = int(state["seed"])
         commands = list(state["commands"])
+        config = state.get("config")
+        if config is not None and not isinstance(config, dict):
+            raise ValueError
     except (ValueError, KeyError, TypeError, OSError):
         raise ConfigError(
             "--state", str(path), f"a state file written by sim-docker ({STATE_FORMAT})"
@@ -54,7 +57,12 @@ def load_session(path: Path | None, seed: int | None) -> Session:
         raise ConfigError(
             "--seed", seed, f"the seed of {path} ({stored_seed}); remove the file to start over"
         )
-    session = Session(stored_seed)
+    try:
+        session = Session(stored_seed, config)
+    except ConfigError as error:
+        raise ConfigError(
+            "--state", str(path), f"a state file whose configuration is valid ({error})"
+        ) from None
     for entry in commands:
         session.execute(entry["argv"], entry)
     return session
@@ -78,8 +86,10 @@ def check_state_path(path: Path) -> None:
 def save_session(session: Session, path: Path) -> None:
     """Write the journal atomically: the old state stays whole until the new is in place."""
     entries = ",\n  ".join(json.dumps(entry, sort_keys=True) for entry in session.journal)
+    config = json.dumps(session.config)  # in config order: it is meaningful (pools, catalog)
     text = (
-        f'{{"format": "{STATE_FORMAT}", "seed": {session.seed}, "commands": [\n  {entries}\n]}}\n'
+        f'{{"format": "{STATE_FORMAT}", "seed": {session.seed}, "config": {config}, '
+        f'"commands": [\n  {entries}\n]}}\n'
     )
     write_atomic(path, text)
 

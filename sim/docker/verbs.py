@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim.cli import load_config, to_plain
-from sim.config import ScenarioParams, scenario_params
+from sim.api import compose, parameters
 from sim.core.errors import ConfigError
 from sim.core.units import parse_duration
 from sim.docker.daemon import (
@@ -111,18 +109,26 @@ def _parser(verb: str) -> _Parser:
     return _Parser(prog=verb, add_help=False, allow_abbrev=False)
 
 
-@functools.cache
-def host_params(seed: int) -> ScenarioParams:
-    """The simulated host's scenario: one node of the default cluster, nothing deployed."""
-    return scenario_params(to_plain(load_config([*HOST_OVERRIDES, f"seed={seed}"])))
+def host_config(seed: int) -> dict[str, Any]:
+    """The simulated host's configuration: one node of the default cluster, nothing
+    deployed (composed once per process)."""
+    return compose([*HOST_OVERRIDES, f"seed={seed}"])
 
 
 class Session:
-    """A daemon, the journal of the commands it ran, and the verbs that drive it."""
+    """A daemon, the journal of the commands it ran, and the verbs that drive it.
 
-    def __init__(self, seed: int) -> None:
+    Args:
+        seed: the root seed of the host's simulation.
+        config: the composed configuration of the host (plain values); by default the
+            packaged one (`host_config`). A resumed host brings the one it was made with,
+            so it needs no composing and does not change when the packaged one does.
+    """
+
+    def __init__(self, seed: int, config: Mapping[str, Any] | None = None) -> None:
         self.seed = seed
-        self.daemon = Daemon(host_params(seed))
+        self.config = dict(config) if config is not None else host_config(seed)
+        self.daemon = Daemon(parameters(self.config))
         self.journal: list[dict[str, Any]] = []
         self.elapsed = 0.0
         self.views = Views(self.daemon)

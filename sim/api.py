@@ -1,0 +1,227 @@
+"""The public API: compose a configuration as ``sim`` does, validate it, run it.
+
+    import sim
+    cfg = sim.load_config(["cluster.pools.node.count=5"])  # compose configs/ as `sim` does
+    result = sim.simulate(cfg)                              # validate, run, collect
+
+Composing goes through Hydra (imported only when a configuration is composed, so tools
+that reuse a composed configuration, like sim-docker resuming its host, start fast);
+a user's mistake in an override becomes a `ConfigError` naming the key, the value and
+what is allowed. The command line (`sim.cli`), the studies, the demos and sim-docker
+all run simulations through this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.config import ScenarioParams, scenario_params
+from sim.core.errors import ConfigError
+from sim.results import Result
+from sim.scenario import run_scenario
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+CONFIG_MODULE = "sim.conf"
+CONFIG_NAME = "config"
+
+ProgressCallback = Callable[[float, float], None]
+
+
+def _config_directory() -> str | None:
+    """``configs/`` of a source checkout when the package ``sim.conf`` is not installed
+    (running from the repository without ``pip install``); None when it is."""
+    if importlib.util.find_spec(CONFIG_MODULE) is not None:
+        return None
+    return str(Path(__file__).resolve().parent.parent / "configs")
+
+
+CONFIG_DIRECTORY = _config_directory()
+CONFIG_PATH = CONFIG_DIRECTORY or f"pkg://{CONFIG_MODULE}"
+
+
+def to_plain(cfg: Any) -> dict[str, Any]:
+    """A composed config as plain dicts and lists, interpolations resolved."""
+    if isinstance(cfg, Mapping) and not _is_omegaconf(cfg):
+        return dict(cfg)
+    from omegaconf import DictConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(cfg, DictConfig):
+        try:
+            return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+        except OmegaConfBaseException as error:
+            raise ConfigError(
+                str(getattr(error, "full_key", "") or "config"), "interpolation", first_line(error)
+            ) from None
+    return dict(cfg)
+
+
+def load_config(
+    overrides: Sequence[str] = (),
+    config_name: str = CONFIG_NAME,
+    with_hydra: bool = False,
+) -> DictConfig:
+    """Compose ``configs/`` with command-line style overrides, as ``sim`` does.
+
+    Args:
+        overrides: Hydra overrides (``key=value``, ``+key=value``, ``++key=value``,
+            ``~key``, ``~key=value``, ``group=option``).
+        config_name: the primary config.
+        with_hydra: also compose Hydra's own settings (``hydra.*`` and ``hydra/...``
+            overrides are then applied and checked, as the command line does).
+
+    Raises:
+        ConfigError: an override that names no key, no option of a group, or is malformed.
+    """
+    from hydra import compose, initialize_config_dir, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    hydra_instance = GlobalHydra.instance()
+    if hydra_instance.is_initialized():
+        hydra_instance.clear()
+    try:
+        context: contextlib.AbstractContextManager[Any]
+        if CONFIG_DIRECTORY is not None:
+            context = initialize_config_dir(config_dir=CONFIG_DIRECTORY, version_base="1.3")
+        else:
+            context = initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
+        with context:
+            composed: DictConfig = compose(
+                config_name=config_name,
+                overrides=list(overrides),
+                return_hydra_config=with_hydra,
+            )
+            return composed
+    except MissingConfigException as error:
+        raise _missing_option(error, overrides) from None
+    except (HydraException, OmegaConfBaseException) as error:
+        raise _override_error(error, overrides) from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+        # Hydra and OmegaConf fail this way on some overrides they cannot apply (the
+        # deletion of a list item, say): still the user's override, not our bug.
+        raise ConfigError(
+            "overrides",
+            " ".join(overrides) or "none",
+            f"overrides Hydra could not apply ({type(error).__name__}: {first_line(error)})",
+        ) from None
+
+
+def _is_omegaconf(cfg: object) -> bool:
+    return type(cfg).__module__.startswith("omegaconf")
+
+
+def first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _missing_option(error: Any, overrides: Sequence[str]) -> ConfigError:
+    """The group option Hydra could not find (a ``MissingConfigException``)."""
+    missing = error.missing_cfg_file or ""
+    group, _, option = missing.rpartition("/")
+    options = getattr(error, "options", None) or []
+    if not options:
+        match = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", str(error))
+        options = match.group(1).split() if match else []
+    allowed = "one of " + ", ".join(options) if options else "an existing config"
+    return ConfigError(group or "config", option or missing, allowed)
+
+
+def _override_error(error: BaseException, overrides: Sequence[str]) -> ConfigError:
+    """The override Hydra refused, named by the key it quotes (the longest match wins, so
+    ``cluster.scaler.enabled`` is blamed rather than ``cluster``), and why."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    message = first_line(error)
+    quoted = set(re.findall(r"'([^']+)'", message))
+    candidates = []
+    for override in overrides:
+        key, _, value = override.partition("=")
+        bare = key.lstrip("+~")
+        if bare and (bare in quoted or bare in message):
+            candidates.append((bare in quoted, len(bare), key, value))
+    if not candidates:
+        return ConfigError("overrides", " ".join(overrides) or "none", message)
+    _, _, key, value = max(candidates)
+    bare = key.lstrip("+~")
+    cause = error.__cause__
+    mapping = value.lstrip().startswith("{")
+    if mapping and isinstance(cause, OmegaConfBaseException) and "not in struct" in str(cause):
+        # A mapping given for an existing mapping is merged into it, and the new one
+        # names a key the old one lacks (a distribution of another kind, say).
+        missing = re.search(r"Key '([^']+)' is not in struct", str(cause))
+        inner = missing.group(1) if missing else "?"
+        return ConfigError(
+            key,
+            value,
+            f"a mapping is merged into the existing {bare}, which has no key '{inner}' "
+            f"(to replace it whole: '~{bare}' '+{bare}={value}')",
+        )
+    if isinstance(cause, OmegaConfBaseException) and "not in struct" not in str(cause):
+        return ConfigError(key, value, first_line(cause))
+    if "Could not override" in message or "not in struct" in message:
+        return ConfigError(key, value, "an existing key (add a new one with +key=value)")
+    if "Could not delete" in message:
+        value_is = re.search(r"The value of '[^']+' is (.*) and not", message)
+        if value_is:
+            return ConfigError(key, value, f"its value ({value_is.group(1)}) to delete it")
+        return ConfigError(key, value or "(delete)", "an existing key to delete")
+    return ConfigError(key, value, message)
+
+
+def parameters(cfg: Any) -> ScenarioParams:
+    """A composed config (from `load_config`, or a plain mapping) validated into the
+    parameters of a run.
+
+    Raises:
+        ConfigError: the config is not valid.
+    """
+    return scenario_params(to_plain(cfg))
+
+
+def simulate(cfg: Any, progress: ProgressCallback | None = None) -> Result:
+    """Validate a config (from `load_config`, or a plain mapping) and run it.
+
+    Args:
+        cfg: the configuration.
+        progress: called with (simulated now, horizon) once per sample period.
+
+    Raises:
+        ConfigError: the config is not valid; nothing was simulated.
+    """
+    return run_scenario(parameters(cfg), progress)
+
+
+_composed: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+
+
+def compose(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME) -> dict[str, Any]:
+    """The composed configuration as plain values, remembered for this process: a study
+    or a demo that composes the same overrides again pays nothing.
+
+    Raises:
+        ConfigError: as `load_config`.
+    """
+    memo = (config_name, tuple(overrides))
+    if memo not in _composed:
+        _composed[memo] = to_plain(load_config(overrides, config_name))
+    return _composed[memo]
+
+
+__all__ = [
+    "CONFIG_NAME",
+    "ConfigError",
+    "compose",
+    "load_config",
+    "parameters",
+    "simulate",
+    "to_plain",
+]
