@@ -210,12 +210,13 @@ def service_summary(
     }
     for reason in sorted(set(DROP_REASONS) | set(dropped)):
         summary[f"requests_dropped_{reason.replace(' ', '_')}"] = dropped.get(reason, 0)
+    served = traffic is not None and traffic.served > 0
     summary.update(
         {
-            "latency_s_mean": traffic.mean_latency_s if traffic is not None else None,
-            "latency_s_p50": traffic.latency_p50_s if traffic is not None else None,
-            "latency_s_p95": traffic.latency_p95_s if traffic is not None else None,
-            "latency_s_p99": traffic.latency_p99_s if traffic is not None else None,
+            "latency_s_mean": traffic.mean_latency_s if served else None,
+            "latency_s_p50": traffic.latency_p50_s if served else None,
+            "latency_s_p95": traffic.latency_p95_s if served else None,
+            "latency_s_p99": traffic.latency_p99_s if served else None,
             "scaling_actions": scaling_actions,
             "cluster_scaling_actions": cluster_scaling_actions,
             "replicas_max": replicas_max,

@@ -63,8 +63,8 @@ class Section:
         return self._data[name]
 
     def _convert(self, name: str, default: Any, convert: Callable[[Any, str], T]) -> T:
-        value = self.raw(name, default)
-        return value if value is default else convert(value, self._path(name))
+        # Defaults are written in human units too ("8GiB"), so they are converted as well.
+        return convert(self.raw(name, default), self._path(name))
 
     def text(self, name: str, default: Any = REQUIRED, choices: tuple[str, ...] = ()) -> str:
         value = self.raw(name, default)
