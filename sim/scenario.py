@@ -17,10 +17,11 @@ from typing import Any
 import simpy
 
 from sim.config import BeanstalkPlatformParams, Deployment, PlatformParams, ScenarioParams
-from sim.config.params import ArrivalSpec, ServiceParams
+from sim.config.params import ServiceParams
 from sim.core.records import EventLog, PullRecord, ReplicaRecord
 from sim.core.streams import RandomStreams
 from sim.costs import InstanceUsage, RegistryUsage, instance_cost_usd, registry_cost_usd
+from sim.model.arrivals import ARRIVALS, ArrivalProcess
 from sim.model.autoscaler import Autoscaler
 from sim.model.beanstalk import BeanstalkDockerPlatform
 from sim.model.cloud import Cloud
@@ -43,34 +44,17 @@ from sim.model.scheduler import Scheduler
 from sim.model.storage import DiskTotals
 from sim.model.topology import build_topology, host_attachment
 from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
-from sim.model.workload import (
-    ArrivalProcess,
-    ConstantArrivals,
-    DiurnalArrivals,
-    FlashCrowdArrivals,
-    PoissonArrivals,
-)
 from sim.policies.autoscaling import make_policy
 from sim.policies.balancing import BALANCERS
 from sim.policies.placement import PLACEMENT_POLICIES
 from sim.results import Result, service_summary, summarize
-from sim.traces import read_trace
 
 ProgressCallback = Callable[[float, float], None]
 
 
-def make_arrivals(spec: ArrivalSpec, rng: Any) -> ArrivalProcess:
-    """The arrival process a validated spec describes, drawing from `rng`."""
-    values = dict(spec.values)
-    if spec.kind == "trace":
-        return read_trace(spec.trace_path, "workload.traffic.arrivals.path", rng)
-    if spec.kind == "constant":
-        return ConstantArrivals(values["rate_per_s"])
-    if spec.kind == "poisson":
-        return PoissonArrivals(values["rate_per_s"], rng)
-    if spec.kind == "diurnal":
-        return DiurnalArrivals(rng=rng, **values)
-    return FlashCrowdArrivals(rng=rng, **values)
+def make_arrivals(params: Any, rng: Any) -> ArrivalProcess:
+    """The arrival process of a kind's validated parameters, drawing from `rng`."""
+    return ARRIVALS.kind_of(params).build(params, rng)
 
 
 class World:

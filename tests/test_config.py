@@ -204,7 +204,7 @@ def test_the_shipped_trace_is_found_from_any_folder(
     monkeypatch.chdir(tmp_path)
     params = params_for("workload=trace", "platform=container")
     assert params.service is not None
-    assert params.service.arrivals.trace_path.endswith("workload/traces/rates.csv")
+    assert params.service.arrivals.path.endswith("workload/traces/rates.csv")
 
 
 def test_a_trace_in_the_working_folder_wins_over_a_shipped_one(
@@ -215,7 +215,7 @@ def test_a_trace_in_the_working_folder_wins_over_a_shipped_one(
     (tmp_path / "traces" / "rates.csv").write_text("timestamp_s\n0\n1.5\n")
     params = params_for("workload=trace", "platform=container")
     assert params.service is not None
-    assert params.service.arrivals.trace_path == "traces/rates.csv"
+    assert params.service.arrivals.path == "traces/rates.csv"
 
 
 def test_a_missing_trace_names_both_places_it_was_looked_for(

@@ -28,6 +28,9 @@ from hypothesis import strategies as st
 
 from sim.core.distributions import Constant, Distribution, Exponential
 from sim.core.streams import RandomStreams
+from sim.model.arrivals import ArrivalProcess
+from sim.model.arrivals.constant import ConstantArrivals
+from sim.model.arrivals.poisson import PoissonArrivals
 from sim.model.service import ReplicaQueue
 from sim.model.traffic import (
     NO_READY_REPLICA,
@@ -35,7 +38,7 @@ from sim.model.traffic import (
     TrafficDriver,
     TrafficStats,
 )
-from sim.model.workload import ArrivalProcess, ConstantArrivals, PoissonArrivals, RequestSpec
+from sim.model.workload import RequestSpec
 from sim.policies.balancing import BALANCERS, Balancer, LeastOutstanding, RoundRobin
 
 REPLICATIONS = 10

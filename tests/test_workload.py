@@ -17,17 +17,13 @@ import pytest
 
 from sim.core.distributions import Constant, Exponential, LogNormal
 from sim.core.errors import ConfigError
-from sim.model.workload import (
-    ArrivalProcess,
-    ConstantArrivals,
-    DiurnalArrivals,
-    FlashCrowdArrivals,
-    PoissonArrivals,
-    RequestSpec,
-    TraceRates,
-    TraceTimestamps,
-    parse_request_spec,
-)
+from sim.model.arrivals import ArrivalProcess
+from sim.model.arrivals.constant import ConstantArrivals
+from sim.model.arrivals.diurnal import DiurnalArrivals
+from sim.model.arrivals.flash_crowd import FlashCrowdArrivals
+from sim.model.arrivals.poisson import PoissonArrivals
+from sim.model.arrivals.trace import TraceRates, TraceTimestamps
+from sim.model.workload import RequestSpec, parse_request_spec
 from sim.traces import read_trace
 
 SEED = 20240611

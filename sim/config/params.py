@@ -61,15 +61,6 @@ PlatformParams = ContainerPlatformParams | VmPlatformParams | BeanstalkPlatformP
 
 
 @dataclass(frozen=True, slots=True)
-class ArrivalSpec:
-    """How requests arrive: a kind and its parameters (SI units), or a trace file."""
-
-    kind: str
-    values: tuple[tuple[str, Any], ...] = ()
-    trace_path: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class ServiceParams:
     """An application served behind a load balancer, and the traffic it gets."""
 
@@ -78,7 +69,7 @@ class ServiceParams:
     initial_replicas: int
     fleet: FleetParams
     balancer: str
-    arrivals: ArrivalSpec
+    arrivals: Any  # the parameters of a kind of sim.model.arrivals.ARRIVALS
     request: RequestSpec
     start_traffic: str = "when_ready"
 

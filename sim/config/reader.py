@@ -54,6 +54,10 @@ class Section:
     def names(self) -> list[str]:
         return [str(name) for name in self._data]
 
+    def items_mapping(self) -> Mapping[str, Any]:
+        """The section's mapping as given (for a reader that checks keys itself)."""
+        return self._data
+
     def raw(self, name: str, default: Any = REQUIRED) -> Any:
         self._read.add(name)
         if name not in self._data or self._data[name] is None:

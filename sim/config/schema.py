@@ -86,7 +86,11 @@ def read(cls: type[T], data: object, key: str, *, name: str | None = None) -> T:
     if not isinstance(data, Mapping):
         raise ConfigError(key or "config", short(data), f"a mapping, not {kind_of(data)}")
     hints = _hints(cls)
-    fields = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    fields = [
+        f
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if f.init and not setting_of(f).derived
+    ]
     known = [config_key(f) for f in fields if not setting_of(f).entry_name]
     for given in data:
         if given not in known:
@@ -255,5 +259,8 @@ def defaults(cls: type) -> dict[str, Any]:
     return {
         config_key(field): default_of(field)
         for field in dataclasses.fields(cls)
-        if field.init and has_default(field) and not setting_of(field).entry_name
+        if field.init
+        and has_default(field)
+        and not setting_of(field).entry_name
+        and not setting_of(field).derived
     }

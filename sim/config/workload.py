@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sim.config.params import (
-    ArrivalSpec,
     AutoscalerParams,
     Deployment,
     PlatformParams,
     ServiceParams,
 )
 from sim.config.reader import Section
+from sim.config.schema import read_kind
 from sim.core.errors import ConfigError
+from sim.model.arrivals import ARRIVALS
+from sim.model.arrivals.trace import TraceParams
 from sim.model.fleet import FleetParams
 from sim.model.images import Image
 from sim.model.monitoring import METRICS
@@ -52,52 +55,16 @@ def _platform_of(entry: Section, platforms: Mapping[str, PlatformParams]) -> str
     )
 
 
-ARRIVAL_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "constant": (("rate_per_s", "number"),),
-    "poisson": (("rate_per_s", "number"),),
-    "diurnal": (
-        ("peak_per_s", "number"),
-        ("trough_per_s", "number"),
-        ("period_s", "duration"),
-        ("peak_at_s", "duration"),
-    ),
-    "flash_crowd": (
-        ("base_per_s", "number"),
-        ("peak_per_s", "number"),
-        ("start_s", "duration"),
-        ("duration_s", "duration"),
-        ("shape", "text"),
-    ),
-    "trace": (),
-}
-
-
-def _arrivals(section: Section) -> ArrivalSpec:
-    kind = section.text("kind", choices=tuple(ARRIVAL_KINDS))
-    if kind == "trace":
-        path = find_trace(section.text("path"), f"{section.key}.path")
-        read_trace(path, f"{section.key}.path")
-        section.close()
-        return ArrivalSpec(kind, (), path)
-    values: list[tuple[str, Any]] = []
-    for name, unit in ARRIVAL_KINDS[kind]:
-        key = name.removesuffix("_s") if unit == "duration" else name
-        if unit == "number":
-            values.append((name, section.number(key, minimum=0.0)))
-        elif unit == "duration":
-            values.append((name, section.duration(key)))
-        else:
-            values.append((name, section.text(key, choices=("step", "spike"))))
-    section.close()
-    named = dict(values)
-    if kind == "diurnal" and named["trough_per_s"] > named["peak_per_s"]:
-        raise ConfigError(
-            f"{section.key}.trough_per_s", named["trough_per_s"], "at most peak_per_s"
-        )
-    if kind in ("diurnal", "flash_crowd") and named.get("period_s", named.get("duration_s")) == 0:
-        name = "period" if kind == "diurnal" else "duration"
-        raise ConfigError(f"{section.key}.{name}", 0, "a duration above 0")
-    return ArrivalSpec(kind, tuple(values))
+def _arrivals(section: Section) -> Any:
+    """The arrival process's parameters: a kind of `ARRIVALS`; a trace is read now."""
+    for name in section.names():
+        section.raw(name)
+    params = read_kind(ARRIVALS, dict(section.items_mapping()), section.key)
+    if isinstance(params, TraceParams):
+        key = f"{section.key}.path"
+        path = find_trace(params.path, key)
+        params = replace(params, path=path, loaded=read_trace(path, key))
+    return params
 
 
 def read_service(

@@ -47,6 +47,8 @@ class Setting:
             sits under, e.g. a registry's name), not a value of its own.
         family: the field holds a kind of this family (or, for a tuple or mapping, each
             element does), chosen by the family's selector key.
+        derived: the field is not read from the config: the config layer fills it from
+            the others (a trace file's contents from its path).
     """
 
     unit: Unit | None = None
@@ -59,6 +61,7 @@ class Setting:
     off_value: Any = None
     entry_name: bool = False
     family: Family | None = None
+    derived: bool = False
 
 
 _NO_DEFAULT: Any = dataclasses.MISSING
@@ -78,11 +81,12 @@ def setting(
     off_value: Any = None,
     entry_name: bool = False,
     family: Family | None = None,
+    derived: bool = False,
 ) -> Any:
     """A dataclass field with its `Setting` (see there); without a default it is required."""
     metadata = {
         "setting": Setting(
-            unit, minimum, maximum, choices, doc, key, off, off_value, entry_name, family
+            unit, minimum, maximum, choices, doc, key, off, off_value, entry_name, family, derived
         )
     }
     if default_factory is not _NO_DEFAULT:

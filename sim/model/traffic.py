@@ -43,8 +43,9 @@ import simpy
 
 from sim.core.sketch import QuantileSketch
 from sim.core.uniforms import BlockUniforms
+from sim.model.arrivals import ArrivalProcess
 from sim.model.service import ReplicaQueue
-from sim.model.workload import ArrivalProcess, RequestSpec
+from sim.model.workload import RequestSpec
 from sim.policies.balancing import Balancer
 
 NO_READY_REPLICA = "no ready replica"

@@ -1,0 +1,46 @@
+"""Arrival processes: when requests arrive. One module per kind, found by listing.
+
+An arrival process is a stream of arrival times. `ArrivalProcess.next_after` gives the
+arrival that follows one at ``t_s`` (or the start of the run), ``math.inf`` when the
+stream has ended; the traffic driver calls it once per request, so a process never holds
+more than its own parameters. `rate_at` gives its intensity in requests per second (the
+fluid traffic mode, plots and tests read it). Random processes draw from the generator
+they were given and own it: they use its uniforms in order, one per draw, exactly as
+successive ``rng.random()`` calls would return them, but fetched in blocks for speed
+(`sim.core.uniforms`); so the arrivals are a pure function of the seed.
+
+Each kind is a module of this package with a frozen parameter dataclass and
+``KIND = Kind(name, Params, build)``, where ``build(params, rng)`` returns the process.
+A config chooses one with ``arrivals: {kind: <name>, ...its settings}``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sim.core.settings import Family
+
+ARRIVALS = Family(
+    "arrivals",
+    __name__,
+    summary="when requests arrive (workload.traffic.arrivals)",
+)
+
+
+class ArrivalProcess(Protocol):
+    """A stream of request arrival times, in simulated seconds."""
+
+    def next_after(self, t_s: float) -> float:
+        """The arrival following one at `t_s` (or the start at `t_s`); ``math.inf`` at the end.
+
+        Later than `t_s` for generated processes; a replayed trace may repeat `t_s` when
+        it recorded several requests at one instant.
+        """
+        ...
+
+    def rate_at(self, t_s: float) -> float:
+        """The arrival intensity at `t_s`, in requests per second."""
+        ...
+
+
+__all__ = ["ARRIVALS", "ArrivalProcess"]
