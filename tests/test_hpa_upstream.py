@@ -3,8 +3,8 @@
 Each case restates one upstream test of ``pkg/controller/podautoscaler`` in our terms;
 its id is the upstream test's name (``Test.../subtest`` for table subtests, spaces as
 ``_``, as ``go test`` prints them). The CPU-utilization cases of
-``replica_calculator_test.go`` use the names of Kubernetes 1.33 and 1.34 (master later
-gathered the first of them under ``TestReplicaCalcResourceScale`` with the same
+``replica_calculator_test.go`` keep their standalone names (upstream's master has since
+gathered the first thirteen under ``TestReplicaCalcResourceScale``, with the same
 numbers); the behaviour and stabilization tables come from ``horizontal_test.go``.
 
 Upstream builds its pods from a few fields; `calc_pods` and `controller_pods` translate

@@ -184,6 +184,7 @@ class ReplicaCalculator:
             replicas = math.ceil(ratio * ready)
             return Recommendation(replicas, utilization, f"{seen} -> {replicas}")
         counted = list(groups.ready)
+        assumed = 0
         if groups.missing and ratio < 1.0:
             assumed = max(100, target)
             counted += [PodSample(r * assumed // 100, r) for r in groups.missing]
@@ -192,11 +193,11 @@ class ReplicaCalculator:
         if scale_up_with_unready:
             counted += [PodSample(0, r) for r in groups.unready]
         new_ratio = _utilization(counted) / target
-        filled = (
-            f"{seen}; with {len(groups.missing)} missing and "
-            f"{len(groups.unready) if scale_up_with_unready else 0} unready filled in, "
-            f"ratio {new_ratio:.4g}"
+        missing = f"{len(groups.missing)} missing at {assumed}%"
+        unready = f"{len(groups.unready)} unready " + (
+            "at 0%" if scale_up_with_unready else "left out"
         )
+        filled = f"{seen}; {missing}, {unready}: ratio {new_ratio:.4g}"
         if (
             self.tolerances.within(new_ratio)
             or (ratio < 1.0 < new_ratio)
