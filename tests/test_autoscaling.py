@@ -20,8 +20,11 @@ from sim.policies.autoscaling import (
     FixedCapacity,
     Hpa,
     HpaParams,
+    HpaScalingPolicy,
+    HpaScalingRules,
     Instance,
     Observation,
+    ReplicaCalculator,
     ScalingPolicy,
     Series,
     SimpleAlarm,
@@ -32,19 +35,19 @@ from sim.policies.autoscaling import (
     StepScalingParams,
     TargetTracking,
     TargetTrackingParams,
+    Tolerances,
     beanstalk,
     make_policy,
     percent_change,
-    replica_recommendation,
 )
-from sim.policies.autoscaling.hpa import group_pods
+from sim.policies.autoscaling.hpa import DEFAULT_SCALE_UP, default_scale_down
 
 KEY = "autoscaling"
 
 
-def in_service(count: int, ready_s: float = 0.0, metric: float | None = None) -> list[Instance]:
+def in_service(count: int, ready_s: float = 0.0) -> list[Instance]:
     """`count` instances launched before `ready_s` and in service since then."""
-    return [Instance(launched_s=ready_s - 100.0, ready_s=ready_s, metric=metric)] * count
+    return [Instance(launched_s=ready_s - 100.0, ready_s=ready_s)] * count
 
 
 def observe(
@@ -423,28 +426,60 @@ def test_composite_cooldown_belongs_to_the_group() -> None:
 
 
 # --- Kubernetes HPA ---------------------------------------------------------------------
+# Upstream's own test tables are in test_hpa_upstream.py; these are the model's examples.
 
 
-def hpa(target: float = 50.0, max_capacity: int = 100) -> Hpa:
-    return Hpa(HpaParams(target_utilization=target, max_capacity=max_capacity))
+def hpa(target: int = 50, max_capacity: int = 100, **settings: Any) -> Hpa:
+    return Hpa(HpaParams(target_utilization=target, max_capacity=max_capacity, **settings))
 
 
-def pods(count: int, metric: float | None) -> list[Instance]:
-    """`count` pods ready since long before the first sync, past CPU initialization."""
-    return in_service(count, ready_s=-1000.0, metric=metric)
+def pods(count: int, percent: float | None, request_vcpu: float = 1.0) -> list[Instance]:
+    """`count` pods ready since long before the first sync, past CPU initialization,
+    each using `percent` of its CPU request (None: no sample yet)."""
+    usage = None if percent is None else percent / 100 * request_vcpu
+    pod = Instance(-1100.0, -1000.0, cpu_request_vcpu=request_vcpu, cpu_usage_vcpu=usage)
+    return [pod] * count
 
 
-LAUNCHING = Instance(launched_s=990.0, ready_s=None)
+LAUNCHING = Instance(launched_s=990.0, ready_s=None, cpu_request_vcpu=1.0)
+BEHAVIOR = {"scale_up": DEFAULT_SCALE_UP}
 
 
 def test_hpa_docs_example() -> None:
-    decision = hpa(target=75.0).decide(observe(1000.0, 50, pods(50, 90.0)))
+    decision = hpa(target=75).decide(observe(1000.0, 50, pods(50, 90.0)))
     assert decision.desired == 60
 
 
 def test_hpa_tolerance() -> None:
-    assert hpa(target=75.0).decide(observe(1000.0, 10, pods(10, 81.75))) == Decision(10, "")
-    assert hpa(target=75.0).decide(observe(1000.0, 10, pods(10, 83.25))).desired == 12
+    assert hpa(target=75).decide(observe(1000.0, 10, pods(10, 81.75))) == Decision(10, "")
+    assert hpa(target=75).decide(observe(1000.0, 10, pods(10, 83.25))).desired == 12
+
+
+def test_hpa_tolerance_band_includes_its_edges() -> None:
+    """10 pods at 110 % of a 100 % target: Kubernetes 1.33's band keeps 10. (Before 1.33,
+    |1 − 1.1| = 0.10000000000000009 in float64 exceeded 0.1 and the count became 11, as
+    it does here with a band just below 1.1.)"""
+    assert hpa(target=100).decide(observe(1000.0, 10, pods(10, 110.0))) == Decision(10, "")
+    tighter = {"scale_up": HpaScalingRules(0.0, DEFAULT_SCALE_UP.policies, tolerance=0.09)}
+    assert hpa(target=100, **tighter).decide(observe(1000.0, 10, pods(10, 110.0))).desired == 11
+
+
+def test_hpa_utilization_is_weighted_by_requests() -> None:
+    """A pod requesting 3 vCPUs at 20 % and one requesting 1 vCPU at 100 %: 1.6 of
+    4 vCPUs is 40 % (the mean of the percentages would be 60 %), half the target."""
+    mixed = pods(1, 20.0, request_vcpu=3.0) + pods(1, 100.0)
+    recommendation = ReplicaCalculator(80).recommend(observe(1000.0, 2, mixed))
+    assert recommendation is not None
+    assert (recommendation.utilization, recommendation.replicas) == (40, 1)
+
+
+def test_hpa_reads_cpu_in_whole_milli_cpus_rounded_up() -> None:
+    """0.8175 vCPU is read as 818 m: 10 such pods of 1 vCPU are at 81 % (whole percent)."""
+    recommendation = ReplicaCalculator(75).recommend(observe(1000.0, 10, pods(10, 81.75)))
+    assert recommendation is not None and recommendation.utilization == 81
+    tiny = [Instance(-1100.0, -1000.0, cpu_request_vcpu=0.1, cpu_usage_vcpu=0.0000001)]
+    recommendation = ReplicaCalculator(1).recommend(observe(1000.0, 1, tiny))
+    assert recommendation is not None and recommendation.utilization == 1
 
 
 @pytest.mark.parametrize(
@@ -456,60 +491,69 @@ def test_hpa_tolerance() -> None:
         (5, pods(4, 100.0) + [LAUNCHING], 8),
         # Scale-up: one at 60 %, two missing at 0 %: 20 % reverses.
         (3, pods(1, 60.0) + pods(2, None), 3),
-        # Scale-down: two at 20 %, two missing at 100 % of target: 35 %, 0.7 x 4 -> 3.
-        (4, pods(2, 20.0) + pods(2, None), 3),
-        # Scale-down: two at 20 %, two unready at 100 % of target: 3 as well.
-        (4, pods(2, 20.0) + [LAUNCHING] * 2, 3),
+        # Scale-down: two at 20 %, two missing at 100 % of their request: 60 %, the
+        # direction reverses, no change.
+        (4, pods(2, 20.0) + pods(2, None), 4),
+        # Scale-down: two at 20 %, two unready left out: 0.4 x 2 -> 1.
+        (4, pods(2, 20.0) + [LAUNCHING] * 2, 1),
         # Scale-down without set-aside pods: 0.4 x 2 -> 1.
         (2, pods(2, 20.0), 1),
         # Terminating pods are ignored.
-        (2, pods(2, 20.0) + [Instance(0.0, 1.0, terminating=True, metric=None)], 1),
+        (2, pods(2, 20.0) + [Instance(0.0, 1.0, terminating=True, cpu_request_vcpu=1.0)], 1),
     ],
 )
 def test_hpa_unready_and_missing_pods(
     desired: int, instances: list[Instance], replicas: int
 ) -> None:
-    observation = observe(1000.0, desired, instances)
-    recommendation = replica_recommendation(observation, HpaParams(50.0, 100))
+    recommendation = ReplicaCalculator(50).recommend(observe(1000.0, desired, instances))
     assert recommendation is not None
-    assert recommendation[0] == replicas
+    assert recommendation.replicas == replicas
 
 
 def test_hpa_cpu_initialization_period() -> None:
-    params = HpaParams(50.0, 100)
-    fresh = Instance(launched_s=940.0, ready_s=990.0, metric=80.0)  # sample mixes start-up
-    settled = Instance(launched_s=940.0, ready_s=960.0, metric=80.0)
-    old = Instance(launched_s=0.0, ready_s=990.0, metric=80.0)  # past the 5 min period
-    groups = group_pods(observe(1000.0, 3, [fresh, settled, old]), params)
-    assert (groups.ready_metrics, groups.unready, groups.missing) == ((80.0, 80.0), 1, 0)
+    calculator = ReplicaCalculator(50)
+    sample = {"cpu_request_vcpu": 1.0, "cpu_usage_vcpu": 0.8}
+    fresh = Instance(launched_s=940.0, ready_s=990.0, **sample)  # sample mixes start-up
+    settled = Instance(launched_s=940.0, ready_s=960.0, **sample)
+    old = Instance(launched_s=0.0, ready_s=990.0, **sample)  # past the 5 min period
+    groups = calculator.group_pods(observe(1000.0, 3, [fresh, settled, old]))
+    assert (len(groups.ready), len(groups.unready), len(groups.missing)) == (2, 1, 0)
 
 
 def test_hpa_without_ready_metrics_does_nothing() -> None:
     assert hpa().decide(observe(1000.0, 3, [LAUNCHING] * 3)) == Decision(3, "")
 
 
-def test_hpa_scale_down_stabilization() -> None:
+def test_hpa_without_behavior_scales_down_after_its_window_edge() -> None:
+    """Without ``behavior`` the highest recommendation of the last 300 s wins, the one
+    exactly 300 s old included, starting with the 10 replicas found at the first sync."""
     policy = hpa()
-    # The highest recommendation of the last 300 s wins, starting with the 10 replicas
-    # found at the first sync: a low load scales down only 300 s later.
+    for now_s in range(0, 315, 15):
+        assert policy.decide(observe(float(now_s), 10, pods(10, 25.0))).desired == 10
+    assert policy.decide(observe(315.0, 10, pods(10, 25.0))).desired == 5
+
+
+def test_hpa_with_behavior_scales_down_at_its_window_edge() -> None:
+    """With ``behavior`` a recommendation exactly as old as the window no longer counts."""
+    policy = hpa(**BEHAVIOR)
     for now_s in range(0, 300, 15):
         assert policy.decide(observe(float(now_s), 10, pods(10, 25.0))).desired == 10
     assert policy.decide(observe(300.0, 10, pods(10, 25.0))).desired == 5
 
 
 def test_hpa_dip_then_recovery_does_not_scale_down() -> None:
-    policy = hpa()
-    loads = [50.0] * 20 + [25.0] * 4 + [50.0] * 30
-    desired = [
-        policy.decide(observe(15.0 * index, 10, pods(10, load))).desired
-        for index, load in enumerate(loads)
-    ]
-    assert desired == [10] * len(loads)
+    for policy in (hpa(), hpa(**BEHAVIOR)):
+        loads = [50.0] * 20 + [25.0] * 4 + [50.0] * 30
+        desired = [
+            policy.decide(observe(15.0 * index, 10, pods(10, load))).desired
+            for index, load in enumerate(loads)
+        ]
+        assert desired == [10] * len(loads)
 
 
 @pytest.mark.parametrize(("current", "wanted", "limited"), [(2, 20, 6), (10, 40, 20)])
-def test_hpa_scale_up_rate_limit(current: int, wanted: int, limited: int) -> None:
-    policy = hpa()
+def test_hpa_behavior_scale_up_rate_limit(current: int, wanted: int, limited: int) -> None:
+    policy = hpa(**BEHAVIOR)
     load = 50.0 * wanted / current
     assert policy.decide(observe(1000.0, current, pods(current, load))).desired == limited
     # Within the same 15 s the replicas added already count against the limit.
@@ -519,9 +563,36 @@ def test_hpa_scale_up_rate_limit(current: int, wanted: int, limited: int) -> Non
     assert after.desired > limited
 
 
+@pytest.mark.parametrize(("current", "wanted", "limited"), [(1, 20, 4), (2, 20, 4), (10, 40, 20)])
+def test_hpa_without_behavior_scale_up_limit(current: int, wanted: int, limited: int) -> None:
+    """Without ``behavior`` one sync raises the count to at most max(2 × current, 4),
+    whatever the last sync did."""
+    policy = hpa()
+    load = 50.0 * wanted / current
+    assert policy.decide(observe(1000.0, current, pods(current, load))).desired == limited
+    again = policy.decide(observe(1001.0, limited, pods(limited, load * current / limited)))
+    assert again.desired == min(wanted, max(2 * limited, 4))
+
+
+def test_hpa_percent_limits_round_as_float64() -> None:
+    """50 replicas + 10 % is 55.00000000000001 in float64, rounded up to 56."""
+    up = HpaScalingRules(0.0, (HpaScalingPolicy("Percent", 10, 60.0),))
+    decision = hpa(target=50, scale_up=up).decide(observe(1000.0, 50, pods(50, 100.0)))
+    assert decision.desired == 56
+
+
 def test_hpa_zero_replicas_disables_autoscaling_and_bounds_apply_at_once() -> None:
     assert hpa().decide(observe(0.0, 0, [])) == Decision(0, "")
     assert hpa(max_capacity=5).decide(observe(0.0, 8, pods(8, 50.0))).desired == 5
+
+
+def test_hpa_bound_applied_at_the_first_sync_is_remembered() -> None:
+    """The first sync records the 8 replicas it found although it brings them to 5 at
+    once; with the default behaviour that recommendation holds a scale-down for 300 s."""
+    policy = hpa(max_capacity=5, **BEHAVIOR)
+    assert policy.decide(observe(0.0, 8, pods(8, 10.0))).desired == 5
+    assert policy.decide(observe(15.0, 5, pods(5, 10.0))).desired == 5
+    assert policy.decide(observe(300.0, 5, pods(5, 10.0))).desired == 1
 
 
 # --- Invariants -------------------------------------------------------------------------
@@ -599,7 +670,8 @@ instances_strategy = st.lists(
         launched_s=st.floats(0.0, 1000.0),
         ready_s=st.none() | st.floats(0.0, 2000.0),
         terminating=st.booleans(),
-        metric=st.none() | st.floats(0.0, 400.0),
+        cpu_request_vcpu=st.sampled_from([0.0, 0.25, 1.0, 2.0]),
+        cpu_usage_vcpu=st.none() | st.floats(0.0, 8.0),
     ),
     max_size=12,
 )
@@ -732,6 +804,59 @@ def test_config_errors_name_the_key(name: str, config: dict[str, Any], key: str)
     assert error.value.key == key
 
 
+HPA = {"target_utilization": 50, "max_capacity": 4}
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "allowed"),
+    [
+        ({"tolerance": -0.1}, "autoscaling.tolerance", "not negative"),
+        ({"tolerance": "10%"}, "autoscaling.tolerance", "scale_up"),
+        ({"tolerance": {"scale_up": -1}}, "autoscaling.tolerance.scale_up", "not negative"),
+        ({"tolerance": {"scale_down": "x"}}, "autoscaling.tolerance.scale_down", "number"),
+        ({"tolerance": {"up": 0.1}}, "autoscaling.tolerance.up", "known: scale_up, scale_down"),
+        ({"tolerance": {}}, "autoscaling.tolerance", "scale_up, scale_down or both"),
+        ({"target_utilization": 62.5}, "autoscaling.target_utilization", "integer"),
+        ({"target_utilization": 0}, "autoscaling.target_utilization", "whole percent"),
+        ({"downscale_stabilization": "2h"}, "autoscaling.downscale_stabilization", "3600"),
+    ],
+)
+def test_hpa_config_errors_are_one_line_naming_the_key(
+    changes: dict[str, Any], key: str, allowed: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        make_policy("hpa", HPA | changes, KEY)
+    assert error.value.key == key
+    assert allowed in error.value.allowed
+    assert "\n" not in error.value.line()
+
+
+def test_hpa_config_tolerance_forms() -> None:
+    """One number is the controller's tolerance (no ``behavior``); a mapping sets the
+    HPA's own per-direction tolerances, which gives it a ``behavior``."""
+    flag = make_policy("hpa", HPA | {"tolerance": 0.05}, KEY)
+    assert isinstance(flag, Hpa) and flag.behavior is None
+    assert flag.calculator.tolerances == Tolerances(0.05, 0.05)
+    own = make_policy("hpa", HPA | {"tolerance": {"scale_down": 0.05}}, KEY)
+    assert isinstance(own, Hpa) and own.behavior is not None
+    assert own.calculator.tolerances == Tolerances(scale_up=0.1, scale_down=0.05)
+    assert own.behavior.scale_up.policies == DEFAULT_SCALE_UP.policies
+    both = make_policy(
+        "hpa",
+        HPA
+        | {
+            "tolerance": {"scale_up": 0.02, "scale_down": 0.2},
+            "downscale_stabilization": "10min",
+            "scale_up": {"stabilization_window": "1min"},
+        },
+        KEY,
+    )
+    assert isinstance(both, Hpa) and both.behavior is not None
+    assert both.calculator.tolerances == Tolerances(scale_up=0.02, scale_down=0.2)
+    assert both.behavior.scale_up.stabilization_window_s == 60.0
+    assert both.behavior.scale_down.stabilization_window_s == 600.0
+
+
 def test_config_reads_human_durations_and_keeps_defaults() -> None:
     policy = make_policy(
         "hpa",
@@ -743,8 +868,10 @@ def test_config_reads_human_durations_and_keeps_defaults() -> None:
         KEY,
     )
     assert isinstance(policy, Hpa)
-    assert policy.params.scale_down.stabilization_window_s == 60.0
-    assert policy.params.scale_down.policies == HpaParams(60.0, 10).scale_down.policies
+    assert policy.behavior is not None
+    assert policy.behavior.scale_down.stabilization_window_s == 60.0
+    assert policy.behavior.scale_down.policies == default_scale_down(300.0).policies
+    assert policy.behavior.scale_up == DEFAULT_SCALE_UP
     assert policy.interval_s == 15.0 and policy.datapoints_needed == 0
     step = make_policy("composite", WORKED_EXAMPLE, KEY)
     assert (step.metric, step.period_s, step.interval_s) == ("CPUUtilization", 60.0, 60.0)

@@ -143,6 +143,33 @@ def test_hpa_never_scales_down_within_its_stabilization_window() -> None:
     assert downs and min(e.time_s for e in downs) >= 300.0
 
 
+def test_the_hpa_sees_each_replicas_cpu_request_and_usage() -> None:
+    """The loop shows the HPA each replica's request (the app's vCPUs) and the vCPUs it
+    was busy over the last monitoring period; a replica not yet in service has none."""
+    w = world(
+        "workload=constant",
+        "autoscaler=hpa",
+        "workload.apps.web.vcpu=2",
+        "workload.service.initial_replicas=3",
+        "horizon=10min",
+        "platform=container",
+    )
+    w.run()
+    assert w.autoscaler is not None and w.fleet is not None
+    last = w.monitoring.closed[-1]
+    members = [m for m in w.fleet.members.values() if m.state != "stopped"]
+    instances = w.autoscaler.observe().instances
+    assert len(instances) == len(members) > 0
+    for member, pod in zip(members, instances, strict=True):
+        assert pod.cpu_request_vcpu == 2.0
+        if member.state == "in_service" and member.name in last.in_service:
+            busy_s = last.usage[member.name][1] if member.name in last.usage else 0.0
+            assert pod.cpu_usage_vcpu == pytest.approx(busy_s / w.monitoring.period_s)
+        else:
+            assert pod.cpu_usage_vcpu is None
+    assert any(pod.cpu_usage_vcpu for pod in instances)
+
+
 def test_pending_replicas_make_the_cluster_scaler_add_hosts() -> None:
     """One small host, a flash crowd, an HPA: replicas that do not fit wait, hosts join."""
     result = world(

@@ -2,8 +2,9 @@
 
 Every ``policy.interval_s`` the loop gathers what the policy looks at — the recent
 datapoints of its metric and statistic over its period, and each replica's launch and
-ready times and its CPU utilization over the last base period — asks the policy for a
-decision and, when the desired capacity changes, sets it on the fleet. The policy is a
+ready times, its CPU request (the app's vCPUs) and the CPU it used over the last base
+period — asks the policy for a decision and, when the desired capacity changes, sets it
+on the fleet. The policy is a
 pure decider (`sim.policies.autoscaling`); all SimPy is here.
 """
 
@@ -60,13 +61,20 @@ class Autoscaler:
             extra: self.monitoring.datapoints(extra.metric, extra.statistic, extra.period_s, count)
             for extra, count in policy.extra_series
         }
-        cpu = self.monitoring.replica_values("CPUUtilization", self.monitoring.closed[-1:])
+        utilization = self.monitoring.replica_values("CPUUtilization", self.monitoring.closed[-1:])
+        # CPUUtilization is in percent of a replica's vCPUs, which are what it requests.
+        request_vcpu = self.fleet.app.vcpu
         instances = tuple(
             Instance(
                 launched_s=member.launched_s,
                 ready_s=member.in_service_s,
                 terminating=member.state == "draining",
-                metric=cpu.get(member.name) if member.state == "in_service" else None,
+                cpu_request_vcpu=request_vcpu,
+                cpu_usage_vcpu=(
+                    utilization[member.name] * request_vcpu / 100.0
+                    if member.state == "in_service" and member.name in utilization
+                    else None
+                ),
             )
             for member in self.fleet.members.values()
             if member.state in ("launching", "in_service", "draining")

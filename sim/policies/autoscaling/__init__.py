@@ -3,7 +3,7 @@
 Each policy is a pure decider behind the `ScalingPolicy` protocol: the control loop
 (`sim.model.autoscaler`) shows it an `Observation` of the group and the recent
 datapoints of its metric, and the policy answers with a `Decision`. The policies follow
-the published behaviour of the services they model (see SEMANTICS.md):
+the published behaviour (and, for Kubernetes, the code) of the services they model:
 
 * ``none`` (`FixedCapacity`): the group keeps its size.
 * ``simple`` (`SimpleScaling`): EC2 simple scaling: alarms, adjustments, a cooldown
@@ -12,7 +12,8 @@ the published behaviour of the services they model (see SEMANTICS.md):
   Beanstalk's defaults (NetworkOut above 6 MB or below 2 MB per 5 minutes).
 * ``step`` (`StepScaling`): EC2 step scaling with instance warm-up.
 * ``target_tracking`` (`TargetTracking`): keep a metric at a target value.
-* ``hpa`` (`Hpa`): the Kubernetes HorizontalPodAutoscaler on CPU utilization.
+* ``hpa`` (`Hpa`): the Kubernetes HorizontalPodAutoscaler on CPU utilization, its
+  replica calculator in `ReplicaCalculator`.
 * ``composite`` (`Composite`): several EC2 policies on one group, combined as AWS
   combines them.
 
@@ -25,11 +26,13 @@ from sim.policies.autoscaling.ec2 import Adjustment, Alarm, percent_change
 from sim.policies.autoscaling.fixed import FixedCapacity, FixedCapacityParams
 from sim.policies.autoscaling.hpa import (
     Hpa,
+    HpaBehavior,
+    HpaHistory,
     HpaParams,
     HpaScalingPolicy,
     HpaScalingRules,
-    replica_recommendation,
 )
+from sim.policies.autoscaling.hpa_calculator import ReplicaCalculator, Tolerances
 from sim.policies.autoscaling.protocol import (
     Decision,
     Instance,
@@ -58,11 +61,14 @@ __all__ = [
     "FixedCapacity",
     "FixedCapacityParams",
     "Hpa",
+    "HpaBehavior",
+    "HpaHistory",
     "HpaParams",
     "HpaScalingPolicy",
     "HpaScalingRules",
     "Instance",
     "Observation",
+    "ReplicaCalculator",
     "ScalingPolicy",
     "Series",
     "SimpleAlarm",
@@ -73,8 +79,8 @@ __all__ = [
     "StepScalingParams",
     "TargetTracking",
     "TargetTrackingParams",
+    "Tolerances",
     "beanstalk",
     "make_policy",
     "percent_change",
-    "replica_recommendation",
 ]

@@ -20,12 +20,13 @@ from sim.policies.autoscaling.composite import ComposablePolicy, Composite
 from sim.policies.autoscaling.ec2 import Adjustment, Alarm
 from sim.policies.autoscaling.fixed import FixedCapacity, FixedCapacityParams
 from sim.policies.autoscaling.hpa import (
-    DEFAULT_SCALE_DOWN,
     DEFAULT_SCALE_UP,
     Hpa,
     HpaParams,
     HpaScalingPolicy,
     HpaScalingRules,
+    check_tolerance,
+    default_scale_down,
 )
 from sim.policies.autoscaling.protocol import ScalingPolicy
 from sim.policies.autoscaling.simple import (
@@ -86,7 +87,8 @@ class _Fields:
         """Whether `name` is given (null counts as not given)."""
         return self._data.get(name) is not None
 
-    def _raw(self, name: str) -> object:
+    def raw(self, name: str) -> object:
+        """The value of `name` as given, whatever its type."""
         if not self.has(name):
             raise ConfigError(self.path(name), "missing", "a value is required")
         value: object = self._data[name]
@@ -94,16 +96,16 @@ class _Fields:
 
     def section(self, name: str, known: tuple[str, ...]) -> _Fields:
         """The nested mapping `name`, with its own known keys."""
-        return _Fields(self._raw(name), self.path(name), known)
+        return _Fields(self.raw(name), self.path(name), known)
 
     def integer(self, name: str) -> int:
-        value = self._raw(name)
+        value = self.raw(name)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(self.path(name), value, f"an integer, not {_kind_of(value)}")
         return value
 
     def number(self, name: str) -> float:
-        value = self._raw(name)
+        value = self.raw(name)
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
@@ -113,22 +115,22 @@ class _Fields:
         return float(value)
 
     def duration(self, name: str) -> float:
-        return parse_duration(self._raw(name), self.path(name))
+        return parse_duration(self.raw(name), self.path(name))
 
     def text(self, name: str) -> str:
-        value = self._raw(name)
+        value = self.raw(name)
         if not isinstance(value, str):
             raise ConfigError(self.path(name), value, f"a string, not {_kind_of(value)}")
         return value
 
     def boolean(self, name: str) -> bool:
-        value = self._raw(name)
+        value = self.raw(name)
         if not isinstance(value, bool):
             raise ConfigError(self.path(name), value, "true or false")
         return value
 
     def items(self, name: str) -> list[object]:
-        value = self._raw(name)
+        value = self.raw(name)
         if not isinstance(value, list | tuple):
             raise ConfigError(self.path(name), value, f"a list, not {_kind_of(value)}")
         return list(value)
@@ -355,6 +357,7 @@ def _hpa_policy(fields: _Fields) -> HpaScalingPolicy:
 
 
 HPA_RULES_KEYS = ("stabilization_window", "select_policy", "policies")
+HPA_DIRECTIONS = ("scale_up", "scale_down")
 
 
 def _hpa_rules(fields: _Fields, default: HpaScalingRules) -> HpaScalingRules:
@@ -374,6 +377,32 @@ def _hpa_rules(fields: _Fields, default: HpaScalingRules) -> HpaScalingRules:
     return _build(key, lambda: replace(default, **arguments))
 
 
+def _hpa_tolerance(fields: _Fields) -> float | dict[str, float] | None:
+    """The ``tolerance`` key: one number for the controller's tolerance, or a mapping of
+    per-direction tolerances (the HPA's own, which give it a ``behavior``)."""
+    if not fields.has("tolerance"):
+        return None
+    key = fields.path("tolerance")
+    raw = fields.raw("tolerance")
+    if isinstance(raw, Mapping):
+        section = fields.section("tolerance", HPA_DIRECTIONS)
+        tolerances = {
+            direction: section.number(direction)
+            for direction in HPA_DIRECTIONS
+            if section.has(direction)
+        }
+        if not tolerances:
+            raise ConfigError(key, "{}", "scale_up, scale_down or both")
+        for direction, value in tolerances.items():
+            check_tolerance(section.path(direction), value)
+        return tolerances
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ConfigError(
+            key, raw, "a number such as 0.1, or a mapping {scale_up: 0.1, scale_down: 0.05}"
+        )
+    return fields.number("tolerance")
+
+
 def _hpa(params: object, key: str) -> Hpa:
     fields = _Fields(
         params,
@@ -384,28 +413,41 @@ def _hpa(params: object, key: str) -> Hpa:
             "max_capacity",
             "tolerance",
             "interval",
+            "downscale_stabilization",
             "cpu_initialization_period",
             "metric_window",
-            "scale_up",
-            "scale_down",
+            *HPA_DIRECTIONS,
         ),
     )
     arguments = fields.optional(
         {
-            "target_utilization": fields.number("target_utilization"),
+            "target_utilization": fields.integer("target_utilization"),
             "max_capacity": fields.integer("max_capacity"),
         },
         {
-            "tolerance": ("tolerance", fields.number),
+            "downscale_stabilization": ("downscale_stabilization_s", fields.duration),
             "cpu_initialization_period": ("cpu_initialization_period_s", fields.duration),
             "metric_window": ("metric_window_s", fields.duration),
             **_capacity_and_interval(fields),
         },
     )
-    for direction, default in (("scale_up", DEFAULT_SCALE_UP), ("scale_down", DEFAULT_SCALE_DOWN)):
+    tolerance = _hpa_tolerance(fields)
+    if isinstance(tolerance, float):
+        arguments["tolerance"] = tolerance
+    params = _build(key, lambda: HpaParams(**arguments))
+    defaults = {
+        "scale_up": DEFAULT_SCALE_UP,
+        "scale_down": default_scale_down(params.downscale_stabilization_s),
+    }
+    behavior: dict[str, HpaScalingRules | None] = {}
+    for direction, default in defaults.items():
+        rules = None
         if fields.has(direction):
-            arguments[direction] = _hpa_rules(fields.section(direction, HPA_RULES_KEYS), default)
-    return Hpa(_build(key, lambda: HpaParams(**arguments)))
+            rules = _hpa_rules(fields.section(direction, HPA_RULES_KEYS), default)
+        if isinstance(tolerance, dict):
+            rules = replace(rules or default, tolerance=tolerance.get(direction))
+        behavior[direction] = rules
+    return Hpa(replace(params, scale_up=behavior["scale_up"], scale_down=behavior["scale_down"]))
 
 
 COMPOSABLE: Mapping[str, Callable[[object, str], ComposablePolicy]] = {

@@ -1,36 +1,48 @@
 """The Kubernetes HorizontalPodAutoscaler (autoscaling/v2) on CPU utilization.
 
-Every sync period (15 s) the controller averages the CPU utilization (in percent of the
-request) of the ready pods, compares it with the target and recommends
-``ceil(ratio × ready pods)`` replicas, or no change while ``|1 − ratio|`` is within the
-tolerance (0.1, compared in float64 as the controller does). Pods without a metric
-(missing) and pods not yet ready are set aside at first; if there are any, the ratio is
-computed again with them counted as using 100 % of the target on a scale-down and 0 %
-on a scale-up, and if that falls within the tolerance or reverses the direction, nothing
-changes. This follows SEMANTICS.md; ``replica_calculator.go`` fills in unready pods on a
-scale-up only and leaves them out of a scale-down.
+Every sync period (15 s) the controller asks its replica calculator how many replicas
+the pods' CPU calls for (`sim.policies.autoscaling.hpa_calculator`), then bounds that
+recommendation by its memory of past recommendations and scaling events, and by the
+replica range. Each rule follows upstream Kubernetes (1.33 and later), file by file:
 
-A pod is not yet ready while it launches (``ready_s`` None: Pending, or never ready
-since it started, which the controller recognises by a readiness change within the
-initial readiness delay of 30 s after start). During the CPU initialization period
-(5 min from launch) a ready pod is also set aside while its CPU sample may include time
-before it became ready: until one metric window after ``ready_s``. The sample is taken
-as of the decision time. An `Instance` has no readiness history, so a pod that was
-ready and failed its probes later cannot be expressed, and the initial readiness delay,
-which tells such pods apart, is not a parameter.
+* ``pkg/controller/podautoscaler/replica_calculator.go`` (``GetResourceReplicas``,
+  ``groupPods``, ``Tolerances.isWithin``, 1.33): the recommendation, with utilization as
+  a whole percent of summed requests, unready pods left out of a scale-down, missing
+  pods at ``max(100, target)`` % of their request on a scale-down, and the band
+  ``1 − scale_down ≤ ratio ≤ 1 + scale_up`` (see `hpa_calculator`).
+* ``horizontal.go``, ``reconcileAutoscaler``: a target at 0 replicas is not autoscaled;
+  one above maxReplicas or below minReplicas goes to that bound at once, before any
+  metric is read; the first sync records the replica count found as a recommendation
+  (``recordInitialRecommendation``), so a fresh HPA does not scale down within its
+  stabilization window. When the metrics cannot be read, nothing changes.
+* ``horizontal.go``, ``tolerancesForHpa`` (1.33, feature gate HPAConfigurableTolerance,
+  beta and on by default since 1.35): a direction's ``behavior`` tolerance, when set,
+  replaces the controller's ``--horizontal-pod-autoscaler-tolerance`` (0.1).
+* Without ``behavior`` (``horizontal.go``, ``normalizeDesiredReplicas``,
+  ``stabilizeRecommendation``, ``convertDesiredReplicasWithRules``,
+  ``calculateScaleUpLimit``): the highest recommendation of the last
+  ``--horizontal-pod-autoscaler-downscale-stabilization`` (5 min, its oldest instant
+  included) wins, and one sync may raise the count to at most ``max(2 × current, 4)``.
+* With ``behavior`` (``stabilizeRecommendationWithBehaviors``,
+  ``convertDesiredReplicasWithBehaviorRate``, ``calculateScaleUpLimitWithScalingRules``,
+  ``calculateScaleDownLimitWithBehaviors``, ``getReplicasChangePerPeriod``,
+  ``storeScaleEvent``, ``markScaleEventsOutdated``): the count stays between the lowest
+  recommendation of the scale-up window and the highest of the scale-down window
+  (windows exclude their oldest instant); each policy allows a change counted from the
+  replica count at the start of its period (replicas added and removed by scaling events
+  strictly inside the period undone), Percent policies computed in float64 as the
+  controller does (50 + 10 % is 55.00000000000001, so 56); ``select_policy`` picks the
+  largest change (Max), the smallest (Min), or none (Disabled). A direction left out takes
+  ``pkg/apis/autoscaling/v2/defaults.go``'s rules: scale-up without a window and at most
+  max(+100 %, +4 pods) per 15 s; scale-down over the controller's 5 min window and at
+  most −100 % per 15 s.
 
-The recommendation then goes through the default behaviour: scale-down stabilization
-(the highest recommendation of the last 300 s wins, the first one being the replica
-count the autoscaler found, so it never scales down in its first 300 s), and rate
-limits per direction (scale-up at most max(+100 %, +4 pods) per 15 s, scale-down at most
-−100 % per 15 s), counted from the replica count at the start of each policy's period.
-A target with 0 replicas has autoscaling disabled; one outside [min, max] is brought to
-the nearest bound at once, before any metric is read.
+Which of the last two applies is the HPA's ``behavior``: an HPA written without one (as
+``kubectl autoscale`` makes it, and as this model's ``hpa`` preset is) keeps the older
+rules; giving ``scale_up``, ``scale_down`` or a per-direction ``tolerance`` gives it one.
 
-Assumptions: every pod requests the same CPU, so utilization is the plain mean of the
-pods' percentages (the controller sums milli-CPU and truncates to a whole percent; here
-the percentage stays a float). Percent rate limits are computed exactly (the controller
-uses float64, where 10 % of 10 can round to 12 instead of 11).
+The model's clock is exact, so the window edges above matter where syncs fall exactly
+a window apart; the controller's clock jitters, which hides them.
 """
 
 from __future__ import annotations
@@ -38,16 +50,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from sim.core.errors import ConfigError
 from sim.policies.autoscaling.ec2 import check_choice, check_not_negative, check_positive
+from sim.policies.autoscaling.hpa_calculator import ReplicaCalculator, Tolerances
 from sim.policies.autoscaling.protocol import (
     Decision,
     Observation,
     Series,
     check_capacity_range,
-    format_number,
     out_of_range,
     unchanged,
 )
@@ -57,6 +68,18 @@ PERCENT = "Percent"
 SELECT_POLICIES = ("Max", "Min", "Disabled")
 MAX_POLICY_PERIOD_S = 1800.0
 MAX_STABILIZATION_WINDOW_S = 3600.0
+SCALE_UP_LIMIT_FACTOR = 2.0
+SCALE_UP_LIMIT_MINIMUM = 4.0
+
+
+def check_tolerance(key: str, value: float) -> None:
+    """Reject a tolerance the API server rejects (negative or not a number).
+
+    Raises:
+        ConfigError: naming `key`.
+    """
+    if not (math.isfinite(value) and value >= 0):
+        raise ConfigError(key, value, "a number, not negative (0.1 is 10 %)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +112,7 @@ class HpaScalingRules:
         policies: the rate limits.
         select_policy: Max (the policy allowing the largest change), Min (the
             smallest), or Disabled (no scaling in this direction).
+        tolerance: this direction's tolerance; None for the controller's.
 
     Raises:
         ConfigError: for values the API server rejects; keys are the config names.
@@ -97,6 +121,7 @@ class HpaScalingRules:
     stabilization_window_s: float
     policies: tuple[HpaScalingPolicy, ...]
     select_policy: str = "Max"
+    tolerance: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.stabilization_window_s <= MAX_STABILIZATION_WINDOW_S:
@@ -104,15 +129,33 @@ class HpaScalingRules:
         if not self.policies:
             raise ConfigError("policies", "[]", "at least one policy")
         check_choice("select_policy", self.select_policy, SELECT_POLICIES)
+        if self.tolerance is not None:
+            check_tolerance("tolerance", self.tolerance)
+
+    @property
+    def longest_period_s(self) -> float:
+        """The longest of the policies' periods: how long scaling events matter."""
+        return max(policy.period_s for policy in self.policies)
 
 
 DEFAULT_SCALE_UP = HpaScalingRules(
     stabilization_window_s=0.0,
-    policies=(HpaScalingPolicy(PERCENT, 100, 15.0), HpaScalingPolicy(PODS, 4, 15.0)),
+    policies=(HpaScalingPolicy(PODS, 4, 15.0), HpaScalingPolicy(PERCENT, 100, 15.0)),
 )
-DEFAULT_SCALE_DOWN = HpaScalingRules(
-    stabilization_window_s=300.0, policies=(HpaScalingPolicy(PERCENT, 100, 15.0),)
-)
+DEFAULT_SCALE_DOWN_POLICIES = (HpaScalingPolicy(PERCENT, 100, 15.0),)
+
+
+def default_scale_down(stabilization_window_s: float) -> HpaScalingRules:
+    """The scale-down rules of a ``behavior`` that leaves them out."""
+    return HpaScalingRules(stabilization_window_s, DEFAULT_SCALE_DOWN_POLICIES)
+
+
+@dataclass(frozen=True, slots=True)
+class HpaBehavior:
+    """An HPA's ``behavior``, both directions filled in."""
+
+    scale_up: HpaScalingRules
+    scale_down: HpaScalingRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,153 +163,256 @@ class HpaParams:
     """A HorizontalPodAutoscaler on CPU utilization and the controller's settings.
 
     Attributes:
-        target_utilization: averageUtilization: percent of the CPU request; above 0.
+        target_utilization: averageUtilization: whole percent of the CPU request.
         max_capacity: maxReplicas.
         min_capacity: minReplicas; at least 1.
-        tolerance: ``--horizontal-pod-autoscaler-tolerance``.
+        tolerance: ``--horizontal-pod-autoscaler-tolerance``, both directions.
         interval_s: ``--horizontal-pod-autoscaler-sync-period``.
+        downscale_stabilization_s:
+            ``--horizontal-pod-autoscaler-downscale-stabilization``: the scale-down
+            window without ``behavior``, and of a ``behavior`` that sets none.
         cpu_initialization_period_s: ``--horizontal-pod-autoscaler-cpu-initialization-period``.
         metric_window_s: the window of one pod CPU sample (metrics-server reports 15 s
             to 30 s).
-        scale_up: behavior.scaleUp.
-        scale_down: behavior.scaleDown.
+        scale_up: behavior.scaleUp; None when the HPA sets none.
+        scale_down: behavior.scaleDown; None when the HPA sets none.
 
     Raises:
         ConfigError: for values the API server rejects; keys are the config names.
     """
 
-    target_utilization: float
+    target_utilization: int
     max_capacity: int
     min_capacity: int = 1
     tolerance: float = 0.1
     interval_s: float = 15.0
+    downscale_stabilization_s: float = 300.0
     cpu_initialization_period_s: float = 300.0
     metric_window_s: float = 30.0
-    scale_up: HpaScalingRules = DEFAULT_SCALE_UP
-    scale_down: HpaScalingRules = DEFAULT_SCALE_DOWN
+    scale_up: HpaScalingRules | None = None
+    scale_down: HpaScalingRules | None = None
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.target_utilization) and self.target_utilization > 0):
-            raise ConfigError("target_utilization", self.target_utilization, "a percent above 0")
+        target = self.target_utilization
+        if isinstance(target, bool) or not isinstance(target, int) or target < 1:
+            raise ConfigError(
+                "target_utilization", self.target_utilization, "a whole percent, at least 1"
+            )
         if self.min_capacity < 1:
             raise ConfigError("min_capacity", self.min_capacity, "at least 1")
         check_capacity_range(self.min_capacity, self.max_capacity)
-        if not (math.isfinite(self.tolerance) and self.tolerance >= 0):
-            raise ConfigError("tolerance", self.tolerance, "a number, not negative")
+        check_tolerance("tolerance", self.tolerance)
         check_positive("interval", self.interval_s)
+        if not 0 <= self.downscale_stabilization_s <= MAX_STABILIZATION_WINDOW_S:
+            raise ConfigError(
+                "downscale_stabilization", self.downscale_stabilization_s, "0 s to 3600 s"
+            )
         check_not_negative("cpu_initialization_period", self.cpu_initialization_period_s)
         check_not_negative("metric_window", self.metric_window_s)
 
+    @property
+    def behavior(self) -> HpaBehavior | None:
+        """The HPA's behaviour with defaults for a direction left out; None without one."""
+        if self.scale_up is None and self.scale_down is None:
+            return None
+        return HpaBehavior(
+            self.scale_up or DEFAULT_SCALE_UP,
+            self.scale_down or default_scale_down(self.downscale_stabilization_s),
+        )
 
-@dataclass(frozen=True, slots=True)
-class PodGroups:
-    """The pods of one sync, as the replica calculator sorts them.
+    @property
+    def tolerances(self) -> Tolerances:
+        """The band in force: a direction's own tolerance, else the controller's."""
+        up = self.scale_up.tolerance if self.scale_up is not None else None
+        down = self.scale_down.tolerance if self.scale_down is not None else None
+        return Tolerances(
+            self.tolerance if up is None else up, self.tolerance if down is None else down
+        )
 
-    Attributes:
-        ready_metrics: the CPU utilization of each ready pod with a metric.
-        unready: pods not yet ready (set aside).
-        missing: ready pods without a metric.
-    """
-
-    ready_metrics: tuple[float, ...]
-    unready: int
-    missing: int
-
-
-def group_pods(observation: Observation, params: HpaParams) -> PodGroups:
-    """Sort the pods: terminating ones are ignored, then unready, missing, ready."""
-    ready_metrics: list[float] = []
-    unready = 0
-    missing = 0
-    now_s = observation.now_s
-    for pod in observation.instances:
-        if pod.terminating:
-            continue
-        if pod.ready_s is None:
-            unready += 1
-        elif pod.metric is None:
-            missing += 1
-        elif (
-            now_s < pod.launched_s + params.cpu_initialization_period_s
-            and now_s < pod.ready_s + params.metric_window_s
-        ):
-            unready += 1
-        else:
-            ready_metrics.append(pod.metric)
-    return PodGroups(tuple(ready_metrics), unready, missing)
-
-
-def _mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values)
-
-
-def replica_recommendation(observation: Observation, params: HpaParams) -> tuple[int, str] | None:
-    """The replica count the metrics call for, and why; None without any ready metric.
-
-    This is the replica calculator alone, before stabilization and rate limits.
-    """
-    current = observation.desired
-    target = params.target_utilization
-    groups = group_pods(observation, params)
-    if not groups.ready_metrics:
-        return None
-    utilization = _mean(groups.ready_metrics)
-    ratio = utilization / target
-    ready = len(groups.ready_metrics)
-    seen = (
-        f"CPU {format_number(utilization)}% vs target {format_number(target)}% "
-        f"on {ready} ready pods"
-    )
-    if groups.unready == 0 and groups.missing == 0:
-        if abs(1.0 - ratio) <= params.tolerance:
-            return current, f"{seen}: ratio {format_number(ratio)} within tolerance"
-        replicas = math.ceil(ratio * ready)
-        return replicas, f"{seen}: ratio {format_number(ratio)} -> {replicas}"
-    set_aside = groups.unready + groups.missing
-    if ratio < 1.0:
-        fill, assumed = target, "100% of target"
-    elif ratio > 1.0:
-        fill, assumed = 0.0, "0%"
-    else:
-        return current, f"{seen}: ratio 1"
-    values = groups.ready_metrics + (fill,) * set_aside
-    new_ratio = _mean(values) / target
-    counted = (
-        f"{seen}, {groups.unready} unready and {groups.missing} missing at {assumed}: "
-        f"ratio {format_number(new_ratio)}"
-    )
-    if (
-        abs(1.0 - new_ratio) <= params.tolerance
-        or (ratio < 1.0 < new_ratio)
-        or (ratio > 1.0 > new_ratio)
-    ):
-        return current, f"{counted}: no change"
-    replicas = math.ceil(new_ratio * len(values))
-    if (new_ratio < 1.0 and replicas > current) or (new_ratio > 1.0 and replicas < current):
-        return current, f"{counted}: no change"
-    return replicas, f"{counted} -> {replicas}"
+    def calculator(self) -> ReplicaCalculator:
+        """The replica calculator these settings configure."""
+        return ReplicaCalculator(
+            self.target_utilization,
+            self.tolerances,
+            self.cpu_initialization_period_s,
+            self.metric_window_s,
+        )
 
 
 @dataclass(slots=True)
-class _Timed:
-    """A value noted at a time: a recommendation, or the size of a scaling event."""
+class TimedRecommendation:
+    """A recommendation of the replica calculator, as the controller remembers it."""
 
     time_s: float
-    value: int
+    replicas: int
 
 
 @dataclass(slots=True)
-class _History:
+class ScaleEvent:
+    """A past rescale in one direction: how many replicas it added or removed.
+
+    Attributes:
+        time_s: when it happened.
+        change: replicas added (scale-up events) or removed (scale-down events).
+        outdated: older than its direction's longest policy period when last checked;
+            the next event in that direction takes its place.
+    """
+
+    time_s: float
+    change: int
+    outdated: bool = False
+
+
+@dataclass(slots=True)
+class HpaHistory:
     """What the controller remembers about its target between syncs."""
 
-    recommendations: list[_Timed] = field(default_factory=list)
-    scale_ups: list[_Timed] = field(default_factory=list)
-    scale_downs: list[_Timed] = field(default_factory=list)
+    recommendations: list[TimedRecommendation] = field(default_factory=list)
+    scale_up_events: list[ScaleEvent] = field(default_factory=list)
+    scale_down_events: list[ScaleEvent] = field(default_factory=list)
 
 
-def _changed_since(events: Sequence[_Timed], cutoff_s: float) -> int:
-    """Replicas added (or removed) by events strictly after `cutoff_s`."""
-    return sum(event.value for event in events if event.time_s > cutoff_s)
+def _record(history: HpaHistory, now_s: float, replicas: int, old: Sequence[bool]) -> None:
+    """Store a recommendation in the place of the last old one, or append it."""
+    recommendation = TimedRecommendation(now_s, replicas)
+    for index in range(len(old) - 1, -1, -1):
+        if old[index]:
+            history.recommendations[index] = recommendation
+            return
+    history.recommendations.append(recommendation)
+
+
+def stabilize_without_behavior(
+    history: HpaHistory, now_s: float, wanted: int, window_s: float
+) -> int:
+    """The highest of `wanted` and the recommendations of the last `window_s`.
+
+    A recommendation exactly `window_s` old still counts. `wanted` is remembered.
+    """
+    cutoff_s = now_s - window_s
+    highest = wanted
+    old = [past.time_s < cutoff_s for past in history.recommendations]
+    for past, is_old in zip(history.recommendations, old, strict=True):
+        if not is_old:
+            highest = max(highest, past.replicas)
+    _record(history, now_s, wanted, old)
+    return highest
+
+
+def stabilize_with_behavior(
+    history: HpaHistory, now_s: float, current: int, wanted: int, behavior: HpaBehavior
+) -> int:
+    """`current` moved toward `wanted` no further than the windows' recommendations allow.
+
+    The lowest recommendation of the scale-up window and the highest of the scale-down
+    window (each strictly younger than its window, `wanted` included) bound the result.
+    `wanted` is remembered.
+    """
+    up_cutoff_s = now_s - behavior.scale_up.stabilization_window_s
+    down_cutoff_s = now_s - behavior.scale_down.stabilization_window_s
+    up_bound = wanted
+    down_bound = wanted
+    for past in history.recommendations:
+        if past.time_s > up_cutoff_s:
+            up_bound = min(up_bound, past.replicas)
+        if past.time_s > down_cutoff_s:
+            down_bound = max(down_bound, past.replicas)
+    old = [
+        past.time_s < up_cutoff_s and past.time_s < down_cutoff_s
+        for past in history.recommendations
+    ]
+    _record(history, now_s, wanted, old)
+    return min(max(current, up_bound), down_bound)
+
+
+def replicas_changed(events: Sequence[ScaleEvent], now_s: float, period_s: float) -> int:
+    """Replicas added (or removed) by the events strictly inside the last `period_s`."""
+    cutoff_s = now_s - period_s
+    return sum(event.change for event in events if event.time_s > cutoff_s)
+
+
+def _period_start(history: HpaHistory, now_s: float, current: int, period_s: float) -> int:
+    """The replica count at the start of a policy's period."""
+    return (
+        current
+        - replicas_changed(history.scale_up_events, now_s, period_s)
+        + replicas_changed(history.scale_down_events, now_s, period_s)
+    )
+
+
+def scale_up_limit(history: HpaHistory, now_s: float, current: int, rules: HpaScalingRules) -> int:
+    """The most replicas the scale-up rules allow now (`current` when Disabled)."""
+    if rules.select_policy == "Disabled":
+        return current
+    proposals = []
+    for policy in rules.policies:
+        start = _period_start(history, now_s, current, policy.period_s)
+        if policy.kind == PODS:
+            proposals.append(start + policy.value)
+        else:
+            proposals.append(math.ceil(start * (1 + policy.value / 100)))
+    return max(proposals) if rules.select_policy == "Max" else min(proposals)
+
+
+def scale_down_limit(
+    history: HpaHistory, now_s: float, current: int, rules: HpaScalingRules
+) -> int:
+    """The fewest replicas the scale-down rules allow now (`current` when Disabled)."""
+    if rules.select_policy == "Disabled":
+        return current
+    proposals = []
+    for policy in rules.policies:
+        start = _period_start(history, now_s, current, policy.period_s)
+        if policy.kind == PODS:
+            proposals.append(start - policy.value)
+        else:
+            proposals.append(int(start * (1 - policy.value / 100)))
+    return min(proposals) if rules.select_policy == "Max" else max(proposals)
+
+
+def limit_with_behavior(
+    history: HpaHistory,
+    now_s: float,
+    current: int,
+    wanted: int,
+    bounds: tuple[int, int],
+    behavior: HpaBehavior,
+) -> int:
+    """`wanted` within the behaviour's rate limits and the replica range `bounds`."""
+    min_capacity, max_capacity = bounds
+    if wanted > current:
+        limit = max(scale_up_limit(history, now_s, current, behavior.scale_up), current)
+        return min(wanted, limit, max_capacity)
+    if wanted < current:
+        limit = min(scale_down_limit(history, now_s, current, behavior.scale_down), current)
+        return max(wanted, limit, min_capacity)
+    return wanted
+
+
+def limit_without_behavior(current: int, wanted: int, bounds: tuple[int, int]) -> int:
+    """`wanted` within the replica range and at most ``max(2 × current, 4)``."""
+    min_capacity, max_capacity = bounds
+    scale_up_cap = int(max(SCALE_UP_LIMIT_FACTOR * current, SCALE_UP_LIMIT_MINIMUM))
+    if wanted < min_capacity:
+        return min_capacity
+    return min(wanted, max_capacity, scale_up_cap)
+
+
+def store_scale_event(
+    events: list[ScaleEvent], now_s: float, change: int, longest_period_s: float
+) -> None:
+    """Remember a rescale: mark events older than `longest_period_s` outdated and put
+    the new one in the place of the last outdated event, or after the others."""
+    cutoff_s = now_s - longest_period_s
+    for event in events:
+        if event.time_s < cutoff_s:
+            event.outdated = True
+    new_event = ScaleEvent(now_s, change)
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].outdated:
+            events[index] = new_event
+            return
+    events.append(new_event)
 
 
 class Hpa:
@@ -275,13 +421,17 @@ class Hpa:
     Args:
         params: the autoscaler and controller settings.
         name: the name the policy goes by.
+        history: what the controller remembers from earlier syncs; None for an HPA
+            seen for the first time (its first sync records the replica count found).
     """
 
     metric = "CPUUtilization"
     statistic = "Average"
     datapoints_needed = 0
 
-    def __init__(self, params: HpaParams, name: str = "hpa") -> None:
+    def __init__(
+        self, params: HpaParams, name: str = "hpa", history: HpaHistory | None = None
+    ) -> None:
         self.params = params
         self.name = name
         self.period_s = params.interval_s
@@ -289,109 +439,61 @@ class Hpa:
         self.extra_series: tuple[tuple[Series, int], ...] = ()
         self.min_capacity = params.min_capacity
         self.max_capacity = params.max_capacity
-        self._history = _History()
+        self.calculator = params.calculator()
+        self.behavior = params.behavior
+        self.history = history if history is not None else HpaHistory()
+        self._synced = history is not None
 
     def decide(self, observation: Observation) -> Decision:
         """One sync of the controller: recommend, stabilize, limit the rate."""
         params = self.params
         current = observation.desired
+        now_s = observation.now_s
+        if not self._synced:
+            self.history.recommendations.append(TimedRecommendation(now_s, current))
+            self._synced = True
         if current == 0:
             return unchanged(observation)
         decision = out_of_range(observation, params.min_capacity, params.max_capacity)
         if decision is None:
-            recommendation = replica_recommendation(observation, params)
+            recommendation = self.calculator.recommend(observation)
             if recommendation is None:
                 return unchanged(observation)
-            wanted, reason = recommendation
-            stabilized = self._stabilize(observation.now_s, current, wanted)
-            if stabilized != wanted:
-                reason += f", stabilized to {stabilized}"
-            desired = self._limit_rate(observation.now_s, current, stabilized)
-            if desired != stabilized:
-                reason += f", rate-limited to {desired}"
-            decision = Decision(desired, reason if desired != current else "")
-        self._note_scaling(observation.now_s, current, decision.desired)
+            normalized = self._normalize(now_s, current, recommendation.replicas)
+            if normalized.desired == current:
+                return unchanged(observation)
+            decision = Decision(normalized.desired, recommendation.reason + normalized.reason)
+        self._store_scale_event(now_s, current, decision.desired)
         return decision
 
-    def _stabilize(self, now_s: float, current: int, wanted: int) -> int:
-        """Bound `wanted` by the recommendations inside the stabilization windows."""
-        history = self._history
-        if not history.recommendations:
-            history.recommendations.append(_Timed(now_s, current))
-        up_cutoff_s = now_s - self.params.scale_up.stabilization_window_s
-        down_cutoff_s = now_s - self.params.scale_down.stabilization_window_s
-        up_bound = wanted
-        down_bound = wanted
-        for past in history.recommendations:
-            if past.time_s > up_cutoff_s:
-                up_bound = min(up_bound, past.value)
-            if past.time_s > down_cutoff_s:
-                down_bound = max(down_bound, past.value)
-        oldest_kept_s = min(up_cutoff_s, down_cutoff_s)
-        history.recommendations = [
-            past for past in history.recommendations if past.time_s > oldest_kept_s
-        ]
-        history.recommendations.append(_Timed(now_s, wanted))
-        return min(max(current, up_bound), down_bound)
+    def _normalize(self, now_s: float, current: int, wanted: int) -> Decision:
+        """Stabilize `wanted` and bound it; the reason says what changed it."""
+        bounds = (self.params.min_capacity, self.params.max_capacity)
+        behavior = self.behavior
+        if behavior is None:
+            window_s = self.params.downscale_stabilization_s
+            stabilized = stabilize_without_behavior(self.history, now_s, wanted, window_s)
+            desired = limit_without_behavior(current, stabilized, bounds)
+        else:
+            stabilized = stabilize_with_behavior(self.history, now_s, current, wanted, behavior)
+            desired = limit_with_behavior(
+                self.history, now_s, current, stabilized, bounds, behavior
+            )
+        reason = ""
+        if stabilized != wanted:
+            reason += f", stabilized to {stabilized}"
+        if desired != stabilized:
+            reason += f", limited to {desired}"
+        return Decision(desired, reason)
 
-    def _limit_rate(self, now_s: float, current: int, desired: int) -> int:
-        """Bound the change by the behaviour's policies and the replica range."""
-        params = self.params
-        if desired > current:
-            limit = max(self._scale_up_limit(now_s, current), current)
-            return min(desired, limit, params.max_capacity)
-        if desired < current:
-            limit = min(self._scale_down_limit(now_s, current), current)
-            return max(desired, limit, params.min_capacity)
-        return desired
-
-    def _period_start(self, now_s: float, current: int, policy: HpaScalingPolicy) -> int:
-        """The replica count at the start of the policy's period."""
-        cutoff_s = now_s - policy.period_s
-        history = self._history
-        return (
-            current
-            - _changed_since(history.scale_ups, cutoff_s)
-            + _changed_since(history.scale_downs, cutoff_s)
-        )
-
-    def _scale_up_limit(self, now_s: float, current: int) -> int:
-        rules = self.params.scale_up
-        if rules.select_policy == "Disabled":
-            return current
-        proposals = []
-        for policy in rules.policies:
-            start = self._period_start(now_s, current, policy)
-            if policy.kind == PODS:
-                proposals.append(start + policy.value)
-            else:
-                proposals.append(math.ceil(Fraction(start * (100 + policy.value), 100)))
-        return max(proposals) if rules.select_policy == "Max" else min(proposals)
-
-    def _scale_down_limit(self, now_s: float, current: int) -> int:
-        rules = self.params.scale_down
-        if rules.select_policy == "Disabled":
-            return current
-        proposals = []
-        for policy in rules.policies:
-            start = self._period_start(now_s, current, policy)
-            if policy.kind == PODS:
-                proposals.append(start - policy.value)
-            else:
-                proposals.append(int(Fraction(start * (100 - policy.value), 100)))
-        return min(proposals) if rules.select_policy == "Max" else max(proposals)
-
-    def _note_scaling(self, now_s: float, previous: int, desired: int) -> None:
-        """Remember a scaling event for the rate limits; forget expired ones."""
-        history = self._history
-        longest_s = max(
-            policy.period_s
-            for policy in self.params.scale_up.policies + self.params.scale_down.policies
-        )
-        cutoff_s = now_s - longest_s
-        history.scale_ups = [event for event in history.scale_ups if event.time_s > cutoff_s]
-        history.scale_downs = [event for event in history.scale_downs if event.time_s > cutoff_s]
+    def _store_scale_event(self, now_s: float, previous: int, desired: int) -> None:
+        """Remember a rescale for the rate limits (only an HPA with a behaviour does)."""
+        behavior = self.behavior
+        if behavior is None:
+            return
         if desired > previous:
-            history.scale_ups.append(_Timed(now_s, desired - previous))
-        elif desired < previous:
-            history.scale_downs.append(_Timed(now_s, previous - desired))
+            longest_s = behavior.scale_up.longest_period_s
+            store_scale_event(self.history.scale_up_events, now_s, desired - previous, longest_s)
+        else:
+            longest_s = behavior.scale_down.longest_period_s
+            store_scale_event(self.history.scale_down_events, now_s, previous - desired, longest_s)

@@ -25,14 +25,17 @@ class Instance:
         ready_s: when it went in service / became ready; None while still launching.
         terminating: being drained or terminated. AWS still counts it toward capacity
             when scaling in, so that one breach does not remove instances twice.
-        metric: its own current metric value (for the HPA: CPU utilization in percent
-            of its request); None when missing.
+        cpu_request_vcpu: the CPU it requests (a Kubernetes pod's CPU request); 0 for
+            none. The HPA measures utilization against it.
+        cpu_usage_vcpu: the CPU it used over its latest metric sample, in vCPUs; None
+            when it has no sample yet (the HPA calls such a pod "missing").
     """
 
     launched_s: float
     ready_s: float | None
     terminating: bool = False
-    metric: float | None = None
+    cpu_request_vcpu: float = 0.0
+    cpu_usage_vcpu: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
