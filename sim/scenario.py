@@ -18,7 +18,7 @@ import simpy
 
 from sim.config import BeanstalkPlatformParams, Deployment, PlatformParams, ScenarioParams
 from sim.config.params import ArrivalSpec, ServiceParams
-from sim.core.records import EventLog, PullRecord, ReplicaRecord
+from sim.core.records import EventLog, EventTally, PullRecord, ReplicaRecord
 from sim.core.streams import RandomStreams
 from sim.costs import InstanceUsage, RegistryUsage, instance_cost_usd, registry_cost_usd
 from sim.model.autoscaler import Autoscaler
@@ -79,7 +79,7 @@ class World:
     def __init__(self, params: ScenarioParams) -> None:
         self.params = params
         self.env = simpy.Environment()
-        self.log = EventLog()
+        self.log = EventLog() if params.log == "full" else EventTally()
         self.streams = RandomStreams(params.seed)
         host_names = [host.name for host in params.hosts]
         self.network = Network(
@@ -280,6 +280,7 @@ class World:
 
     def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[simpy.Process]:
         platform = self.platforms[deployment.platform]
+        staggered = {"stagger_s": deployment.stagger_s} if deployment.stagger_s else {}
         self.log.record(
             self.env.now,
             "deployer",
@@ -287,23 +288,37 @@ class World:
             app=deployment.app,
             replicas=len(self.hosts) if deployment.per_host else deployment.replicas,
             platform=deployment.platform,
+            **staggered,
         )
         processes = []
         pinned: list[Host | None] = (
             list(self.hosts) if deployment.per_host else [None] * deployment.replicas
         )
-        for host in pinned:
+        for index, host in enumerate(pinned):
             prefix = f"{deployment.app}-{deployment.platform}"
             numbering[prefix] = numbering.get(prefix, 0) + 1
             replica = f"{prefix}-{numbering[prefix]}"
-            self.replicas_requested += 1
-            self.log.record(self.env.now, replica, "replica_state", state="requested")
-            processes.append(
-                self.env.process(
-                    self._replica(platform, replica, deployment.app, host, deployment.lifetime_s)
-                )
+            replica_run = self._replica(
+                platform, replica, deployment.app, host, deployment.lifetime_s
             )
+            if index and deployment.stagger_s:
+                replica_run = self._later(index * deployment.stagger_s, replica, replica_run)
+            else:
+                self._request(replica)
+            processes.append(self.env.process(replica_run))
         return processes
+
+    def _request(self, replica: str) -> None:
+        self.replicas_requested += 1
+        self.log.record(self.env.now, replica, "replica_state", state="requested")
+
+    def _later(
+        self, delay_s: float, replica: str, replica_run: Generator[simpy.Event, Any, None]
+    ) -> Generator[simpy.Event, Any, None]:
+        """Request a replica of a staggered deployment when its turn comes."""
+        yield self.env.timeout(delay_s)
+        self._request(replica)
+        yield from replica_run
 
     def _serve(
         self, service: ServiceParams, fleet: Fleet, traffic: TrafficDriver
@@ -379,7 +394,7 @@ class World:
             hosts=len(self.params.hosts),
             replicas_requested=self.requested(),
             replicas=self.replicas,
-            pulls_requested=len(self.log.of_kind("pull_requested")),
+            pulls_requested=self.log.count("pull_requested"),
             pulls=self.pulls,
             bytes_from_upstream=sum(r.bytes_from_upstream for r in self.registries.values()),
             disk_bytes_peak=max(host.disk.peak_bytes for host in self.hosts),
@@ -389,7 +404,7 @@ class World:
         summary.update(self._cost_summary())
         return Result(
             summary,
-            tuple(self.log),
+            self.log,
             tuple(rows),
             tuple(self.replicas),
             tuple(self.pulls),
