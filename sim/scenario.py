@@ -368,7 +368,9 @@ class World:
     def run(self, progress: ProgressCallback | None = None) -> Result:
         """Run until every replica is ready or failed, or until the horizon."""
         env = self.env
-        env.process(run_image_gc(env, self.hosts, self.params.engine.image_gc_period_s))
+        env.process(
+            run_image_gc(env, self.hosts, self.params.engine.image_gc_period_s, self.disk_totals)
+        )
         rows: list[dict[str, float | int]] = []
         env.process(self._sampler(rows, progress))
         if self.cluster_scaler is not None:

@@ -28,7 +28,7 @@ from sim.core.records import EventLog, PullRecord
 from sim.model.images import Image, Layer
 from sim.model.ratelimit import RequestQuota, TokenBucket
 from sim.model.registry import PullError, Registry
-from sim.model.storage import DiskAccount, LayerStore
+from sim.model.storage import DiskAccount, DiskTotals, LayerStore
 from sim.policies.image_gc import (
     GcThresholds,
     ImageRecord,
@@ -116,6 +116,8 @@ class ContainerEngine:
             else None
         )
         self._in_flight: dict[str, _LayerFetch] = {}
+        # The periodic check below looks no further than this level.
+        disk.watch(params.image_gc.high_percent - 1)
         self.downloads_active = 0
         self.downloads_active_max = 0
         self.images_removed = 0
@@ -422,7 +424,7 @@ class ContainerEngine:
         the high threshold."""
         disk = self.disk
         # Cheap pre-test: usage_percent >= high needs used >= (high - 1) % of capacity.
-        if disk.used_bytes * 100 < (self.params.image_gc.high_percent - 1) * disk.capacity_bytes:
+        if not disk.at_watch_level:
             return
         needed = bytes_to_free(disk.capacity_bytes, disk.available_bytes, self.params.image_gc)
         if needed > 0:
@@ -430,15 +432,23 @@ class ContainerEngine:
 
 
 def run_image_gc(
-    env: simpy.Environment, hosts: Sequence[_HasEngine], period_s: float
+    env: simpy.Environment,
+    hosts: Sequence[_HasEngine],
+    period_s: float,
+    disks: DiskTotals | None = None,
 ) -> Generator[simpy.Event, Any, None]:
     """The kubelet's periodic image garbage collection on every host (a SimPy process body).
 
     Every host's kubelet starts at time 0 with the same period, so their checks fall at
     the same instants; one process checks them all, in host order, rather than one
     process per host. `hosts` may change during the run (hosts joining and leaving).
+    With `disks`, the totals the hosts' disks keep, a check finds at once that no disk is
+    near the high threshold and visits no host: a large cluster with room on its disks
+    costs nothing per period.
     """
     while True:
         yield env.timeout(period_s)
+        if disks is not None and not disks.disks_at_watch_level:
+            continue
         for host in hosts:
             host.engine.check_image_gc()
