@@ -27,7 +27,7 @@ from sim.model.cloud import Cloud
 from sim.model.cluster_scaler import ClusterScaler
 from sim.model.engine import run_image_gc
 from sim.model.fleet import Fleet
-from sim.model.host import Host
+from sim.model.host import Host, HostList
 from sim.model.images import Image
 from sim.model.monitoring import Monitoring, PeriodMetrics, period_row
 from sim.model.network import Network
@@ -107,9 +107,9 @@ class World:
                 upstream,
             )
         self.disk_totals = DiskTotals()
-        self.hosts = [
+        self.hosts = HostList(
             Host(self.env, host, params.engine, self.log, self.disk_totals) for host in params.hosts
-        ]
+        )
         self.cloud = Cloud(
             self.env,
             self.network,
