@@ -25,7 +25,8 @@ from typing import Any, Protocol
 import simpy
 
 from sim.core.records import EventLog, PullRecord
-from sim.model.images import Image, Layer
+from sim.model.images import Image
+from sim.model.layer_download import LayerDownload, LayerFetch, PullProgress
 from sim.model.ratelimit import RequestQuota, TokenBucket
 from sim.model.registry import PullError, Registry
 from sim.model.storage import DiskAccount, DiskTotals, LayerStore
@@ -63,22 +64,6 @@ class _HasEngine(Protocol):
     def engine(self) -> ContainerEngine: ...
 
 
-@dataclass(slots=True)
-class _LayerFetch:
-    """A layer being fetched on a host; later pulls of the same ChainID wait on it."""
-
-    extracted: simpy.Event
-    downloaded_s: float | None = None
-
-
-@dataclass(slots=True)
-class _PullProgress:
-    layers_downloaded: int = 0
-    bytes_downloaded: int = 0
-    retries: int = 0
-    last_download_s: float = 0.0
-
-
 class ContainerEngine:
     """A host's container daemon: its pulls, its layer store and its image GC.
 
@@ -108,14 +93,15 @@ class ContainerEngine:
         self.params = params
         self.log = log
         self.store = LayerStore(disk)
-        self._download_slots = simpy.Resource(env, params.max_concurrent_downloads)
+        self.download_slots = simpy.Resource(env, params.max_concurrent_downloads)
         self._pull_lock = simpy.Resource(env, 1) if params.serialize_image_pulls else None
         self._pull_limiter = (
             TokenBucket(RequestQuota(params.registry_pull_qps, params.registry_burst))
             if params.registry_pull_qps > 0
             else None
         )
-        self._in_flight: dict[str, _LayerFetch] = {}
+        self.layers_in_flight: dict[str, LayerFetch] = {}
+        """Layers being fetched on this host, by ChainID."""
         # The periodic check below looks no further than this level.
         disk.watch(params.image_gc.high_percent - 1)
         self.downloads_active = 0
@@ -143,7 +129,7 @@ class ContainerEngine:
                 requested_s,
                 requested_s,
                 "pull QPS exceeded",
-                _PullProgress(),
+                PullProgress(),
                 (0, 0),
             )
         lock_request = self._pull_lock.request() if self._pull_lock else None
@@ -151,7 +137,7 @@ class ContainerEngine:
             yield lock_request
         started_s = self.env.now
         leases: list[str] = []
-        progress = _PullProgress()
+        progress = PullProgress()
         counts = (0, 0)
         reason = ""
         try:
@@ -181,7 +167,7 @@ class ContainerEngine:
         requested_s: float,
         started_s: float,
         reason: str,
-        progress: _PullProgress,
+        progress: PullProgress,
         counts: tuple[int, int],
     ) -> PullRecord:
         """Log how a pull ended (completed, or failed with `reason`) and make its record."""
@@ -224,7 +210,7 @@ class ContainerEngine:
         )
 
     def _with_retries(
-        self, request: Any, progress: _PullProgress
+        self, request: Any, progress: PullProgress
     ) -> Generator[simpy.Event, Any, Any]:
         """Run a registry request, retrying retryable failures with linear backoff."""
         attempt = 1
@@ -248,7 +234,7 @@ class ContainerEngine:
                 attempt += 1
 
     def _fetch_layers(
-        self, image: Image, registry: Registry, leases: list[str], progress: _PullProgress
+        self, image: Image, registry: Registry, leases: list[str], progress: PullProgress
     ) -> Generator[simpy.Event, Any, tuple[int, int]]:
         """Fetch every layer above the first miss; returns (already existing, shared)."""
         present = self.store.present_prefix(image)
@@ -266,7 +252,7 @@ class ContainerEngine:
         own: list[int] = []
         shared: list[int] = []
         for index in range(present, len(image.layers)):
-            (shared if image.chain_ids[index] in self._in_flight else own).append(index)
+            (shared if image.chain_ids[index] in self.layers_in_flight else own).append(index)
         needed = sum(image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own)
         if not self.disk.fits(needed):
             self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
@@ -278,7 +264,7 @@ class ContainerEngine:
         self.disk.allocate(needed)
         for index in own:
             chain_id = image.chain_ids[index]
-            self._in_flight[chain_id] = _LayerFetch(self.env.event())
+            self.layers_in_flight[chain_id] = LayerFetch(self.env.event())
             self.log.record(
                 self.env.now,
                 self.name,
@@ -287,12 +273,13 @@ class ContainerEngine:
                 layer=image.layers[index].short_id,
             )
         waits: list[tuple[str, simpy.Event, bool]] = []
+        in_flight = self.layers_in_flight
         for index in range(present, len(image.layers)):
             chain_id = image.chain_ids[index]
-            fetch = self._in_flight[chain_id]
+            fetch = in_flight[chain_id]
             if index in own:
-                parent = self._in_flight.get(image.chain_ids[index - 1]) if index > 0 else None
-                self.env.process(self._fetch_layer(image, index, registry, parent, progress))
+                parent = in_flight.get(image.chain_ids[index - 1]) if index > 0 else None
+                LayerDownload(self, image, index, registry, parent, progress)
             waits.append((chain_id, fetch.extracted, index in own))
         error: PullError | None = None
         for chain_id, extracted, is_own in waits:
@@ -307,81 +294,6 @@ class ContainerEngine:
         if error is not None:
             raise error
         return present, len(shared)
-
-    def _fetch_layer(
-        self,
-        image: Image,
-        index: int,
-        registry: Registry,
-        parent: _LayerFetch | None,
-        progress: _PullProgress,
-    ) -> Generator[simpy.Event, Any, None]:
-        """Download one layer, then extract it after its parent; settles its fetch event."""
-        layer = image.layers[index]
-        chain_id = image.chain_ids[index]
-        fetch = self._in_flight[chain_id]
-        try:
-            yield from self._download(image, layer, registry, progress)
-            fetch.downloaded_s = self.env.now
-            if parent is not None:
-                yield parent.extracted
-            self.log.record(
-                self.env.now,
-                self.name,
-                "layer_extracting",
-                image=image.reference,
-                layer=layer.short_id,
-            )
-            if layer.size_bytes and math.isfinite(self.params.extraction_bytes_s):
-                yield self.env.timeout(layer.size_bytes / self.params.extraction_bytes_s)
-            self.disk.free(layer.compressed_bytes)
-            parent_chain = image.chain_ids[index - 1] if index > 0 else None
-            self.store.add_layer(chain_id, layer, parent_chain)
-            self.log.record(
-                self.env.now,
-                self.name,
-                "layer_extracted",
-                image=image.reference,
-                layer=layer.short_id,
-            )
-            del self._in_flight[chain_id]
-            fetch.extracted.succeed()
-        except PullError as error:
-            self.disk.free(layer.size_bytes + layer.compressed_bytes)
-            del self._in_flight[chain_id]
-            fetch.extracted.fail(error)
-            fetch.extracted.defused = True
-
-    def _download(
-        self, image: Image, layer: Layer, registry: Registry, progress: _PullProgress
-    ) -> Generator[simpy.Event, Any, None]:
-        with self._download_slots.request() as slot:
-            yield slot
-            self.downloads_active += 1
-            self.downloads_active_max = max(self.downloads_active_max, self.downloads_active)
-            self.log.record(
-                self.env.now,
-                self.name,
-                "layer_downloading",
-                image=image.reference,
-                layer=layer.short_id,
-                bytes=layer.compressed_bytes,
-            )
-            try:
-                yield from self._with_retries(lambda: registry.fetch_blob(self, layer), progress)
-            finally:
-                self.downloads_active -= 1
-        progress.layers_downloaded += 1
-        progress.bytes_downloaded += layer.compressed_bytes
-        progress.last_download_s = self.env.now
-        self.log.record(
-            self.env.now,
-            self.name,
-            "layer_downloaded",
-            image=image.reference,
-            layer=layer.short_id,
-            bytes=layer.compressed_bytes,
-        )
 
     def image_records(self) -> list[ImageRecord]:
         """The stored images as the kubelet's garbage collector sees them."""
