@@ -29,6 +29,7 @@ from sim.model.images import Image
 from sim.model.layer_download import LayerDownload, LayerFetch, PullProgress
 from sim.model.ratelimit import RequestQuota, TokenBucket
 from sim.model.registry import PullError, Registry
+from sim.model.slots import Slots
 from sim.model.storage import DiskAccount, DiskTotals, LayerStore
 from sim.policies.image_gc import (
     GcThresholds,
@@ -93,8 +94,8 @@ class ContainerEngine:
         self.params = params
         self.log = log
         self.store = LayerStore(disk)
-        self.download_slots = simpy.Resource(env, params.max_concurrent_downloads)
-        self._pull_lock = simpy.Resource(env, 1) if params.serialize_image_pulls else None
+        self.download_slots = Slots(env, params.max_concurrent_downloads)
+        self._pull_lock = Slots(env, 1) if params.serialize_image_pulls else None
         self._pull_limiter = (
             TokenBucket(RequestQuota(params.registry_pull_qps, params.registry_burst))
             if params.registry_pull_qps > 0
@@ -157,7 +158,7 @@ class ContainerEngine:
             for chain_id in leases:
                 self.store.release(chain_id)
             if self._pull_lock is not None and lock_request is not None:
-                self._pull_lock.release(lock_request)
+                self._pull_lock.release()
         return self._ended(image, registry, requested_s, started_s, reason, progress, counts)
 
     def _ended(

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import simpy
-from simpy.events import URGENT
-from simpy.resources.resource import Request
 
 from sim.model.images import Image, Layer
+from sim.model.instant import URGENT, Soon
 from sim.model.registry import PullError, Registry
 
 if TYPE_CHECKING:
@@ -42,17 +41,6 @@ class PullProgress:
     bytes_downloaded: int = 0
     retries: int = 0
     last_download_s: float = 0.0
-
-
-class _Start(simpy.Event):
-    """Fires later in the current instant, where SimPy would start a new process."""
-
-    def __init__(self, env: simpy.Environment, callback: Any) -> None:
-        super().__init__(env)
-        self.callbacks.append(callback)
-        self._ok = True
-        self._value = None
-        env.schedule(self, URGENT)
 
 
 def _then(event: simpy.Event, callback: Any) -> None:
@@ -87,7 +75,6 @@ class LayerDownload:
         "parent",
         "progress",
         "fetch",
-        "slot",
         "attempt",
     )
 
@@ -109,13 +96,11 @@ class LayerDownload:
         self.parent = parent
         self.progress = progress
         self.fetch = engine.layers_in_flight[self.chain_id]
-        self.slot: Request | None = None
         self.attempt = 1
-        _Start(engine.env, self._start)
+        Soon(engine.env, self._start, URGENT)
 
     def _start(self, _: simpy.Event) -> None:
-        self.slot = self.engine.download_slots.request()
-        _then(self.slot, self._downloading)
+        _then(self.engine.download_slots.request(), self._downloading)
 
     def _downloading(self, _: simpy.Event) -> None:
         engine = self.engine
@@ -158,9 +143,7 @@ class LayerDownload:
     def _release_slot(self) -> None:
         engine = self.engine
         engine.downloads_active -= 1
-        assert self.slot is not None
-        engine.download_slots.release(self.slot)
-        self.slot = None
+        engine.download_slots.release()
 
     def _downloaded(self, _: simpy.Event) -> None:
         engine = self.engine

@@ -24,30 +24,15 @@ from typing import Any
 
 import networkx as nx
 import simpy
-from simpy.events import EventPriority
 
 from sim.model.flows import Path
+from sim.model.instant import AFTER_INSTANT, Soon
 from sim.model.maxmin import RELATIVE_TIME_TOLERANCE, MaxMinSharing
 
 Link = tuple[str, str]
 """A directed link ``(from_node, to_node)``."""
 
 __all__ = ["Link", "Network", "Path"]
-
-# SimPy orders the events of one instant by priority (URGENT=0, NORMAL=1), so an event of
-# priority 2 runs after all of them: by then every start and end of the instant is known.
-_AFTER_INSTANT = EventPriority(2)
-
-
-class _EndOfInstant(simpy.Event):
-    """An event that fires at the current time, after every normal event of that time."""
-
-    def __init__(self, env: simpy.Environment) -> None:
-        super().__init__(env)
-        # Born triggered, as SimPy's own Timeout is, because succeed() cannot set a priority.
-        self._ok = True
-        self._value = None
-        env.schedule(self, _AFTER_INSTANT)
 
 
 def _link_parameters(u: str, v: str, attributes: Mapping[str, Any]) -> tuple[float, float]:
@@ -267,7 +252,8 @@ class Network:
     def _request_update(self) -> None:
         if not self._update_pending:
             self._update_pending = True
-            _EndOfInstant(self.env).callbacks.append(self._update)
+            # After every other event of this instant: by then its starts and ends are known.
+            Soon(self.env, self._update, AFTER_INSTANT)
 
     def _update(self, _: simpy.Event) -> None:
         """Update the fair rates after every start and end of this instant; arm the timer."""
