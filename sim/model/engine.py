@@ -77,6 +77,24 @@ class ContainerEngine:
         log: the event log.
     """
 
+    __slots__ = (
+        "env",
+        "name",
+        "node",
+        "principal",
+        "disk",
+        "params",
+        "log",
+        "store",
+        "download_slots",
+        "_pull_lock",
+        "_pull_limiter",
+        "layers_in_flight",
+        "downloads_active",
+        "downloads_active_max",
+        "images_removed",
+    )
+
     def __init__(
         self,
         env: simpy.Environment,
@@ -101,8 +119,8 @@ class ContainerEngine:
             if params.registry_pull_qps > 0
             else None
         )
+        # Layers being fetched on this host, by ChainID.
         self.layers_in_flight: dict[str, LayerFetch] = {}
-        """Layers being fetched on this host, by ChainID."""
         # The periodic check below looks no further than this level.
         disk.watch(params.image_gc.high_percent - 1)
         self.downloads_active = 0

@@ -36,6 +36,9 @@ class HostParams:
     instance_type: str | None = None
 
 
+_NO_BASE_IMAGES: frozenset[str] = frozenset()
+
+
 class Host:
     """A machine of the cluster.
 
@@ -46,6 +49,18 @@ class Host:
         log: the event log.
         disk_totals: the cluster-wide disk total this host's disk adds to, if any.
     """
+
+    __slots__ = (
+        "env",
+        "params",
+        "disk",
+        "engine",
+        "vcpu_reserved",
+        "memory_reserved_bytes",
+        "replicas",
+        "reservations_changed",
+        "vm_base_images",
+    )
 
     def __init__(
         self,
@@ -65,7 +80,8 @@ class Host:
         self.memory_reserved_bytes = 0
         self.replicas = 0
         self.reservations_changed = 0
-        self.vm_base_images: set[str] = set()
+        # The VM platforms whose base image is on this host's disk (thin clones).
+        self.vm_base_images = _NO_BASE_IMAGES
 
     @property
     def name(self) -> str:

@@ -61,7 +61,7 @@ class MaxMinSharing:
         self._finished_bytes: list[float] = []
         self._stamps: list[int] = []
         self._classes: dict[Path, PathClass] = {}
-        self._link_classes: dict[int, dict[PathClass, None]] = {}
+        self._classes_by_link: dict[int, list[PathClass]] | None = {}
         self._owners: dict[int, BottleneckGroup] = {}
         self._link_groups: dict[int, dict[BottleneckGroup, int]] = {}
         self._changed: dict[PathClass, None] = {}
@@ -89,7 +89,7 @@ class MaxMinSharing:
     def link_bytes(self, link: int, now_s: float) -> float:
         """Bytes carried on `link` up to `now_s`, by finished and active flows."""
         carried_bytes = self._finished_bytes[link]
-        for path_class in self._link_classes.get(link, {}):
+        for path_class in self._link_index().get(link, ()):
             carried_bytes += (
                 len(path_class.flows) * path_class.service_at(now_s)
                 - path_class.start_service_sum_bytes
@@ -98,10 +98,23 @@ class MaxMinSharing:
 
     def link_rates(self) -> dict[int, float]:
         """The current rate on every link that carries a flow, by link id in order."""
+        index = self._link_index()
         return {
-            link: sum(len(c.flows) * c.rate_bytes_s for c in self._link_classes[link])
-            for link in sorted(self._link_classes)
+            link: sum(len(c.flows) * c.rate_bytes_s for c in index[link]) for link in sorted(index)
         }
+
+    def _link_index(self) -> dict[int, list[PathClass]]:
+        """The classes crossing each link, in the order the classes began; rebuilt only
+        after classes began or ended (a link's classes are not kept between uses, so a
+        host's link costs no memory while it waits)."""
+        index = self._classes_by_link
+        if index is None:
+            index = {}
+            for path_class in self._classes.values():
+                for link in path_class.links:
+                    index.setdefault(link, []).append(path_class)
+            self._classes_by_link = index
+        return index
 
     def path_rates(self) -> dict[Path, float]:
         """The current rate of each flow, by path."""
@@ -124,8 +137,7 @@ class MaxMinSharing:
             path_class = PathClass(path, links, self._class_seq)
             self._class_seq += 1
             self._classes[path] = path_class
-            for link in links:
-                self._link_classes.setdefault(link, {})[path_class] = None
+            self._classes_by_link = None
         start_service_bytes = path_class.service_at(now_s)
         heapq.heappush(
             path_class.flows,
@@ -317,11 +329,7 @@ class MaxMinSharing:
     def _forget(self, path_class: PathClass) -> None:
         """Drop a class whose last flow has ended."""
         del self._classes[path_class.path]
-        for link in path_class.links:
-            classes_on_link = self._link_classes[link]
-            del classes_on_link[path_class]
-            if not classes_on_link:
-                del self._link_classes[link]
+        self._classes_by_link = None
         path_class.group = None
 
     def _with_dependents(self, touched: dict[BottleneckGroup, None]) -> dict[BottleneckGroup, None]:
@@ -453,6 +461,7 @@ class MaxMinSharing:
         heapq.heapify(shares)
         touched: dict[int, None] = {}
         frozen: dict[PathClass, BottleneckGroup] = {}
+        classes_on_link = self._link_index()
         unfrozen_classes = len(services)
         while unfrozen_classes:
             share_bytes_s, bottleneck = heapq.heappop(shares)
@@ -465,7 +474,7 @@ class MaxMinSharing:
             group = BottleneckGroup(bottleneck, self._group_seq, share_bytes_s, now_s)
             self._group_seq += 1
             self._owners[bottleneck] = group
-            for path_class in self._link_classes[bottleneck]:
+            for path_class in classes_on_link[bottleneck]:
                 if path_class in frozen:
                     continue
                 frozen[path_class] = group

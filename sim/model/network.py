@@ -165,8 +165,8 @@ class Network:
         ``latency + size / bottleneck_bandwidth``.
 
         Returns:
-            An event that succeeds when the last byte arrives: after the latency alone for
-            zero bytes, at once when `src` is `dst`.
+            An event that succeeds with `size_bytes` when the last byte arrives: after the
+            latency alone for zero bytes, at once when `src` is `dst`.
 
         Raises:
             ValueError: for an unknown node, an unreachable `dst` or a negative size.
@@ -176,7 +176,7 @@ class Network:
         path = self.path(src, dst)
         done = self.env.event()
         if len(path) == 1:
-            done.succeed()
+            done.succeed(size_bytes)
             return done
         seq = self._next_seq
         self._next_seq += 1
@@ -240,7 +240,7 @@ class Network:
     def _start_flow(self, path: Path, size_bytes: float, seq: int, done: simpy.Event) -> None:
         """Put a transfer's bytes on the wire; its rate is set at the end of this instant."""
         if size_bytes == 0:
-            done.succeed()
+            done.succeed(size_bytes)
             return
         links = self._path_links.get(path)
         if links is None:
@@ -294,5 +294,5 @@ class Network:
                 self._arm_timer()
             return
         for flow in self._sharing.finish_due(now_s, deadline_s):
-            flow.done.succeed()
+            flow.done.succeed(flow.size_bytes)
         self._request_update()

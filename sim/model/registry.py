@@ -304,12 +304,12 @@ class Registry:
         """Put the blob on the network; the event succeeds when it has arrived (and the
         registry has counted it)."""
         arrived = self.network.transfer(self.node, client.node, layer.compressed_bytes)
-        arrived.callbacks.append(lambda _: self._count_served(layer.compressed_bytes))
+        arrived.callbacks.append(self._count_served)
         return arrived
 
-    def _count_served(self, size_bytes: int) -> None:
+    def _count_served(self, arrived: simpy.Event) -> None:
         self.blobs_served += 1
-        self.bytes_served += size_bytes
+        self.bytes_served += cast(int, arrived.value)
 
     def _upstream_fill(self, layer: Layer) -> simpy.Process:
         """The fetch of a missing blob from the upstream, started once however many
