@@ -134,6 +134,8 @@ class Registry:
         )
         self._blob_bucket = TokenBucket(params.blob_quota) if params.blob_quota else None
         self._upstream_fetches: dict[str, simpy.Process] = {}
+        # Routes never change once a node is on the network, nor their latency.
+        self._round_trips: dict[str, float] = {}
         self.manifests_served = 0
         self.blobs_served = 0
         self.bytes_served = 0
@@ -172,7 +174,13 @@ class Registry:
         return PullError(reason, retryable)
 
     def _round_trip_s(self, client: Client) -> float:
-        return 2.0 * self.network.latency_s(self.node, client.node) + self.params.request_time_s
+        """A request's time: there and back over the network, plus the registry's work."""
+        round_trip_s = self._round_trips.get(client.node)
+        if round_trip_s is None:
+            latency_s = self.network.latency_s(self.node, client.node)
+            round_trip_s = 2.0 * latency_s + self.params.request_time_s
+            self._round_trips[client.node] = round_trip_s
+        return round_trip_s
 
     def _admit_manifest(self, client: Client, image: Image) -> None:
         params = self.params
