@@ -26,7 +26,7 @@ import simpy
 
 from sim.core.records import EventLog, PullRecord
 from sim.model.images import Image
-from sim.model.layer_download import LayerDownload, LayerFetch, PullProgress
+from sim.model.layer_download import LayerDownload, PullProgress
 from sim.model.ratelimit import RequestQuota, TokenBucket
 from sim.model.registry import PullError, Registry
 from sim.model.slots import Slots
@@ -120,7 +120,7 @@ class ContainerEngine:
             else None
         )
         # Layers being fetched on this host, by ChainID.
-        self.layers_in_flight: dict[str, LayerFetch] = {}
+        self.layers_in_flight: dict[str, LayerDownload] = {}
         # The periodic check below looks no further than this level.
         disk.watch(params.image_gc.high_percent - 1)
         self.downloads_active = 0
@@ -168,7 +168,20 @@ class ContainerEngine:
                 image=image.reference,
                 digest=image.manifest_digest,
             )
-            counts = yield from self._fetch_layers(image, registry, leases, progress)
+            present, waits = self._start_downloads(image, registry, leases, progress)
+            error: PullError | None = None
+            for chain_id, extracted, is_own in waits:
+                try:
+                    yield extracted
+                except PullError as failure:
+                    error = error or failure
+                    continue
+                if not is_own:
+                    self.store.hold(chain_id)
+                leases.append(chain_id)
+            if error is not None:
+                raise error
+            counts = (present, sum(not is_own for _, _, is_own in waits))
             self.store.tag_image(image, self.env.now)
         except PullError as error:
             reason = error.reason
@@ -252,10 +265,16 @@ class ContainerEngine:
                 yield self.env.timeout(wait_s)
                 attempt += 1
 
-    def _fetch_layers(
+    def _start_downloads(
         self, image: Image, registry: Registry, leases: list[str], progress: PullProgress
-    ) -> Generator[simpy.Event, Any, tuple[int, int]]:
-        """Fetch every layer above the first miss; returns (already existing, shared)."""
+    ) -> tuple[int, list[tuple[str, simpy.Event, bool]]]:
+        """Start fetching every layer above the first miss.
+
+        Returns:
+            how many layers already exist, and what to wait for, layer by layer from the
+            first missing one: its ChainID, the event of its extraction and whether this
+            pull fetches it (or another pull on the host does).
+        """
         present = self.store.present_prefix(image)
         for index in range(present):
             chain_id = image.chain_ids[index]
@@ -268,10 +287,11 @@ class ContainerEngine:
                 image=image.reference,
                 layer=image.layers[index].short_id,
             )
-        own: list[int] = []
-        shared: list[int] = []
-        for index in range(present, len(image.layers)):
-            (shared if image.chain_ids[index] in self.layers_in_flight else own).append(index)
+        in_flight = self.layers_in_flight
+        own = [
+            index for index in range(present, len(image.layers))
+            if image.chain_ids[index] not in in_flight
+        ]  # fmt: skip
         needed = sum(image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own)
         if not self.disk.fits(needed):
             self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
@@ -281,38 +301,26 @@ class ContainerEngine:
                     False,
                 )
         self.disk.allocate(needed)
+        downloads = []
         for index in own:
-            chain_id = image.chain_ids[index]
-            self.layers_in_flight[chain_id] = LayerFetch(self.env.event())
+            download = LayerDownload(self, image, index, registry, progress)
+            in_flight[download.chain_id] = download
+            downloads.append(download)
             self.log.record(
                 self.env.now,
                 self.name,
                 "layer_queued",
                 image=image.reference,
-                layer=image.layers[index].short_id,
+                layer=download.layer.short_id,
             )
-        waits: list[tuple[str, simpy.Event, bool]] = []
-        in_flight = self.layers_in_flight
+        for download in downloads:
+            parent_chain_id = download.parent_chain_id
+            download.start(in_flight.get(parent_chain_id) if parent_chain_id else None)
+        waits = []
         for index in range(present, len(image.layers)):
             chain_id = image.chain_ids[index]
-            fetch = in_flight[chain_id]
-            if index in own:
-                parent = in_flight.get(image.chain_ids[index - 1]) if index > 0 else None
-                LayerDownload(self, image, index, registry, parent, progress)
-            waits.append((chain_id, fetch.extracted, index in own))
-        error: PullError | None = None
-        for chain_id, extracted, is_own in waits:
-            try:
-                yield extracted
-            except PullError as failure:
-                error = error or failure
-                continue
-            if not is_own:
-                self.store.hold(chain_id)
-            leases.append(chain_id)
-        if error is not None:
-            raise error
-        return present, len(shared)
+            waits.append((chain_id, in_flight[chain_id].extracted, index in own))
+        return present, waits
 
     def image_records(self) -> list[ImageRecord]:
         """The stored images as the kubelet's garbage collector sees them."""

@@ -26,14 +26,6 @@ if TYPE_CHECKING:
 
 
 @dataclass(slots=True)
-class LayerFetch:
-    """A layer being fetched on a host; later pulls of the same ChainID wait on it."""
-
-    extracted: simpy.Event
-    downloaded_s: float | None = None
-
-
-@dataclass(slots=True)
 class PullProgress:
     """What one pull has downloaded so far."""
 
@@ -53,15 +45,17 @@ def _then(event: simpy.Event, callback: Any) -> None:
 
 
 class LayerDownload:
-    """Download one layer of `image`, then extract it after its parent; settles its
-    `LayerFetch`. Starts itself later in the current instant.
+    """Download one layer of `image`, then extract it after its parent.
+
+    While it runs, the layer is in its daemon's `layers_in_flight`, and other pulls on
+    the host that need the same ChainID wait on its `extracted` event instead of
+    fetching it again; the event fails with the PullError if the fetch does.
 
     Args:
         engine: the host's daemon (its slots, disk, layer store and log).
         image: the image being pulled.
         index: the layer's position in the image.
         registry: where the blob comes from.
-        parent: the fetch of the layer below, if it is being fetched too.
         progress: the pull's counters.
     """
 
@@ -74,7 +68,7 @@ class LayerDownload:
         "registry",
         "parent",
         "progress",
-        "fetch",
+        "extracted",
         "attempt",
     )
 
@@ -84,7 +78,6 @@ class LayerDownload:
         image: Image,
         index: int,
         registry: Registry,
-        parent: LayerFetch | None,
         progress: PullProgress,
     ) -> None:
         self.engine = engine
@@ -93,11 +86,16 @@ class LayerDownload:
         self.chain_id = image.chain_ids[index]
         self.parent_chain_id = image.chain_ids[index - 1] if index > 0 else None
         self.registry = registry
-        self.parent = parent
+        self.parent: LayerDownload | None = None
         self.progress = progress
-        self.fetch = engine.layers_in_flight[self.chain_id]
+        self.extracted = simpy.Event(engine.env)
         self.attempt = 1
-        Soon(engine.env, self._start, URGENT)
+
+    def start(self, parent: LayerDownload | None) -> None:
+        """Begin later in this instant (where SimPy would start a process); extract only
+        after `parent`, the fetch of the layer below, if it is being fetched too."""
+        self.parent = parent
+        Soon(self.engine.env, self._start, URGENT)
 
     def _start(self, _: simpy.Event) -> None:
         _then(self.engine.download_slots.request(), self._downloading)
@@ -161,7 +159,6 @@ class LayerDownload:
             layer=self.layer.short_id,
             bytes=self.layer.compressed_bytes,
         )
-        self.fetch.downloaded_s = now_s
         if self.parent is None:
             self._extract()
         else:
@@ -204,11 +201,11 @@ class LayerDownload:
             layer=layer.short_id,
         )
         del engine.layers_in_flight[self.chain_id]
-        self.fetch.extracted.succeed()
+        self.extracted.succeed()
 
     def _failed(self, error: PullError) -> None:
         engine = self.engine
         engine.disk.free(self.layer.size_bytes + self.layer.compressed_bytes)
         del engine.layers_in_flight[self.chain_id]
-        self.fetch.extracted.fail(error)
-        self.fetch.extracted.defused = True
+        self.extracted.fail(error)
+        self.extracted.defused = True
