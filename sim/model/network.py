@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -183,7 +184,7 @@ class Network:
         latency_s = self._routes[src][0][dst]
         if latency_s > 0:
             self.env.timeout(latency_s).callbacks.append(
-                lambda _: self._start_flow(path, size_bytes, seq, done)
+                partial(self._start_flow, path, size_bytes, seq, done)
             )
         else:
             self._start_flow(path, size_bytes, seq, done)
@@ -237,7 +238,9 @@ class Network:
             self._routes[src] = routes
         return routes
 
-    def _start_flow(self, path: Path, size_bytes: float, seq: int, done: simpy.Event) -> None:
+    def _start_flow(
+        self, path: Path, size_bytes: float, seq: int, done: simpy.Event, _: object = None
+    ) -> None:
         """Put a transfer's bytes on the wire; its rate is set at the end of this instant."""
         if size_bytes == 0:
             done.succeed(size_bytes)

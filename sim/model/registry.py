@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, Protocol, cast
 
 import numpy as np
@@ -267,7 +268,7 @@ class Registry:
         thousands of downloads at once cost no process (and no generator frames) each.
         """
         self.env.timeout(self._round_trip_s(client)).callbacks.append(
-            lambda _: self._blob_requested(client, layer, arrived, failed)
+            partial(self._blob_requested, client, layer, arrived, failed)
         )
 
     def _blob_requested(
@@ -276,6 +277,7 @@ class Registry:
         layer: Layer,
         arrived: Callable[[simpy.Event], None],
         failed: Callable[[PullError], None],
+        _: object = None,
     ) -> None:
         try:
             self._admit_blob(client)
