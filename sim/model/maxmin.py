@@ -334,6 +334,8 @@ class MaxMinSharing:
 
     def _with_dependents(self, touched: dict[BottleneckGroup, None]) -> dict[BottleneckGroup, None]:
         """The touched groups and, transitively, the groups whose bottleneck they cross."""
+        if len(touched) == 1 and not next(iter(touched)).crossed:
+            return touched
         groups = dict(touched)
         pending = list(groups)
         owners = self._owners
@@ -352,6 +354,19 @@ class MaxMinSharing:
         not its own (its bottleneck moves).
         """
         link_groups = self._link_groups
+        if len(groups) == 1:
+            # The common case, a storm's one group: its share of what the others leave.
+            (group,) = groups
+            held_bytes_s = 0.0
+            flows = 0
+            for other, other_flows in link_groups[group.bottleneck].items():
+                if other is group:
+                    flows = other_flows
+                else:
+                    held_bytes_s += other.rate_bytes_s * other_flows
+            left_bytes_s = self._capacity_bytes_s[group.bottleneck] - held_bytes_s
+            share_bytes_s = max(left_bytes_s, 0.0) / flows
+            return {group: share_bytes_s} if share_bytes_s > 0.0 else None
         remaining_bytes_s: dict[int, float] = {}
         unfrozen_flows: dict[int, int] = {}
         for group in groups:
