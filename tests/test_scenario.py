@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import sim
 from sim.cli import to_plain
 from sim.config import scenario_params
 from sim.results import Result
+from sim.scenario import run_scenario
 
 MiB = 2**20
 
@@ -216,3 +218,21 @@ def test_log_summary_keeps_every_result_but_the_events() -> None:
     assert summary_only.timeseries == full.timeseries
     assert len(full.events) == 4 * 25 + 1
     assert list(summary_only.events) == []
+
+
+def test_a_run_pauses_the_cyclic_garbage_collector_and_leaves_it_as_it_was() -> None:
+    params = scenario_params(to_plain(sim.load_config(["horizon=2min"])))
+    enabled_during: list[bool] = []
+
+    def progress(now_s: float, horizon_s: float) -> None:
+        enabled_during.append(gc.isenabled())
+
+    run_scenario(params, progress)
+    assert enabled_during and not any(enabled_during)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run_scenario(params, progress)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
