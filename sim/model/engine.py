@@ -289,9 +289,10 @@ class ContainerEngine:
             )
         in_flight = self.layers_in_flight
         own = [
-            index for index in range(present, len(image.layers))
+            index
+            for index in range(present, len(image.layers))
             if image.chain_ids[index] not in in_flight
-        ]  # fmt: skip
+        ]
         needed = sum(image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own)
         if not self.disk.fits(needed):
             self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
@@ -301,7 +302,7 @@ class ContainerEngine:
                     False,
                 )
         self.disk.allocate(needed)
-        downloads = []
+        downloads: list[LayerDownload] = []
         for index in own:
             download = LayerDownload(self, image, index, registry, progress)
             in_flight[download.chain_id] = download
@@ -316,7 +317,7 @@ class ContainerEngine:
         for download in downloads:
             parent_chain_id = download.parent_chain_id
             download.start(in_flight.get(parent_chain_id) if parent_chain_id else None)
-        waits = []
+        waits: list[tuple[str, simpy.Event, bool]] = []
         for index in range(present, len(image.layers)):
             chain_id = image.chain_ids[index]
             waits.append((chain_id, in_flight[chain_id].extracted, index in own))
