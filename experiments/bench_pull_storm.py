@@ -57,7 +57,7 @@ def storm(hosts: int, stagger: str) -> tuple[float, float]:
         f"log={'full' if hosts <= FULL_LOG_UP_TO_HOSTS else 'summary'}",
     ]
     if parse_duration(stagger, "--stagger"):
-        overrides.append(f"+workload.deployments.0.stagger={stagger}")
+        overrides.append(f"workload.deployments.0.stagger={stagger}")
     cfg = sim.load_config(overrides)
     started = time.perf_counter()
     result = sim.simulate(cfg)

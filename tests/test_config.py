@@ -150,12 +150,12 @@ BAD = [
     (["horizon=0s"], "horizon", "0s"),
     (["log=verbose"], "log", "verbose"),
     (
-        ["images=storm", "workload=storm", "+workload.deployments.0.stagger=-10ms"],
+        ["images=storm", "workload=storm", "workload.deployments.0.stagger=-10ms"],
         "workload.deployments[0].stagger",
         "-10ms",
     ),
     (
-        ["images=storm", "workload=storm", "+workload.deployments.0.stagger=often"],
+        ["images=storm", "workload=storm", "workload.deployments.0.stagger=often"],
         "workload.deployments[0].stagger",
         "often",
     ),
@@ -171,7 +171,7 @@ def test_the_log_key_names_its_choices() -> None:
 
 
 def test_a_deployment_may_stagger_its_replicas() -> None:
-    params = params_for("images=storm", "workload=storm", "+workload.deployments.0.stagger=10ms")
+    params = params_for("images=storm", "workload=storm", "workload.deployments.0.stagger=10ms")
     assert params.deployments[0].stagger_s == 0.01
     assert params_for("images=storm", "workload=storm").deployments[0].stagger_s == 0.0
 

@@ -175,7 +175,7 @@ STORM = [
 
 
 def test_a_staggered_deployment_requests_replica_k_at_k_times_the_stagger() -> None:
-    result = sim.simulate(sim.load_config([*STORM, "+workload.deployments.0.stagger=10ms"]))
+    result = sim.simulate(sim.load_config([*STORM, "workload.deployments.0.stagger=10ms"]))
 
     requested = [
         (event.time_s, event.source)
