@@ -1,62 +1,105 @@
-"""Benchmark: a pull storm, N hosts pulling one image from one registry at once.
+"""Benchmark: a pull storm, N hosts pulling one image from one registry.
 
-One registry and N hosts on a star of 1 Gbit/s (125 MB/s) links; at t = 0 every host
-starts one replica of a 350 MB image made of three layers (a DaemonSet roll-out);
-extraction is off. Prints, per N, the simulated time at which the last layer download
-completes (expected N x 350 MB / 125 MB/s: the registry's link is the bottleneck and
-max-min sharing keeps it full) and the wall time of the whole run through the public API
-(compose, validate, build, simulate, summarise).
+One registry and N hosts on a star of 1 Gbit/s (125 MB/s) links; every host starts one
+replica of a 350 MB image made of three layers (a DaemonSet roll-out), all at t = 0 or,
+with ``--stagger``, host k at k x stagger; extraction is off. Prints, per N, the
+simulated time at which the last layer download completes, the time a closed form
+expects, the wall time of the whole run through the public API (compose, validate,
+build, simulate, summarise) and the peak resident memory of the process:
 
-    python experiments/bench_pull_storm.py            # N = 50, 500, 2000, 10000
-    python experiments/bench_pull_storm.py 100 1000   # chosen sizes
+    N=<n> sim_s=<s> expected_s=<e> wall_s=<w> rss_mb=<m>
+
+The registry's link is the bottleneck and max-min sharing keeps it full: it never idles
+while the hosts that started have bytes left, so the last byte arrives after
+max(N x 350 MB, (N - 1) x stagger x 125 MB/s + 350 MB) / 125 MB/s, plus the manifest and
+blob round trips and the links' latency (1 ms).
+
+Each N runs in a process of its own, so that its memory peak and its garbage are its
+own. Runs above 10,000 hosts keep no event log (``log=summary``), so that memory grows
+with the hosts, not with their 25 events each.
+
+    python experiments/bench_pull_storm.py                  # N = 500, 2000, 10000, 100000
+    python experiments/bench_pull_storm.py 100 1000         # chosen sizes
+    python experiments/bench_pull_storm.py --stagger 10ms   # host k starts at k x 10 ms
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
+import subprocess
+import sys
 import time
 
 import sim
+from sim.core.units import parse_duration
 
 LINK = "1Gbps"
 IMAGE_BYTES = 350e6
 LINK_BYTES_S = 125e6
+FULL_LOG_UP_TO_HOSTS = 10_000
 
 
-def storm(hosts: int) -> tuple[float, float]:
+def storm(hosts: int, stagger: str) -> tuple[float, float]:
     """(simulated seconds to the last layer downloaded, wall seconds) for `hosts` hosts."""
-    cfg = sim.load_config(
-        [
-            "cluster=large",
-            f"cluster.pools.node.count={hosts}",
-            "cluster.engine.extraction=off",
-            "network=star",
-            f"network.host_link.bandwidth={LINK}",
-            "registry=single",
-            f"registry.hub.bandwidth={LINK}",
-            "images=storm",
-            "workload=storm",
-            "platform=container",
-            "horizon=30d",
-        ]
-    )
+    overrides = [
+        "cluster=large",
+        f"cluster.pools.node.count={hosts}",
+        "cluster.engine.extraction=off",
+        "network=star",
+        f"network.host_link.bandwidth={LINK}",
+        "registry=single",
+        f"registry.hub.bandwidth={LINK}",
+        "images=storm",
+        "workload=storm",
+        "platform=container",
+        "horizon=30d",
+        f"log={'full' if hosts <= FULL_LOG_UP_TO_HOSTS else 'summary'}",
+    ]
+    if parse_duration(stagger, "--stagger"):
+        overrides.append(f"workload.deployments.0.stagger={stagger}")
+    cfg = sim.load_config(overrides)
     started = time.perf_counter()
     result = sim.simulate(cfg)
     wall_s = time.perf_counter() - started
-    last_download = max(e.time_s for e in result.events if e.kind == "layer_downloaded")
     assert result.summary["pulls_completed"] == hosts
+    last_download = max(pull.started_s + pull.queued_s + pull.download_s for pull in result.pulls)
     return last_download, wall_s
+
+
+def expected_s(hosts: int, stagger_s: float) -> float:
+    """When the registry's link, busy whenever a started host has bytes left, ends."""
+    return max(hosts * IMAGE_BYTES, (hosts - 1) * stagger_s * LINK_BYTES_S + IMAGE_BYTES) / (
+        LINK_BYTES_S
+    )
+
+
+def run_one(hosts: int, stagger: str) -> None:
+    """Run one size in this process and print its line."""
+    sim_s, wall_s = storm(hosts, stagger)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    expected = expected_s(hosts, parse_duration(stagger, "--stagger"))
+    print(
+        f"N={hosts} sim_s={sim_s:.3f} expected_s={expected:.3f} wall_s={wall_s:.3f} "
+        f"rss_mb={rss_mb:.0f}",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[50, 500, 2000, 10000])
-    for hosts in parser.parse_args().sizes:
-        sim_s, wall_s = storm(hosts)
-        expected_s = hosts * IMAGE_BYTES / LINK_BYTES_S
-        print(
-            f"N={hosts} sim_s={sim_s:.3f} expected_s={expected_s:.3f} wall_s={wall_s:.3f}",
-            flush=True,
+    parser.add_argument("sizes", nargs="*", type=int, default=[500, 2000, 10000, 100000])
+    parser.add_argument("--stagger", default="0s", help="host k starts at k x stagger")
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.in_process:
+        for hosts in args.sizes:
+            run_one(hosts, args.stagger)
+        return
+    for hosts in args.sizes:
+        subprocess.run(
+            [sys.executable, __file__, "--in-process", "--stagger", args.stagger, str(hosts)],
+            check=True,
         )
 
 

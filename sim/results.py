@@ -32,7 +32,7 @@ class Result:
 
     Attributes:
         summary: flat metrics (see the README for each key).
-        events: every event, in order.
+        events: every event, in order (none when the run's ``log`` is ``summary``).
         timeseries: one mapping per sample, same keys in every row.
         replicas: one record per replica requested and finished (ready or failed).
         pulls: one record per image pull that ended.

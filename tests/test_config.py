@@ -148,7 +148,32 @@ BAD = [
         "fastest",
     ),
     (["horizon=0s"], "horizon", "0s"),
+    (["log=verbose"], "log", "verbose"),
+    (
+        ["images=storm", "workload=storm", "workload.deployments.0.stagger=-10ms"],
+        "workload.deployments[0].stagger",
+        "-10ms",
+    ),
+    (
+        ["images=storm", "workload=storm", "workload.deployments.0.stagger=often"],
+        "workload.deployments[0].stagger",
+        "often",
+    ),
 ]
+
+
+def test_the_log_key_names_its_choices() -> None:
+    with pytest.raises(ConfigError) as raised:
+        validate_overrides(["log=verbose"])
+    assert raised.value.line() == "config error: log: verbose: full or summary"
+    assert params_for().log == "full"
+    assert params_for("log=summary").log == "summary"
+
+
+def test_a_deployment_may_stagger_its_replicas() -> None:
+    params = params_for("images=storm", "workload=storm", "workload.deployments.0.stagger=10ms")
+    assert params.deployments[0].stagger_s == 0.01
+    assert params_for("images=storm", "workload=storm").deployments[0].stagger_s == 0.0
 
 
 @pytest.mark.parametrize(("overrides", "key", "value"), BAD)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from worlds import MB, layered_image, pull_world
 
 from sim.model.engine import EngineParams, run_image_gc
 from sim.model.registry import PullRateLimit, RegistryParams
+from sim.model.storage import DiskTotals
 from sim.policies.image_gc import GcThresholds
 
 APP = layered_image("app", [(200 * MB, 100 * MB), (100 * MB, 50 * MB), (20 * MB, 10 * MB)])
@@ -217,6 +219,18 @@ def test_periodic_gc_brings_usage_below_the_low_threshold() -> None:
     disk = world.engines["host-1"].disk
     assert disk.used_bytes == 800 * MB  # 900 MB used (90 %) >= 85 %: free down to 80 %
     assert [e.detail("image") for e in world.log.of_kind("image_removed")] == ["i0"]
+
+
+def test_periodic_gc_visits_no_host_while_every_disk_is_below_its_threshold() -> None:
+    visits: list[float] = []
+    env = simpy.Environment()
+    disks = DiskTotals()
+    host = SimpleNamespace(engine=SimpleNamespace(check_image_gc=lambda: visits.append(env.now)))
+    env.process(run_image_gc(env, [host], 300.0, disks))
+    env.run(until=700.0)
+    disks.disks_at_watch_level = 1
+    env.run(until=1000.0)
+    assert visits == [900.0]
 
 
 @settings(max_examples=40, deadline=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import sim
 from sim.cli import to_plain
 from sim.config import scenario_params
 from sim.results import Result
+from sim.scenario import run_scenario
 
 MiB = 2**20
 
@@ -155,3 +157,82 @@ def test_links_carry_exactly_the_bytes_registries_served(default_run: Result) ->
     )
     served = default_run.summary["bytes_from_registry"] + default_run.summary["bytes_from_upstream"]
     assert leaving == pytest.approx(served, rel=1e-9)
+
+
+STORM = [
+    "cluster=large",
+    "cluster.pools.node.count=4",
+    "cluster.engine.extraction=off",
+    "network=star",
+    "network.host_link.bandwidth=1Gbps",
+    "registry=single",
+    "registry.hub.bandwidth=1Gbps",
+    "images=storm",
+    "workload=storm",
+    "platform=container",
+    "horizon=1d",
+]
+
+
+def test_a_staggered_deployment_requests_replica_k_at_k_times_the_stagger() -> None:
+    result = sim.simulate(sim.load_config([*STORM, "workload.deployments.0.stagger=10ms"]))
+
+    requested = [
+        (event.time_s, event.source)
+        for event in result.events
+        if event.detail_or("state") == "requested"
+    ]
+    assert requested == [
+        (0.0, "storm-container-1"),
+        (0.01, "storm-container-2"),
+        (0.02, "storm-container-3"),
+        (0.03, "storm-container-4"),
+    ]
+    assert sorted((r.replica, r.host, r.requested_s) for r in result.replicas) == [
+        ("storm-container-1", "node-1", 0.0),
+        ("storm-container-2", "node-2", 0.01),
+        ("storm-container-3", "node-3", 0.02),
+        ("storm-container-4", "node-4", 0.03),
+    ]
+    deployment = next(event for event in result.events if event.kind == "deployment")
+    assert deployment.details == (
+        ("app", "storm"),
+        ("replicas", 4),
+        ("platform", "container"),
+        ("stagger_s", 0.01),
+    )
+    # The registry's 125 MB/s link is busy from the first blob on (manifest and blob
+    # round trips and the links' latency: 1 ms) until all 4 x 350 MB have crossed it.
+    last_download = max(e.time_s for e in result.events if e.kind == "layer_downloaded")
+    assert last_download == pytest.approx(0.001 + 4 * 350 / 125, rel=1e-12)
+    assert result.summary["replicas_started"] == 4
+
+
+def test_log_summary_keeps_every_result_but_the_events() -> None:
+    full = sim.simulate(sim.load_config(STORM))
+    summary_only = sim.simulate(sim.load_config([*STORM, "log=summary"]))
+
+    assert summary_only.summary == full.summary
+    assert summary_only.replicas == full.replicas
+    assert summary_only.pulls == full.pulls
+    assert summary_only.timeseries == full.timeseries
+    assert len(full.events) == 4 * 25 + 1
+    assert list(summary_only.events) == []
+
+
+def test_a_run_pauses_the_cyclic_garbage_collector_and_leaves_it_as_it_was() -> None:
+    params = scenario_params(to_plain(sim.load_config(["horizon=2min"])))
+    enabled_during: list[bool] = []
+
+    def progress(now_s: float, horizon_s: float) -> None:
+        enabled_during.append(gc.isenabled())
+
+    run_scenario(params, progress)
+    assert enabled_during and not any(enabled_during)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run_scenario(params, progress)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -49,6 +49,24 @@ def test_disk_refuses_what_does_not_fit_and_keeps_the_peak() -> None:
     assert (disk.used_bytes, disk.peak_bytes, totals.used_bytes) == (40, 60, 40)
 
 
+def test_watched_disks_are_counted_while_at_or_above_their_level() -> None:
+    totals = DiskTotals()
+    first, second = DiskAccount(100, totals), DiskAccount(200, totals)
+    first.watch(84.0)
+    second.watch(84.0)
+    first.allocate(83)
+    assert (first.at_watch_level, totals.disks_at_watch_level) == (False, 0)
+    first.allocate(1)
+    second.allocate(168)
+    assert (first.at_watch_level, second.at_watch_level, totals.disks_at_watch_level) == (
+        True,
+        True,
+        2,
+    )
+    first.free(1)
+    assert (first.at_watch_level, totals.disks_at_watch_level) == (False, 1)
+
+
 def test_shared_base_layer_is_stored_once_and_freed_with_its_last_image() -> None:
     store = LayerStore(DiskAccount(10_000))
     store_image(store, "a")

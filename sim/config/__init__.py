@@ -103,6 +103,9 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     progress = root.raw("progress", "auto")
     if progress not in ("auto", True, False):
         raise ConfigError("progress", progress, "auto, true or false")
+    log = root.raw("log", "full")
+    if log not in ("full", "summary"):
+        raise ConfigError("log", log, "full or summary")
     root.close()
     return ScenarioParams(
         seed=seed,
@@ -122,4 +125,5 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         service=service,
         autoscaler=autoscaler,
         cluster_scaler=cluster_scaler,
+        log=log,
     )

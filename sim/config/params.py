@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sim.model.beanstalk import BeanstalkParams
 from sim.model.cloud import InstanceType
@@ -24,6 +24,8 @@ from sim.model.workload import RequestSpec
 class Deployment:
     """Start `replicas` replicas of `app` on `platform` at simulated time `at_s`; with
     `per_host`, one replica on every host instead (like a Kubernetes DaemonSet). With a
+    `stagger_s`, replica k (from 0, in host order for `per_host`) is requested at
+    ``at_s + k * stagger_s`` instead of all at once (a rolling roll-out). With a
     `lifetime_s`, each replica stops that long after it is ready (a batch job, a rollout
     that replaces it), so its image becomes unused and image GC may remove it."""
 
@@ -33,6 +35,7 @@ class Deployment:
     platform: str
     per_host: bool = False
     lifetime_s: float | None = None
+    stagger_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,11 @@ class AutoscalerParams:
     settings: tuple[tuple[str, Any], ...]
 
 
+EventLogMode = Literal["full", "summary"]
+"""``full`` keeps every event of a run (events.csv); ``summary`` keeps only what the
+summary and the printed tables need, so memory does not grow with the length of a run."""
+
+
 @dataclass(frozen=True, slots=True)
 class ScenarioParams:
     """Everything a run needs, validated and in SI units."""
@@ -103,3 +111,4 @@ class ScenarioParams:
     service: ServiceParams | None = None
     autoscaler: AutoscalerParams | None = None
     cluster_scaler: ClusterScalerParams | None = None
+    log: EventLogMode = "full"

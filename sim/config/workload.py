@@ -141,8 +141,21 @@ def read_workload(
         entry.raw("lifetime", None)
         if lifetime_s is not None and lifetime_s <= 0:
             raise ConfigError(f"{entry.key}.lifetime", entry.raw("lifetime"), "a duration above 0")
+        stagger_s = entry.duration("stagger", 0.0)
+        if stagger_s < 0:
+            raise ConfigError(
+                f"{entry.key}.stagger", entry.raw("stagger"), "a duration of 0 or more"
+            )
         deployments.append(
-            Deployment(app, replicas, entry.duration("at", 0.0), platform, per_host, lifetime_s)
+            Deployment(
+                app,
+                replicas,
+                entry.duration("at", 0.0),
+                platform,
+                per_host,
+                lifetime_s,
+                stagger_s,
+            )
         )
         entry.close()
     service = read_service(section, apps, platforms)

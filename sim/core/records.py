@@ -1,21 +1,27 @@
 """The event log: what happened, when, where.
 
 The model appends one small record per step (a layer downloaded, a replica ready); the
-results module writes them out as ``events.csv``. Records keep their details as an
-ordered tuple of ``(name, value)`` pairs so that the file is the same byte for byte in
-every process.
+results module writes them out as ``events.csv``. Records keep their details in the order
+they were given, so that the file is the same byte for byte in every process.
+
+A large run records millions of steps, so recording is cheap: a record is kept as a plain
+tuple (time, source, kind, detail names, detail values), each distinct tuple of names
+stored once, and `Event` objects are built only when the log is read. A run that needs
+only its summary keeps no records at all (`EventTally`), just a count per kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, overload
 
 DetailValue = str | int | float | bool | None
 
+_Record = tuple[float, str, str, tuple[str, ...], tuple[DetailValue, ...]]
 
-@dataclass(frozen=True, slots=True)
-class Event:
+
+class Event(NamedTuple):
     """One step of the simulation.
 
     Attributes:
@@ -45,28 +51,68 @@ class Event:
         return default
 
 
-class EventLog:
-    """An append-only list of `Event` records, in the order they happened."""
+def _event(record: _Record) -> Event:
+    time_s, source, kind, names, values = record
+    return Event(time_s, source, kind, tuple(zip(names, values, strict=True)))
+
+
+class EventLog(Sequence[Event]):
+    """An append-only sequence of `Event` records, in the order they happened."""
 
     def __init__(self) -> None:
-        self._events: list[Event] = []
+        self._records: list[_Record] = []
+        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def record(self, time_s: float, source: str, kind: str, **details: DetailValue) -> None:
         """Append one event; details keep the order they were given in."""
-        self._events.append(Event(time_s, source, kind, tuple(details.items())))
+        names = tuple(details)
+        self._records.append(
+            (time_s, source, kind, self._names.setdefault(names, names), tuple(details.values()))
+        )
+
+    def count(self, kind: str) -> int:
+        """How many events of one kind were recorded."""
+        return sum(record[2] == kind for record in self._records)
 
     def __iter__(self) -> Iterator[Event]:
-        return iter(self._events)
+        return map(_event, self._records)
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._records)
 
-    def __getitem__(self, index: int) -> Event:
-        return self._events[index]
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [_event(record) for record in self._records[index]]
+        return _event(self._records[index])
 
     def of_kind(self, kind: str) -> list[Event]:
         """Every event of one kind, in order."""
-        return [event for event in self._events if event.kind == kind]
+        return [_event(record) for record in self._records if record[2] == kind]
+
+
+class EventTally(EventLog):
+    """An event log that keeps no events, only how many of each kind were recorded.
+
+    For long or large runs that need their summary, not their ``events.csv``: memory
+    stays flat however many steps the run takes. As a sequence it is empty.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._counts: dict[str, int] = {}
+
+    def record(self, time_s: float, source: str, kind: str, **details: DetailValue) -> None:
+        """Count one event of `kind`."""
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+
+    def count(self, kind: str) -> int:
+        return self._counts.get(kind, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,10 +25,12 @@ from typing import Any, Protocol
 import simpy
 
 from sim.core.records import EventLog, PullRecord
-from sim.model.images import Image, Layer
+from sim.model.images import Image
+from sim.model.layer_download import LayerDownload, PullProgress
 from sim.model.ratelimit import RequestQuota, TokenBucket
 from sim.model.registry import PullError, Registry
-from sim.model.storage import DiskAccount, LayerStore
+from sim.model.slots import Slots
+from sim.model.storage import DiskAccount, DiskTotals, LayerStore
 from sim.policies.image_gc import (
     GcThresholds,
     ImageRecord,
@@ -63,22 +65,6 @@ class _HasEngine(Protocol):
     def engine(self) -> ContainerEngine: ...
 
 
-@dataclass(slots=True)
-class _LayerFetch:
-    """A layer being fetched on a host; later pulls of the same ChainID wait on it."""
-
-    extracted: simpy.Event
-    downloaded_s: float | None = None
-
-
-@dataclass(slots=True)
-class _PullProgress:
-    layers_downloaded: int = 0
-    bytes_downloaded: int = 0
-    retries: int = 0
-    last_download_s: float = 0.0
-
-
 class ContainerEngine:
     """A host's container daemon: its pulls, its layer store and its image GC.
 
@@ -90,6 +76,24 @@ class ContainerEngine:
         params: daemon and kubelet settings.
         log: the event log.
     """
+
+    __slots__ = (
+        "env",
+        "name",
+        "node",
+        "principal",
+        "disk",
+        "params",
+        "log",
+        "store",
+        "download_slots",
+        "_pull_lock",
+        "_pull_limiter",
+        "layers_in_flight",
+        "downloads_active",
+        "downloads_active_max",
+        "images_removed",
+    )
 
     def __init__(
         self,
@@ -108,14 +112,17 @@ class ContainerEngine:
         self.params = params
         self.log = log
         self.store = LayerStore(disk)
-        self._download_slots = simpy.Resource(env, params.max_concurrent_downloads)
-        self._pull_lock = simpy.Resource(env, 1) if params.serialize_image_pulls else None
+        self.download_slots = Slots(env, params.max_concurrent_downloads)
+        self._pull_lock = Slots(env, 1) if params.serialize_image_pulls else None
         self._pull_limiter = (
             TokenBucket(RequestQuota(params.registry_pull_qps, params.registry_burst))
             if params.registry_pull_qps > 0
             else None
         )
-        self._in_flight: dict[str, _LayerFetch] = {}
+        # Layers being fetched on this host, by ChainID.
+        self.layers_in_flight: dict[str, LayerDownload] = {}
+        # The periodic check below looks no further than this level.
+        disk.watch(params.image_gc.high_percent - 1)
         self.downloads_active = 0
         self.downloads_active_max = 0
         self.images_removed = 0
@@ -141,7 +148,7 @@ class ContainerEngine:
                 requested_s,
                 requested_s,
                 "pull QPS exceeded",
-                _PullProgress(),
+                PullProgress(),
                 (0, 0),
             )
         lock_request = self._pull_lock.request() if self._pull_lock else None
@@ -149,7 +156,7 @@ class ContainerEngine:
             yield lock_request
         started_s = self.env.now
         leases: list[str] = []
-        progress = _PullProgress()
+        progress = PullProgress()
         counts = (0, 0)
         reason = ""
         try:
@@ -161,7 +168,20 @@ class ContainerEngine:
                 image=image.reference,
                 digest=image.manifest_digest,
             )
-            counts = yield from self._fetch_layers(image, registry, leases, progress)
+            present, waits = self._start_downloads(image, registry, leases, progress)
+            error: PullError | None = None
+            for chain_id, extracted, is_own in waits:
+                try:
+                    yield extracted
+                except PullError as failure:
+                    error = error or failure
+                    continue
+                if not is_own:
+                    self.store.hold(chain_id)
+                leases.append(chain_id)
+            if error is not None:
+                raise error
+            counts = (present, sum(not is_own for _, _, is_own in waits))
             self.store.tag_image(image, self.env.now)
         except PullError as error:
             reason = error.reason
@@ -169,7 +189,7 @@ class ContainerEngine:
             for chain_id in leases:
                 self.store.release(chain_id)
             if self._pull_lock is not None and lock_request is not None:
-                self._pull_lock.release(lock_request)
+                self._pull_lock.release()
         return self._ended(image, registry, requested_s, started_s, reason, progress, counts)
 
     def _ended(
@@ -179,7 +199,7 @@ class ContainerEngine:
         requested_s: float,
         started_s: float,
         reason: str,
-        progress: _PullProgress,
+        progress: PullProgress,
         counts: tuple[int, int],
     ) -> PullRecord:
         """Log how a pull ended (completed, or failed with `reason`) and make its record."""
@@ -222,7 +242,7 @@ class ContainerEngine:
         )
 
     def _with_retries(
-        self, request: Any, progress: _PullProgress
+        self, request: Any, progress: PullProgress
     ) -> Generator[simpy.Event, Any, Any]:
         """Run a registry request, retrying retryable failures with linear backoff."""
         attempt = 1
@@ -245,10 +265,16 @@ class ContainerEngine:
                 yield self.env.timeout(wait_s)
                 attempt += 1
 
-    def _fetch_layers(
-        self, image: Image, registry: Registry, leases: list[str], progress: _PullProgress
-    ) -> Generator[simpy.Event, Any, tuple[int, int]]:
-        """Fetch every layer above the first miss; returns (already existing, shared)."""
+    def _start_downloads(
+        self, image: Image, registry: Registry, leases: list[str], progress: PullProgress
+    ) -> tuple[int, list[tuple[str, simpy.Event, bool]]]:
+        """Start fetching every layer above the first miss.
+
+        Returns:
+            how many layers already exist, and what to wait for, layer by layer from the
+            first missing one: its ChainID, the event of its extraction and whether this
+            pull fetches it (or another pull on the host does).
+        """
         present = self.store.present_prefix(image)
         for index in range(present):
             chain_id = image.chain_ids[index]
@@ -261,10 +287,12 @@ class ContainerEngine:
                 image=image.reference,
                 layer=image.layers[index].short_id,
             )
-        own: list[int] = []
-        shared: list[int] = []
-        for index in range(present, len(image.layers)):
-            (shared if image.chain_ids[index] in self._in_flight else own).append(index)
+        in_flight = self.layers_in_flight
+        own = [
+            index
+            for index in range(present, len(image.layers))
+            if image.chain_ids[index] not in in_flight
+        ]
         needed = sum(image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own)
         if not self.disk.fits(needed):
             self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
@@ -274,112 +302,26 @@ class ContainerEngine:
                     False,
                 )
         self.disk.allocate(needed)
+        downloads: list[LayerDownload] = []
         for index in own:
-            chain_id = image.chain_ids[index]
-            self._in_flight[chain_id] = _LayerFetch(self.env.event())
+            download = LayerDownload(self, image, index, registry, progress)
+            in_flight[download.chain_id] = download
+            downloads.append(download)
             self.log.record(
                 self.env.now,
                 self.name,
                 "layer_queued",
                 image=image.reference,
-                layer=image.layers[index].short_id,
+                layer=download.layer.short_id,
             )
+        for download in downloads:
+            parent_chain_id = download.parent_chain_id
+            download.start(in_flight.get(parent_chain_id) if parent_chain_id else None)
         waits: list[tuple[str, simpy.Event, bool]] = []
         for index in range(present, len(image.layers)):
             chain_id = image.chain_ids[index]
-            fetch = self._in_flight[chain_id]
-            if index in own:
-                parent = self._in_flight.get(image.chain_ids[index - 1]) if index > 0 else None
-                self.env.process(self._fetch_layer(image, index, registry, parent, progress))
-            waits.append((chain_id, fetch.extracted, index in own))
-        error: PullError | None = None
-        for chain_id, extracted, is_own in waits:
-            try:
-                yield extracted
-            except PullError as failure:
-                error = error or failure
-                continue
-            if not is_own:
-                self.store.hold(chain_id)
-            leases.append(chain_id)
-        if error is not None:
-            raise error
-        return present, len(shared)
-
-    def _fetch_layer(
-        self,
-        image: Image,
-        index: int,
-        registry: Registry,
-        parent: _LayerFetch | None,
-        progress: _PullProgress,
-    ) -> Generator[simpy.Event, Any, None]:
-        """Download one layer, then extract it after its parent; settles its fetch event."""
-        layer = image.layers[index]
-        chain_id = image.chain_ids[index]
-        fetch = self._in_flight[chain_id]
-        try:
-            yield from self._download(image, layer, registry, progress)
-            fetch.downloaded_s = self.env.now
-            if parent is not None:
-                yield parent.extracted
-            self.log.record(
-                self.env.now,
-                self.name,
-                "layer_extracting",
-                image=image.reference,
-                layer=layer.short_id,
-            )
-            if layer.size_bytes and math.isfinite(self.params.extraction_bytes_s):
-                yield self.env.timeout(layer.size_bytes / self.params.extraction_bytes_s)
-            self.disk.free(layer.compressed_bytes)
-            parent_chain = image.chain_ids[index - 1] if index > 0 else None
-            self.store.add_layer(chain_id, layer, parent_chain)
-            self.log.record(
-                self.env.now,
-                self.name,
-                "layer_extracted",
-                image=image.reference,
-                layer=layer.short_id,
-            )
-            del self._in_flight[chain_id]
-            fetch.extracted.succeed()
-        except PullError as error:
-            self.disk.free(layer.size_bytes + layer.compressed_bytes)
-            del self._in_flight[chain_id]
-            fetch.extracted.fail(error)
-            fetch.extracted.defused = True
-
-    def _download(
-        self, image: Image, layer: Layer, registry: Registry, progress: _PullProgress
-    ) -> Generator[simpy.Event, Any, None]:
-        with self._download_slots.request() as slot:
-            yield slot
-            self.downloads_active += 1
-            self.downloads_active_max = max(self.downloads_active_max, self.downloads_active)
-            self.log.record(
-                self.env.now,
-                self.name,
-                "layer_downloading",
-                image=image.reference,
-                layer=layer.short_id,
-                bytes=layer.compressed_bytes,
-            )
-            try:
-                yield from self._with_retries(lambda: registry.fetch_blob(self, layer), progress)
-            finally:
-                self.downloads_active -= 1
-        progress.layers_downloaded += 1
-        progress.bytes_downloaded += layer.compressed_bytes
-        progress.last_download_s = self.env.now
-        self.log.record(
-            self.env.now,
-            self.name,
-            "layer_downloaded",
-            image=image.reference,
-            layer=layer.short_id,
-            bytes=layer.compressed_bytes,
-        )
+            waits.append((chain_id, in_flight[chain_id].extracted, index in own))
+        return present, waits
 
     def image_records(self) -> list[ImageRecord]:
         """The stored images as the kubelet's garbage collector sees them."""
@@ -422,7 +364,7 @@ class ContainerEngine:
         the high threshold."""
         disk = self.disk
         # Cheap pre-test: usage_percent >= high needs used >= (high - 1) % of capacity.
-        if disk.used_bytes * 100 < (self.params.image_gc.high_percent - 1) * disk.capacity_bytes:
+        if not disk.at_watch_level:
             return
         needed = bytes_to_free(disk.capacity_bytes, disk.available_bytes, self.params.image_gc)
         if needed > 0:
@@ -430,15 +372,23 @@ class ContainerEngine:
 
 
 def run_image_gc(
-    env: simpy.Environment, hosts: Sequence[_HasEngine], period_s: float
+    env: simpy.Environment,
+    hosts: Sequence[_HasEngine],
+    period_s: float,
+    disks: DiskTotals | None = None,
 ) -> Generator[simpy.Event, Any, None]:
     """The kubelet's periodic image garbage collection on every host (a SimPy process body).
 
     Every host's kubelet starts at time 0 with the same period, so their checks fall at
     the same instants; one process checks them all, in host order, rather than one
     process per host. `hosts` may change during the run (hosts joining and leaving).
+    With `disks`, the totals the hosts' disks keep, a check finds at once that no disk is
+    near the high threshold and visits no host: a large cluster with room on its disks
+    costs nothing per period.
     """
     while True:
         yield env.timeout(period_s)
+        if disks is not None and not disks.disks_at_watch_level:
+            continue
         for host in hosts:
             host.engine.check_image_gc()

@@ -7,7 +7,9 @@ shared by the layer store, containers' writable layers and VM disk images.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, SupportsIndex
 
 import simpy
 
@@ -34,6 +36,9 @@ class HostParams:
     instance_type: str | None = None
 
 
+_NO_BASE_IMAGES: frozenset[str] = frozenset()
+
+
 class Host:
     """A machine of the cluster.
 
@@ -44,6 +49,18 @@ class Host:
         log: the event log.
         disk_totals: the cluster-wide disk total this host's disk adds to, if any.
     """
+
+    __slots__ = (
+        "env",
+        "params",
+        "disk",
+        "engine",
+        "vcpu_reserved",
+        "memory_reserved_bytes",
+        "replicas",
+        "reservations_changed",
+        "vm_base_images",
+    )
 
     def __init__(
         self,
@@ -62,7 +79,9 @@ class Host:
         self.vcpu_reserved = 0.0
         self.memory_reserved_bytes = 0
         self.replicas = 0
-        self.vm_base_images: set[str] = set()
+        self.reservations_changed = 0
+        # The VM platforms whose base image is on this host's disk (thin clones).
+        self.vm_base_images = _NO_BASE_IMAGES
 
     @property
     def name(self) -> str:
@@ -88,8 +107,71 @@ class Host:
         self.vcpu_reserved += vcpu
         self.memory_reserved_bytes += memory_bytes
         self.replicas += 1
+        self.reservations_changed += 1
 
     def release(self, vcpu: float, memory_bytes: int) -> None:
         self.vcpu_reserved -= vcpu
         self.memory_reserved_bytes -= memory_bytes
         self.replicas -= 1
+        self.reservations_changed += 1
+
+
+class HostList(list[Host]):
+    """The cluster's hosts, in the order they joined, counting its changes.
+
+    A plain list of hosts for everyone who reads it; `changes` grows whenever a host
+    joins or leaves, so an index over the hosts (the scheduler's ranking) knows when to
+    rebuild itself without comparing the whole list.
+    """
+
+    changes = 0
+
+    def __init__(self, hosts: Iterable[Host] = ()) -> None:
+        super().__init__(hosts)
+
+    def _changed(self) -> None:
+        self.changes += 1
+
+    def append(self, host: Host) -> None:
+        super().append(host)
+        self._changed()
+
+    def extend(self, hosts: Iterable[Host]) -> None:
+        super().extend(hosts)
+        self._changed()
+
+    def insert(self, index: SupportsIndex, host: Host) -> None:
+        super().insert(index, host)
+        self._changed()
+
+    def remove(self, host: Host) -> None:
+        super().remove(host)
+        self._changed()
+
+    def pop(self, index: SupportsIndex = -1) -> Host:
+        self._changed()
+        return super().pop(index)
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        super().__setitem__(index, value)
+        self._changed()
+
+    def __delitem__(self, index: Any) -> None:
+        super().__delitem__(index)
+        self._changed()
+
+    def __iadd__(self, hosts: Iterable[Host]) -> HostList:  # type: ignore[override, misc]
+        self.extend(hosts)
+        return self
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        super().sort(*args, **kwargs)
+        self._changed()
+
+    def reverse(self) -> None:
+        super().reverse()
+        self._changed()

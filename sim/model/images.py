@@ -88,11 +88,12 @@ class Layer:
     size_bytes: int
     compressed_bytes: int
     created_by: str
+    short_id: str = field(init=False, repr=False, compare=False)
+    """The 12 hex digits Docker prints for a layer (``Pulling fs layer`` lines)."""
 
-    @property
-    def short_id(self) -> str:
-        """The 12 hex digits Docker prints for a layer (``Pulling fs layer`` lines)."""
-        return self.digest.removeprefix("sha256:")[:12]
+    def __post_init__(self) -> None:
+        # Kept rather than computed: every step of every layer's pull logs it.
+        object.__setattr__(self, "short_id", self.digest.removeprefix("sha256:")[:12])
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +135,12 @@ class Image:
     image_id: str = field(default="", compare=False)
     manifest_digest: str = field(default="", compare=False)
     history: tuple[HistoryEntry, ...] = field(default=(), compare=False)
+    reference: str = field(init=False, repr=False, compare=False)
+    """``repository:tag`` as a user types it."""
 
-    @property
-    def reference(self) -> str:
-        """``repository:tag`` as a user types it."""
-        return f"{self.repository}:{self.tag}"
+    def __post_init__(self) -> None:
+        # Kept rather than computed: every step of every pull logs it.
+        object.__setattr__(self, "reference", f"{self.repository}:{self.tag}")
 
     @property
     def size_bytes(self) -> int:

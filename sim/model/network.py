@@ -6,103 +6,34 @@ directed links on its path among all active flows. Links are full duplex: each d
 has the link's whole bandwidth. Rates change only when a flow starts or ends, so between
 those instants every flow progresses linearly and its completion time is exact.
 
-Large scenarios (thousands of hosts pulling images at once) stay cheap for three reasons.
-Flows over the same directed links are symmetric and always get the same rate, so they
-form one *path class* with one rate and one per-flow service counter. A flow ends when
-its class's counter reaches the value it had when the flow started plus the flow's size,
-so each class keeps its flows in a heap keyed by that target and the network needs a
-single pending timer for the next completion. And all the starts and ends of one instant
-are folded into one recomputation of the rates, run after every other event of that
-instant.
+Large scenarios (thousands of hosts pulling images, all at once or one after another)
+stay cheap. All the starts and ends of one instant are folded into one update of the
+rates, run after every other event of that instant, and that update touches only the
+flows whose share changes (`sim.model.maxmin`): flows over the same links form one
+*path class*, classes held back by the same link one *bottleneck group* with one virtual
+clock, so a start or an end costs O(log n) in the common case. A single pending timer
+serves the next completion.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping
+from functools import partial
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import Any
 
 import networkx as nx
 import simpy
-from simpy.events import EventPriority
+
+from sim.model.flows import Path
+from sim.model.instant import AFTER_INSTANT, Soon
+from sim.model.maxmin import RELATIVE_TIME_TOLERANCE, MaxMinSharing
 
 Link = tuple[str, str]
 """A directed link ``(from_node, to_node)``."""
 
-Path = tuple[str, ...]
-"""The nodes a transfer visits, source first."""
-
-# SimPy orders the events of one instant by priority (URGENT=0, NORMAL=1), so an event of
-# priority 2 runs after all of them: by then every start and end of the instant is known.
-_AFTER_INSTANT = EventPriority(2)
-
-# Flows this close to their end when a completion fires end with it. The byte terms batch
-# flows finishing in (practically) the same instant; the time term absorbs rounding.
-_RELATIVE_SIZE_TOLERANCE = 1e-9
-_ABSOLUTE_TOLERANCE_BYTES = 1e-6
-_RELATIVE_TIME_TOLERANCE = 1e-12
-
-
-class _EndOfInstant(simpy.Event):
-    """An event that fires at the current time, after every normal event of that time."""
-
-    def __init__(self, env: simpy.Environment) -> None:
-        super().__init__(env)
-        # Born triggered, as SimPy's own Timeout is, because succeed() cannot set a priority.
-        self._ok = True
-        self._value = None
-        env.schedule(self, _AFTER_INSTANT)
-
-
-class _Flow(NamedTuple):
-    """One transfer's bytes in flight, ordered in its class by when they end."""
-
-    finish_service_bytes: float
-    seq: int
-    start_service_bytes: float
-    size_bytes: float
-    done: simpy.Event
-
-
-class _PathClass:
-    """The active flows over one path; symmetric, so they share one per-flow rate.
-
-    ``service_bytes`` is what any one flow of the class would have received since the class
-    was created, as of ``updated_s``; it advances lazily at ``rate_bytes_s``.
-    """
-
-    __slots__ = (
-        "path",
-        "links",
-        "flows",
-        "rate_bytes_s",
-        "service_bytes",
-        "updated_s",
-        "start_service_sum_bytes",
-        "next_finish_s",
-        "frozen_in",
-    )
-
-    def __init__(self, path: Path, links: tuple[int, ...], now_s: float) -> None:
-        self.path = path
-        self.links = links
-        self.flows: list[_Flow] = []
-        self.rate_bytes_s = 0.0
-        self.service_bytes = 0.0
-        self.updated_s = now_s
-        # Lets link_bytes() know what the active flows received without visiting them.
-        self.start_service_sum_bytes = 0.0
-        self.next_finish_s = math.inf
-        self.frozen_in = -1
-
-    def advance(self, now_s: float) -> None:
-        self.service_bytes += self.rate_bytes_s * (now_s - self.updated_s)
-        self.updated_s = now_s
-
-    def service_at(self, now_s: float) -> float:
-        return self.service_bytes + self.rate_bytes_s * (now_s - self.updated_s)
+__all__ = ["Link", "Network", "Path"]
 
 
 def _link_parameters(u: str, v: str, attributes: Mapping[str, Any]) -> tuple[float, float]:
@@ -151,20 +82,14 @@ class Network:
         self._graph_view: nx.Graph = self._graph.copy(as_view=True)
         self._link_ids: dict[Link, int] = {}
         self._link_ends: list[Link] = []
-        self._capacity_bytes_s: list[float] = []
-        self._finished_bytes: list[float] = []
+        self._sharing = MaxMinSharing()
         for u, v, attributes in self._graph.edges(data=True):
             bandwidth_bytes_s, _ = _link_parameters(u, v, attributes)
             self._add_links(u, v, bandwidth_bytes_s)
         self._routes: dict[str, tuple[dict[str, float], dict[str, Path]]] = {}
-        self._classes: dict[Path, _PathClass] = {}
-        self._link_flows: dict[int, int] = {}
-        self._link_classes: dict[int, dict[_PathClass, None]] = {}
-        self._active_flows = 0
+        self._path_links: dict[Path, tuple[int, ...]] = {}
         self._next_seq = 0
-        self._recomputations = 0
-        self._recompute_pending = False
-        self._next_finish_s = math.inf
+        self._update_pending = False
         self._timer: simpy.Event | None = None
         self._timer_at_s = math.inf
 
@@ -176,12 +101,19 @@ class Network:
     @property
     def active_flows(self) -> int:
         """Transfers whose bytes are flowing now (past their latency, not yet complete)."""
-        return self._active_flows
+        return self._sharing.active_flows
 
     @property
     def recomputations(self) -> int:
-        """How many times the fair rates were recomputed: once per instant with changes."""
-        return self._recomputations
+        """How many times the fair rates were updated: once per instant with a start or
+        an end, however many flows started or ended then."""
+        return self._sharing.updates
+
+    @property
+    def full_recomputations(self) -> int:
+        """How many of those updates recomputed every rate, because a bottleneck moved
+        (the others updated only the groups of flows whose share changed)."""
+        return self._sharing.full_updates
 
     def attach(self, node: str, to: str, bandwidth_bytes_s: float, latency_s: float) -> None:
         """Add `node` with one link to the existing node `to`, e.g. a host just booted.
@@ -234,8 +166,8 @@ class Network:
         ``latency + size / bottleneck_bandwidth``.
 
         Returns:
-            An event that succeeds when the last byte arrives: after the latency alone for
-            zero bytes, at once when `src` is `dst`.
+            An event that succeeds with `size_bytes` when the last byte arrives: after the
+            latency alone for zero bytes, at once when `src` is `dst`.
 
         Raises:
             ValueError: for an unknown node, an unreachable `dst` or a negative size.
@@ -245,14 +177,14 @@ class Network:
         path = self.path(src, dst)
         done = self.env.event()
         if len(path) == 1:
-            done.succeed()
+            done.succeed(size_bytes)
             return done
         seq = self._next_seq
         self._next_seq += 1
         latency_s = self._routes[src][0][dst]
         if latency_s > 0:
             self.env.timeout(latency_s).callbacks.append(
-                lambda _: self._start_flow(path, size_bytes, seq, done)
+                partial(self._start_flow, path, size_bytes, seq, done)
             )
         else:
             self._start_flow(path, size_bytes, seq, done)
@@ -264,15 +196,7 @@ class Network:
         Raises:
             ValueError: if there is no link between `u` and `v`.
         """
-        link = self._link_id(u, v)
-        now_s = self.env.now
-        carried_bytes = self._finished_bytes[link]
-        for path_class in self._link_classes.get(link, {}):
-            carried_bytes += (
-                len(path_class.flows) * path_class.service_at(now_s)
-                - path_class.start_service_sum_bytes
-            )
-        return carried_bytes
+        return self._sharing.link_bytes(self._link_id(u, v), self.env.now)
 
     def link_rates(self) -> dict[Link, float]:
         """The current rate (bytes/s) on every directed link that carries a flow.
@@ -281,20 +205,17 @@ class Network:
         its link's capacity.
         """
         return {
-            self._link_ends[link]: sum(
-                len(path_class.flows) * path_class.rate_bytes_s
-                for path_class in self._link_classes[link]
-            )
-            for link in sorted(self._link_classes)
+            self._link_ends[link]: rate_bytes_s
+            for link, rate_bytes_s in self._sharing.link_rates().items()
         }
 
     def path_rates(self) -> dict[Path, float]:
         """The current rate (bytes/s) of each flow, by path; flows on one path share it."""
-        return {path: path_class.rate_bytes_s for path, path_class in self._classes.items()}
+        return self._sharing.path_rates()
 
     def link_capacity_bytes_s(self, u: str, v: str) -> float:
         """The capacity of the directed link u->v."""
-        return self._capacity_bytes_s[self._link_id(u, v)]
+        return self._sharing.capacity_bytes_s(self._link_id(u, v))
 
     def _link_id(self, u: str, v: str) -> int:
         link = self._link_ids.get((u, v))
@@ -304,10 +225,8 @@ class Network:
 
     def _add_links(self, u: str, v: str, bandwidth_bytes_s: float) -> None:
         for ends in ((u, v), (v, u)):
-            self._link_ids[ends] = len(self._link_ends)
+            self._link_ids[ends] = self._sharing.add_link(bandwidth_bytes_s)
             self._link_ends.append(ends)
-            self._capacity_bytes_s.append(bandwidth_bytes_s)
-            self._finished_bytes.append(0.0)
 
     def _routes_from(self, src: str) -> tuple[dict[str, float], dict[str, Path]]:
         routes = self._routes.get(src)
@@ -319,98 +238,30 @@ class Network:
             self._routes[src] = routes
         return routes
 
-    def _start_flow(self, path: Path, size_bytes: float, seq: int, done: simpy.Event) -> None:
+    def _start_flow(
+        self, path: Path, size_bytes: float, seq: int, done: simpy.Event, _: object = None
+    ) -> None:
         """Put a transfer's bytes on the wire; its rate is set at the end of this instant."""
         if size_bytes == 0:
-            done.succeed()
+            done.succeed(size_bytes)
             return
-        now_s = self.env.now
-        path_class = self._classes.get(path)
-        if path_class is None:
+        links = self._path_links.get(path)
+        if links is None:
             links = tuple(self._link_ids[ends] for ends in pairwise(path))
-            path_class = _PathClass(path, links, now_s)
-            self._classes[path] = path_class
-            for link in links:
-                self._link_classes.setdefault(link, {})[path_class] = None
-        else:
-            path_class.advance(now_s)
-        start_service_bytes = path_class.service_bytes
-        heapq.heappush(
-            path_class.flows,
-            _Flow(start_service_bytes + size_bytes, seq, start_service_bytes, size_bytes, done),
-        )
-        path_class.start_service_sum_bytes += start_service_bytes
-        link_flows = self._link_flows
-        for link in path_class.links:
-            link_flows[link] = link_flows.get(link, 0) + 1
-        self._active_flows += 1
-        self._request_recompute()
+            self._path_links[path] = links
+        self._sharing.start(path, links, size_bytes, seq, done, self.env.now)
+        self._request_update()
 
-    def _request_recompute(self) -> None:
-        if not self._recompute_pending:
-            self._recompute_pending = True
-            _EndOfInstant(self.env).callbacks.append(self._recompute)
+    def _request_update(self) -> None:
+        if not self._update_pending:
+            self._update_pending = True
+            # After every other event of this instant: by then its starts and ends are known.
+            Soon(self.env, self._update, AFTER_INSTANT)
 
-    def _recompute(self, _: simpy.Event) -> None:
-        """Set max-min fair rates by progressive filling, and arm the completion timer.
-
-        Links wait in a heap keyed by their fair share (remaining capacity over the flows
-        not yet frozen on them). The link with the smallest share is a bottleneck: every
-        unfrozen class through it is frozen at that share, which uses up capacity on its
-        other links; their shares are pushed again and outdated entries skipped when
-        popped. Each class is frozen once, so the cost is about
-        O((classes * path_length + links) * log(links)), whatever the number of flows.
-        """
-        self._recompute_pending = False
-        self._recomputations += 1
-        stamp = self._recomputations
-        now_s = self.env.now
-        capacity_bytes_s = self._capacity_bytes_s
-        link_classes = self._link_classes
-        remaining_bytes_s = {link: capacity_bytes_s[link] for link in self._link_flows}
-        unfrozen_flows = dict(self._link_flows)
-        shares = [(remaining_bytes_s[link] / n, link) for link, n in unfrozen_flows.items()]
-        heapq.heapify(shares)
-        touched: dict[int, None] = {}
-        next_finish_s = math.inf
-        unfrozen_classes = len(self._classes)
-        while unfrozen_classes:
-            share_bytes_s, bottleneck = heapq.heappop(shares)
-            flows_left = unfrozen_flows[bottleneck]
-            if (
-                flows_left == 0
-                or share_bytes_s != max(remaining_bytes_s[bottleneck], 0.0) / flows_left
-            ):
-                continue
-            for path_class in link_classes[bottleneck]:
-                if path_class.frozen_in == stamp:
-                    continue
-                path_class.frozen_in = stamp
-                unfrozen_classes -= 1
-                service_bytes = path_class.service_bytes + path_class.rate_bytes_s * (
-                    now_s - path_class.updated_s
-                )
-                path_class.service_bytes = service_bytes
-                path_class.updated_s = now_s
-                path_class.rate_bytes_s = share_bytes_s
-                flows = path_class.flows
-                finish_s = now_s + (flows[0].finish_service_bytes - service_bytes) / share_bytes_s
-                path_class.next_finish_s = finish_s
-                if finish_s < next_finish_s:
-                    next_finish_s = finish_s
-                weight = len(flows)
-                used_bytes_s = share_bytes_s * weight
-                for link in path_class.links:
-                    remaining_bytes_s[link] -= used_bytes_s
-                    unfrozen_flows[link] -= weight
-                    touched[link] = None
-            for link in touched:
-                flows_left = unfrozen_flows[link]
-                if flows_left:
-                    share = max(remaining_bytes_s[link], 0.0) / flows_left
-                    heapq.heappush(shares, (share, link))
-            touched.clear()
-        self._next_finish_s = next_finish_s
+    def _update(self, _: simpy.Event) -> None:
+        """Update the fair rates after every start and end of this instant; arm the timer."""
+        self._update_pending = False
+        self._sharing.update(self.env.now)
         self._arm_timer()
 
     def _arm_timer(self) -> None:
@@ -420,77 +271,31 @@ class Network:
         earlier timer makes the armed one stale; SimPy cannot cancel it, so it fires and
         is ignored.
         """
-        if self._next_finish_s == math.inf:
+        next_finish_s = self._sharing.next_finish_s()
+        if next_finish_s == math.inf:
             return
-        if self._timer is not None and self._timer_at_s <= self._next_finish_s:
+        if self._timer is not None and self._timer_at_s <= next_finish_s:
             return
         now_s = self.env.now
-        delay_s = max(self._next_finish_s - now_s, 0.0)
+        delay_s = max(next_finish_s - now_s, 0.0)
         timer = self.env.timeout(delay_s)
         timer.callbacks.append(self._on_timer)
         self._timer = timer
         self._timer_at_s = now_s + delay_s
 
     def _on_timer(self, timer: simpy.Event) -> None:
+        """End the flows due now, in start order; their shares go to the others at the
+        end of the instant."""
         if timer is not self._timer:
             return
         self._timer = None
         self._timer_at_s = math.inf
         now_s = self.env.now
-        deadline_s = now_s + _RELATIVE_TIME_TOLERANCE * max(1.0, abs(now_s))
-        if self._next_finish_s > deadline_s:
-            if not self._recompute_pending:
+        deadline_s = now_s + RELATIVE_TIME_TOLERANCE * max(1.0, abs(now_s))
+        if self._sharing.next_finish_s() > deadline_s:
+            if not self._update_pending:
                 self._arm_timer()
             return
-        self._finish_due_flows(now_s, deadline_s)
-
-    def _finish_due_flows(self, now_s: float, deadline_s: float) -> None:
-        """End every flow due by `deadline_s`, in start order, then recompute the rates.
-
-        A flow is due if its class, at its current rate, serves it by `deadline_s` (the
-        very test that set the timer, so the flow the timer was armed for always ends),
-        or if what it still lacks is within the size tolerance.
-        """
-        finished: list[_Flow] = []
-        emptied: list[_PathClass] = []
-        for path_class in self._classes.values():
-            if path_class.next_finish_s > deadline_s:
-                continue
-            flows = path_class.flows
-            rate_bytes_s = path_class.rate_bytes_s
-            service_now_bytes = path_class.service_at(now_s)
-            while flows:
-                head = flows[0]
-                time_due = (
-                    path_class.updated_s
-                    + (head.finish_service_bytes - path_class.service_bytes) / rate_bytes_s
-                    <= deadline_s
-                )
-                lacking_bytes = head.finish_service_bytes - service_now_bytes
-                tolerance_bytes = (
-                    _RELATIVE_SIZE_TOLERANCE * head.size_bytes + _ABSOLUTE_TOLERANCE_BYTES
-                )
-                if not (time_due or lacking_bytes <= tolerance_bytes):
-                    break
-                heapq.heappop(flows)
-                finished.append(head)
-                path_class.start_service_sum_bytes -= head.start_service_bytes
-                for link in path_class.links:
-                    self._finished_bytes[link] += head.size_bytes
-                    self._link_flows[link] -= 1
-            path_class.advance(now_s)
-            if not flows:
-                emptied.append(path_class)
-        for path_class in emptied:
-            del self._classes[path_class.path]
-            for link in path_class.links:
-                classes_on_link = self._link_classes[link]
-                del classes_on_link[path_class]
-                if not classes_on_link:
-                    del self._link_classes[link]
-                    del self._link_flows[link]
-        self._active_flows -= len(finished)
-        finished.sort(key=lambda flow: flow.seq)
-        for flow in finished:
-            flow.done.succeed()
-        self._request_recompute()
+        for flow in self._sharing.finish_due(now_s, deadline_s):
+            flow.done.succeed(flow.size_bytes)
+        self._request_update()

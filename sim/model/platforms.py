@@ -326,7 +326,7 @@ class VmPlatform:
             except DiskFull as error:
                 self.scheduler.release(host, app.vcpu, memory_bytes)
                 return startup.failed(str(error))
-            host.vm_base_images.add(params.name)
+            host.vm_base_images |= {params.name}
             disk_bytes = write_bytes if params.disk_mode == "clone" else allocate_bytes
         if self.instance_type is None:
             holding = Holding(host, app.vcpu, memory_bytes, disk_bytes)

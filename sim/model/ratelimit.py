@@ -19,6 +19,8 @@ class TokenBucket:
     The bucket starts full.
     """
 
+    __slots__ = ("_quota", "_tokens", "_updated_s")
+
     def __init__(self, quota: RequestQuota) -> None:
         self._quota = quota
         self._tokens = quota.burst

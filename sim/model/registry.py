@@ -18,9 +18,10 @@ its egress bandwidth is the bandwidth of its access link.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from functools import partial
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 import simpy
@@ -133,7 +134,9 @@ class Registry:
             TokenBucket(params.manifest_quota) if params.manifest_quota else None
         )
         self._blob_bucket = TokenBucket(params.blob_quota) if params.blob_quota else None
-        self._upstream_fetches: dict[str, simpy.Event] = {}
+        self._upstream_fetches: dict[str, simpy.Process] = {}
+        # Routes never change once a node is on the network, nor their latency.
+        self._round_trips: dict[str, float] = {}
         self.manifests_served = 0
         self.blobs_served = 0
         self.bytes_served = 0
@@ -172,7 +175,13 @@ class Registry:
         return PullError(reason, retryable)
 
     def _round_trip_s(self, client: Client) -> float:
-        return 2.0 * self.network.latency_s(self.node, client.node) + self.params.request_time_s
+        """A request's time: there and back over the network, plus the registry's work."""
+        round_trip_s = self._round_trips.get(client.node)
+        if round_trip_s is None:
+            latency_s = self.network.latency_s(self.node, client.node)
+            round_trip_s = 2.0 * latency_s + self.params.request_time_s
+            self._round_trips[client.node] = round_trip_s
+        return round_trip_s
 
     def _admit_manifest(self, client: Client, image: Image) -> None:
         params = self.params
@@ -238,6 +247,59 @@ class Registry:
             PullError: throttled or a transient failure (both retryable).
         """
         yield self.env.timeout(self._round_trip_s(client))
+        self._admit_blob(client)
+        if layer.digest not in self._blobs:
+            yield self._upstream_fill(layer)
+        yield self._send_blob(client, layer)
+
+    def send_blob(
+        self,
+        client: Client,
+        layer: Layer,
+        arrived: Callable[[simpy.Event], None],
+        failed: Callable[[PullError], None],
+    ) -> None:
+        """`fetch_blob` driven by callbacks rather than by a process.
+
+        `arrived` runs when the blob's last byte is in, `failed` with the error when the
+        request fails (throttled, a transient failure, the mirror's upstream failing).
+        The events scheduled, and the order of everything done, are those of
+        `fetch_blob` in a process: a host's daemon downloads its layers this way, so that
+        thousands of downloads at once cost no process (and no generator frames) each.
+        """
+        self.env.timeout(self._round_trip_s(client)).callbacks.append(
+            partial(self._blob_requested, client, layer, arrived, failed)
+        )
+
+    def _blob_requested(
+        self,
+        client: Client,
+        layer: Layer,
+        arrived: Callable[[simpy.Event], None],
+        failed: Callable[[PullError], None],
+        _: object = None,
+    ) -> None:
+        try:
+            self._admit_blob(client)
+        except PullError as error:
+            failed(error)
+            return
+        if layer.digest in self._blobs:
+            self._send_blob(client, layer).callbacks.append(arrived)
+            return
+
+        def filled(fill: simpy.Event) -> None:
+            if not fill.ok:
+                fill.defused = True
+                failed(cast(PullError, fill.value))
+                return
+            self._send_blob(client, layer).callbacks.append(arrived)
+
+        # A fill is never done while it is pending: it leaves the table as it ends.
+        self._upstream_fill(layer).callbacks.append(filled)
+
+    def _admit_blob(self, client: Client) -> None:
+        """Raise a retryable PullError if the blob request is throttled or fails."""
         if self._blob_bucket is not None and not self._blob_bucket.take(self.env.now):
             raise self._reject(
                 client, "request_throttled", "ThrottlingException: Rate exceeded", True
@@ -247,19 +309,26 @@ class Registry:
             and self._rng.random() < self.params.failure_probability
         ):
             raise self._reject(client, "blob_failed", "received unexpected HTTP status: 503", True)
-        if layer.digest not in self._blobs:
-            yield from self._fetch_from_upstream(layer)
-        yield self.network.transfer(self.node, client.node, layer.compressed_bytes)
-        self.blobs_served += 1
-        self.bytes_served += layer.compressed_bytes
 
-    def _fetch_from_upstream(self, layer: Layer) -> Generator[simpy.Event, Any, None]:
-        """Fetch a missing blob once, however many clients wait for it."""
+    def _send_blob(self, client: Client, layer: Layer) -> simpy.Event:
+        """Put the blob on the network; the event succeeds when it has arrived (and the
+        registry has counted it)."""
+        arrived = self.network.transfer(self.node, client.node, layer.compressed_bytes)
+        arrived.callbacks.append(self._count_served)
+        return arrived
+
+    def _count_served(self, arrived: simpy.Event) -> None:
+        self.blobs_served += 1
+        self.bytes_served += cast(int, arrived.value)
+
+    def _upstream_fill(self, layer: Layer) -> simpy.Process:
+        """The fetch of a missing blob from the upstream, started once however many
+        clients wait for it."""
         pending = self._upstream_fetches.get(layer.digest)
         if pending is None:
             pending = self.env.process(self._fill_from_upstream(layer))
             self._upstream_fetches[layer.digest] = pending
-        yield pending
+        return pending
 
     def _fill_from_upstream(self, layer: Layer) -> Generator[simpy.Event, Any, None]:
         assert self.upstream is not None

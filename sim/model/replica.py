@@ -9,7 +9,7 @@ service, drains it and stops it (removed / stopped).
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import simpy
@@ -126,7 +126,7 @@ class Startup:
         return self.env.timeout(seconds)
 
     def _record(self, state: str, reason: str, ready_s: float | None) -> ReplicaRecord:
-        record = ReplicaRecord(
+        return ReplicaRecord(
             replica=self.replica,
             app=self.app.name,
             platform=self.platform,
@@ -135,8 +135,8 @@ class Startup:
             ready_s=ready_s,
             state=state,
             reason=reason,
+            **self.phases,
         )
-        return replace(record, **self.phases)
 
     def failed(self, reason: str) -> ReplicaRecord:
         self.enter("failed", reason=reason)

@@ -3,6 +3,9 @@
 A replica that fits on no host is *pending* (as a Kubernetes pod is): it waits until
 capacity changes — a replica stops, a host joins — and tries again. The cluster scaler
 looks at the pending replicas to decide whether to add hosts.
+
+The scheduler keeps the hosts ranked by each policy and request it has placed
+(`HostRanking`), so a placement costs O(log hosts) rather than a scan of the cluster.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from typing import Any
 import simpy
 
 from sim.core.records import EventLog
-from sim.model.host import Host
+from sim.model.host import Host, HostList
+from sim.model.ranking import HostRanking
 from sim.policies.placement import PlacementPolicy, PlacementRequest
 
 
@@ -22,7 +26,9 @@ class Scheduler:
 
     Args:
         env: the simulation environment.
-        hosts: the cluster's hosts (the list may grow and shrink during the run).
+        hosts: the cluster's hosts (the list may grow and shrink during the run). A
+            `HostList` lets the scheduler keep them ranked between placements; with a
+            plain list, each placement asks the policy to scan them all.
         log: the event log.
     """
 
@@ -32,6 +38,8 @@ class Scheduler:
         self.log = log
         self.pending: dict[str, PlacementRequest] = {}
         self._changed = env.event()
+        self._rankings: dict[tuple[str, PlacementRequest], HostRanking] = {}
+        self._ranked_hosts_changes = -1
 
     def _fit(
         self, policy: PlacementPolicy, request: PlacementRequest, pinned: Host | None
@@ -43,8 +51,30 @@ class Scheduler:
                 and view.memory_free_bytes >= request.memory_bytes
             )
             return pinned if fits else None
+        ranking = self._ranking(policy, request)
+        if ranking is not None:
+            return ranking.best()
         chosen = policy.choose(request, [host.view() for host in self.hosts])
         return None if chosen is None else next(h for h in self.hosts if h.name == chosen)
+
+    def _ranking(self, policy: PlacementPolicy, request: PlacementRequest) -> HostRanking | None:
+        """The hosts ranked by `policy` for `request`, rebuilt when hosts joined or left."""
+        hosts = self.hosts
+        if not isinstance(hosts, HostList):
+            return None
+        if hosts.changes != self._ranked_hosts_changes:
+            self._rankings.clear()
+            self._ranked_hosts_changes = hosts.changes
+        key = (policy.name, request)
+        ranking = self._rankings.get(key)
+        if ranking is None:
+            ranking = HostRanking(policy, request, hosts)
+            self._rankings[key] = ranking
+        return ranking
+
+    def _reservations_changed(self, host: Host) -> None:
+        for ranking in self._rankings.values():
+            ranking.changed(host)
 
     def place(
         self,
@@ -62,6 +92,7 @@ class Scheduler:
             if host is not None:
                 self.pending.pop(replica, None)
                 host.reserve(vcpu, memory_bytes)
+                self._reservations_changed(host)
                 return host
             if replica not in self.pending:
                 self.pending[replica] = request
@@ -78,6 +109,7 @@ class Scheduler:
     def release(self, host: Host, vcpu: float, memory_bytes: int) -> None:
         """Give back a replica's reservation; pending replicas try again."""
         host.release(vcpu, memory_bytes)
+        self._reservations_changed(host)
         self.capacity_changed()
 
     def capacity_changed(self) -> None:

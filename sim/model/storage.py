@@ -21,10 +21,14 @@ class DiskFull(Exception):
 
 
 class DiskTotals:
-    """Bytes used over many disks, kept as they change (cheap to sample)."""
+    """Bytes used over many disks, kept as they change (cheap to sample), and how many of
+    those disks are at or above the level they are watched at (`DiskAccount.watch`)."""
+
+    __slots__ = ("used_bytes", "disks_at_watch_level")
 
     def __init__(self) -> None:
         self.used_bytes = 0
+        self.disks_at_watch_level = 0
 
 
 class DiskAccount:
@@ -35,11 +39,22 @@ class DiskAccount:
         totals: an aggregate over several disks to keep up to date, if any.
     """
 
+    __slots__ = (
+        "capacity_bytes",
+        "used_bytes",
+        "peak_bytes",
+        "_totals",
+        "_watch_percent",
+        "at_watch_level",
+    )
+
     def __init__(self, capacity_bytes: int, totals: DiskTotals | None = None) -> None:
         self.capacity_bytes = capacity_bytes
         self.used_bytes = 0
         self.peak_bytes = 0
         self._totals = totals
+        self._watch_percent: float | None = None
+        self.at_watch_level = False
 
     @property
     def available_bytes(self) -> int:
@@ -47,6 +62,13 @@ class DiskAccount:
 
     def fits(self, size_bytes: int) -> bool:
         return size_bytes <= self.available_bytes
+
+    def watch(self, percent: float) -> None:
+        """Keep `at_watch_level` up to date: whether `percent` % or more of the disk is
+        used. The totals count the disks at that level, so a periodic check (the
+        kubelet's image GC) can skip a whole cluster whose disks are all below it."""
+        self._watch_percent = percent
+        self._update_watch()
 
     def allocate(self, size_bytes: int) -> None:
         """Take `size_bytes`; raises DiskFull (and takes nothing) when they do not fit."""
@@ -60,6 +82,8 @@ class DiskAccount:
         self.peak_bytes = max(self.peak_bytes, self.used_bytes)
         if self._totals is not None:
             self._totals.used_bytes += size_bytes
+        if self._watch_percent is not None:
+            self._update_watch()
 
     def free(self, size_bytes: int) -> None:
         if size_bytes < 0 or size_bytes > self.used_bytes:
@@ -67,6 +91,16 @@ class DiskAccount:
         self.used_bytes -= size_bytes
         if self._totals is not None:
             self._totals.used_bytes -= size_bytes
+        if self._watch_percent is not None:
+            self._update_watch()
+
+    def _update_watch(self) -> None:
+        assert self._watch_percent is not None
+        at_level = self.used_bytes * 100 >= self._watch_percent * self.capacity_bytes
+        if at_level != self.at_watch_level:
+            self.at_watch_level = at_level
+            if self._totals is not None:
+                self._totals.disks_at_watch_level += 1 if at_level else -1
 
 
 @dataclass(slots=True)

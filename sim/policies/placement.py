@@ -58,10 +58,23 @@ class PlacementRequest:
     memory_bytes: int
 
 
+Rank = tuple[float, ...]
+"""How a policy orders the hosts a replica fits on: the lowest rank wins."""
+
+
 class PlacementPolicy(Protocol):
-    """Chooses a host for a replica, or None when no host has room for it."""
+    """Chooses a host for a replica, or None when no host has room for it.
+
+    A policy ranks each host the replica fits on and chooses the lowest rank, ties going
+    to the host earlier in the sequence; `rank` is public so that a scheduler may keep
+    hosts in an index by rank instead of asking `choose` to scan them all.
+    """
 
     name: str
+
+    def rank(self, request: PlacementRequest, host: HostView) -> Rank:
+        """Where `host`, on which `request` fits, stands: lower is better."""
+        ...
 
     def choose(self, request: PlacementRequest, hosts: Sequence[HostView]) -> str | None:
         """The name of the host the replica goes to; None when nothing fits."""
@@ -96,6 +109,18 @@ def used_fraction_after(request: PlacementRequest, host: HostView) -> float:
     return (vcpu + memory) / 2
 
 
+def best_ranked(
+    policy: PlacementPolicy, request: PlacementRequest, hosts: Sequence[HostView]
+) -> str | None:
+    """The fitting host of lowest rank under `policy`, the earliest on ties; None if none."""
+    candidates = [
+        (policy.rank(request, host), index)
+        for index, host in enumerate(hosts)
+        if fits(request, host)
+    ]
+    return hosts[min(candidates)[1]].name if candidates else None
+
+
 class Spread:
     """Kubernetes LeastAllocated: the fitting host with the most left free after placement.
 
@@ -105,13 +130,11 @@ class Spread:
 
     name = "spread"
 
+    def rank(self, request: PlacementRequest, host: HostView) -> Rank:
+        return (-free_fraction_after(request, host), host.replicas)
+
     def choose(self, request: PlacementRequest, hosts: Sequence[HostView]) -> str | None:
-        candidates = [
-            (-free_fraction_after(request, host), host.replicas, index)
-            for index, host in enumerate(hosts)
-            if fits(request, host)
-        ]
-        return hosts[min(candidates)[2]].name if candidates else None
+        return best_ranked(self, request, hosts)
 
 
 class BinPack:
@@ -122,13 +145,11 @@ class BinPack:
 
     name = "binpack"
 
+    def rank(self, request: PlacementRequest, host: HostView) -> Rank:
+        return (-used_fraction_after(request, host),)
+
     def choose(self, request: PlacementRequest, hosts: Sequence[HostView]) -> str | None:
-        candidates = [
-            (-used_fraction_after(request, host), index)
-            for index, host in enumerate(hosts)
-            if fits(request, host)
-        ]
-        return hosts[min(candidates)[1]].name if candidates else None
+        return best_ranked(self, request, hosts)
 
 
 PLACEMENT_POLICIES: dict[str, type[PlacementPolicy]] = {

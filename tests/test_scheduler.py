@@ -1,0 +1,104 @@
+"""The scheduler's ranking of hosts chooses exactly as a scan by the policy would."""
+
+from __future__ import annotations
+
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.core.records import EventLog
+from sim.model.engine import EngineParams
+from sim.model.host import Host, HostList, HostParams
+from sim.model.scheduler import Scheduler
+from sim.policies.placement import BinPack, PlacementPolicy, Spread
+
+GIB = 2**30
+SHAPES = [(4.0, 16 * GIB), (8.0, 32 * GIB), (2.0, 16 * GIB), (16.0, 8 * GIB)]
+REQUESTS = [(1.0, 2 * GIB), (0.5, 4 * GIB), (2.0, 1 * GIB), (0.25, GIB // 2)]
+POLICIES: list[PlacementPolicy] = [Spread(), BinPack()]
+
+
+def host(env: simpy.Environment, name: str, shape: int) -> Host:
+    vcpu, memory_bytes = SHAPES[shape]
+    params = HostParams(name, vcpu, memory_bytes, 100 * GIB, "node", 1e9)
+    return Host(env, params, EngineParams(), EventLog())
+
+
+def try_place(scheduler: Scheduler, replica: str, policy: PlacementPolicy, request: int) -> str:
+    """The host a placement takes at once, or "" when the replica would wait."""
+    vcpu, memory_bytes = REQUESTS[request]
+    placing = scheduler.place(replica, policy, vcpu, memory_bytes)
+    try:
+        next(placing)
+    except StopIteration as placed:
+        return placed.value.name
+    placing.close()
+    return ""
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("place"), st.integers(0, 1), st.integers(0, len(REQUESTS) - 1)),
+        st.tuples(st.just("release"), st.integers(0, 200), st.just(0)),
+        st.tuples(st.just("join"), st.integers(0, len(SHAPES) - 1), st.just(0)),
+        st.tuples(st.just("leave"), st.integers(0, 200), st.just(0)),
+    ),
+    max_size=80,
+)
+
+
+def replay(hosts_list: type[list[Host]], shapes: list[int], script: list[tuple[str, int, int]]):
+    """Run `script` on a cluster of `shapes`; returns what each operation did."""
+    env = simpy.Environment()
+    hosts = hosts_list(host(env, f"h{index}", shape) for index, shape in enumerate(shapes))
+    scheduler = Scheduler(env, hosts, EventLog())
+    placed: list[tuple[Host, int]] = []
+    outcomes: list[str] = []
+    for step, (operation, first, second) in enumerate(script):
+        if operation == "place":
+            name = try_place(scheduler, f"r{step}", POLICIES[first], second)
+            if name:
+                placed.append((next(h for h in hosts if h.name == name), second))
+            outcomes.append(name)
+        elif operation == "release" and placed:
+            held, request = placed.pop(first % len(placed))
+            scheduler.release(held, *REQUESTS[request])
+            outcomes.append(held.name)
+        elif operation == "join":
+            hosts.append(host(env, f"h{len(shapes) + step}", first))
+            outcomes.append(hosts[-1].name)
+        elif operation == "leave" and hosts:
+            idle = [h for h in hosts if h.replicas == 0]
+            if idle:
+                hosts.remove(idle[first % len(idle)])
+                outcomes.append("left")
+    return outcomes
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, len(SHAPES) - 1), min_size=1, max_size=12), operations)
+def test_ranked_placement_equals_a_scan_of_every_host(
+    shapes: list[int], script: list[tuple[str, int, int]]
+) -> None:
+    assert replay(HostList, shapes, script) == replay(list, shapes, script)
+
+
+def test_identical_hosts_take_replicas_in_turn_under_spread() -> None:
+    env = simpy.Environment()
+    hosts = HostList(host(env, f"h{index}", 0) for index in range(3))
+    scheduler = Scheduler(env, hosts, EventLog())
+
+    chosen = [try_place(scheduler, f"r{n}", Spread(), 0) for n in range(7)]
+
+    assert chosen == ["h0", "h1", "h2", "h0", "h1", "h2", "h0"]
+
+
+def test_a_host_list_counts_joins_and_leaves() -> None:
+    env = simpy.Environment()
+    hosts = HostList([host(env, "a", 0)])
+    hosts.append(host(env, "b", 0))
+    hosts.remove(hosts[0])
+    hosts += [host(env, "c", 1)]
+
+    assert [h.name for h in hosts] == ["b", "c"]
+    assert hosts.changes == 3
