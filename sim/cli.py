@@ -182,6 +182,9 @@ def _run(cfg: DictConfig) -> None:
             print(f"run {hydra_config.job.num}: complete, results in {folder}")
     else:
         print_summary(result, folder)
+    sys.stdout.flush()
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _cannot_write(folder: Path, error: OSError) -> str:

@@ -20,6 +20,7 @@ from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import unwritable_reason
 from sim.core.units import format_duration, format_size
+from sim.model.arrivals.flash_crowd import FlashCrowdParams
 from sim.narrate import narrate, scaling_outcome, service_story, show, what_happened
 from sim.plots import registry_egress, timeline, topology
 from sim.results import Result
@@ -197,15 +198,10 @@ def story(name: str, world: World, result: Result) -> list[str]:
 def crowd_of(world: World) -> tuple[float, float, float, float]:
     """The flash crowd of a world's traffic: start, duration, base and peak rates."""
     service = world.params.service
-    if service is None or service.arrivals.kind != "flash_crowd":
+    crowd = service.arrivals if service is not None else None
+    if not isinstance(crowd, FlashCrowdParams):
         raise ValueError("the world's traffic has no flash crowd")
-    arrivals = dict(service.arrivals.values)
-    return (
-        float(arrivals["start_s"]),
-        float(arrivals["duration_s"]),
-        float(arrivals["base_per_s"]),
-        float(arrivals["peak_per_s"]),
-    )
+    return crowd.start_s, crowd.duration_s, crowd.base_per_s, crowd.peak_per_s
 
 
 def _service_lines(demo: Demo, world: World, result: Result) -> list[str]:

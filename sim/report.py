@@ -79,6 +79,9 @@ def print_summary(
             *(_mean_phase(ready, phase) for phase in PHASES),
         )
     console.print(startups)
+    unfinished = [r for r in result.replicas if r.state not in ("ready", "failed")]
+    if unfinished:
+        console.print(_unfinished_table(unfinished))
     pulls = Table(title="Image pulls", show_header=False, box=box.SIMPLE)
     pulls.add_column("what")
     pulls.add_column("value", justify="right")
@@ -97,6 +100,20 @@ def print_summary(
         console.print(_service_table(summary))
     if folder is not None:
         console.print(f"results in {folder}")
+
+
+def _unfinished_table(records: list[ReplicaRecord]) -> Table:
+    """Replicas still on their way when the run ended, by app, platform, state and why."""
+    table = Table(title="Not ready when the run ended", box=box.SIMPLE_HEAD)
+    for column in ("app / platform", "replicas", "state", "why"):
+        table.add_column(column, justify="right" if column == "replicas" else "left")
+    groups: dict[tuple[str, str, str, str], int] = {}
+    for record in records:
+        key = (record.app, record.platform, record.state, record.reason)
+        groups[key] = groups.get(key, 0) + 1
+    for (app, platform, state, reason), count in groups.items():
+        table.add_row(f"{app} / {platform}", str(count), state, reason or "-")
+    return table
 
 
 def _service_table(summary: dict) -> Table:

@@ -46,6 +46,7 @@ class Result:
     replicas: Sequence[ReplicaRecord]
     pulls: Sequence[PullRecord]
     links: Sequence[tuple[str, str, str, str, float, float, float]] = ()
+    warnings: Sequence[str] = ()
 
     def write(self, folder: str | os.PathLike[str]) -> Path:
         """Write the run's files into `folder` (created if needed); returns its path."""
@@ -152,10 +153,11 @@ def summarize(
         "replicas_requested": replicas_requested,
         "replicas_started": sum(r.state == "ready" for r in replicas),
         "replicas_failed": sum(r.state == "failed" for r in replicas),
-        "replicas_unfinished": replicas_requested - len(replicas),
+        "replicas_unfinished": replicas_requested
+        - sum(r.state in ("ready", "failed") for r in replicas),
     }
     summary.update(startup_statistics(replicas))
-    for platform in sorted({r.platform for r in replicas}):
+    for platform in sorted({r.platform for r in replicas if r.state in ("ready", "failed")}):
         summary.update(
             startup_statistics([r for r in replicas if r.platform == platform], f"_{platform}")
         )

@@ -373,13 +373,14 @@ class World:
             rows.append(self.sample(self.monitoring.close(len(self.monitoring.closed))))
             if progress is not None:
                 progress(env.now, self.params.horizon_s)
+        replicas = [*self.replicas, *self._unfinished()]
         summary = summarize(
             seed=self.params.seed,
             replication=self.params.replication,
             sim_time_s=self.env.now,
             hosts=len(self.params.hosts),
             replicas_requested=self.requested(),
-            replicas=self.replicas,
+            replicas=replicas,
             pulls_requested=self.log.count("pull_requested"),
             pulls=self.pulls,
             bytes_from_upstream=sum(r.bytes_from_upstream for r in self.registries.values()),
@@ -392,10 +393,24 @@ class World:
             summary,
             self.log,
             tuple(rows),
-            tuple(self.replicas),
+            tuple(replicas),
             tuple(self.pulls),
             self._links(),
+            tuple(self.scheduler.warnings),
         )
+
+    def _unfinished(self) -> list[ReplicaRecord]:
+        """Records of the replicas still starting at the end, with their state and why
+        (a pending one: why nothing fits)."""
+        pending = self.scheduler.pending_reasons
+        records = []
+        for name, startup in self.ledger.starting.items():
+            if name in pending:
+                startup.add("wait_s", self.env.now - startup.requested_s)
+                records.append(startup.unfinished("pending", pending[name]))
+            else:
+                records.append(startup.unfinished())
+        return records
 
     def _links(self) -> tuple[tuple[str, str, str, str, float, float, float], ...]:
         """Every link with its roles, the bytes it carried each way and its bandwidth."""

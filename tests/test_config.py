@@ -72,6 +72,7 @@ def test_groups_hold_the_expected_options() -> None:
     assert GROUPS["registry"] == ["default", "single"]
     assert GROUPS["images"] == ["catalog", "storm"]
     assert GROUPS["workload"] == [
+        "bursty",
         "constant",
         "demo",
         "diurnal",

@@ -134,7 +134,11 @@ def test_a_replica_that_fits_nowhere_stays_pending() -> None:
     )
     assert world.replicas == []
     pending = [e for e in world.log if e.detail_or("state") == "pending"]
-    assert len(pending) == 1 and "unschedulable: 0/3 hosts" in str(pending[0].detail("reason"))
+    assert len(pending) == 1
+    assert pending[0].detail("reason") == (
+        "never fits: needs 9 vCPU and 1.07 GB of memory; the largest host has 8 vCPU and "
+        "34.4 GB; the cluster scaler adds m5.2xlarge (8 vCPU, 34.4 GB)"
+    )
 
 
 def test_a_stopped_replicas_image_is_collected_to_make_room_for_the_next_pull() -> None:

@@ -236,3 +236,62 @@ def test_a_run_pauses_the_cyclic_garbage_collector_and_leaves_it_as_it_was() -> 
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_replicas_still_starting_at_the_end_are_recorded_with_their_state_and_why() -> None:
+    result = sim.simulate(sim.load_config(["workload.apps.web.vcpu=1000", "horizon=10min"]))
+    unfinished = [r for r in result.replicas if r.state not in ("ready", "failed")]
+    assert [(r.replica, r.state) for r in unfinished] == [
+        ("web-container-1", "pending"),
+        ("web-container-2", "pending"),
+        ("web-container-3", "pending"),
+        ("web-vm-1", "pending"),
+        ("web-container-4", "pending"),
+        ("web-container-5", "pending"),
+        ("web-container-6", "pending"),
+    ]
+    assert all(r.reason.startswith("never fits: needs 1000 vCPU") for r in unfinished)
+    assert [r.wait_s for r in unfinished[:4]] == [600.0] * 4
+    assert result.summary["replicas_unfinished"] == 7
+    assert result.summary["replicas_requested"] == 12
+    assert result.warnings == (
+        "web-container-1 (and replicas like it) never fits: needs 1000 vCPU and 1.07 GB of "
+        "memory; the largest host has 8 vCPU and 34.4 GB; the cluster scaler adds "
+        "m5.2xlarge (8 vCPU, 34.4 GB)",
+        "web-vm-1 (and replicas like it) never fits: needs 1000 vCPU and 10.2 GB of memory; "
+        "the largest host has 8 vCPU and 34.4 GB; the cluster scaler adds m5.2xlarge "
+        "(8 vCPU, 34.4 GB)",
+    )
+
+
+def test_a_replica_pulling_when_the_run_ends_says_so_and_one_that_will_fit_is_no_warning() -> None:
+    result = sim.simulate(
+        sim.load_config(
+            [
+                "platform=container",
+                "workload.deployments=[{app: web, replicas: 30, platform: container}]",
+                "registry.ecr.bandwidth=1Mbps",
+                "horizon=60s",
+            ]
+        )
+    )
+    states = {r.state for r in result.replicas}
+    assert states == {"pulling", "pending"}
+    pulling = [r for r in result.replicas if r.state == "pulling"]
+    assert pulling and all(r.host and r.ready_s is None for r in pulling)
+    assert result.warnings == ()  # the pending ones wait for the scaler's hosts
+
+
+def test_the_summary_table_lists_replicas_not_ready_at_the_end() -> None:
+    import io
+
+    from rich.console import Console
+
+    from sim.report import print_summary
+
+    result = sim.simulate(sim.load_config(["workload.apps.web.vcpu=1000", "horizon=10min"]))
+    out = io.StringIO()
+    print_summary(result, console=Console(file=out, width=400))
+    text = out.getvalue()
+    assert "Not ready when the run ended" in text
+    assert "web / container          6   pending   never fits: needs 1000 vCPU" in text

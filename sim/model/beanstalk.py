@@ -76,7 +76,7 @@ class BeanstalkDockerPlatform:
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Launch an instance, boot it, then pull and run the app's container on it."""
-        startup = Startup(self.env, self.log, replica, app, self.name)
+        startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
         instance = self.cloud.launch(
             f"{replica}-instance",
             self.instance_type,

@@ -90,6 +90,12 @@ class ClusterScaler:
         self.actions = 0
         self._launched = 0
         self._idle_since: dict[str, float] = {}
+        if params.max_hosts > 0:
+            scheduler.largest_addable = (
+                instance_type.name,
+                instance_type.vcpu,
+                instance_type.memory_bytes,
+            )
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The scan loop (a SimPy process body)."""

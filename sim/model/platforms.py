@@ -214,7 +214,7 @@ class ContainerPlatform:
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Place (on `pinned` if given), pull, create, start, initialise one container."""
-        startup = Startup(self.env, self.log, replica, app, self.name)
+        startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
         host = yield from self.scheduler.place(
             replica, self.placement, app.vcpu, app.memory_bytes, pinned
         )
@@ -311,7 +311,7 @@ class VmPlatform:
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Place (on `pinned` if given) or launch, provision, boot and initialise one VM."""
         params = self.params
-        startup = Startup(self.env, self.log, replica, app, self.name)
+        startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
         memory_bytes = params.guest_memory_bytes(app)
         if self.instance_type is None:
             memory_bytes += params.memory_overhead_bytes(app)

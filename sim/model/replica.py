@@ -55,11 +55,13 @@ class Reservation:
 
 
 class Ledger:
-    """The holdings of running replicas, and the reservations of stopped ones."""
+    """The holdings of running replicas, the reservations of stopped ones, and the
+    start-ups still in progress (so a run's end can say where each one stands)."""
 
     def __init__(self) -> None:
         self._open: dict[str, tuple[Holding, float, int]] = {}
         self.closed: list[Reservation] = []
+        self.starting: dict[str, Startup] = {}
 
     def open(self, replica: str, holding: Holding, app: App, now_s: float) -> None:
         self._open[replica] = (holding, now_s, app.memory_bytes)
@@ -98,10 +100,20 @@ class Platform(Protocol):
 
 
 class Startup:
-    """One replica's start-up: logs its state changes, times its phases, makes its record."""
+    """One replica's start-up: logs its state changes, times its phases, makes its record.
+
+    It is listed in the ledger's `starting` until it ends ready or failed, with the state
+    it is in and why, so a replica still starting when the run ends still gets a record.
+    """
 
     def __init__(
-        self, env: simpy.Environment, log: EventLog, replica: str, app: App, platform: str
+        self,
+        env: simpy.Environment,
+        log: EventLog,
+        replica: str,
+        app: App,
+        platform: str,
+        ledger: Ledger | None = None,
     ) -> None:
         self.env = env
         self.log = log
@@ -111,10 +123,25 @@ class Startup:
         self.requested_s = env.now
         self.host = ""
         self.phases: dict[str, Any] = {}
+        self.state = "requested"
+        self.reason = ""
+        self._ledger = ledger
+        if ledger is not None:
+            ledger.starting[replica] = self
 
     def enter(self, state: str, **details: Any) -> float:
         self.log.record(self.env.now, self.replica, "replica_state", state=state, **details)
+        self.state = state
+        self.reason = str(details.get("reason", ""))
         return self.env.now
+
+    def _end(self) -> None:
+        if self._ledger is not None:
+            self._ledger.starting.pop(self.replica, None)
+
+    def unfinished(self, state: str = "", reason: str = "") -> ReplicaRecord:
+        """The record of a start-up the run ended during: its state now and why."""
+        return self._record(state or self.state, reason or self.reason, None)
 
     def add(self, phase: str, seconds: float) -> None:
         """Count `seconds` toward `phase` (e.g. ``wait_s``)."""
@@ -140,7 +167,9 @@ class Startup:
 
     def failed(self, reason: str) -> ReplicaRecord:
         self.enter("failed", reason=reason)
+        self._end()
         return self._record("failed", reason, None)
 
     def ready(self) -> ReplicaRecord:
+        self._end()
         return self._record("ready", "", self.enter("ready", host=self.host))

@@ -16,6 +16,7 @@ from typing import Any
 import simpy
 
 from sim.core.records import EventLog
+from sim.core.units import format_size
 from sim.model.host import Host, HostList
 from sim.model.ranking import HostRanking
 from sim.policies.placement import PlacementPolicy, PlacementRequest
@@ -37,6 +38,12 @@ class Scheduler:
         self.hosts = hosts
         self.log = log
         self.pending: dict[str, PlacementRequest] = {}
+        self.pending_reasons: dict[str, str] = {}
+        self.largest_addable: tuple[str, float, int] | None = None
+        """The biggest host that can still join (name, vCPU, memory), if any can."""
+        self.warnings: list[str] = []
+        """One line per kind of request that fits no host the cluster has or can get."""
+        self._warned: set[PlacementRequest] = set()
         self._changed = env.event()
         self._rankings: dict[tuple[str, PlacementRequest], HostRanking] = {}
         self._ranked_hosts_changes = -1
@@ -91,20 +98,53 @@ class Scheduler:
             host = self._fit(policy, request, pinned)
             if host is not None:
                 self.pending.pop(replica, None)
+                self.pending_reasons.pop(replica, None)
                 host.reserve(vcpu, memory_bytes)
                 self._reservations_changed(host)
                 return host
             if replica not in self.pending:
                 self.pending[replica] = request
+                never = self.never_fits(request)
+                reason = never or (
+                    f"unschedulable: 0/{len(self.hosts)} hosts have {vcpu:g} vCPU and "
+                    f"{memory_bytes} B of memory free"
+                )
+                self.pending_reasons[replica] = reason
+                if never is not None and request not in self._warned:
+                    self._warned.add(request)
+                    self.warnings.append(f"{replica} (and replicas like it) {never}")
                 self.log.record(
-                    self.env.now,
-                    replica,
-                    "replica_state",
-                    state="pending",
-                    reason=f"unschedulable: 0/{len(self.hosts)} hosts have {vcpu:g} vCPU and "
-                    f"{memory_bytes} B of memory free",
+                    self.env.now, replica, "replica_state", state="pending", reason=reason
                 )
             yield self._changed
+
+    def never_fits(self, request: PlacementRequest) -> str | None:
+        """Why `request` can never be placed (no host the cluster has, nor the biggest it
+        can add, is that large), or None when some host could hold it once free."""
+        for host in self.hosts:
+            if host.params.vcpu + 1e-9 >= request.vcpu and (
+                host.params.memory_bytes >= request.memory_bytes
+            ):
+                return None
+        addable = self.largest_addable
+        if addable is not None and (
+            addable[1] + 1e-9 >= request.vcpu and addable[2] >= request.memory_bytes
+        ):
+            return None
+        biggest = max(
+            ((h.params.vcpu, h.params.memory_bytes) for h in self.hosts), default=(0.0, 0)
+        )
+        growth = (
+            f"; the cluster scaler adds {addable[0]} ({addable[1]:g} vCPU, "
+            f"{format_size(addable[2])})"
+            if addable is not None
+            else "; no cluster scaler adds hosts"
+        )
+        return (
+            f"never fits: needs {request.vcpu:g} vCPU and {format_size(request.memory_bytes)} "
+            f"of memory; the largest host has {biggest[0]:g} vCPU and "
+            f"{format_size(biggest[1])}{growth}"
+        )
 
     def release(self, host: Host, vcpu: float, memory_bytes: int) -> None:
         """Give back a replica's reservation; pending replicas try again."""
