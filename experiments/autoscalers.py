@@ -47,10 +47,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.config import scenario_params  # noqa: E402
-from sim.policies.autoscaling.config import make_policy  # noqa: E402
-from sim.results import Result  # noqa: E402
-from sim.study import (  # noqa: E402
+from sim.batch.study import (  # noqa: E402
     Point,
     StudyRun,
     print_table,
@@ -59,6 +56,9 @@ from sim.study import (  # noqa: E402
     summary_metric,
     write_table,
 )
+from sim.config import scenario_params  # noqa: E402
+from sim.output.results import Result  # noqa: E402
+from sim.policies.autoscaling.config import make_policy  # noqa: E402
 
 STUDY = "autoscalers"
 POLICIES = ("none", "beanstalk", "simple", "step", "target_tracking", "hpa")

@@ -50,8 +50,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.results import Result  # noqa: E402
-from sim.study import (  # noqa: E402
+from sim.batch.study import (  # noqa: E402
     Point,
     StudyRun,
     print_table,
@@ -60,6 +59,7 @@ from sim.study import (  # noqa: E402
     summary_metric,
     write_table,
 )
+from sim.output.results import Result  # noqa: E402
 
 STUDY = "layer_caching"
 APPS = 12

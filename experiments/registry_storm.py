@@ -39,9 +39,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import sim  # noqa: E402
-from sim.core.units import parse_bandwidth, parse_size  # noqa: E402
-from sim.results import Result  # noqa: E402
-from sim.study import (  # noqa: E402
+from sim.batch.study import (  # noqa: E402
     Point,
     print_table,
     run_study,
@@ -49,6 +47,8 @@ from sim.study import (  # noqa: E402
     summary_metric,
     write_table,
 )
+from sim.core.units import parse_bandwidth, parse_size  # noqa: E402
+from sim.output.results import Result  # noqa: E402
 
 STUDY = "registry_storm"
 IMAGE = "storm-app"

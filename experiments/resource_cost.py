@@ -58,9 +58,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.core.units import parse_size  # noqa: E402
-from sim.results import Result  # noqa: E402
-from sim.study import (  # noqa: E402
+from sim.batch.study import (  # noqa: E402
     Point,
     StudyRun,
     print_table,
@@ -69,6 +67,8 @@ from sim.study import (  # noqa: E402
     summary_metric,
     write_table,
 )
+from sim.core.units import parse_size  # noqa: E402
+from sim.output.results import Result  # noqa: E402
 
 STUDY = "resource_cost"
 INSTANCE_TYPE = "m5.large"

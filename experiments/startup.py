@@ -43,9 +43,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.core.records import ReplicaRecord  # noqa: E402
-from sim.results import Result  # noqa: E402
-from sim.study import (  # noqa: E402
+from sim.batch.study import (  # noqa: E402
     Point,
     StudyRun,
     mean_ci,
@@ -54,6 +52,8 @@ from sim.study import (  # noqa: E402
     study_table,
     write_table,
 )
+from sim.core.records import ReplicaRecord  # noqa: E402
+from sim.output.results import Result  # noqa: E402
 
 STUDY = "startup"
 APP = "web"

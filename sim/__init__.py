@@ -20,7 +20,7 @@ from sim.core.errors import ConfigError
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from sim.results import Result
+    from sim.output.results import Result
 
 __all__ = ["ConfigError", "load_config", "simulate"]
 

@@ -7,7 +7,7 @@
 Composing goes through Hydra (imported only when a configuration is composed, so tools
 that reuse a composed configuration, like sim-docker resuming its host, start fast);
 a user's mistake in an override becomes a `ConfigError` naming the key, the value and
-what is allowed. The command line (`sim.cli`), the studies, the demos and sim-docker
+what is allowed. The command line (`sim.cli.main`), the studies, the demos and sim-docker
 all run simulations through this module.
 """
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.config import ScenarioParams, scenario_params
 from sim.core.errors import ConfigError
-from sim.results import Result
+from sim.output.results import Result
 from sim.scenario import run_scenario
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from sim.config import BeanstalkPlatformParams, Deployment, PlatformParams, Scen
 from sim.config.params import ServiceParams
 from sim.core.records import EventLog, EventTally, PullRecord, ReplicaRecord
 from sim.core.streams import RandomStreams
-from sim.costs import InstanceUsage, RegistryUsage, instance_cost_usd, registry_cost_usd
 from sim.model.arrivals import ARRIVALS, ArrivalProcess
 from sim.model.autoscaler import Autoscaler
 from sim.model.beanstalk import BeanstalkDockerPlatform
+from sim.model.billing import InstanceUsage, RegistryUsage, instance_cost_usd, registry_cost_usd
 from sim.model.cloud import Cloud
 from sim.model.cluster_scaler import ClusterScaler
 from sim.model.engine import run_image_gc
@@ -44,10 +44,10 @@ from sim.model.scheduler import Scheduler
 from sim.model.storage import DiskTotals
 from sim.model.topology import build_topology, host_attachment
 from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
+from sim.output.results import Result, service_summary, summarize
 from sim.policies.autoscaling import make_policy
 from sim.policies.balancing import BALANCERS
 from sim.policies.placement import PLACEMENT_POLICIES
-from sim.results import Result, service_summary, summarize
 
 ProgressCallback = Callable[[float, float], None]
 

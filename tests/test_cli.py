@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import sim.cli as cli
+import sim.cli.main as cli
 from sim.core.errors import ConfigError
 
 Run = Callable[..., tuple[int, str, str]]

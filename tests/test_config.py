@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import load_config, to_plain, validate_overrides
+from sim.cli.main import load_config, to_plain, validate_overrides
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from sim.demos import DEMOS, crowd_of, demo_lines, draw, run_demo, show
-from sim.plots import serving_spans
+from sim.output.plots import serving_spans
+from sim.output.results import Result
 from sim.policies.autoscaling.target_tracking import TargetTracking
-from sim.results import Result
 from sim.scenario import World
+from sim.teach.demos import DEMOS, crowd_of, demo_lines, draw, run_demo, show
 
 GOLDEN = Path(__file__).parent / "golden"
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -222,7 +222,7 @@ def test_a_demo_draws_its_pictures_without_a_display(tmp_path: Path) -> None:
     environment = {**os.environ, "MPLBACKEND": "Agg"}
     environment.pop("DISPLAY", None)
     completed = subprocess.run(
-        [sys.executable, "-m", "sim.demos", "vm-vs-container", "--figures", str(tmp_path)],
+        [sys.executable, "-m", "sim.teach.demos", "vm-vs-container", "--figures", str(tmp_path)],
         capture_output=True,
         text=True,
         env=environment,
@@ -257,7 +257,7 @@ def test_pictures_of_a_scaled_in_service_end_where_replicas_stopped(tmp_path: Pa
 def test_an_unknown_demo_is_named_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sim.demos import main
+    from sim.teach.demos import main
 
     monkeypatch.setattr("sys.argv", ["sim-demo", "nosuch"])
     with pytest.raises(SystemExit) as stopped:
@@ -272,7 +272,7 @@ def test_an_unknown_demo_is_named_in_one_line(
 def test_figures_into_an_unwritable_place_are_refused_before_the_demo(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sim.demos import main
+    from sim.teach.demos import main
 
     monkeypatch.setattr("sys.argv", ["sim-demo", "first-pull", "--figures", "/proc/sim-demo"])
     with pytest.raises(SystemExit) as stopped:

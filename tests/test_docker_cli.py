@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from sim.docker.cli import Printer, Session, load_session, main, save_session
-from sim.docker.formatting import human_duration, human_size, table
+from sim.teach.docker.cli import Printer, Session, load_session, main, save_session
+from sim.teach.docker.formatting import human_duration, human_size, table
 
 SEED = 42
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.core.units import DURATION_ALLOWED, SIZE_ALLOWED, SIZE_UNITS
-from sim.docker.dockerfile import DockerfileError, Instruction, Stage, read_dockerfile
+from sim.teach.docker.dockerfile import DockerfileError, Instruction, Stage, read_dockerfile
 
 MB = 1_000_000
 

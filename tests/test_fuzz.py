@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-import sim.cli as cli
+import sim.cli.main as cli
+from sim.batch.runs import record_run
 from sim.core.errors import ConfigError
-from sim.runs import record_run
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 SECONDS_PER_EXAMPLE = 60

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sim
-from sim.cli import to_plain
+from sim.cli.main import to_plain
 from sim.config import scenario_params
 from sim.scenario import World
 

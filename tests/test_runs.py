@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 import sim
-import sim.cli as cli
-from sim.results import Result
-from sim.runs import (
+import sim.cli.main as cli
+from sim.batch.runs import (
     RESULT_FILES,
     RUN_FILE,
     clear_stale,
@@ -27,7 +26,8 @@ from sim.runs import (
     record_failure,
     record_run,
 )
-from sim.sweep import SweepBusy, SweepLock, sweep_rows, write_sweep_table
+from sim.batch.sweep import SweepBusy, SweepLock, sweep_rows, write_sweep_table
+from sim.output.results import Result
 
 DEPLOY = "workload.deployments=[{app: web, replicas: 1, platform: container}]"
 DIGEST = config_hash({"seed": 1})

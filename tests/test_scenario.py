@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.cli import to_plain
+from sim.cli.main import to_plain
 from sim.config import scenario_params
-from sim.results import Result
+from sim.output.results import Result
 from sim.scenario import run_scenario
 
 MiB = 2**20
@@ -287,7 +287,7 @@ def test_the_summary_table_lists_replicas_not_ready_at_the_end() -> None:
 
     from rich.console import Console
 
-    from sim.report import print_summary
+    from sim.output.report import print_summary
 
     result = sim.simulate(sim.load_config(["workload.apps.web.vcpu=1000", "horizon=10min"]))
     out = io.StringIO()

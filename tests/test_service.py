@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import sim
-from sim.cli import to_plain
+from sim.cli.main import to_plain
 from sim.config import scenario_params
 from sim.scenario import World
 
@@ -101,7 +101,7 @@ def test_the_bill_of_a_fixed_fleet_is_computed_by_hand() -> None:
 
 
 def test_billing_minimum_is_sixty_seconds() -> None:
-    from sim.costs import InstanceUsage, instance_cost_usd
+    from sim.model.billing import InstanceUsage, instance_cost_usd
 
     short = InstanceUsage(usd_per_hour=3.6, launched_s=100.0, terminated_s=110.0)
     long = InstanceUsage(usd_per_hour=3.6, launched_s=0.0, terminated_s=None)

@@ -12,7 +12,7 @@ import pytest
 from studies import load_study, run_quick
 
 import sim
-from sim.cli import to_plain
+from sim.cli.main import to_plain
 from sim.config import scenario_params
 from sim.model.platforms import VmPlatformParams
 

@@ -125,8 +125,8 @@ def replicated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_replications_run_derived_seeds_and_the_report_gives_mean_and_ci(
     replicated: Path,
 ) -> None:
+    from sim.batch.sweep import t_975
     from sim.config import replication_seed
-    from sim.sweep import t_975
 
     rows = read_table(replicated / "sweep_summary.csv")
     assert len(rows) == 6
@@ -180,7 +180,7 @@ def test_rerunning_a_sweep_skips_complete_runs_and_reruns_changed_ones(
 def test_a_failing_run_is_recorded_and_the_sweep_finishes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sim.cli as cli
+    import sim.cli.main as cli
 
     real = cli.run_scenario
 
@@ -247,7 +247,7 @@ def test_sim_report_draws_a_figure_per_headline_metric(replicated: Path, tmp_pat
 
 
 def test_the_sweep_size_is_the_product_of_the_swept_values() -> None:
-    from sim.cli import sweep_size, with_replications
+    from sim.cli.main import sweep_size, with_replications
 
     assert sweep_size(["seed=1,2,3", "platform=container", "workload=poisson,diurnal"]) == 6
     assert sweep_size(["seed=range(0,5)"]) == 5
@@ -257,7 +257,7 @@ def test_the_sweep_size_is_the_product_of_the_swept_values() -> None:
 
 
 def run_in_process(arguments: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
-    import sim.cli as cli
+    import sim.cli.main as cli
 
     monkeypatch.setattr(sys, "argv", ["sim", *arguments])
     try:
@@ -291,7 +291,7 @@ def test_a_run_folder_that_cannot_be_written_fails_that_run_and_the_sweep_goes_o
 def test_a_second_sweep_into_a_busy_folder_stops_with_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sim.sweep import SweepLock
+    from sim.batch.sweep import SweepLock
 
     monkeypatch.chdir(tmp_path)
     held = SweepLock.take(tmp_path)

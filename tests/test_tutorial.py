@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from sim.demos import demo_lines
-from sim.docker.cli import Printer, main
+from sim.teach.demos import demo_lines
+from sim.teach.docker.cli import Printer, main
 
 ROOT = Path(__file__).parent.parent
 TUTORIAL = ROOT / "experiments" / "tutorial" / "README.md"

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.config.traces import read_trace
 from sim.core.distributions import Constant, Exponential, LogNormal
 from sim.core.errors import ConfigError
 from sim.model.arrivals import ArrivalProcess
@@ -24,7 +25,6 @@ from sim.model.arrivals.flash_crowd import FlashCrowdArrivals
 from sim.model.arrivals.poisson import PoissonArrivals
 from sim.model.arrivals.trace import TraceRates, TraceTimestamps
 from sim.model.workload import RequestSpec, parse_request_spec
-from sim.traces import read_trace
 
 SEED = 20240611
 

@@ -15,6 +15,7 @@ from sim.config.params import (
 )
 from sim.config.reader import Section
 from sim.config.schema import read_kind
+from sim.config.traces import find_trace, read_trace
 from sim.core.errors import ConfigError
 from sim.model.arrivals import ARRIVALS
 from sim.model.arrivals.trace import TraceParams
@@ -25,7 +26,6 @@ from sim.model.replica import App
 from sim.model.workload import parse_request_spec
 from sim.policies.autoscaling import POLICIES, make_policy
 from sim.policies.balancing import BALANCERS
-from sim.traces import find_trace, read_trace
 
 
 def app_allowed(apps: Iterable[str]) -> str:

@@ -1,6 +1,6 @@
 """``trace``: a recorded workload replayed: request times, or a rate per interval.
 
-The file is read while the config is read (`sim.traces`): the model opens no files, and
+The file is read while the config is read (`sim.config.traces`): the model opens no files, and
 a bad row is a config error before anything runs. Its ``path`` is looked up in the
 working folder, then beside the workload presets.
 """

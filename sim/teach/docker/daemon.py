@@ -26,10 +26,13 @@ import numpy as np
 import simpy
 
 from sim.config import ScenarioParams
-from sim.docker.builder import Builder
-from sim.docker.dockerfile import Stage
-from sim.docker.formatting import short_id
-from sim.docker.objects import (
+from sim.model.images import Image
+from sim.model.platforms import ContainerPlatformParams
+from sim.scenario import World
+from sim.teach.docker.builder import Builder
+from sim.teach.docker.dockerfile import Stage
+from sim.teach.docker.formatting import short_id
+from sim.teach.docker.objects import (
     NAME_PATTERN,
     Container,
     DockerError,
@@ -40,7 +43,7 @@ from sim.docker.objects import (
     parse_reference,
     tag_named,
 )
-from sim.docker.shell import (
+from sim.teach.docker.shell import (
     INTERPRETERS,
     PROGRAMS,
     SHELLS,
@@ -51,10 +54,7 @@ from sim.docker.shell import (
     Volume,
     run,
 )
-from sim.model.images import Image
-from sim.model.platforms import ContainerPlatformParams
-from sim.narrate import docker_lines
-from sim.scenario import World
+from sim.teach.narrate import docker_lines
 
 STOP_TIMEOUT_S = 10.0
 _ADJECTIVES = (

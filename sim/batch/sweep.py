@@ -26,9 +26,9 @@ from typing import Any
 
 import yaml
 
+from sim.batch.runs import read_run
 from sim.core.files import write_atomic
-from sim.results import rows_csv
-from sim.runs import read_run
+from sim.output.results import rows_csv
 
 NOT_SETTINGS = frozenset({"progress"})
 """Overrides that change how a run looks, not what it simulates: not table columns."""
@@ -72,7 +72,7 @@ def sweep_rows(sweep: Path) -> list[dict[str, Any]]:
     """One row per run: run number, status, error, overrides, summary metrics (same
     columns in every row; blank where a run lacks one).
 
-    Each row is what the run's folder reads back (`sim.runs.read_run`): a run whose
+    Each row is what the run's folder reads back (`sim.batch.runs.read_run`): a run whose
     files are incomplete, corrupt or inconsistent is ``missing`` with the reason in
     ``error``. A run's overrides come from its ``run.json`` (what the run that wrote the
     results was asked), else from Hydra's ``.hydra/overrides.yaml``.

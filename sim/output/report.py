@@ -13,7 +13,7 @@ from rich.table import Table
 
 from sim.core.records import ReplicaRecord
 from sim.core.units import format_duration, format_size
-from sim.results import Result, percentile
+from sim.output.results import Result, percentile
 
 PHASES = {
     "wait_s": "wait",

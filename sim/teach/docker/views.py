@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sim.docker.daemon import Daemon
-from sim.docker.formatting import human_duration, human_size, short_id, table
-from sim.docker.objects import Container, LocalImage
+from sim.teach.docker.daemon import Daemon
+from sim.teach.docker.formatting import human_duration, human_size, short_id, table
+from sim.teach.docker.objects import Container, LocalImage
 
 
 class Views:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from sim.docker.shell import File, Mount
 from sim.model.images import Image
+from sim.teach.docker.shell import File, Mount
 
 NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.docker.formatting import timestamp
-from sim.docker.objects import Container, LocalImage
 from sim.model.images import Image
+from sim.teach.docker.formatting import timestamp
+from sim.teach.docker.objects import Container, LocalImage
 
 
 def image_document(local: LocalImage) -> dict[str, Any]:

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.api import load_config, to_plain
+from sim.batch.sweep import t_975
 from sim.config import scenario_params
 from sim.core.files import write_atomic
-from sim.report import RunsBar, output_console
-from sim.results import Result, rows_csv
+from sim.output.report import RunsBar, output_console
+from sim.output.results import Result, rows_csv
 from sim.scenario import run_scenario
-from sim.sweep import t_975
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from rich.text import Text
 
 from sim.core.errors import ConfigError
 from sim.core.files import unwritable_reason, write_atomic
-from sim.docker.verbs import Outcome, Session
-from sim.narrate import show
+from sim.teach.docker.verbs import Outcome, Session
+from sim.teach.narrate import show
 
 STATE_FORMAT = "sim-docker-state/1"
 DEFAULT_STATE = ".sim-docker.json"

@@ -21,10 +21,10 @@ from sim.config import scenario_params
 from sim.core.files import unwritable_reason
 from sim.core.units import format_duration, format_size
 from sim.model.arrivals.flash_crowd import FlashCrowdParams
-from sim.narrate import narrate, scaling_outcome, service_story, show, what_happened
-from sim.plots import registry_egress, timeline, topology
-from sim.results import Result
+from sim.output.plots import registry_egress, timeline, topology
+from sim.output.results import Result
 from sim.scenario import World
+from sim.teach.narrate import narrate, scaling_outcome, service_story, show, what_happened
 
 ONE_HOST = ("platform=[container,vm]", "cluster.pools.node.count=1", "cluster.scaler.enabled=false")
 

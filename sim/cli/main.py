@@ -28,14 +28,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.api import CONFIG_NAME, CONFIG_PATH, first_line, load_config, simulate, to_plain
-from sim.config import scenario_params
-from sim.core.errors import ConfigError
-from sim.core.files import unwritable_reason
-from sim.report import RunsBar, print_summary, simulated_time_bar
-from sim.results import Result
-from sim.runs import clear_stale, config_hash, is_complete, record_failure, record_run
-from sim.scenario import run_scenario
-from sim.sweep import (
+from sim.batch.runs import clear_stale, config_hash, is_complete, record_failure, record_run
+from sim.batch.sweep import (
     SweepBusy,
     SweepLock,
     report_rows,
@@ -43,6 +37,12 @@ from sim.sweep import (
     sweep_rows,
     write_sweep_table,
 )
+from sim.config import scenario_params
+from sim.core.errors import ConfigError
+from sim.core.files import unwritable_reason
+from sim.output.report import RunsBar, print_summary, simulated_time_bar
+from sim.output.results import Result
+from sim.scenario import run_scenario
 
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 EXIT_CONFIG_ERROR = 2
@@ -201,7 +201,7 @@ def _report_failure(folder: Path, digest: str, message: str, overrides: list[str
 
 def draw_run_figures(result: Result, folder: Path) -> None:
     """A run's figures: its replicas' timeline, its topology and its registries' egress."""
-    from sim.plots import registry_egress, timeline, topology
+    from sim.output.plots import registry_egress, timeline, topology
 
     timeline(result, folder / "timeline.png")
     topology(result, folder / "topology.png")
@@ -304,7 +304,7 @@ def report_main() -> None:
     for row in rows:
         if row["status"] != "complete" and row["error"]:
             print(f"run {row['run']}: {row['status']}: {row['error']}")
-    from sim.plots import sweep_figures
+    from sim.output.plots import sweep_figures
 
     try:
         figures = sweep_figures(report_rows(rows), sweep / "figures")

@@ -18,16 +18,16 @@ from typing import Any, NoReturn
 from sim.api import compose, parameters
 from sim.core.errors import ConfigError
 from sim.core.units import parse_duration
-from sim.docker.daemon import (
+from sim.teach.docker.daemon import (
     Daemon,
     DockerError,
     RunOptions,
 )
-from sim.docker.dockerfile import DockerfileError, Instruction, Stage, read_dockerfile
-from sim.docker.formatting import table, timestamp
-from sim.docker.inspect import container_document, image_document
-from sim.docker.shell import INTERPRETERS
-from sim.docker.views import Views
+from sim.teach.docker.dockerfile import DockerfileError, Instruction, Stage, read_dockerfile
+from sim.teach.docker.formatting import table, timestamp
+from sim.teach.docker.inspect import container_document, image_document
+from sim.teach.docker.shell import INTERPRETERS
+from sim.teach.docker.views import Views
 
 HOST_OVERRIDES = (
     "cluster.pools.node.count=1",

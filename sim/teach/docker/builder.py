@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.core.errors import ConfigError
-from sim.docker.dockerfile import Instruction, Stage
-from sim.docker.formatting import human_size, short_id
-from sim.docker.objects import DockerError, LocalImage, familiar, parse_reference
 from sim.model.images import LAYER_INSTRUCTIONS, BuildStep, Image, ImageSpec, build_image
 from sim.model.storage import DiskFull
+from sim.teach.docker.dockerfile import Instruction, Stage
+from sim.teach.docker.formatting import human_size, short_id
+from sim.teach.docker.objects import DockerError, LocalImage, familiar, parse_reference
 
 if TYPE_CHECKING:
-    from sim.docker.daemon import Daemon
+    from sim.teach.docker.daemon import Daemon
 
 
 class Builder:

@@ -1,0 +1,1 @@
+"""Many runs: run folders and their bookkeeping, sweeps and their tables, studies."""
