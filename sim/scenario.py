@@ -18,7 +18,15 @@ import simpy
 
 from sim.config import BeanstalkPlatformParams, Deployment, PlatformParams, ScenarioParams
 from sim.config.params import ServiceParams
-from sim.core.records import EventLog, EventTally, PullRecord, ReplicaRecord
+from sim.core.records import (
+    EventKind,
+    EventLog,
+    EventTally,
+    LinkUsage,
+    PullRecord,
+    ReplicaRecord,
+    ReplicaState,
+)
 from sim.core.streams import RandomStreams
 from sim.model.arrivals import ARRIVALS, ArrivalProcess
 from sim.model.autoscaler import Autoscaler
@@ -268,7 +276,7 @@ class World:
         self.log.record(
             self.env.now,
             "deployer",
-            "deployment",
+            EventKind.DEPLOYMENT,
             app=deployment.app,
             replicas=len(self.hosts) if deployment.per_host else deployment.replicas,
             platform=deployment.platform,
@@ -294,7 +302,9 @@ class World:
 
     def _request(self, replica: str) -> None:
         self.replicas_requested += 1
-        self.log.record(self.env.now, replica, "replica_state", state="requested")
+        self.log.record(
+            self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.REQUESTED
+        )
 
     def _later(
         self, delay_s: float, replica: str, replica_run: Generator[simpy.Event, Any, None]
@@ -310,7 +320,7 @@ class World:
         """Open the service to traffic: at once, or once the initial replicas serve."""
         if service.start_traffic == "when_ready" and service.initial_replicas > 0:
             yield fleet.live
-        self.log.record(self.env.now, fleet.name, "traffic_started")
+        self.log.record(self.env.now, fleet.name, EventKind.TRAFFIC_STARTED)
         yield from traffic.run()
 
     def requested(self) -> int:
@@ -381,7 +391,7 @@ class World:
             hosts=len(self.params.hosts),
             replicas_requested=self.requested(),
             replicas=replicas,
-            pulls_requested=self.log.count("pull_requested"),
+            pulls_requested=self.log.count(EventKind.PULL_REQUESTED),
             pulls=self.pulls,
             bytes_from_upstream=sum(r.bytes_from_upstream for r in self.registries.values()),
             disk_bytes_peak=max(host.disk.peak_bytes for host in self.hosts),
@@ -412,12 +422,12 @@ class World:
                 records.append(startup.unfinished())
         return records
 
-    def _links(self) -> tuple[tuple[str, str, str, str, float, float, float], ...]:
+    def _links(self) -> tuple[LinkUsage, ...]:
         """Every link with its roles, the bytes it carried each way and its bandwidth."""
         network = self.network
         graph = network.graph
         return tuple(
-            (
+            LinkUsage(
                 u,
                 v,
                 str(graph.nodes[u].get("role", "host")),

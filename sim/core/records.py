@@ -14,11 +14,98 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import NamedTuple, overload
 
 DetailValue = str | int | float | bool | None
 
-_Record = tuple[float, str, str, tuple[str, ...], tuple[DetailValue, ...]]
+
+class EventKind(StrEnum):
+    """Every kind of event the model records; the ``kind`` column of ``events.csv``.
+
+    A `StrEnum`: each kind is its own snake_case word, written as such in the file.
+    """
+
+    # Deployments and replicas
+    DEPLOYMENT = "deployment"
+    """A deployment asked for replicas (details: app, replicas, platform)."""
+    REPLICA_STATE = "replica_state"
+    """A replica entered a `ReplicaState` (details: state, and its particulars)."""
+    TRAFFIC_STARTED = "traffic_started"
+    """A service started taking requests."""
+    DESIRED_CAPACITY = "desired_capacity"
+    """A fleet's desired number of replicas changed (details: desired, previous, reason)."""
+    SCALING_ACTION = "scaling_action"
+    """An autoscaling policy changed the desired capacity (details: its reason)."""
+    # Hosts and instances
+    INSTANCE_LAUNCHED = "instance_launched"
+    INSTANCE_TERMINATED = "instance_terminated"
+    HOST_JOINED = "host_joined"
+    CLUSTER_SCALE_OUT = "cluster_scale_out"
+    CLUSTER_SCALE_IN = "cluster_scale_in"
+    # Pulls, in the order Docker prints them
+    PULL_REQUESTED = "pull_requested"
+    MANIFEST_RECEIVED = "manifest_received"
+    LAYER_ALREADY_EXISTS = "layer_already_exists"
+    LAYER_QUEUED = "layer_queued"
+    LAYER_DOWNLOADING = "layer_downloading"
+    LAYER_DOWNLOADED = "layer_downloaded"
+    LAYER_EXTRACTING = "layer_extracting"
+    LAYER_EXTRACTED = "layer_extracted"
+    RETRYING = "retrying"
+    PULL_COMPLETED = "pull_completed"
+    PULL_FAILED = "pull_failed"
+    IMAGE_PRESENT = "image_present"
+    """A pull was not needed: the image is on the host (IfNotPresent)."""
+    IMAGE_REMOVED = "image_removed"
+    """Image garbage collection removed an image (details: reason, bytes)."""
+    # Registries
+    UPSTREAM_FETCH = "upstream_fetch"
+    """A mirror fetched what it lacked from its upstream."""
+    PULL_DENIED = "pull_denied"
+    PULL_RATE_LIMITED = "pull_rate_limited"
+    REQUEST_THROTTLED = "request_throttled"
+    MANIFEST_UNKNOWN = "manifest_unknown"
+    BLOB_FAILED = "blob_failed"
+
+
+class ReplicaState(StrEnum):
+    """Where a replica is in its life: the ``state`` of a ``replica_state`` event.
+
+    requested → pending (while nothing fits) → scheduled → (provisioning → booting)
+    and/or (pulling → pull_backoff → creating → starting) → initializing → ready; or
+    failed. A fleet then puts a ready replica in service, drains it and stops it
+    (removed, stopped or terminated, by platform).
+    """
+
+    REQUESTED = "requested"
+    PENDING = "pending"
+    SCHEDULED = "scheduled"
+    PROVISIONING = "provisioning"
+    BOOTING = "booting"
+    PULLING = "pulling"
+    PULL_BACKOFF = "pull_backoff"
+    CREATING = "creating"
+    STARTING = "starting"
+    INITIALIZING = "initializing"
+    READY = "ready"
+    FAILED = "failed"
+    IN_SERVICE = "in_service"
+    DRAINING = "draining"
+    REMOVED = "removed"
+    STOPPED = "stopped"
+    TERMINATED = "terminated"
+
+
+class DropReason(StrEnum):
+    """Why a request was turned away at arrival (never silently lost)."""
+
+    NO_READY_REPLICA = "no ready replica"
+    QUEUE_FULL = "queue full"
+    TIMEOUT = "timeout"
+
+
+_Record = tuple[float, str, EventKind, tuple[str, ...], tuple[DetailValue, ...]]
 
 
 class Event(NamedTuple):
@@ -27,13 +114,13 @@ class Event(NamedTuple):
     Attributes:
         time_s: simulated time of the step, in seconds.
         source: what did it (a host, a registry, a replica, the network).
-        kind: what happened, as a short snake_case verb phrase (``layer_downloaded``).
+        kind: what happened (`EventKind`).
         details: ordered ``(name, value)`` pairs with the particulars.
     """
 
     time_s: float
     source: str
-    kind: str
+    kind: EventKind
     details: tuple[tuple[str, DetailValue], ...] = ()
 
     def detail(self, name: str) -> DetailValue:
@@ -63,14 +150,14 @@ class EventLog(Sequence[Event]):
         self._records: list[_Record] = []
         self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
 
-    def record(self, time_s: float, source: str, kind: str, **details: DetailValue) -> None:
+    def record(self, time_s: float, source: str, kind: EventKind, **details: DetailValue) -> None:
         """Append one event; details keep the order they were given in."""
         names = tuple(details)
         self._records.append(
             (time_s, source, kind, self._names.setdefault(names, names), tuple(details.values()))
         )
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: EventKind) -> int:
         """How many events of one kind were recorded."""
         return sum(record[2] == kind for record in self._records)
 
@@ -91,7 +178,7 @@ class EventLog(Sequence[Event]):
             return [_event(record) for record in self._records[index]]
         return _event(self._records[index])
 
-    def of_kind(self, kind: str) -> list[Event]:
+    def of_kind(self, kind: EventKind) -> list[Event]:
         """Every event of one kind, in order."""
         return [_event(record) for record in self._records if record[2] == kind]
 
@@ -105,13 +192,13 @@ class EventTally(EventLog):
 
     def __init__(self) -> None:
         super().__init__()
-        self._counts: dict[str, int] = {}
+        self._counts: dict[EventKind, int] = {}
 
-    def record(self, time_s: float, source: str, kind: str, **details: DetailValue) -> None:
+    def record(self, time_s: float, source: str, kind: EventKind, **details: DetailValue) -> None:
         """Count one event of `kind`."""
         self._counts[kind] = self._counts.get(kind, 0) + 1
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: EventKind) -> int:
         return self._counts.get(kind, 0)
 
 
@@ -171,3 +258,16 @@ class ReplicaRecord:
     @property
     def startup_s(self) -> float | None:
         return None if self.ready_s is None else self.ready_s - self.requested_s
+
+
+class LinkUsage(NamedTuple):
+    """One network link, its ends' roles, what it carried each way, and its bandwidth:
+    what the topology figure draws."""
+
+    u: str
+    v: str
+    role_u: str
+    role_v: str
+    bytes_u_to_v: float
+    bytes_v_to_u: float
+    bandwidth_bytes_s: float

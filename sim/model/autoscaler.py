@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from sim.core.records import EventLog
+from sim.core.records import EventKind, EventLog
 from sim.model.fleet import Fleet
 from sim.model.monitoring import Monitoring
 from sim.policies.autoscaling import Instance, Observation, ScalingPolicy
@@ -91,7 +91,7 @@ class Autoscaler:
                 self.log.record(
                     self.env.now,
                     f"autoscaler/{self.policy.name}",
-                    "scaling_action",
+                    EventKind.SCALING_ACTION,
                     desired=decision.desired,
                     previous=self.fleet.desired,
                     reason=decision.reason,

@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from sim.core.distributions import Distribution
-from sim.core.records import EventLog, ReplicaRecord
+from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.cloud import Cloud, InstanceType
 from sim.model.host import Host
 from sim.model.platforms import ContainerRuntime
@@ -86,14 +86,14 @@ class BeanstalkDockerPlatform:
         instance.reserve(app.vcpu, app.memory_bytes)
         startup.host = instance.name
         startup.enter(
-            "scheduled",
+            ReplicaState.SCHEDULED,
             host=instance.name,
             instance_type=self.instance_type.name,
             memory_bytes=instance.params.memory_bytes,
         )
-        startup.enter("provisioning")
+        startup.enter(ReplicaState.PROVISIONING)
         yield startup.timed("provision_s", self.params.provision.sample(self.rng))
-        startup.enter("booting")
+        startup.enter(ReplicaState.BOOTING)
         yield startup.timed("boot_s", self.params.boot.sample(self.rng))
         record, holding = yield from self.runtime.run(startup, instance, app)
         if holding is None:
@@ -110,4 +110,6 @@ class BeanstalkDockerPlatform:
         holding = self.ledger.close(replica, self.env.now)
         self.runtime.remove(holding)
         self.cloud.terminate(holding.host)
-        self.log.record(self.env.now, replica, "replica_state", state="terminated")
+        self.log.record(
+            self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.TERMINATED
+        )

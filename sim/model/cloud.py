@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import simpy
 
-from sim.core.records import EventLog
+from sim.core.records import EventKind, EventLog
 from sim.model.engine import EngineParams
 from sim.model.host import Host, HostParams
 from sim.model.network import Network
@@ -130,7 +130,9 @@ class Cloud:
             self.hosts.append(host)
         self._running += 1
         self.running_max = max(self.running_max, self._running)
-        self.log.record(self.env.now, name, "instance_launched", instance_type=instance_type.name)
+        self.log.record(
+            self.env.now, name, EventKind.INSTANCE_LAUNCHED, instance_type=instance_type.name
+        )
         return host
 
     def join(self, host: Host) -> None:
@@ -143,7 +145,7 @@ class Cloud:
         self._running -= 1
         if host in self.hosts:
             self.hosts.remove(host)
-        self.log.record(self.env.now, host.name, "instance_terminated")
+        self.log.record(self.env.now, host.name, EventKind.INSTANCE_TERMINATED)
 
     @property
     def running(self) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 import simpy
 
 from sim.core.distributions import Distribution
-from sim.core.records import EventLog
+from sim.core.records import EventKind, EventLog
 from sim.model.cloud import Cloud, InstanceType
 from sim.model.host import Host
 from sim.model.scheduler import Scheduler
@@ -120,7 +120,7 @@ class ClusterScaler:
         self.log.record(
             self.env.now,
             "cluster-scaler",
-            "cluster_scale_out",
+            EventKind.CLUSTER_SCALE_OUT,
             hosts=count,
             pending=len(self.scheduler.pending),
         )
@@ -139,7 +139,7 @@ class ClusterScaler:
         yield self.env.timeout(self.params.provision.sample(self.rng))
         self.launching -= 1
         self.cloud.join(host)
-        self.log.record(self.env.now, host.name, "host_joined")
+        self.log.record(self.env.now, host.name, EventKind.HOST_JOINED)
         self.scheduler.capacity_changed()
 
     def _scale_in(self) -> None:
@@ -159,7 +159,7 @@ class ClusterScaler:
         idle.sort(key=lambda item: (item[0], item[1]))
         chosen = idle[:removable]
         self.actions += 1
-        self.log.record(now, "cluster-scaler", "cluster_scale_in", hosts=len(chosen))
+        self.log.record(now, "cluster-scaler", EventKind.CLUSTER_SCALE_IN, hosts=len(chosen))
         for _, name, host in chosen:
             self._idle_since.pop(name, None)
             self.cloud.terminate(host)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import simpy
 
-from sim.core.records import EventLog, PullRecord
+from sim.core.records import EventKind, EventLog, PullRecord
 from sim.model.images import Image
 from sim.model.layer_download import LayerDownload, PullProgress
 from sim.model.ratelimit import RequestQuota, TokenBucket
@@ -139,7 +139,11 @@ class ContainerEngine:
         """
         requested_s = self.env.now
         self.log.record(
-            requested_s, self.name, "pull_requested", image=image.reference, registry=registry.name
+            requested_s,
+            self.name,
+            EventKind.PULL_REQUESTED,
+            image=image.reference,
+            registry=registry.name,
         )
         if self._pull_limiter is not None and not self._pull_limiter.take(requested_s):
             return self._ended(
@@ -164,7 +168,7 @@ class ContainerEngine:
             self.log.record(
                 self.env.now,
                 self.name,
-                "manifest_received",
+                EventKind.MANIFEST_RECEIVED,
                 image=image.reference,
                 digest=image.manifest_digest,
             )
@@ -211,13 +215,13 @@ class ContainerEngine:
         )
         if reason:
             self.log.record(
-                finished_s, self.name, "pull_failed", image=image.reference, reason=reason
+                finished_s, self.name, EventKind.PULL_FAILED, image=image.reference, reason=reason
             )
         else:
             self.log.record(
                 finished_s,
                 self.name,
-                "pull_completed",
+                EventKind.PULL_COMPLETED,
                 image=image.reference,
                 digest=image.manifest_digest,
                 bytes=progress.bytes_downloaded,
@@ -257,7 +261,7 @@ class ContainerEngine:
                 self.log.record(
                     self.env.now,
                     self.name,
-                    "retrying",
+                    EventKind.RETRYING,
                     reason=error.reason,
                     attempt=attempt,
                     wait_s=wait_s,
@@ -283,7 +287,7 @@ class ContainerEngine:
             self.log.record(
                 self.env.now,
                 self.name,
-                "layer_already_exists",
+                EventKind.LAYER_ALREADY_EXISTS,
                 image=image.reference,
                 layer=image.layers[index].short_id,
             )
@@ -310,7 +314,7 @@ class ContainerEngine:
             self.log.record(
                 self.env.now,
                 self.name,
-                "layer_queued",
+                EventKind.LAYER_QUEUED,
                 image=image.reference,
                 layer=download.layer.short_id,
             )
@@ -351,7 +355,7 @@ class ContainerEngine:
             self.log.record(
                 self.env.now,
                 self.name,
-                "image_removed",
+                EventKind.IMAGE_REMOVED,
                 image=name,
                 reason=reason,
                 image_bytes=image_bytes,

@@ -20,7 +20,7 @@ from typing import Any
 
 import simpy
 
-from sim.core.records import EventLog, ReplicaRecord
+from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.monitoring import Monitoring
 from sim.model.replica import App, Platform
 from sim.model.service import ReplicaQueue
@@ -107,7 +107,7 @@ class Fleet:
         self.log.record(
             self.env.now,
             self.name,
-            "desired_capacity",
+            EventKind.DESIRED_CAPACITY,
             desired=desired,
             previous=self.desired,
             reason=reason,
@@ -142,7 +142,7 @@ class Fleet:
         self.members[name] = member
         self.history.append(member)
         self.size_max = max(self.size_max, len(self.members))
-        self.log.record(self.env.now, name, "replica_state", state="requested")
+        self.log.record(self.env.now, name, EventKind.REPLICA_STATE, state=ReplicaState.REQUESTED)
         self.env.process(self._start(member))
 
     def _start(self, member: Member) -> Generator[simpy.Event, Any, None]:
@@ -171,7 +171,9 @@ class Fleet:
             ReplicaQueue(member.name, params.workers, params.queue_capacity, params.timeout_s)
         )
         self.monitoring.replica_in_service(member.name)
-        self.log.record(self.env.now, member.name, "replica_state", state="in_service")
+        self.log.record(
+            self.env.now, member.name, EventKind.REPLICA_STATE, state=ReplicaState.IN_SERVICE
+        )
         if not self.live.triggered and self.count("in_service") >= self.desired:
             self.live.succeed()
 
@@ -182,8 +184,8 @@ class Fleet:
         self.log.record(
             self.env.now,
             member.name,
-            "replica_state",
-            state="draining",
+            EventKind.REPLICA_STATE,
+            state=ReplicaState.DRAINING,
             in_flight=queue.outstanding(self.env.now),
         )
         self.env.process(self._finish_drain(member, queue))

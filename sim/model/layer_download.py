@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
+from sim.core.records import EventKind
 from sim.model.images import Image, Layer
 from sim.model.instant import URGENT, Soon
 from sim.model.registry import PullError, Registry
@@ -107,7 +108,7 @@ class LayerDownload:
         engine.log.record(
             engine.env.now,
             engine.name,
-            "layer_downloading",
+            EventKind.LAYER_DOWNLOADING,
             image=self.image.reference,
             layer=self.layer.short_id,
             bytes=self.layer.compressed_bytes,
@@ -130,7 +131,7 @@ class LayerDownload:
         engine.log.record(
             engine.env.now,
             engine.name,
-            "retrying",
+            EventKind.RETRYING,
             reason=error.reason,
             attempt=self.attempt,
             wait_s=wait_s,
@@ -154,7 +155,7 @@ class LayerDownload:
         engine.log.record(
             now_s,
             engine.name,
-            "layer_downloaded",
+            EventKind.LAYER_DOWNLOADED,
             image=self.image.reference,
             layer=self.layer.short_id,
             bytes=self.layer.compressed_bytes,
@@ -177,7 +178,7 @@ class LayerDownload:
         engine.log.record(
             engine.env.now,
             engine.name,
-            "layer_extracting",
+            EventKind.LAYER_EXTRACTING,
             image=self.image.reference,
             layer=self.layer.short_id,
         )
@@ -196,7 +197,7 @@ class LayerDownload:
         engine.log.record(
             engine.env.now,
             engine.name,
-            "layer_extracted",
+            EventKind.LAYER_EXTRACTED,
             image=self.image.reference,
             layer=layer.short_id,
         )

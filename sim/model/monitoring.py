@@ -20,9 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-METRICS = ("CPUUtilization", "NetworkOut", "RequestCount", "Latency", "HealthyHostCount")
-STATISTICS = ("Average", "Sum", "Minimum", "Maximum")
+from sim.core.metrics import PRODUCED, Statistic
+
+METRICS = PRODUCED
+STATISTICS = tuple(Statistic)
 
 
 @dataclass(slots=True)
@@ -42,6 +45,21 @@ class _Period:
     dropped: dict[str, int] = field(default_factory=dict)
 
 
+class ReplicaUsage(NamedTuple):
+    """What one replica did in one closed base period."""
+
+    requests: int
+    """Requests that arrived for it in the period."""
+    busy_s: float
+    """Worker-seconds it was busy in the period (CPU time)."""
+    bytes_out: float
+    """Response bytes of the requests that finished in the period."""
+    latency_sum_s: float
+    """The sum of their latencies (arrival to finish)."""
+    completed: int
+    """Requests that finished in the period."""
+
+
 @dataclass(frozen=True, slots=True)
 class PeriodMetrics:
     """One closed base period.
@@ -50,14 +68,14 @@ class PeriodMetrics:
         index: the period's number (it covers ``[index × period, (index + 1) × period)``).
         in_service: the replicas in service at some time during the period, in order.
         healthy: replicas in service at its end.
-        usage: per replica ``(requests, busy_s, bytes_out, latency_sum_s, completed)``.
+        usage: what each replica did (`ReplicaUsage`).
         dropped: requests dropped in the period, by reason.
     """
 
     index: int
     in_service: tuple[str, ...]
     healthy: int
-    usage: dict[str, tuple[int, float, float, float, int]]
+    usage: dict[str, ReplicaUsage]
     dropped: dict[str, int]
 
 
@@ -164,7 +182,7 @@ class Monitoring:
         in_service = tuple(self._seen)
         self._seen = dict(self._in_service)
         usage = {
-            replica: (u.requests, u.busy_s, u.bytes_out, u.latency_sum_s, u.completed)
+            replica: ReplicaUsage(u.requests, u.busy_s, u.bytes_out, u.latency_sum_s, u.completed)
             for replica, u in period.usage.items()
         }
         metrics = PeriodMetrics(index, in_service, len(self._in_service), usage, period.dropped)
@@ -183,11 +201,11 @@ class Monitoring:
             for period in periods:
                 usage = period.usage.get(replica)
                 if usage is not None:
-                    requests += usage[0]
-                    busy_s += usage[1]
-                    bytes_out += usage[2]
-                    latency_sum_s += usage[3]
-                    completed += usage[4]
+                    requests += usage.requests
+                    busy_s += usage.busy_s
+                    bytes_out += usage.bytes_out
+                    latency_sum_s += usage.latency_sum_s
+                    completed += usage.completed
             if metric == "CPUUtilization":
                 values[replica] = 100.0 * busy_s / (self._vcpus_of(replica) * span_s)
             elif metric == "NetworkOut":
@@ -210,8 +228,8 @@ class Monitoring:
         if metric == "HealthyHostCount":
             values = [float(period.healthy) for period in periods]
         elif metric == "Latency" and statistic in ("Average", "Sum"):
-            latency_sum_s = sum(u[3] for p in periods for u in p.usage.values())
-            completed = sum(u[4] for p in periods for u in p.usage.values())
+            latency_sum_s = sum(u.latency_sum_s for p in periods for u in p.usage.values())
+            completed = sum(u.completed for p in periods for u in p.usage.values())
             if not completed:
                 return None
             return latency_sum_s / completed if statistic == "Average" else latency_sum_s
@@ -255,8 +273,8 @@ def period_row(monitoring: Monitoring, period: PeriodMetrics | None) -> dict[str
         periods: list[PeriodMetrics] = []
     else:
         periods = [period]
-    requests = sum(u[0] for p in periods for u in p.usage.values())
-    completed = sum(u[4] for p in periods for u in p.usage.values())
+    requests = sum(u.requests for p in periods for u in p.usage.values())
+    completed = sum(u.completed for p in periods for u in p.usage.values())
     cpu = monitoring.datapoint("CPUUtilization", "Average", periods) if periods else None
     latency = monitoring.datapoint("Latency", "Average", periods) if periods else None
     return {
@@ -265,5 +283,5 @@ def period_row(monitoring: Monitoring, period: PeriodMetrics | None) -> dict[str
         "dropped": sum(sum(p.dropped.values()) for p in periods),
         "latency_s_avg": latency if latency is not None else 0.0,
         "cpu_percent_avg": cpu if cpu is not None else 0.0,
-        "network_out_bytes": sum(u[2] for p in periods for u in p.usage.values()),
+        "network_out_bytes": sum(u.bytes_out for p in periods for u in p.usage.values()),
     }

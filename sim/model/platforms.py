@@ -22,7 +22,7 @@ import numpy as np
 import simpy
 
 from sim.core.distributions import Distribution
-from sim.core.records import EventLog, PullRecord, ReplicaRecord
+from sim.core.records import EventKind, EventLog, PullRecord, ReplicaRecord, ReplicaState
 from sim.model.cloud import Cloud, InstanceType
 from sim.model.host import Host
 from sim.model.images import Image
@@ -125,8 +125,10 @@ class ContainerRuntime:
             if not pull.ok:
                 return startup.failed(pull.reason), None
         else:
-            self.log.record(self.env.now, host.name, "image_present", image=app.image.reference)
-        startup.enter("creating")
+            self.log.record(
+                self.env.now, host.name, EventKind.IMAGE_PRESENT, image=app.image.reference
+            )
+        startup.enter(ReplicaState.CREATING)
         try:
             host.disk.allocate(self.params.writable_layer_bytes)
         except DiskFull as error:
@@ -138,9 +140,9 @@ class ContainerRuntime:
             host, app.vcpu, app.memory_bytes, self.params.writable_layer_bytes, app.image.name
         )
         yield startup.timed("create_s", self.params.create.sample(self.rng))
-        startup.enter("starting")
+        startup.enter(ReplicaState.STARTING)
         yield startup.timed("start_s", self.params.runtime_start.sample(self.rng))
-        startup.enter("initializing")
+        startup.enter(ReplicaState.INITIALIZING)
         yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
         return startup.ready(), holding
 
@@ -160,7 +162,7 @@ class ContainerRuntime:
         attempt = 0
         while True:
             attempt += 1
-            startup.enter("pulling", image=app.image.reference, attempt=attempt)
+            startup.enter(ReplicaState.PULLING, image=app.image.reference, attempt=attempt)
             pull: PullRecord = yield self.env.process(
                 host.engine.pull(app.image, self.source_for(app.image))
             )
@@ -169,11 +171,13 @@ class ContainerRuntime:
             startup.phases.update(pull_download_s=pull.download_s, pull_extract_s=pull.extract_s)
             if pull.ok or attempt == params.pull_attempts:
                 return pull
-            startup.enter("pull_backoff", reason=pull.reason, backoff_s=backoff_s)
+            startup.enter(ReplicaState.PULL_BACKOFF, reason=pull.reason, backoff_s=backoff_s)
             yield startup.timed("wait_s", backoff_s)
             backoff_s = min(2 * backoff_s, params.pull_backoff_max_s)
             if params.image_pull_policy == "IfNotPresent" and host.engine.has_image(app.image):
-                self.log.record(self.env.now, host.name, "image_present", image=app.image.reference)
+                self.log.record(
+                    self.env.now, host.name, EventKind.IMAGE_PRESENT, image=app.image.reference
+                )
                 return replace(pull, ok=True, reason="", skipped=True)
 
 
@@ -220,7 +224,7 @@ class ContainerPlatform:
         )
         startup.add("wait_s", self.env.now - startup.requested_s)
         startup.host = host.name
-        startup.enter("scheduled", host=host.name, memory_bytes=app.memory_bytes)
+        startup.enter(ReplicaState.SCHEDULED, host=host.name, memory_bytes=app.memory_bytes)
         record, holding = yield from self.runtime.run(startup, host, app)
         if holding is None:
             self.scheduler.release(host, app.vcpu, app.memory_bytes)
@@ -233,7 +237,7 @@ class ContainerPlatform:
         holding = self.ledger.close(replica, self.env.now)
         self.runtime.remove(holding)
         self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
-        self.log.record(self.env.now, replica, "replica_state", state="removed")
+        self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.REMOVED)
 
 
 class VmPlatform:
@@ -333,15 +337,15 @@ class VmPlatform:
         else:
             holding = Holding(host, host.params.vcpu, host.params.memory_bytes, 0)
         self.ledger.open(replica, holding, app, self.env.now)
-        startup.enter("scheduled", host=host.name, memory_bytes=memory_bytes)
-        startup.enter("provisioning", disk_mode=params.disk_mode, disk_bytes=write_bytes)
+        startup.enter(ReplicaState.SCHEDULED, host=host.name, memory_bytes=memory_bytes)
+        startup.enter(ReplicaState.PROVISIONING, disk_mode=params.disk_mode, disk_bytes=write_bytes)
         provision_s = (
             params.provision.sample(self.rng) + write_bytes / host.params.disk_write_bytes_s
         )
         yield startup.timed("provision_s", provision_s)
-        startup.enter("booting")
+        startup.enter(ReplicaState.BOOTING)
         yield startup.timed("boot_s", params.boot.sample(self.rng))
-        startup.enter("initializing")
+        startup.enter(ReplicaState.INITIALIZING)
         yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
         return startup.ready()
 
@@ -354,4 +358,4 @@ class VmPlatform:
             self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
         else:
             self.cloud.terminate(holding.host)
-        self.log.record(self.env.now, replica, "replica_state", state="stopped")
+        self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.STOPPED)

@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol, cast
 import numpy as np
 import simpy
 
-from sim.core.records import EventLog
+from sim.core.records import EventKind, EventLog
 from sim.model.images import Image, Layer
 from sim.model.network import Network
 from sim.model.ratelimit import RequestQuota, TokenBucket
@@ -169,7 +169,7 @@ class Registry:
                 sizes[layer.digest] = layer.compressed_bytes
         return sum(size for digest, size in sizes.items() if digest in self._blobs)
 
-    def _reject(self, client: Client, kind: str, reason: str, retryable: bool) -> PullError:
+    def _reject(self, client: Client, kind: EventKind, reason: str, retryable: bool) -> PullError:
         self.requests_rejected += 1
         self.log.record(self.env.now, self.name, kind, client=client.name, reason=reason)
         return PullError(reason, retryable)
@@ -188,7 +188,7 @@ class Registry:
         if params.kind == "private" and client.principal not in params.allowed_principals:
             raise self._reject(
                 client,
-                "pull_denied",
+                EventKind.PULL_DENIED,
                 f"denied: {client.principal or 'anonymous'} may not pull {image.repository}",
                 False,
             )
@@ -200,14 +200,14 @@ class Registry:
                 limit = params.pull_limit
                 raise self._reject(
                     client,
-                    "pull_rate_limited",
+                    EventKind.PULL_RATE_LIMITED,
                     f"toomanyrequests: pull rate limit {limit.count};w={limit.window_s:g}",
                     False,
                 )
             window.append(self.env.now)
         if self._manifest_bucket is not None and not self._manifest_bucket.take(self.env.now):
             raise self._reject(
-                client, "request_throttled", "ThrottlingException: Rate exceeded", True
+                client, EventKind.REQUEST_THROTTLED, "ThrottlingException: Rate exceeded", True
             )
 
     def get_manifest(self, client: Client, image: Image) -> Generator[simpy.Event, Any, Image]:
@@ -221,7 +221,10 @@ class Registry:
         if image.reference not in self._manifests:
             if self.upstream is None:
                 raise self._reject(
-                    client, "manifest_unknown", f"manifest unknown: {image.reference}", False
+                    client,
+                    EventKind.MANIFEST_UNKNOWN,
+                    f"manifest unknown: {image.reference}",
+                    False,
                 )
             pending = self._upstream_fetches.get(image.reference)
             if pending is None:
@@ -302,13 +305,15 @@ class Registry:
         """Raise a retryable PullError if the blob request is throttled or fails."""
         if self._blob_bucket is not None and not self._blob_bucket.take(self.env.now):
             raise self._reject(
-                client, "request_throttled", "ThrottlingException: Rate exceeded", True
+                client, EventKind.REQUEST_THROTTLED, "ThrottlingException: Rate exceeded", True
             )
         if (
             self.params.failure_probability > 0
             and self._rng.random() < self.params.failure_probability
         ):
-            raise self._reject(client, "blob_failed", "received unexpected HTTP status: 503", True)
+            raise self._reject(
+                client, EventKind.BLOB_FAILED, "received unexpected HTTP status: 503", True
+            )
 
     def _send_blob(self, client: Client, layer: Layer) -> simpy.Event:
         """Put the blob on the network; the event succeeds when it has arrived (and the
@@ -335,7 +340,7 @@ class Registry:
         self.log.record(
             self.env.now,
             self.name,
-            "upstream_fetch",
+            EventKind.UPSTREAM_FETCH,
             layer=layer.short_id,
             bytes=layer.compressed_bytes,
             upstream=self.upstream.name,

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import simpy
 
 from sim.core.distributions import Distribution
-from sim.core.records import EventLog, ReplicaRecord
+from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.host import Host
 from sim.model.images import Image
 
@@ -130,7 +130,7 @@ class Startup:
             ledger.starting[replica] = self
 
     def enter(self, state: str, **details: Any) -> float:
-        self.log.record(self.env.now, self.replica, "replica_state", state=state, **details)
+        self.log.record(self.env.now, self.replica, EventKind.REPLICA_STATE, state=state, **details)
         self.state = state
         self.reason = str(details.get("reason", ""))
         return self.env.now
@@ -166,10 +166,10 @@ class Startup:
         )
 
     def failed(self, reason: str) -> ReplicaRecord:
-        self.enter("failed", reason=reason)
+        self.enter(ReplicaState.FAILED, reason=reason)
         self._end()
         return self._record("failed", reason, None)
 
     def ready(self) -> ReplicaRecord:
         self._end()
-        return self._record("ready", "", self.enter("ready", host=self.host))
+        return self._record("ready", "", self.enter(ReplicaState.READY, host=self.host))

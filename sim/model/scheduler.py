@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from sim.core.records import EventLog
+from sim.core.records import EventKind, EventLog, ReplicaState
 from sim.core.units import format_size
 from sim.model.host import Host, HostList
 from sim.model.ranking import HostRanking
@@ -114,7 +114,11 @@ class Scheduler:
                     self._warned.add(request)
                     self.warnings.append(f"{replica} (and replicas like it) {never}")
                 self.log.record(
-                    self.env.now, replica, "replica_state", state="pending", reason=reason
+                    self.env.now,
+                    replica,
+                    EventKind.REPLICA_STATE,
+                    state=ReplicaState.PENDING,
+                    reason=reason,
                 )
             yield self._changed
 

@@ -36,8 +36,10 @@ import heapq
 import math
 from collections import deque
 
-QUEUE_FULL = "queue full"
-TIMEOUT = "timeout"
+from sim.core.records import DropReason
+
+QUEUE_FULL = DropReason.QUEUE_FULL
+TIMEOUT = DropReason.TIMEOUT
 
 
 class ReplicaQueue:

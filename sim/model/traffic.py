@@ -41,6 +41,7 @@ from typing import Any, Protocol, cast, overload
 import numpy as np
 import simpy
 
+from sim.core.records import DropReason
 from sim.core.sketch import QuantileSketch
 from sim.core.uniforms import BlockUniforms
 from sim.model.arrivals import ArrivalProcess
@@ -48,7 +49,7 @@ from sim.model.service import ReplicaQueue
 from sim.model.workload import RequestSpec
 from sim.policies.balancing import Balancer
 
-NO_READY_REPLICA = "no ready replica"
+NO_READY_REPLICA = DropReason.NO_READY_REPLICA
 
 
 class RequestObserver(Protocol):

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.core.records import EventKind, ReplicaState  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.output.results import Result
 
 HEADLINE_METRICS = {
     "startup_s_p95": "replica start-up p95 (s)",
@@ -84,13 +89,18 @@ PHASE_COLOURS = {
 SERVE_COLOUR = "#2ca02c"
 
 
-def serving_spans(result: Any) -> dict[str, tuple[float, float]]:
+def serving_spans(result: Result) -> dict[str, tuple[float, float]]:
     """Each ready replica's (ready, until): until its first stop or removal, else the end."""
     end_s = float(result.summary["sim_time_s"])
     ended = {
         event.source: event.time_s
         for event in reversed(result.events)
-        if event.kind == "replica_state" and event.detail_or("state") in ("stopped", "removed")
+        if event.kind == EventKind.REPLICA_STATE
+        and event.detail_or("state")
+        in (
+            ReplicaState.STOPPED,
+            ReplicaState.REMOVED,
+        )
     }
     return {
         replica.replica: (replica.ready_s, ended.get(replica.replica, end_s))
@@ -99,7 +109,7 @@ def serving_spans(result: Any) -> dict[str, tuple[float, float]]:
     }
 
 
-def timeline(result: Any, path: Path, max_rows: int = 60) -> Path:
+def timeline(result: Result, path: Path, max_rows: int = 60) -> Path:
     """A Gantt chart of replica start-ups: one row per replica (grouped by host), its
     phases in order, then ready until it was stopped or removed, or the run ended."""
     replicas = sorted(
@@ -145,14 +155,16 @@ def timeline(result: Any, path: Path, max_rows: int = 60) -> Path:
 ROLE_COLOURS = {"registry": "#d62728", "switch": "#7f7f7f", "host": "#1f77b4"}
 
 
-def topology(result: Any, path: Path, max_nodes: int = 80) -> Path | None:
+def topology(result: Result, path: Path, max_nodes: int = 80) -> Path | None:
     """The network drawn with each link's width by the bytes it carried (both ways);
     None when the network is too large to draw legibly."""
     import networkx as nx
 
     graph = nx.Graph()
     roles: dict[str, str] = {}
-    for u, v, role_u, role_v, forward, backward, _ in result.links:
+    for link in result.links:
+        u, v, role_u, role_v = link.u, link.v, link.role_u, link.role_v
+        forward, backward = link.bytes_u_to_v, link.bytes_v_to_u
         graph.add_edge(u, v, carried=forward + backward)
         roles[u], roles[v] = role_u, role_v
     if not graph or graph.number_of_nodes() > max_nodes:
@@ -184,7 +196,7 @@ def topology(result: Any, path: Path, max_nodes: int = 80) -> Path | None:
     return path
 
 
-def registry_egress(result: Any, path: Path) -> Path:
+def registry_egress(result: Result, path: Path) -> Path:
     """Bytes per second the registries sent, per sample period, over the run."""
     rows = list(result.timeseries)
     times = [row["time_s"] for row in rows]

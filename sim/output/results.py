@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.files import write_atomic
-from sim.core.records import Event, PullRecord, ReplicaRecord
+from sim.core.records import DropReason, Event, LinkUsage, PullRecord, ReplicaRecord
 
 Summary = dict[str, Any]
 
@@ -36,8 +36,8 @@ class Result:
         timeseries: one mapping per sample, same keys in every row.
         replicas: one record per replica requested and finished (ready or failed).
         pulls: one record per image pull that ended.
-        links: the network's links ``(u, v, role_u, role_v, bytes u->v, bytes v->u,
-            bandwidth_bytes_s)``, for drawing the topology with what crossed it.
+        links: the network's links with what crossed them (`LinkUsage`), for drawing
+            the topology.
     """
 
     summary: Summary
@@ -45,7 +45,7 @@ class Result:
     timeseries: Sequence[Mapping[str, float | int]]
     replicas: Sequence[ReplicaRecord]
     pulls: Sequence[PullRecord]
-    links: Sequence[tuple[str, str, str, str, float, float, float]] = ()
+    links: Sequence[LinkUsage] = ()
     warnings: Sequence[str] = ()
 
     def write(self, folder: str | os.PathLike[str]) -> Path:
@@ -180,7 +180,7 @@ def summarize(
     return summary
 
 
-DROP_REASONS = ("no ready replica", "queue full", "timeout")
+DROP_REASONS = tuple(DropReason)
 
 
 def service_summary(

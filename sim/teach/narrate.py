@@ -15,16 +15,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from sim.core.records import DetailValue, Event, PullRecord, ReplicaRecord
+from sim.core.records import DetailValue, Event, EventKind, PullRecord, ReplicaRecord, ReplicaState
 from sim.core.units import format_duration, format_size
 
 _LAYER_WORDS = {
-    "layer_already_exists": "Already exists",
-    "layer_queued": "Pulling fs layer",
-    "layer_downloading": "Downloading",
-    "layer_downloaded": "Download complete",
-    "layer_extracting": "Extracting",
-    "layer_extracted": "Pull complete",
+    EventKind.LAYER_ALREADY_EXISTS: "Already exists",
+    EventKind.LAYER_QUEUED: "Pulling fs layer",
+    EventKind.LAYER_DOWNLOADING: "Downloading",
+    EventKind.LAYER_DOWNLOADED: "Download complete",
+    EventKind.LAYER_EXTRACTING: "Extracting",
+    EventKind.LAYER_EXTRACTED: "Pull complete",
 }
 _REPLICA_WORDS = {
     "scheduled": "scheduled on {host}",
@@ -47,13 +47,13 @@ def narrate(events: Sequence[Event], host: str) -> list[str]:
     on_host = {
         event.source
         for event in events
-        if event.kind == "replica_state" and event.detail_or("host") == host
+        if event.kind == EventKind.REPLICA_STATE and event.detail_or("host") == host
     }
     lines: list[str] = []
     for event in events:
         if event.source == host:
             lines.extend(_stamp(event.time_s) + line for line in docker_lines(event))
-        elif event.kind == "replica_state" and event.source in on_host:
+        elif event.kind == EventKind.REPLICA_STATE and event.source in on_host:
             state = str(event.detail_or("state"))
             if state in _REPLICA_WORDS:
                 text = _REPLICA_WORDS[state].format(
@@ -69,23 +69,23 @@ def docker_lines(event: Event) -> list[str]:
     """What the Docker CLI prints for one of a host's events (none for most events)."""
     reference = str(event.detail_or("image", ""))
     repository, _, tag = reference.rpartition(":")
-    if event.kind == "pull_requested":
+    if event.kind == EventKind.PULL_REQUESTED:
         return [f"$ docker pull {reference}", f"{tag}: Pulling from {repository}"]
     if event.kind in _LAYER_WORDS:
         words = _LAYER_WORDS[event.kind]
-        if event.kind == "layer_downloading":
+        if event.kind == EventKind.LAYER_DOWNLOADING:
             words += f" {format_size(float(str(event.detail('bytes'))))}"
         return [f"{event.detail('layer')}: {words}"]
-    if event.kind == "pull_completed":
+    if event.kind == EventKind.PULL_COMPLETED:
         return [
             f"Digest: {event.detail('digest')}",
             f"Status: Downloaded newer image for {reference}",
         ]
-    if event.kind == "pull_failed":
+    if event.kind == EventKind.PULL_FAILED:
         return [f"Error response from daemon: {event.detail('reason')}"]
-    if event.kind == "image_present":
+    if event.kind == EventKind.IMAGE_PRESENT:
         return [f'Container image "{reference}" already present on machine']
-    if event.kind == "image_removed":
+    if event.kind == EventKind.IMAGE_REMOVED:
         freed = format_size(float(str(event.detail("disk_bytes_freed"))))
         return [f"image GC removed {event.detail('image')} (freed {freed} of disk)"]
     return []
@@ -124,7 +124,12 @@ _SERVICE_REPLICA_WORDS = {
     "stopped": "stopped",
     "failed": "failed: {reason}",
 }
-_HOST_KINDS = ("pull_requested", "pull_completed", "pull_failed", "image_present")
+_HOST_KINDS = (
+    EventKind.PULL_REQUESTED,
+    EventKind.PULL_COMPLETED,
+    EventKind.PULL_FAILED,
+    EventKind.IMAGE_PRESENT,
+)
 # Consecutive periods are told as one stretch while the load stays within these bounds of
 # the stretch's first period (and replicas in service and drops do not change).
 _RATE_SPREAD = 0.2
@@ -146,7 +151,7 @@ def service_story(
     closed comes first, then the notes, then the events.
     """
     breaks = [time_s for time_s, _ in notes]
-    breaks += [event.time_s for event in events if event.kind == "scaling_action"]
+    breaks += [event.time_s for event in events if event.kind == EventKind.SCALING_ACTION]
     told = [(time_s, 0, line) for time_s, line in load_lines(timeseries, breaks)]
     told += [(time_s, 1, f"{_stamp(time_s)}{text}") for time_s, text in notes]
     told += [(time_s, 2, line) for time_s, line in _service_event_lines(events, fleet)]
@@ -163,10 +168,10 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
     decided: tuple[float, DetailValue] | None = None
     for event in events:
         stamp = _stamp(event.time_s)
-        if event.kind == "scaling_action":
+        if event.kind == EventKind.SCALING_ACTION:
             decided = (event.time_s, event.detail("desired"))
             lines.append((event.time_s, stamp + scaling_words(event)))
-        elif event.kind == "desired_capacity" and event.source == fleet:
+        elif event.kind == EventKind.DESIRED_CAPACITY and event.source == fleet:
             if decided != (event.time_s, event.detail("desired")):
                 lines.append(
                     (
@@ -175,15 +180,15 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
                         f"({event.detail_or('reason')})",
                     )
                 )
-        elif event.kind == "traffic_started" and event.source == fleet:
+        elif event.kind == EventKind.TRAFFIC_STARTED and event.source == fleet:
             lines.append((event.time_s, f"{stamp}{fleet}: the load balancer opens to traffic"))
         elif event.kind in _HOST_KINDS:
             said = docker_lines(event)
-            text = said[-1] if event.kind == "pull_completed" else said[0]
-            if event.kind == "pull_completed":
+            text = said[-1] if event.kind == EventKind.PULL_COMPLETED else said[0]
+            if event.kind == EventKind.PULL_COMPLETED:
                 text += f" ({format_size(float(str(event.detail('bytes'))))})"
             lines.append((event.time_s, f"{stamp}{event.source}: {text}"))
-        elif event.kind == "replica_state" and _is_member(event.source, fleet):
+        elif event.kind == EventKind.REPLICA_STATE and _is_member(event.source, fleet):
             state = str(event.detail_or("state"))
             if state == "requested":
                 requested_s[event.source] = event.time_s
@@ -317,16 +322,22 @@ def scaling_outcome(
     desired_peak = 0
     serving: list[tuple[float, int]] = []
     for event in events:
-        if event.kind == "desired_capacity":
+        if event.kind == EventKind.DESIRED_CAPACITY:
             desired_peak = max(desired_peak, int(str(event.detail("desired"))))
-        elif event.kind == "replica_state" and event.detail_or("state") == "in_service":
+        elif (
+            event.kind == EventKind.REPLICA_STATE
+            and event.detail_or("state") == ReplicaState.IN_SERVICE
+        ):
             in_service += 1
             serving.append((event.time_s, in_service))
-        elif event.kind == "replica_state" and event.detail_or("state") == "draining":
+        elif (
+            event.kind == EventKind.REPLICA_STATE
+            and event.detail_or("state") == ReplicaState.DRAINING
+        ):
             in_service -= 1
             serving.append((event.time_s, in_service))
         in_service_peak = max(in_service_peak, in_service)
-    actions = [event for event in events if event.kind == "scaling_action"]
+    actions = [event for event in events if event.kind == EventKind.SCALING_ACTION]
     lines.append(
         f"replicas: at most {in_service_peak} in service (desired at most {desired_peak}); "
         f"{len(actions)} scaling actions"

@@ -25,24 +25,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from sim.core.errors import ConfigError
+from sim.core.metrics import Metric, Statistic
 from sim.policies.autoscaling.protocol import Observation, Series, format_number
 
-TRIGGER_METRICS = (
-    "CPUUtilization",
-    "NetworkIn",
-    "NetworkOut",
-    "DiskReadOps",
-    "DiskWriteOps",
-    "DiskReadBytes",
-    "DiskWriteBytes",
-    "Latency",
-    "RequestCount",
-    "HealthyHostCount",
-    "UnhealthyHostCount",
-)
+TRIGGER_METRICS = tuple(Metric)
 """Metrics an Elastic Beanstalk trigger (and so any alarm here) may watch."""
 
-STATISTICS = ("Minimum", "Maximum", "Sum", "Average")
+STATISTICS = tuple(Statistic)
 
 COMPARISONS: Mapping[str, tuple[str, Callable[[float, float], bool]]] = {
     "GreaterThanThreshold": (">", operator.gt),
