@@ -148,6 +148,23 @@ def _union_arms(hint: Any) -> tuple[Any, ...] | None:
     return None
 
 
+def _arm_for(arms: list[Any], value: object) -> Any:
+    """The arm of a union a config value is written for: a mapping for a dataclass arm,
+    a list for a tuple arm, a word for ``str``; else the first arm."""
+    for arm in arms:
+        if isinstance(value, Mapping) and dataclasses.is_dataclass(arm):
+            return arm
+        if isinstance(value, list | tuple) and typing.get_origin(arm) is tuple:
+            return arm
+        if isinstance(value, str) and arm is str:
+            return arm
+        if isinstance(value, bool) and arm is bool:
+            return arm
+        if isinstance(value, int | float) and not isinstance(value, bool) and arm in (int, float):
+            return arm
+    return arms[0]
+
+
 def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
     """One config value as the field's type and setting say (see the module docstring)."""
     arms = _union_arms(hint)
@@ -155,11 +172,7 @@ def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
         others = [arm for arm in arms if arm is not type(None)]
         if value is None and len(others) < len(arms):
             return None
-        if len(others) == 1:
-            return convert(others[0], value, key, meta)
-        if str in others and isinstance(value, str):
-            return convert(str, value, key, meta)
-        return convert(others[0], value, key, meta)
+        return convert(_arm_for(others, value), value, key, meta)
     origin = typing.get_origin(hint)
     if origin is tuple:
         if not isinstance(value, list | tuple):

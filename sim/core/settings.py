@@ -151,8 +151,10 @@ class Kind(Generic[P]):
 class Family:
     """The kinds that can fill one role, found by listing a package.
 
-    Every module of the package that defines ``KIND`` (a `Kind`) contributes it; kinds are
-    kept in name order so listings and error messages do not depend on the file system.
+    Every module of the package that defines ``KIND`` (a `Kind`), or ``KINDS`` (several
+    closely related ones, such as a policy and its preset form), contributes them; kinds
+    are kept in name order so listings and error messages do not depend on the file
+    system.
 
     Args:
         name: the family's name (``platform``).
@@ -174,11 +176,15 @@ class Family:
             found: dict[str, Kind[Any]] = {}
             module = importlib.import_module(self.package)
             for info in pkgutil.iter_modules(module.__path__, f"{self.package}."):
-                kind = getattr(importlib.import_module(info.name), "KIND", None)
-                if isinstance(kind, Kind):
-                    if kind.name in found:
-                        raise ValueError(f"{self.name}: two kinds named {kind.name!r}")
-                    found[kind.name] = kind
+                declared = importlib.import_module(info.name)
+                kinds = getattr(declared, "KINDS", ())
+                kind = getattr(declared, "KIND", None)
+                for each in (*kinds, *([kind] if kind is not None else [])):
+                    if not isinstance(each, Kind):
+                        continue
+                    if each.name in found:
+                        raise ValueError(f"{self.name}: two kinds named {each.name!r}")
+                    found[each.name] = each
             self._kinds = dict(sorted(found.items()))
         return self._kinds
 
