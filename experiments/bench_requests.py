@@ -32,7 +32,7 @@ from sim.model.arrivals.poisson import PoissonArrivals
 from sim.model.service import ReplicaQueue
 from sim.model.traffic import TrafficDriver, TrafficStats, TrafficSummary
 from sim.model.workload import RequestSpec
-from sim.policies.balancing import RoundRobin
+from sim.policies.balancing.round_robin import RoundRobin
 
 
 def simulate_requests(

@@ -54,8 +54,8 @@ from sim.model.topology import build_topology, host_attachment
 from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
 from sim.output.results import Result, service_summary, summarize
 from sim.policies.autoscaling import make_policy
-from sim.policies.balancing import BALANCERS
-from sim.policies.placement import PLACEMENT_POLICIES
+from sim.policies.balancing import make_balancer
+from sim.policies.placement import make_placement_policy
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -78,17 +78,10 @@ class World:
             self.env, build_topology(params.network, host_names, params.registries)
         )
         self.registries: dict[str, Registry] = {}
-        for registry_params in sorted(params.registries, key=lambda r: r.kind == "mirror"):
-            upstream = self.registries.get(registry_params.upstream or "")
-            published = (
-                [params.images[name] for name in registry_params.preload]
-                if registry_params.kind == "mirror"
-                else [
-                    image
-                    for image in params.images.values()
-                    if image.registry == registry_params.name
-                ]
-            )
+        mirrors_last = sorted(params.registries, key=lambda r: r.upstream_name is not None)
+        for registry_params in mirrors_last:
+            upstream = self.registries.get(registry_params.upstream_name or "")
+            published = registry_params.published(params.images)
             self.registries[registry_params.name] = Registry(
                 self.env,
                 registry_params,
@@ -163,7 +156,7 @@ class World:
                 self.env,
                 platform_params,
                 self.scheduler,
-                PLACEMENT_POLICIES[platform_params.placement](),
+                make_placement_policy(platform_params.placement),
                 self._runtime(platform_params, rng),
                 self.ledger,
                 self.log,
@@ -189,7 +182,7 @@ class World:
             self.env,
             platform_params,
             self.scheduler,
-            PLACEMENT_POLICIES[platform_params.placement](),
+            make_placement_policy(platform_params.placement),
             self.cloud,
             instance_type,
             rng,
@@ -240,7 +233,7 @@ class World:
             self.env,
             make_arrivals(service.arrivals, streams.generator("traffic/arrivals")),
             service.request,
-            BALANCERS[service.balancer](),
+            make_balancer(service.balancer),
             streams.generator("traffic/cpu"),
             streams.generator("traffic/response"),
             streams.generator("traffic/balancer"),
@@ -460,8 +453,8 @@ class World:
             RegistryUsage(
                 registry.stored_bytes(),
                 registry.bytes_served,
-                registry.params.storage_usd_per_gb_month,
-                registry.params.egress_usd_per_gb,
+                registry.params.prices.storage_usd_per_gb_month,
+                registry.params.prices.egress_usd_per_gb,
             )
             for registry in self.registries.values()
         ]

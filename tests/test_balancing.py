@@ -9,13 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.policies.balancing import (
-    BALANCERS,
-    Balancer,
-    LeastOutstanding,
-    RandomChoice,
-    RoundRobin,
-)
+from sim.policies.balancing import BALANCING, Balancer, make_balancer
+from sim.policies.balancing.least_outstanding import LeastOutstanding
+from sim.policies.balancing.random_choice import RandomChoice
+from sim.policies.balancing.round_robin import RoundRobin
 
 RNG = np.random.default_rng(0)
 
@@ -84,8 +81,9 @@ def test_same_seed_same_choices() -> None:
     assert first == second
 
 
-@pytest.mark.parametrize("name", sorted(BALANCERS))
-def test_registry_builds_every_balancer(name: str) -> None:
-    balancer: Balancer = BALANCERS[name]()
+@pytest.mark.parametrize("name", BALANCING.names())
+def test_the_family_builds_every_balancer_fresh(name: str) -> None:
+    balancer: Balancer = make_balancer(name)
     assert 0 <= balancer.choose([2, 1, 0], np.random.default_rng(1)) < 3
-    assert set(BALANCERS) == {"round_robin", "least_outstanding", "random"}
+    assert make_balancer(name) is not balancer
+    assert BALANCING.names() == ("least_outstanding", "random", "round_robin")

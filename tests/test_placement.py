@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sim.config.schema import read
 from sim.core.errors import ConfigError
+from sim.core.settings import setting
 from sim.policies.placement import (
-    PLACEMENT_POLICIES,
-    BinPack,
+    PLACEMENT,
     HostView,
     PlacementPolicy,
     PlacementRequest,
-    Spread,
     fits,
     make_placement_policy,
 )
+from sim.policies.placement.binpack import BinPack
+from sim.policies.placement.spread import Spread
 
 GIB = 1024**3
 
@@ -107,14 +109,27 @@ def test_zero_capacity_resource_scores_zero() -> None:
 
 
 def test_policies_by_name() -> None:
-    assert dict(PLACEMENT_POLICIES) == {"spread": Spread, "binpack": BinPack}
-    assert all(PLACEMENT_POLICIES[name].name == name for name in PLACEMENT_POLICIES)
-    assert isinstance(make_placement_policy("binpack", "platform.placement"), BinPack)
-    for bad in ("Spread", "random", None, 3):
+    assert PLACEMENT.names() == ("binpack", "spread")
+    assert all(make_placement_policy(name).name == name for name in PLACEMENT)
+    assert isinstance(make_placement_policy("binpack"), BinPack)
+
+
+@dataclass(frozen=True)
+class Placed:
+    placement: str = setting("spread", family=PLACEMENT)
+
+
+def test_a_config_names_a_policy_of_the_family() -> None:
+    assert read(Placed, {"placement": "binpack"}, "platform.container").placement == "binpack"
+    for bad, allowed in (
+        ("Spread", "one of binpack, spread"),
+        ("random", "one of binpack, spread"),
+        (3, "a string, not an integer"),
+    ):
         with pytest.raises(ConfigError) as caught:
-            make_placement_policy(bad, "platform.placement")
-        assert caught.value.key == "platform.placement"
-        assert caught.value.allowed == "one of spread, binpack"
+            read(Placed, {"placement": bad}, "platform.container")
+        assert caught.value.key == "platform.container.placement"
+        assert (str(caught.value.value), caught.value.allowed) == (str(bad), allowed)
 
 
 @st.composite

@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 from worlds import MB, layered_image, pull_world
 
 from sim.model.engine import EngineParams, run_image_gc
-from sim.model.registry import PullRateLimit, RegistryParams
+from sim.model.registries import PullRateLimit
+from sim.model.registries.mirror import MirrorParams
+from sim.model.registries.private import PrivateParams
+from sim.model.registries.public import PublicParams
 from sim.model.storage import DiskTotals
 from sim.policies.image_gc import GcThresholds
 
@@ -123,8 +126,8 @@ def test_extraction_is_serial_in_layer_order() -> None:
 
 
 def test_failed_downloads_are_retried_with_linear_backoff_then_fail() -> None:
-    registry = RegistryParams(
-        "hub", "public", 100 * MB, 0.0, request_time_s=0.0, failure_probability=1.0
+    registry = PublicParams(
+        name="hub", bandwidth_bytes_s=100 * MB, request_time_s=0.0, failure_probability=1.0
     )
     single = layered_image("single", [(10 * MB, 5 * MB)])
     world = pull_world([single], registry=registry)
@@ -138,11 +141,9 @@ def test_failed_downloads_are_retried_with_linear_backoff_then_fail() -> None:
 
 
 def test_pull_rate_limit_rejects_over_the_window() -> None:
-    registry = RegistryParams(
-        "hub",
-        "public",
-        100 * MB,
-        0.0,
+    registry = PublicParams(
+        name="hub",
+        bandwidth_bytes_s=100 * MB,
         request_time_s=0.0,
         pull_limit=PullRateLimit(count=2, window_s=3600.0),
     )
@@ -156,7 +157,7 @@ def test_pull_rate_limit_rejects_over_the_window() -> None:
 
 
 def test_private_registry_denies_unknown_principals() -> None:
-    registry = RegistryParams("hub", "private", 100 * MB, 0.0, allowed_principals=("node",))
+    registry = PrivateParams(name="hub", bandwidth_bytes_s=100 * MB, allowed_principals=("node",))
     world = pull_world([APP], registry=registry, principal="intruder")
     world.pull("host-1", "app")
     world.env.run()
@@ -165,7 +166,9 @@ def test_private_registry_denies_unknown_principals() -> None:
 
 
 def test_mirror_fetches_each_blob_from_upstream_once() -> None:
-    mirror = RegistryParams("mirror", "mirror", 1000 * MB, 0.0, request_time_s=0.0, upstream="hub")
+    mirror = MirrorParams(
+        name="mirror", bandwidth_bytes_s=1000 * MB, request_time_s=0.0, upstream="hub"
+    )
     world = pull_world([APP], hosts=("host-1", "host-2", "host-3"), mirror=mirror)
     for host in ("host-1", "host-2", "host-3"):
         world.pull(host, "app", registry="mirror")

@@ -10,7 +10,9 @@ from sim.core.records import EventLog
 from sim.model.engine import EngineParams
 from sim.model.host import Host, HostList, HostParams
 from sim.model.scheduler import Scheduler
-from sim.policies.placement import BinPack, PlacementPolicy, Spread
+from sim.policies.placement import PlacementPolicy
+from sim.policies.placement.binpack import BinPack
+from sim.policies.placement.spread import Spread
 
 GIB = 2**30
 SHAPES = [(4.0, 16 * GIB), (8.0, 32 * GIB), (2.0, 16 * GIB), (16.0, 8 * GIB)]

@@ -39,7 +39,9 @@ from sim.model.traffic import (
     TrafficStats,
 )
 from sim.model.workload import RequestSpec
-from sim.policies.balancing import BALANCERS, Balancer, LeastOutstanding, RoundRobin
+from sim.policies.balancing import BALANCING, Balancer, make_balancer
+from sim.policies.balancing.least_outstanding import LeastOutstanding
+from sim.policies.balancing.round_robin import RoundRobin
 
 REPLICATIONS = 10
 T_975_9 = 2.2622
@@ -303,7 +305,7 @@ def test_in_flight_matches_the_served_requests() -> None:
     workers=st.integers(min_value=1, max_value=4),
     queue_capacity=st.integers(min_value=0, max_value=10),
     timeout_s=st.floats(min_value=0.0, max_value=5.0),
-    balancer=st.sampled_from(sorted(BALANCERS)),
+    balancer=st.sampled_from(BALANCING.names()),
     seed=st.integers(min_value=0, max_value=2**32 - 1),
 )
 def test_conservation(
@@ -326,7 +328,7 @@ def test_conservation(
         PoissonArrivals(rate_per_s, RandomStreams(seed).generator("arrivals")),
         Exponential(mean_cpu_s),
         RequestObservers([recorder, stats]),
-        BALANCERS[balancer](),
+        make_balancer(balancer),
         seed=seed,
     )
     for index in range(replicas):
@@ -398,7 +400,7 @@ def test_same_seed_same_summary() -> None:
             PoissonArrivals(30.0, RandomStreams(9).generator("arrivals")),
             Exponential(0.1),
             stats,
-            BALANCERS["random"](),
+            make_balancer("random"),
             seed=9,
             max_requests=3000,
         )

@@ -14,7 +14,9 @@ from sim.core.records import EventLog
 from sim.model.engine import ContainerEngine, EngineParams
 from sim.model.images import BuildStep, Image, ImageSpec, build_catalog
 from sim.model.network import Network
-from sim.model.registry import Registry, RegistryParams
+from sim.model.registries import RegistryParams
+from sim.model.registries.public import PublicParams
+from sim.model.registry import Registry
 from sim.model.storage import DiskAccount
 
 MB = 1_000_000
@@ -81,8 +83,8 @@ def pull_world(
         )
     network = Network(env, graph)
     images = build_catalog({spec.name: spec for spec in specs})
-    registry = registry or RegistryParams(
-        "hub", "public", registry_bandwidth, 0.0, request_time_s=0.0
+    registry = registry or PublicParams(
+        name="hub", bandwidth_bytes_s=registry_bandwidth, request_time_s=0.0
     )
     registries = {
         "hub": Registry(

@@ -79,7 +79,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     registries = read_registries(root.section("registry"))
     images = read_images(root.section("images"), registries)
     for registry in registries:
-        for preload in registry.preload:
+        for preload in getattr(registry, "preload", ()):
             if preload not in images:
                 raise ConfigError(
                     f"registry.{registry.name}.preload",

@@ -7,13 +7,13 @@ from typing import Any
 
 from sim.config.params import Pricing
 from sim.config.reader import REQUIRED, Section
+from sim.config.schema import read_kind
 from sim.core.errors import ConfigError
 from sim.model.cloud import InstanceType
 from sim.model.cluster_scaler import ClusterScalerParams
 from sim.model.engine import EngineParams
 from sim.model.host import HostParams
-from sim.model.ratelimit import RequestQuota
-from sim.model.registry import PullRateLimit, RegistryParams
+from sim.model.registries import REGISTRIES, RegistryParams
 from sim.model.topology import LinkParams, NetworkParams
 from sim.policies.image_gc import GcThresholds
 
@@ -126,63 +126,21 @@ def read_network(network: Section) -> NetworkParams:
     return params
 
 
-def read_quota(quotas: Section, name: str) -> RequestQuota | None:
-    if not quotas.has(name):
-        quotas.raw(name, None)
-        return None
-    rate = quotas.number(name, minimum=0.001)
-    return RequestQuota(rate_per_s=rate, burst=max(rate, 1.0))
-
-
 def read_registries(section: Section) -> tuple[RegistryParams, ...]:
-    registries = []
+    """The registries by name: each a kind of `REGISTRIES`, its upstream another one."""
+    registries: list[RegistryParams] = []
     for name in section.names():
-        entry = section.section(name)
-        kind = entry.text("kind", choices=("public", "private", "mirror"))
-        limit = entry.section("pull_limit") if entry.has("pull_limit") else None
-        entry.raw("pull_limit", None)
-        quotas = entry.section("quotas", {})
-        prices = entry.section("prices", {})
+        section.raw(name)
         registries.append(
-            RegistryParams(
-                name=name,
-                kind=kind,  # type: ignore[arg-type]
-                bandwidth_bytes_s=entry.bandwidth("bandwidth"),
-                latency_s=entry.duration("latency", 0.0),
-                request_time_s=entry.duration("request_time", 0.01),
-                principal=entry.text("principal", ""),
-                pull_limit=None
-                if limit is None
-                else PullRateLimit(limit.integer("count", minimum=1), limit.duration("window")),
-                allowed_principals=tuple(str(p) for p in entry.items("allowed_principals", [])),
-                upstream=entry.text("upstream") if kind == "mirror" else None,
-                preload=tuple(str(image) for image in entry.items("preload", [])),
-                manifest_quota=read_quota(quotas, "manifest_per_s"),
-                blob_quota=read_quota(quotas, "blob_per_s"),
-                failure_probability=entry.number(
-                    "failure_probability", 0.0, minimum=0.0, maximum=1.0
-                ),
-                storage_usd_per_gb_month=prices.number(
-                    "storage_usd_per_gb_month", 0.0, minimum=0.0
-                ),
-                egress_usd_per_gb=prices.number("egress_usd_per_gb", 0.0, minimum=0.0),
-            )
+            read_kind(REGISTRIES, section.items_mapping()[name], f"{section.key}.{name}", name=name)
         )
-        if limit is not None:
-            limit.close()
-        quotas.close()
-        prices.close()
-        entry.close()
     names = {registry.name for registry in registries}
     for registry in registries:
-        if registry.upstream is not None and (
-            registry.upstream not in names or registry.upstream == registry.name
-        ):
+        upstream = registry.upstream_name
+        if upstream is not None and (upstream not in names or upstream == registry.name):
             others = ", ".join(sorted(names - {registry.name})) or "none"
             raise ConfigError(
-                f"{section.key}.{registry.name}.upstream",
-                registry.upstream,
-                f"another registry ({others})",
+                f"{section.key}.{registry.name}.upstream", upstream, f"another registry ({others})"
             )
     if not registries:
         raise ConfigError(section.key, "none", "at least one registry")
@@ -198,8 +156,8 @@ def read_mirrors(
     for origin in section.names():
         mirror = section.text(origin)
         target = by_name.get(mirror)
-        if target is None or target.kind != "mirror" or target.upstream != origin:
-            choices = [r.name for r in registries if r.kind == "mirror" and r.upstream == origin]
+        if target is None or target.upstream_name != origin:
+            choices = [r.name for r in registries if r.upstream_name == origin]
             raise ConfigError(
                 f"{section.key}.{origin}",
                 mirror,

@@ -14,7 +14,7 @@ from sim.model.fleet import FleetParams
 from sim.model.host import HostParams
 from sim.model.images import Image
 from sim.model.platforms import ContainerPlatformParams, VmPlatformParams
-from sim.model.registry import RegistryParams
+from sim.model.registries import RegistryParams
 from sim.model.replica import App
 from sim.model.topology import NetworkParams
 from sim.model.workload import RequestSpec

@@ -83,6 +83,8 @@ def _type_words(hint: Any, meta: Setting) -> str:
 
 def _bounds(meta: Setting) -> str:
     parts = []
+    if meta.above is not None:
+        parts.append(f"> {meta.above:g}")
     if meta.minimum is not None:
         parts.append(f">= {meta.minimum:g}")
     if meta.maximum is not None:

@@ -195,6 +195,8 @@ def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
 
 def _entry(hint: Any, value: object, key: str, meta: Setting, name: str | None) -> Any:
     if meta.family is not None:
+        if hint is str:
+            return _word(value, key, meta.family.names())
         return read_kind(meta.family, value, key, name=name)
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return read(hint, value, key, name=name)
@@ -252,6 +254,11 @@ def _float(value: object, key: str, meta: Setting) -> float:
 def _in_range(number: T, key: str, meta: Setting, shown: object = None) -> T:
     value: Any = number
     display = number if shown is None else shown
+    if meta.above is not None and not value > meta.above:
+        words = {"duration": "a duration", "size": "a size", "bandwidth": "a bandwidth"}
+        raise ConfigError(
+            key, display, f"{words.get(meta.unit or '', 'a number')} above {meta.above:g}"
+        )
     if meta.minimum is not None and value < meta.minimum:
         bound = f"at least {meta.minimum:g}"
         if meta.maximum is not None:

@@ -18,8 +18,8 @@ from sim.model.images import (
     build_catalog,
 )
 from sim.model.platforms import ContainerPlatformParams, VmPlatformParams
-from sim.model.registry import RegistryParams
-from sim.policies.placement import PLACEMENT_POLICIES
+from sim.model.registries import RegistryParams
+from sim.policies.placement import PLACEMENT
 
 _STEP_INSTRUCTIONS = LAYER_INSTRUCTIONS | CONFIG_INSTRUCTIONS | {"FROM"}
 
@@ -79,7 +79,7 @@ def read_tag(entry: Section) -> str:
 
 
 def read_images(section: Section, registries: tuple[RegistryParams, ...]) -> dict[str, Image]:
-    origins = {registry.name for registry in registries if registry.kind != "mirror"}
+    origins = {registry.name for registry in registries if registry.upstream_name is None}
     specs = {}
     for name in section.names():
         entry = section.section(name)
@@ -126,7 +126,7 @@ def read_container(entry: Section, name: str, placement: str) -> ContainerPlatfo
 
 def read_platforms(section: Section, pricing: Pricing) -> dict[str, PlatformParams]:
     platforms: dict[str, PlatformParams] = {}
-    placements = tuple(sorted(PLACEMENT_POLICIES))
+    placements = PLACEMENT.names()
     for name in section.names():
         entry = section.section(name)
         kind = entry.text("kind", choices=("container", "vm", "beanstalk-docker"))

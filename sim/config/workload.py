@@ -25,7 +25,7 @@ from sim.model.monitoring import METRICS
 from sim.model.replica import App
 from sim.model.workload import parse_request_spec
 from sim.policies.autoscaling import POLICIES, make_policy
-from sim.policies.balancing import BALANCERS
+from sim.policies.balancing import BALANCING
 
 
 def app_allowed(apps: Iterable[str]) -> str:
@@ -93,7 +93,7 @@ def read_service(
             health_check_interval_s=health.duration("interval", 10.0),
             healthy_threshold=health.integer("healthy_threshold", 2, minimum=1),
         ),
-        balancer=service.text("balancer", "round_robin", choices=tuple(BALANCERS)),
+        balancer=service.text("balancer", "round_robin", choices=BALANCING.names()),
         arrivals=_arrivals(traffic.section("arrivals")),
         request=parse_request_spec(traffic.raw("request"), f"{traffic.key}.request"),
         start_traffic=traffic.text("start", "when_ready", choices=("when_ready", "at_zero")),

@@ -37,6 +37,7 @@ class Setting:
     Attributes:
         unit: how the value is written (see `Unit`); None for plain values.
         minimum: the smallest value allowed (inclusive), for numbers.
+        above: a bound the value must exceed (exclusive), for numbers (``0``: positive).
         maximum: the largest value allowed (inclusive), for numbers.
         choices: the words allowed, for strings.
         doc: one line on what the setting does.
@@ -62,6 +63,7 @@ class Setting:
     entry_name: bool = False
     family: Family | None = None
     derived: bool = False
+    above: float | None = None
 
 
 _NO_DEFAULT: Any = dataclasses.MISSING
@@ -82,11 +84,23 @@ def setting(
     entry_name: bool = False,
     family: Family | None = None,
     derived: bool = False,
+    above: float | None = None,
 ) -> Any:
     """A dataclass field with its `Setting` (see there); without a default it is required."""
     metadata = {
         "setting": Setting(
-            unit, minimum, maximum, choices, doc, key, off, off_value, entry_name, family, derived
+            unit,
+            minimum,
+            maximum,
+            choices,
+            doc,
+            key,
+            off,
+            off_value,
+            entry_name,
+            family,
+            derived,
+            above,
         )
     }
     if default_factory is not _NO_DEFAULT:

@@ -1,16 +1,12 @@
 """Image registries: where manifests and layer blobs come from.
 
-Three kinds, as in practice:
-
-* **public** (Docker Hub-like): anyone may pull, but each client (an IP address) may
-  pull at most ``count`` manifests per sliding ``window``; over it the manifest request
-  fails with HTTP 429 ``toomanyrequests`` and the daemon does not retry.
-* **private** (ECR-like): only the listed principals may pull; anyone else is denied.
-* **mirror** (pull-through cache): serves what it holds and fetches misses from its
-  upstream registry once, however many clients ask for them at the same time.
-
-Any registry may have request-rate quotas (token buckets, like ECR's per-second API
-quotas): a throttled request fails with a retryable ``ThrottlingException``. Each
+A registry serves the manifests and blobs it holds; its kind (`sim.model.registries`:
+public, private, mirror, quota) says who may pull and where a miss goes. Any registry
+may limit pulls per client over a sliding window (over it the manifest request fails
+with HTTP 429 ``toomanyrequests`` and the daemon does not retry) and may have
+request-rate quotas (token buckets, like ECR's per-second API quotas: a throttled request
+fails with a retryable ``ThrottlingException``). A pull-through mirror fetches a miss
+from its upstream once, however many clients ask for it at the same time. Each
 registry sits at a node of the network; its blobs travel over the network's links, so
 its egress bandwidth is the bandwidth of its access link.
 """
@@ -19,9 +15,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 import simpy
@@ -29,9 +24,8 @@ import simpy
 from sim.core.records import EventKind, EventLog
 from sim.model.images import Image, Layer
 from sim.model.network import Network
-from sim.model.ratelimit import RequestQuota, TokenBucket
-
-RegistryKind = Literal["public", "private", "mirror"]
+from sim.model.ratelimit import TokenBucket
+from sim.model.registries import RegistryParams
 
 
 class PullError(Exception):
@@ -65,35 +59,6 @@ class Client(Protocol):
     def principal(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class PullRateLimit:
-    """At most `count` manifest pulls per client in any sliding window of `window_s`."""
-
-    count: int
-    window_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryParams:
-    """A registry as configured (SI units)."""
-
-    name: str
-    kind: RegistryKind
-    bandwidth_bytes_s: float
-    latency_s: float
-    request_time_s: float = 0.01
-    principal: str = ""
-    pull_limit: PullRateLimit | None = None
-    allowed_principals: tuple[str, ...] = ()
-    upstream: str | None = None
-    preload: tuple[str, ...] = ()
-    manifest_quota: RequestQuota | None = None
-    blob_quota: RequestQuota | None = None
-    failure_probability: float = 0.0
-    storage_usd_per_gb_month: float = 0.0
-    egress_usd_per_gb: float = 0.0
-
-
 class Registry:
     """A registry serving manifests and blobs over the network.
 
@@ -117,8 +82,8 @@ class Registry:
         images: dict[str, Image],
         upstream: Registry | None = None,
     ) -> None:
-        if params.kind == "mirror" and upstream is None:
-            raise ValueError(f"mirror {params.name} needs an upstream registry")
+        if params.upstream_name is not None and upstream is None:
+            raise ValueError(f"{params.name} needs its upstream registry")
         self.env = env
         self.params = params
         self.network = network
@@ -130,10 +95,9 @@ class Registry:
             layer.digest for image in images.values() for layer in image.layers
         }
         self._pulls_by_client: dict[str, deque[float]] = {}
-        self._manifest_bucket = (
-            TokenBucket(params.manifest_quota) if params.manifest_quota else None
-        )
-        self._blob_bucket = TokenBucket(params.blob_quota) if params.blob_quota else None
+        manifest_quota, blob_quota = params.quotas.manifest_quota, params.quotas.blob_quota
+        self._manifest_bucket = TokenBucket(manifest_quota) if manifest_quota else None
+        self._blob_bucket = TokenBucket(blob_quota) if blob_quota else None
         self._upstream_fetches: dict[str, simpy.Process] = {}
         # Routes never change once a node is on the network, nor their latency.
         self._round_trips: dict[str, float] = {}
@@ -185,13 +149,9 @@ class Registry:
 
     def _admit_manifest(self, client: Client, image: Image) -> None:
         params = self.params
-        if params.kind == "private" and client.principal not in params.allowed_principals:
-            raise self._reject(
-                client,
-                EventKind.PULL_DENIED,
-                f"denied: {client.principal or 'anonymous'} may not pull {image.repository}",
-                False,
-            )
+        denial = params.denial(client.principal, image.repository)
+        if denial is not None:
+            raise self._reject(client, EventKind.PULL_DENIED, denial, False)
         if params.pull_limit is not None:
             window = self._pulls_by_client.setdefault(client.name, deque())
             while window and window[0] <= self.env.now - params.pull_limit.window_s:

@@ -15,7 +15,7 @@ from typing import Literal
 
 import networkx as nx
 
-from sim.model.registry import RegistryParams
+from sim.model.registries import RegistryParams
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,15 @@
-"""Placement: which host a new replica goes to.
+"""Placement: which host a new replica goes to. One module per policy, found by listing.
 
 A placement policy sees each host's capacity and what is still free, and the replica's
 request; it answers with a host's name, or None when the replica fits nowhere (it stays
-unschedulable). Two policies, after the Kubernetes scheduler's NodeResourcesFit
-scoring strategies:
+unschedulable). The policies follow the Kubernetes scheduler's NodeResourcesFit scoring
+strategies (``spread``: LeastAllocated, ``binpack``: MostAllocated). They score the mean
+over vCPU and memory of a fraction of capacity, as the scheduler does with equal weights,
+but as exact fractions rather than its 0-100 integer scores, so the result does not
+depend on rounding. A resource a host has none of scores 0, as in the scheduler.
 
-* `Spread` (LeastAllocated): the host with the most free capacity after placement, so
-  replicas spread out and one host failing takes few of them.
-* `BinPack` (MostAllocated): the host with the least free capacity after placement, so
-  hosts fill one after another and empty ones can be scaled away.
-
-Both score the mean over vCPU and memory of a fraction of capacity, as the scheduler
-does with equal weights, but as exact fractions rather than its 0-100 integer scores,
-so the result does not depend on rounding. A resource a host has none of scores 0 in
-both policies, as in the scheduler.
+Each policy module declares ``KIND = Kind(name, Params, build)``; ``build(params)``
+returns the policy. A platform names its policy (``placement: spread``).
 """
 
 from __future__ import annotations
@@ -22,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sim.core.errors import ConfigError
+from sim.core.settings import Family
+
+PLACEMENT = Family("placement", __name__, summary="which host a new replica goes to")
 
 VCPU_TOLERANCE = 1e-9
 """vCPU a request may exceed what is free by and still fit: free vCPU is a float
@@ -121,50 +119,8 @@ def best_ranked(
     return hosts[min(candidates)[1]].name if candidates else None
 
 
-class Spread:
-    """Kubernetes LeastAllocated: the fitting host with the most left free after placement.
-
-    Ties go to the host with fewer replicas, then to the earlier one in the sequence, so
-    identical hosts take replicas in turn.
-    """
-
-    name = "spread"
-
-    def rank(self, request: PlacementRequest, host: HostView) -> Rank:
-        return (-free_fraction_after(request, host), host.replicas)
-
-    def choose(self, request: PlacementRequest, hosts: Sequence[HostView]) -> str | None:
-        return best_ranked(self, request, hosts)
-
-
-class BinPack:
-    """Kubernetes MostAllocated: the fitting host with the most in use after placement.
-
-    Ties go to the earlier host in the sequence, so identical hosts fill in order.
-    """
-
-    name = "binpack"
-
-    def rank(self, request: PlacementRequest, host: HostView) -> Rank:
-        return (-used_fraction_after(request, host),)
-
-    def choose(self, request: PlacementRequest, hosts: Sequence[HostView]) -> str | None:
-        return best_ranked(self, request, hosts)
-
-
-PLACEMENT_POLICIES: dict[str, type[PlacementPolicy]] = {
-    Spread.name: Spread,
-    BinPack.name: BinPack,
-}
-"""Placement policies by the name a config gives them."""
-
-
-def make_placement_policy(name: object, key: str) -> PlacementPolicy:
-    """The placement policy a config names.
-
-    Raises:
-        ConfigError: when `name` is not a key of `PLACEMENT_POLICIES`.
-    """
-    if not isinstance(name, str) or name not in PLACEMENT_POLICIES:
-        raise ConfigError(key, name, f"one of {', '.join(PLACEMENT_POLICIES)}")
-    return PLACEMENT_POLICIES[name]()
+def make_placement_policy(name: str) -> PlacementPolicy:
+    """The placement policy a config names (one of `PLACEMENT`)."""
+    kind = PLACEMENT[name]
+    policy: PlacementPolicy = kind.build(kind.params())
+    return policy

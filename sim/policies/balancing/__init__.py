@@ -1,4 +1,4 @@
-"""Load balancing: which ready replica a request goes to.
+"""Load balancing: which ready replica a request goes to. One module per balancer.
 
 A balancer sees the replicas that are ready, in a fixed order (the order they became
 ready), as their numbers of outstanding requests — assigned and not yet finished — and
@@ -14,6 +14,9 @@ loads they are given may be computed lazily, element by element.
   search starts just after the replica chosen last, so idle replicas share the load
   instead of the first one taking every request at low load.
 * `RandomChoice`: uniformly at random, one ``rng.random()`` draw per request.
+
+Each balancer module declares ``KIND``; ``build(params)`` returns a fresh balancer (it
+keeps state across calls). A service names its balancer (``balancer: round_robin``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
+
+from sim.core.settings import Family
+
+BALANCING = Family("balancer", __name__, summary="which ready replica a request goes to")
 
 
 class Balancer(Protocol):
@@ -38,57 +45,8 @@ class Balancer(Protocol):
         ...
 
 
-class RoundRobin:
-    """Each ready replica in turn."""
-
-    __slots__ = ("_next",)
-
-    def __init__(self) -> None:
-        self._next = 0
-
-    def choose(self, loads: Sequence[int], rng: np.random.Generator) -> int:
-        index = self._next % len(loads)
-        self._next = index + 1
-        return index
-
-
-class LeastOutstanding:
-    """The replica with the fewest outstanding requests; ties in rotation."""
-
-    __slots__ = ("_last",)
-
-    def __init__(self) -> None:
-        self._last = -1
-
-    def choose(self, loads: Sequence[int], rng: np.random.Generator) -> int:
-        count = len(loads)
-        first = (self._last + 1) % count
-        best_index = first
-        best_load = loads[first]
-        for offset in range(1, count):
-            if best_load == 0:
-                break
-            index = (first + offset) % count
-            load = loads[index]
-            if load < best_load:
-                best_index, best_load = index, load
-        self._last = best_index
-        return best_index
-
-
-class RandomChoice:
-    """A replica uniformly at random."""
-
-    __slots__ = ()
-
-    def choose(self, loads: Sequence[int], rng: np.random.Generator) -> int:
-        count = len(loads)
-        return min(int(rng.random() * count), count - 1)
-
-
-BALANCERS: dict[str, type[Balancer]] = {
-    "round_robin": RoundRobin,
-    "least_outstanding": LeastOutstanding,
-    "random": RandomChoice,
-}
-"""The balancers a config can name, by name; each is built with no arguments."""
+def make_balancer(name: str) -> Balancer:
+    """A fresh balancer of the kind a config names (one of `BALANCING`)."""
+    kind = BALANCING[name]
+    balancer: Balancer = kind.build(kind.params())
+    return balancer
