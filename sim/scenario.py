@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from sim.config import BeanstalkPlatformParams, Deployment, PlatformParams, ScenarioParams
+from sim.config import Deployment, ScenarioParams
 from sim.config.params import ServiceParams
 from sim.core.records import (
     EventKind,
@@ -30,7 +30,6 @@ from sim.core.records import (
 from sim.core.streams import RandomStreams
 from sim.model.arrivals import ARRIVALS, ArrivalProcess
 from sim.model.autoscaler import Autoscaler
-from sim.model.beanstalk import BeanstalkDockerPlatform
 from sim.model.billing import InstanceUsage, RegistryUsage, instance_cost_usd, registry_cost_usd
 from sim.model.cloud import Cloud
 from sim.model.cluster_scaler import ClusterScaler
@@ -40,14 +39,10 @@ from sim.model.host import Host, HostList
 from sim.model.images import Image
 from sim.model.monitoring import Monitoring, PeriodMetrics, period_row
 from sim.model.network import Network
-from sim.model.platforms import (
-    ContainerPlatform,
-    ContainerPlatformParams,
-    ContainerRuntime,
-    VmPlatform,
-)
+from sim.model.platforms import PLATFORMS, PlatformContext
 from sim.model.registry import Registry
 from sim.model.replica import Ledger, Platform
+from sim.model.runtime import ContainerRuntime, ContainerSettings
 from sim.model.scheduler import Scheduler
 from sim.model.storage import DiskTotals
 from sim.model.topology import build_topology, host_attachment
@@ -55,7 +50,6 @@ from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
 from sim.output.results import Result, service_summary, summarize
 from sim.policies.autoscaling import make_policy
 from sim.policies.balancing import make_balancer
-from sim.policies.placement import make_placement_policy
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -147,54 +141,28 @@ class World:
         default = app_vcpu[service.app] if service is not None else 1.0
         return lambda replica: default
 
-    def _platform(self, platform_params: PlatformParams) -> Platform:
-        """Build one platform with its own random stream."""
+    def _platform(self, platform_params: Any) -> Platform:
+        """Build one platform (a kind of `PLATFORMS`) with its own random stream."""
         rng = self.streams.generator(f"platform/{platform_params.name}")
-        pricing = self.params.pricing
-        if isinstance(platform_params, ContainerPlatformParams):
-            return ContainerPlatform(
-                self.env,
-                platform_params,
-                self.scheduler,
-                make_placement_policy(platform_params.placement),
-                self._runtime(platform_params, rng),
-                self.ledger,
-                self.log,
+
+        def runtime(settings: ContainerSettings) -> ContainerRuntime:
+            return ContainerRuntime(
+                self.env, settings, self.source_for, rng, self._init_rng, self.log, self.pulls
             )
-        if isinstance(platform_params, BeanstalkPlatformParams):
-            instances = platform_params.instances
-            return BeanstalkDockerPlatform(
-                self.env,
-                instances,
-                pricing.instance_types[instances.instance_type],
-                self.cloud,
-                self._runtime(platform_params.container, rng),
-                rng,
-                self.ledger,
-                self.log,
-            )
-        instance_type = (
-            pricing.instance_types[platform_params.instance_type]
-            if platform_params.instance_type
-            else None
-        )
-        return VmPlatform(
+
+        context = PlatformContext(
             self.env,
-            platform_params,
             self.scheduler,
-            make_placement_policy(platform_params.placement),
             self.cloud,
-            instance_type,
-            rng,
-            self._init_rng,
+            self.params.pricing.instance_types,
             self.ledger,
             self.log,
+            rng,
+            self._init_rng,
+            runtime,
         )
-
-    def _runtime(self, params: ContainerPlatformParams, rng: Any) -> ContainerRuntime:
-        return ContainerRuntime(
-            self.env, params, self.source_for, rng, self._init_rng, self.log, self.pulls
-        )
+        platform: Platform = PLATFORMS.kind_of(platform_params).build(platform_params, context)
+        return platform
 
     def _init_rng(self, app: str) -> Any:
         return self.streams.generator(f"app/{app}/init")

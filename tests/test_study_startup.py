@@ -14,7 +14,7 @@ from studies import load_study, run_quick
 import sim
 from sim.cli.main import to_plain
 from sim.config import scenario_params
-from sim.model.platforms import VmPlatformParams
+from sim.model.platforms.vm import VmParams as VmPlatformParams
 
 MIB = 2**20
 

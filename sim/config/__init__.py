@@ -24,7 +24,6 @@ from sim.config.infrastructure import (
     read_registries,
 )
 from sim.config.params import (
-    BeanstalkPlatformParams,
     Deployment,
     PlatformParams,
     Pricing,
@@ -37,7 +36,6 @@ from sim.core.errors import ConfigError
 from sim.core.streams import RandomStreams
 
 __all__ = [
-    "BeanstalkPlatformParams",
     "ConfigError",
     "Deployment",
     "PlatformParams",

@@ -6,14 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sim.model.beanstalk import BeanstalkParams
 from sim.model.cloud import InstanceType
 from sim.model.cluster_scaler import ClusterScalerParams
 from sim.model.engine import EngineParams
 from sim.model.fleet import FleetParams
 from sim.model.host import HostParams
 from sim.model.images import Image
-from sim.model.platforms import ContainerPlatformParams, VmPlatformParams
 from sim.model.registries import RegistryParams
 from sim.model.replica import App
 from sim.model.topology import NetworkParams
@@ -39,18 +37,6 @@ class Deployment:
 
 
 @dataclass(frozen=True, slots=True)
-class BeanstalkPlatformParams:
-    """An Elastic Beanstalk Docker platform: its instances and its container runtime."""
-
-    instances: BeanstalkParams
-    container: ContainerPlatformParams
-
-    @property
-    def name(self) -> str:
-        return self.instances.name
-
-
-@dataclass(frozen=True, slots=True)
 class Pricing:
     """Instance types with their on-demand prices, and how they are billed."""
 
@@ -60,7 +46,8 @@ class Pricing:
     billing_minimum_s: float
 
 
-PlatformParams = ContainerPlatformParams | VmPlatformParams | BeanstalkPlatformParams
+PlatformParams = Any
+"""The parameters of a kind of `sim.model.platforms.PLATFORMS`."""
 
 
 @dataclass(frozen=True, slots=True)

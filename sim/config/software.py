@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from sim.config.infrastructure import read_instance_type
-from sim.config.params import BeanstalkPlatformParams, PlatformParams, Pricing
+from sim.config.params import PlatformParams, Pricing
 from sim.config.reader import Section, kind_of, short
+from sim.config.schema import read_kind
 from sim.core.errors import ConfigError
-from sim.model.beanstalk import BeanstalkParams
 from sim.model.images import (
     CONFIG_INSTRUCTIONS,
     LAYER_INSTRUCTIONS,
@@ -17,9 +16,8 @@ from sim.model.images import (
     ImageSpec,
     build_catalog,
 )
-from sim.model.platforms import ContainerPlatformParams, VmPlatformParams
+from sim.model.platforms import PLATFORMS
 from sim.model.registries import RegistryParams
-from sim.policies.placement import PLACEMENT
 
 _STEP_INSTRUCTIONS = LAYER_INSTRUCTIONS | CONFIG_INSTRUCTIONS | {"FROM"}
 
@@ -103,69 +101,21 @@ def read_images(section: Section, registries: tuple[RegistryParams, ...]) -> dic
     return build_catalog(specs, key=section.key)
 
 
-def read_container(entry: Section, name: str, placement: str) -> ContainerPlatformParams:
-    backoff = entry.section("image_pull_backoff", {})
-    params = ContainerPlatformParams(
-        name=name,
-        placement=placement,
-        create=entry.distribution("create", "50ms"),
-        runtime_start=entry.distribution(
-            "runtime_start", {"dist": "lognormal", "median": "0.57s", "sigma": 0.25}
-        ),
-        writable_layer_bytes=entry.size("writable_layer", "1MB"),
-        image_pull_policy=entry.text(  # type: ignore[arg-type]
-            "image_pull_policy", "IfNotPresent", choices=("IfNotPresent", "Always")
-        ),
-        pull_backoff_initial_s=backoff.duration("initial", 10.0),
-        pull_backoff_max_s=backoff.duration("max", 300.0),
-        pull_attempts=backoff.integer("attempts", 0, minimum=0),
-    )
-    backoff.close()
-    return params
-
-
 def read_platforms(section: Section, pricing: Pricing) -> dict[str, PlatformParams]:
+    """The loaded platforms by name: each a kind of `PLATFORMS`; an instance type it
+    names must be priced."""
     platforms: dict[str, PlatformParams] = {}
-    placements = PLACEMENT.names()
     for name in section.names():
-        entry = section.section(name)
-        kind = entry.text("kind", choices=("container", "vm", "beanstalk-docker"))
-        placement = entry.text("placement", "spread", choices=placements)
-        params: PlatformParams
-        if kind == "container":
-            params = read_container(entry, name, placement)
-        elif kind == "beanstalk-docker":
-            instance_type = read_instance_type(entry, "instance_type", pricing)
-            assert instance_type is not None
-            params = BeanstalkPlatformParams(
-                BeanstalkParams(
-                    name=name,
-                    instance_type=instance_type.name,
-                    provision=entry.distribution("provision"),
-                    boot=entry.distribution("boot"),
-                    root_volume_bytes=entry.positive_size("root_volume", "8GiB"),
-                ),
-                read_container(entry, name, placement),
+        section.raw(name)
+        key = f"{section.key}.{name}"
+        params = read_kind(PLATFORMS, section.items_mapping()[name], key, name=name)
+        instance_type = getattr(params, "instance_type", None)
+        if isinstance(instance_type, str) and instance_type not in pricing.instance_types:
+            raise ConfigError(
+                f"{key}.instance_type",
+                instance_type,
+                "an instance type of pricing: " + ", ".join(pricing.instance_types),
             )
-        else:
-            instance_type = read_instance_type(entry, "instance_type", pricing, None)
-            overhead = entry.section("memory_overhead", {})
-            params = VmPlatformParams(
-                name=name,
-                placement=placement,
-                provision=entry.distribution("provision"),
-                boot=entry.distribution("boot"),
-                guest_os_memory_bytes=entry.size("guest_os_memory", "512MiB"),
-                disk_image_bytes=entry.positive_size("disk_image"),
-                disk_mode=entry.text("disk_mode", "copy", choices=("copy", "clone")),  # type: ignore[arg-type]
-                clone_overlay_bytes=entry.size("clone_overlay", "200MB"),
-                overhead_fraction=overhead.number("fraction", 0.002, minimum=0.0),
-                overhead_fixed_bytes=overhead.size("fixed", "218MiB"),
-                overhead_per_vcpu_bytes=overhead.size("per_vcpu", "8MiB"),
-                instance_type=instance_type.name if instance_type else None,
-            )
-            overhead.close()
-        entry.close()
         platforms[name] = params
     if not platforms:
         raise ConfigError(section.key, "none", "at least one platform (platform=container)")

@@ -188,6 +188,21 @@ class LayerStore:
             self.hold(chain_id)
         self.images[image.name] = StoredImage(image, first_detected_s=now_s, last_used_s=now_s)
 
+    def use(self, name: str, now_s: float) -> None:
+        """A container is created from the image: it is in use, and used now (what the
+        kubelet's garbage collector orders images by)."""
+        stored = self.images[name]
+        stored.containers += 1
+        stored.last_used_s = now_s
+
+    def unuse(self, name: str, now_s: float) -> None:
+        """A container of the image is removed: one user less, and used now."""
+        stored = self.images[name]
+        if stored.containers <= 0:
+            raise ValueError(f"image {name} has no container to remove")
+        stored.containers -= 1
+        stored.last_used_s = now_s
+
     def remove_image(self, name: str) -> int:
         """Untag an image not used by any container; returns the disk bytes really freed."""
         stored = self.images.pop(name)

@@ -144,7 +144,7 @@ class Builder:
         container = self.daemon.new_id("build")[:12]
         if instruction.instruction not in ("COPY", "ADD"):
             output.append(f" ---> Running in {container}")
-            yield self.daemon.env.timeout(self.daemon.runtime.create.sample(self.daemon.rng))
+            yield self.daemon.env.timeout(self.daemon.runtime.create_time_s())
         if instruction.instruction in LAYER_INSTRUCTIONS:
             self._store_top_layer(image, instruction.text, leases)
             write_s = image.layers[-1].size_bytes / self.daemon.host.params.disk_write_bytes_s

@@ -27,7 +27,7 @@ import simpy
 
 from sim.config import ScenarioParams
 from sim.model.images import Image
-from sim.model.platforms import ContainerPlatformParams
+from sim.model.runtime import ContainerRuntime, ContainerSettings
 from sim.scenario import World
 from sim.teach.docker.builder import Builder
 from sim.teach.docker.dockerfile import Stage
@@ -117,12 +117,21 @@ class Daemon:
         self.env = self.world.env
         self.host = self.world.hosts[0]
         self.engine = self.host.engine
-        self.runtime = next(
+        settings = next(
             platform
             for platform in params.platforms.values()
-            if isinstance(platform, ContainerPlatformParams)
+            if isinstance(platform, ContainerSettings)
         )
         self.rng = self.world.streams.generator("docker/runtime")
+        self.runtime = ContainerRuntime(
+            self.env,
+            settings,
+            self.world.source_for,
+            self.rng,
+            self.world._init_rng,
+            self.world.log,
+            [],
+        )
         self.names_rng = self.world.streams.generator("docker/names")
         self.catalog = {(image.repository, image.tag): image for image in params.images.values()}
         self.apps = {app.image.name: app for app in params.apps.values()}
@@ -430,10 +439,9 @@ class Daemon:
             auto_remove=options.auto_remove,
         )
         self.containers[container.id] = container
-        stored = self.engine.store.images.get(image.name)
-        if stored is not None:
-            stored.containers += 1
-        self.simulate(self._timed(self.runtime.create.sample(self.rng)))
+        if image.name in self.engine.store.images:
+            self.runtime.create(self.host, image.name, 0)
+        self.simulate(self._timed(self.runtime.create_time_s()))
         self._start(container)
         if options.detach:
             return output + [container.id], container
@@ -443,7 +451,7 @@ class Daemon:
         yield self.env.timeout(seconds)
 
     def _start(self, container: Container) -> None:
-        self.simulate(self._timed(self.runtime.runtime_start.sample(self.rng)))
+        self.simulate(self._timed(self.runtime.start_time_s()))
         container.state = "running"
         container.started_s = self.now
         container.finished_s = None
@@ -567,12 +575,12 @@ class Daemon:
         yield process
 
     def _discard(self, container: Container, remove_anonymous: bool) -> None:
-        self.host.disk.free(container.size_rw)
+        if container.image.image.name in self.engine.store.images:
+            self.runtime.remove(self.host, container.image.image.name, container.size_rw)
+        else:
+            self.host.disk.free(container.size_rw)
         container.upper.clear()
         del self.containers[container.id]
-        stored = self.engine.store.images.get(container.image.image.name)
-        if stored is not None:
-            stored.containers -= 1
         if remove_anonymous:
             for mount in container.mounts:
                 if mount.volume.anonymous and not self.volume_users(mount.volume):

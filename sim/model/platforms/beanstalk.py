@@ -1,4 +1,4 @@
-"""Elastic Beanstalk's Docker platform: one EC2 instance per replica, pulling at boot.
+"""``beanstalk-docker``: Elastic Beanstalk's Docker platform, one EC2 instance per replica.
 
 Each replica is a new instance of the environment's instance type: it is launched
 (billed from then), provisioned and booted; then the platform's agent pulls the app's
@@ -16,23 +16,31 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.core.distributions import Distribution
+from sim.core.distributions import Distribution, LogNormal, Normal
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
+from sim.core.settings import Kind, setting
 from sim.model.cloud import Cloud, InstanceType
 from sim.model.host import Host
-from sim.model.platforms import ContainerRuntime
+from sim.model.platforms import PlatformContext
 from sim.model.replica import App, Ledger, Startup
+from sim.model.runtime import ContainerRuntime, ContainerSettings, PullPolicy
 
 
-@dataclass(frozen=True, slots=True)
-class BeanstalkParams:
-    """An Elastic Beanstalk Docker environment's instances (SI units)."""
+@dataclass(frozen=True, kw_only=True)
+class BeanstalkParams(ContainerSettings):
+    """An Elastic Beanstalk Docker environment: its instances and their container runtime
+    (SI units)."""
 
-    name: str
-    instance_type: str
-    provision: Distribution
-    boot: Distribution
-    root_volume_bytes: int
+    name: str = setting("", entry_name=True)
+    instance_type: str = setting("m5.large", doc="every replica's instance")
+    provision: Distribution = setting(
+        LogNormal(25.0, 0.3), doc="launch request to instance running"
+    )
+    boot: Distribution = setting(
+        Normal(40.0, 8.0, 20.0), doc="OS boot and the Beanstalk agent's start"
+    )
+    root_volume_bytes: int = setting(8 * 2**30, unit="size", above=0, doc="each instance's disk")
+    image_pull_policy: PullPolicy = setting("Always", doc="the agent pulls at deployment")
 
 
 class BeanstalkDockerPlatform:
@@ -108,8 +116,26 @@ class BeanstalkDockerPlatform:
     def stop_replica(self, replica: str) -> None:
         """Terminate the replica's instance."""
         holding = self.ledger.close(replica, self.env.now)
-        self.runtime.remove(holding)
+        self.runtime.remove_holding(holding)
         self.cloud.terminate(holding.host)
         self.log.record(
             self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.TERMINATED
         )
+
+
+def build(params: BeanstalkParams, context: PlatformContext) -> BeanstalkDockerPlatform:
+    return BeanstalkDockerPlatform(
+        context.env,
+        params,
+        context.instance_types[params.instance_type],
+        context.cloud,
+        context.runtime(params),
+        context.rng,
+        context.ledger,
+        context.log,
+    )
+
+
+KIND = Kind(
+    "beanstalk-docker", BeanstalkParams, build, "an Elastic Beanstalk Docker instance per replica"
+)
