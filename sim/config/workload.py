@@ -161,6 +161,13 @@ def read_workload(
     service = read_service(section, apps, platforms)
     section.raw("horizon", None)
     section.close()
+    runs_on = {(d.app, d.platform) for d in deployments}
+    if service is not None:
+        runs_on.add((service.app, service.platform))
+    for app, platform in sorted(runs_on):
+        check = getattr(platforms[platform], "check_app", None)
+        if check is not None:
+            check(apps[app])
     return apps, tuple(deployments), service
 
 

@@ -75,6 +75,14 @@ class FargateParams(ContainerSettings):
     ephemeral_storage_bytes: int = setting(20 * GB, unit="size", above=0, doc="each task's disk")
     image_pull_policy: PullPolicy = setting("Always", doc="no image cache between tasks")
 
+    def check_app(self, app: App) -> None:
+        """Refuse an app no Fargate task can hold (asked when the config is read).
+
+        Raises:
+            ConfigError: naming the app.
+        """
+        self.instance_type(app)
+
     def instance_type(self, app: App) -> InstanceType:
         """The task size the app runs on, as a priced instance type.
 
