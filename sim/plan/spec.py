@@ -277,7 +277,10 @@ def _read_knob(index: int, item: str) -> KnobRead:
         choices = split_top_level(value)
     except ValueError as error:
         raise ConfigError(where, item, f"{VARY_ALLOWED} ({error})") from None
-    if colons and len(choices) == 1:
+    if colons and len(choices) > 1:
+        hint = " (an item without = continues the choices before it, and a range is no choice)"
+        raise ConfigError(where, item, VARY_ALLOWED + hint)
+    if colons:
         read = _range_values(value)
         if read is None:
             too_many = _range_size(value) > MAX_VALUES
@@ -364,6 +367,36 @@ def _read_replications(value: str | int) -> int:
     return int(text)
 
 
+def read_knobs(vary: Sequence[str], monotone: Sequence[str] = ()) -> tuple[Knob, ...]:
+    """The varied keys of a plan, from the items of ``plan.vary`` and ``plan.monotone``.
+
+    Raises:
+        ConfigError: the first mistake, naming its key (``plan.vary[1]``).
+    """
+    if not vary:
+        raise ConfigError("plan.vary", "(none)", f"at least one item {VARY_ALLOWED}")
+    read = []
+    seen: set[str] = set()
+    for index, item in _joined_vary_items(vary):
+        key, values, numbers, is_range = _read_knob(index, item)
+        if key.lstrip("+") in seen:
+            raise ConfigError(f"plan.vary[{index}]", item, f"{VARY_ALLOWED}, each key once")
+        seen.add(key.lstrip("+"))
+        read.append((key, values, numbers, is_range, item))
+    names = [key.lstrip("+") for key, *_ in read]
+    directions = _read_directions(monotone, names)
+    return tuple(
+        Knob(
+            key,
+            values,
+            numbers,
+            directions.get(key.lstrip("+"), "up" if is_range else "none"),
+            item,
+        )
+        for key, values, numbers, is_range, item in read
+    )
+
+
 def plan_spec(
     vary: Sequence[str],
     slo: Sequence[str],
@@ -383,30 +416,11 @@ def plan_spec(
     Raises:
         ConfigError: the first mistake, naming its key (``plan.slo[0]``).
     """
-    if not vary:
-        raise ConfigError("plan.vary", "(none)", f"at least one item {VARY_ALLOWED}")
-    read = []
-    seen: set[str] = set()
-    for index, item in _joined_vary_items(vary):
-        key, values, numbers, is_range = _read_knob(index, item)
-        if key.lstrip("+") in seen:
-            raise ConfigError(f"plan.vary[{index}]", item, f"{VARY_ALLOWED}, each key once")
-        seen.add(key.lstrip("+"))
-        read.append((key, values, numbers, is_range, item))
-    names = [key.lstrip("+") for key, *_ in read]
-    directions = _read_directions(monotone, names)
-    knobs = tuple(
-        Knob(
-            key,
-            values,
-            numbers,
-            directions.get(key.lstrip("+"), "up" if is_range else "none"),
-            item,
-        )
-        for key, values, numbers, is_range, item in read
-    )
+    knobs = read_knobs(vary, monotone)
+    names = [knob.name for knob in knobs]
     if not slo:
-        raise ConfigError("plan.slo", "(none)", "at least one item <metric><=<number> or >=")
+        allowed = "at least one item <metric><=<number> or <metric>>=<number>"
+        raise ConfigError("plan.slo", "(none)", allowed)
     slos = tuple(_read_slo(index, item, metrics) for index, item in enumerate(slo))
     objective = minimize.strip()
     knob = next((k for k in knobs if k.name == objective), None)
