@@ -264,6 +264,15 @@ def sim_arguments(request: Request) -> list[str]:
     ]
 
 
+def _disconnect_from_ray() -> None:
+    """Leave the Ray instance the Ray launcher joined, if it did: Ray relays its workers'
+    output to this process in the background, and a line relayed late would land after
+    the report's last line, which machines read."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
+
+
 def report(spec: PlanSpec, sweep: Path) -> int:
     """Print the answer read back from ``plan.csv``, the frontier, draw ``plan.png`` and
     print the last line; the exit status."""
@@ -306,4 +315,5 @@ def main() -> None:
         sys.exit(EXIT_CONFIG_ERROR)
     sys.argv[1:] = hydra_arguments
     sim_cli.main()
+    _disconnect_from_ray()
     sys.exit(report(request.spec, request.sweep))
