@@ -72,6 +72,10 @@ SLO = "plan.slo=[latency_s_p95<=0.3]"
             ("plan.vary=[workload.service.workers=-1:4]", SLO),
             "config error: workload.service.workers: -1: ",
         ),
+        (
+            ("plan.vary=[workload.service.workers=1,-1,4]", SLO),
+            "config error: workload.service.workers: -1: ",
+        ),
         ((WORKERS,), "config error: plan.slo: (none): at least one item"),
         ((WORKERS, SLO, "plan.minimize=latency"), "config error: plan.minimize: latency: "),
         ((WORKERS, SLO, "plan.replications=0"), "config error: plan.replications: 0: a whole"),

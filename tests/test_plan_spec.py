@@ -35,6 +35,7 @@ def test_a_whole_number_range_steps_by_one_or_its_step() -> None:
         (1.0, 2.0, 3.0, 4.0),
         "up",
         "workload.service.workers=1:4",
+        is_range=True,
     )
     (maximum,) = knobs("autoscaler.max_capacity=2:10:3")
     assert maximum.values == ("2", "5", "8")
@@ -53,7 +54,7 @@ def test_choices_keep_their_order_and_the_items_that_continue_them() -> None:
         "cluster.scaler.instance_type=t3.medium", "m5.large", "workload.service.workers=1,2,4"
     )
     assert instance.values == ("t3.medium", "m5.large")
-    assert instance.numbers is None and instance.direction == "none"
+    assert instance.numbers is None and instance.direction == "none" and not instance.is_range
     assert instance.source == "cluster.scaler.instance_type=t3.medium,m5.large"
     assert workers.values == ("1", "2", "4") and workers.numbers == (1.0, 2.0, 4.0)
     (added,) = knobs("+workload.extra=a")

@@ -162,9 +162,9 @@ def _composed(overrides: Sequence[str]) -> DictConfig:
 
 
 def _check_values(knobs: Sequence[Knob], overrides: Sequence[str]) -> list[str]:
-    """Compose and validate the first point, then each varied value that is not a
-    number, and the least and greatest of those that are (one value at a time, the
-    other keys at their first); returns the first point's overrides.
+    """Compose and validate the first point, then every choice and both ends of every
+    range (one value at a time, the other keys at their first); returns the first
+    point's overrides.
 
     Raises:
         ConfigError: the first value that makes no valid configuration.
@@ -172,14 +172,10 @@ def _check_values(knobs: Sequence[Knob], overrides: Sequence[str]) -> list[str]:
     first = [knob.override(0) for knob in knobs]
     _composed([*overrides, *first])
     for index, knob in enumerate(knobs):
-        indices = range(len(knob.values))
-        numbers = knob.numbers
-        checked = (
-            set(indices)
-            if numbers is None
-            else {min(indices, key=numbers.__getitem__), max(indices, key=numbers.__getitem__)}
-        )
-        for value_index in sorted(checked - {0}):
+        checked = [len(knob.values) - 1] if knob.is_range else range(len(knob.values))
+        for value_index in checked:
+            if value_index == 0:
+                continue
             point = [*first[:index], knob.override(value_index), *first[index + 1 :]]
             _composed([*overrides, *point])
     return first

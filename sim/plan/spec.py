@@ -81,6 +81,7 @@ class Knob:
         numbers: the values as numbers when every one is a number, else None.
         direction: how the key moves capacity (see the module docstring).
         source: the ``plan.vary`` item it was read from.
+        is_range: whether the values are a range (``low:high[:step]``), not choices.
     """
 
     key: str
@@ -88,6 +89,7 @@ class Knob:
     numbers: tuple[float, ...] | None
     direction: Direction
     source: str
+    is_range: bool = False
 
     @property
     def name(self) -> str:
@@ -392,6 +394,7 @@ def read_knobs(vary: Sequence[str], monotone: Sequence[str] = ()) -> tuple[Knob,
             numbers,
             directions.get(key.lstrip("+"), "up" if is_range else "none"),
             item,
+            is_range,
         )
         for key, values, numbers, is_range, item in read
     )
