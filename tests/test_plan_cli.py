@@ -198,10 +198,10 @@ def test_joblib_gives_the_same_plan_csv_as_the_basic_launcher(
         reason="the joblib launcher does not import: pip install '.[parallel]'",
     )
     # Two arrival rates (choices: two slices searched side by side) over 1..4 workers,
-    # two replications per point: four runs a batch, five minutes each.
+    # two replications per point: four runs a batch, two minutes each.
     plan = [
         *POISSON,
-        "horizon=5min",
+        "horizon=2min",
         "workload.service.initial_replicas=1",
         "plan.vary=[workload.traffic.arrivals.rate_per_s=20,40, workload.service.workers=1:4]",
         "plan.slo=[latency_s_p95<=0.3]",
