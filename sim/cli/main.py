@@ -45,6 +45,7 @@ from sim.output.results import Result
 from sim.scenario import run_scenario
 
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 EXIT_CONFIG_ERROR = 2
 EXIT_FAILED = 1
 
@@ -242,7 +243,9 @@ class SweepTable(Callback):
             print(f"sweep error: {_cannot_write(sweep, error)}", file=sys.stderr)
             raise SystemExit(EXIT_CONFIG_ERROR) from None
         # Jobs end in the driver only with the basic launcher; elsewhere no bar would move.
+        # Only the basic sweeper's runs are counted by its overrides (sim-plan's are not).
         basic = config.hydra.launcher.get("_target_") == BASIC_LAUNCHER
+        basic = basic and config.hydra.sweeper.get("_target_") == BASIC_SWEEPER
         if basic and _show_progress(config, in_sweep=False):
             self._bar = RunsBar(sweep_size(list(config.hydra.overrides.task)))
 
