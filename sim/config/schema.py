@@ -148,9 +148,9 @@ def _union_arms(hint: Any) -> tuple[Any, ...] | None:
     return None
 
 
-def _arm_for(arms: list[Any], value: object) -> Any:
+def _arm_written(arms: list[Any], value: object) -> Any | None:
     """The arm of a union a config value is written for: a mapping for a dataclass arm,
-    a list for a tuple arm, a word for ``str``; else the first arm."""
+    a list for a tuple arm, a word for ``str``; None if it is written for none."""
     for arm in arms:
         if isinstance(value, Mapping) and dataclasses.is_dataclass(arm):
             return arm
@@ -162,7 +162,14 @@ def _arm_for(arms: list[Any], value: object) -> Any:
             return arm
         if isinstance(value, int | float) and not isinstance(value, bool) and arm in (int, float):
             return arm
-    return arms[0]
+    return None
+
+
+def _arm_for(arms: list[Any], value: object) -> Any:
+    """The arm of a union a config value is written for (see `_arm_written`); else the
+    first arm."""
+    written = _arm_written(arms, value)
+    return arms[0] if written is None else written
 
 
 def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
@@ -172,6 +179,8 @@ def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
         others = [arm for arm in arms if arm is not type(None)]
         if value is None and len(others) < len(arms):
             return None
+        if meta.expected and _arm_written(others, value) is None:
+            raise ConfigError(key, short(value), meta.expected)
         return convert(_arm_for(others, value), value, key, meta)
     origin = typing.get_origin(hint)
     if origin is tuple:
