@@ -133,7 +133,7 @@ BAD = [
             "workload=poisson",
             "platform=container",
             "autoscaler=beanstalk",
-            "autoscaler.metric=DiskReadOps",
+            "+autoscaler.metric=DiskReadOps",
         ],
         "autoscaler.metric",
         "DiskReadOps",
