@@ -917,6 +917,14 @@ def test_a_composite_gives_its_members_the_group_size() -> None:
     with pytest.raises(ConfigError) as error:
         make_policy("composite", {"max_capacity": 4, "policies": []}, KEY)
     assert (error.value.key, error.value.allowed) == ("autoscaling.policies", "at least one policy")
+    member = {"name": "target_tracking", "metric": "CPUUtilization", "target_value": 50}
+    with pytest.raises(ConfigError) as error:
+        make_policy(
+            "composite", {"max_capacity": 4, "policies": [member | {"max_capacity": 8}]}, KEY
+        )
+    assert error.value.line() == (
+        "config error: autoscaling.policies[0].max_capacity: 8: set once, on the composite"
+    )
 
 
 def _parameter_classes() -> set[type]:

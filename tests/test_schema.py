@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pytest
 from hypothesis import given
@@ -197,6 +197,22 @@ def test_a_union_names_its_forms_when_a_value_fits_none() -> None:
     with pytest.raises(ConfigError) as raised:
         read(Tolerance, {"unsaid": "10%"}, "t")
     assert raised.value.allowed == "a finite number"
+
+
+@dataclass(frozen=True)
+class Member:
+    REFUSED_KEYS: ClassVar[Mapping[str, str]] = {"size": "set once, on the group"}
+
+    rate_per_s: float = 1.0
+
+
+def test_a_refused_key_gives_its_reason() -> None:
+    with pytest.raises(ConfigError) as raised:
+        read(Member, {"size": 3}, "group.members[0]")
+    assert raised.value.line() == "config error: group.members[0].size: 3: set once, on the group"
+    with pytest.raises(ConfigError) as raised:
+        read(Member, {"colour": "red"}, "m")
+    assert raised.value.allowed == "not a known key here (known: rate_per_s)"
 
 
 @given(st.integers(1, 10), st.floats(0, 1e6, allow_nan=False))

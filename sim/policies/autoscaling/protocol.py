@@ -154,6 +154,13 @@ def check_capacity_range(min_capacity: int, max_capacity: int) -> None:
         )
 
 
+GROUP_SIZE_KEYS: Mapping[str, str] = {
+    "min_capacity": "set once, on the composite",
+    "max_capacity": "set once, on the composite",
+}
+"""The keys a member of a `Composite` refuses (its ``REFUSED_KEYS``), and why."""
+
+
 def in_group(params: Callable[..., P], rules: Any, min_capacity: int, max_capacity: int) -> P:
     """A policy's parameters from its rules and its group's size.
 

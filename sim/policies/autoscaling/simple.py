@@ -24,7 +24,9 @@ Assumptions where AWS says nothing precise:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sim.core.errors import ConfigError
 from sim.core.settings import Kind, setting
@@ -42,6 +44,7 @@ from sim.policies.autoscaling.ec2 import (
     check_positive,
 )
 from sim.policies.autoscaling.protocol import (
+    GROUP_SIZE_KEYS,
     Decision,
     Observation,
     Series,
@@ -92,6 +95,8 @@ class SimpleScalingRules:
         ConfigError: for an empty list, alarms on different series, or a negative
             cooldown; keys are the config names.
     """
+
+    REFUSED_KEYS: ClassVar[Mapping[str, str]] = GROUP_SIZE_KEYS
 
     alarms: tuple[SimpleAlarm, ...] = setting(doc="the policies; their alarms watch one series")
     cooldown_s: float = setting(

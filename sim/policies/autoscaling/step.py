@@ -23,7 +23,9 @@ is in the observation.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sim.core.errors import ConfigError
 from sim.core.settings import Kind, setting
@@ -42,6 +44,7 @@ from sim.policies.autoscaling.ec2 import (
     warming_count,
 )
 from sim.policies.autoscaling.protocol import (
+    GROUP_SIZE_KEYS,
     Decision,
     Observation,
     Series,
@@ -113,6 +116,8 @@ class StepScalingRules:
     Raises:
         ConfigError: for steps or values AWS rejects; keys are the config names.
     """
+
+    REFUSED_KEYS: ClassVar[Mapping[str, str]] = GROUP_SIZE_KEYS
 
     alarm: Alarm = setting(doc="the policy's alarm")
     steps: tuple[StepAdjustment, ...] = setting(

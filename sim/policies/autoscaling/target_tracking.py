@@ -24,8 +24,9 @@ says so and in only if all do; a policy with scale-in disabled does not vote on 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sim.core.errors import ConfigError
 from sim.core.settings import Kind, setting
@@ -42,6 +43,7 @@ from sim.policies.autoscaling.ec2 import (
     warming_count,
 )
 from sim.policies.autoscaling.protocol import (
+    GROUP_SIZE_KEYS,
     Decision,
     Observation,
     Series,
@@ -62,6 +64,8 @@ class TargetTrackingRules:
     Raises:
         ConfigError: for values AWS rejects; keys are the config names.
     """
+
+    REFUSED_KEYS: ClassVar[Mapping[str, str]] = GROUP_SIZE_KEYS
 
     metric: str = setting(
         choices=TRIGGER_METRICS,
