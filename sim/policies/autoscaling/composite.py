@@ -24,9 +24,10 @@ max_capacity)`` adds it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from sim.core.errors import ConfigError
 from sim.core.settings import Family, Kind, setting
@@ -45,6 +46,26 @@ COMPOSABLE = Family(
     summary="policies one EC2 Auto Scaling group may combine (autoscaler.policies)",
     declared="MEMBER",
 )
+
+
+P = TypeVar("P")
+
+GROUP_SIZE_KEYS: Mapping[str, str] = {
+    "min_capacity": "set once, on the composite",
+    "max_capacity": "set once, on the composite",
+}
+"""The keys a member of a composite refuses (its ``REFUSED_KEYS``), and why."""
+
+
+def in_group(params: Callable[..., P], rules: Any, min_capacity: int, max_capacity: int) -> P:
+    """A policy's parameters from its rules and its group's size.
+
+    The members of a composite share one group, whose size the composite sets once:
+    each member is written without it, as its rules (a parameter dataclass), and gets
+    the size here, as `params` (that dataclass with the size added).
+    """
+    given = {each.name: getattr(rules, each.name) for each in dataclasses.fields(rules)}
+    return params(**given, min_capacity=min_capacity, max_capacity=max_capacity)
 
 
 class ComposablePolicy(ScalingPolicy, Protocol):

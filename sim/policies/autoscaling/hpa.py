@@ -120,9 +120,10 @@ def check_rules(
         ConfigError: naming the config key (``stabilization_window``, ``policies``,
             ``select_policy``).
     """
-    window_s = stabilization_window_s
-    if window_s is not None and not 0 <= window_s <= MAX_STABILIZATION_WINDOW_S:
-        raise ConfigError("stabilization_window", window_s, "0 s to 3600 s")
+    if stabilization_window_s is not None and not (
+        0 <= stabilization_window_s <= MAX_STABILIZATION_WINDOW_S
+    ):
+        raise ConfigError("stabilization_window", stabilization_window_s, "0 s to 3600 s")
     if not policies:
         raise ConfigError("policies", "[]", "at least one policy")
     check_choice("select_policy", select_policy, SELECT_POLICIES)
@@ -183,7 +184,7 @@ class HpaScaleUp:
     )
     policies: tuple[HpaScalingPolicy, ...] = setting(
         (HpaScalingPolicy(PODS, 4, 15.0), HpaScalingPolicy(PERCENT, 100, 15.0)),
-        doc="rate limits: by default at most max(+4 pods, +100 %) per 15 s",
+        doc="the rate limits (HPAScalingPolicy)",
     )
     select_policy: str = setting("Max", choices=SELECT_POLICIES, doc=_SELECT_POLICY_DOC)
 
@@ -217,7 +218,7 @@ class HpaScaleDown:
     )
     policies: tuple[HpaScalingPolicy, ...] = setting(
         (HpaScalingPolicy(PERCENT, 100, 15.0),),
-        doc="rate limits: by default at most -100 % per 15 s",
+        doc="the rate limits (HPAScalingPolicy)",
     )
     select_policy: str = setting("Max", choices=SELECT_POLICIES, doc=_SELECT_POLICY_DOC)
 

@@ -9,14 +9,11 @@ simulation.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 from sim.core.errors import ConfigError
-
-P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,24 +149,6 @@ def check_capacity_range(min_capacity: int, max_capacity: int) -> None:
         raise ConfigError(
             "max_capacity", max_capacity, f"an integer at least min_capacity ({min_capacity})"
         )
-
-
-GROUP_SIZE_KEYS: Mapping[str, str] = {
-    "min_capacity": "set once, on the composite",
-    "max_capacity": "set once, on the composite",
-}
-"""The keys a member of a `Composite` refuses (its ``REFUSED_KEYS``), and why."""
-
-
-def in_group(params: Callable[..., P], rules: Any, min_capacity: int, max_capacity: int) -> P:
-    """A policy's parameters from its rules and its group's size.
-
-    The members of a `Composite` share one group, whose size the composite sets once:
-    each member is written without it, as its rules (a parameter dataclass), and gets
-    the size here, as `params` (that dataclass with the size added).
-    """
-    given = {each.name: getattr(rules, each.name) for each in dataclasses.fields(rules)}
-    return params(**given, min_capacity=min_capacity, max_capacity=max_capacity)
 
 
 def format_number(value: float) -> str:

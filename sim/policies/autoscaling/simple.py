@@ -30,6 +30,7 @@ from typing import ClassVar
 
 from sim.core.errors import ConfigError
 from sim.core.settings import Kind, setting
+from sim.policies.autoscaling.composite import GROUP_SIZE_KEYS, in_group
 from sim.policies.autoscaling.ec2 import (
     ADJUSTMENT_TYPES,
     CHANGE_IN_CAPACITY,
@@ -44,13 +45,11 @@ from sim.policies.autoscaling.ec2 import (
     check_positive,
 )
 from sim.policies.autoscaling.protocol import (
-    GROUP_SIZE_KEYS,
     Decision,
     Observation,
     Series,
     check_capacity_range,
     clamp,
-    in_group,
     out_of_range,
     unchanged,
 )

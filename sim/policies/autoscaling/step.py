@@ -29,6 +29,7 @@ from typing import ClassVar
 
 from sim.core.errors import ConfigError
 from sim.core.settings import Kind, setting
+from sim.policies.autoscaling.composite import GROUP_SIZE_KEYS, in_group
 from sim.policies.autoscaling.ec2 import (
     ADJUSTMENT_TYPES,
     CHANGE_IN_CAPACITY,
@@ -44,14 +45,12 @@ from sim.policies.autoscaling.ec2 import (
     warming_count,
 )
 from sim.policies.autoscaling.protocol import (
-    GROUP_SIZE_KEYS,
     Decision,
     Observation,
     Series,
     check_capacity_range,
     clamp,
     format_number,
-    in_group,
     out_of_range,
     unchanged,
 )
