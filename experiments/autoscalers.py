@@ -58,7 +58,7 @@ from sim.batch.study import (  # noqa: E402
 )
 from sim.config import scenario_params  # noqa: E402
 from sim.output.results import Result  # noqa: E402
-from sim.policies.autoscaling.config import make_policy  # noqa: E402
+from sim.policies.autoscaling import AUTOSCALING  # noqa: E402
 
 STUDY = "autoscalers"
 POLICIES = ("none", "beanstalk", "simple", "step", "target_tracking", "hpa")
@@ -109,7 +109,7 @@ def capacity_bounds(config: dict[str, Any]) -> tuple[int, int]:
     if params.autoscaler is None:
         assert params.service is not None
         return params.service.initial_replicas, params.service.initial_replicas
-    policy = make_policy(params.autoscaler.policy, dict(params.autoscaler.settings), "autoscaler")
+    policy = AUTOSCALING.kind_of(params.autoscaler).build(params.autoscaler)
     return int(policy.min_capacity), int(policy.max_capacity)  # type: ignore[attr-defined]
 
 

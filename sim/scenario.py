@@ -48,7 +48,7 @@ from sim.model.storage import DiskTotals
 from sim.model.topology import build_topology, host_attachment
 from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
 from sim.output.results import Result, service_summary, summarize
-from sim.policies.autoscaling import make_policy
+from sim.policies.autoscaling import AUTOSCALING
 from sim.policies.balancing import make_balancer
 
 ProgressCallback = Callable[[float, float], None]
@@ -218,8 +218,7 @@ class World:
             self._record,
         )
         if self.params.autoscaler is not None:
-            settings = dict(self.params.autoscaler.settings)
-            policy = make_policy(self.params.autoscaler.policy, settings, "autoscaler")
+            policy = AUTOSCALING.kind_of(self.params.autoscaler).build(self.params.autoscaler)
             self.autoscaler = Autoscaler(self.env, policy, self.fleet, self.monitoring, self.log)
 
     def _deploy(self) -> Generator[simpy.Event, Any, None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,9 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.config.schema import read, read_kind
 from sim.core.errors import ConfigError
+from sim.core.settings import setting_of
 from sim.policies.autoscaling import (
-    POLICIES,
+    AUTOSCALING,
+    COMPOSABLE,
     Adjustment,
     Alarm,
     BeanstalkTriggerParams,
@@ -20,8 +25,9 @@ from sim.policies.autoscaling import (
     FixedCapacity,
     Hpa,
     HpaParams,
+    HpaScaleUp,
     HpaScalingPolicy,
-    HpaScalingRules,
+    HpaTolerances,
     Instance,
     Observation,
     ReplicaCalculator,
@@ -37,12 +43,21 @@ from sim.policies.autoscaling import (
     TargetTrackingParams,
     Tolerances,
     beanstalk,
-    make_policy,
     percent_change,
 )
 from sim.policies.autoscaling.hpa import DEFAULT_SCALE_UP, default_scale_down
 
 KEY = "autoscaling"
+
+
+def make_policy(name: str, config: Mapping[str, Any], key: str) -> ScalingPolicy:
+    """The policy `name` of `AUTOSCALING` with the settings of `config` (read as a
+    config under `key` is)."""
+    if name not in AUTOSCALING:
+        raise ConfigError(key, name, "one of " + ", ".join(AUTOSCALING.names()))
+    kind = AUTOSCALING[name]
+    policy: ScalingPolicy = kind.build(read(kind.params, config, key))
+    return policy
 
 
 def in_service(count: int, ready_s: float = 0.0) -> list[Instance]:
@@ -240,12 +255,10 @@ def simple_policy() -> SimpleScaling:
         SimpleScalingParams(
             alarms=(
                 SimpleAlarm(
-                    Alarm("CPUUtilization", 70.0, "GreaterThanThreshold", period_s=60.0),
-                    Adjustment("ChangeInCapacity", 1),
+                    "CPUUtilization", 70.0, "GreaterThanThreshold", period_s=60.0, adjustment=1
                 ),
                 SimpleAlarm(
-                    Alarm("CPUUtilization", 20.0, "LessThanThreshold", period_s=60.0),
-                    Adjustment("ChangeInCapacity", -1),
+                    "CPUUtilization", 20.0, "LessThanThreshold", period_s=60.0, adjustment=-1
                 ),
             ),
             max_capacity=10,
@@ -442,7 +455,7 @@ def pods(count: int, percent: float | None, request_vcpu: float = 1.0) -> list[I
 
 
 LAUNCHING = Instance(launched_s=990.0, ready_s=None, cpu_request_vcpu=1.0)
-BEHAVIOR = {"scale_up": DEFAULT_SCALE_UP}
+BEHAVIOR = {"scale_up": HpaScaleUp()}
 
 
 def test_hpa_docs_example() -> None:
@@ -460,7 +473,7 @@ def test_hpa_tolerance_band_includes_its_edges() -> None:
     |1 − 1.1| = 0.10000000000000009 in float64 exceeded 0.1 and the count became 11, as
     it does here with a band just below 1.1.)"""
     assert hpa(target=100).decide(observe(1000.0, 10, pods(10, 110.0))) == Decision(10, "")
-    tighter = {"scale_up": HpaScalingRules(0.0, DEFAULT_SCALE_UP.policies, tolerance=0.09)}
+    tighter = {"tolerance": HpaTolerances(scale_up=0.09)}
     assert hpa(target=100, **tighter).decide(observe(1000.0, 10, pods(10, 110.0))).desired == 11
 
 
@@ -576,7 +589,7 @@ def test_hpa_without_behavior_scale_up_limit(current: int, wanted: int, limited:
 
 def test_hpa_percent_limits_round_as_float64() -> None:
     """50 replicas + 10 % is 55.00000000000001 in float64, rounded up to 56."""
-    up = HpaScalingRules(0.0, (HpaScalingPolicy("Percent", 10, 60.0),))
+    up = HpaScaleUp(policies=(HpaScalingPolicy("Percent", 10, 60.0),))
     decision = hpa(target=50, scale_up=up).decide(observe(1000.0, 50, pods(50, 100.0)))
     assert decision.desired == 56
 
@@ -687,7 +700,7 @@ observations_strategy = st.lists(
 
 
 def test_every_policy_is_covered_by_the_invariant() -> None:
-    assert set(POLICIES) == set(INVARIANT_CONFIGS) | {"none"}
+    assert set(AUTOSCALING) == set(INVARIANT_CONFIGS) | {"none"}
 
 
 @settings(max_examples=60, deadline=None)
@@ -814,7 +827,7 @@ HPA = {"target_utilization": 50, "max_capacity": 4}
         ({"tolerance": "10%"}, "autoscaling.tolerance", "scale_up"),
         ({"tolerance": {"scale_up": -1}}, "autoscaling.tolerance.scale_up", "not negative"),
         ({"tolerance": {"scale_down": "x"}}, "autoscaling.tolerance.scale_down", "number"),
-        ({"tolerance": {"up": 0.1}}, "autoscaling.tolerance.up", "known: scale_up, scale_down"),
+        ({"tolerance": {"up": 0.1}}, "autoscaling.tolerance.up", "known: scale_down, scale_up"),
         ({"tolerance": {}}, "autoscaling.tolerance", "scale_up, scale_down or both"),
         ({"target_utilization": 62.5}, "autoscaling.target_utilization", "integer"),
         ({"target_utilization": 0}, "autoscaling.target_utilization", "whole percent"),
@@ -875,3 +888,70 @@ def test_config_reads_human_durations_and_keeps_defaults() -> None:
     assert policy.interval_s == 15.0 and policy.datapoints_needed == 0
     step = make_policy("composite", WORKED_EXAMPLE, KEY)
     assert (step.metric, step.period_s, step.interval_s) == ("CPUUtilization", 60.0, 60.0)
+
+
+# --- The family ---------------------------------------------------------------------------
+
+
+def test_every_policy_is_a_kind_and_builds_under_its_name() -> None:
+    assert AUTOSCALING.names() == (
+        "beanstalk",
+        "composite",
+        "hpa",
+        "none",
+        "simple",
+        "step",
+        "target_tracking",
+    )
+    assert COMPOSABLE.names() == ("simple", "step", "target_tracking")
+    for name, config in {**INVARIANT_CONFIGS, "none": {}}.items():
+        params = read_kind(AUTOSCALING, {"policy": name, **config}, KEY)
+        assert AUTOSCALING.kind_of(params).build(params).name == name
+
+
+def test_a_composite_gives_its_members_the_group_size() -> None:
+    policy = make_policy("composite", INVARIANT_CONFIGS["composite"], KEY)
+    assert isinstance(policy, Composite)
+    sizes = {(member.min_capacity, member.max_capacity) for member in policy.members}
+    assert sizes == {(2, 9)}
+    with pytest.raises(ConfigError) as error:
+        make_policy("composite", {"max_capacity": 4, "policies": []}, KEY)
+    assert (error.value.key, error.value.allowed) == ("autoscaling.policies", "at least one policy")
+    member = {"name": "target_tracking", "metric": "CPUUtilization", "target_value": 50}
+    with pytest.raises(ConfigError) as error:
+        make_policy(
+            "composite", {"max_capacity": 4, "policies": [member | {"max_capacity": 8}]}, KEY
+        )
+    assert error.value.line() == (
+        "config error: autoscaling.policies[0].max_capacity: 8: set once, on the composite"
+    )
+
+
+def _parameter_classes() -> set[type]:
+    """Every parameter dataclass a policy's config is read into, nested ones included."""
+    found: set[type] = set()
+    pending = [
+        kind.params for family in (AUTOSCALING, COMPOSABLE) for kind in family.kinds.values()
+    ]
+    while pending:
+        params = pending.pop()
+        if params in found:
+            continue
+        found.add(params)
+        for hint in typing.get_type_hints(params).values():
+            for arm in (hint, *typing.get_args(hint)):
+                for inner in (arm, *typing.get_args(arm)):
+                    if dataclasses.is_dataclass(inner) and isinstance(inner, type):
+                        pending.append(inner)
+    return found
+
+
+def test_every_setting_has_a_doc_and_durations_a_unit() -> None:
+    classes = _parameter_classes()
+    assert {SimpleAlarm, Alarm, StepAdjustment, HpaScalingPolicy, HpaTolerances} <= classes
+    for params in classes:
+        for field in dataclasses.fields(params):
+            meta = setting_of(field)
+            assert meta.doc, (params.__name__, field.name)
+            if field.name.endswith("_s"):
+                assert meta.unit == "duration", (params.__name__, field.name)

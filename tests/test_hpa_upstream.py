@@ -37,6 +37,7 @@ from sim.policies.autoscaling import (
     HpaBehavior,
     HpaHistory,
     HpaParams,
+    HpaScaleUp,
     HpaScalingPolicy,
     HpaScalingRules,
     Instance,
@@ -545,7 +546,9 @@ def hpa(
         min_capacity=min_capacity,
         cpu_initialization_period_s=TEST_INITIALIZATION_S,
         metric_window_s=TEST_WINDOW_S,
-        scale_up=scale_up,
+        scale_up=None
+        if scale_up is None
+        else HpaScaleUp(scale_up.stabilization_window_s, scale_up.policies, scale_up.select_policy),
     )
     return Hpa(params, history=history)
 

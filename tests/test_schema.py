@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pytest
 from hypothesis import given
@@ -165,6 +165,54 @@ def test_kinds_are_chosen_by_their_selector() -> None:
     with pytest.raises(ConfigError) as raised:
         read_kind(family, {"kind": "poisson", "rate": 2}, "traffic.arrivals")
     assert raised.value.key == "traffic.arrivals.rate"
+
+
+def test_a_second_family_reads_another_declared_name() -> None:
+    members = Family("member", "kinds_for_schema", selector="name", declared="MEMBER")
+    assert members.names() == ("steady",)
+    assert read_kind(members, {"name": "steady", "rate_per_s": 2}, "m").rate_per_s == 2.0
+    assert Family("arrival", "kinds_for_schema").names() == ("constant", "poisson")
+
+
+@dataclass(frozen=True)
+class Band:
+    up: float = 0.1
+    down: float = 0.1
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    said: float | Band = setting(0.1, expected="a number such as 0.1, or a mapping {up, down}")
+    unsaid: float | Band = 0.1
+
+
+def test_a_union_names_its_forms_when_a_value_fits_none() -> None:
+    assert read(Tolerance, {"said": 0.2, "unsaid": {"up": 0.3}}, "t") == Tolerance(0.2, Band(0.3))
+    assert read(Tolerance, {"said": {"down": 0.0}}, "t").said == Band(0.1, 0.0)
+    with pytest.raises(ConfigError) as raised:
+        read(Tolerance, {"said": "10%"}, "t")
+    assert raised.value.line() == (
+        "config error: t.said: 10%: a number such as 0.1, or a mapping {up, down}"
+    )
+    with pytest.raises(ConfigError) as raised:
+        read(Tolerance, {"unsaid": "10%"}, "t")
+    assert raised.value.allowed == "a finite number"
+
+
+@dataclass(frozen=True)
+class Member:
+    REFUSED_KEYS: ClassVar[Mapping[str, str]] = {"size": "set once, on the group"}
+
+    rate_per_s: float = 1.0
+
+
+def test_a_refused_key_gives_its_reason() -> None:
+    with pytest.raises(ConfigError) as raised:
+        read(Member, {"size": 3}, "group.members[0]")
+    assert raised.value.line() == "config error: group.members[0].size: 3: set once, on the group"
+    with pytest.raises(ConfigError) as raised:
+        read(Member, {"colour": "red"}, "m")
+    assert raised.value.allowed == "not a known key here (known: rate_per_s)"
 
 
 @given(st.integers(1, 10), st.floats(0, 1e6, allow_nan=False))

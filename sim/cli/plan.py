@@ -28,7 +28,6 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.cli import main as sim_cli
 from sim.api import first_line, load_config, to_plain
 from sim.batch.plan.metrics import metric_names
 from sim.batch.plan.spec import (
@@ -51,6 +50,7 @@ from sim.batch.plan.table import (
     point_records,
     read_plan_csv,
 )
+from sim.cli import main as sim_cli
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 from sim.core.files import unwritable_reason

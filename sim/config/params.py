@@ -64,14 +64,6 @@ class ServiceParams:
     start_traffic: str = "when_ready"
 
 
-@dataclass(frozen=True, slots=True)
-class AutoscalerParams:
-    """A scaling policy by name with its validated config (built afresh for each run)."""
-
-    policy: str
-    settings: tuple[tuple[str, Any], ...]
-
-
 EventLogMode = Literal["full", "summary"]
 """``full`` keeps every event of a run (events.csv); ``summary`` keeps only what the
 summary and the printed tables need, so memory does not grow with the length of a run."""
@@ -96,6 +88,6 @@ class ScenarioParams:
     apps: Mapping[str, App]
     deployments: tuple[Deployment, ...]
     service: ServiceParams | None = None
-    autoscaler: AutoscalerParams | None = None
+    autoscaler: Any = None  # the parameters of a kind of sim.policies.autoscaling.AUTOSCALING
     cluster_scaler: ClusterScalerParams | None = None
     log: EventLogMode = "full"

@@ -7,7 +7,9 @@ mapping into a nested dataclass, a list into a tuple, a mapping of named entries
 mapping of dataclasses, and a *kind* of a family chosen by its selector key
 (``{kind: poisson, rate_per_s: 20}``). A key the config leaves out (or sets to null)
 takes the dataclass default; a key the dataclass does not have is an error, so a
-misspelt key never falls back to a default silently.
+misspelt key never falls back to a default silently. A class may say why it refuses a
+key a user may well write there (``REFUSED_KEYS = {"min_capacity": "set once, on the
+composite"}``); the error then gives that reason instead of the known keys.
 
 Every error is a `ConfigError` naming the full key (``workload.traffic.arrivals.rate_per_s``),
 the value and what is allowed, raised before anything is simulated.
@@ -92,10 +94,13 @@ def read(cls: type[T], data: object, key: str, *, name: str | None = None) -> T:
         if f.init and not setting_of(f).derived
     ]
     known = [config_key(f) for f in fields if not setting_of(f).entry_name]
+    refused: Mapping[str, str] = getattr(cls, "REFUSED_KEYS", {})
     for given in data:
         if given not in known:
-            listed = ", ".join(sorted(known)) or "none"
             path = f"{key}.{given}" if key else str(given)
+            if given in refused:
+                raise ConfigError(path, short(data[given]), refused[given])
+            listed = ", ".join(sorted(known)) or "none"
             raise ConfigError(path, short(data[given]), f"not a known key here (known: {listed})")
     values: dict[str, Any] = {}
     for field in fields:
@@ -148,9 +153,9 @@ def _union_arms(hint: Any) -> tuple[Any, ...] | None:
     return None
 
 
-def _arm_for(arms: list[Any], value: object) -> Any:
+def _arm_written(arms: list[Any], value: object) -> Any | None:
     """The arm of a union a config value is written for: a mapping for a dataclass arm,
-    a list for a tuple arm, a word for ``str``; else the first arm."""
+    a list for a tuple arm, a word for ``str``; None if it is written for none."""
     for arm in arms:
         if isinstance(value, Mapping) and dataclasses.is_dataclass(arm):
             return arm
@@ -162,7 +167,14 @@ def _arm_for(arms: list[Any], value: object) -> Any:
             return arm
         if isinstance(value, int | float) and not isinstance(value, bool) and arm in (int, float):
             return arm
-    return arms[0]
+    return None
+
+
+def _arm_for(arms: list[Any], value: object) -> Any:
+    """The arm of a union a config value is written for (see `_arm_written`); else the
+    first arm."""
+    written = _arm_written(arms, value)
+    return arms[0] if written is None else written
 
 
 def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
@@ -172,6 +184,8 @@ def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
         others = [arm for arm in arms if arm is not type(None)]
         if value is None and len(others) < len(arms):
             return None
+        if meta.expected and _arm_written(others, value) is None:
+            raise ConfigError(key, short(value), meta.expected)
         return convert(_arm_for(others, value), value, key, meta)
     origin = typing.get_origin(hint)
     if origin is tuple:

@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import Any
 
 from sim.config.params import (
-    AutoscalerParams,
     Deployment,
     PlatformParams,
     ServiceParams,
@@ -24,7 +23,7 @@ from sim.model.images import Image
 from sim.model.monitoring import METRICS
 from sim.model.replica import App
 from sim.model.workload import parse_request_spec
-from sim.policies.autoscaling import POLICIES, make_policy
+from sim.policies.autoscaling import AUTOSCALING, FixedCapacityParams
 from sim.policies.balancing import BALANCING
 
 
@@ -171,11 +170,17 @@ def read_workload(
     return apps, tuple(deployments), service
 
 
-def read_autoscaler(section: Section) -> AutoscalerParams | None:
-    """The scaling policy by name with its settings, validated by building it once."""
-    policy = section.text("policy", choices=tuple(POLICIES))
-    settings = {name: section.raw(name) for name in section.names() if name != "policy"}
-    built = make_policy(policy, settings, section.key)
+def read_autoscaler(section: Section) -> Any:
+    """The scaling policy's parameters, a kind of `AUTOSCALING` (None for ``none``: the
+    service keeps its replicas and no control loop runs).
+
+    The policy is built once, to refuse one that watches a metric the monitoring does
+    not produce before anything is simulated.
+    """
+    for name in section.names():
+        section.raw(name)
+    params = read_kind(AUTOSCALING, dict(section.items_mapping()), section.key)
+    built = AUTOSCALING.kind_of(params).build(params)
     watched = [built.metric] if built.datapoints_needed else []
     watched += [series.metric for series, _ in built.extra_series]
     for metric in watched:
@@ -186,6 +191,4 @@ def read_autoscaler(section: Section) -> AutoscalerParams | None:
                 "a metric the monitoring produces: " + ", ".join(METRICS),
             )
     section.close()
-    if policy == "none":
-        return None
-    return AutoscalerParams(policy, tuple(settings.items()))
+    return None if isinstance(params, FixedCapacityParams) else params

@@ -50,6 +50,11 @@ class Setting:
             element does), chosen by the family's selector key.
         derived: the field is not read from the config: the config layer fills it from
             the others (a trace file's contents from its path).
+        expected: for a field whose type is a union of forms (``float | Tolerances``):
+            the forms in words (``a number such as 0.1, or a mapping {scale_up: 0.1}``),
+            which the error for a value written in none of them (not a number, mapping,
+            list or word the union has an arm for) names; without it, such a value is
+            read as the first form and its error names that form only.
     """
 
     unit: Unit | None = None
@@ -64,6 +69,7 @@ class Setting:
     family: Family | None = None
     derived: bool = False
     above: float | None = None
+    expected: str = ""
 
 
 _NO_DEFAULT: Any = dataclasses.MISSING
@@ -85,6 +91,7 @@ def setting(
     family: Family | None = None,
     derived: bool = False,
     above: float | None = None,
+    expected: str = "",
 ) -> Any:
     """A dataclass field with its `Setting` (see there); without a default it is required."""
     metadata = {
@@ -101,6 +108,7 @@ def setting(
             family,
             derived,
             above,
+            expected,
         )
     }
     if default_factory is not _NO_DEFAULT:
@@ -175,13 +183,25 @@ class Family:
         package: the package holding one module per kind.
         selector: the config key that chooses a kind (``kind``, ``policy``).
         summary: one line on the role.
+        declared: the name a module declares its kind under, ``KIND``, and with an ``S``
+            its several kinds. A second family over the same modules reads another name:
+            the policies a composite autoscaling policy may combine are ``MEMBER``, in
+            the modules that declare the policies themselves as ``KIND``.
     """
 
-    def __init__(self, name: str, package: str, selector: str = "kind", summary: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        package: str,
+        selector: str = "kind",
+        summary: str = "",
+        declared: str = "KIND",
+    ) -> None:
         self.name = name
         self.package = package
         self.selector = selector
         self.summary = summary
+        self.declared = declared
         self._kinds: dict[str, Kind[Any]] | None = None
 
     @property
@@ -190,9 +210,9 @@ class Family:
             found: dict[str, Kind[Any]] = {}
             module = importlib.import_module(self.package)
             for info in pkgutil.iter_modules(module.__path__, f"{self.package}."):
-                declared = importlib.import_module(info.name)
-                kinds = getattr(declared, "KINDS", ())
-                kind = getattr(declared, "KIND", None)
+                kind_module = importlib.import_module(info.name)
+                kinds = getattr(kind_module, f"{self.declared}S", ())
+                kind = getattr(kind_module, self.declared, None)
                 for each in (*kinds, *([kind] if kind is not None else [])):
                     if not isinstance(each, Kind):
                         continue

@@ -9,3 +9,6 @@ class ConstantParams:
 
 
 KIND = Kind("constant", ConstantParams, lambda params: params)
+
+MEMBER = Kind("steady", ConstantParams, lambda params: params)
+"""The same kind under a second family's name (`Family(..., declared="MEMBER")`)."""

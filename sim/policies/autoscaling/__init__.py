@@ -17,11 +17,19 @@ the published behaviour (and, for Kubernetes, the code) of the services they mod
 * ``composite`` (`Composite`): several EC2 policies on one group, combined as AWS
   combines them.
 
-`make_policy` builds any of them from a raw config mapping.
+They are the kinds of the family `AUTOSCALING`: each module that holds a policy
+declares it (``KIND``, or ``KINDS`` for simple scaling and its Beanstalk form) with its
+parameter dataclass, and ``build(params)`` returns the policy. A config chooses one with
+``policy: <name>`` beside its settings (``configs/autoscaler/``).
 """
 
-from sim.policies.autoscaling.composite import ComposablePolicy, Composite
-from sim.policies.autoscaling.config import POLICIES, make_policy
+from sim.core.settings import Family
+from sim.policies.autoscaling.composite import (
+    COMPOSABLE,
+    ComposablePolicy,
+    Composite,
+    CompositeParams,
+)
 from sim.policies.autoscaling.ec2 import Adjustment, Alarm, percent_change
 from sim.policies.autoscaling.fixed import FixedCapacity, FixedCapacityParams
 from sim.policies.autoscaling.hpa import (
@@ -29,8 +37,11 @@ from sim.policies.autoscaling.hpa import (
     HpaBehavior,
     HpaHistory,
     HpaParams,
+    HpaScaleDown,
+    HpaScaleUp,
     HpaScalingPolicy,
     HpaScalingRules,
+    HpaTolerances,
 )
 from sim.policies.autoscaling.hpa_calculator import ReplicaCalculator, Tolerances
 from sim.policies.autoscaling.protocol import (
@@ -45,18 +56,37 @@ from sim.policies.autoscaling.simple import (
     SimpleAlarm,
     SimpleScaling,
     SimpleScalingParams,
+    SimpleScalingRules,
     beanstalk,
 )
-from sim.policies.autoscaling.step import StepAdjustment, StepScaling, StepScalingParams
-from sim.policies.autoscaling.target_tracking import TargetTracking, TargetTrackingParams
+from sim.policies.autoscaling.step import (
+    StepAdjustment,
+    StepScaling,
+    StepScalingParams,
+    StepScalingRules,
+)
+from sim.policies.autoscaling.target_tracking import (
+    TargetTracking,
+    TargetTrackingParams,
+    TargetTrackingRules,
+)
+
+AUTOSCALING = Family(
+    "autoscaler",
+    __name__,
+    selector="policy",
+    summary="how many replicas the served app should have (autoscaler)",
+)
 
 __all__ = [
-    "POLICIES",
+    "AUTOSCALING",
+    "COMPOSABLE",
     "Adjustment",
     "Alarm",
     "BeanstalkTriggerParams",
     "ComposablePolicy",
     "Composite",
+    "CompositeParams",
     "Decision",
     "FixedCapacity",
     "FixedCapacityParams",
@@ -64,8 +94,11 @@ __all__ = [
     "HpaBehavior",
     "HpaHistory",
     "HpaParams",
+    "HpaScaleDown",
+    "HpaScaleUp",
     "HpaScalingPolicy",
     "HpaScalingRules",
+    "HpaTolerances",
     "Instance",
     "Observation",
     "ReplicaCalculator",
@@ -74,13 +107,15 @@ __all__ = [
     "SimpleAlarm",
     "SimpleScaling",
     "SimpleScalingParams",
+    "SimpleScalingRules",
     "StepAdjustment",
     "StepScaling",
     "StepScalingParams",
+    "StepScalingRules",
     "TargetTracking",
     "TargetTrackingParams",
+    "TargetTrackingRules",
     "Tolerances",
     "beanstalk",
-    "make_policy",
     "percent_change",
 ]

@@ -13,15 +13,59 @@ made it: cooldowns and activities belong to the group.
 Members may watch different series. The composite reads the first member's series
 through ``datapoints`` and lists the others in ``extra_series``; the control loop passes
 their datapoints in `Observation.series`.
+
+A config lists the members under ``policies``, each ``{name: step, ...its settings}``,
+and sets the group's size once, on the composite. The policies a composite may combine
+are the kinds of `COMPOSABLE`: the modules of simple, step and target tracking scaling
+declare each, besides the policy itself (``KIND``), its form as a member (``MEMBER``),
+whose parameters lack the group's size and whose ``build(rules, min_capacity,
+max_capacity)`` adds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-from typing import Protocol
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
 
-from sim.policies.autoscaling.protocol import Decision, Observation, ScalingPolicy, Series
+from sim.core.errors import ConfigError
+from sim.core.settings import Family, Kind, setting
+from sim.policies.autoscaling.protocol import (
+    Decision,
+    Observation,
+    ScalingPolicy,
+    Series,
+    check_capacity_range,
+)
+
+COMPOSABLE = Family(
+    "composite member",
+    "sim.policies.autoscaling",
+    selector="name",
+    summary="policies one EC2 Auto Scaling group may combine (autoscaler.policies)",
+    declared="MEMBER",
+)
+
+
+P = TypeVar("P")
+
+GROUP_SIZE_KEYS: Mapping[str, str] = {
+    "min_capacity": "set once, on the composite",
+    "max_capacity": "set once, on the composite",
+}
+"""The keys a member of a composite refuses (its ``REFUSED_KEYS``), and why."""
+
+
+def in_group(params: Callable[..., P], rules: Any, min_capacity: int, max_capacity: int) -> P:
+    """A policy's parameters from its rules and its group's size.
+
+    The members of a composite share one group, whose size the composite sets once:
+    each member is written without it, as its rules (a parameter dataclass), and gets
+    the size here, as `params` (that dataclass with the size added).
+    """
+    given = {each.name: getattr(rules, each.name) for each in dataclasses.fields(rules)}
+    return params(**given, min_capacity=min_capacity, max_capacity=max_capacity)
 
 
 class ComposablePolicy(ScalingPolicy, Protocol):
@@ -124,3 +168,41 @@ class Composite:
         if inward and not vetoed:
             return max(inward, key=lambda decision: decision.desired)
         return Decision(current, "")
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeParams:
+    """Several policies on one group, and the group's size, which they share.
+
+    Raises:
+        ConfigError: for no policy or a bad capacity range; keys are the config names.
+    """
+
+    policies: tuple[object, ...] = setting(
+        family=COMPOSABLE, doc="the group's policies, each {name: <policy>, ...its settings}"
+    )
+    max_capacity: int = setting(minimum=0, doc="the group's MaxSize, for every policy")
+    min_capacity: int = setting(1, minimum=0, doc="the group's MinSize, for every policy")
+
+    def __post_init__(self) -> None:
+        if not self.policies:
+            raise ConfigError("policies", "[]", "at least one policy")
+        check_capacity_range(self.min_capacity, self.max_capacity)
+
+
+def build(params: CompositeParams) -> Composite:
+    """The composite of its members, each given the group's size."""
+    return Composite(
+        [
+            COMPOSABLE.kind_of(rules).build(rules, params.min_capacity, params.max_capacity)
+            for rules in params.policies
+        ]
+    )
+
+
+KIND = Kind(
+    "composite",
+    CompositeParams,
+    build,
+    "several EC2 policies on one group (policies: [...]), combined as AWS combines them",
+)

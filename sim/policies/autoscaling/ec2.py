@@ -26,6 +26,7 @@ from fractions import Fraction
 
 from sim.core.errors import ConfigError
 from sim.core.metrics import Metric, Statistic
+from sim.core.settings import setting
 from sim.policies.autoscaling.protocol import Observation, Series, format_number
 
 TRIGGER_METRICS = tuple(Metric)
@@ -91,25 +92,25 @@ def check_not_negative(key: str, value: float) -> None:
 class Alarm:
     """A CloudWatch metric alarm on one series.
 
-    Attributes:
-        metric: one of `TRIGGER_METRICS`.
-        threshold: the value datapoints are compared with, in the metric's own unit.
-        comparison: one of `COMPARISONS`.
-        statistic: one of `STATISTICS`.
-        period_s: the length of one datapoint.
-        evaluation_periods: how many consecutive datapoints must breach.
-
     Raises:
         ConfigError: for a value CloudWatch would reject; keys are the config names
             (``period`` for `period_s`), to be placed under the alarm's key.
     """
 
-    metric: str
-    threshold: float
-    comparison: str
-    statistic: str = "Average"
-    period_s: float = DEFAULT_ALARM_PERIOD_S
-    evaluation_periods: int = 1
+    metric: str = setting(choices=TRIGGER_METRICS, doc="the metric the alarm watches")
+    threshold: float = setting(doc="the value datapoints are compared with, in the metric's unit")
+    comparison: str = setting(
+        choices=tuple(COMPARISONS), doc="how a datapoint is compared with the threshold"
+    )
+    statistic: str = setting(
+        "Average", choices=STATISTICS, doc="how the instances' values combine in a datapoint"
+    )
+    period_s: float = setting(
+        DEFAULT_ALARM_PERIOD_S, unit="duration", doc="the length of one datapoint (above 0)"
+    )
+    evaluation_periods: int = setting(
+        1, minimum=1, doc="consecutive datapoints that must breach to be in ALARM"
+    )
 
     def __post_init__(self) -> None:
         check_choice("metric", self.metric, TRIGGER_METRICS)

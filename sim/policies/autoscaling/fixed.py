@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.core.settings import Kind, setting
 from sim.policies.autoscaling.ec2 import DEFAULT_INTERVAL_S, check_positive
 from sim.policies.autoscaling.protocol import Decision, Observation, Series, unchanged
 
@@ -21,7 +22,9 @@ class FixedCapacityParams:
         ConfigError: for an interval not above 0 (key ``interval``).
     """
 
-    interval_s: float = DEFAULT_INTERVAL_S
+    interval_s: float = setting(
+        DEFAULT_INTERVAL_S, unit="duration", doc="how often the loop asks (above 0)"
+    )
 
     def __post_init__(self) -> None:
         check_positive("interval", self.interval_s)
@@ -49,3 +52,8 @@ class FixedCapacity:
     def decide(self, observation: Observation) -> Decision:
         """No change, ever."""
         return unchanged(observation)
+
+
+KIND = Kind(
+    "none", FixedCapacityParams, FixedCapacity, "a fixed capacity: the group keeps its size"
+)

@@ -52,6 +52,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sim.core.errors import ConfigError
+from sim.core.settings import Kind, setting
 from sim.policies.autoscaling.ec2 import check_choice, check_not_negative, check_positive
 from sim.policies.autoscaling.hpa_calculator import ReplicaCalculator, Tolerances
 from sim.policies.autoscaling.protocol import (
@@ -70,6 +71,8 @@ MAX_POLICY_PERIOD_S = 1800.0
 MAX_STABILIZATION_WINDOW_S = 3600.0
 SCALE_UP_LIMIT_FACTOR = 2.0
 SCALE_UP_LIMIT_MINIMUM = 4.0
+CONTROLLER_TOLERANCE = 0.1
+"""``--horizontal-pod-autoscaler-tolerance``'s default, for a direction without its own."""
 
 
 def check_tolerance(key: str, value: float) -> None:
@@ -90,9 +93,13 @@ class HpaScalingPolicy:
         ConfigError: for values the API server rejects; keys are the config names.
     """
 
-    kind: str
-    value: int
-    period_s: float
+    kind: str = setting(key="type", choices=(PODS, PERCENT), doc="pods, or a percent of them")
+    value: int = setting(minimum=1, doc="the change allowed per period")
+    period_s: float = setting(
+        unit="duration",
+        maximum=MAX_POLICY_PERIOD_S,
+        doc="how long a change counts against the limit (above 0)",
+    )
 
     def __post_init__(self) -> None:
         check_choice("type", self.kind, (PODS, PERCENT))
@@ -102,9 +109,29 @@ class HpaScalingPolicy:
             raise ConfigError("period", self.period_s, "above 0 s, at most 1800 s")
 
 
+def check_rules(
+    stabilization_window_s: float | None,
+    policies: Sequence[HpaScalingPolicy],
+    select_policy: str,
+) -> None:
+    """Reject the behaviour of one direction the API server rejects.
+
+    Raises:
+        ConfigError: naming the config key (``stabilization_window``, ``policies``,
+            ``select_policy``).
+    """
+    if stabilization_window_s is not None and not (
+        0 <= stabilization_window_s <= MAX_STABILIZATION_WINDOW_S
+    ):
+        raise ConfigError("stabilization_window", stabilization_window_s, "0 s to 3600 s")
+    if not policies:
+        raise ConfigError("policies", "[]", "at least one policy")
+    check_choice("select_policy", select_policy, SELECT_POLICIES)
+
+
 @dataclass(frozen=True, slots=True)
 class HpaScalingRules:
-    """The behaviour in one direction (``HPAScalingRules``).
+    """The behaviour in one direction (``HPAScalingRules``), as the controller applies it.
 
     Attributes:
         stabilization_window_s: recommendations this recent bound the result (the
@@ -124,11 +151,7 @@ class HpaScalingRules:
     tolerance: float | None = None
 
     def __post_init__(self) -> None:
-        if not 0 <= self.stabilization_window_s <= MAX_STABILIZATION_WINDOW_S:
-            raise ConfigError("stabilization_window", self.stabilization_window_s, "0 s to 3600 s")
-        if not self.policies:
-            raise ConfigError("policies", "[]", "at least one policy")
-        check_choice("select_policy", self.select_policy, SELECT_POLICIES)
+        check_rules(self.stabilization_window_s, self.policies, self.select_policy)
         if self.tolerance is not None:
             check_tolerance("tolerance", self.tolerance)
 
@@ -138,16 +161,111 @@ class HpaScalingRules:
         return max(policy.period_s for policy in self.policies)
 
 
-DEFAULT_SCALE_UP = HpaScalingRules(
-    stabilization_window_s=0.0,
-    policies=(HpaScalingPolicy(PODS, 4, 15.0), HpaScalingPolicy(PERCENT, 100, 15.0)),
+_SELECT_POLICY_DOC = (
+    "Max: the policy allowing the largest change, Min: the smallest, Disabled: none"
 )
-DEFAULT_SCALE_DOWN_POLICIES = (HpaScalingPolicy(PERCENT, 100, 15.0),)
+
+
+@dataclass(frozen=True, slots=True)
+class HpaScaleUp:
+    """``behavior.scaleUp`` as a config writes it: a key left out takes upstream's
+    default (``pkg/apis/autoscaling/v2/defaults.go``).
+
+    Raises:
+        ConfigError: for values the API server rejects; keys are the config names.
+    """
+
+    stabilization_window_s: float = setting(
+        0.0,
+        unit="duration",
+        minimum=0,
+        maximum=MAX_STABILIZATION_WINDOW_S,
+        doc="the lowest recommendation this recent bounds a scale-up",
+    )
+    policies: tuple[HpaScalingPolicy, ...] = setting(
+        (HpaScalingPolicy(PODS, 4, 15.0), HpaScalingPolicy(PERCENT, 100, 15.0)),
+        doc="the rate limits (HPAScalingPolicy)",
+    )
+    select_policy: str = setting("Max", choices=SELECT_POLICIES, doc=_SELECT_POLICY_DOC)
+
+    def __post_init__(self) -> None:
+        check_rules(self.stabilization_window_s, self.policies, self.select_policy)
+
+    def rules(self, tolerance: float | None) -> HpaScalingRules:
+        """The rules the controller applies, with this direction's own tolerance."""
+        return HpaScalingRules(
+            self.stabilization_window_s, self.policies, self.select_policy, tolerance
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HpaScaleDown:
+    """``behavior.scaleDown`` as a config writes it: a key left out takes upstream's
+    default, the window the controller's ``--horizontal-pod-autoscaler-downscale-
+    stabilization``.
+
+    Raises:
+        ConfigError: for values the API server rejects; keys are the config names.
+    """
+
+    stabilization_window_s: float | None = setting(
+        None,
+        unit="duration",
+        minimum=0,
+        maximum=MAX_STABILIZATION_WINDOW_S,
+        doc="the highest recommendation this recent bounds a scale-down; "
+        "none: the HPA's downscale_stabilization",
+    )
+    policies: tuple[HpaScalingPolicy, ...] = setting(
+        (HpaScalingPolicy(PERCENT, 100, 15.0),),
+        doc="the rate limits (HPAScalingPolicy)",
+    )
+    select_policy: str = setting("Max", choices=SELECT_POLICIES, doc=_SELECT_POLICY_DOC)
+
+    def __post_init__(self) -> None:
+        check_rules(self.stabilization_window_s, self.policies, self.select_policy)
+
+    def rules(self, controller_window_s: float, tolerance: float | None) -> HpaScalingRules:
+        """The rules the controller applies, with its own window where this sets none
+        and this direction's own tolerance."""
+        window_s = self.stabilization_window_s
+        return HpaScalingRules(
+            controller_window_s if window_s is None else window_s,
+            self.policies,
+            self.select_policy,
+            tolerance,
+        )
+
+
+DEFAULT_SCALE_UP = HpaScaleUp().rules(None)
+"""The scale-up rules of a ``behavior`` that leaves them out."""
 
 
 def default_scale_down(stabilization_window_s: float) -> HpaScalingRules:
     """The scale-down rules of a ``behavior`` that leaves them out."""
-    return HpaScalingRules(stabilization_window_s, DEFAULT_SCALE_DOWN_POLICIES)
+    return HpaScaleDown().rules(stabilization_window_s, None)
+
+
+@dataclass(frozen=True, slots=True)
+class HpaTolerances:
+    """The HPA's own tolerances per direction (``behavior.scaleUp.tolerance``,
+    ``behavior.scaleDown.tolerance``, Kubernetes 1.33 and later); a direction without
+    one keeps the controller's.
+
+    Raises:
+        ConfigError: for neither direction, or a negative tolerance; keys are the config
+            names.
+    """
+
+    scale_up: float | None = setting(None, doc="0.1 is 10 %; none: the controller's")
+    scale_down: float | None = setting(None, doc="0.1 is 10 %; none: the controller's")
+
+    def __post_init__(self) -> None:
+        if self.scale_up is None and self.scale_down is None:
+            raise ConfigError("", "{}", "scale_up, scale_down or both")
+        for direction, value in (("scale_up", self.scale_up), ("scale_down", self.scale_down)):
+            if value is not None:
+                check_tolerance(direction, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,35 +280,48 @@ class HpaBehavior:
 class HpaParams:
     """A HorizontalPodAutoscaler on CPU utilization and the controller's settings.
 
-    Attributes:
-        target_utilization: averageUtilization: whole percent of the CPU request.
-        max_capacity: maxReplicas.
-        min_capacity: minReplicas; at least 1.
-        tolerance: ``--horizontal-pod-autoscaler-tolerance``, both directions.
-        interval_s: ``--horizontal-pod-autoscaler-sync-period``.
-        downscale_stabilization_s:
-            ``--horizontal-pod-autoscaler-downscale-stabilization``: the scale-down
-            window without ``behavior``, and of a ``behavior`` that sets none.
-        cpu_initialization_period_s: ``--horizontal-pod-autoscaler-cpu-initialization-period``.
-        metric_window_s: the window of one pod CPU sample (metrics-server reports 15 s
-            to 30 s).
-        scale_up: behavior.scaleUp; None when the HPA sets none.
-        scale_down: behavior.scaleDown; None when the HPA sets none.
+    Giving `scale_up`, `scale_down` or per-direction tolerances gives the HPA a
+    ``behavior`` (see the module docstring).
 
     Raises:
         ConfigError: for values the API server rejects; keys are the config names.
     """
 
-    target_utilization: int
-    max_capacity: int
-    min_capacity: int = 1
-    tolerance: float = 0.1
-    interval_s: float = 15.0
-    downscale_stabilization_s: float = 300.0
-    cpu_initialization_period_s: float = 300.0
-    metric_window_s: float = 30.0
-    scale_up: HpaScalingRules | None = None
-    scale_down: HpaScalingRules | None = None
+    target_utilization: int = setting(
+        doc="averageUtilization: a whole percent of the CPU request, at least 1"
+    )
+    max_capacity: int = setting(minimum=1, doc="maxReplicas")
+    min_capacity: int = setting(1, minimum=1, doc="minReplicas")
+    tolerance: float | HpaTolerances = setting(
+        CONTROLLER_TOLERANCE,
+        expected="a number such as 0.1, or a mapping {scale_up: 0.1, scale_down: 0.05}",
+        doc="--horizontal-pod-autoscaler-tolerance, or the HPA's own per direction "
+        "({scale_up, scale_down})",
+    )
+    interval_s: float = setting(
+        15.0, unit="duration", doc="--horizontal-pod-autoscaler-sync-period (above 0)"
+    )
+    downscale_stabilization_s: float = setting(
+        300.0,
+        unit="duration",
+        minimum=0,
+        maximum=MAX_STABILIZATION_WINDOW_S,
+        doc="--horizontal-pod-autoscaler-downscale-stabilization: the scale-down window",
+    )
+    cpu_initialization_period_s: float = setting(
+        300.0,
+        unit="duration",
+        minimum=0,
+        doc="--horizontal-pod-autoscaler-cpu-initialization-period",
+    )
+    metric_window_s: float = setting(
+        30.0,
+        unit="duration",
+        minimum=0,
+        doc="the window of one pod CPU sample (metrics-server reports 15 s to 30 s)",
+    )
+    scale_up: HpaScaleUp | None = setting(None, doc="behavior.scaleUp; none: not set")
+    scale_down: HpaScaleDown | None = setting(None, doc="behavior.scaleDown; none: not set")
 
     def __post_init__(self) -> None:
         target = self.target_utilization
@@ -201,7 +332,8 @@ class HpaParams:
         if self.min_capacity < 1:
             raise ConfigError("min_capacity", self.min_capacity, "at least 1")
         check_capacity_range(self.min_capacity, self.max_capacity)
-        check_tolerance("tolerance", self.tolerance)
+        if not isinstance(self.tolerance, HpaTolerances):
+            check_tolerance("tolerance", self.tolerance)
         check_positive("interval", self.interval_s)
         if not 0 <= self.downscale_stabilization_s <= MAX_STABILIZATION_WINDOW_S:
             raise ConfigError(
@@ -211,22 +343,33 @@ class HpaParams:
         check_not_negative("metric_window", self.metric_window_s)
 
     @property
+    def own_tolerances(self) -> HpaTolerances | None:
+        """The HPA's own per-direction tolerances; None when it keeps the controller's."""
+        return self.tolerance if isinstance(self.tolerance, HpaTolerances) else None
+
+    @property
     def behavior(self) -> HpaBehavior | None:
-        """The HPA's behaviour with defaults for a direction left out; None without one."""
-        if self.scale_up is None and self.scale_down is None:
+        """The HPA's behaviour with defaults for what it leaves out; None without one."""
+        own = self.own_tolerances
+        if self.scale_up is None and self.scale_down is None and own is None:
             return None
+        scale_up = self.scale_up or HpaScaleUp()
+        scale_down = self.scale_down or HpaScaleDown()
         return HpaBehavior(
-            self.scale_up or DEFAULT_SCALE_UP,
-            self.scale_down or default_scale_down(self.downscale_stabilization_s),
+            scale_up.rules(own.scale_up if own else None),
+            scale_down.rules(self.downscale_stabilization_s, own.scale_down if own else None),
         )
 
     @property
     def tolerances(self) -> Tolerances:
         """The band in force: a direction's own tolerance, else the controller's."""
-        up = self.scale_up.tolerance if self.scale_up is not None else None
-        down = self.scale_down.tolerance if self.scale_down is not None else None
+        tolerance = self.tolerance
+        if not isinstance(tolerance, HpaTolerances):
+            return Tolerances(tolerance, tolerance)
+        up, down = tolerance.scale_up, tolerance.scale_down
         return Tolerances(
-            self.tolerance if up is None else up, self.tolerance if down is None else down
+            CONTROLLER_TOLERANCE if up is None else up,
+            CONTROLLER_TOLERANCE if down is None else down,
         )
 
     def calculator(self) -> ReplicaCalculator:
@@ -497,3 +640,11 @@ class Hpa:
         else:
             longest_s = behavior.scale_down.longest_period_s
             store_scale_event(self.history.scale_down_events, now_s, previous - desired, longest_s)
+
+
+KIND = Kind(
+    "hpa",
+    HpaParams,
+    Hpa,
+    "the Kubernetes HorizontalPodAutoscaler on CPU utilization",
+)

@@ -24,10 +24,16 @@ Assumptions where AWS says nothing precise:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sim.core.errors import ConfigError
+from sim.core.settings import Kind, setting
+from sim.policies.autoscaling.composite import GROUP_SIZE_KEYS, in_group
 from sim.policies.autoscaling.ec2 import (
+    ADJUSTMENT_TYPES,
+    CHANGE_IN_CAPACITY,
     DEFAULT_COOLDOWN_S,
     DEFAULT_INTERVAL_S,
     STATISTICS,
@@ -49,51 +55,89 @@ from sim.policies.autoscaling.protocol import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SimpleAlarm:
-    """One simple scaling policy: an alarm and the adjustment it triggers."""
-
-    alarm: Alarm
-    adjustment: Adjustment
-
-
-@dataclass(frozen=True, slots=True)
-class SimpleScalingParams:
-    """A group's simple scaling policies and what they share.
-
-    Attributes:
-        alarms: the policies; their alarms watch one series.
-        max_capacity: the group's MaxSize.
-        min_capacity: the group's MinSize.
-        cooldown_s: the group's default cooldown, counted from the end of an activity.
-        interval_s: how often alarms are evaluated.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimpleAlarm(Alarm):
+    """One simple scaling policy: an alarm and the adjustment it triggers, written as
+    one mapping (the alarm's keys and the adjustment's).
 
     Raises:
-        ConfigError: for an empty list, alarms on different series, a negative cooldown
-            or a bad capacity range; keys are the config names.
+        ConfigError: for an alarm CloudWatch or an adjustment AWS would reject; keys
+            are the config names.
     """
 
-    alarms: tuple[SimpleAlarm, ...]
-    max_capacity: int
-    min_capacity: int = 1
-    cooldown_s: float = DEFAULT_COOLDOWN_S
-    interval_s: float = DEFAULT_INTERVAL_S
+    adjustment: int = setting(
+        doc="ScalingAdjustment: instances to add (negative: remove), the capacity or percent"
+    )
+    adjustment_type: str = setting(
+        CHANGE_IN_CAPACITY, choices=ADJUSTMENT_TYPES, doc="how the adjustment counts"
+    )
+    min_adjustment_magnitude: int | None = setting(
+        None, minimum=1, doc="with PercentChangeInCapacity: the least change, in instances"
+    )
+
+    def __post_init__(self) -> None:
+        Alarm.__post_init__(self)
+        _ = self.action  # an Adjustment refuses what AWS refuses
+
+    @property
+    def action(self) -> Adjustment:
+        """The adjustment the alarm triggers."""
+        return Adjustment(self.adjustment_type, self.adjustment, self.min_adjustment_magnitude)
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleScalingRules:
+    """A group's simple scaling policies and what they share, but for the group's size
+    (which a `Composite` sets once for all its members).
+
+    Raises:
+        ConfigError: for an empty list, alarms on different series, or a negative
+            cooldown; keys are the config names.
+    """
+
+    REFUSED_KEYS: ClassVar[Mapping[str, str]] = GROUP_SIZE_KEYS
+
+    alarms: tuple[SimpleAlarm, ...] = setting(doc="the policies; their alarms watch one series")
+    cooldown_s: float = setting(
+        DEFAULT_COOLDOWN_S,
+        unit="duration",
+        minimum=0,
+        doc="the group's default cooldown, counted from the end of an activity",
+    )
+    interval_s: float = setting(
+        DEFAULT_INTERVAL_S, unit="duration", doc="how often alarms are evaluated (above 0)"
+    )
 
     def __post_init__(self) -> None:
         if not self.alarms:
             raise ConfigError("alarms", "[]", "at least one alarm")
-        first = self.alarms[0].alarm.series
+        first = self.alarms[0].series
         for index, simple_alarm in enumerate(self.alarms):
-            if simple_alarm.alarm.series != first:
+            if simple_alarm.series != first:
                 raise ConfigError(
                     f"alarms[{index}]",
-                    simple_alarm.alarm.series,
+                    simple_alarm.series,
                     f"the series of alarms[0] ({first.metric}, {first.statistic}, "
                     f"{first.period_s:g} s): one simple policy reads one series",
                 )
-        check_capacity_range(self.min_capacity, self.max_capacity)
         check_not_negative("cooldown", self.cooldown_s)
         check_positive("interval", self.interval_s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimpleScalingParams(SimpleScalingRules):
+    """A group's simple scaling policies, what they share, and the group's size.
+
+    Raises:
+        ConfigError: as `SimpleScalingRules`, and for a bad capacity range.
+    """
+
+    max_capacity: int = setting(minimum=0, doc="the group's MaxSize")
+    min_capacity: int = setting(1, minimum=0, doc="the group's MinSize")
+
+    def __post_init__(self) -> None:
+        SimpleScalingRules.__post_init__(self)
+        check_capacity_range(self.min_capacity, self.max_capacity)
 
 
 @dataclass(slots=True)
@@ -146,11 +190,11 @@ class SimpleScaling:
     def __init__(self, params: SimpleScalingParams, name: str = "simple") -> None:
         self.params = params
         self.name = name
-        series = params.alarms[0].alarm.series
+        series = params.alarms[0].series
         self.metric = series.metric
         self.statistic = series.statistic
         self.period_s = series.period_s
-        self.datapoints_needed = max(entry.alarm.evaluation_periods for entry in params.alarms)
+        self.datapoints_needed = max(alarm.evaluation_periods for alarm in params.alarms)
         self.interval_s = params.interval_s
         self.extra_series: tuple[tuple[Series, int], ...] = ()
         self.min_capacity = params.min_capacity
@@ -178,16 +222,17 @@ class SimpleScaling:
                 return unchanged(observation)
         current = observation.desired
         best: Decision | None = None
-        for entry in params.alarms:
-            if not entry.alarm.in_alarm(observation.datapoints):
+        for alarm in params.alarms:
+            if not alarm.in_alarm(observation.datapoints):
                 continue
-            wanted = entry.adjustment.new_capacity(current)
+            action = alarm.action
+            wanted = action.new_capacity(current)
             desired = clamp(wanted, params.min_capacity, params.max_capacity)
             if desired == current or (best is not None and desired <= best.desired):
                 continue
             newest = observation.datapoints[-1]
             assert newest is not None, "a datapoint in ALARM is present"
-            reason = f"{entry.alarm.describe(newest)}: {entry.adjustment.describe(current)}"
+            reason = f"{alarm.describe(newest)}: {action.describe(current)}"
             if desired != wanted:
                 bound = "max" if desired < wanted else "min"
                 reason += f", capped at {bound} {desired}"
@@ -244,40 +289,30 @@ class BeanstalkTriggerParams:
     threshold for the whole breach duration, the other adds
     `lower_breach_scale_increment` (negative: removes) when it is below the lower one.
 
-    Attributes:
-        metric: MeasureName.
-        statistic: Statistic.
-        unit: Unit. Thresholds are compared with the datapoints as the monitoring gives
-            them (NetworkOut in bytes), so the unit only labels them; it must name a
-            CloudWatch unit.
-        period_s: Period.
-        breach_duration_s: BreachDuration; a whole number of periods.
-        upper_threshold: UpperThreshold.
-        upper_breach_scale_increment: UpperBreachScaleIncrement.
-        lower_threshold: LowerThreshold; below the upper one.
-        lower_breach_scale_increment: LowerBreachScaleIncrement.
-        min_capacity: MinSize.
-        max_capacity: MaxSize.
-        cooldown_s: Cooldown.
-        interval_s: how often the alarms are evaluated.
+    Thresholds are compared with the datapoints as the monitoring gives them (NetworkOut
+    in bytes), so `unit` only labels them; it must name a CloudWatch unit.
 
     Raises:
         ConfigError: for values Beanstalk rejects; keys are the config names.
     """
 
-    metric: str = "NetworkOut"
-    statistic: str = "Average"
-    unit: str = "Bytes"
-    period_s: float = 300.0
-    breach_duration_s: float = 300.0
-    upper_threshold: float = 6_000_000.0
-    upper_breach_scale_increment: int = 1
-    lower_threshold: float = 2_000_000.0
-    lower_breach_scale_increment: int = -1
-    min_capacity: int = 1
-    max_capacity: int = 4
-    cooldown_s: float = 360.0
-    interval_s: float = DEFAULT_INTERVAL_S
+    metric: str = setting("NetworkOut", choices=TRIGGER_METRICS, doc="MeasureName")
+    statistic: str = setting("Average", choices=STATISTICS, doc="Statistic")
+    unit: str = setting("Bytes", choices=BEANSTALK_UNITS, doc="Unit (a label only)")
+    period_s: float = setting(300.0, unit="duration", doc="Period (above 0)")
+    breach_duration_s: float = setting(
+        300.0, unit="duration", doc="BreachDuration: a whole number of periods"
+    )
+    upper_threshold: float = setting(6_000_000.0, doc="UpperThreshold")
+    upper_breach_scale_increment: int = setting(1, doc="UpperBreachScaleIncrement")
+    lower_threshold: float = setting(2_000_000.0, doc="LowerThreshold: below the upper one")
+    lower_breach_scale_increment: int = setting(-1, doc="LowerBreachScaleIncrement")
+    min_capacity: int = setting(1, minimum=0, doc="MinSize")
+    max_capacity: int = setting(4, minimum=0, doc="MaxSize")
+    cooldown_s: float = setting(360.0, unit="duration", minimum=0, doc="Cooldown")
+    interval_s: float = setting(
+        DEFAULT_INTERVAL_S, unit="duration", doc="how often the alarms are evaluated (above 0)"
+    )
 
     def __post_init__(self) -> None:
         check_choice("metric", self.metric, TRIGGER_METRICS)
@@ -311,26 +346,23 @@ class BeanstalkTriggerParams:
     def simple_scaling(self) -> SimpleScalingParams:
         """The two simple scaling policies Beanstalk creates for this trigger."""
 
-        def alarm(threshold: float, comparison: str) -> Alarm:
-            return Alarm(
+        def alarm(threshold: float, comparison: str, increment: int) -> SimpleAlarm:
+            return SimpleAlarm(
                 metric=self.metric,
                 threshold=threshold,
                 comparison=comparison,
                 statistic=self.statistic,
                 period_s=self.period_s,
                 evaluation_periods=self.evaluation_periods,
+                adjustment=increment,
             )
 
         return SimpleScalingParams(
             alarms=(
-                SimpleAlarm(
-                    alarm(self.upper_threshold, "GreaterThanThreshold"),
-                    Adjustment("ChangeInCapacity", self.upper_breach_scale_increment),
+                alarm(
+                    self.upper_threshold, "GreaterThanThreshold", self.upper_breach_scale_increment
                 ),
-                SimpleAlarm(
-                    alarm(self.lower_threshold, "LessThanThreshold"),
-                    Adjustment("ChangeInCapacity", self.lower_breach_scale_increment),
-                ),
+                alarm(self.lower_threshold, "LessThanThreshold", self.lower_breach_scale_increment),
             ),
             max_capacity=self.max_capacity,
             min_capacity=self.min_capacity,
@@ -342,3 +374,25 @@ class BeanstalkTriggerParams:
 def beanstalk(params: BeanstalkTriggerParams) -> SimpleScaling:
     """The simple scaling policy of an Elastic Beanstalk environment's trigger."""
     return SimpleScaling(params.simple_scaling(), name="beanstalk")
+
+
+def build_member(rules: SimpleScalingRules, min_capacity: int, max_capacity: int) -> SimpleScaling:
+    """Simple scaling as a member of a `Composite`, which sets the group's size."""
+    return SimpleScaling(in_group(SimpleScalingParams, rules, min_capacity, max_capacity))
+
+
+KINDS = (
+    Kind(
+        "simple",
+        SimpleScalingParams,
+        SimpleScaling,
+        "EC2 simple scaling: alarms, adjustments, a cooldown from the end of the activity",
+    ),
+    Kind(
+        "beanstalk",
+        BeanstalkTriggerParams,
+        beanstalk,
+        "the Elastic Beanstalk trigger: two simple scaling alarms with Beanstalk's defaults",
+    ),
+)
+MEMBER = Kind("simple", SimpleScalingRules, build_member, "EC2 simple scaling")

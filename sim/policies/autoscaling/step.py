@@ -23,10 +23,15 @@ is in the observation.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sim.core.errors import ConfigError
+from sim.core.settings import Kind, setting
+from sim.policies.autoscaling.composite import GROUP_SIZE_KEYS, in_group
 from sim.policies.autoscaling.ec2 import (
+    ADJUSTMENT_TYPES,
     CHANGE_IN_CAPACITY,
     DEFAULT_COOLDOWN_S,
     DEFAULT_INTERVAL_S,
@@ -55,18 +60,19 @@ from sim.policies.autoscaling.protocol import (
 class StepAdjustment:
     """One step: a range of (metric − threshold) and its adjustment.
 
-    Attributes:
-        adjustment: the ScalingAdjustment of the step (instances, capacity or percent).
-        lower_bound: MetricIntervalLowerBound; None for minus infinity.
-        upper_bound: MetricIntervalUpperBound; None for plus infinity.
-
     Raises:
         ConfigError: when both bounds are given and the lower is not below the upper.
     """
 
-    adjustment: int
-    lower_bound: float | None = None
-    upper_bound: float | None = None
+    adjustment: int = setting(
+        doc="ScalingAdjustment of the step: instances, capacity or percent, as adjustment_type"
+    )
+    lower_bound: float | None = setting(
+        None, doc="MetricIntervalLowerBound, from the threshold; none: minus infinity"
+    )
+    upper_bound: float | None = setting(
+        None, doc="MetricIntervalUpperBound, from the threshold; none: plus infinity"
+    )
 
     def __post_init__(self) -> None:
         if (
@@ -102,32 +108,36 @@ class StepAdjustment:
 
 
 @dataclass(frozen=True, slots=True)
-class StepScalingParams:
-    """One step scaling policy and its group's size.
-
-    Attributes:
-        alarm: the policy's alarm.
-        steps: the steps, in increasing order, without gaps or overlaps, as AWS
-            requires: only the first may be open below and only the last open above.
-        max_capacity: the group's MaxSize.
-        min_capacity: the group's MinSize.
-        adjustment_type: how the step adjustments count (see `Adjustment`).
-        min_adjustment_magnitude: with PercentChangeInCapacity: the least change.
-        estimated_instance_warmup_s: how long an instance in service warms up.
-        interval_s: how often the alarm is evaluated.
+class StepScalingRules:
+    """One step scaling policy, but for its group's size (which a `Composite` sets once
+    for all its members).
 
     Raises:
         ConfigError: for steps or values AWS rejects; keys are the config names.
     """
 
-    alarm: Alarm
-    steps: tuple[StepAdjustment, ...]
-    max_capacity: int
-    min_capacity: int = 1
-    adjustment_type: str = CHANGE_IN_CAPACITY
-    min_adjustment_magnitude: int | None = None
-    estimated_instance_warmup_s: float = DEFAULT_COOLDOWN_S
-    interval_s: float = DEFAULT_INTERVAL_S
+    REFUSED_KEYS: ClassVar[Mapping[str, str]] = GROUP_SIZE_KEYS
+
+    alarm: Alarm = setting(doc="the policy's alarm")
+    steps: tuple[StepAdjustment, ...] = setting(
+        doc="in increasing order, without gaps or overlaps: only the first open below, "
+        "only the last open above"
+    )
+    adjustment_type: str = setting(
+        CHANGE_IN_CAPACITY, choices=ADJUSTMENT_TYPES, doc="how the steps' adjustments count"
+    )
+    min_adjustment_magnitude: int | None = setting(
+        None, minimum=1, doc="with PercentChangeInCapacity: the least change, in instances"
+    )
+    estimated_instance_warmup_s: float = setting(
+        DEFAULT_COOLDOWN_S,
+        unit="duration",
+        minimum=0,
+        doc="how long an instance in service warms up",
+    )
+    interval_s: float = setting(
+        DEFAULT_INTERVAL_S, unit="duration", doc="how often the alarm is evaluated (above 0)"
+    )
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -147,13 +157,28 @@ class StepScalingParams:
                         f"the lower bound of steps[{index + 1}] ({following}): steps are "
                         "in increasing order, without gaps or overlaps",
                     )
-        check_capacity_range(self.min_capacity, self.max_capacity)
         check_not_negative("estimated_instance_warmup", self.estimated_instance_warmup_s)
         check_positive("interval", self.interval_s)
 
     def adjustment(self, step: StepAdjustment) -> Adjustment:
         """The adjustment of one step, with the policy's type and minimum magnitude."""
         return Adjustment(self.adjustment_type, step.adjustment, self.min_adjustment_magnitude)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepScalingParams(StepScalingRules):
+    """One step scaling policy and its group's size.
+
+    Raises:
+        ConfigError: as `StepScalingRules`, and for a bad capacity range.
+    """
+
+    max_capacity: int = setting(minimum=0, doc="the group's MaxSize")
+    min_capacity: int = setting(1, minimum=0, doc="the group's MinSize")
+
+    def __post_init__(self) -> None:
+        StepScalingRules.__post_init__(self)
+        check_capacity_range(self.min_capacity, self.max_capacity)
 
 
 class StepScaling:
@@ -228,3 +253,17 @@ class StepScaling:
 
     def record(self, observation: Observation, decision: Decision) -> None:
         """Nothing to note: warm-up is read from the instances."""
+
+
+def build_member(rules: StepScalingRules, min_capacity: int, max_capacity: int) -> StepScaling:
+    """Step scaling as a member of a `Composite`, which sets the group's size."""
+    return StepScaling(in_group(StepScalingParams, rules, min_capacity, max_capacity))
+
+
+KIND = Kind(
+    "step",
+    StepScalingParams,
+    StepScaling,
+    "EC2 step scaling: the size of the breach chooses the adjustment; instance warm-up",
+)
+MEMBER = Kind("step", StepScalingRules, build_member, "EC2 step scaling")

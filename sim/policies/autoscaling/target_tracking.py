@@ -24,10 +24,13 @@ says so and in only if all do; a policy with scale-in disabled does not vote on 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sim.core.errors import ConfigError
+from sim.core.settings import Kind, setting
+from sim.policies.autoscaling.composite import GROUP_SIZE_KEYS, in_group
 from sim.policies.autoscaling.ec2 import (
     DEFAULT_COOLDOWN_S,
     DEFAULT_INTERVAL_S,
@@ -53,52 +56,62 @@ from sim.policies.autoscaling.protocol import (
 
 
 @dataclass(frozen=True, slots=True)
-class TargetTrackingParams:
-    """One target tracking policy and its group's size.
-
-    Attributes:
-        metric: the tracked metric, one of `TRIGGER_METRICS`; it must fall as capacity
-            grows (a utilization or a per-instance rate).
-        target_value: the value to keep the metric at; above 0.
-        max_capacity: the group's maximum.
-        min_capacity: the group's minimum.
-        statistic: the metric's statistic.
-        period_s: the length of one datapoint.
-        scale_out_cooldown_s: after a scale-out, no further scale-out for this long.
-        scale_in_cooldown_s: after a scale-in, no further scale-in for this long.
-        estimated_instance_warmup_s: how long an instance in service warms up.
-        disable_scale_in: the policy never removes capacity (nor vetoes another's
-            scale-in in a `Composite`).
-        scale_out_datapoints: datapoints that must all be above the target to scale out.
-        scale_in_datapoints: datapoints that must all be below the scale-in threshold.
-        scale_in_fraction: the scale-in threshold as a fraction of the target.
-        interval_s: how often the policy is evaluated.
+class TargetTrackingRules:
+    """One target tracking policy, but for its group's size (which a `Composite` sets
+    once for all its members).
 
     Raises:
         ConfigError: for values AWS rejects; keys are the config names.
     """
 
-    metric: str
-    target_value: float
-    max_capacity: int
-    min_capacity: int = 1
-    statistic: str = "Average"
-    period_s: float = 60.0
-    scale_out_cooldown_s: float = DEFAULT_COOLDOWN_S
-    scale_in_cooldown_s: float = DEFAULT_COOLDOWN_S
-    estimated_instance_warmup_s: float = DEFAULT_COOLDOWN_S
-    disable_scale_in: bool = False
-    scale_out_datapoints: int = 3
-    scale_in_datapoints: int = 15
-    scale_in_fraction: float = 0.9
-    interval_s: float = DEFAULT_INTERVAL_S
+    REFUSED_KEYS: ClassVar[Mapping[str, str]] = GROUP_SIZE_KEYS
+
+    metric: str = setting(
+        choices=TRIGGER_METRICS,
+        doc="the tracked metric; it must fall as capacity grows (a utilization, a rate)",
+    )
+    target_value: float = setting(doc="the value to keep the metric at (above 0)")
+    statistic: str = setting("Average", choices=STATISTICS, doc="the metric's statistic")
+    period_s: float = setting(60.0, unit="duration", doc="the length of one datapoint (above 0)")
+    scale_out_cooldown_s: float = setting(
+        DEFAULT_COOLDOWN_S,
+        unit="duration",
+        minimum=0,
+        doc="after a scale-out, no further scale-out for this long",
+    )
+    scale_in_cooldown_s: float = setting(
+        DEFAULT_COOLDOWN_S,
+        unit="duration",
+        minimum=0,
+        doc="after a scale-in, no further scale-in for this long",
+    )
+    estimated_instance_warmup_s: float = setting(
+        DEFAULT_COOLDOWN_S,
+        unit="duration",
+        minimum=0,
+        doc="how long an instance in service warms up",
+    )
+    disable_scale_in: bool = setting(
+        False, doc="never remove capacity (nor veto another policy's scale-in in a composite)"
+    )
+    scale_out_datapoints: int = setting(
+        3, minimum=1, doc="datapoints that must all be above the target to scale out"
+    )
+    scale_in_datapoints: int = setting(
+        15, minimum=1, doc="datapoints that must all be below the scale-in threshold"
+    )
+    scale_in_fraction: float = setting(
+        0.9, maximum=1, doc="the scale-in threshold as a fraction of the target (above 0)"
+    )
+    interval_s: float = setting(
+        DEFAULT_INTERVAL_S, unit="duration", doc="how often the policy is evaluated (above 0)"
+    )
 
     def __post_init__(self) -> None:
         check_choice("metric", self.metric, TRIGGER_METRICS)
         check_choice("statistic", self.statistic, STATISTICS)
         if not (math.isfinite(self.target_value) and self.target_value > 0):
             raise ConfigError("target_value", self.target_value, "a number above 0")
-        check_capacity_range(self.min_capacity, self.max_capacity)
         check_positive("period", self.period_s)
         check_not_negative("scale_out_cooldown", self.scale_out_cooldown_s)
         check_not_negative("scale_in_cooldown", self.scale_in_cooldown_s)
@@ -112,6 +125,22 @@ class TargetTrackingParams:
         if not 0 < self.scale_in_fraction <= 1:
             raise ConfigError("scale_in_fraction", self.scale_in_fraction, "above 0, at most 1")
         check_positive("interval", self.interval_s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetTrackingParams(TargetTrackingRules):
+    """One target tracking policy and its group's size.
+
+    Raises:
+        ConfigError: as `TargetTrackingRules`, and for a bad capacity range.
+    """
+
+    max_capacity: int = setting(minimum=0, doc="the group's maximum")
+    min_capacity: int = setting(1, minimum=0, doc="the group's minimum")
+
+    def __post_init__(self) -> None:
+        TargetTrackingRules.__post_init__(self)
+        check_capacity_range(self.min_capacity, self.max_capacity)
 
 
 def conservative_capacity(capacity_times_ratio: float) -> int:
@@ -223,3 +252,19 @@ class TargetTracking:
             self._last_scale_out_s = observation.now_s
         elif decision.desired < observation.desired:
             self._last_scale_in_s = observation.now_s
+
+
+def build_member(
+    rules: TargetTrackingRules, min_capacity: int, max_capacity: int
+) -> TargetTracking:
+    """Target tracking as a member of a `Composite`, which sets the group's size."""
+    return TargetTracking(in_group(TargetTrackingParams, rules, min_capacity, max_capacity))
+
+
+KIND = Kind(
+    "target_tracking",
+    TargetTrackingParams,
+    TargetTracking,
+    "target tracking: keep a metric near a target value, like a thermostat",
+)
+MEMBER = Kind("target_tracking", TargetTrackingRules, build_member, "target tracking")
