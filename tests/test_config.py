@@ -171,7 +171,7 @@ BAD = [
 def test_the_log_key_names_its_choices() -> None:
     with pytest.raises(ConfigError) as raised:
         validate_overrides(["log=verbose"])
-    assert raised.value.line() == "config error: log: verbose: full or summary"
+    assert raised.value.line() == "config error: log: verbose: one of full, summary"
     assert params_for().log == "full"
     assert params_for("log=summary").log == "summary"
 

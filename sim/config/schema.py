@@ -163,6 +163,8 @@ def _arm_written(arms: list[Any], value: object) -> Any | None:
             return arm
         if isinstance(value, str) and arm is str:
             return arm
+        if isinstance(value, str) and typing.get_origin(arm) is typing.Literal:
+            return arm
         if isinstance(value, bool) and arm is bool:
             return arm
         if isinstance(value, int | float) and not isinstance(value, bool) and arm in (int, float):
@@ -298,3 +300,12 @@ def defaults(cls: type) -> dict[str, Any]:
         and not setting_of(field).entry_name
         and not setting_of(field).derived
     }
+
+
+def config_keys(cls: type) -> tuple[str, ...]:
+    """Every config key a dataclass reads (its settings, not its derived fields)."""
+    return tuple(
+        config_key(field)
+        for field in dataclasses.fields(cls)
+        if field.init and not setting_of(field).entry_name and not setting_of(field).derived
+    )

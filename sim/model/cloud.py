@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import simpy
 
 from sim.core.records import EventKind, EventLog
+from sim.core.settings import setting
 from sim.model.engine import EngineParams
 from sim.model.host import Host, HostParams
 from sim.model.network import Network
@@ -25,10 +26,10 @@ from sim.model.topology import LinkParams
 class InstanceType:
     """An EC2-like instance type and its on-demand price."""
 
-    name: str
-    vcpu: float
-    memory_bytes: int
-    usd_per_hour: float
+    name: str = setting(entry_name=True)
+    vcpu: float = setting(minimum=0.001, doc="vCPUs")
+    memory_bytes: int = setting(unit="size", above=0, doc="memory")
+    usd_per_hour: float = setting(minimum=0, doc="on-demand price")
 
 
 @dataclass(slots=True)

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import simpy
 
 from sim.core.records import EventKind, EventLog, PullRecord
+from sim.core.settings import setting
 from sim.model.images import Image
 from sim.model.layer_download import LayerDownload, PullProgress
 from sim.model.ratelimit import RequestQuota, TokenBucket
@@ -49,15 +50,27 @@ class EngineParams:
     off): a pull over it fails at once with ``pull QPS exceeded``.
     """
 
-    max_concurrent_downloads: int = 3
-    download_attempts: int = 5
-    retry_backoff_s: float = 5.0
-    extraction_bytes_s: float = math.inf
-    serialize_image_pulls: bool = True
-    registry_pull_qps: float = 5.0
-    registry_burst: int = 10
-    image_gc: GcThresholds = field(default_factory=GcThresholds)
-    image_gc_period_s: float = 300.0
+    max_concurrent_downloads: int = setting(3, minimum=1, doc="dockerd's download slots")
+    download_attempts: int = setting(5, minimum=1, doc="tries per blob or manifest request")
+    retry_backoff_s: float = setting(5.0, unit="duration", doc="attempt n waits n times this")
+    extraction_bytes_s: float = setting(
+        math.inf,
+        unit="bandwidth",
+        above=0,
+        off="off",
+        off_value=math.inf,
+        doc="uncompressed bytes written per second; off: instant",
+    )
+    serialize_image_pulls: bool = setting(True, doc="the kubelet pulls one image at a time")
+    registry_pull_qps: float = setting(5.0, minimum=0, doc="the kubelet's pull rate; 0: off")
+    registry_burst: int = setting(10, minimum=1, doc="the kubelet's pull burst")
+    image_gc: GcThresholds = setting(
+        default_factory=GcThresholds, doc="the kubelet's image garbage collection"
+    )
+
+    @property
+    def image_gc_period_s(self) -> float:
+        return self.image_gc.period_s
 
 
 class _HasEngine(Protocol):

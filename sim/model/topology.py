@@ -15,23 +15,30 @@ from typing import Literal
 
 import networkx as nx
 
+from sim.core.settings import setting
 from sim.model.registries import RegistryParams
 
 
 @dataclass(frozen=True, slots=True)
 class LinkParams:
-    bandwidth_bytes_s: float
-    latency_s: float
+    """A link: the bandwidth of each direction (full duplex) and its one-way latency."""
+
+    bandwidth_bytes_s: float = setting(unit="bandwidth", above=0, doc="each direction")
+    latency_s: float = setting(0.0, unit="duration", doc="one way")
 
 
 @dataclass(frozen=True, slots=True)
 class NetworkParams:
     """A topology preset and its links (SI units)."""
 
-    topology: Literal["star", "two_tier"]
-    host_link: LinkParams
-    uplink: LinkParams
-    hosts_per_rack: int
+    topology: Literal["star", "two_tier"] = setting(
+        doc="star: one switch; two_tier: racks under a spine"
+    )
+    host_link: LinkParams = setting(doc="each host's link to its switch")
+    uplink: LinkParams = setting(
+        default_factory=lambda: LinkParams(5e9, 0.0001), doc="a rack's link to the spine"
+    )
+    hosts_per_rack: int = setting(16, minimum=1, doc="two_tier: hosts under one rack switch")
 
 
 SWITCH = "switch"

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sim.core.errors import ConfigError
+from sim.core.settings import setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class GcThresholds:
         high_percent: ``imageGCHighThresholdPercent``: disk usage that starts a collection.
         low_percent: ``imageGCLowThresholdPercent``: disk usage a collection aims for.
         min_age_s: ``imageMinimumGCAge``: images detected more recently are kept.
+        period_s: how often the kubelet checks (its image GC period, 5 min).
 
     Raises:
         ConfigError: unless 0 <= low < high <= 100 and the minimum age is not negative,
@@ -53,9 +55,10 @@ class GcThresholds:
             placed under the config group with `ConfigError.under`.
     """
 
-    high_percent: int = 85
-    low_percent: int = 80
-    min_age_s: float = 120.0
+    high_percent: int = setting(85, doc="imageGCHighThresholdPercent: usage that starts GC")
+    low_percent: int = setting(80, doc="imageGCLowThresholdPercent: usage GC aims for")
+    min_age_s: float = setting(120.0, unit="duration", doc="imageMinimumGCAge")
+    period_s: float = setting(300.0, unit="duration", above=0, doc="how often it checks")
 
     def __post_init__(self) -> None:
         if not 0 < self.high_percent <= 100:

@@ -1,0 +1,211 @@
+"""The config sections that are not kinds: their settings, units and defaults.
+
+Each dataclass is shaped like its section of the config (``cluster``, ``workload``, the
+root keys) and read by the one reader (`sim.config.schema.read`); what the model needs
+is built from it in `sim.config` (hosts from pools, apps with their images, a service
+with its fleet). Defaults live here and in the model's parameter dataclasses, nowhere
+else: the YAML presets carry only what differs from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sim.core.distributions import Constant, Distribution, LogNormal
+from sim.core.errors import ConfigError
+from sim.core.settings import setting
+from sim.model.arrivals import ARRIVALS
+from sim.model.cloud import InstanceType
+from sim.model.engine import EngineParams
+from sim.policies.balancing import BALANCING
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolSpec:
+    """A pool of identical hosts: a priced instance type, or a vCPU and memory size."""
+
+    count: int = setting(minimum=0, doc="hosts in the pool")
+    instance_type: str | None = setting(
+        None, doc="a type of pricing: its vCPU and memory, and the hosts are billed as it"
+    )
+    vcpu: float | None = setting(None, minimum=0.001, doc="vCPUs (default: the type's)")
+    memory_bytes: int | None = setting(
+        None, unit="size", above=0, doc="memory (default: the type's)"
+    )
+    disk_bytes: int = setting(unit="size", above=0, doc="each host's disk")
+    disk_write_bytes_s: float = setting(
+        500_000_000.0, unit="bandwidth", above=0, doc="sequential writes (VM disk copies)"
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScalerSpec:
+    """The cluster-level scaler (Cluster Autoscaler, an ECS capacity provider)."""
+
+    enabled: bool = setting(False, doc="hosts join for pending replicas, idle ones leave")
+    instance_type: str | None = setting(None, doc="the type of the hosts it adds")
+    disk_bytes: int = setting(100_000_000_000, unit="size", above=0, doc="their disk")
+    min_hosts: int = setting(0, minimum=0, doc="it never goes below")
+    max_hosts: int | None = setting(None, minimum=1, doc="it never goes above")
+    provision: Distribution = setting(LogNormal(90.0, 0.2), doc="launch to node ready")
+    scan_interval_s: float = setting(10.0, unit="duration", above=0, doc="how often it looks")
+    scale_down_unneeded_s: float = setting(
+        600.0, unit="duration", doc="a host idle this long is removed"
+    )
+
+    def __post_init__(self) -> None:
+        if not self.enabled:
+            return
+        if self.instance_type is None:
+            raise ConfigError("instance_type", "missing", "a value is required")
+        if self.max_hosts is None:
+            raise ConfigError("max_hosts", "missing", "a value is required")
+        if self.max_hosts < self.min_hosts:
+            raise ConfigError("max_hosts", self.max_hosts, "at least min_hosts")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterSpec:
+    """The cluster: host pools, who the hosts are, their engine, mirrors and scaler."""
+
+    pools: Mapping[str, PoolSpec] = setting(doc="pools of identical hosts, by name")
+    principal: str = setting("", doc="who the hosts are to private registries (IAM role)")
+    registry_mirrors: Mapping[str, str] = setting(
+        default_factory=dict, doc="origin registry -> the mirror its images come through"
+    )
+    engine: EngineParams = setting(
+        default_factory=EngineParams, doc="each host's container daemon and kubelet"
+    )
+    scaler: ScalerSpec = setting(default_factory=ScalerSpec, doc="the cluster-level scaler")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PricingSpec:
+    """Instance types with their on-demand prices, and how they are billed."""
+
+    instance_types: Mapping[str, InstanceType] = setting(doc="priced types, by name")
+    prices_read_on: str = setting("", doc="when the prices were read")
+    region: str = setting("", doc="where they apply")
+    billing_minimum_s: float = setting(60.0, unit="duration", doc="billed per second, at least")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppSpec:
+    """An application: its image, what one replica requests, its start-up work."""
+
+    image: str = setting(doc="a catalog image")
+    vcpu: float = setting(minimum=0.001, doc="vCPUs one replica requests")
+    memory_bytes: int = setting(unit="size", above=0, doc="memory one replica requests")
+    init: Distribution = setting(Constant(0.0), doc="the app's own start-up once running")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeploymentSpec:
+    """Replicas of an app asked for at a time (see `sim.config.params.Deployment`)."""
+
+    app: str = setting(doc="an app of workload.apps")
+    replicas: int | None = setting(None, minimum=0, doc="how many (not with per_host)")
+    at_s: float = setting(0.0, unit="duration", doc="when they are asked for")
+    platform: str | None = setting(None, doc="a loaded platform (default: the only one)")
+    per_host: bool = setting(False, doc="one replica on every host (a DaemonSet)")
+    lifetime_s: float | None = setting(
+        None, unit="duration", above=0, doc="each stops this long after it is ready"
+    )
+    stagger_s: float = setting(0.0, unit="duration", doc="replica k asked for at at + k x this")
+
+    def __post_init__(self) -> None:
+        if self.per_host and self.replicas is not None:
+            raise ConfigError(
+                "replicas", self.replicas, "no replica count with per_host: true (one per host)"
+            )
+        if not self.per_host and self.replicas is None:
+            raise ConfigError("replicas", "missing", "a value is required")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthCheck:
+    """The load balancer's health check of a ready replica."""
+
+    interval_s: float = setting(10.0, unit="duration", doc="between checks")
+    healthy_threshold: int = setting(2, minimum=1, doc="checks passed before it takes traffic")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceSpec:
+    """The served app behind a load balancer."""
+
+    app: str = setting(doc="an app of workload.apps")
+    platform: str | None = setting(None, doc="a loaded platform (default: the only one)")
+    initial_replicas: int = setting(1, minimum=0, doc="replicas at the start")
+    workers: int = setting(0, minimum=0, doc="requests served at once per replica; 0: its vCPUs")
+    queue: int = setting(100, minimum=0, doc="waiting requests per replica; more are dropped")
+    timeout_s: float = setting(30.0, unit="duration", doc="a request waiting longer is dropped")
+    balancer: str = setting("round_robin", family=BALANCING, doc="spreads requests")
+    health_check: HealthCheck = setting(default_factory=HealthCheck, doc="before traffic")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrafficSpec:
+    """The requests the service gets."""
+
+    start: Literal["when_ready", "at_zero"] = setting(
+        "when_ready", doc="when_ready: once the initial replicas serve; at_zero: at t = 0"
+    )
+    arrivals: Any = setting(family=ARRIVALS, doc="when requests arrive")
+    request: Any = setting(doc="cpu (a duration distribution) and response_bytes (sizes)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkloadSpec:
+    """Apps, deployments of them, and the served app with its traffic."""
+
+    horizon_s: float | None = setting(
+        None, unit="duration", above=0, doc="the run's length for this workload"
+    )
+    apps: Mapping[str, AppSpec] = setting(default_factory=dict, doc="applications by name")
+    deployments: tuple[DeploymentSpec, ...] = setting((), doc="replicas asked for, in order")
+    service: ServiceSpec | None = setting(None, doc="the app served behind a load balancer")
+    traffic: TrafficSpec | None = setting(None, doc="its requests")
+
+    def __post_init__(self) -> None:
+        if self.service is not None and self.traffic is None:
+            raise ConfigError("traffic", "missing", "the service's traffic (arrivals, request)")
+        if self.traffic is not None and self.service is None:
+            raise ConfigError("service", "missing", "the app the traffic goes to")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RootSpec:
+    """The root keys: the seed, replications, the run's length and its outputs."""
+
+    seed: int = setting(42, minimum=0, maximum=2**63 - 1, doc="the root of every stream")
+    replications: int = setting(1, minimum=1, doc="with sim -m: runs per configuration")
+    replication: int = setting(0, minimum=0, doc="which one this run is")
+    horizon_s: float = setting(7200.0, unit="duration", above=0, doc="simulated time limit")
+    sample_period_s: float = setting(
+        60.0, unit="duration", above=0, doc="monitoring period: one timeseries.csv row each"
+    )
+    progress: bool | Literal["auto"] = setting(
+        "auto", doc="a bar of simulated time: auto (on a terminal), true or false"
+    )
+    figures: bool = setting(False, doc="the run also draws its figures")
+    log: Literal["full", "summary"] = setting(
+        "full", doc="full: every event in events.csv; summary: counts only (long runs)"
+    )
+    hydra: Any = setting(None, doc="Hydra's own settings (not read)")
+
+    def __post_init__(self) -> None:
+        if self.replication >= self.replications:
+            raise ConfigError(
+                "replication",
+                self.replication,
+                f"0 to {self.replications - 1} (replications={self.replications})",
+            )
+
+
+SECTION_KEYS = ("cluster", "network", "registry", "images", "platform", "workload")
+"""The root keys read section by section (besides the root's own and the autoscaler)."""
+
+_unused = field  # re-exported for sections that need factories
