@@ -63,6 +63,62 @@ def to_plain(cfg: Any) -> dict[str, Any]:
     return dict(cfg)
 
 
+FAMILY_GROUPS = ("platform", "registry", "arrivals", "autoscaler")
+
+
+def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
+    """The defaults the presets compose under, by (group, name): the root keys'
+    (``_root``), each section's (``<group>/_<section>``), and each kind's
+    (``kinds/<family>/<kind>``), all written from the parameter dataclasses
+    (`sim.config.defaults`)."""
+    from sim.config.defaults import config_defaults, kind_defaults
+    from sim.config.sections import (
+        ClusterSpec,
+        PoolSpec,
+        PricingSpec,
+        RootSpec,
+        ServiceSpec,
+        TrafficSpec,
+        WorkloadSpec,
+    )
+    from sim.model.arrivals import ARRIVALS
+    from sim.model.platforms import PLATFORMS
+    from sim.model.registries import REGISTRIES
+    from sim.model.topology import NetworkParams
+    from sim.policies.autoscaling import AUTOSCALING
+
+    nodes: dict[tuple[str, str], dict[str, Any]] = {
+        ("", "_root"): config_defaults(RootSpec),
+        ("cluster", "_cluster"): config_defaults(ClusterSpec),
+        ("cluster", "_pool"): config_defaults(PoolSpec),
+        ("network", "_network"): config_defaults(NetworkParams),
+        ("pricing", "_pricing"): config_defaults(PricingSpec),
+        ("workload", "_workload"): config_defaults(WorkloadSpec),
+        ("workload", "_service"): config_defaults(ServiceSpec),
+        ("workload", "_traffic"): config_defaults(TrafficSpec),
+    }
+    for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING):
+        for kind in family:
+            nodes[(f"kinds/{family.name}", kind)] = kind_defaults(family, kind)
+    return nodes
+
+
+_registered = False
+
+
+def register_defaults() -> None:
+    """Put the defaults in Hydra's config store (once), where the presets find them."""
+    global _registered
+    if _registered:
+        return
+    from hydra.core.config_store import ConfigStore
+
+    store = ConfigStore.instance()
+    for (group, name), node in defaults_nodes().items():
+        store.store(name=name, node=node, group=group or None)
+    _registered = True
+
+
 def load_config(
     overrides: Sequence[str] = (),
     config_name: str = CONFIG_NAME,
@@ -85,6 +141,7 @@ def load_config(
     from hydra.errors import HydraException, MissingConfigException
     from omegaconf.errors import OmegaConfBaseException
 
+    register_defaults()
     hydra_instance = GlobalHydra.instance()
     if hydra_instance.is_initialized():
         hydra_instance.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,3 +213,39 @@ def test_an_image_tag_is_a_tag(value: str, allowed: str) -> None:
 
 def test_a_whole_number_tag_reads_as_yaml_gives_it() -> None:
     cli.validate_overrides(["images.redis.tag=7"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "read"),
+    [
+        (
+            ["cluster.engine.max_concurrent_downloads=5"],
+            lambda p: p.engine.max_concurrent_downloads,
+        ),
+        (
+            [
+                "workload=poisson",
+                "platform=container",
+                "autoscaler=simple",
+                "autoscaler.cooldown=10min",
+            ],
+            lambda p: p.autoscaler.cooldown_s,
+        ),
+        (["network.uplink.bandwidth=100Gbps"], lambda p: p.network.uplink.bandwidth_bytes_s),
+    ],
+)
+def test_a_setting_no_preset_names_is_set_without_a_plus(overrides: list[str], read: Any) -> None:
+    from sim.config import scenario_params
+
+    default = read(scenario_params(cli.to_plain(cli.load_config(overrides[:-1]))))
+    changed = read(scenario_params(cli.to_plain(cli.load_config(overrides))))
+    assert changed != default
+
+
+def test_a_distribution_given_whole_replaces_the_default_of_another_kind() -> None:
+    from sim.config import scenario_params
+    from sim.core.distributions import LogNormal
+
+    overrides = ["platform.vm.boot={dist: lognormal, median: 30s, sigma: 0.2}"]
+    params = scenario_params(cli.to_plain(cli.load_config(overrides)))
+    assert params.platforms["vm"].boot == LogNormal(30.0, 0.2)

@@ -138,7 +138,7 @@ BAD = [
             "workload=poisson",
             "platform=container",
             "autoscaler=beanstalk",
-            "+autoscaler.metric=DiskReadOps",
+            "autoscaler.metric=DiskReadOps",
         ],
         "autoscaler.metric",
         "DiskReadOps",

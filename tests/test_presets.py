@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,28 +13,87 @@ import yaml
 from presets import keys_at_default
 
 from sim.config.schema import read, read_kind
+from sim.config.sections import ClusterSpec, PricingSpec, WorkloadSpec
 from sim.core.settings import Family, setting
+from sim.model.arrivals import ARRIVALS
+from sim.model.platforms import PLATFORMS
+from sim.model.registries import REGISTRIES
+from sim.model.topology import NetworkParams
 from sim.policies.autoscaling import AUTOSCALING
 
 CONFIGS = importlib.resources.files("sim.conf")
 
-READERS: Mapping[str, Callable[[Mapping[str, Any]], object]] = {
-    "autoscaler": lambda config: read_kind(AUTOSCALING, config, "autoscaler"),
+FAMILIES = {family.name: family for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING)}
+
+SECTIONS: Mapping[str, type] = {
+    "cluster": ClusterSpec,
+    "network": NetworkParams,
+    "pricing": PricingSpec,
+    "workload": WorkloadSpec,
 }
-"""How each config group's presets are read, by group."""
+"""Groups read as one section."""
 
 PRESETS = [
     (group, entry.name)
-    for group in READERS
+    for group in (*SECTIONS, "platform", "registry", "autoscaler")
     for entry in sorted((CONFIGS / group).iterdir(), key=lambda entry: entry.name)
     if entry.name.endswith(".yaml")
 ]
 
 
+def kinds_named(defaults_list: list[Any]) -> dict[str, tuple[Family, str]]:
+    """The kinds a preset's defaults list composes (``/kinds/<family>/<kind>@<package>``),
+    by package."""
+    named = {}
+    for entry in defaults_list:
+        if isinstance(entry, str) and entry.startswith("/kinds/"):
+            path, _, package = entry.partition("@")
+            _, _, family, kind = path.split("/")
+            named[package] = (FAMILIES[family], kind)
+    return named
+
+
+def with_kind(family: Family, kind: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {family.selector: kind, **entry}
+
+
+def read_preset(
+    group: str, config: Mapping[str, Any]
+) -> list[tuple[object, Mapping[str, Any], str]]:
+    """A preset as read: (parameters, the YAML mapping read, its full key) for each part
+    with its own defaults (a section, or each kind it composes)."""
+    kinds = kinds_named(list(config.get("defaults", [])))
+    body = {k: v for k, v in config.items() if k != "defaults"}
+    if group in SECTIONS:
+        return [(read(SECTIONS[group], body, group), body, group)]
+    if group == "autoscaler":
+        family, kind = kinds["_here_"]
+        entry = with_kind(family, kind, body)
+        return [(read_kind(family, entry, group), entry, group)]
+    parts = []
+    for package, (family, kind) in kinds.items():
+        entry = with_kind(family, kind, body.get(package) or {})
+        parts.append((read_kind(family, entry, f"{group}.{package}"), entry, f"{group}.{package}"))
+    return parts
+
+
 @pytest.mark.parametrize(("group", "preset"), PRESETS)
 def test_presets_set_no_key_to_its_default(group: str, preset: str) -> None:
     config = yaml.safe_load((CONFIGS / group / preset).read_text()) or {}
-    assert keys_at_default(READERS[group](config), config, group) == []
+    for params, entry, key in read_preset(group, config):
+        # A list's entries take no defaults from elsewhere, so they may name a default:
+        # a command line can change only the keys they name.
+        restated = [k for k in keys_at_default(params, entry, key) if "[" not in k]
+        assert restated == []
+
+
+def test_kind_presets_compose_the_kinds_they_name() -> None:
+    config = yaml.safe_load((CONFIGS / "registry" / "default.yaml").read_text())
+    assert {p: (f.name, k) for p, (f, k) in kinds_named(config["defaults"]).items()} == {
+        "hub": ("registry", "public"),
+        "mirror": ("registry", "mirror"),
+        "ecr": ("registry", "private"),
+    }
 
 
 @dataclass(frozen=True)
@@ -81,3 +140,41 @@ def test_a_whole_default_value_and_null_are_one_key_each() -> None:
     engine = read(Engine, config, "e")
     assert keys_at_default(engine, config, "e") == ["e.downloads", "e.uplink", "e.links"]
     assert keys_at_default(engine, {}, "e") == []
+
+
+def _round_trips(cls: type, written: Mapping[str, Any], key: str) -> None:
+    """Every default written out reads back to exactly the default."""
+    import dataclasses
+    import typing
+
+    from sim.config.schema import convert
+    from sim.core.settings import config_key, default_of, has_default, setting_of
+
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        meta = setting_of(field)
+        name = config_key(field)
+        if not has_default(field) or meta.entry_name or meta.derived or name == "hydra":
+            continue
+        value = written[name]
+        read_back = None if value is None else convert(hints[field.name], value, key, meta)
+        assert read_back == default_of(field), f"{key}.{name}: {value!r}"
+
+
+def test_the_defaults_written_for_the_presets_read_back_exactly() -> None:
+    from sim.api import defaults_nodes
+
+    nodes = defaults_nodes()
+    sections: dict[tuple[str, str], type] = {
+        ("cluster", "_cluster"): ClusterSpec,
+        ("network", "_network"): NetworkParams,
+        ("pricing", "_pricing"): PricingSpec,
+        ("workload", "_workload"): WorkloadSpec,
+    }
+    for (group, name), cls in sections.items():
+        _round_trips(cls, nodes[(group, name)], group)
+    for family in FAMILIES.values():
+        for kind in family:
+            written = nodes[(f"kinds/{family.name}", kind)]
+            assert written[family.selector] == kind
+            _round_trips(family[kind].params, written, f"{family.name}.{kind}")

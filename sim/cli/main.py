@@ -27,7 +27,15 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.api import CONFIG_NAME, CONFIG_PATH, first_line, load_config, simulate, to_plain
+from sim.api import (
+    CONFIG_NAME,
+    CONFIG_PATH,
+    first_line,
+    load_config,
+    register_defaults,
+    simulate,
+    to_plain,
+)
 from sim.batch.runs import clear_stale, config_hash, is_complete, record_failure, record_run
 from sim.batch.sweep import (
     SweepBusy,
@@ -43,6 +51,8 @@ from sim.core.files import unwritable_reason
 from sim.output.report import RunsBar, print_summary, simulated_time_bar
 from sim.output.results import Result
 from sim.scenario import run_scenario
+
+register_defaults()  # before @hydra.main composes: the presets' defaults lists name them
 
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"

@@ -230,6 +230,33 @@ def _parse_value(value: object, key: str, unit: Unit) -> float:
     return parse_duration(value, key) if unit == "duration" else _parse_number(value, key)
 
 
+def _flow_mapping(text: str, key: str) -> dict[str, object]:
+    """``"{dist: lognormal, median: 8s, sigma: 0.3}"`` as a mapping: a distribution
+    written as one value (so a config replaces it whole instead of merging into it).
+
+    Raises:
+        ConfigError: text that is not such a flat mapping.
+    """
+    body = text.strip()
+    if not body.endswith("}"):
+        raise ConfigError(key, text, _MAPPING_EXAMPLE)
+    mapping: dict[str, object] = {}
+    for item in filter(None, (part.strip() for part in body[1:-1].split(","))):
+        name, colon, raw = item.partition(":")
+        if not colon or not name.strip():
+            raise ConfigError(key, text, _MAPPING_EXAMPLE)
+        word = raw.strip()
+        value: object = word
+        for number in (int, float):
+            try:
+                value = number(word)
+                break
+            except ValueError:
+                continue
+        mapping[name.strip()] = value
+    return mapping
+
+
 def parse_distribution(spec: object, key: str, unit: Unit = "duration") -> Distribution:
     """The distribution a config describes.
 
@@ -238,7 +265,8 @@ def parse_distribution(spec: object, key: str, unit: Unit = "duration") -> Distr
             mapping with ``dist`` (constant, uniform, exponential, normal, lognormal)
             and that kind's parameters: ``value``; ``low``, ``high``; ``mean``;
             ``mean``, ``sd`` and optional ``min``, ``max``; ``median``, ``sigma`` and
-            optional ``min``, ``max``.
+            optional ``min``, ``max``. The mapping may also be written as one string,
+            ``"{dist: lognormal, median: 8s, sigma: 0.3}"``.
         key: the config key, prefixed to parameter names in errors (``boot.sigma``).
         unit: ``"duration"`` reads values with `parse_duration`; ``"number"`` takes
             plain non-negative numbers. ``sigma`` is always a plain number.
@@ -249,6 +277,8 @@ def parse_distribution(spec: object, key: str, unit: Unit = "duration") -> Distr
     """
     if unit not in ("duration", "number"):
         raise ValueError(f"unit must be 'duration' or 'number', not {unit!r}")
+    if isinstance(spec, str) and spec.strip().startswith("{"):
+        spec = _flow_mapping(spec, key)
     if not isinstance(spec, Mapping):
         try:
             return Constant(_parse_value(spec, key, unit), unit)
