@@ -29,7 +29,7 @@ import simpy
 from sim.core.distributions import Constant, Exponential
 from sim.core.streams import RandomStreams
 from sim.model.arrivals.poisson import PoissonArrivals
-from sim.model.service import ReplicaQueue
+from sim.model.replica_queue import ReplicaQueue
 from sim.model.traffic import TrafficDriver, TrafficStats, TrafficSummary
 from sim.model.workload import RequestSpec
 from sim.policies.balancing.round_robin import RoundRobin

@@ -16,7 +16,7 @@ from rich.console import Console
 from sim.output.plots import serving_spans
 from sim.output.results import Result
 from sim.policies.autoscaling.target_tracking import TargetTracking
-from sim.scenario import World
+from sim.scenario import Scenario
 from sim.teach.demos import DEMOS, crowd_of, demo_lines, draw, run_demo, show
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -30,8 +30,8 @@ def told(name: str) -> tuple[str, ...]:
 
 
 @cache
-def autoscaled() -> tuple[World, Result]:
-    """The autoscaling demo's world and result, run once for the invariant tests."""
+def autoscaled() -> tuple[Scenario, Result]:
+    """The autoscaling demo's scenario and result, run once for the invariant tests."""
     return run_demo("autoscaling")
 
 
@@ -109,8 +109,8 @@ def test_the_autoscaled_service_loses_no_request_and_keeps_within_its_range() ->
     served = sum(int(row["requests"]) for row in result.timeseries)
     dropped = sum(int(row["dropped"]) for row in result.timeseries)
     assert served + dropped == summary["requests_total"] - summary["requests_in_flight"]
-    assert world.autoscaler is not None
-    policy = world.autoscaler.policy
+    assert world.service is not None and world.service.autoscaler is not None
+    policy = world.service.autoscaler.policy
     assert isinstance(policy, TargetTracking)
     low, high = policy.min_capacity, policy.max_capacity
     desired = [int(str(e.detail("desired"))) for e in result.events if e.kind == "desired_capacity"]

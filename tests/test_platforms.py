@@ -7,13 +7,13 @@ import pytest
 import sim
 from sim.cli.main import to_plain
 from sim.config import scenario_params
-from sim.scenario import World
+from sim.scenario import Scenario
 
 MiB = 2**20
 
 
-def run(*overrides: str) -> World:
-    world = World(scenario_params(to_plain(sim.load_config(list(overrides)))))
+def run(*overrides: str) -> Scenario:
+    world = Scenario(scenario_params(to_plain(sim.load_config(list(overrides)))))
     world.run()
     return world
 
@@ -33,7 +33,7 @@ def test_denied_pulls_back_off_like_the_kubelet_then_fail() -> None:
             "platform.container.image_pull_backoff.attempts=3",
         )
     )
-    [replica] = world.replicas
+    [replica] = world.ledger.records
     assert replica.state == "failed" and replica.reason.startswith("denied")
     assert [p.ok for p in world.pulls] == [False, False, False]
     backoffs = [e.detail("backoff_s") for e in world.log if e.detail_or("state") == "pull_backoff"]
@@ -45,7 +45,7 @@ def test_denied_pulls_back_off_like_the_kubelet_then_fail() -> None:
 
 def test_unlimited_backoff_leaves_the_replica_unfinished_at_the_horizon() -> None:
     world = run(*one_app("cluster.principal=someone-else", "horizon=10min"))
-    summary_unfinished = world.replicas_requested - len(world.replicas)
+    summary_unfinished = world.requested - len(world.ledger.records)
     assert summary_unfinished == 1
     # 10, 20, 40, 80, 160 s back-offs, then 300 s: attempts start at about 0, 10, 30, 70, 150, 310
     assert len(world.pulls) == 6
@@ -55,8 +55,8 @@ def test_binpack_fills_one_host_first_and_spread_uses_all() -> None:
     deploy = "workload.deployments=[{app: worker, replicas: 4, platform: container}]"
     packed = run(deploy, "platform=container", "platform.container.placement=binpack")
     spread = run(deploy, "platform=container", "platform.container.placement=spread")
-    assert {r.host for r in packed.replicas} == {"node-1"}
-    assert {r.host for r in spread.replicas} == {"node-1", "node-2", "node-3"}
+    assert {r.host for r in packed.ledger.records} == {"node-1"}
+    assert {r.host for r in spread.ledger.records} == {"node-1", "node-2", "node-3"}
     assert (
         len(packed.pulls) == 4 and sum(p.ok and p.bytes_downloaded > 0 for p in packed.pulls) == 1
     )
@@ -76,18 +76,18 @@ def test_vm_clone_holds_the_base_once_per_host_and_copy_per_vm() -> None:
     reserved = 2 * (app.memory_bytes + 512 * MiB + vm.memory_overhead_bytes(app))
     assert copied.hosts[0].memory_reserved_bytes == reserved
     # the copy is written at 500 MB/s: provisioning takes at least 8 GiB / 500 MB/s
-    assert min(r.provision_s for r in copied.replicas) > gib8 / 500e6
+    assert min(r.provision_s for r in copied.ledger.records) > gib8 / 500e6
 
 
 def test_two_tier_topology_routes_through_the_spine() -> None:
     world = run("network=two_tier", "network.hosts_per_rack=2")
-    assert world.network.path("ecr", "node-3") == ("ecr", "spine", "rack-2", "node-3")
-    assert world.network.path("ecr", "node-1") == ("ecr", "spine", "rack-1", "node-1")
-    assert all(r.state == "ready" for r in world.replicas)
+    assert world.cluster.network.path("ecr", "node-3") == ("ecr", "spine", "rack-2", "node-3")
+    assert world.cluster.network.path("ecr", "node-1") == ("ecr", "spine", "rack-1", "node-1")
+    assert all(r.state == "ready" for r in world.ledger.records)
 
 
 def test_timeseries_rows_are_regular_and_end_at_the_end() -> None:
-    world = World(scenario_params(to_plain(sim.load_config(["sample_period=30s"]))))
+    world = Scenario(scenario_params(to_plain(sim.load_config(["sample_period=30s"]))))
     result = world.run()
     times = [row["time_s"] for row in result.timeseries]
     assert times[:3] == [0.0, 30.0, 60.0]
@@ -102,15 +102,15 @@ def test_beanstalk_docker_boots_an_instance_then_pulls_cold() -> None:
         "platform=[beanstalk-docker]",
         "workload.deployments=[{app: web, replicas: 2, platform: beanstalk-docker}]",
     )
-    assert [r.state for r in world.replicas] == ["ready", "ready"]
-    for replica in world.replicas:
+    assert [r.state for r in world.ledger.records] == ["ready", "ready"]
+    for replica in world.ledger.records:
         assert replica.provision_s > 0 and replica.boot_s > 0 and replica.pull_download_s > 0
         assert replica.host == f"{replica.replica}-instance"
     pulls = [p for p in world.pulls if p.ok]
     assert len(pulls) == 2 and all(p.layers_already_exists == 0 for p in pulls)
-    assert {r.host for r in world.replicas} <= set(world.cloud.records)
-    assert world.cloud.records[world.replicas[0].host].instance_type == "m5.large"
-    assert world.cloud.running_max == 3 + 2
+    assert {r.host for r in world.ledger.records} <= set(world.cluster.cloud.records)
+    assert world.cluster.cloud.records[world.ledger.records[0].host].instance_type == "m5.large"
+    assert world.cluster.cloud.running_max == 3 + 2
 
 
 def test_vm_instances_are_launched_per_replica_with_an_instance_type() -> None:
@@ -119,9 +119,9 @@ def test_vm_instances_are_launched_per_replica_with_an_instance_type() -> None:
         "+platform.vm.instance_type=m5.large",
         "workload.deployments=[{app: web, replicas: 2, platform: vm}]",
     )
-    hosts = {r.host for r in world.replicas}
+    hosts = {r.host for r in world.ledger.records}
     assert hosts == {"web-vm-1-instance", "web-vm-2-instance"}
-    assert all(world.cloud.records[h].usd_per_hour == 0.096 for h in hosts)
+    assert all(world.cluster.cloud.records[h].usd_per_hour == 0.096 for h in hosts)
     assert all(host.replicas == 0 for host in world.hosts)
 
 
@@ -132,7 +132,7 @@ def test_a_replica_that_fits_nowhere_stays_pending() -> None:
         "workload.deployments=[{app: web, replicas: 1, platform: container}]",
         "horizon=10min",
     )
-    assert world.replicas == []
+    assert world.ledger.records == []
     pending = [e for e in world.log if e.detail_or("state") == "pending"]
     assert len(pending) == 1
     assert pending[0].detail("reason") == (
@@ -164,11 +164,11 @@ def test_a_stopped_replicas_image_is_collected_to_make_room_for_the_next_pull() 
         "+workload.apps.api={image: api, vcpu: 1, memory: 1GiB, init: 1s}",
         "platform.container.image_pull_backoff.attempts=1",
     )
-    assert [r.state for r in kept.replicas] == ["ready", "failed"]
-    assert kept.replicas[1].reason.startswith("no space left on device")
-    assert [r.state for r in stopped.replicas] == ["ready", "ready"]
+    assert [r.state for r in kept.ledger.records] == ["ready", "failed"]
+    assert kept.ledger.records[1].reason.startswith("no space left on device")
+    assert [r.state for r in stopped.ledger.records] == ["ready", "ready"]
     removed = [e for e in stopped.log if e.kind == "image_removed"]
     assert [e.detail("image") for e in removed] == ["web"]
     assert [e.time_s for e in stopped.log if e.detail_or("state") == "removed"] == [
-        stopped.replicas[0].ready_s + 300.0
+        stopped.ledger.records[0].ready_s + 300.0
     ]

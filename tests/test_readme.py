@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.output.summary import keys as summary_keys
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 PROGRAMS = ("sim", "sim-report")
 SHORT = ("horizon=2min", "progress=false")
@@ -100,3 +102,13 @@ def test_the_bad_input_example_prints_what_the_readme_shows(tmp_path: Path) -> N
 def test_the_readme_sends_no_one_outside_the_repository() -> None:
     text = README.read_text(encoding="utf-8")
     assert "../shared" not in text and "shared/reference" not in text
+
+
+def test_the_summary_table_lists_every_summary_key_and_no_other() -> None:
+    """The README's table of ``summary.json`` names each key of `Summary` once (the
+    per-platform start-up keys by an example)."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("- `summary.json`") : text.index("- `events.csv`")]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    named = [key for row in rows for key in re.findall(r"`([a-z0-9_]+)`", row.split(" | ")[0])]
+    assert sorted(named) == sorted(summary_keys())

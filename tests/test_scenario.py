@@ -13,6 +13,7 @@ import sim
 from sim.cli.main import to_plain
 from sim.config import scenario_params
 from sim.output.results import Result
+from sim.output.summary import keys as summary_keys
 from sim.scenario import run_scenario
 
 MiB = 2**20
@@ -36,6 +37,18 @@ def test_default_scenario_counts_add_up(default_run: Result) -> None:
         == (summary["pulls_requested"])
     )
     assert summary["pulls_failed"] == 0
+
+
+def test_the_summary_has_every_documented_key_in_order(default_run: Result) -> None:
+    platforms = {r.platform for r in default_run.replicas}
+    per_platform = {
+        f"startup_s_{stat}_{platform}"
+        for stat in ("mean", "p50", "p95", "max")
+        for platform in platforms
+    }
+    found = [key for key in default_run.summary if key not in per_platform]
+    assert found == summary_keys()
+    assert len(default_run.summary) == len(found) + 4 * len(platforms)
 
 
 def test_bytes_from_registry_are_the_missing_layers(default_run: Result) -> None:

@@ -12,13 +12,13 @@ import pytest
 import sim
 from sim.cli.main import to_plain
 from sim.config import scenario_params
-from sim.scenario import World
+from sim.scenario import Scenario
 
 SHORT = ["horizon=20min", "platform=container"]
 
 
-def world(*overrides: str) -> World:
-    return World(scenario_params(to_plain(sim.load_config(list(overrides)))))
+def world(*overrides: str) -> Scenario:
+    return Scenario(scenario_params(to_plain(sim.load_config(list(overrides)))))
 
 
 @pytest.mark.parametrize(
@@ -52,8 +52,8 @@ def test_a_drained_replica_finishes_its_in_flight_requests() -> None:
         "horizon=10min",
         "platform=container",
     )
-    assert w.fleet is not None and w.traffic is not None
-    fleet, traffic = w.fleet, w.traffic
+    assert w.service is not None
+    fleet, traffic = w.service.fleet, w.service.traffic
     checked: list[tuple[str, float, float]] = []
 
     def scale_in() -> Generator[Any, Any, None]:
@@ -93,7 +93,7 @@ def test_the_bill_of_a_fixed_fleet_is_computed_by_hand() -> None:
     )
     summary = w.run().summary
     assert summary["cost_usd_instances"] == pytest.approx(3 * 0.384 + 2 * 0.096, rel=1e-12)
-    stored = w.registries["ecr"].stored_bytes()
+    stored = w.cluster.registries["ecr"].stored_bytes()
     assert summary["cost_usd_registries"] == pytest.approx(
         stored / 1e9 * 0.10 * 3600 / (30 * 86400), rel=1e-9
     )
@@ -155,10 +155,10 @@ def test_the_hpa_sees_each_replicas_cpu_request_and_usage() -> None:
         "platform=container",
     )
     w.run()
-    assert w.autoscaler is not None and w.fleet is not None
+    assert w.service is not None and w.service.autoscaler is not None
     last = w.monitoring.closed[-1]
-    members = [m for m in w.fleet.members.values() if m.state != "stopped"]
-    instances = w.autoscaler.observe().instances
+    members = [m for m in w.service.fleet.members.values() if m.state != "stopped"]
+    instances = w.service.autoscaler.observe().instances
     assert len(instances) == len(members) > 0
     for member, pod in zip(members, instances, strict=True):
         assert pod.cpu_request_vcpu == 2.0

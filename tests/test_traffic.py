@@ -31,7 +31,7 @@ from sim.core.streams import RandomStreams
 from sim.model.arrivals import ArrivalProcess
 from sim.model.arrivals.constant import ConstantArrivals
 from sim.model.arrivals.poisson import PoissonArrivals
-from sim.model.service import ReplicaQueue
+from sim.model.replica_queue import ReplicaQueue
 from sim.model.traffic import (
     NO_READY_REPLICA,
     RequestObservers,

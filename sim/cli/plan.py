@@ -62,7 +62,7 @@ QUIET_HYDRA = "hydra.hydra_logging.root.level=WARNING"
 """Hydra's note of each batch it launches says less than the sweeper's line per run; its
 warnings and errors still show (a later override on the command line wins)."""
 PROBE_HORIZON = "1ms"
-"""A run this short builds the world and reports every metric the plan's runs will have."""
+"""A run this short builds the scenario and reports every metric the plan's runs will have."""
 
 USAGE = """\
 usage: sim-plan [overrides] plan.vary=[...] plan.slo=[...] [plan.minimize=METRIC|KEY]

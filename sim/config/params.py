@@ -8,32 +8,14 @@ from typing import Any, Literal
 
 from sim.model.cloud import InstanceType
 from sim.model.cluster_scaler import ClusterScalerParams
+from sim.model.deployments import Deployment
 from sim.model.engine import EngineParams
-from sim.model.fleet import FleetParams
 from sim.model.host import HostParams
 from sim.model.images import Image
 from sim.model.registries import RegistryParams
 from sim.model.replica import App
+from sim.model.service import ServiceParams
 from sim.model.topology import NetworkParams
-from sim.model.workload import RequestSpec
-
-
-@dataclass(frozen=True, slots=True)
-class Deployment:
-    """Start `replicas` replicas of `app` on `platform` at simulated time `at_s`; with
-    `per_host`, one replica on every host instead (like a Kubernetes DaemonSet). With a
-    `stagger_s`, replica k (from 0, in host order for `per_host`) is requested at
-    ``at_s + k * stagger_s`` instead of all at once (a rolling roll-out). With a
-    `lifetime_s`, each replica stops that long after it is ready (a batch job, a rollout
-    that replaces it), so its image becomes unused and image GC may remove it."""
-
-    app: str
-    replicas: int
-    at_s: float
-    platform: str
-    per_host: bool = False
-    lifetime_s: float | None = None
-    stagger_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +30,6 @@ class Pricing:
 
 PlatformParams = Any
 """The parameters of a kind of `sim.model.platforms.PLATFORMS`."""
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceParams:
-    """An application served behind a load balancer, and the traffic it gets."""
-
-    app: str
-    platform: str
-    initial_replicas: int
-    fleet: FleetParams
-    balancer: str
-    arrivals: Any  # the parameters of a kind of sim.model.arrivals.ARRIVALS
-    request: RequestSpec
-    start_traffic: str = "when_ready"
 
 
 EventLogMode = Literal["full", "summary"]

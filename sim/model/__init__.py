@@ -1,1 +1,1 @@
-"""The SimPy world: images, registries, network, hosts, container engine, platforms."""
+"""The SimPy model: images, registries, network, hosts, container engine, platforms."""

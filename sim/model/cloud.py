@@ -54,8 +54,9 @@ class Cloud:
         engine_params: its container daemon's settings.
         log: the event log.
         disk_totals: the cluster-wide disk total.
-        hosts: the cluster's hosts; launched instances are appended, terminated ones
-            removed, so platforms placing on it see them.
+        attached: how many hosts are on the network already (the pools' hosts).
+        joined: told when an instance joins the cluster (replicas may be placed on it).
+        left: told when an instance of the cluster is terminated.
         principal: who launched instances are to private registries (their IAM role).
         disk_write_bytes_s: an instance volume's write rate (EBS gp3 baseline: 125 MiB/s).
     """
@@ -69,7 +70,9 @@ class Cloud:
         engine_params: EngineParams,
         log: EventLog,
         disk_totals: DiskTotals,
-        hosts: list[Host],
+        attached: int,
+        joined: Callable[[Host], None],
+        left: Callable[[Host], None],
         principal: str,
         disk_write_bytes_s: float = 125 * 2**20,
     ) -> None:
@@ -82,9 +85,13 @@ class Cloud:
         self.engine_params = engine_params
         self.log = log
         self.disk_totals = disk_totals
-        self.hosts = hosts
+        self._joined = joined
+        self._left = left
+        self._members: set[str] = set()
         self.records: dict[str, InstanceRecord] = {}
-        self._attached = len(hosts)
+        self.launched: list[Host] = []
+        """Every instance launched during the run, in or out of the cluster."""
+        self._attached = attached
         self._running = 0
         self.running_max = 0
 
@@ -127,8 +134,9 @@ class Cloud:
         self.records[name] = InstanceRecord(
             name, instance_type.name, instance_type.usd_per_hour, self.env.now
         )
+        self.launched.append(host)
         if join_cluster:
-            self.hosts.append(host)
+            self.join(host)
         self._running += 1
         self.running_max = max(self.running_max, self._running)
         self.log.record(
@@ -138,14 +146,20 @@ class Cloud:
 
     def join(self, host: Host) -> None:
         """A launched host joins the cluster: replicas may now be placed on it."""
-        self.hosts.append(host)
+        self._members.add(host.name)
+        self._joined(host)
+
+    def member(self, host: Host) -> None:
+        """Count a host that is in the cluster from the start (a pool's) as a member."""
+        self._members.add(host.name)
 
     def terminate(self, host: Host) -> None:
         """Stop billing the instance and take it out of the cluster."""
         self.records[host.name].terminated_s = self.env.now
         self._running -= 1
-        if host in self.hosts:
-            self.hosts.remove(host)
+        if host.name in self._members:
+            self._members.discard(host.name)
+            self._left(host)
         self.log.record(self.env.now, host.name, EventKind.INSTANCE_TERMINATED)
 
     @property

@@ -23,7 +23,7 @@ import simpy
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.monitoring import Monitoring
 from sim.model.replica import App, Platform
-from sim.model.service import ReplicaQueue
+from sim.model.replica_queue import ReplicaQueue
 from sim.model.traffic import TrafficDriver
 
 

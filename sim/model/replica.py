@@ -8,7 +8,7 @@ service, drains it and stops it (removed / stopped).
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,13 +55,35 @@ class Reservation:
 
 
 class Ledger:
-    """The holdings of running replicas, the reservations of stopped ones, and the
-    start-ups still in progress (so a run's end can say where each one stands)."""
+    """The book of a run's replicas: the holdings of running ones, the reservations of
+    stopped ones, the start-ups in progress (so a run's end can say where each one
+    stands), and the record of each start-up that ended."""
 
     def __init__(self) -> None:
         self._open: dict[str, tuple[Holding, float, int]] = {}
         self.closed: list[Reservation] = []
         self.starting: dict[str, Startup] = {}
+        self.records: list[ReplicaRecord] = []
+        self.ready = 0
+        """Start-ups that ended ready."""
+
+    def finished(self, record: ReplicaRecord) -> None:
+        """Keep the record of a start-up that ended (ready or failed)."""
+        self.records.append(record)
+        if record.state == "ready":
+            self.ready += 1
+
+    def unfinished(self, now_s: float, pending_reasons: Mapping[str, str]) -> list[ReplicaRecord]:
+        """Records of the start-ups still in progress at `now_s`, with their state and
+        why (a pending one: why nothing fits, and its wait so far)."""
+        records = []
+        for name, startup in self.starting.items():
+            if name in pending_reasons:
+                startup.add("wait_s", now_s - startup.requested_s)
+                records.append(startup.unfinished("pending", pending_reasons[name]))
+            else:
+                records.append(startup.unfinished())
+        return records
 
     def open(self, replica: str, holding: Holding, app: App, now_s: float) -> None:
         self._open[replica] = (holding, now_s, app.memory_bytes)

@@ -1,153 +1,133 @@
-"""A replica serving requests: a first-come-first-served multi-server queue, solved on arrival.
+"""The served app: its replicas behind a load balancer, its traffic, its autoscaler.
 
-A replica has `workers` servers (its vCPUs) and a waiting room of `queue_capacity`
-places. Requests are served in arrival order, each by the worker that frees up first,
-for its CPU time. Under that discipline everything about a request is known the moment
-it arrives: it starts when the earliest-free worker frees (or at once), and finishes its
-service time later. Nothing that arrives afterwards can overtake it. So
-`ReplicaQueue.offer` settles a request at its arrival, without a SimPy event, and the
-replica only keeps each worker's next free time (a heap) and the start times of the
-requests still waiting (a deque: starts are non-decreasing in arrival order). A request
-costs O(log workers), and memory is bounded by the workers and the waiting room, not by
-the number of requests.
-
-A request is dropped at arrival with a reason instead of being queued:
-
-* ``"queue full"``: it would have to wait and `queue_capacity` requests are already
-  waiting (assigned, not started).
-* ``"timeout"``: it would wait longer than `timeout_s` before starting. The client gives
-  up, and since the request would never reach a worker it is not queued at all: for
-  first-come-first-served workers this is exact (a reneging request changes nobody's
-  start). It does not hold a place in the waiting room while it would have waited, a
-  simplification: the room counts only requests that will be served.
-
-Outstanding requests (assigned and not finished) follow without a heap of finish times,
-because the queue is work-conserving: while any request waits, every worker is busy. So
-outstanding at ``t`` is ``workers + waiting`` when some request waits, else the number
-of workers whose last request finishes after ``t``.
-
-Times given to a replica never decrease: its queries prune what has started, so each
-must be at or after the previous one.
+A `Service` assembles what serving an app takes: the traffic driver that sends each
+request to a ready replica, the fleet that keeps the desired number of replicas on the
+app's platform, the request statistics, and — when configured — the autoscaling control
+loop. It is built only when the workload has a service, starts the traffic at once or
+when the initial replicas serve, and reports its own part of the summary (requests,
+latency, scaling) and of each time-series row.
 """
 
 from __future__ import annotations
 
-import heapq
-import math
-from collections import deque
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
 
-from sim.core.records import DropReason
+import simpy
 
-QUEUE_FULL = DropReason.QUEUE_FULL
-TIMEOUT = DropReason.TIMEOUT
+from sim.core.records import EventKind, EventLog
+from sim.core.streams import RandomStreams
+from sim.model.arrivals import ARRIVALS
+from sim.model.autoscaler import Autoscaler
+from sim.model.fleet import Fleet, FleetParams
+from sim.model.monitoring import Monitoring
+from sim.model.replica import App, Ledger, Platform
+from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
+from sim.model.workload import RequestSpec
+from sim.policies.autoscaling import AUTOSCALING
+from sim.policies.balancing import make_balancer
 
 
-class ReplicaQueue:
-    """One replica's workers and waiting room.
+@dataclass(frozen=True, slots=True)
+class ServiceParams:
+    """An application served behind a load balancer, and the traffic it gets."""
+
+    app: str
+    platform: str
+    initial_replicas: int
+    fleet: FleetParams
+    balancer: str
+    arrivals: Any  # the parameters of a kind of sim.model.arrivals.ARRIVALS
+    request: RequestSpec
+    start_traffic: str = "when_ready"
+
+
+class Service:
+    """The served app, its traffic and its scaling.
 
     Args:
-        name: the replica's name.
-        workers: how many requests it serves at once (its vCPUs), at least 1.
-        queue_capacity: how many requests may wait for a worker; 0 for none, and
-            ``math.inf`` for an unbounded waiting room.
-        timeout_s: the longest a request waits before its client gives up;
-            ``math.inf`` for never.
+        env: the simulation environment.
+        params: the service and its traffic.
+        app: the application served.
+        platform: where its replicas run.
+        autoscaler: the scaling policy's parameters (a kind of `AUTOSCALING`), or None
+            for a fixed fleet.
+        monitoring: the run's monitoring (told about every request and replica).
+        ledger: where each start-up's record goes.
+        log: the event log.
+        streams: the run's named random streams.
     """
 
-    __slots__ = (
-        "name",
-        "workers",
-        "queue_capacity",
-        "timeout_s",
-        "last_finish_s",
-        "draining",
-        "_free_at_s",
-        "_waiting_starts_s",
-        "_latest_s",
-    )
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: ServiceParams,
+        app: App,
+        platform: Platform,
+        autoscaler: Any,
+        monitoring: Monitoring,
+        ledger: Ledger,
+        log: EventLog,
+        streams: RandomStreams,
+    ) -> None:
+        self.env = env
+        self.params = params
+        self.log = log
+        self.stats = TrafficStats()
+        self.traffic = TrafficDriver(
+            env,
+            ARRIVALS.kind_of(params.arrivals).build(
+                params.arrivals, streams.generator("traffic/arrivals")
+            ),
+            params.request,
+            make_balancer(params.balancer),
+            streams.generator("traffic/cpu"),
+            streams.generator("traffic/response"),
+            streams.generator("traffic/balancer"),
+            RequestObservers([self.stats, monitoring]),
+        )
+        self.fleet = Fleet(
+            env, app, platform, params.fleet, self.traffic, monitoring, log, ledger.finished
+        )
+        self.autoscaler = (
+            Autoscaler(
+                env, AUTOSCALING.kind_of(autoscaler).build(autoscaler), self.fleet, monitoring, log
+            )
+            if autoscaler is not None
+            else None
+        )
 
-    def __init__(self, name: str, workers: int, queue_capacity: float, timeout_s: float) -> None:
-        if workers < 1 or int(workers) != workers:
-            raise ValueError(f"{name}: workers must be a whole number of at least 1, not {workers}")
-        if not queue_capacity >= 0:
-            raise ValueError(f"{name}: queue_capacity must be at least 0, not {queue_capacity}")
-        if not timeout_s >= 0:
-            raise ValueError(f"{name}: timeout_s must be at least 0, not {timeout_s}")
-        self.name = name
-        self.workers = int(workers)
-        self.queue_capacity = queue_capacity
-        self.timeout_s = timeout_s
-        self.last_finish_s = 0.0
-        """When the last request assigned so far finishes (0 before any)."""
-        self.draining = False
-        """True once drained: it takes no new request."""
-        self._free_at_s = [0.0] * self.workers
-        self._waiting_starts_s: deque[float] = deque()
-        self._latest_s = -math.inf
+    def start(self) -> None:
+        """Ask for the initial replicas, open to traffic, start the autoscaler."""
+        self.fleet.set_desired(self.params.initial_replicas, "initial capacity")
+        self.env.process(self._serve())
+        if self.autoscaler is not None:
+            self.env.process(self.autoscaler.run())
 
-    def offer(self, arrival_s: float, service_s: float) -> tuple[float, float] | str:
-        """Assign a request arriving at `arrival_s` needing `service_s` of one worker.
+    def _serve(self) -> Generator[simpy.Event, Any, None]:
+        """Open the service to traffic: at once, or once the initial replicas serve."""
+        if self.params.start_traffic == "when_ready" and self.params.initial_replicas > 0:
+            yield self.fleet.live
+        self.log.record(self.env.now, self.fleet.name, EventKind.TRAFFIC_STARTED)
+        yield from self.traffic.run()
 
-        Returns:
-            ``(start_s, finish_s)`` when it is served, or the reason it is dropped:
-            ``"queue full"`` or ``"timeout"``.
+    @property
+    def requested(self) -> int:
+        """Replicas the fleet asked for so far."""
+        return len(self.fleet.history)
 
-        Raises:
-            RuntimeError: the replica is draining.
-            ValueError: `arrival_s` is before a time already given.
-        """
-        if self.draining:
-            raise RuntimeError(f"{self.name} is draining and takes no new request")
-        if arrival_s < self._latest_s:
-            raise ValueError(f"{self.name}: time {arrival_s} is before {self._latest_s}")
-        self._latest_s = arrival_s
-        waiting = self._waiting_starts_s
-        while waiting and waiting[0] <= arrival_s:
-            waiting.popleft()
-        free_at_s = self._free_at_s
-        earliest_free_s = free_at_s[0]
-        if earliest_free_s <= arrival_s:
-            start_s = arrival_s
-        else:
-            if len(waiting) >= self.queue_capacity:
-                return QUEUE_FULL
-            if earliest_free_s - arrival_s > self.timeout_s:
-                return TIMEOUT
-            start_s = earliest_free_s
-            waiting.append(start_s)
-        finish_s = start_s + service_s
-        heapq.heapreplace(free_at_s, finish_s)
-        if finish_s > self.last_finish_s:
-            self.last_finish_s = finish_s
-        return start_s, finish_s
+    def sample(self) -> dict[str, int]:
+        """The service's columns of a time-series row: its fleet now."""
+        return {
+            "desired": self.fleet.desired,
+            "in_service": self.fleet.count("in_service"),
+            "draining": self.fleet.count("draining"),
+        }
 
-    def _advance(self, t_s: float) -> deque[float]:
-        if t_s < self._latest_s:
-            raise ValueError(f"{self.name}: time {t_s} is before {self._latest_s}")
-        self._latest_s = t_s
-        waiting = self._waiting_starts_s
-        while waiting and waiting[0] <= t_s:
-            waiting.popleft()
-        return waiting
-
-    def waiting(self, t_s: float) -> int:
-        """Requests assigned and not yet started at `t_s`."""
-        return len(self._advance(t_s))
-
-    def outstanding(self, t_s: float) -> int:
-        """Requests assigned and not finished at `t_s`: waiting plus in service."""
-        waiting = len(self._advance(t_s))
-        if waiting:
-            return self.workers + waiting
-        return sum(1 for free_s in self._free_at_s if free_s > t_s)
-
-    def drain(self) -> None:
-        """Take no new request; those assigned still run to their finish."""
-        self.draining = True
-
-    def drained_at_s(self) -> float:
-        """When the last assigned request finishes: the replica is idle from then on.
-
-        May be in the past (0 when it never served): wait ``max(0, drained_at_s() − now)``.
-        """
-        return self.last_finish_s
+    def report_scaling(self) -> dict[str, int]:
+        """Its part of the summary about scaling: replica actions, most replicas."""
+        return {
+            "scaling_actions": self.autoscaler.actions if self.autoscaler else 0,
+            "replicas_max": self.fleet.size_max,
+        }

@@ -1,7 +1,7 @@
 """Request traffic: arrivals spread over a service's ready replicas by a load balancer.
 
 Millions of requests cannot each be a SimPy process, or even an event. The driver is
-one SimPy process that settles requests analytically (see `sim.model.service`): for an
+one SimPy process that settles requests analytically (see `sim.model.replica_queue`): for an
 arrival at ``t`` it draws the request's CPU time and response size, asks the balancer
 for a ready replica, and lets that replica's queue say at once when the request starts
 and finishes, or why it is dropped. Arrivals are handled in batches: while the next
@@ -45,7 +45,7 @@ from sim.core.records import DropReason
 from sim.core.sketch import QuantileSketch
 from sim.core.uniforms import BlockUniforms
 from sim.model.arrivals import ArrivalProcess
-from sim.model.service import ReplicaQueue
+from sim.model.replica_queue import ReplicaQueue
 from sim.model.workload import RequestSpec
 from sim.policies.balancing import Balancer
 

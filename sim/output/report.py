@@ -13,7 +13,8 @@ from rich.table import Table
 
 from sim.core.records import ReplicaRecord
 from sim.core.units import format_duration, format_size
-from sim.output.results import Result, percentile
+from sim.output.results import Result
+from sim.output.summary import percentile
 
 PHASES = {
     "wait_s": "wait",

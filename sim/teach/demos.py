@@ -23,7 +23,7 @@ from sim.core.units import format_duration, format_size
 from sim.model.arrivals.flash_crowd import FlashCrowdParams
 from sim.output.plots import registry_egress, timeline, topology
 from sim.output.results import Result
-from sim.scenario import World
+from sim.scenario import Scenario
 from sim.teach.narrate import narrate, scaling_outcome, service_story, show, what_happened
 
 ONE_HOST = ("platform=[container,vm]", "cluster.pools.node.count=1", "cluster.scaler.enabled=false")
@@ -126,16 +126,16 @@ DEMOS = {
 }
 
 
-def disk_usage(world: World, host_name: str) -> list[str]:
+def disk_usage(scenario: Scenario, host_name: str) -> list[str]:
     """A ``docker system df``-like account of one host's disk, VM disks included."""
-    host = next(host for host in world.hosts if host.name == host_name)
+    host = scenario.cluster.host(host_name)
     store = host.engine.store
     holdings = [
         reservation
-        for reservation in world.ledger.reservations(world.env.now)
-        if world.ledger.get(reservation.replica) is not None
+        for reservation in scenario.ledger.reservations(scenario.env.now)
+        if scenario.ledger.get(reservation.replica) is not None
     ]
-    containers = [world.ledger.get(r.replica) for r in holdings]
+    containers = [scenario.ledger.get(r.replica) for r in holdings]
     on_host = [h for h in containers if h is not None and h.host is host]
     writable = [h for h in on_host if h.image]
     vm_disks = [h for h in on_host if not h.image]
@@ -167,12 +167,12 @@ def disk_usage(world: World, host_name: str) -> list[str]:
     ]
 
 
-def run_demo(name: str, seed: int = 42) -> tuple[World, Result]:
-    """Build and run one demo's world; the world stays inspectable afterwards."""
+def run_demo(name: str, seed: int = 42) -> tuple[Scenario, Result]:
+    """Build and run one demo's scenario; it stays inspectable afterwards."""
     demo = DEMOS[name]
     params = scenario_params(to_plain(load_config([*demo.overrides, f"seed={seed}"])))
-    world = World(params)
-    return world, world.run()
+    scenario = Scenario(params)
+    return scenario, scenario.run()
 
 
 def demo_lines(name: str, seed: int = 42) -> list[str]:
@@ -180,32 +180,32 @@ def demo_lines(name: str, seed: int = 42) -> list[str]:
     return story(name, *run_demo(name, seed))
 
 
-def story(name: str, world: World, result: Result) -> list[str]:
+def story(name: str, scenario: Scenario, result: Result) -> list[str]:
     """The printed story of a demo's finished run."""
     demo = DEMOS[name]
     lines = [f"== {demo.title} ==", demo.teaches, ""]
     if demo.service:
-        return lines + _service_lines(demo, world, result)
+        return lines + _service_lines(demo, scenario, result)
     lines += [f"-- on {demo.host} --"]
     lines += narrate(result.events, demo.host)
     lines += ["", "-- what happened --"]
     lines += what_happened(result.pulls, result.replicas)
     lines += ["", f"-- disk of {demo.host} (docker system df) --"]
-    lines += disk_usage(world, demo.host)
+    lines += disk_usage(scenario, demo.host)
     return lines
 
 
-def crowd_of(world: World) -> tuple[float, float, float, float]:
-    """The flash crowd of a world's traffic: start, duration, base and peak rates."""
-    service = world.params.service
+def crowd_of(scenario: Scenario) -> tuple[float, float, float, float]:
+    """The flash crowd of a scenario's traffic: start, duration, base and peak rates."""
+    service = scenario.params.service
     crowd = service.arrivals if service is not None else None
     if not isinstance(crowd, FlashCrowdParams):
-        raise ValueError("the world's traffic has no flash crowd")
+        raise ValueError("the scenario's traffic has no flash crowd")
     return crowd.start_s, crowd.duration_s, crowd.base_per_s, crowd.peak_per_s
 
 
-def _service_lines(demo: Demo, world: World, result: Result) -> list[str]:
-    start_s, duration_s, base_per_s, peak_per_s = crowd_of(world)
+def _service_lines(demo: Demo, scenario: Scenario, result: Result) -> list[str]:
+    start_s, duration_s, base_per_s, peak_per_s = crowd_of(scenario)
     notes = [
         (
             start_s,
@@ -214,7 +214,8 @@ def _service_lines(demo: Demo, world: World, result: Result) -> list[str]:
         ),
         (start_s + duration_s, f"the crowd leaves: back to {base_per_s:g} requests/s"),
     ]
-    policy = world.autoscaler.policy.name if world.autoscaler is not None else "nothing"
+    autoscaler = scenario.service.autoscaler if scenario.service is not None else None
+    policy = autoscaler.policy.name if autoscaler is not None else "nothing"
     lines = [f"-- {demo.service} behind its load balancer, scaled by {policy} --"]
     lines += service_story(result.events, result.timeseries, demo.service, notes)
     lines += ["", "-- what happened --"]
@@ -262,8 +263,8 @@ def main() -> None:
                 file=sys.stderr,
             )
             sys.exit(2)
-    world, result = run_demo(arguments[0])
-    show(story(arguments[0], world, result), console)
+    scenario, result = run_demo(arguments[0])
+    show(story(arguments[0], scenario, result), console)
     if figures is not None:
         try:
             drawn = draw(result, figures)

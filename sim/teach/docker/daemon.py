@@ -26,9 +26,11 @@ import numpy as np
 import simpy
 
 from sim.config import ScenarioParams
+from sim.core.records import EventLog
+from sim.core.streams import RandomStreams
 from sim.model.images import Image
 from sim.model.runtime import ContainerRuntime, ContainerSettings
-from sim.scenario import World
+from sim.scenario import build_cluster
 from sim.teach.docker.builder import Builder
 from sim.teach.docker.dockerfile import Stage
 from sim.teach.docker.formatting import short_id
@@ -104,7 +106,7 @@ _SCIENTISTS = (
 
 
 class Daemon:
-    """The daemon of the world's first host.
+    """The daemon of the cluster's first host.
 
     Args:
         params: a validated scenario; its first host, registries, network and image
@@ -113,26 +115,28 @@ class Daemon:
 
     def __init__(self, params: ScenarioParams) -> None:
         self.params = params
-        self.world = World(params)
-        self.env = self.world.env
-        self.host = self.world.hosts[0]
+        self.env = simpy.Environment()
+        self.log = EventLog()
+        self.streams = RandomStreams(params.seed)
+        self.cluster = build_cluster(self.env, params, self.log, self.streams)
+        self.host = self.cluster.hosts[0]
         self.engine = self.host.engine
         settings = next(
             platform
             for platform in params.platforms.values()
             if isinstance(platform, ContainerSettings)
         )
-        self.rng = self.world.streams.generator("docker/runtime")
+        self.rng = self.streams.generator("docker/runtime")
         self.runtime = ContainerRuntime(
             self.env,
             settings,
-            self.world.source_for,
+            self.cluster.source_for,
             self.rng,
-            self.world._init_rng,
-            self.world.log,
+            lambda app: self.streams.generator(f"app/{app}/init"),
+            self.log,
             [],
         )
-        self.names_rng = self.world.streams.generator("docker/names")
+        self.names_rng = self.streams.generator("docker/names")
         self.catalog = {(image.repository, image.tag): image for image in params.images.values()}
         self.apps = {app.image.name: app for app in params.apps.values()}
         self.images: dict[str, LocalImage] = {}
@@ -194,11 +198,11 @@ class Daemon:
                 "require 'docker login': denied: requested access to the resource is denied"
             )
         present = self.engine.has_image(image)
-        start = len(self.world.log)
-        record = yield self.env.process(self.engine.pull(image, self.world.source_for(image)))
+        start = len(self.log)
+        record = yield self.env.process(self.engine.pull(image, self.cluster.source_for(image)))
         lines = [
             line
-            for event in list(self.world.log)[start:]
+            for event in list(self.log)[start:]
             if event.source == self.host.name
             for line in docker_lines(event)
             if not line.startswith("$ ") and not (present and line.endswith("Already exists"))
@@ -511,7 +515,7 @@ class Daemon:
         app = self.apps.get(container.image.image.name)
         say((self.now, f"[sim] {' '.join(container.command)}: initialising"))
         if app is not None:
-            rng: np.random.Generator = self.world.streams.generator(f"app/{app.name}/init")
+            rng: np.random.Generator = self.streams.generator(f"app/{app.name}/init")
             init_s = app.init.sample(rng)
             yield self.env.timeout(init_s)
         else:

@@ -1,0 +1,273 @@
+"""The summary of a run: every metric of ``summary.json``, documented in one place.
+
+`Summary` is the contract between a run and what reads it: its fields are the keys of
+``summary.json`` (in that order), each with its unit and meaning; two of them expand into
+one key per platform (``startup_s_p95_vm``) and per drop reason
+(``requests_dropped_timeout``). The README's table is checked against it by a test. Its
+parts are pure functions of what the run recorded: start-up records, pull records, the
+request statistics, and what the cluster reports (its bills, its disks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.core.records import DropReason, PullRecord, ReplicaRecord
+
+
+def metric(doc: str, unit: str = "") -> Any:
+    """A summary field with its meaning and unit."""
+    return field(metadata={"doc": doc, "unit": unit})
+
+
+@dataclass(frozen=True, slots=True)
+class StartupStats:
+    """Start-up times (request to ready) of the replicas that became ready; None if none."""
+
+    mean: float | None
+    p50: float | None
+    p95: float | None
+    max: float | None
+
+    def flat(self, suffix: str = "") -> dict[str, float | None]:
+        return {
+            f"startup_s_mean{suffix}": self.mean,
+            f"startup_s_p50{suffix}": self.p50,
+            f"startup_s_p95{suffix}": self.p95,
+            f"startup_s_max{suffix}": self.max,
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The flat metrics of a run, in the order of ``summary.json``."""
+
+    seed: int = metric("the run's seed (derived per replication)")
+    replication: int = metric("which replication of its configuration the run is")
+    sim_time_s: float = metric(
+        "simulated time until the last replica was ready or failed (or the horizon)", "s"
+    )
+    hosts: int = metric("hosts of the cluster's pools")
+    replicas_requested: int = metric("replicas asked for, by deployments and fleets")
+    replicas_started: int = metric("replicas that became ready")
+    replicas_failed: int = metric("replicas whose start-up failed")
+    replicas_unfinished: int = metric("still starting at the end: requested - started - failed")
+    startup: StartupStats = metric(
+        "startup_s_mean, _p50, _p95, _max: request to ready, over ready replicas", "s"
+    )
+    startup_by_platform: Mapping[str, StartupStats] = metric(
+        "the same per platform, e.g. startup_s_p95_vm", "s"
+    )
+    pulls_requested: int = metric("image pulls asked for")
+    pulls_completed: int = metric("pulls that ended complete")
+    pulls_failed: int = metric("pulls that ended failed (with a reason)")
+    pulls_unfinished: int = metric("pulls in progress at the end")
+    pull_retries: int = metric("download or request attempts retried after a retryable error")
+    layers_downloaded: int = metric("layers pulls fetched")
+    layers_already_exists: int = metric("layers pulls found by ChainID")
+    layers_shared: int = metric("layers awaited from another pull on the same host")
+    bytes_from_registry: int = metric("compressed bytes registries and mirrors sent hosts", "B")
+    bytes_from_upstream: int = metric("bytes mirrors fetched from their upstream", "B")
+    disk_bytes_peak: int = metric("the highest disk use any single host reached", "B")
+    images_removed: int = metric("images removed by image garbage collection")
+    requests_total: int = metric("requests that arrived: served + in flight + dropped")
+    requests_served: int = metric("requests finished by the end")
+    requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
+    requests_dropped: int = metric("requests turned away, whatever the reason")
+    drops_by_reason: Mapping[str, int] = metric(
+        "requests_dropped_<reason>: no_ready_replica, queue_full, timeout"
+    )
+    latency_s_mean: float | None = metric("arrival to finish, mean over served requests", "s")
+    latency_s_p50: float | None = metric("its median (within 1 %, from a bounded sketch)", "s")
+    latency_s_p95: float | None = metric("its 95th percentile (within 1 %)", "s")
+    latency_s_p99: float | None = metric("its 99th percentile (within 1 %)", "s")
+    scaling_actions: int = metric("changes of the served app's desired replicas")
+    cluster_scaling_actions: int = metric("host scale-outs and scale-ins")
+    replicas_max: int = metric("the most replicas of the served app at once")
+    hosts_max: int = metric("the most instances running at once")
+    cost_usd: float = metric("the bill: instances and registries", "USD")
+    cost_usd_instances: float = metric("instances, per second with the billing minimum", "USD")
+    cost_usd_registries: float = metric("registry storage and egress", "USD")
+    vcpu_seconds_reserved: float = metric("vCPU held by replicas, over time", "vCPU s")
+    vcpu_seconds_used: float = metric("the requests' CPU time", "vCPU s")
+    memory_byte_seconds_reserved: float = metric("memory held by replicas, over time", "B s")
+    memory_byte_seconds_used: float = metric("the apps' own memory, over time", "B s")
+
+    def flat(self) -> dict[str, Any]:
+        """The summary as ``summary.json`` holds it: one key per metric, in order."""
+        flat: dict[str, Any] = {}
+        for summary_field in dataclasses.fields(self):
+            value = getattr(self, summary_field.name)
+            if summary_field.name == "startup":
+                flat.update(value.flat())
+            elif summary_field.name == "startup_by_platform":
+                for platform, stats in value.items():
+                    flat.update(stats.flat(f"_{platform}"))
+            elif summary_field.name == "drops_by_reason":
+                for reason, count in value.items():
+                    flat[drop_key(reason)] = count
+            else:
+                flat[summary_field.name] = value
+        return flat
+
+
+def drop_key(reason: str) -> str:
+    """The summary key of the requests dropped for `reason`."""
+    return f"requests_dropped_{reason.replace(' ', '_')}"
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile with linear interpolation (numpy's default); None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def startup_stats(replicas: Sequence[ReplicaRecord]) -> StartupStats:
+    """Mean, median, 95th percentile and maximum start-up time of the ready replicas."""
+    times = [r.startup_s for r in replicas if r.startup_s is not None]
+    return StartupStats(
+        sum(times) / len(times) if times else None,
+        percentile(times, 50),
+        percentile(times, 95),
+        max(times) if times else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaPart:
+    """What a run's replica records say (see `replica_part`)."""
+
+    replicas_requested: int
+    replicas_started: int
+    replicas_failed: int
+    replicas_unfinished: int
+    startup: StartupStats
+    startup_by_platform: Mapping[str, StartupStats]
+
+
+def replica_part(requested: int, replicas: Sequence[ReplicaRecord]) -> ReplicaPart:
+    """Counts and start-up times of the replicas (unfinished ones are those requested
+    that neither became ready nor failed)."""
+    ended = [r for r in replicas if r.state in ("ready", "failed")]
+    platforms = sorted({r.platform for r in ended})
+    return ReplicaPart(
+        replicas_requested=requested,
+        replicas_started=sum(r.state == "ready" for r in replicas),
+        replicas_failed=sum(r.state == "failed" for r in replicas),
+        replicas_unfinished=requested - len(ended),
+        startup=startup_stats(replicas),
+        startup_by_platform={
+            platform: startup_stats([r for r in replicas if r.platform == platform])
+            for platform in platforms
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PullPart:
+    """What a run's pull records say (see `pull_part`)."""
+
+    pulls_requested: int
+    pulls_completed: int
+    pulls_failed: int
+    pulls_unfinished: int
+    pull_retries: int
+    layers_downloaded: int
+    layers_already_exists: int
+    layers_shared: int
+    bytes_from_registry: int
+
+
+def pull_part(requested: int, pulls: Sequence[PullRecord]) -> PullPart:
+    """Counts, layers and bytes of the pulls that ended (skipped ones, which found the
+    image present and asked no registry, do not count)."""
+    ended = [pull for pull in pulls if not pull.skipped]
+    return PullPart(
+        pulls_requested=requested,
+        pulls_completed=sum(pull.ok for pull in ended),
+        pulls_failed=sum(not pull.ok for pull in ended),
+        pulls_unfinished=requested - len(ended),
+        pull_retries=sum(pull.retries for pull in ended),
+        layers_downloaded=sum(pull.layers_downloaded for pull in ended),
+        layers_already_exists=sum(pull.layers_already_exists for pull in ended),
+        layers_shared=sum(pull.layers_shared for pull in ended),
+        bytes_from_registry=sum(pull.bytes_downloaded for pull in ended),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPart:
+    """What a run's request statistics say (see `request_part`)."""
+
+    requests_total: int
+    requests_served: int
+    requests_in_flight: int
+    requests_dropped: int
+    drops_by_reason: Mapping[str, int]
+    latency_s_mean: float | None
+    latency_s_p50: float | None
+    latency_s_p95: float | None
+    latency_s_p99: float | None
+
+
+def request_part(traffic: Any, in_flight: int) -> RequestPart:
+    """Requests and latency (zeros and nulls without traffic).
+
+    Every request that arrived is served (finished by the end), in flight at the end, or
+    dropped with a reason: ``requests_total = requests_served + requests_in_flight +
+    requests_dropped``.
+
+    Args:
+        traffic: the request statistics' summary (`sim.model.traffic.TrafficSummary`),
+            or None.
+        in_flight: requests assigned to a replica and not finished at the end.
+    """
+    dropped = dict(traffic.dropped) if traffic is not None else {}
+    served = traffic is not None and traffic.served > 0
+    reasons = sorted(set(DropReason) | set(dropped))
+    return RequestPart(
+        requests_total=traffic.arrived if traffic is not None else 0,
+        requests_served=traffic.served - in_flight if traffic is not None else 0,
+        requests_in_flight=in_flight,
+        requests_dropped=sum(dropped.values()),
+        drops_by_reason={str(reason): dropped.get(reason, 0) for reason in reasons},
+        latency_s_mean=traffic.mean_latency_s if served else None,
+        latency_s_p50=traffic.latency_p50_s if served else None,
+        latency_s_p95=traffic.latency_p95_s if served else None,
+        latency_s_p99=traffic.latency_p99_s if served else None,
+    )
+
+
+def assemble(*parts: Any, **values: Any) -> Summary:
+    """A `Summary` from its parts (dataclasses or mappings) and single values."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        if isinstance(part, Mapping):
+            merged.update(part)
+        else:
+            merged.update({f.name: getattr(part, f.name) for f in dataclasses.fields(part)})
+    merged.update(values)
+    return Summary(**merged)
+
+
+def keys() -> list[str]:
+    """The keys of ``summary.json`` in order, but for the per-platform start-up keys
+    (which depend on the platforms a run used)."""
+    names: list[str] = []
+    for summary_field in dataclasses.fields(Summary):
+        if summary_field.name == "startup":
+            names += list(StartupStats(None, None, None, None).flat())
+        elif summary_field.name == "drops_by_reason":
+            names += [drop_key(reason) for reason in sorted(DropReason)]
+        elif summary_field.name != "startup_by_platform":
+            names.append(summary_field.name)
+    return names
