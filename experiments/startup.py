@@ -46,12 +46,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sim.batch.study import (  # noqa: E402
     Point,
     StudyRun,
-    mean_ci,
     print_table,
     run_study,
     study_table,
     write_table,
 )
+from sim.core.intervals import mean_ci  # noqa: E402
 from sim.core.records import ReplicaRecord  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 

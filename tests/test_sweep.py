@@ -125,8 +125,8 @@ def replicated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_replications_run_derived_seeds_and_the_report_gives_mean_and_ci(
     replicated: Path,
 ) -> None:
-    from sim.batch.sweep import t_975
     from sim.config import replication_seed
+    from sim.core.intervals import t_975
 
     rows = read_table(replicated / "sweep_summary.csv")
     assert len(rows) == 6

@@ -11,7 +11,6 @@ each metric. On a terminal a bar shows the runs done.
 from __future__ import annotations
 
 import math
-import statistics
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.api import load_config, to_plain
-from sim.batch.sweep import t_975
 from sim.config import scenario_params
 from sim.core.files import write_atomic
+from sim.core.intervals import mean_ci
 from sim.output.report import RunsBar, output_console
 from sim.output.results import Result, rows_csv
 from sim.scenario import run_scenario
@@ -85,14 +84,6 @@ def run_study(
         if bar is not None:
             bar.close()
     return runs
-
-
-def mean_ci(values: Sequence[float]) -> tuple[float, float]:
-    """The mean and the half width of its 95 % confidence interval (Student's t)."""
-    mean = statistics.fmean(values)
-    if len(values) < 2:
-        return mean, math.nan
-    return mean, t_975(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
 
 
 def study_table(

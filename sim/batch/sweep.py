@@ -19,7 +19,6 @@ from __future__ import annotations
 import fcntl
 import math
 import os
-import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import yaml
 
 from sim.batch.runs import read_run
 from sim.core.files import write_atomic
+from sim.core.intervals import mean_ci
 from sim.output.results import rows_csv
 
 NOT_SETTINGS = frozenset({"progress"})
@@ -104,50 +104,6 @@ def sweep_rows(sweep: Path) -> list[dict[str, Any]]:
     return [{column: row.get(column) for column in columns} for row in merged]
 
 
-# Two-sided 95 % quantiles of Student's t by degrees of freedom (1-30); beyond, normal.
-_T_975 = (
-    12.706,
-    4.303,
-    3.182,
-    2.776,
-    2.571,
-    2.447,
-    2.365,
-    2.306,
-    2.262,
-    2.228,
-    2.201,
-    2.179,
-    2.160,
-    2.145,
-    2.131,
-    2.120,
-    2.110,
-    2.101,
-    2.093,
-    2.086,
-    2.080,
-    2.074,
-    2.069,
-    2.064,
-    2.060,
-    2.056,
-    2.052,
-    2.048,
-    2.045,
-    2.042,
-)
-
-
-def t_975(degrees_of_freedom: int) -> float:
-    """The 97.5 % quantile of Student's t (the factor of a two-sided 95 % interval)."""
-    if degrees_of_freedom < 1:
-        return math.nan
-    if degrees_of_freedom <= len(_T_975):
-        return _T_975[degrees_of_freedom - 1]
-    return 1.960 + 2.4 / degrees_of_freedom
-
-
 def _number(value: Any) -> float | None:
     """A metric as a number, or None for a word, a flag, a blank or a non-finite value."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -177,14 +133,9 @@ def report_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry["runs"] = len(members)
         for metric in metrics:
             values = [v for v in (_number(m[metric]) for m in members) if v is not None]
-            mean = statistics.fmean(values) if values else None
-            half = (
-                t_975(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-                if len(values) > 1
-                else None
-            )
+            mean, half = mean_ci(values) if values else (None, None)
             entry[f"{metric}_mean"] = mean
-            entry[f"{metric}_ci95"] = half
+            entry[f"{metric}_ci95"] = half if len(values) > 1 else None
         report.append(entry)
     return report
 
