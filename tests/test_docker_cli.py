@@ -39,8 +39,8 @@ def disk_accounted(session: Session) -> int:
     daemon = session.daemon
     return (
         daemon.engine.store.layer_bytes()
-        + sum(c.size_rw for c in daemon.containers.values())
-        + sum(v.size_bytes for v in daemon.volumes.values())
+        + sum(c.size_rw for c in daemon.containers.by_id.values())
+        + sum(v.size_bytes for v in daemon.volumes.by_name.values())
     )
 
 
@@ -96,7 +96,7 @@ def test_tables_pad_columns_like_tabwriter() -> None:
 
 
 def test_a_cold_pull_fetches_every_layer_and_the_next_is_up_to_date(session: Session) -> None:
-    image = session.daemon.catalog[("library/python", "3.12-slim")]
+    image = session.daemon.images.catalog[("library/python", "3.12-slim")]
     lines = run(session, "pull python:3.12-slim")
     assert lines[0] == "3.12-slim: Pulling from library/python"
     assert [line for line in lines if line.endswith("Pull complete")] == [
@@ -117,8 +117,8 @@ def test_a_cold_pull_fetches_every_layer_and_the_next_is_up_to_date(session: Ses
 
 def test_a_pull_over_a_shared_base_finds_its_layers(session: Session) -> None:
     run(session, "pull python:3.12-slim")
-    web = session.daemon.catalog[("shop/web", "1.4.2")]
-    python = session.daemon.catalog[("library/python", "3.12-slim")]
+    web = session.daemon.images.catalog[("shop/web", "1.4.2")]
+    python = session.daemon.images.catalog[("library/python", "3.12-slim")]
     lines = run(session, "pull shop/web:1.4.2")
     shared = [f"{layer.short_id}: Already exists" for layer in python.layers]
     assert [line for line in lines if line.endswith("Already exists")] == shared
@@ -167,7 +167,7 @@ def test_bad_commands_get_dockers_words_and_a_failing_status(
 def test_run_pulls_a_missing_image_then_starts_it(session: Session) -> None:
     lines = run(session, "run -d --name web shop/web:1.4.2")
     assert lines[0] == "Unable to find image 'shop/web:1.4.2' locally"
-    container = session.daemon.container("web")
+    container = session.daemon.containers.get("web")
     assert lines[-1] == container.id and len(container.id) == 64
     assert container.state == "running"
     assert run(session, "ps -q") == [container.id[:12]]
@@ -183,7 +183,7 @@ def test_a_foreground_command_prints_its_output_and_returns_its_status(session: 
     )
     assert [text for _, text in outcome.lines][-1] == "hi"
     assert outcome.status == 3
-    assert session.daemon.container("job").state == "exited"
+    assert session.daemon.containers.get("job").state == "exited"
     assert run(session, "ps") == [
         "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES"
     ]
@@ -192,7 +192,7 @@ def test_a_foreground_command_prints_its_output_and_returns_its_status(session: 
 
 def test_run_rm_leaves_no_container_and_unknown_programs_are_not_found(session: Session) -> None:
     assert status(session, "run --rm alpine:3.20 true") == 0
-    assert session.daemon.containers == {}
+    assert session.daemon.containers.by_id == {}
     outcome = session.execute(["run", "alpine:3.20", "nosuchprogram"])
     assert outcome.status == 127
     assert '"nosuchprogram": executable file not found in $PATH' in outcome.lines[-1][1]
@@ -206,9 +206,9 @@ def test_stop_an_app_exits_zero_and_a_pid1_sleep_is_killed_after_the_timeout(
     before = session.daemon.now
     assert run(session, "stop nap") == ["nap"]
     assert session.daemon.now - before == pytest.approx(10.0, abs=1e-9)
-    assert session.daemon.container("nap").exit_code == 137
+    assert session.daemon.containers.get("nap").exit_code == 137
     run(session, "stop -t 3 web")
-    assert session.daemon.container("web").exit_code == 0
+    assert session.daemon.containers.get("web").exit_code == 0
     assert run(session, "wait nap web") == ["137", "0"]
 
 
@@ -223,7 +223,7 @@ def test_rm_refuses_a_running_container_unless_forced(session: Session) -> None:
         )
     ]
     assert run(session, "rm -f web") == ["web"]
-    assert session.daemon.containers == {}
+    assert session.daemon.containers.by_id == {}
 
 
 def test_names_are_unique(session: Session) -> None:
@@ -245,7 +245,7 @@ def test_exec_writes_grow_the_writable_layer_at_the_disks_write_rate(session: Se
         "104857600 bytes (105 MB, 100 MiB) copied, 0.209715 s, 500 MB/s",
     ]
     assert session.daemon.now - before == pytest.approx(written / 500e6)
-    web = session.daemon.container("web")
+    web = session.daemon.containers.get("web")
     assert web.size_rw == written
     assert session.daemon.host.disk.used_bytes == used + written
     assert run(session, "exec web du -sh /tmp") == ["100M\t/tmp"]
@@ -254,7 +254,7 @@ def test_exec_writes_grow_the_writable_layer_at_the_disks_write_rate(session: Se
 
 
 def test_copy_on_write_n_containers_store_the_image_once(session: Session) -> None:
-    web = session.daemon.catalog[("shop/web", "1.4.2")]
+    web = session.daemon.images.catalog[("shop/web", "1.4.2")]
     for index in range(3):
         run(session, f"run -d --name web{index} shop/web:1.4.2")
         run(session, f"exec web{index} dd if=/dev/zero of=/log bs=1M count={index + 1}")
@@ -275,14 +275,14 @@ def test_volume_data_outlives_the_container(session: Session) -> None:
     run(session, "run -d --name db -v data:/var/lib/data redis:7-alpine")
     run(session, "exec db sh -c 'echo first > /var/lib/data/note'")
     run(session, "exec db dd if=/dev/zero of=/var/lib/data/dump bs=1M count=5")
-    db = session.daemon.container("db")
+    db = session.daemon.containers.get("db")
     assert db.size_rw == 0
     anonymous = [m.volume.name for m in db.mounts if m.volume.anonymous]
     assert [m.destination for m in db.mounts] == ["/var/lib/data", "/data"]
     run(session, "rm -f -v db")
-    assert sorted(session.daemon.volumes) == ["data"]
-    assert anonymous and anonymous[0] not in session.daemon.volumes
-    volume = session.daemon.volume("data")
+    assert sorted(session.daemon.volumes.by_name) == ["data"]
+    assert anonymous and anonymous[0] not in session.daemon.volumes.by_name
+    volume = session.daemon.volumes.get("data")
     assert volume.size_bytes == 5 * 1024 * 1024 + len("first\n")
     lines = run(session, "run --rm -v data:/srv alpine:3.20 cat /srv/note")
     assert lines[-1] == "first"
@@ -300,7 +300,7 @@ def test_a_read_only_volume_refuses_writes(session: Session) -> None:
 
 def test_a_volume_in_use_cannot_be_removed(session: Session) -> None:
     run(session, "run -d --name web -v data:/data shop/web:1.4.2")
-    web = session.daemon.container("web")
+    web = session.daemon.containers.get("web")
     assert run(session, "volume rm data") == [
         f"Error response from daemon: remove data: volume is in use - [{web.id}]"
     ]
@@ -309,8 +309,8 @@ def test_a_volume_in_use_cannot_be_removed(session: Session) -> None:
 def test_rmi_frees_only_layers_no_other_image_holds(session: Session) -> None:
     run(session, "pull shop/worker:1.4.2")
     run(session, "pull shop/web:1.4.2")
-    web = session.daemon.catalog[("shop/web", "1.4.2")]
-    worker = session.daemon.catalog[("shop/worker", "1.4.2")]
+    web = session.daemon.images.catalog[("shop/web", "1.4.2")]
+    worker = session.daemon.images.catalog[("shop/worker", "1.4.2")]
     lines = run(session, "rmi shop/web:1.4.2")
     deleted = [line.removeprefix("Deleted: ") for line in lines if line.startswith("Deleted:")]
     shared = set(worker.chain_ids)
@@ -328,7 +328,7 @@ def test_rmi_refuses_an_image_a_container_uses(session: Session) -> None:
 def test_inspect_shows_the_overlay_and_the_mounts(session: Session) -> None:
     run(session, "run -d --name web -v data:/data shop/web:1.4.2")
     document = json.loads("\n".join(run(session, "inspect -s web")))[0]
-    web = session.daemon.catalog[("shop/web", "1.4.2")]
+    web = session.daemon.images.catalog[("shop/web", "1.4.2")]
     lower = document["GraphDriver"]["Data"]["LowerDir"].split(":")
     assert len(lower) == len(web.layers) + 1
     assert document["Mounts"][0]["Name"] == "data"
@@ -343,7 +343,7 @@ def test_history_shows_metadata_steps_as_empty(session: Session) -> None:
     lines = run(session, "history shop/web:1.4.2")
     assert lines[1].split()[:2] == [lines[1].split()[0], "N/A"]
     sizes = [line.rsplit(None, 1)[-1] for line in lines[1:]]
-    web = session.daemon.catalog[("shop/web", "1.4.2")]
+    web = session.daemon.images.catalog[("shop/web", "1.4.2")]
     assert len(lines) - 1 == len(web.history)
     assert sum(size != "0B" for size in sizes) == len(web.layers)
 
@@ -367,7 +367,7 @@ def test_disk_holds_exactly_layers_writable_layers_and_volumes(operations: list)
     run(session, "pull alpine:3.20")
     for kind, index, megabytes in operations:
         name = f"c{index}"
-        if name not in {c.name for c in session.daemon.containers.values()}:
+        if name not in {c.name for c in session.daemon.containers.by_id.values()}:
             run(session, f"run -d --name {name} -v vol{index}:/data alpine:3.20 sleep 9999")
         if kind == "write-layer":
             run(session, f"exec {name} dd if=/dev/zero of=/f{megabytes} bs=1M count={megabytes}")
@@ -485,14 +485,14 @@ def context(tmp_path: Path) -> Path:
 
 
 def test_a_build_adds_a_layer_per_run_and_copy_only(session: Session, context: Path) -> None:
-    python = session.daemon.catalog[("library/python", "3.12-slim")]
+    python = session.daemon.images.catalog[("library/python", "3.12-slim")]
     start = session.daemon.now
     lines = run(session, f"build -t hello:1 {context}")
     assert [line for line in lines if line.startswith("Step ")] == [
         f"Step {n}/7 : {text}" for n, text in enumerate(DOCKERFILE.splitlines()[:3], 1)
     ] + [f"Step {n}/7 : {text}" for n, text in enumerate(DOCKERFILE.splitlines()[4:], 4)]
     assert lines[-1] == "Successfully tagged hello:1"
-    image = session.daemon.find_image("hello:1").image
+    image = session.daemon.images.find("hello:1").image
     assert image.layers[: len(python.layers)] == python.layers
     copied = len('print("hello")\n') + 3_000_000
     assert [layer.size_bytes for layer in image.layers[len(python.layers) :]] == [
@@ -530,7 +530,7 @@ def test_build_errors_are_one_line_and_tag_nothing(session: Session, context: Pa
         "COPY failed: file not found in build context or excluded by .dockerignore: "
         "stat missing.txt: file does not exist",
     )
-    assert session.daemon.find_image("broken") is None
+    assert session.daemon.images.find("broken") is None
     assert session.daemon.host.disk.used_bytes == 0
 
 
@@ -545,20 +545,20 @@ def test_a_multi_stage_build_keeps_only_the_last_stage(session: Session, context
         'CMD ["sh"]\n'
     )
     lines = run(session, f"build -t slim {context}")
-    image = session.daemon.find_image("slim").image
-    alpine = session.daemon.catalog[("library/alpine", "3.20")]
+    image = session.daemon.images.find("slim").image
+    alpine = session.daemon.images.catalog[("library/alpine", "3.20")]
     assert lines[-1] == "Successfully tagged slim:latest"
     assert [layer.size_bytes for layer in image.layers] == [
         *(layer.size_bytes for layer in alpine.layers),
         6_000_000,
     ]
-    python = session.daemon.catalog[("library/python", "3.12-slim")]
+    python = session.daemon.images.catalog[("library/python", "3.12-slim")]
     assert session.daemon.host.disk.used_bytes == image.size_bytes + python.size_bytes
 
 
 def test_rmi_of_a_built_image_keeps_its_base(session: Session, context: Path) -> None:
     run(session, f"build -t hello:1 {context}")
-    python = session.daemon.catalog[("library/python", "3.12-slim")]
+    python = session.daemon.images.catalog[("library/python", "3.12-slim")]
     lines = run(session, "rmi hello:1")
     assert lines[0] == "Untagged: hello:1"
     assert sum(line.startswith("Deleted: ") for line in lines) == 1 + 2
@@ -573,14 +573,14 @@ def test_a_resumed_build_does_not_reread_the_context(
     save_session(session, path)
     (context / "model.bin").write_bytes(bytes(10))
     resumed = load_session(path, None)
-    assert resumed.daemon.find_image("hello:1").id == session.daemon.find_image("hello:1").id
+    assert resumed.daemon.images.find("hello:1").id == session.daemon.images.find("hello:1").id
 
 
 def test_images_reclaimable_follows_dockers_formula(session: Session) -> None:
     run(session, "pull python:3.12-slim")
     run(session, "run -d --name web shop/web:1.4.2")
-    python = session.daemon.catalog[("library/python", "3.12-slim")]
-    web = session.daemon.catalog[("shop/web", "1.4.2")]
+    python = session.daemon.images.catalog[("library/python", "3.12-slim")]
+    web = session.daemon.images.catalog[("shop/web", "1.4.2")]
     images_row = run(session, "system df")[1].split()
     # LayersSize minus the active image's unique bytes: python's layers, all shared.
     reclaimable = web.size_bytes - (web.size_bytes - python.size_bytes)
@@ -668,11 +668,11 @@ def test_no_command_line_makes_the_daemon_raise(commands: list[list[str]]) -> No
 def test_an_interactive_shell_is_refused_with_a_hint(session: Session, line: str) -> None:
     run(session, "pull alpine:3.20")
     run(session, "run -d --name web shop/web:1.4.2")
-    before = len(session.daemon.containers)
+    before = len(session.daemon.containers.by_id)
     outcome = session.execute(line.split())
     assert outcome.status == 1
     assert outcome.lines[0][1].startswith("sim-docker: an interactive ")
-    assert len(session.daemon.containers) == before
+    assert len(session.daemon.containers.by_id) == before
 
 
 def test_looking_writes_no_state(tmp_path: Path) -> None:

@@ -13,17 +13,57 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import simpy
 
-from sim.core.records import EventKind
+from sim.core.records import EventKind, EventLog
 from sim.model.images import Image, Layer
 from sim.model.instant import URGENT, Soon
-from sim.model.registry import PullError, Registry
+from sim.model.registry import Client, PullError, Registry
+from sim.model.slots import Slots
+from sim.model.storage import DiskAccount, LayerStore
 
-if TYPE_CHECKING:
-    from sim.model.engine import ContainerEngine
+
+class FetchSettings(Protocol):
+    """The daemon settings a layer's fetch follows."""
+
+    @property
+    def download_attempts(self) -> int: ...
+
+    @property
+    def retry_backoff_s(self) -> float: ...
+
+    @property
+    def extraction_bytes_s(self) -> float: ...
+
+
+class Daemon(Client, Protocol):
+    """What a layer's fetch uses of its host's daemon (`sim.model.engine.ContainerEngine`)."""
+
+    downloads_active: int
+    downloads_active_max: int
+
+    @property
+    def env(self) -> simpy.Environment: ...
+
+    @property
+    def params(self) -> FetchSettings: ...
+
+    @property
+    def log(self) -> EventLog: ...
+
+    @property
+    def disk(self) -> DiskAccount: ...
+
+    @property
+    def store(self) -> LayerStore: ...
+
+    @property
+    def download_slots(self) -> Slots: ...
+
+    @property
+    def layers_in_flight(self) -> dict[str, LayerDownload]: ...
 
 
 @dataclass(slots=True)
@@ -75,7 +115,7 @@ class LayerDownload:
 
     def __init__(
         self,
-        engine: ContainerEngine,
+        engine: Daemon,
         image: Image,
         index: int,
         registry: Registry,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import simpy
 
@@ -21,17 +21,23 @@ from sim.model.images import LAYER_INSTRUCTIONS, BuildStep, Image, ImageSpec, bu
 from sim.model.storage import DiskFull
 from sim.teach.docker.dockerfile import Instruction, Stage
 from sim.teach.docker.formatting import human_size, short_id
-from sim.teach.docker.objects import DockerError, LocalImage, familiar, parse_reference
-
-if TYPE_CHECKING:
-    from sim.teach.docker.daemon import Daemon
+from sim.teach.docker.images import ImageService
+from sim.teach.docker.node import Node
+from sim.teach.docker.objects import DockerError, familiar, parse_reference
 
 
 class Builder:
-    """Builds images on a daemon's host, with a step cache that lasts as long as it."""
+    """Builds images on the node, with a step cache that lasts as long as the daemon.
 
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
+    Args:
+        node: the host and its clock.
+        images: the local images (a build's base is pulled there if missing; its result
+            is kept and tagged there).
+    """
+
+    def __init__(self, node: Node, images: ImageService) -> None:
+        self.node = node
+        self.images = images
         self.cache: dict[str, Image] = {}
 
     def build(
@@ -44,24 +50,20 @@ class Builder:
         output = [f"Sending build context to Docker daemon  {human_size(context_bytes)}"]
         leases: list[str] = []
         try:
-            image, inherited = self.daemon.simulate(self._build(stages, no_cache, output, leases))
+            image, inherited = self.node.simulate(self._build(stages, no_cache, output, leases))
             if image is None:
                 raise DockerError("sim-docker: an image needs at least one layer")
-            self.daemon.engine.store.tag_image(image, self.daemon.now)
+            self.node.engine.store.tag_image(image, self.node.now)
         except DockerError as error:
             raise DockerError(str(error), error.status, output + error.output) from None
         finally:
             for chain_id in leases:
-                self.daemon.engine.store.release(chain_id)
-        local = self.daemon.images.get(image.image_id)
-        if local is None:
-            local = self.daemon.images[image.image_id] = LocalImage(
-                image, [], created_s=self.daemon.now, built_steps=len(image.history) - inherited
-            )
+                self.node.engine.store.release(chain_id)
+        local = self.images.built(image, inherited)
         output.append(f"Successfully built {short_id(image.image_id)}")
         for tag in tags:
             name = familiar(*parse_reference(tag))
-            self.daemon._retag(local, name)
+            self.images.name(local, name)
             output.append(f"Successfully tagged {name}")
         return output
 
@@ -98,12 +100,12 @@ class Builder:
             return built[stage.base.lower()]
         if stage.base == "scratch":
             return None
-        local = self.daemon.find_image(stage.base)
+        local = self.images.find(stage.base)
         if local is None:
-            output += yield from self.daemon.pulling(stage.base)
-            local = self.daemon.local_image(stage.base)
+            output += yield from self.images.pulling(stage.base)
+            local = self.images.get(stage.base)
         for chain_id in local.image.chain_ids:
-            self.daemon.engine.store.hold(chain_id)
+            self.node.engine.store.hold(chain_id)
             leases.append(chain_id)
         return local.image
 
@@ -117,7 +119,7 @@ class Builder:
     ) -> Generator[simpy.Event, Any, Image]:
         key = _cache_key(parent, instruction)
         cached = self.cache.get(key)
-        store = self.daemon.engine.store
+        store = self.node.engine.store
         if (
             cached is not None
             and not no_cache
@@ -141,14 +143,14 @@ class Builder:
             raise DockerError(
                 f"sim-docker: {instruction.text}: an image from scratch needs a layer first"
             ) from None
-        container = self.daemon.new_id("build")[:12]
+        container = self.node.new_id("build")[:12]
         if instruction.instruction not in ("COPY", "ADD"):
             output.append(f" ---> Running in {container}")
-            yield self.daemon.env.timeout(self.daemon.runtime.create_time_s())
+            yield self.node.env.timeout(self.node.runtime.create_time_s())
         if instruction.instruction in LAYER_INSTRUCTIONS:
             self._store_top_layer(image, instruction.text, leases)
-            write_s = image.layers[-1].size_bytes / self.daemon.host.params.disk_write_bytes_s
-            yield self.daemon.env.timeout(instruction.duration_s + write_s)
+            write_s = image.layers[-1].size_bytes / self.node.host.params.disk_write_bytes_s
+            yield self.node.env.timeout(instruction.duration_s + write_s)
         if instruction.instruction not in ("COPY", "ADD"):
             output.append(f"Removing intermediate container {container}")
         self.cache[key] = image
@@ -156,13 +158,13 @@ class Builder:
 
     def _store_top_layer(self, image: Image, text: str, leases: list[str]) -> None:
         """Write a step's new layer to the host's disk (or reuse it if stored), leased."""
-        store = self.daemon.engine.store
+        store = self.node.engine.store
         layer, chain_id = image.layers[-1], image.chain_ids[-1]
         if store.has_layer(chain_id):
             store.hold(chain_id)
         else:
             try:
-                self.daemon.host.disk.allocate(layer.size_bytes)
+                self.node.host.disk.allocate(layer.size_bytes)
             except DiskFull:
                 raise DockerError(
                     f"Error response from daemon: {text}: no space left on device"

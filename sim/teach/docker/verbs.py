@@ -18,14 +18,11 @@ from typing import Any, NoReturn
 from sim.api import compose, parameters
 from sim.core.errors import ConfigError
 from sim.core.units import parse_duration
-from sim.teach.docker.daemon import (
-    Daemon,
-    DockerError,
-    RunOptions,
-)
+from sim.teach.docker.daemon import Daemon
 from sim.teach.docker.dockerfile import DockerfileError, Instruction, Stage, read_dockerfile
 from sim.teach.docker.formatting import table, timestamp
 from sim.teach.docker.inspect import container_document, image_document
+from sim.teach.docker.objects import DockerError, RunOptions
 from sim.teach.docker.shell import INTERPRETERS
 from sim.teach.docker.views import Views
 
@@ -181,7 +178,7 @@ class Session:
         parser = _parser("pull")
         parser.add_argument("image")
         options = parser.parse_args(argv)
-        outcome.out(*self.daemon.pull(options.image))
+        outcome.out(*self.daemon.images.pull(options.image))
 
     def _verb_images(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
         parser = _parser("images")
@@ -194,7 +191,7 @@ class Session:
         parser.add_argument("--no-trunc", action="store_true")
         parser.add_argument("image")
         options = parser.parse_args(argv)
-        local = self.daemon.local_image(options.image)
+        local = self.daemon.images.get(options.image)
         outcome.out(*self.views.history(local, options.no_trunc))
 
     def _verb_rmi(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
@@ -203,7 +200,7 @@ class Session:
         parser.add_argument("images", nargs="+")
         options = parser.parse_args(argv)
         self._each(
-            options.images, outcome, lambda ref: self.daemon.remove_image(ref, options.force)
+            options.images, outcome, lambda ref: self.daemon.images.remove(ref, options.force)
         )
 
     def _verb_tag(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
@@ -211,7 +208,7 @@ class Session:
         parser.add_argument("source")
         parser.add_argument("target")
         options = parser.parse_args(argv)
-        self.daemon.tag(options.source, options.target)
+        self.daemon.images.tag(options.source, options.target)
 
     def _verb_build(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
         parser = _parser("build")
@@ -274,7 +271,7 @@ class Session:
         if options.interactive or options.tty:
             _refuse_interactive(options.command or self._default_command(options.image))
         ports = tuple(_published(spec) for spec in options.publish)
-        lines, container = self.daemon.run(
+        lines, container = self.daemon.containers.run(
             RunOptions(
                 reference=options.image,
                 command=tuple(options.command),
@@ -291,7 +288,7 @@ class Session:
             outcome.status = container.exit_code
 
     def _default_command(self, reference: str) -> tuple[str, ...]:
-        local = self.daemon.find_image(reference)
+        local = self.daemon.images.find(reference)
         config = local.image.config if local is not None else None
         return (config.entrypoint + config.cmd) if config is not None else ()
 
@@ -308,7 +305,7 @@ class Session:
         parser.add_argument("-t", "--timestamps", action="store_true")
         parser.add_argument("container")
         options = parser.parse_args(argv)
-        container = self.daemon.container(options.container)
+        container = self.daemon.containers.get(options.container)
         for time_s, line in container.logs:
             outcome.out(f"{timestamp(time_s)} {line}" if options.timestamps else line)
 
@@ -325,7 +322,7 @@ class Session:
             raise DockerError(
                 "\"docker exec\" requires at least 2 arguments.\nSee 'docker exec --help'."
             )
-        lines, status = self.daemon.exec(options.container, options.command)
+        lines, status = self.daemon.containers.exec(options.container, options.command)
         outcome.out(*lines)
         outcome.status = status
 
@@ -333,14 +330,18 @@ class Session:
         parser = _parser("start")
         parser.add_argument("containers", nargs="+")
         options = parser.parse_args(argv)
-        self._each(options.containers, outcome, lambda ref: [self.daemon.start(ref)])
+        self._each(options.containers, outcome, lambda ref: [self.daemon.containers.start(ref)])
 
     def _verb_stop(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
         parser = _parser("stop")
         parser.add_argument("-t", "--time", type=float, default=10.0)
         parser.add_argument("containers", nargs="+")
         options = parser.parse_args(argv)
-        self._each(options.containers, outcome, lambda ref: [self.daemon.stop(ref, options.time)])
+        self._each(
+            options.containers,
+            outcome,
+            lambda ref: [self.daemon.containers.stop(ref, options.time)],
+        )
 
     def _verb_rm(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
         parser = _parser("rm")
@@ -351,14 +352,14 @@ class Session:
         self._each(
             options.containers,
             outcome,
-            lambda ref: [self.daemon.remove(ref, options.force, options.volumes)],
+            lambda ref: [self.daemon.containers.remove(ref, options.force, options.volumes)],
         )
 
     def _verb_wait(self, argv: list[str], outcome: Outcome, entry: dict[str, Any]) -> None:
         parser = _parser("wait")
         parser.add_argument("containers", nargs="+")
         options = parser.parse_args(argv)
-        self._each(options.containers, outcome, lambda ref: [str(self.daemon.wait(ref))])
+        self._each(options.containers, outcome, lambda ref: [str(self.daemon.containers.wait(ref))])
 
     def _each(
         self, references: Iterable[str], outcome: Outcome, act: Callable[[str], list[str]]
@@ -380,12 +381,12 @@ class Session:
         documents = []
         for name in options.names:
             try:
-                container = self.daemon.container(name)
+                container = self.daemon.containers.get(name)
                 documents.append(container_document(container, options.size))
                 continue
             except DockerError:
                 pass
-            local = self.daemon.find_image(name)
+            local = self.daemon.images.find(name)
             if local is None:
                 outcome.err(f"Error: No such object: {name}")
                 outcome.status = 1
@@ -408,18 +409,18 @@ class Session:
         action, arguments = (argv[0], argv[1:]) if argv else ("", [])
         daemon = self.daemon
         if action == "create":
-            volume = daemon.create_volume(arguments[0] if arguments else None)
+            volume = daemon.volumes.create(arguments[0] if arguments else None)
             outcome.out(volume.name)
         elif action in ("ls", "list"):
             rows = [("DRIVER", "VOLUME NAME")]
-            rows += [("local", name) for name in sorted(daemon.volumes)]
+            rows += [("local", name) for name in sorted(daemon.volumes.by_name)]
             outcome.out(*table(rows))
         elif action == "rm" and arguments:
-            self._each(arguments, outcome, lambda name: [daemon.remove_volume(name)])
+            self._each(arguments, outcome, lambda name: [daemon.volumes.remove(name)])
         elif action == "inspect" and arguments:
             documents = []
             for name in arguments:
-                volume = daemon.volume(name)
+                volume = daemon.volumes.get(name)
                 documents.append(
                     {
                         "CreatedAt": timestamp(volume.created_s),

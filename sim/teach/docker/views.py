@@ -31,7 +31,7 @@ class Views:
     def _tagged(self) -> list[tuple[LocalImage, str, str]]:
         """(image, repository, tag) for each tag, newest image first; untagged as <none>."""
         images = sorted(
-            self.daemon.images.values(),
+            self.daemon.images.by_id.values(),
             key=lambda local: -1.0 if local.created_s is None else local.created_s,
             reverse=True,
         )
@@ -73,7 +73,9 @@ class Views:
     def ps(self, show_all: bool, quiet: bool, size: bool) -> list[str]:
         """``docker ps``: running containers (all with `show_all`), newest first."""
         containers = [
-            c for c in reversed(self.daemon.containers.values()) if show_all or c.state == "running"
+            c
+            for c in reversed(self.daemon.containers.by_id.values())
+            if show_all or c.state == "running"
         ]
         if quiet:
             return [c.id[:12] for c in containers]
@@ -102,7 +104,7 @@ class Views:
 
     def _image_column(self, container: Container) -> str:
         reference = container.image_reference
-        if self.daemon.find_image(reference) is container.image:
+        if self.daemon.images.find(reference) is container.image:
             return reference
         return short_id(container.image.id)
 
@@ -119,13 +121,13 @@ class Views:
         """``system df`` as the CLI sums it up: an active image's shared layers count as
         reclaimable (Docker subtracts only active images' unique bytes)."""
         daemon = self.daemon
-        images = list(daemon.images.values())
-        active = [local for local in images if daemon.image_users(local)]
+        images = list(daemon.images.by_id.values())
+        active = [local for local in images if daemon.containers.using_image(local)]
         layer_bytes = daemon.engine.store.layer_bytes()
         used_bytes = sum(local.image.size_bytes - self._shared_bytes(local) for local in active)
-        containers = list(daemon.containers.values())
-        volumes = list(daemon.volumes.values())
-        used_volumes = [v for v in volumes if daemon.volume_users(v)]
+        containers = list(daemon.containers.by_id.values())
+        volumes = list(daemon.volumes.by_name.values())
+        used_volumes = [v for v in volumes if daemon.containers.using_volume(v)]
         volume_bytes = sum(v.size_bytes for v in volumes)
         rows = [
             ("TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"),
@@ -161,7 +163,7 @@ class Views:
         """Bytes of the image's layers that another local image also uses (SharedSize)."""
         others = {
             chain
-            for other in self.daemon.images.values()
+            for other in self.daemon.images.by_id.values()
             if other is not local
             for chain in other.image.chain_ids
         }
@@ -193,7 +195,7 @@ class Views:
                     *self._image_columns(local, repository, tag, 4),
                     human_size(shared),
                     human_size(local.image.size_bytes - shared),
-                    str(len(daemon.image_users(local))),
+                    str(len(daemon.containers.using_image(local))),
                 )
             )
         lines = ["Images space usage:", "", *table(rows), "", "Containers space usage:", ""]
@@ -209,7 +211,7 @@ class Views:
                 "NAMES",
             )
         ]
-        for container in reversed(daemon.containers.values()):
+        for container in reversed(daemon.containers.by_id.values()):
             container_rows.append(
                 (
                     container.id[:12],
@@ -225,8 +227,8 @@ class Views:
         lines += [*table(container_rows), "", "Local Volumes space usage:", ""]
         volume_rows = [("VOLUME NAME", "LINKS", "SIZE")]
         volume_rows += [
-            (name, str(len(daemon.volume_users(volume))), human_size(volume.size_bytes))
-            for name, volume in sorted(daemon.volumes.items())
+            (name, str(len(daemon.containers.using_volume(volume))), human_size(volume.size_bytes))
+            for name, volume in sorted(daemon.volumes.by_name.items())
         ]
         lines += [*table(volume_rows), "", "Build cache usage: 0B"]
         return lines
