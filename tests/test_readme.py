@@ -112,3 +112,9 @@ def test_the_summary_table_lists_every_summary_key_and_no_other() -> None:
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     named = [key for row in rows for key in re.findall(r"`([a-z0-9_]+)`", row.split(" | ")[0])]
     assert sorted(named) == sorted(summary_keys())
+
+
+def test_every_module_the_readme_names_exists() -> None:
+    named = re.findall(r"`((?:sim|experiments|configs|tests)/[\w/.-]+)`", README.read_text("utf-8"))
+    assert named, "the README names no module"
+    assert [path for path in named if not (README.parent / path).exists()] == []

@@ -228,3 +228,10 @@ def test_written_files_respect_the_umask(tmp_path: Path, result: Result, umask: 
         os.umask(previous)
     written = [*(sweep / "0").iterdir(), sweep / "sweep_summary.csv", sweep / "sweep_report.csv"]
     assert {stat.S_IMODE(path.stat().st_mode) for path in written} == {0o666 & ~umask}
+
+
+def test_the_digest_is_what_a_run_simulates_not_how_it_shows_progress() -> None:
+    config = {"seed": 1, "horizon": "2h"}
+    assert config_hash({**config, "progress": True}) == config_hash({**config, "progress": False})
+    assert config_hash({**config, "hydra": {"job": 1}}) == config_hash(config)
+    assert config_hash({**config, "seed": 2}) != config_hash(config)

@@ -32,9 +32,17 @@ RESULT_FILES = ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", 
 STATUSES = ("complete", "failed", "missing")
 
 
+NOT_SETTINGS = frozenset({"progress"})
+"""Root keys that change how a run looks, not what it simulates."""
+
+
 def config_hash(config: Mapping[str, Any]) -> str:
-    """A stable digest of a resolved config; Hydra's own settings do not count."""
-    relevant = {key: value for key, value in config.items() if key != "hydra"}
+    """A stable digest of a resolved config: what the run simulates. Hydra's own
+    settings and `NOT_SETTINGS` do not count, so a run done with a progress bar is
+    reused by the same run asked for without one."""
+    relevant = {
+        key: value for key, value in config.items() if key != "hydra" and key not in NOT_SETTINGS
+    }
     text = json.dumps(relevant, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -25,13 +25,10 @@ from typing import Any
 
 import yaml
 
-from sim.batch.runs import read_run
+from sim.batch.runs import NOT_SETTINGS, read_run
 from sim.core.files import write_atomic
 from sim.core.intervals import mean_ci
 from sim.output.results import rows_csv
-
-NOT_SETTINGS = frozenset({"progress"})
-"""Overrides that change how a run looks, not what it simulates: not table columns."""
 
 TABLE_NAME = "sweep_summary.csv"
 REPORT_NAME = "sweep_report.csv"
