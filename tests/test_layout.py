@@ -39,3 +39,20 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
     graph = import_graph()
     assert graph.number_of_edges() > 200  # the walk found the package's imports
     assert list(nx.simple_cycles(graph)) == []
+
+
+def test_the_wheel_ships_every_package() -> None:
+    """A package folder left out of pyproject's list works in an editable install and
+    breaks every import of it in a real one (CI installs the wheel)."""
+    import tomllib
+
+    config = tomllib.loads((SIM.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    plugins = SIM / "batch" / "plan" / "hydra_plugins"
+    folders = {
+        module_name(init)
+        for init in SIM.rglob("__init__.py")
+        if plugins not in init.parents
+    }
+    assert "sim.model.registries" in folders  # the walk found the subpackages
+    assert folders - listed == set()
