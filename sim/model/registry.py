@@ -6,7 +6,8 @@ may limit pulls per client over a sliding window (over it the manifest request f
 with HTTP 429 ``toomanyrequests`` and the daemon does not retry) and may have
 request-rate quotas (token buckets, like ECR's per-second API quotas: a throttled request
 fails with a retryable ``ThrottlingException``). A pull-through mirror fetches a miss
-from its upstream once, however many clients ask for it at the same time. Each
+from its upstream once, however many clients ask for it at the same time, or — when it
+does not coalesce misses — once per client that misses while a fetch is in flight. Each
 registry sits at a node of the network; its blobs travel over the network's links, so
 its egress bandwidth is the bandwidth of its access link.
 """
@@ -99,6 +100,7 @@ class Registry:
         self._manifest_bucket = TokenBucket(manifest_quota) if manifest_quota else None
         self._blob_bucket = TokenBucket(blob_quota) if blob_quota else None
         self._upstream_fetches: dict[str, simpy.Process] = {}
+        self._coalesce_misses = params.coalesces_misses
         # Routes never change once a node is on the network, nor their latency.
         self._round_trips: dict[str, float] = {}
         self.manifests_served = 0
@@ -190,18 +192,24 @@ class Registry:
             if pending is None:
                 pending = self.env.process(self._manifest_from_upstream(image))
                 self._upstream_fetches[image.reference] = pending
+            elif not self._coalesce_misses:
+                pending = self.env.process(self._manifest_from_upstream(image, shared=False))
             yield pending
         self.manifests_served += 1
         return image
 
-    def _manifest_from_upstream(self, image: Image) -> Generator[simpy.Event, Any, None]:
-        """Fetch a missing manifest once, however many clients wait for it."""
+    def _manifest_from_upstream(
+        self, image: Image, shared: bool = True
+    ) -> Generator[simpy.Event, Any, None]:
+        """Fetch a missing manifest from the upstream: the `shared` fetch every client
+        that misses it waits for, or (not coalescing misses) one client's own."""
         assert self.upstream is not None
         try:
             yield from self.upstream.get_manifest(self, image)
             self._manifests[image.reference] = image
         finally:
-            del self._upstream_fetches[image.reference]
+            if shared:
+                del self._upstream_fetches[image.reference]
 
     def fetch_blob(self, client: Client, layer: Layer) -> Generator[simpy.Event, Any, None]:
         """Send one layer blob to the client (a SimPy process body).
@@ -288,14 +296,19 @@ class Registry:
 
     def _upstream_fill(self, layer: Layer) -> simpy.Process:
         """The fetch of a missing blob from the upstream, started once however many
-        clients wait for it."""
+        clients wait for it — or, not coalescing misses, one more fetch for each client
+        that misses it while the first is in flight."""
         pending = self._upstream_fetches.get(layer.digest)
         if pending is None:
             pending = self.env.process(self._fill_from_upstream(layer))
             self._upstream_fetches[layer.digest] = pending
+        elif not self._coalesce_misses:
+            pending = self.env.process(self._fill_from_upstream(layer, shared=False))
         return pending
 
-    def _fill_from_upstream(self, layer: Layer) -> Generator[simpy.Event, Any, None]:
+    def _fill_from_upstream(
+        self, layer: Layer, shared: bool = True
+    ) -> Generator[simpy.Event, Any, None]:
         assert self.upstream is not None
         self.log.record(
             self.env.now,
@@ -319,4 +332,5 @@ class Registry:
             self._blobs.add(layer.digest)
             self.bytes_from_upstream += layer.compressed_bytes
         finally:
-            del self._upstream_fetches[layer.digest]
+            if shared:
+                del self._upstream_fetches[layer.digest]
