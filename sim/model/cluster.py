@@ -199,6 +199,10 @@ class Cluster:
             "images_removed": sum(host.engine.images_removed for host in hosts),
         }
 
+    def lazy_background_bytes(self) -> int:
+        """Bytes lazy pulls streamed after their containers started, over every host."""
+        return sum(host.engine.lazy_background_bytes for host in self.every_host())
+
     def report_scaling(self) -> dict[str, Any]:
         """The cluster's part of the summary about scaling: host actions, most hosts."""
         return {

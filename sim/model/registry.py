@@ -229,6 +229,7 @@ class Registry:
         layer: Layer,
         arrived: Callable[[simpy.Event], None],
         failed: Callable[[PullError], None],
+        size_bytes: int | None = None,
     ) -> None:
         """`fetch_blob` driven by callbacks rather than by a process.
 
@@ -237,9 +238,11 @@ class Registry:
         The events scheduled, and the order of everything done, are those of
         `fetch_blob` in a process: a host's daemon downloads its layers this way, so that
         thousands of downloads at once cost no process (and no generator frames) each.
+        With `size_bytes`, only that many bytes of the blob are sent (an HTTP range
+        request, as a lazy snapshotter makes); a mirror still fills the whole blob first.
         """
         self.env.timeout(self._round_trip_s(client)).callbacks.append(
-            partial(self._blob_requested, client, layer, arrived, failed)
+            partial(self._blob_requested, client, layer, arrived, failed, size_bytes)
         )
 
     def _blob_requested(
@@ -248,6 +251,7 @@ class Registry:
         layer: Layer,
         arrived: Callable[[simpy.Event], None],
         failed: Callable[[PullError], None],
+        size_bytes: int | None = None,
         _: object = None,
     ) -> None:
         try:
@@ -256,7 +260,7 @@ class Registry:
             failed(error)
             return
         if layer.digest in self._blobs:
-            self._send_blob(client, layer).callbacks.append(arrived)
+            self._send_blob(client, layer, size_bytes).callbacks.append(arrived)
             return
 
         def filled(fill: simpy.Event) -> None:
@@ -264,7 +268,7 @@ class Registry:
                 fill.defused = True
                 failed(cast(PullError, fill.value))
                 return
-            self._send_blob(client, layer).callbacks.append(arrived)
+            self._send_blob(client, layer, size_bytes).callbacks.append(arrived)
 
         # A fill is never done while it is pending: it leaves the table as it ends.
         self._upstream_fill(layer).callbacks.append(filled)
@@ -283,10 +287,13 @@ class Registry:
                 client, EventKind.BLOB_FAILED, "received unexpected HTTP status: 503", True
             )
 
-    def _send_blob(self, client: Client, layer: Layer) -> simpy.Event:
-        """Put the blob on the network; the event succeeds when it has arrived (and the
-        registry has counted it)."""
-        arrived = self.network.transfer(self.node, client.node, layer.compressed_bytes)
+    def _send_blob(
+        self, client: Client, layer: Layer, size_bytes: int | None = None
+    ) -> simpy.Event:
+        """Put the blob (or its first `size_bytes`) on the network; the event succeeds
+        when it has arrived (and the registry has counted it)."""
+        sent_bytes = layer.compressed_bytes if size_bytes is None else size_bytes
+        arrived = self.network.transfer(self.node, client.node, sent_bytes)
         arrived.callbacks.append(self._count_served)
         return arrived
 
