@@ -77,7 +77,9 @@ class Summary:
         "B",
     )
     lazy_background_bytes: int = metric(
-        "of those, what lazy pulls streamed after their containers started", "B"
+        "of those, what lazy pulls streamed after their containers started (a layer's rest "
+        "once it has fully arrived, by the end of the run)",
+        "B",
     )
     bytes_from_upstream: int = metric("bytes mirrors fetched from their upstream", "B")
     disk_bytes_peak: int = metric("the highest disk use any single host reached", "B")
