@@ -99,6 +99,12 @@ class AppSpec:
     vcpu: float = setting(minimum=0.001, doc="vCPUs one replica requests")
     memory_bytes: int = setting(unit="size", above=0, doc="memory one replica requests")
     init: Distribution = setting(Constant(0.0), doc="the app's own start-up once running")
+    startup_read_fraction: float | None = setting(
+        None,
+        minimum=0,
+        maximum=1,
+        doc="share of each layer read at start-up with a lazy snapshotter; null: its own",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

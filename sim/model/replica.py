@@ -29,6 +29,9 @@ class App:
     vcpu: float
     memory_bytes: int
     init: Distribution
+    startup_read_fraction: float | None = None
+    """The share of each layer it reads at start-up with a lazy snapshotter (None: the
+    snapshotter's own)."""
 
 
 @dataclass(frozen=True, slots=True)

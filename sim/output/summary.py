@@ -71,6 +71,16 @@ class Summary:
     layers_already_exists: int = metric("layers pulls found by ChainID")
     layers_shared: int = metric("layers awaited from another pull on the same host")
     bytes_from_registry: int = metric("compressed bytes registries and mirrors sent hosts", "B")
+    bytes_before_start: int = metric(
+        "of those, what pulls fetched before their containers could start (lazy: TOCs and "
+        "start-up reads; overlayfs: all)",
+        "B",
+    )
+    lazy_background_bytes: int = metric(
+        "of those, what lazy pulls streamed after their containers started (a layer's rest "
+        "once it has fully arrived, by the end of the run)",
+        "B",
+    )
     bytes_from_upstream: int = metric("bytes mirrors fetched from their upstream", "B")
     disk_bytes_peak: int = metric("the highest disk use any single host reached", "B")
     images_removed: int = metric("images removed by image garbage collection")
@@ -185,12 +195,19 @@ class PullPart:
     layers_already_exists: int
     layers_shared: int
     bytes_from_registry: int
+    bytes_before_start: int
+    lazy_background_bytes: int
 
 
-def pull_part(requested: int, pulls: Sequence[PullRecord]) -> PullPart:
+def pull_part(
+    requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0
+) -> PullPart:
     """Counts, layers and bytes of the pulls that ended (skipped ones, which found the
-    image present and asked no registry, do not count)."""
+    image present and asked no registry, do not count), and the bytes lazy pulls
+    streamed after their containers started (`background_bytes`): registries sent
+    hosts the bytes before the start plus those."""
     ended = [pull for pull in pulls if not pull.skipped]
+    before_start = sum(pull.bytes_downloaded for pull in ended)
     return PullPart(
         pulls_requested=requested,
         pulls_completed=sum(pull.ok for pull in ended),
@@ -200,7 +217,9 @@ def pull_part(requested: int, pulls: Sequence[PullRecord]) -> PullPart:
         layers_downloaded=sum(pull.layers_downloaded for pull in ended),
         layers_already_exists=sum(pull.layers_already_exists for pull in ended),
         layers_shared=sum(pull.layers_shared for pull in ended),
-        bytes_from_registry=sum(pull.bytes_downloaded for pull in ended),
+        bytes_from_registry=before_start + background_bytes,
+        bytes_before_start=before_start,
+        lazy_background_bytes=background_bytes,
     )
 
 
