@@ -4,15 +4,24 @@ A container service (1-vCPU, 1 GiB replicas, 50 ms of CPU per request, two repli
 at the start) on the small cluster (three m5.2xlarge hosts, the cluster scaler removing
 idle ones) sees 8 requests/s, then a flash crowd: from 30 min the rate rises linearly to
 80 requests/s at 40 min and falls back to 8 at 50 min (``workload=flash_crowd``, shape
-``spike``). The peak needs 4 busy vCPUs, twice what the two initial replicas have. Each
-policy runs with its preset's settings:
+``spike``). The peak needs 4 busy vCPUs, twice what the two initial replicas have.
+
+The policies are tuned alike: every CPU policy starts to scale out when the fleet's
+average CPU exceeds the same **60 %** target, on 1 to 10 replicas:
 
 * ``none`` — the two initial replicas, fixed (the baseline);
-* ``beanstalk`` — Elastic Beanstalk's default trigger (NetworkOut, 5 min, 1..4);
-* ``simple`` — EC2 simple scaling on CPU (70 % / 30 %, 300 s cooldown, 1..8);
-* ``step`` — EC2 step scaling, the AWS guide's example (1..10, 300 s warm-up);
-* ``target_tracking`` — 50 % average CPU (1..10, 300 s cooldowns);
-* ``hpa`` — the Kubernetes HorizontalPodAutoscaler at 60 % CPU (1..10).
+* ``beanstalk`` — Elastic Beanstalk's *default* trigger, unchanged (NetworkOut over
+  5 min, above 6 MB adds one, below 2 MB removes one, 1..4, 360 s cooldown). Its
+  threshold is about 20 kB/s per instance, which this service exceeds even before the
+  crowd, so it climbs to its maximum of 4 and stays there: a fixed fleet of 4, not a
+  reaction to the crowd;
+* ``beanstalk_cpu`` — the same trigger on CPUUtilization (above 60 %, below 30 %, 1..10);
+* ``simple`` — EC2 simple scaling on CPU (above 60 % for 2 min: +1; below 30 % for
+  5 min: -1; 300 s cooldown);
+* ``step`` — EC2 step scaling, the AWS guide's example, whose first scale-out step is at
+  60 % (+10 % of capacity, +30 % at 70 %; 300 s warm-up);
+* ``target_tracking`` — 60 % average CPU (300 s cooldowns);
+* ``hpa`` — the Kubernetes HorizontalPodAutoscaler at 60 % of the CPU request.
 
 **Time to recover** is measured on the 1-minute monitoring periods: a period is
 *degraded* if any request arriving in it was dropped or its requests' mean latency
@@ -37,6 +46,7 @@ from __future__ import annotations
 import argparse
 import copy
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +58,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.batch.study import (  # noqa: E402
+    Metric,
     Point,
+    Proportion,
     StudyRun,
+    error_bars,
     print_table,
     run_study,
     study_table,
@@ -61,7 +74,31 @@ from sim.output.results import Result  # noqa: E402
 from sim.policies.autoscaling import AUTOSCALING  # noqa: E402
 
 STUDY = "autoscalers"
-POLICIES = ("none", "beanstalk", "simple", "step", "target_tracking", "hpa")
+TARGET_CPU_PERCENT = 60
+POLICIES: dict[str, tuple[str, ...]] = {  # label: overrides (see the module's docstring)
+    "none": ("autoscaler=none",),
+    "beanstalk": ("autoscaler=beanstalk",),
+    "beanstalk_cpu": (
+        "autoscaler=beanstalk",
+        "autoscaler.metric=CPUUtilization",
+        "autoscaler.unit=Percent",
+        f"autoscaler.upper_threshold={TARGET_CPU_PERCENT}",
+        f"autoscaler.lower_threshold={TARGET_CPU_PERCENT // 2}",
+        "autoscaler.max_capacity=10",
+    ),
+    "simple": (
+        "autoscaler=simple",
+        f"autoscaler.alarms.0.threshold={TARGET_CPU_PERCENT}",
+        f"autoscaler.alarms.1.threshold={TARGET_CPU_PERCENT // 2}",
+        "autoscaler.max_capacity=10",
+    ),
+    "step": ("autoscaler=step",),  # its first scale-out step is at 60 % already
+    "target_tracking": (
+        "autoscaler=target_tracking",
+        f"autoscaler.target_value={TARGET_CPU_PERCENT}",
+    ),
+    "hpa": ("autoscaler=hpa", f"autoscaler.target_utilization={TARGET_CPU_PERCENT}"),
+}
 DEGRADED_LATENCY_S = 0.25
 SECONDS_PER_HOUR = 3600.0
 
@@ -96,6 +133,7 @@ COLUMNS = (  # printed; the CSV also has each policy's min_capacity and max_capa
     "time_to_recover_s",
     "degraded_min",
     "requests_dropped",
+    "drop_ratio",
     "latency_s_p95",
     "replica_hours",
     "cost_usd",
@@ -176,7 +214,18 @@ def out_of_bounds(bounds: tuple[int, int]) -> Callable[[Result], float]:
     return metric
 
 
-def metrics(crowd: Crowd, bounds: tuple[int, int]) -> dict[str, Callable[[Result], float | None]]:
+DROP_RATIO = Proportion(
+    lambda result: result.summary["requests_dropped"],
+    lambda result: result.summary["requests_total"],
+)
+
+
+def replica_hours(result: Result) -> float:
+    """The replicas' reserved vCPU-hours (one vCPU each: replica-hours)."""
+    return float(result.summary["vcpu_seconds_reserved"]) / SECONDS_PER_HOUR
+
+
+def metrics(crowd: Crowd, bounds: tuple[int, int]) -> dict[str, Metric]:
     return {
         "in_service_at_peak": in_service_at(crowd.peak_s),
         "time_to_recover_s": time_to_recover(crowd),
@@ -185,67 +234,90 @@ def metrics(crowd: Crowd, bounds: tuple[int, int]) -> dict[str, Callable[[Result
         "requests_served": summary_metric("requests_served"),
         "requests_in_flight": summary_metric("requests_in_flight"),
         "requests_dropped": summary_metric("requests_dropped"),
+        "drop_ratio": DROP_RATIO,
         "latency_s_mean": summary_metric("latency_s_mean"),
         "latency_s_p95": summary_metric("latency_s_p95"),
         "replicas_max": summary_metric("replicas_max"),
         "scaling_actions": summary_metric("scaling_actions"),
         "samples_out_of_bounds": out_of_bounds(bounds),
-        "replica_hours": lambda result: result.summary["vcpu_seconds_reserved"] / SECONDS_PER_HOUR,
+        "replica_hours": replica_hours,
         "cost_usd": summary_metric("cost_usd"),
     }
 
 
-def plot_timeline(runs: Sequence[StudyRun], crowd: Crowd, path: Path, title: str) -> None:
-    """Replicas in service and mean latency per policy over time, arrivals shaded."""
-    firsts = [run for run in runs if run.replication == 0]
-    fig, (capacity_axis, latency_axis) = plt.subplots(2, 1, figsize=(7, 6), sharex=True, dpi=120)
-    arrivals_rows = _periods(firsts[0].result)
-    minutes = [row["time_s"] / 60 for row in arrivals_rows]
-    rate = [(row["requests"] + row["dropped"]) / 60 for row in arrivals_rows]
-    for axis in (capacity_axis, latency_axis):
+def capacity_band(
+    runs: Sequence[StudyRun],
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Over every seed of one policy, per monitoring period: its end (minutes) and the
+    fewest, median and most replicas in service at it."""
+    series = [[float(row["in_service"]) for row in _periods(run.result)] for run in runs]
+    minutes = [row["time_s"] / 60 for row in _periods(runs[0].result)]
+    columns = list(zip(*series, strict=True))
+    return (
+        minutes,
+        [min(column) for column in columns],
+        [statistics.median(column) for column in columns],
+        [max(column) for column in columns],
+    )
+
+
+def degraded_share(runs: Sequence[StudyRun]) -> list[float]:
+    """Per monitoring period, the share of seeds in which it was degraded."""
+    flags = [[_degraded(row) for row in _periods(run.result)] for run in runs]
+    return [sum(column) / len(column) for column in zip(*flags, strict=True)]
+
+
+def plot_timeline(runs: Sequence[StudyRun], path: Path, title: str) -> None:
+    """One panel per policy over the whole run: replicas in service (median line, band
+    from fewest to most over all seeds), the arrival rate (grey, right axis) and, as a red
+    strip, the share of seeds in which each minute was degraded."""
+    labels = list(dict.fromkeys(run.point.label for run in runs))
+    columns = 2
+    rows_count = math.ceil(len(labels) / columns)
+    fig, axes = plt.subplots(
+        rows_count, columns, figsize=(8, 1.9 * rows_count + 0.8), sharex=True, sharey=True, dpi=120
+    )
+    arrivals = _periods(runs[0].result)
+    rate = [(row["requests"] + row["dropped"]) / 60 for row in arrivals]
+    most = max(run.result.summary["replicas_max"] for run in runs) + 1
+    for index, (axis, label) in enumerate(zip(axes.flat, labels, strict=False)):
+        members = [run for run in runs if run.point.label == label]
+        minutes, low, median, high = capacity_band(members)
+        edges = [0.0, *minutes]
         twin = axis.twinx()
-        twin.fill_between(minutes, rate, step="pre", color="0.85", label="arrivals")
-        twin.set_ylabel("arrivals (req/s)", color="0.4")
-        twin.tick_params(axis="y", colors="0.4")
-        twin.set_ylim(bottom=0)
+        twin.stairs(rate, edges, fill=True, color="0.88")
+        twin.set_ylim(0, max(rate) * 1.1)
+        twin.tick_params(axis="y", colors="0.5", labelsize=7)
+        if index % columns == columns - 1:
+            twin.set_ylabel("req/s", color="0.5", fontsize=8)
         axis.set_zorder(twin.get_zorder() + 1)
         axis.patch.set_visible(False)
-    for index, run in enumerate(firsts):
-        rows = _periods(run.result)
-        at = [row["time_s"] / 60 for row in rows]
-        color = f"C{index}"
-        capacity_axis.step(
-            at, [row["in_service"] for row in rows], where="pre", color=color, label=run.point.label
-        )
-        latency = [row["latency_s_avg"] if row["latency_s_avg"] else math.nan for row in rows]
-        latency_axis.plot(at, latency, color=color, lw=1, label=run.point.label)
-    capacity_axis.set_ylabel("replicas in service")
-    capacity_axis.set_ylim(bottom=0)
-    capacity_axis.set_title("Capacity (grey: arrival rate, right axis)", fontsize=9)
-    latency_axis.set_yscale("log")
-    latency_axis.axhline(DEGRADED_LATENCY_S, color="k", ls=":", lw=0.8)
-    latency_axis.set_ylabel("mean latency per minute (s)")
-    latency_axis.set_xlabel("simulated time (min)")
-    latency_axis.set_title(
-        f"Latency (dotted: the {DEGRADED_LATENCY_S:g} s degradation threshold)", fontsize=9
-    )
-    latency_axis.set_xlim(
-        max(0.0, crowd.start_s - crowd.duration_s) / 60,
-        min(crowd.horizon_s, crowd.start_s + 2.5 * crowd.duration_s) / 60,
-    )
-    handles, labels = capacity_axis.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+        axis.stairs(high, edges, baseline=low, fill=True, color=f"C{index}", alpha=0.3)
+        axis.stairs(median, edges, color=f"C{index}", lw=1.4)
+        for left, right, share in zip(edges, edges[1:], degraded_share(members), strict=False):
+            if share > 0:
+                axis.axvspan(left, right, ymin=0, ymax=0.06, color="#d62728", alpha=share, lw=0)
+        axis.set_ylim(0, most)
+        axis.set_title(f"{label} ({len(members)} seeds)", fontsize=8, pad=2)
+        axis.tick_params(labelsize=7)
+    for axis in axes.flat[len(labels) :]:
+        axis.set_visible(False)
+    for axis in axes[:, 0]:
+        axis.set_ylabel("in service", fontsize=8)
+    for axis in axes[-1]:
+        axis.set_xlabel("simulated time (min)", fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
 def plot_bars(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
-    """Time to recover, drops, p95 latency and cost per policy (mean, 95 % CI)."""
+    """Time to recover, the drop ratio (Wilson interval), p95 latency and cost per
+    policy (mean, 95 % CI)."""
     panels = (
         ("time_to_recover_s", "time to recover (s)"),
-        ("requests_dropped", "requests dropped"),
+        ("drop_ratio", "requests dropped (share)"),
         ("latency_s_p95", "latency p95 (s)"),
         ("cost_usd", "cost (USD)"),
     )
@@ -255,13 +327,58 @@ def plot_bars(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
         axis.bar(
             range(len(rows)),
             [row[column] for row in rows],
-            yerr=[_finite(row[f"{column}_ci95"]) for row in rows],
+            yerr=error_bars(rows, column),
             capsize=3,
             color=[f"C{i}" for i in range(len(rows))],
         )
         axis.set_xticks(range(len(rows)), labels, rotation=30, fontsize=7, ha="right")
         axis.set_ylabel(label)
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_drops_vs_cost(
+    runs: Sequence[StudyRun], rows: Sequence[dict[str, Any]], path: Path, title: str
+) -> None:
+    """Each policy's share of requests dropped against its cost: the run's bill (hosts
+    by the second) and the replica-hours it held. Every seed is a small dot; the policy's
+    mean and pooled drop share a large one with its intervals (Wilson for the share).
+    Down and to the left is better."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4.2), sharey=True, dpi=120)
+    costs = (
+        ("cost_usd", "the run's bill (USD)", lambda result: result.summary["cost_usd"]),
+        ("replica_hours", "replica-hours held", replica_hours),
+    )
+    for axis, (column, label, cost) in zip(axes, costs, strict=True):
+        for index, row in enumerate(rows):
+            members = [run for run in runs if run.point.label == row["point"]]
+            axis.scatter(
+                [cost(run.result) for run in members],
+                [DROP_RATIO(run.result) or 0.0 for run in members],
+                s=8,
+                color=f"C{index}",
+                alpha=0.5,
+            )
+            axis.errorbar(
+                row[column],
+                row["drop_ratio"],
+                xerr=error_bars([row], column),
+                yerr=error_bars([row], "drop_ratio"),
+                fmt="o",
+                markersize=7,
+                capsize=3,
+                color=f"C{index}",
+                label=row["point"],
+            )
+        axis.set_yscale("symlog", linthresh=1e-4)
+        axis.set_ylim(bottom=0)
+        axis.set_xlabel(label)
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("requests dropped (share; linear below 1e-4)")
+    axes[1].legend(fontsize=7, loc="upper right")
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -290,7 +407,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     # composing the configs again (composition takes most of a quick run's time).
     configs: list[dict[str, Any]] = []
     runs = run_study(
-        [Point(policy, (f"autoscaler={policy}",)) for policy in POLICIES],
+        [Point(policy, overrides) for policy, overrides in POLICIES.items()],
         replications,
         common=common,
         adjust=lambda config: configs.append(copy.deepcopy(config)),
@@ -318,14 +435,22 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     )
     plot_timeline(
         runs,
-        crowd,
         args.out / f"{STUDY}_timeline.png",
-        f"Flash crowd, containers: capacity and latency per policy (seed 0)\n{shape}",
+        f"Flash crowd, containers: replicas in service per policy over all {replications} "
+        "seeds\n(line: median, band: fewest to most; red: share of seeds degraded; grey: "
+        f"arrivals)\n{shape}; CPU policies scale out above {TARGET_CPU_PERCENT} %",
     )
     plot_bars(
         rows,
         args.out / f"{STUDY}_bars.png",
-        f"Flash crowd per policy (mean ± 95 % CI, {replications} seeds)",
+        f"Flash crowd per policy (mean ± 95 % CI, {replications} seeds; "
+        "drop share: pooled, Wilson interval)",
+    )
+    plot_drops_vs_cost(
+        runs,
+        rows,
+        args.out / f"{STUDY}_drops_cost.png",
+        f"Flash crowd: drops against cost per policy ({replications} seeds; small dots: one seed)",
     )
     return rows
 

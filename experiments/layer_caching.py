@@ -14,7 +14,8 @@ catalog over one base (2.8 GB at its peak) but not over twelve (6.2 GB), to one 
 holds everything; the kubelet's image GC runs with its defaults (85 % → 80 %, every
 5 min, and before a pull that would not fit).
 
-Reported per point (mean and 95 % CI over the seeds):
+Reported per point (mean and 95 % CI over the seeds; for the failed share, the counts
+pooled over the seeds with their Wilson interval, which stays within [0, 1]):
 
 * ``hit_ratio`` — layers found on the host over layers needed by the replicas that
   started (``Already exists`` in a pull, or every layer when the image was present and
@@ -40,7 +41,7 @@ cores); ``--quick`` runs two sharing levels × two disks × 2 seeds.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.batch.study import (  # noqa: E402
+    Metric,
     Point,
+    Proportion,
     StudyRun,
+    error_bars,
     print_table,
     run_study,
     study_table,
@@ -175,30 +179,45 @@ def adjust(config: dict[str, Any]) -> None:
 LAYERS_PER_APP = len(BASE_LAYERS) + len(APP_LAYERS)
 
 
-def hit_ratio(result: Result) -> float | None:
-    """Layers already on the host over layers needed, for the replicas that started: a
-    replica whose whole image was present (no pull: ``IfNotPresent``) found all its
-    layers; one that pulled found those ``Already exists`` and downloaded the rest."""
+def layers_found(result: Result) -> float:
+    """Layers already on the host, for the replicas that started: a replica whose whole
+    image was present (no pull: ``IfNotPresent``) found all its layers; one that pulled
+    found those ``Already exists``."""
     found = sum(pull.layers_already_exists for pull in result.pulls if pull.ok)
-    downloaded = sum(pull.layers_downloaded for pull in result.pulls if pull.ok)
     present = sum(event.kind == "image_present" for event in result.events)
-    found += present * LAYERS_PER_APP
-    return found / (found + downloaded) if found + downloaded else None
+    return float(found + present * LAYERS_PER_APP)
+
+
+def layers_needed(result: Result) -> float:
+    """Layers the started replicas needed: those found and those downloaded."""
+    return layers_found(result) + sum(pull.layers_downloaded for pull in result.pulls if pull.ok)
+
+
+HIT_RATIO = Proportion(layers_found, layers_needed)
+"""Layers already on the host over layers needed. The table shows its mean over the
+seeds with a t interval, not a Wilson one: a layer is not a random trial (the same
+arrival order finds the same layers), so its spread comes from the seeds alone."""
+
+
+def hit_ratio(result: Result) -> float | None:
+    """One run's layer hit ratio (None if no replica started)."""
+    return HIT_RATIO(result)
 
 
 def started(result: Result) -> int:
     return sum(replica.state == "ready" for replica in result.replicas)
 
 
-METRICS: dict[str, Callable[[Result], float | None]] = {
+METRICS: dict[str, Metric] = {
     "hit_ratio": hit_ratio,
     "gb_pulled": lambda result: result.summary["bytes_from_registry"] / 1e9,
     "mb_per_started": lambda result: (
         result.summary["bytes_from_registry"] / MB / started(result) if started(result) else None
     ),
     "startup_s_p95": summary_metric("startup_s_p95"),
-    "failed_share": lambda result: (
-        result.summary["replicas_failed"] / result.summary["replicas_requested"]
+    "failed_share": Proportion(
+        lambda result: result.summary["replicas_failed"],
+        lambda result: result.summary["replicas_requested"],
     ),
     "images_removed": summary_metric("images_removed"),
     "disk_gb_peak": lambda result: result.summary["disk_bytes_peak"] / 1e9,
@@ -238,7 +257,7 @@ def plot_lines(rows: Sequence[dict[str, Any]], path: Path, replications: int) ->
             ax.errorbar(
                 [row["apps_per_base"] * nudge for row in line],
                 [row[metric] for row in line],
-                yerr=[row[f"{metric}_ci95"] for row in line],
+                yerr=error_bars(line, metric),
                 marker="o",
                 markersize=4,
                 capsize=3,
@@ -264,7 +283,7 @@ def plot_lines(rows: Sequence[dict[str, Any]], path: Path, replications: int) ->
     )
     fig.suptitle(
         f"Layer caching: {APPS} apps in {WAVES} waves on {HOSTS} hosts\n"
-        f"(mean and 95 % CI over {replications} seeds)",
+        f"(mean and 95 % CI over {replications} seeds; failed share: pooled, Wilson interval)",
         fontsize=11,
     )
     fig.tight_layout()

@@ -65,7 +65,7 @@ MIB = 2**20
 SLACKER_PULL_SHARE = 0.76  # Slacker (FAST 2016): pulling is 76 % of container start time
 WAVE_GAP = "5min"
 WAVE_GAP_S = 300.0
-CDF_TICKS_S = (1, 2, 5, 10, 20, 50, 100)
+CDF_TICKS_S = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 ZOOM_S = 10.0  # the breakdown's second panel shows the scenarios faster than this
 
 COMMON = ("+experiment=startup", "progress=false")

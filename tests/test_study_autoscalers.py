@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from studies import load_study, run_quick
 
-POLICIES = ["none", "beanstalk", "simple", "step", "target_tracking", "hpa"]
+POLICIES = ["none", "beanstalk", "beanstalk_cpu", "simple", "step", "target_tracking", "hpa"]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_writes_the_table_and_the_figures(study: tuple[dict[str, dict[str, Any]]
         "cost_usd",
     ):
         assert column in table[0]
-    for name in ("autoscalers_timeline.png", "autoscalers_bars.png"):
+    for name in ("autoscalers_timeline.png", "autoscalers_bars.png", "autoscalers_drops_cost.png"):
         assert (out / name).stat().st_size > 10_000
 
 
@@ -47,6 +47,9 @@ def test_every_policy_stays_within_its_bounds(
     rows = study[0]
     assert (rows["none"]["min_capacity"], rows["none"]["max_capacity"]) == (2, 2)
     assert (rows["beanstalk"]["min_capacity"], rows["beanstalk"]["max_capacity"]) == (1, 4)
+    # Tuned alike: every policy but the fixed fleet and Beanstalk's default has 1..10.
+    for name in ("beanstalk_cpu", "simple", "step", "target_tracking", "hpa"):
+        assert (rows[name]["min_capacity"], rows[name]["max_capacity"]) == (1, 10)
     for row in rows.values():
         # No sample with the desired count outside [min, max] or more than max serving.
         assert row["samples_out_of_bounds"] == 0
@@ -64,14 +67,18 @@ def test_nothing_is_lost_and_every_policy_sees_the_same_requests(
     assert len({row["requests_total"] for row in rows}) == 1
 
 
-def test_scaling_never_leaves_fewer_replicas_at_the_peak_than_the_fixed_fleet(
+def test_only_a_fast_policy_has_more_than_the_fixed_fleet_at_the_peak(
     study: tuple[dict[str, dict[str, Any]], Path],
 ) -> None:
     rows = study[0]
     fixed = rows["none"]
     assert fixed["in_service_at_peak"] == 2 and fixed["scaling_actions"] == 0
+    # The HPA (15 s sync) grows within the crowd; Beanstalk on CPU scaled in to 1 in the
+    # quiet minutes and its 5-minute periods leave it there at the quick crowd's peak.
+    assert rows["hpa"]["in_service_at_peak"] > fixed["in_service_at_peak"]
+    assert rows["beanstalk_cpu"]["in_service_at_peak"] < fixed["in_service_at_peak"]
     for row in rows.values():
-        assert row["in_service_at_peak"] >= fixed["in_service_at_peak"]
+        assert row["in_service_at_peak"] >= row["min_capacity"]
 
 
 def test_a_fixed_fleet_too_small_for_the_crowd_drops_requests(
@@ -81,3 +88,38 @@ def test_a_fixed_fleet_too_small_for_the_crowd_drops_requests(
     # Two 1-vCPU replicas against a peak needing four for minutes: the queues fill.
     assert fixed["requests_dropped"] > 0
     assert fixed["time_to_recover_s"] > 0 and fixed["degraded_min"] > 0
+
+
+def test_the_drop_share_is_pooled_and_its_wilson_interval_stays_within_0_and_1(
+    study: tuple[dict[str, dict[str, Any]], Path],
+) -> None:
+    for row in study[0].values():
+        assert row["drop_ratio"] == pytest.approx(row["requests_dropped"] / row["requests_total"])
+        assert 0.0 <= row["drop_ratio_low"] <= row["drop_ratio"] <= row["drop_ratio_high"] <= 1.0
+    # No drops still leaves a positive upper bound (a Wald interval would be [0, 0]).
+    assert study[0]["beanstalk"]["drop_ratio"] == 0.0 < study[0]["beanstalk"]["drop_ratio_high"]
+
+
+def test_the_timeline_band_holds_every_seed(
+    study: tuple[dict[str, dict[str, Any]], Path],
+) -> None:
+    module = load_study("autoscalers")
+    crowd = module.QUICK
+    runs = module.run_study(
+        [module.Point("hpa", module.POLICIES["hpa"])],
+        2,
+        common=(*module.COMMON, *crowd.overrides()),
+        progress=False,
+    )
+    minutes, low, median, high = module.capacity_band(runs)
+    # The whole run, one entry per 1-minute period.
+    assert minutes[0] == 1.0 and minutes[-1] == crowd.horizon_s / 60
+    for i, minute in enumerate(minutes):
+        seen = [
+            row["in_service"]
+            for run in runs
+            for row in run.result.timeseries
+            if row["time_s"] == minute * 60
+        ]
+        assert (low[i], high[i]) == (min(seen), max(seen))
+        assert low[i] <= median[i] <= high[i]

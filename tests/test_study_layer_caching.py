@@ -12,6 +12,7 @@ import pytest
 from studies import load_study, run_quick
 
 import sim
+from sim.batch.study import Proportion
 from sim.cli.main import to_plain
 
 study = load_study("layer_caching")
@@ -36,8 +37,13 @@ def test_writes_the_table_and_the_figure(quick: Any) -> None:
     ]
     for column in ("apps_per_base", "disk_gb", "runs", "hit_ratio", "hit_ratio_ci95"):
         assert column in table[0]
-    for metric in study.METRICS:
-        assert metric in table[0] and f"{metric}_ci95" in table[0]
+    for metric, measure in study.METRICS.items():
+        # A share of counts has Wilson bounds, within [0, 1]; the rest a half width.
+        bounds = ("_low", "_high") if isinstance(measure, Proportion) else ("_ci95",)
+        assert metric in table[0] and all(f"{metric}{end}" in table[0] for end in bounds)
+    for row in table:
+        assert 0.0 <= float(row["failed_share_low"]) <= float(row["failed_share"])
+        assert float(row["failed_share"]) <= float(row["failed_share_high"]) <= 1.0
     assert all(row["runs"] == "2" for row in table)
     assert (out / "layer_caching_sharing.png").stat().st_size > 10_000
 

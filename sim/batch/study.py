@@ -5,7 +5,10 @@ make it), the number of replications and the metrics it reports; `run_study` run
 every point with seeds derived from the root seed (replication 0 uses the seed itself,
 as a sweep does), keeps each run's `Result` for figures, and `study_table` turns the
 summaries into one row per point with the mean and the 95 % confidence half width of
-each metric. On a terminal a bar shows the runs done.
+each metric. A metric that is a share of counts (requests dropped of requests, layers
+found of layers needed) is a `Proportion`: its counts are pooled over the runs and its
+interval is Wilson's, which stays within [0, 1] where mean ± half width would not. On a
+terminal a bar shows the runs done.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import write_atomic
-from sim.core.intervals import mean_ci
+from sim.core.intervals import mean_ci, wilson_interval
 from sim.output.report import RunsBar, output_console
 from sim.output.results import Result, rows_csv
 from sim.scenario import run_scenario
@@ -33,6 +36,27 @@ class Point:
     label: str
     overrides: tuple[str, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """A metric that is a share of counts, `successes / trials` of each run.
+
+    A study table pools the counts over a point's runs and gives the share with its
+    Wilson 95 % interval (columns ``<metric>``, ``<metric>_low``, ``<metric>_high``), not
+    the mean of the runs' shares with a half width that may leave [0, 1].
+    """
+
+    successes: Callable[[Result], float]
+    trials: Callable[[Result], float]
+
+    def __call__(self, result: Result) -> float | None:
+        """The share in one run (None without trials)."""
+        trials = self.trials(result)
+        return self.successes(result) / trials if trials else None
+
+
+Metric = Callable[[Result], float | None] | Proportion
 
 
 @dataclass
@@ -86,11 +110,11 @@ def run_study(
     return runs
 
 
-def study_table(
-    runs: Sequence[StudyRun], metrics: Mapping[str, Callable[[Result], float | None]]
-) -> list[dict[str, Any]]:
+def study_table(runs: Sequence[StudyRun], metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
     """One row per point: its label, the number of runs, and for each metric its mean
-    and 95 % half width (columns ``<metric>`` and ``<metric>_ci95``)."""
+    and 95 % half width (columns ``<metric>`` and ``<metric>_ci95``), or for a
+    `Proportion` the pooled share and its Wilson interval (``<metric>``,
+    ``<metric>_low``, ``<metric>_high``)."""
     points: dict[str, list[StudyRun]] = {}
     for run in runs:
         points.setdefault(run.point.label, []).append(run)
@@ -98,12 +122,36 @@ def study_table(
     for label, members in points.items():
         row: dict[str, Any] = {"point": label, **members[0].point.extra, "runs": len(members)}
         for name, metric in metrics.items():
+            if isinstance(metric, Proportion):
+                successes = sum(metric.successes(run.result) for run in members)
+                trials = sum(metric.trials(run.result) for run in members)
+                row[name] = successes / trials if trials else math.nan
+                row[f"{name}_low"], row[f"{name}_high"] = wilson_interval(successes, trials)
+                continue
             values = [v for v in (metric(run.result) for run in members) if v is not None]
             mean, half = mean_ci(values) if values else (math.nan, math.nan)
             row[name] = mean
             row[f"{name}_ci95"] = half
         table.append(row)
     return table
+
+
+def error_bars(rows: Sequence[Mapping[str, Any]], column: str) -> tuple[list[float], list[float]]:
+    """The lengths below and above each row's value of its 95 % interval, for
+    matplotlib's ``yerr``: the Wilson bounds of a proportion, else the half width
+    (0 where there is none, as for a single run)."""
+    below, above = [], []
+    for row in rows:
+        if f"{column}_low" in row:
+            low, high = row[f"{column}_low"], row[f"{column}_high"]
+            below.append(0.0 if math.isnan(low) else row[column] - low)
+            above.append(0.0 if math.isnan(high) else high - row[column])
+        else:
+            half = row.get(f"{column}_ci95")
+            half = 0.0 if half is None or math.isnan(half) else half
+            below.append(half)
+            above.append(half)
+    return below, above
 
 
 def summary_metric(key: str) -> Callable[[Result], float | None]:
@@ -118,7 +166,8 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence[str]) -> None:
-    """Print chosen columns of a study table as mean ± half width."""
+    """Print chosen columns of a study table as mean ± half width, or a proportion
+    with its interval as ``share [low, high]``."""
     from rich.table import Table
 
     table = Table(title=title)
@@ -129,7 +178,11 @@ def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence
         cells = []
         for column in columns:
             mean, half = row[column], row.get(f"{column}_ci95")
-            if isinstance(mean, float) and half is not None and not math.isnan(half):
+            if f"{column}_low" in row:
+                cells.append(
+                    f"{mean:.4g} [{row[f'{column}_low']:.2g}, {row[f'{column}_high']:.2g}]"
+                )
+            elif isinstance(mean, float) and half is not None and not math.isnan(half):
                 cells.append(f"{mean:.4g} ± {half:.2g}")
             else:
                 cells.append(f"{mean:.4g}" if isinstance(mean, float) else str(mean))

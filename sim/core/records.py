@@ -20,6 +20,11 @@ from typing import NamedTuple, overload
 DetailValue = str | int | float | bool | None
 
 
+REGISTRY_BYTES_COLUMN = "registry_bytes_served:"
+"""The prefix of a time-series column per registry: ``registry_bytes_served:<name>``,
+the bytes that registry had sent by the sample (the column without a name sums them)."""
+
+
 class EventKind(StrEnum):
     """Every kind of event the model records; the ``kind`` column of ``events.csv``.
 

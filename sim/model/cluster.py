@@ -17,7 +17,7 @@ from typing import Any
 
 import simpy
 
-from sim.core.records import EventLog, LinkUsage
+from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
 from sim.model.billing import InstanceUsage, RegistryUsage, instance_cost_usd, registry_cost_usd
 from sim.model.cloud import Cloud, InstanceType
@@ -180,6 +180,10 @@ class Cluster:
             "flows_active": self.network.active_flows,
             "disk_bytes_used": self.disk_totals.used_bytes,
             "registry_bytes_served": sum(r.bytes_served for r in self.registries.values()),
+            **{
+                f"{REGISTRY_BYTES_COLUMN}{name}": self.registries[name].bytes_served
+                for name in sorted(self.registries)
+            },
         }
 
     def every_host(self) -> tuple[Host, ...]:

@@ -7,6 +7,7 @@ each configuration point with its 95 % confidence interval as an error bar.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.core.records import EventKind, ReplicaState  # noqa: E402
+from sim.core.records import REGISTRY_BYTES_COLUMN, EventKind, ReplicaState  # noqa: E402
 
 if TYPE_CHECKING:
     from sim.output.results import Result
@@ -196,22 +197,57 @@ def topology(result: Result, path: Path, max_nodes: int = 80) -> Path | None:
     return path
 
 
-def registry_egress(result: Result, path: Path) -> Path:
-    """Bytes per second the registries sent, per sample period, over the run."""
+@dataclass(frozen=True)
+class EgressSeries:
+    """One registry's sending rate as a step function: `rates_mb_s[i]` is its mean rate
+    over the sample period from `edges_s[i]` to `edges_s[i + 1]` (one more edge than
+    rates)."""
+
+    registry: str
+    edges_s: tuple[float, ...]
+    rates_mb_s: tuple[float, ...]
+
+
+def egress_series(result: Result) -> list[EgressSeries]:
+    """Each registry's bytes sent per second in every sample period, from the time
+    series' cumulative ``registry_bytes_served:<name>`` columns (a blob counts when it has
+    arrived, so a pull inside the first period shows in that period, from t = 0)."""
     rows = list(result.timeseries)
-    times = [row["time_s"] for row in rows]
-    sent = [row["registry_bytes_served"] for row in rows]
-    rates = [
-        (sent[i] - sent[i - 1]) / (times[i] - times[i - 1]) / 1e6
-        if times[i] > times[i - 1]
-        else 0.0
-        for i in range(1, len(rows))
+    if len(rows) < 2:
+        return []
+    times = [float(row["time_s"]) for row in rows]
+    names = [
+        key[len(REGISTRY_BYTES_COLUMN) :]
+        for key in rows[0]
+        if key.startswith(REGISTRY_BYTES_COLUMN)
     ]
+    series = []
+    for name in names:
+        sent = [float(row[REGISTRY_BYTES_COLUMN + name]) for row in rows]
+        rates = tuple(
+            (sent[i] - sent[i - 1]) / (times[i] - times[i - 1]) / 1e6
+            if times[i] > times[i - 1]
+            else 0.0
+            for i in range(1, len(rows))
+        )
+        series.append(EgressSeries(name, tuple(times), rates))
+    return series
+
+
+def registry_egress(result: Result, path: Path) -> Path:
+    """Bytes per second each registry sent, per sample period, over the whole run: a
+    step per period, drawn over the period it measures."""
     figure, axes = plt.subplots(figsize=(7.0, 3.2))
-    axes.step(times[1:], rates, where="pre", color="#d62728")
+    for index, series in enumerate(egress_series(result)):
+        axes.stairs(
+            series.rates_mb_s, series.edges_s, color=f"C{index}", lw=1.4, label=series.registry
+        )
     axes.set_xlabel("simulated time (s)")
     axes.set_ylabel("registry egress (MB/s)")
+    axes.set_xlim(0.0, float(result.summary["sim_time_s"]))
+    axes.set_ylim(bottom=0.0)
     axes.set_title("Registries: bytes sent per second, by sample period")
+    axes.legend(fontsize=8, loc="upper right")
     axes.grid(alpha=0.3)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
