@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from worlds import MB, layered_image, pull_world
 
 import sim
@@ -20,6 +22,7 @@ from sim.model.engine import EngineParams
 from sim.model.registries.public import PublicParams
 from sim.model.snapshotters.lazy import LazyParams
 from sim.model.snapshotters.overlayfs import OverlayfsParams
+from sim.policies.image_gc import GcThresholds
 from sim.scenario import Scenario
 
 APP = layered_image("app", [(200 * MB, 100 * MB), (100 * MB, 50 * MB), (20 * MB, 10 * MB)])
@@ -144,3 +147,40 @@ def test_the_snapshotter_is_checked_as_a_kind() -> None:
     with pytest.raises(sim.ConfigError) as error:  # type: ignore[attr-defined]
         run(*ONE_WEB, "cluster.engine.snapshotter=stargz")
     assert "cluster.engine.snapshotter" in str(error.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    pulls=st.lists(
+        st.tuples(st.sampled_from(["base", "a", "b", "c"]), st.integers(0, 40)),
+        min_size=1,
+        max_size=8,
+    ),
+    disk_mb=st.integers(min_value=60, max_value=400),
+)
+def test_lazy_bytes_and_disk_add_up(pulls: list[tuple[str, int]], disk_mb: int) -> None:
+    """Overlapping lazy pulls with garbage collection: every byte a registry sent is a
+    start-up or a background byte, each fetched layer ends complete, and the disk holds
+    exactly the stored layers (never more than its capacity)."""
+    specs = [
+        layered_image("base", [(40 * MB, 15 * MB), (20 * MB, 8 * MB)]),
+        layered_image("a", [(30 * MB, 10 * MB)], parent="base"),
+        layered_image("b", [(50 * MB, 20 * MB), (5 * MB, 2 * MB)], parent="base"),
+        layered_image("c", [(70 * MB, 30 * MB)]),
+    ]
+    lazy = EngineParams(
+        serialize_image_pulls=False,
+        image_gc=GcThresholds(min_age_s=0.0),
+        snapshotter=LazyParams(),
+    )
+    world = pull_world(specs, disk_bytes=disk_mb * MB, engine=lazy)
+    for name, at_s in pulls:
+        world.pull("host-1", name, at=at_s / 10)
+    world.env.run()
+    host = world.engines["host-1"]
+    before = sum(record.bytes_downloaded for record in world.results)
+    assert world.registries["hub"].bytes_served == before + host.lazy_background_bytes
+    assert not host.layers_in_flight
+    assert all(stored.complete for stored in host.store.layers.values())
+    assert host.disk.peak_bytes <= host.disk.capacity_bytes
+    assert host.disk.used_bytes == host.store.layer_bytes()
