@@ -194,3 +194,16 @@ def test_a_stopped_replicas_image_is_collected_to_make_room_for_the_next_pull() 
     assert [e.time_s for e in stopped.log if e.detail_or("state") == "removed"] == [
         stopped.ledger.records[0].ready_s + 300.0
     ]
+
+
+def test_a_terminated_instance_s_disk_leaves_the_disk_in_use() -> None:
+    # The flash crowd scales the Beanstalk environment out, then in.
+    overrides = ["workload=flash_crowd", "autoscaler=beanstalk", "platform=beanstalk-docker"]
+    world = Scenario(scenario_params(to_plain(sim.load_config(overrides))))
+    result = world.run()
+    records = world.cluster.cloud.records
+    hosts = world.cluster.every_host()
+    gone = [h for h in hosts if h.name in records and records[h.name].terminated_s is not None]
+    alive = [h for h in hosts if h not in gone]
+    assert any(h.disk.used_bytes > 0 for h in gone)
+    assert result.timeseries[-1]["disk_bytes_used"] == sum(h.disk.used_bytes for h in alive)

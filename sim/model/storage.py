@@ -94,6 +94,16 @@ class DiskAccount:
         if self._watch_percent is not None:
             self._update_watch()
 
+    def detach(self) -> None:
+        """Leave the totals: the disk is gone (its instance terminated), so its bytes no
+        longer count in the cluster's disk in use; its own account and peak remain."""
+        if self._totals is None:
+            return
+        self._totals.used_bytes -= self.used_bytes
+        if self.at_watch_level:
+            self._totals.disks_at_watch_level -= 1
+        self._totals = None
+
     def _update_watch(self) -> None:
         assert self._watch_percent is not None
         at_level = self.used_bytes * 100 >= self._watch_percent * self.capacity_bytes
