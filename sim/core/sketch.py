@@ -19,6 +19,9 @@ values are added.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+import numpy as np
 
 ROUNDING_MARGIN = 1e-9
 """Relative amount by which the bucket width is narrowed below the stated accuracy, so a
@@ -79,6 +82,51 @@ class QuantileSketch:
             self.min_seen = value
         if value > self.max_seen:
             self.max_seen = value
+
+    def add_many(self, values: Sequence[float]) -> None:
+        """Count several values at once, as `add` one by one would (vectorised)."""
+        if len(values) < 32:
+            for value in values:
+                self.add(value)
+            return
+        array = np.asarray(values, dtype=float)
+        if not (array >= 0).all():
+            bad = array[~(array >= 0)][0]
+            raise ValueError(f"the sketch takes non-negative values, not {bad}")
+        indices = np.zeros(len(array), dtype=np.int64)
+        above = array > self.max_value
+        inside = (array >= self.min_value) & ~above
+        indices[above] = self._overflow_index
+        indices[inside] = (
+            np.ceil(np.log(array[inside]) * self._inverse_log_gamma).astype(np.int64)
+            - self._offset
+            + 1
+        )
+        buckets, counts = np.unique(indices, return_counts=True)
+        for bucket, count in zip(buckets.tolist(), counts.tolist(), strict=True):
+            self._counts[bucket] += count
+        self.count += len(array)
+        self.min_seen = min(self.min_seen, float(array.min()))
+        self.max_seen = max(self.max_seen, float(array.max()))
+
+    def merge(self, other: QuantileSketch) -> None:
+        """Count the values `other` counted too (a sketch of the same buckets)."""
+        if (other.relative_accuracy, other.min_value, other.max_value) != (
+            self.relative_accuracy,
+            self.min_value,
+            self.max_value,
+        ):
+            raise ValueError("only sketches of the same buckets merge")
+        self._counts = [a + b for a, b in zip(self._counts, other._counts, strict=True)]
+        self.count += other.count
+        self.min_seen = min(self.min_seen, other.min_seen)
+        self.max_seen = max(self.max_seen, other.max_seen)
+
+    def copy(self) -> QuantileSketch:
+        """An independent sketch with the same counts."""
+        twin = QuantileSketch(self.relative_accuracy, self.min_value, self.max_value)
+        twin.merge(self)
+        return twin
 
     def quantile(self, q: float) -> float:
         """The `q`-quantile (0 ≤ q ≤ 1) of the values added; NaN when there are none.
