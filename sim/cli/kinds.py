@@ -2,7 +2,7 @@
 
 ``sim-kinds`` lists them all; ``sim-kinds <family>`` only that family (``platform``,
 ``registry``, ``arrivals``, ``autoscaler``, ``composite-member``, ``placement``,
-``balancer``). Each setting shows its config key, its default exactly as a config
+``balancer``, ``traffic-mode``). Each setting shows its config key, its default exactly as a config
 writes it (or ``(required)``), what it may be (unit, range, words) and what it does — all
 read from the kinds' parameter dataclasses, the one place defaults live.
 """
@@ -18,6 +18,7 @@ from sim.core.settings import Family
 from sim.model.arrivals import ARRIVALS
 from sim.model.platforms import PLATFORMS
 from sim.model.registries import REGISTRIES
+from sim.model.traffic_modes import TRAFFIC_MODES
 from sim.policies.autoscaling import AUTOSCALING
 from sim.policies.autoscaling.composite import COMPOSABLE
 from sim.policies.balancing import BALANCING
@@ -31,6 +32,7 @@ FAMILIES: tuple[Family, ...] = (
     COMPOSABLE,
     PLACEMENT,
     BALANCING,
+    TRAFFIC_MODES,
 )
 """Every family of kinds a config chooses from, in the order `sim-kinds` lists them."""
 

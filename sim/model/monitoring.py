@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+
 from sim.core.metrics import PRODUCED, Statistic
 from sim.core.sketch import QuantileSketch
 
@@ -52,12 +54,16 @@ class _Usage:
 class _Period:
     usage: dict[str, _Usage] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    weighted_waits: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    """Waits with expected numbers of requests (the fluid traffic mode)."""
 
     def wait_sketch(self) -> QuantileSketch:
         """The waits of the requests that started in the period so far, in a sketch."""
         sketch = QuantileSketch()
         for replica in sorted(self.usage):
             sketch.add_many(self.usage[replica].waits_s)
+        for values, weights in self.weighted_waits:
+            sketch.add_many(values, weights)
         return sketch
 
 
@@ -137,6 +143,7 @@ class Monitoring:
         self._span_changes: dict[int, dict[str, int]] = {}
         self._spans: dict[str, int] = {}
         self._closed_waits = QuantileSketch()
+        self._before_close: list[Callable[[int], None]] = []
 
     def _period(self, index: int) -> _Period:
         period = self._open.get(index)
@@ -207,8 +214,42 @@ class Monitoring:
         drops = self._period(int(arrival_s // self.period_s)).dropped
         drops[reason] = drops.get(reason, 0) + 1
 
+    def before_close(self, hook: Callable[[int], None]) -> None:
+        """Call `hook` with a period's index before closing it (to book what it owes)."""
+        self._before_close.append(hook)
+
+    def book(
+        self,
+        index: int,
+        replica: str,
+        requests: int,
+        busy_s: float,
+        bytes_out: float,
+        latency_sum_s: float,
+        completed: int,
+    ) -> None:
+        """Account what `replica` did in open period `index` in one go (fluid traffic)."""
+        usage = self._usage(index, replica)
+        usage.requests += requests
+        usage.busy_s += busy_s
+        usage.bytes_out += bytes_out
+        usage.latency_sum_s += latency_sum_s
+        usage.completed += completed
+        self.busy_total_s += busy_s
+
+    def book_dropped(self, index: int, reason: str, count: int) -> None:
+        """Account `count` requests dropped for `reason` in open period `index`."""
+        drops = self._period(index).dropped
+        drops[reason] = drops.get(reason, 0) + count
+
+    def book_waits(self, index: int, values_s: np.ndarray, weights: np.ndarray) -> None:
+        """Account waits that started in open period `index`, each `weights[i]` times."""
+        self._period(index).weighted_waits.append((values_s, weights))
+
     def close(self, index: int) -> PeriodMetrics:
         """Close base period `index` (call at its end) and return its metrics."""
+        for hook in self._before_close:
+            hook(index)
         for replica, change in sorted(self._span_changes.pop(index, {}).items()):
             spans = self._spans.get(replica, 0) + change
             if spans:
@@ -329,6 +370,7 @@ def _wait_of(period: _Period) -> _Waits:
     if not sketch.count:
         return _Waits(PeriodWait(), sketch)
     wait_sum_s = math.fsum([math.fsum(usage.waits_s) for usage in period.usage.values()])
+    wait_sum_s += math.fsum(float(v @ w) for v, w in period.weighted_waits)
     wait = PeriodWait(
         sketch.count,
         wait_sum_s / sketch.count,
