@@ -117,6 +117,33 @@ def erlang_c(servers: int, offered_load: float) -> float:
     return servers * blocking / (servers - offered_load * (1 - blocking))
 
 
+def gi_g_c_wait(
+    workers: int, load: float, capacity_per_s: float, arrival_cv2: float, service_cv2: float
+) -> tuple[float, float]:
+    """``(P(wait), E[Wq])`` of a GI/G/c queue at utilisation `load` < 1.
+
+    The mean is Allen–Cunneen's ``C(c, a) / (cμ − λ) × (Ca² + Cs²) / 2`` with, for
+    smoother than Poisson arrivals (``Ca² < 1``), the Krämer–Langenbach-Belz factor
+    ``exp(−2 (1 − ρ)(1 − Ca²)² / (3ρ (Ca² + Cs²)))`` (exact to 1 % for D/M/1 at ρ = 0.5);
+    the probability of waiting is Erlang C's times the GI/G/1 correction of Whitt's
+    Queueing Network Analyzer (Bell System Technical Journal 62(9), 1983),
+    ``1 − (1 − Ca²)(1 − ρ) h`` with ``h = (1 + Ca² + ρCs²) / (1 + ρ(Cs² − 1) + ρ²(4Ca²
+    + Cs²))``, which is 1 for Poisson arrivals.
+    """
+    waits = erlang_c(workers, load * workers)
+    variability = (arrival_cv2 + service_cv2) / 2
+    mean_wait_s = waits / (capacity_per_s * (1 - load)) * variability
+    if arrival_cv2 < 1 and variability > 0:
+        mean_wait_s *= math.exp(
+            -2 * (1 - load) * (1 - arrival_cv2) ** 2 / (3 * load * (arrival_cv2 + service_cv2))
+        )
+        h = (1 + arrival_cv2 + load * service_cv2) / (
+            1 + load * (service_cv2 - 1) + load**2 * (4 * arrival_cv2 + service_cv2)
+        )
+        waits *= min(1.0, max(0.0, 1 - (1 - arrival_cv2) * (1 - load) * h))
+    return waits, mean_wait_s
+
+
 def arrival_scv(kind: str, balancer: str, replicas: int) -> float:
     """The squared coefficient of variation of one replica's inter-arrival times."""
     source = 0.0 if kind == "constant" else 1.0
@@ -156,6 +183,8 @@ class FluidReplica:
         "busy_s",
         "bytes_out",
         "latency_sum_s",
+        "busy_variance_s2",
+        "bytes_variance",
         "drained_s",
     )
 
@@ -178,6 +207,8 @@ class FluidReplica:
         self.busy_s = 0.0
         self.bytes_out = 0.0
         self.latency_sum_s = 0.0
+        self.busy_variance_s2 = 0.0
+        self.bytes_variance = 0.0
         self.drained_s = math.inf
 
     def outstanding(self, t_s: float) -> int:
@@ -201,6 +232,8 @@ class FluidTraffic:
         request_spec: each request's CPU time and response size.
         balancer: the balancer's kind (how a replica's arrivals are thinned).
         monitoring: where each period's metrics go.
+        noise_rng: the stream of the metrics' sampling noise (two normal draws per
+            replica and period).
     """
 
     def __init__(
@@ -211,8 +244,10 @@ class FluidTraffic:
         request_spec: RequestSpec,
         balancer: str,
         monitoring: Monitoring,
+        noise_rng: np.random.Generator,
     ) -> None:
         self.env = env
+        self.noise_rng = noise_rng
         self.arrivals = arrivals
         self.arrival_kind = arrival_kind
         self.balancer = balancer
@@ -227,6 +262,9 @@ class FluidTraffic:
         services = np.array([quantile_of(cpu, p) for p in _MIDPOINTS])
         self._service_values, self._service_weights = _merged(services, _WIDTHS)
         self.mean_response_bytes = request_spec.response_bytes.mean()
+        self.response_variance = squared_cv(request_spec.response_bytes) * (
+            self.mean_response_bytes**2
+        )
         self.stats = FluidStats(self)
         self._ready: list[FluidReplica] = []
         self._draining: list[FluidReplica] = []
@@ -311,6 +349,7 @@ class FluidTraffic:
             rate_per_s = arrivals / duration_s / len(ready)
         workers = ready[0].workers if ready else 1
         waits, mean_wait_s, drop_share = self._stationary(rate_per_s, workers, len(ready))
+        arrival_cv2 = arrival_scv(self.arrival_kind, self.balancer, max(1, len(ready)))
         served_by_delay: dict[float, float] = {}
         cache: dict[tuple[float, float], _Piece] = {}
         for replica in ready:
@@ -318,7 +357,7 @@ class FluidTraffic:
             piece = cache.get(key)
             if piece is None:
                 piece = cache[key] = self._evolve(replica, rate_per_s, duration_s, drop_share)
-            self._account(replica, piece, mean_wait_s)
+            self._account(replica, piece, mean_wait_s, arrival_cv2)
             if piece.dropped:
                 self._drop(replica.bound_reason, piece.dropped)
             if piece.served:
@@ -327,7 +366,7 @@ class FluidTraffic:
         for replica in self._draining:
             if replica.backlog or replica.in_service:
                 piece = self._evolve(replica, 0.0, duration_s, 0.0)
-                self._account(replica, piece, 0.0)
+                self._account(replica, piece, 0.0, 0.0)
         for delay_s, served in sorted(served_by_delay.items()):
             stats.add_served(served, delay_s, waits, self, index)
 
@@ -338,11 +377,11 @@ class FluidTraffic:
         capacity_per_s = workers * self.service_rate_per_s
         if rate_per_s <= 0 or rate_per_s >= capacity_per_s or not replicas:
             return (0.0, 0.0), 0.0, 0.0
-        waits = erlang_c(workers, rate_per_s / self.service_rate_per_s)
-        variability = (
-            arrival_scv(self.arrival_kind, self.balancer, replicas) + self.service_scv
-        ) / 2
-        mean_wait_s = waits / (capacity_per_s - rate_per_s) * variability
+        load = rate_per_s / capacity_per_s
+        arrival_cv2 = arrival_scv(self.arrival_kind, self.balancer, replicas)
+        waits, mean_wait_s = gi_g_c_wait(
+            workers, load, capacity_per_s, arrival_cv2, self.service_scv
+        )
         if waits <= 0 or mean_wait_s <= 0:
             return (0.0, 0.0), 0.0, 0.0
         conditional_s = mean_wait_s / waits
@@ -400,7 +439,9 @@ class FluidTraffic:
             in_service_end,
         )
 
-    def _account(self, replica: FluidReplica, piece: _Piece, mean_wait_s: float) -> None:
+    def _account(
+        self, replica: FluidReplica, piece: _Piece, mean_wait_s: float, arrival_cv2: float
+    ) -> None:
         replica.backlog = piece.backlog_end
         replica.in_service = piece.in_service_end
         replica.assigned += piece.served
@@ -410,6 +451,14 @@ class FluidTraffic:
         replica.latency_sum_s += piece.completed * (
             piece.backlog_s + mean_wait_s + self.mean_service_s
         )
+        # A period's work and bytes are sums over a random number of requests (compound
+        # sums): variance n (Ca² E[X]² + Var X), the metrics' sampling noise.
+        replica.busy_variance_s2 += (
+            piece.completed * self.mean_service_s**2 * (arrival_cv2 + self.service_scv)
+        )
+        replica.bytes_variance += piece.completed * (
+            arrival_cv2 * self.mean_response_bytes**2 + self.response_variance
+        )
 
     def _drop(self, reason: str, count: float) -> None:
         self._drops[reason] = self._drops.get(reason, 0.0) + count
@@ -417,19 +466,27 @@ class FluidTraffic:
     def _flush(self, index: int) -> None:
         """Book every replica's period so far in period `index` (rounded cumulatively)."""
         monitoring = self.monitoring
+        normal = self.noise_rng.standard_normal
         for replica in [*self._ready, *self._draining]:
             assigned, completed = round(replica.assigned), round(replica.completed)
+            busy_noise_s, bytes_noise = normal(2).tolist()
+            busy_s = replica.busy_s + busy_noise_s * math.sqrt(replica.busy_variance_s2)
+            busy_s = min(max(busy_s, 0.0), replica.workers * self.period_s)
+            bytes_out = max(
+                0.0, replica.bytes_out + bytes_noise * math.sqrt(replica.bytes_variance)
+            )
             monitoring.book(
                 index,
                 replica.name,
                 assigned - replica.booked_assigned,
-                replica.busy_s,
-                replica.bytes_out,
+                busy_s,
+                bytes_out,
                 replica.latency_sum_s,
                 completed - replica.booked_completed,
             )
             replica.booked_assigned, replica.booked_completed = assigned, completed
             replica.busy_s = replica.bytes_out = replica.latency_sum_s = 0.0
+            replica.busy_variance_s2 = replica.bytes_variance = 0.0
         self._draining = [r for r in self._draining if r.backlog > 0 or r.in_service > 0]
         for reason in sorted(self._drops):
             count = round(self._drops[reason])

@@ -20,7 +20,13 @@ def build(params: FluidModeParams, context: TrafficContext) -> tuple[FluidTraffi
     # The rate of a random arrival process (mmpp's states) is drawn from its own stream.
     arrivals = kind.build(context.arrivals, rng(context, "traffic/arrivals"))
     traffic = FluidTraffic(
-        context.env, arrivals, kind.name, context.request, context.balancer, context.monitoring
+        context.env,
+        arrivals,
+        kind.name,
+        context.request,
+        context.balancer,
+        context.monitoring,
+        rng(context, "traffic/fluid-noise"),
     )
     return traffic, traffic.stats
 
