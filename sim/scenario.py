@@ -224,7 +224,7 @@ class Scenario:
             ),
             cluster.report_pulls(),
             request_part(
-                stats.summary() if stats is not None else None,
+                stats.summary(self.monitoring.wait_sketch()) if stats is not None else None,
                 stats.in_flight(end_s) if stats is not None else 0,
             ),
             service.report_scaling()

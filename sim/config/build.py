@@ -496,6 +496,7 @@ def service_of(
         arrivals=arrivals,
         request=parse_request_spec(traffic.request, "workload.traffic.request"),
         start_traffic=traffic.start,
+        mode=traffic.mode,
     )
 
 

@@ -19,6 +19,7 @@ from sim.core.settings import setting
 from sim.model.arrivals import ARRIVALS
 from sim.model.cloud import InstanceType
 from sim.model.engine import EngineParams
+from sim.model.traffic_modes import TRAFFIC_MODES
 from sim.policies.balancing import BALANCING
 
 
@@ -162,6 +163,11 @@ class TrafficSpec:
     )
     arrivals: Any = setting(family=ARRIVALS, doc="when requests arrive")
     request: Any = setting(doc="cpu (a duration distribution) and response_bytes (sizes)")
+    mode: str = setting(
+        "requests",
+        family=TRAFFIC_MODES,
+        doc="requests: each request simulated; fluid: queues as fluids (long, high-rate runs)",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

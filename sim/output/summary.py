@@ -95,6 +95,12 @@ class Summary:
     latency_s_p50: float | None = metric("its median (within 1 %, from a bounded sketch)", "s")
     latency_s_p95: float | None = metric("its 95th percentile (within 1 %)", "s")
     latency_s_p99: float | None = metric("its 99th percentile (within 1 %)", "s")
+    wait_s_mean: float | None = metric(
+        "arrival to start of service (the wait in the replica's queue), mean over served", "s"
+    )
+    wait_s_p50: float | None = metric("its median (within 1 %, from a bounded sketch)", "s")
+    wait_s_p95: float | None = metric("its 95th percentile (within 1 %)", "s")
+    wait_s_p99: float | None = metric("its 99th percentile (within 1 %)", "s")
     scaling_actions: int = metric("changes of the served app's desired replicas")
     cluster_scaling_actions: int = metric("host scale-outs and scale-ins")
     replicas_max: int = metric("the most replicas of the served app at once")
@@ -236,10 +242,14 @@ class RequestPart:
     latency_s_p50: float | None
     latency_s_p95: float | None
     latency_s_p99: float | None
+    wait_s_mean: float | None
+    wait_s_p50: float | None
+    wait_s_p95: float | None
+    wait_s_p99: float | None
 
 
 def request_part(traffic: Any, in_flight: int) -> RequestPart:
-    """Requests and latency (zeros and nulls without traffic).
+    """Requests, latency and wait (zeros and nulls without traffic).
 
     Every request that arrived is served (finished by the end), in flight at the end, or
     dropped with a reason: ``requests_total = requests_served + requests_in_flight +
@@ -263,6 +273,10 @@ def request_part(traffic: Any, in_flight: int) -> RequestPart:
         latency_s_p50=traffic.latency_p50_s if served else None,
         latency_s_p95=traffic.latency_p95_s if served else None,
         latency_s_p99=traffic.latency_p99_s if served else None,
+        wait_s_mean=traffic.mean_wait_s if served else None,
+        wait_s_p50=traffic.wait_p50_s if served else None,
+        wait_s_p95=traffic.wait_p95_s if served else None,
+        wait_s_p99=traffic.wait_p99_s if served else None,
     )
 
 
