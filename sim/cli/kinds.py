@@ -3,8 +3,9 @@
 ``sim-kinds`` lists them all; ``sim-kinds <family>`` only that family (``platform``,
 ``registry``, ``arrivals``, ``autoscaler``, ``composite-member``, ``placement``,
 ``balancer``, ``snapshotter``, ``traffic-mode``). Each setting shows its config key, its
-default exactly as a config writes it (or ``(required)``), what it may be (unit, range, words) and what it does — all
-read from the kinds' parameter dataclasses, the one place defaults live.
+default exactly as a config writes it (or ``(required)``), what it may be (unit, range,
+words) and what it does — all read from the kinds' parameter dataclasses, the one place
+defaults live.
 """
 
 from __future__ import annotations
