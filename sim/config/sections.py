@@ -38,6 +38,9 @@ class PoolSpec:
     disk_write_bytes_s: float = setting(
         500_000_000.0, unit="bandwidth", above=0, doc="sequential writes (VM disk copies)"
     )
+    zones: tuple[str, ...] = setting(
+        (), doc="availability zones its hosts are spread over, in turn (host n: zone n mod k)"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -67,6 +67,14 @@ class EventKind(StrEnum):
     REQUEST_THROTTLED = "request_throttled"
     MANIFEST_UNKNOWN = "manifest_unknown"
     BLOB_FAILED = "blob_failed"
+    # Faults (see sim.model.faults)
+    HOST_FAILED = "host_failed"
+    """A host crashed (details: fault, replicas_lost, recovery)."""
+    HOST_RECOVERED = "host_recovered"
+    """A crashed host is back (details: how: reboot or replace, down_s)."""
+    SERVICE_RECOVERED = "service_recovered"
+    """After a fault, the service is back to as many replicas in service as before it
+    (details: fault, time_to_recover_s)."""
 
 
 class ReplicaState(StrEnum):
@@ -95,6 +103,8 @@ class ReplicaState(StrEnum):
     REMOVED = "removed"
     STOPPED = "stopped"
     TERMINATED = "terminated"
+    LOST = "lost"
+    """Gone with its host (a crash, an outage); its owner replaces it."""
 
 
 class DropReason(StrEnum):
@@ -103,6 +113,14 @@ class DropReason(StrEnum):
     NO_READY_REPLICA = "no ready replica"
     QUEUE_FULL = "queue full"
     TIMEOUT = "timeout"
+
+
+class FailReason(StrEnum):
+    """Why a request already assigned to a replica did not finish: the replica went
+    away under it (never silently lost)."""
+
+    HOST_FAILURE = "host failure"
+    SPOT_INTERRUPTION = "spot interruption"
 
 
 _Record = tuple[float, str, EventKind, tuple[str, ...], tuple[DetailValue, ...]]

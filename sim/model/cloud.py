@@ -8,6 +8,7 @@ are instances too, launched at time 0.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -161,6 +162,45 @@ class Cloud:
             self._members.discard(host.name)
             self._left(host)
         self.log.record(self.env.now, host.name, EventKind.INSTANCE_TERMINATED)
+
+    def crash(self, host: Host) -> None:
+        """The instance is down (it crashed and will reboot): out of the cluster, still
+        billed, as a rebooting instance is."""
+        self._running -= 1
+        if host.name in self._members:
+            self._members.discard(host.name)
+            self._left(host)
+
+    def reboot(self, host: Host) -> None:
+        """A crashed instance is back and rejoins the cluster."""
+        self._running += 1
+        self.running_max = max(self.running_max, self._running)
+        self.join(host)
+
+    def replace(self, old: Host, name: str) -> Host:
+        """A new instance in place of `old` (terminated): the same size and price, an
+        empty disk, billed from now; it joins the cluster."""
+        record = self.records[old.name]
+        params = dataclasses.replace(old.params, name=name)
+        host = Host(self.env, params, self.engine_params, self.log, self.disk_totals)
+        self.network.attach(
+            name,
+            self.attachment(self._attached),
+            self.host_link.bandwidth_bytes_s,
+            self.host_link.latency_s,
+        )
+        self._attached += 1
+        self.records[name] = InstanceRecord(
+            name, record.instance_type, record.usd_per_hour, self.env.now
+        )
+        self.launched.append(host)
+        self._running += 1
+        self.running_max = max(self.running_max, self._running)
+        self.log.record(
+            self.env.now, name, EventKind.INSTANCE_LAUNCHED, instance_type=record.instance_type
+        )
+        self.join(host)
+        return host
 
     @property
     def running(self) -> int:

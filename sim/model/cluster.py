@@ -129,6 +129,11 @@ class Cluster:
         """The hosts in the cluster now, in the order they joined (read only)."""
         return self._hosts
 
+    @property
+    def pool_hosts(self) -> Sequence[Host]:
+        """The hosts of the cluster's pools, as configured (whether up or down now)."""
+        return self._pool_hosts
+
     def host(self, name: str) -> Host:
         """A host of the cluster by name.
 
@@ -185,10 +190,11 @@ class Cluster:
     def report_pulls(self) -> dict[str, Any]:
         """The cluster's part of the summary about images: what mirrors fetched, the
         fullest disk, images collected."""
+        hosts = [*self._hosts, *(host for host in self._pool_hosts if host.down)]
         return {
             "bytes_from_upstream": sum(r.bytes_from_upstream for r in self.registries.values()),
-            "disk_bytes_peak": max(host.disk.peak_bytes for host in self._hosts),
-            "images_removed": sum(host.engine.images_removed for host in self._hosts),
+            "disk_bytes_peak": max(host.disk.peak_bytes for host in hosts),
+            "images_removed": sum(host.engine.images_removed for host in hosts),
         }
 
     def report_scaling(self) -> dict[str, Any]:

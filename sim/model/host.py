@@ -34,6 +34,7 @@ class HostParams:
     principal: str
     disk_write_bytes_s: float
     instance_type: str | None = None
+    zone: str = ""
 
 
 _NO_BASE_IMAGES: frozenset[str] = frozenset()
@@ -60,6 +61,7 @@ class Host:
         "replicas",
         "reservations_changed",
         "vm_base_images",
+        "down",
     )
 
     def __init__(
@@ -82,6 +84,8 @@ class Host:
         self.reservations_changed = 0
         # The VM platforms whose base image is on this host's disk (thin clones).
         self.vm_base_images = _NO_BASE_IMAGES
+        self.down = False
+        """True while the host is crashed (out of the cluster, its replicas lost)."""
 
     @property
     def name(self) -> str:

@@ -23,7 +23,8 @@ from sim.model.autoscaler import Autoscaler
 from sim.model.fleet import Fleet, FleetParams
 from sim.model.monitoring import Monitoring
 from sim.model.replica import App, Ledger, Platform
-from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
+from sim.model.slo import SloTracker
+from sim.model.traffic import RequestObserver, RequestObservers, TrafficDriver, TrafficStats
 from sim.model.workload import RequestSpec
 from sim.policies.autoscaling import AUTOSCALING
 from sim.policies.balancing import make_balancer
@@ -57,6 +58,7 @@ class Service:
         ledger: where each start-up's record goes.
         log: the event log.
         streams: the run's named random streams.
+        slo: judges each period against the service level objective, if one is set.
     """
 
     def __init__(
@@ -70,11 +72,16 @@ class Service:
         ledger: Ledger,
         log: EventLog,
         streams: RandomStreams,
+        slo: SloTracker | None = None,
     ) -> None:
         self.env = env
         self.params = params
         self.log = log
         self.stats = TrafficStats()
+        self.slo = slo
+        if slo is not None and slo.params.latency_p95_s is not None:
+            self.stats.slo_latency_s = slo.params.latency_p95_s
+        observers: list[RequestObserver] = [self.stats, monitoring]
         self.traffic = TrafficDriver(
             env,
             ARRIVALS.kind_of(params.arrivals).build(
@@ -85,10 +92,19 @@ class Service:
             streams.generator("traffic/cpu"),
             streams.generator("traffic/response"),
             streams.generator("traffic/balancer"),
-            RequestObservers([self.stats, monitoring]),
+            RequestObservers(observers + ([slo] if slo is not None else [])),
         )
         self.fleet = Fleet(
-            env, app, platform, params.fleet, self.traffic, monitoring, log, ledger.finished
+            env,
+            app,
+            platform,
+            params.fleet,
+            self.traffic,
+            monitoring,
+            log,
+            ledger.finished,
+            ledger,
+            self._failed,
         )
         self.autoscaler = (
             Autoscaler(
@@ -111,6 +127,12 @@ class Service:
             yield self.fleet.live
         self.log.record(self.env.now, self.fleet.name, EventKind.TRAFFIC_STARTED)
         yield from self.traffic.run()
+
+    def _failed(self, requests: list[tuple[float, float, float]], reason: str) -> None:
+        """Requests cut by a lost replica: no longer served, failed for `reason`."""
+        self.stats.failed(requests, reason)
+        if self.slo is not None:
+            self.slo.failed(self.env.now, requests)
 
     @property
     def requested(self) -> int:

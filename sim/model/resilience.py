@@ -1,0 +1,242 @@
+"""Resilience: faults injected into a run, what they take, and how the run recovers.
+
+`Resilience` is the world a fault acts on (`sim.model.faults.FaultWorld`). A host that
+crashes leaves the cluster at once (the scheduler places nothing more on it); every
+replica on it — ready, serving, draining or still starting — is *lost*: the requests it
+was serving or had queued fail with the fault's reason (``host failure``), what it held
+is released, and its owner (the service's fleet, like an Auto Scaling group or a
+Deployment; or the deployer) asks for a replacement at once, which the scheduler places
+on another host, pulling its image there, or leaves pending for the cluster scaler. A
+start-up in progress on the crashed host runs on to its end in the model (a pull's
+flows already on the wire finish) and then fails with the fault's reason.
+
+A host comes back by *reboot* (the same host rejoins, its layer cache still on its disk,
+billed throughout as a rebooting instance is) or *replace* (the instance is terminated
+and a new one of the same size and price, with an empty disk, joins).
+
+Each crash is a recovery to watch: the service (or the deployments) had so many replicas
+running just before it; it has *recovered* when as many run again, and
+``time_to_recover_s`` is how long that took (a fault not recovered by the end counts
+until the end). Every crash, loss, return and recovery is an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.core.records import EventKind, EventLog, FailReason
+from sim.core.streams import RandomStreams
+from sim.model.cluster import Cluster
+from sim.model.deployments import Deployer
+from sim.model.faults import FAULTS
+from sim.model.host import Host
+from sim.model.replica import Ledger
+from sim.model.service import Service
+
+
+@dataclass(slots=True)
+class _Recovery:
+    fault: str
+    since_s: float
+    target: int
+    recovered_s: float | None = None
+
+
+class Resilience:
+    """Injects a run's faults and keeps their tally.
+
+    Args:
+        env: the simulation environment.
+        faults: the fault specs (each the parameters of a kind of `FAULTS`).
+        cluster: the hosts, the cloud and the scheduler.
+        ledger: every replica's holdings and start-ups.
+        deployer: the deployments (owner of their replicas).
+        service: the served app (its fleet owns its replicas), or None.
+        zones: each host's zone, by host name.
+        log: the event log.
+        streams: the run's named random streams (faults draw from ``faults/...``).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        faults: Sequence[Any],
+        cluster: Cluster,
+        ledger: Ledger,
+        deployer: Deployer,
+        service: Service | None,
+        log: EventLog,
+        streams: RandomStreams,
+    ) -> None:
+        self.env = env
+        self.faults = tuple(faults)
+        self.cluster = cluster
+        self.ledger = ledger
+        self.deployer = deployer
+        self.service = service
+        self.log = log
+        self.streams = streams
+        self.hosts_failed = 0
+        self.recoveries: list[_Recovery] = []
+        self._replaced: dict[str, int] = {}
+        self._current: dict[str, Host] = {host.name: host for host in cluster.hosts}
+        """Each pool host's name -> the host now in its place (a replacement)."""
+        fleet = service.fleet if service is not None else None
+        if fleet is not None:
+            fleet.in_service_listeners.append(self._check_recovered)
+        deployer.ready_listeners.append(self._check_recovered)
+
+    # The world a fault sees -------------------------------------------------------------
+
+    def hosts_of(self, target: str) -> list[Host]:
+        """The pool hosts a target names: a host, every host of a pool, or of a zone."""
+        hosts = self.cluster.pool_hosts
+        named = [h for h in hosts if h.name == target]
+        if named:
+            return named
+        zoned = [h for h in hosts if h.params.zone == target]
+        if zoned:
+            return zoned
+        return [h for h in hosts if h.name.rsplit("-", 1)[0] == target]
+
+    def stream(self, name: str) -> np.random.Generator:
+        return self.streams.generator(f"faults/{name}")
+
+    def crash(self, hosts: Sequence[Host], fault: str, recovery: str) -> None:
+        """The hosts (as they are now: a replaced one's successor) fail together."""
+        now = self.env.now
+        running = self._running()
+        crashed = 0
+        for original in hosts:
+            host = self._current[original.name]
+            if host.down:
+                continue  # already down (overlapping faults): nothing more to lose
+            host.down = True
+            crashed += 1
+            self.hosts_failed += 1
+            names = self.ledger.on_host(host)
+            self.log.record(
+                now,
+                host.name,
+                EventKind.HOST_FAILED,
+                fault=fault,
+                replicas_lost=len(names),
+                recovery=recovery,
+            )
+            if recovery == "replace":
+                self.cluster.cloud.terminate(host)
+            else:
+                self.cluster.cloud.crash(host)
+            for name in names:
+                self._lose(name, FailReason.HOST_FAILURE)
+        if crashed:
+            self.recoveries.append(_Recovery(fault, now, running))
+            self._check_recovered()
+
+    def recover(self, hosts: Sequence[Host], fault: str) -> None:
+        """The hosts come back: rebooted, or replaced by new instances."""
+        now = self.env.now
+        for original in hosts:
+            host = self._current[original.name]
+            if not host.down:
+                continue
+            record = self.cluster.cloud.records[host.name]
+            if record.terminated_s is not None:
+                count = self._replaced[original.name] = self._replaced.get(original.name, 0) + 1
+                new = self.cluster.cloud.replace(host, f"{original.name}-r{count}")
+                self._current[original.name] = new
+                self.log.record(
+                    now,
+                    new.name,
+                    EventKind.HOST_RECOVERED,
+                    fault=fault,
+                    how="replace",
+                    replaces=host.name,
+                )
+            else:
+                host.down = False
+                self.cluster.cloud.reboot(host)
+                self.log.record(now, host.name, EventKind.HOST_RECOVERED, fault=fault, how="reboot")
+        self.cluster.scheduler.capacity_changed()
+
+    # Losses and recoveries -------------------------------------------------------------
+
+    def _lose(self, replica: str, reason: str) -> None:
+        self.ledger.lost[replica] = reason
+        fleet = self.service.fleet if self.service is not None else None
+        if fleet is not None and replica in fleet.members:
+            fleet.lose(replica, reason)
+        elif self.deployer.owns(replica):
+            self.deployer.lose(replica, reason)
+
+    def _running(self) -> int:
+        if self.service is not None:
+            return self.service.fleet.count("in_service")
+        return self.deployer.running
+
+    def _check_recovered(self) -> None:
+        running = None
+        for recovery in self.recoveries:
+            if recovery.recovered_s is not None:
+                continue
+            if running is None:
+                running = self._running()
+            if running >= recovery.target:
+                recovery.recovered_s = self.env.now
+                self.log.record(
+                    self.env.now,
+                    recovery.fault,
+                    EventKind.SERVICE_RECOVERED,
+                    time_to_recover_s=self.env.now - recovery.since_s,
+                )
+
+    # The run ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every fault's processes."""
+        for params in self.faults:
+            kind = FAULTS.kind_of(params)
+            for process in kind.build(params, self):
+                self.env.process(process)
+
+    def report(self, end_s: float) -> dict[str, Any]:
+        """Its part of the summary: hosts failed, replicas lost and replaced, the longest
+        time to recover (a fault not recovered counts until `end_s`; None without one)."""
+        fleet = self.service.fleet if self.service is not None else None
+        times = [
+            (r.recovered_s if r.recovered_s is not None else end_s) - r.since_s
+            for r in self.recoveries
+        ]
+        return {
+            "hosts_failed": self.hosts_failed,
+            "replicas_lost": self.deployer.replicas_lost + (fleet.replicas_lost if fleet else 0),
+            "replicas_replaced": self.deployer.replicas_replaced
+            + (fleet.replicas_replaced if fleet else 0),
+            "time_to_recover_s": max(times) if times else None,
+        }
+
+    def sample(self) -> dict[str, int]:
+        """Its columns of a time-series row: hosts down now, replicas lost so far."""
+        fleet = self.service.fleet if self.service is not None else None
+        return {
+            "hosts_down": sum(host.down for host in self._current.values()),
+            "replicas_lost": self.deployer.replicas_lost + (fleet.replicas_lost if fleet else 0),
+        }
+
+
+def no_faults_report() -> Mapping[str, Any]:
+    """The summary's fault part of a run without faults."""
+    return {
+        "hosts_failed": 0,
+        "replicas_lost": 0,
+        "replicas_replaced": 0,
+        "time_to_recover_s": None,
+    }
+
+
+__all__ = ["Resilience", "no_faults_report"]

@@ -1,0 +1,283 @@
+"""Faults: host crashes lose replicas and fail their requests; owners replace them; the
+counts add up under any fault schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.cli.main import to_plain
+from sim.config import scenario_params
+from sim.core.errors import ConfigError
+from sim.scenario import Scenario
+
+# Three hosts, three replicas with no start-up randomness (create, start and init take
+# no time), constant arrivals: a replacement on a host that has the image is in service
+# exactly one health check (2 x 10 s) after it is asked for.
+BASE = [
+    "workload=constant",
+    "platform=container",
+    "autoscaler=none",
+    "horizon=15min",
+    "workload.service.initial_replicas=3",
+    "workload.apps.web.init=0s",
+    "platform.container.create=0s",
+    "platform.container.runtime_start=0s",
+    "cluster.scaler.enabled=false",
+]
+
+
+def config(*overrides: str, faults: list[dict[str, Any]] | None = None, **root: Any) -> dict:
+    plain = to_plain(sim.load_config([*BASE, *overrides]))
+    if faults is not None:
+        plain["faults"] = faults
+    plain.update(root)
+    return plain
+
+
+def world(*overrides: str, faults: list[dict[str, Any]] | None = None, **root: Any) -> Scenario:
+    return Scenario(scenario_params(config(*overrides, faults=faults, **root)))
+
+
+def crash(target: str, at: str, duration: str | None = "3min", **more: Any) -> dict[str, Any]:
+    fault: dict[str, Any] = {"kind": "host-crash", "target": target, "at": at, **more}
+    if duration is not None:
+        fault["duration"] = duration
+    return fault
+
+
+def conserved(summary: dict[str, Any]) -> None:
+    assert summary["requests_total"] == (
+        summary["requests_served"]
+        + summary["requests_in_flight"]
+        + summary["requests_dropped"]
+        + summary["requests_failed"]
+    )
+    assert summary["requests_failed"] == (
+        summary["requests_failed_host_failure"] + summary["requests_failed_spot_interruption"]
+    )
+    assert summary["replicas_requested"] == (
+        summary["replicas_started"] + summary["replicas_failed"] + summary["replicas_unfinished"]
+    )
+    assert summary["pulls_requested"] == (
+        summary["pulls_completed"] + summary["pulls_failed"] + summary["pulls_unfinished"]
+    )
+
+
+def test_without_faults_nothing_fails_and_every_fault_metric_is_zero() -> None:
+    summary = world().run().summary
+    assert (summary["hosts_failed"], summary["replicas_lost"], summary["replicas_replaced"]) == (
+        0,
+        0,
+        0,
+    )
+    assert summary["time_to_recover_s"] is None
+    assert summary["requests_failed"] == 0
+    assert summary["availability"] == 1.0
+    assert summary["slo_violation_s"] == 0.0
+
+
+def test_a_crash_loses_the_hosts_replica_fails_its_requests_and_a_replacement_serves() -> None:
+    # 1 s of CPU per request, 20 requests/s over three one-worker replicas: each is
+    # saturated: one request in service and 30 waiting (a request would wait at most the
+    # 30 s timeout, at 1 s per request ahead of it).
+    w = world("workload.traffic.request.cpu=1s", faults=[crash("node-1", "5min")])
+    assert w.service is not None
+    seen: dict[str, Any] = {}
+
+    def look() -> Generator[Any, Any, None]:
+        # Scheduled before the fault's own timeout, so it runs first at the same instant.
+        yield w.env.timeout(300.0)
+        fleet = w.service.fleet  # type: ignore[union-attr]
+        on_host = [name for name in w.ledger.on_host(w.cluster.host("node-1"))]
+        seen["on_host"] = on_host
+        seen["outstanding"] = sum(
+            fleet.members[name].queue.outstanding(300.0)  # type: ignore[union-attr]
+            for name in on_host
+        )
+
+    w.env.process(look())
+    result = w.run()
+    summary = result.summary
+    assert seen["on_host"] == ["web-container-1"]
+    assert seen["outstanding"] == 31
+    assert summary["hosts_failed"] == 1
+    assert summary["replicas_lost"] == 1
+    assert summary["replicas_replaced"] == 1
+    assert summary["requests_failed_host_failure"] == seen["outstanding"]
+    assert summary["time_to_recover_s"] == 20.0
+    conserved(summary)
+    story = [
+        (e.time_s, e.source, str(e.kind), e.detail_or("state"))
+        for e in result.events
+        if str(e.kind) in ("host_failed", "host_recovered", "service_recovered")
+        or (e.time_s >= 300.0 and e.detail_or("state") in ("lost", "requested", "in_service"))
+    ]
+    assert story == [
+        (300.0, "node-1", "host_failed", None),
+        (300.0, "web-container-1", "replica_state", "lost"),
+        (300.0, "web-container-4", "replica_state", "requested"),
+        (320.0, "web-container-4", "replica_state", "in_service"),
+        (320.0, "host-crash:node-1", "service_recovered", None),
+        (480.0, "node-1", "host_recovered", None),
+    ]
+    # The replacement went to a host that had the image: no pull after the crash.
+    assert len(result.pulls) == 3
+
+
+def test_a_rebooted_host_keeps_its_cache_and_a_replaced_one_starts_empty() -> None:
+    rebooted = world(faults=[crash("node-1", "5min")])
+    rebooted.run()
+    assert rebooted.cluster.host("node-1").engine.store.layer_bytes() > 0
+    assert [h.name for h in rebooted.cluster.hosts][-1] == "node-1"
+    replaced = world(faults=[crash("node-1", "5min", recovery="replace")])
+    result = replaced.run()
+    names = [h.name for h in replaced.cluster.hosts]
+    assert "node-1" not in names and names[-1] == "node-1-r1"
+    assert replaced.cluster.host("node-1-r1").engine.store.layer_bytes() == 0
+    records = replaced.cluster.cloud.records
+    assert (records["node-1"].launched_s, records["node-1"].terminated_s) == (0, 300.0)
+    assert (records["node-1-r1"].launched_s, records["node-1-r1"].terminated_s) == (480.0, None)
+    kinds = [
+        (e.time_s, e.source, str(e.kind)) for e in result.events if e.source.startswith("node-1")
+    ]
+    assert (300.0, "node-1", "instance_terminated") in kinds
+    assert (480.0, "node-1-r1", "instance_launched") in kinds
+
+
+def test_a_host_that_stays_down_leaves_two_hosts_for_four_replicas() -> None:
+    summary = world(faults=[crash("node-1", "5min", None, recovery="none")]).run().summary
+    assert summary["hosts_failed"] == 1 and summary["replicas_replaced"] == 1
+    conserved(summary)
+
+
+def test_a_fault_at_zero_loses_the_start_up_placed_there_one_at_the_horizon_never_happens() -> None:
+    # The replicas are placed at t = 0 before the fault strikes at that instant: the
+    # one on node-1 is lost while starting, fails with the host, and is replaced.
+    at_zero = world(faults=[crash("node-1", "0s", None, recovery="none")])
+    summary = at_zero.run().summary
+    assert (summary["hosts_failed"], summary["replicas_lost"]) == (1, 1)
+    assert [
+        (r.replica, r.host, r.reason) for r in at_zero.ledger.records if r.state == "failed"
+    ] == [("web-container-1", "node-1", "host failure")]
+    assert all(r.host != "node-1" for r in at_zero.ledger.records if r.state == "ready")
+    assert summary["replicas_started"] == 3
+    conserved(summary)
+    at_end = world(faults=[crash("node-1", "15min")]).run().summary
+    assert (at_end["hosts_failed"], at_end["replicas_lost"]) == (0, 0)
+
+
+def test_overlapping_faults_on_one_host_crash_it_once_and_a_pool_crash_takes_all() -> None:
+    twice = world(faults=[crash("node-1", "5min"), crash("node-1", "6min")]).run().summary
+    assert (twice["hosts_failed"], twice["replicas_lost"]) == (1, 1)
+    everything = world(faults=[crash("node", "5min", "1min")]).run()
+    summary = everything.summary
+    assert (summary["hosts_failed"], summary["replicas_lost"]) == (3, 3)
+    assert summary["requests_dropped_no_ready_replica"] > 0
+    conserved(summary)
+    recovered = [e for e in everything.events if str(e.kind) == "service_recovered"]
+    assert len(recovered) == 1 and recovered[0].time_s > 360.0
+
+
+@pytest.mark.parametrize(
+    ("fault", "key", "message"),
+    [
+        (
+            crash("node-9", "1min"),
+            "faults.0.target",
+            "a host or pool: node-1, node-2, node-3, node",
+        ),
+        ({"kind": "host-crash", "target": "node-1"}, "faults.0.at", "either at or mtbf"),
+        ({"kind": "meteor", "target": "node-1"}, "faults.0.kind", "one of host-crash"),
+    ],
+)
+def test_a_bad_fault_is_one_config_error_naming_key_value_and_what_is_allowed(
+    fault: dict[str, Any], key: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        scenario_params(config(faults=[fault]))
+    assert str(raised.value).startswith(f"{key}: ")
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_stochastic_crashes_draw_from_their_own_stream_and_shift_no_other() -> None:
+    plain = world().run()
+    stochastic = {
+        "kind": "host-crash",
+        "target": "node",
+        "mtbf": {"dist": "exponential", "mean": "10min"},
+        "mttr": "2min",
+    }
+    faulty = world(faults=[stochastic]).run()
+    again = world(faults=[stochastic]).run()
+    assert faulty.summary == again.summary
+    assert faulty.summary["hosts_failed"] >= 1
+    # The arrivals and the replicas' first start-ups are the same draws as without faults.
+    first = [r.startup_s for r in plain.replicas[:3]]
+    assert [r.startup_s for r in faulty.replicas[:3]] == first
+
+
+def test_the_slo_counts_violating_periods_and_availability_counts_slow_requests() -> None:
+    slo = {"latency_p95": "10ms", "drop_ratio": 0.5}
+    summary = world(slo=slo).run().summary
+    # Every request takes ~50 ms of CPU: every period with traffic breaks a 10 ms p95.
+    assert summary["slo_violation_s"] == 15 * 60.0
+    assert summary["availability"] < 0.3
+    lenient = world(slo={"latency_p95": "1h"}).run().summary
+    assert lenient["slo_violation_s"] == 0.0 and lenient["availability"] == 1.0
+
+
+def _disk_adds_up(w: Scenario) -> None:
+    starting = {startup.host for startup in w.ledger.starting.values()}
+    for host in w.cluster.cloud.launched + list(w.cluster.pool_hosts):
+        if host.name in starting or host.engine.layers_in_flight:
+            continue
+        held = sum(
+            holding.disk_bytes
+            for name in w.ledger.on_host(host)
+            if (holding := w.ledger.get(name)) is not None
+        )
+        assert host.disk.used_bytes == host.engine.store.layer_bytes() + held, host.name
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.generate],
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["node-1", "node-2", "node-3", "node"]),
+            st.integers(min_value=0, max_value=600),
+            st.integers(min_value=1, max_value=300),
+            st.sampled_from(["reboot", "replace", "none"]),
+        ),
+        max_size=4,
+    )
+)
+def test_counts_add_up_under_any_fault_schedule(
+    schedule: list[tuple[str, int, int, str]],
+) -> None:
+    faults = [
+        crash(target, f"{at}s", f"{duration}s", recovery=recovery)
+        for target, at, duration, recovery in schedule
+    ]
+    w = world("horizon=10min", faults=faults)
+    result = w.run()
+    summary = result.summary
+    conserved(summary)
+    names = [record.replica for record in result.replicas]
+    assert len(names) == len(set(names))
+    fleet = w.service.fleet  # type: ignore[union-attr]
+    assert not set(fleet.members) & set(w.ledger.lost)
+    assert summary["replicas_lost"] == len(w.ledger.lost)
+    assert summary["hosts_failed"] <= sum(3 if t == "node" else 1 for t, *_ in schedule)
+    _disk_adds_up(w)
