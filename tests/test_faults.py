@@ -281,3 +281,64 @@ def test_counts_add_up_under_any_fault_schedule(
     assert summary["replicas_lost"] == len(w.ledger.lost)
     assert summary["hosts_failed"] <= sum(3 if t == "node" else 1 for t, *_ in schedule)
     _disk_adds_up(w)
+
+
+def test_a_zone_outage_takes_every_host_of_the_zone_and_replicas_move_to_the_other() -> None:
+    plain = config(
+        "cluster.pools.node.count=4",
+        "+cluster.pools.node.zones=[a, b]",
+        "workload.service.initial_replicas=4",
+        faults=[{"kind": "zone-outage", "target": "a", "at": "5min", "duration": "3min"}],
+    )
+    w = Scenario(scenario_params(plain))
+    result = w.run()
+    assert [(h.name, h.params.zone) for h in w.cluster.pool_hosts] == [
+        ("node-1", "a"),
+        ("node-2", "b"),
+        ("node-3", "a"),
+        ("node-4", "b"),
+    ]
+    failed = [(e.time_s, e.source) for e in result.events if str(e.kind) == "host_failed"]
+    assert failed == [(300.0, "node-1"), (300.0, "node-3")]
+    summary = result.summary
+    assert (summary["hosts_failed"], summary["replicas_lost"], summary["replicas_replaced"]) == (
+        2,
+        2,
+        2,
+    )
+    replaced = [r.host for r in result.replicas if r.requested_s == 300.0]
+    assert sorted(replaced) == ["node-2", "node-4"]
+    conserved(summary)
+    with pytest.raises(ConfigError, match=r"^faults.0.target: node-1: a zone: a, b$"):
+        scenario_params({**plain, "faults": [{"kind": "zone-outage", "target": "node-1", "at": 0}]})
+
+
+def storm(*overrides: str, faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    plain = to_plain(sim.load_config(["+experiment=registry_storm", *overrides]))
+    if faults is not None:
+        plain["faults"] = faults
+    return Scenario(scenario_params(plain)).run().summary
+
+
+def test_128_hosts_behind_one_nat_ip_share_the_hubs_limit_of_100_and_a_mirror_needs_one() -> None:
+    """Docker Hub limits anonymous pulls per IPv4 address (100 per 6 h): behind one NAT
+    gateway the cluster is one client, and 28 of 128 pulls are refused; through a
+    pull-through mirror the hub sees one client pulling once."""
+    one_try = ["cluster.pools.node.count=128", "platform.container.image_pull_backoff.attempts=1"]
+    own_ips = storm(*one_try, "~cluster.registry_mirrors")
+    assert own_ips["pulls_failed"] == 0
+    nat = storm(*one_try, "network.nat_gateways=1", "~cluster.registry_mirrors")
+    assert (nat["pulls_completed"], nat["pulls_failed"], nat["replicas_failed"]) == (100, 28, 28)
+    mirrored = storm(*one_try, "network.nat_gateways=1")
+    assert (mirrored["pulls_completed"], mirrored["pulls_failed"]) == (128, 0)
+
+
+def test_a_registry_outage_fails_pulls_until_it_ends_and_a_warm_mirror_serves_through_it() -> None:
+    outage = [{"kind": "registry-outage", "target": "hub", "at": "0s", "duration": "2min"}]
+    cold = storm("cluster.pools.node.count=8", faults=outage)
+    assert cold["replicas_started"] == 8
+    assert cold["pulls_failed"] > 0 and cold["pull_retries"] > 0
+    assert cold["startup_s_p50"] > 120.0
+    warm = storm("cluster.pools.node.count=8", "registry.mirror.preload=[storm-app]", faults=outage)
+    assert (warm["replicas_started"], warm["pulls_failed"], warm["pull_retries"]) == (8, 0, 0)
+    assert warm["startup_s_max"] < 60.0

@@ -72,6 +72,10 @@ class EventKind(StrEnum):
     """A host crashed (details: fault, replicas_lost, recovery)."""
     HOST_RECOVERED = "host_recovered"
     """A crashed host is back (details: how: reboot or replace, down_s)."""
+    REGISTRY_DOWN = "registry_down"
+    """A registry went down: every request fails with 503 (details: fault)."""
+    REGISTRY_UP = "registry_up"
+    """A registry that was down serves again (details: fault)."""
     SERVICE_RECOVERED = "service_recovered"
     """After a fault, the service is back to as many replicas in service as before it
     (details: fault, time_to_recover_s)."""

@@ -75,6 +75,8 @@ class Cluster:
             env, build_topology(network, [host.name for host in hosts], registries)
         )
         self.registries: dict[str, Registry] = {}
+        self._nat_gateways = network.nat_gateways
+        self._egress_index: dict[str, int] = {}
         for params in sorted(registries, key=lambda r: r.upstream_name is not None):
             published = params.published(images)
             self.registries[params.name] = Registry(
@@ -85,11 +87,14 @@ class Cluster:
                 streams.generator(f"registry/{params.name}"),
                 {image.reference: image for image in published},
                 self.registries.get(params.upstream_name or ""),
+                self.egress_of if network.nat_gateways else None,
             )
         self._mirrors = dict(registry_mirrors)
         self.disk_totals = DiskTotals()
         self._hosts = HostList(Host(env, host, engine, log, self.disk_totals) for host in hosts)
         self._pool_hosts = tuple(self._hosts)
+        for host in self._pool_hosts:
+            self._egress_index[host.name] = len(self._egress_index)
         self._listeners: list[Callable[[], None]] = []
         self.cloud = Cloud(
             env,
@@ -144,6 +149,13 @@ class Cluster:
             if host.name == name:
                 return host
         raise KeyError(name)
+
+    def egress_of(self, host: str) -> str:
+        """The NAT gateway a host's requests leave through (``nat-<k>``): the n-th host
+        (the pools' hosts in order, then others as they first reach a registry) is behind
+        gateway n mod `nat_gateways`."""
+        index = self._egress_index.setdefault(host, len(self._egress_index))
+        return f"nat-{index % self._nat_gateways}"
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call `listener` whenever a host joins or leaves."""

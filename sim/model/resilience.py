@@ -164,6 +164,12 @@ class Resilience:
                 self.log.record(now, host.name, EventKind.HOST_RECOVERED, fault=fault, how="reboot")
         self.cluster.scheduler.capacity_changed()
 
+    def registry_down(self, registry: str, fault: str, down: bool) -> None:
+        """The registry answers 503 to everything (down) or serves again."""
+        self.cluster.registries[registry].outage = fault if down else None
+        kind = EventKind.REGISTRY_DOWN if down else EventKind.REGISTRY_UP
+        self.log.record(self.env.now, registry, kind, fault=fault)
+
     # Losses and recoveries -------------------------------------------------------------
 
     def _lose(self, replica: str, reason: str) -> None:

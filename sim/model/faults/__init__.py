@@ -80,6 +80,10 @@ class FaultWorld(Protocol):
         """The hosts (down since a crash) are back."""
         ...
 
+    def registry_down(self, registry: str, fault: str, down: bool) -> None:
+        """The registry goes down (every request fails with 503) or comes back."""
+        ...
+
 
 Process = Generator[simpy.Event, Any, None]
 
@@ -146,4 +150,11 @@ def _stochastic(
         world.recover(hosts, name)
 
 
-__all__ = ["FAULTS", "FaultParams", "FaultWorld", "Process", "scheduled_or_stochastic"]
+__all__ = [
+    "FAULTS",
+    "FaultParams",
+    "FaultWorld",
+    "Process",
+    "fault_name",
+    "scheduled_or_stochastic",
+]
