@@ -58,8 +58,8 @@ def conserved(summary: dict[str, Any]) -> None:
         + summary["requests_dropped"]
         + summary["requests_failed"]
     )
-    assert summary["requests_failed"] == (
-        summary["requests_failed_host_failure"] + summary["requests_failed_spot_interruption"]
+    assert summary["requests_failed"] == sum(
+        value for key, value in summary.items() if key.startswith("requests_failed_")
     )
     assert summary["replicas_requested"] == (
         summary["replicas_started"] + summary["replicas_failed"] + summary["replicas_unfinished"]
@@ -193,7 +193,7 @@ def test_overlapping_faults_on_one_host_crash_it_once_and_a_pool_crash_takes_all
             "a host or pool: node-1, node-2, node-3, node",
         ),
         ({"kind": "host-crash", "target": "node-1"}, "faults.0.at", "either at or mtbf"),
-        ({"kind": "meteor", "target": "node-1"}, "faults.0.kind", "one of host-crash"),
+        ({"kind": "meteor", "target": "node-1"}, "faults.0.kind", "one of container-crash, host-crash"),
     ],
 )
 def test_a_bad_fault_is_one_config_error_naming_key_value_and_what_is_allowed(
@@ -342,3 +342,38 @@ def test_a_registry_outage_fails_pulls_until_it_ends_and_a_warm_mirror_serves_th
     warm = storm("cluster.pools.node.count=8", "registry.mirror.preload=[storm-app]", faults=outage)
     assert (warm["replicas_started"], warm["pulls_failed"], warm["pull_retries"]) == (8, 0, 0)
     assert warm["startup_s_max"] < 60.0
+
+
+def _crash_loop(lifetime: str, horizon: str) -> list[tuple[float, str, Any]]:
+    w = world(
+        f"horizon={horizon}",
+        "workload.service.initial_replicas=1",
+        faults=[{"kind": "container-crash", "target": "web", "mtbf": lifetime, "restart": "2s"}],
+    )
+    result = w.run()
+    conserved(result.summary)
+    assert result.summary["requests_failed_container_crash"] == result.summary["requests_failed"]
+    return [
+        (e.time_s, str(e.detail_or("state")), e.detail_or("backoff_s"))
+        for e in result.events
+        if e.source == "web-container-1"
+        and e.detail_or("state") in ("crash_loop_backoff", "in_service")
+    ]
+
+
+def test_a_crashing_container_restarts_in_place_with_crash_loop_backoff_doubling_to_5_min() -> None:
+    story = _crash_loop("30s", "40min")
+    first_in_service = story[0][0]
+    backoffs = [backoff for _, state, backoff in story if state == "crash_loop_backoff"]
+    assert backoffs[:7] == [10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0]
+    # Each time: 30 s in service, the back-off, a 2 s restart and a 20 s health check.
+    expected, t = [], first_in_service
+    for backoff in backoffs[:4]:
+        expected += [(t, "in_service", None), (t + 30.0, "crash_loop_backoff", backoff)]
+        t += 30.0 + backoff + 2.0 + 20.0
+    assert story[:8] == [(pytest.approx(a), b, c) for a, b, c in expected]
+
+
+def test_crash_loop_backoff_resets_after_ten_minutes_running() -> None:
+    backoffs = [b for _, state, b in _crash_loop("11min", "1h") if state == "crash_loop_backoff"]
+    assert backoffs == [10.0] * len(backoffs) and len(backoffs) >= 4

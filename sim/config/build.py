@@ -129,7 +129,9 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     service = service_of(workload, apps, platforms)
     check_apps_on_platforms(apps, deployments, service, platforms)
     autoscaler = read_autoscaler(config.get("autoscaler") or {"policy": "none"})
-    faults = read_faults(config.get("faults"), hosts, registries)
+    faults = read_faults(
+        config.get("faults"), hosts, registries, [service.app] if service is not None else []
+    )
     slo = read(SloParams, config.get("slo") or {}, "slo")
     if faults and service is not None:
         service = replace(service, fleet=replace(service.fleet, track_requests=True))
@@ -158,10 +160,14 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
 
 
 def read_faults(
-    data: Any, hosts: tuple[HostParams, ...], registries: tuple[RegistryParams, ...]
+    data: Any,
+    hosts: tuple[HostParams, ...],
+    registries: tuple[RegistryParams, ...],
+    served_apps: list[str],
 ) -> tuple[Any, ...]:
     """The fault specs (``faults``: a list, each a kind of `FAULTS`), each target one its
-    kind allows: a host, a pool (``<pool>`` of ``<pool>-<n>``), a zone, a registry."""
+    kind allows: a host, a pool (``<pool>`` of ``<pool>-<n>``), a zone, a registry, the
+    served app."""
     if data is None:
         return ()
     if not isinstance(data, list | tuple):
@@ -171,6 +177,7 @@ def read_faults(
         "pool": list(dict.fromkeys(host.name.rsplit("-", 1)[0] for host in hosts)),
         "zone": list(dict.fromkeys(host.zone for host in hosts if host.zone)),
         "registry": [registry.name for registry in registries],
+        "app": served_apps,
     }
     faults = []
     for index, entry in enumerate(data):

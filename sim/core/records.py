@@ -107,6 +107,9 @@ class ReplicaState(StrEnum):
     REMOVED = "removed"
     STOPPED = "stopped"
     TERMINATED = "terminated"
+    CRASH_LOOP_BACKOFF = "crash_loop_backoff"
+    """Its container exited; the kubelet restarts it after a back-off (details: reason,
+    backoff_s)."""
     LOST = "lost"
     """Gone with its host (a crash, an outage); its owner replaces it."""
 
@@ -125,6 +128,7 @@ class FailReason(StrEnum):
 
     HOST_FAILURE = "host failure"
     SPOT_INTERRUPTION = "spot interruption"
+    CONTAINER_CRASH = "container crash"
 
 
 _Record = tuple[float, str, EventKind, tuple[str, ...], tuple[DetailValue, ...]]

@@ -73,7 +73,7 @@ class Deployer:
         """Replicas ready and not stopped or lost."""
         self.replicas_lost = 0
         self.replicas_replaced = 0
-        self.ready_listeners: list[Callable[[], None]] = []
+        self.ready_listeners: list[Callable[[str], None]] = []
         """Told whenever a replica becomes ready (fault recovery watches this)."""
         self._numbering: dict[str, int] = {}
         self._owned: dict[str, tuple[Platform, str, float | None, bool]] = {}
@@ -185,7 +185,7 @@ class Deployer:
         if replacement:
             self.replicas_replaced += 1
         for listener in self.ready_listeners:
-            listener()
+            listener(replica)
         if lifetime_s is not None:
             yield self.env.timeout(lifetime_s)
             if replica in self._lost:

@@ -21,6 +21,7 @@ from typing import Any
 import simpy
 
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
+from sim.model.crash_loop import CrashLoopBackoff
 from sim.model.monitoring import Monitoring
 from sim.model.replica import App, Ledger, Platform
 from sim.model.replica_queue import ReplicaQueue
@@ -105,12 +106,15 @@ class Fleet:
         self.failed = failed
         self.replicas_lost = 0
         self.replicas_replaced = 0
-        self.in_service_listeners: list[Callable[[], None]] = []
-        """Told whenever a replica enters service (fault recovery watches this)."""
+        self.in_service_listeners: list[Callable[[str], None]] = []
+        """Told the name of each replica entering service (fault recovery watches)."""
+        self.container_crashes = 0
 
     def active(self) -> list[Member]:
-        """Members launching or in service (not draining, not stopped)."""
-        return [m for m in self.members.values() if m.state in ("launching", "in_service")]
+        """Members launching, in service or restarting (not draining, not stopped)."""
+        return [
+            m for m in self.members.values() if m.state in ("launching", "in_service", "restarting")
+        ]
 
     def count(self, state: str) -> int:
         return sum(member.state == state for member in self.members.values())
@@ -171,6 +175,46 @@ class Fleet:
         for index in range(before + 1, self._launched + 1):
             self.members[f"{self.name}-{index}"].replacement = True
 
+    def crash_container(
+        self, name: str, reason: str, restart_s: float, backoff: CrashLoopBackoff
+    ) -> None:
+        """The replica's container exits: the requests it was serving fail for `reason`;
+        the kubelet restarts it in place after its CrashLoopBackOff delay, the restart
+        takes `restart_s`, and it serves again once it passes the health check."""
+        member = self.members[name]
+        if member.state != "in_service":
+            return
+        now = self.env.now
+        self.container_crashes += 1
+        self.traffic.remove_replica(name)
+        self.monitoring.replica_out_of_service(name)
+        if member.queue is not None and self.failed is not None:
+            self.failed(member.queue.cut(now), reason)
+        delay_s = backoff.next_delay_s(name, member.in_service_s or now, now)
+        member.state = "restarting"
+        self.log.record(
+            now,
+            name,
+            EventKind.REPLICA_STATE,
+            state=ReplicaState.CRASH_LOOP_BACKOFF,
+            reason=reason,
+            backoff_s=delay_s,
+        )
+        self.env.process(self._restart(member, delay_s + restart_s))
+
+    def _restart(self, member: Member, wait_s: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(wait_s)
+        if member.state != "restarting":
+            return
+        self.log.record(
+            self.env.now, member.name, EventKind.REPLICA_STATE, state=ReplicaState.STARTING
+        )
+        params = self.params
+        yield self.env.timeout(params.health_check_interval_s * params.healthy_threshold)
+        if member.state != "restarting":
+            return
+        self._enter_service(member)
+
     def _launch(self) -> None:
         self._launched += 1
         name = f"{self.name}-{self._launched}"
@@ -207,6 +251,11 @@ class Fleet:
         if member.cancelled:
             self._stop(member)
             return
+        self._enter_service(member)
+
+    def _enter_service(self, member: Member) -> None:
+        params = self.params
+        first = member.in_service_s is None
         member.state = "in_service"
         member.in_service_s = self.env.now
         member.queue = ReplicaQueue(
@@ -217,7 +266,7 @@ class Fleet:
             params.track_requests,
         )
         self.traffic.add_replica(member.queue)
-        if member.replacement:
+        if member.replacement and first:
             self.replicas_replaced += 1
         self.monitoring.replica_in_service(member.name)
         self.log.record(
@@ -226,7 +275,7 @@ class Fleet:
         if not self.live.triggered and self.count("in_service") >= self.desired:
             self.live.succeed()
         for listener in self.in_service_listeners:
-            listener()
+            listener(member.name)
 
     def _drain(self, member: Member) -> None:
         member.state = "draining"

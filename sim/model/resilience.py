@@ -22,18 +22,21 @@ until the end). Every crash, loss, return and recovery is an event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import simpy
 
+from sim.core.distributions import Distribution
 from sim.core.records import EventKind, EventLog, FailReason
 from sim.core.streams import RandomStreams
 from sim.model.cluster import Cluster
+from sim.model.crash_loop import CrashLoopBackoff
 from sim.model.deployments import Deployer
 from sim.model.faults import FAULTS
+from sim.model.fleet import Fleet, Member
 from sim.model.host import Host
 from sim.model.replica import Ledger
 from sim.model.service import Service
@@ -84,6 +87,7 @@ class Resilience:
         self.hosts_failed = 0
         self.recoveries: list[_Recovery] = []
         self._replaced: dict[str, int] = {}
+        self.crash_loop = CrashLoopBackoff()
         self._current: dict[str, Host] = {host.name: host for host in cluster.hosts}
         """Each pool host's name -> the host now in its place (a replacement)."""
         fleet = service.fleet if service is not None else None
@@ -170,6 +174,57 @@ class Resilience:
         kind = EventKind.REGISTRY_DOWN if down else EventKind.REGISTRY_UP
         self.log.record(self.env.now, registry, kind, fault=fault)
 
+    def crash_containers(self, app: str, fault: str, restart: Distribution) -> None:
+        """Every container of the served app in service exits now."""
+        fleet = self._fleet_of(app)
+        if fleet is None:
+            return
+        rng = self.stream(f"container-crash/{app}")
+        for name, member in list(fleet.members.items()):
+            if member.state == "in_service":
+                fleet.crash_container(
+                    name, FailReason.CONTAINER_CRASH, restart.sample(rng), self.crash_loop
+                )
+
+    def watch_containers(
+        self, app: str, fault: str, lifetime: Distribution, restart: Distribution
+    ) -> None:
+        """From now on, each container of the served app exits a `lifetime` draw after it
+        enters service (again)."""
+        fleet = self._fleet_of(app)
+        if fleet is None:
+            return
+        rng = self.stream(f"container-crash/{app}")
+
+        def entered(name: str) -> None:
+            member = fleet.members.get(name)
+            if member is not None:
+                self.env.process(self._container_life(fleet, member, lifetime, restart, rng))
+
+        fleet.in_service_listeners.append(entered)
+        for name, member in list(fleet.members.items()):
+            if member.state == "in_service":
+                entered(name)
+
+    def _container_life(
+        self,
+        fleet: Fleet,
+        member: Member,
+        lifetime: Distribution,
+        restart: Distribution,
+        rng: np.random.Generator,
+    ) -> Generator[simpy.Event, Any, None]:
+        since_s = member.in_service_s
+        yield self.env.timeout(lifetime.sample(rng))
+        if member.state == "in_service" and member.in_service_s == since_s:
+            fleet.crash_container(
+                member.name, FailReason.CONTAINER_CRASH, restart.sample(rng), self.crash_loop
+            )
+
+    def _fleet_of(self, app: str) -> Fleet | None:
+        fleet = self.service.fleet if self.service is not None else None
+        return fleet if fleet is not None and fleet.app.name == app else None
+
     # Losses and recoveries -------------------------------------------------------------
 
     def _lose(self, replica: str, reason: str) -> None:
@@ -185,7 +240,7 @@ class Resilience:
             return self.service.fleet.count("in_service")
         return self.deployer.running
 
-    def _check_recovered(self) -> None:
+    def _check_recovered(self, replica: str = "") -> None:
         running = None
         for recovery in self.recoveries:
             if recovery.recovered_s is not None:

@@ -84,6 +84,16 @@ class FaultWorld(Protocol):
         """The registry goes down (every request fails with 503) or comes back."""
         ...
 
+    def crash_containers(self, app: str, fault: str, restart: Distribution) -> None:
+        """Every serving container of the app exits now."""
+        ...
+
+    def watch_containers(
+        self, app: str, fault: str, lifetime: Distribution, restart: Distribution
+    ) -> None:
+        """Each container of the app exits a `lifetime` draw after it enters service."""
+        ...
+
 
 Process = Generator[simpy.Event, Any, None]
 
