@@ -131,7 +131,7 @@ class Scenario:
                 self.log,
                 self.streams,
             )
-            if params.faults
+            if params.faults or _has_spot(params)
             else None
         )
 
@@ -300,6 +300,14 @@ class Scenario:
                 r.app_memory_bytes * (r.until_s - r.since_s) for r in reservations
             ),
         }
+
+
+def _has_spot(params: ScenarioParams) -> bool:
+    """Whether any capacity is spot (a pool's hosts or the scaler's)."""
+    scaler = params.cluster_scaler
+    return any(host.spot is not None for host in params.hosts) or (
+        scaler is not None and scaler.spot is not None
+    )
 
 
 @contextmanager

@@ -193,7 +193,11 @@ def test_overlapping_faults_on_one_host_crash_it_once_and_a_pool_crash_takes_all
             "a host or pool: node-1, node-2, node-3, node",
         ),
         ({"kind": "host-crash", "target": "node-1"}, "faults.0.at", "either at or mtbf"),
-        ({"kind": "meteor", "target": "node-1"}, "faults.0.kind", "one of container-crash, host-crash"),
+        (
+            {"kind": "meteor", "target": "node-1"},
+            "faults.0.kind",
+            "one of container-crash, host-crash",
+        ),
     ],
 )
 def test_a_bad_fault_is_one_config_error_naming_key_value_and_what_is_allowed(
@@ -377,3 +381,56 @@ def test_a_crashing_container_restarts_in_place_with_crash_loop_backoff_doubling
 def test_crash_loop_backoff_resets_after_ten_minutes_running() -> None:
     backoffs = [b for _, state, b in _crash_loop("11min", "1h") if state == "crash_loop_backoff"]
     assert backoffs == [10.0] * len(backoffs) and len(backoffs) >= 4
+
+
+def spot_world(*overrides: str, rate: float = 1.0) -> Scenario:
+    plain = config("horizon=1h", *overrides)
+    plain["cluster"]["pools"]["node"]["spot"] = {"price_fraction": 0.3, "interruptions_per_h": rate}
+    return Scenario(scenario_params(plain))
+
+
+def test_a_spot_interruption_gives_notice_drains_reclaims_and_replaces_the_host() -> None:
+    w = spot_world()
+    result = w.run()
+    summary = result.summary
+    conserved(summary)
+    assert summary["spot_interruptions"] >= 1
+    events = [(e.time_s, e.source, str(e.kind), e.details) for e in result.events]
+    notices = [(t, source) for t, source, kind, _ in events if kind == "spot_interruption"]
+    for at_s, host in notices:
+        assert (at_s + 120.0, host, "instance_terminated", (("reason", "spot"),)) in events
+        replaced = [
+            (t, source)
+            for t, source, kind, details in events
+            if kind == "host_recovered" and ("fault", f"spot:{host}") in details
+        ]
+        if at_s + 210.0 <= 3600.0:
+            assert [t for t, _ in replaced] == [at_s + 210.0]
+    # Billed at 30 % of on demand; the savings are the other 70 %, second by second.
+    records = w.cluster.cloud.records
+    on_demand = records["node-2"].on_demand_usd_per_hour
+    assert on_demand is not None and records["node-2"].usd_per_hour == 0.3 * on_demand
+    spot = [r for r in records.values() if r.on_demand_usd_per_hour is not None]
+    end_s = summary["sim_time_s"]
+    expected = sum(
+        max((r.terminated_s if r.terminated_s is not None else end_s) - r.launched_s, 60.0)
+        * (r.on_demand_usd_per_hour - r.usd_per_hour)  # type: ignore[operator]
+        / 3600.0
+        for r in spot
+    )
+    assert summary["spot_savings_usd"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_requests_still_running_at_the_spot_deadline_fail_with_spot_interruption() -> None:
+    # 200 s of CPU per request: a drained replica cannot finish within the 2-minute notice.
+    result = spot_world("workload.traffic.request.cpu=200s", rate=2.0).run()
+    summary = result.summary
+    conserved(summary)
+    assert summary["spot_interruptions"] >= 1
+    assert summary["requests_failed_spot_interruption"] > 0
+    assert summary["requests_failed"] == summary["requests_failed_spot_interruption"]
+
+
+def test_without_spot_capacity_nothing_is_saved_and_nothing_interrupted() -> None:
+    summary = world().run().summary
+    assert (summary["spot_interruptions"], summary["spot_savings_usd"]) == (0, 0.0)

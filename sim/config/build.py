@@ -133,7 +133,10 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         config.get("faults"), hosts, registries, [service.app] if service is not None else []
     )
     slo = read(SloParams, config.get("slo") or {}, "slo")
-    if faults and service is not None:
+    spot = any(host.spot for host in hosts) or (
+        cluster_scaler is not None and cluster_scaler.spot is not None
+    )
+    if (faults or spot) and service is not None:
         service = replace(service, fleet=replace(service.fleet, track_requests=True))
     return ScenarioParams(
         seed=seed,
@@ -245,6 +248,7 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
                 pool.disk_write_bytes_s,
                 instance_type.name if instance_type else None,
                 pool.zones[(index - 1) % len(pool.zones)] if pool.zones else "",
+                pool.spot,
             )
             for index in range(1, pool.count + 1)
         )
@@ -271,6 +275,7 @@ def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | N
         provision=scaler.provision,
         scan_interval_s=scaler.scan_interval_s,
         scale_down_unneeded_s=scaler.scale_down_unneeded_s,
+        spot=scaler.spot,
     )
 
 

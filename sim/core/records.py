@@ -72,6 +72,8 @@ class EventKind(StrEnum):
     """A host crashed (details: fault, replicas_lost, recovery)."""
     HOST_RECOVERED = "host_recovered"
     """A crashed host is back (details: how: reboot or replace, down_s)."""
+    SPOT_INTERRUPTION = "spot_interruption"
+    """The cloud will reclaim a spot instance after the notice (details: notice_s)."""
     REGISTRY_DOWN = "registry_down"
     """A registry went down: every request fails with 503 (details: fault)."""
     REGISTRY_UP = "registry_up"

@@ -233,10 +233,19 @@ class Cluster:
         ]
         instance_usd = instance_cost_usd(instances, end_s, self.billing_minimum_s)
         registry_usd = registry_cost_usd(registries, end_s)
+        spot = [r for r in self.cloud.records.values() if r.on_demand_usd_per_hour is not None]
+        on_demand = [
+            InstanceUsage(r.on_demand_usd_per_hour or 0.0, r.launched_s, r.terminated_s)
+            for r in spot
+        ]
+        billed = [InstanceUsage(r.usd_per_hour, r.launched_s, r.terminated_s) for r in spot]
+        minimum_s = self.billing_minimum_s
         return {
             "cost_usd": instance_usd + registry_usd,
             "cost_usd_instances": instance_usd,
             "cost_usd_registries": registry_usd,
+            "spot_savings_usd": instance_cost_usd(on_demand, end_s, minimum_s)
+            - instance_cost_usd(billed, end_s, minimum_s),
         }
 
     def links(self) -> tuple[LinkUsage, ...]:

@@ -175,6 +175,18 @@ class Fleet:
         for index in range(before + 1, self._launched + 1):
             self.members[f"{self.name}-{index}"].replacement = True
 
+    def evict(self, name: str) -> None:
+        """The replica's host is about to go (a spot notice): drain it and launch its
+        replacement at once."""
+        member = self.members[name]
+        if member.state != "in_service":
+            return
+        self._drain(member)
+        before = self._launched
+        self._reconcile()
+        for index in range(before + 1, self._launched + 1):
+            self.members[f"{self.name}-{index}"].replacement = True
+
     def crash_container(
         self, name: str, reason: str, restart_s: float, backoff: CrashLoopBackoff
     ) -> None:

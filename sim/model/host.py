@@ -15,6 +15,7 @@ import simpy
 
 from sim.core.records import EventLog
 from sim.model.engine import ContainerEngine, EngineParams
+from sim.model.spot import SpotParams
 from sim.model.storage import DiskAccount, DiskTotals
 from sim.policies.placement import HostView
 
@@ -35,6 +36,7 @@ class HostParams:
     disk_write_bytes_s: float
     instance_type: str | None = None
     zone: str = ""
+    spot: SpotParams | None = None
 
 
 _NO_BASE_IMAGES: frozenset[str] = frozenset()

@@ -22,6 +22,7 @@ until the end). Every crash, loss, return and recovery is an event.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from sim.model.fleet import Fleet, Member
 from sim.model.host import Host
 from sim.model.replica import Ledger
 from sim.model.service import Service
+from sim.model.spot import SpotParams
 
 
 @dataclass(slots=True)
@@ -85,6 +87,8 @@ class Resilience:
         self.log = log
         self.streams = streams
         self.hosts_failed = 0
+        self.spot_interruptions = 0
+        self._reclaimed: set[str] = set()
         self.recoveries: list[_Recovery] = []
         self._replaced: dict[str, int] = {}
         self.crash_loop = CrashLoopBackoff()
@@ -147,7 +151,7 @@ class Resilience:
         now = self.env.now
         for original in hosts:
             host = self._current[original.name]
-            if not host.down:
+            if not host.down or host.name in self._reclaimed:
                 continue
             record = self.cluster.cloud.records[host.name]
             if record.terminated_s is not None:
@@ -225,6 +229,58 @@ class Resilience:
         fleet = self.service.fleet if self.service is not None else None
         return fleet if fleet is not None and fleet.app.name == app else None
 
+    # Spot capacity --------------------------------------------------------------------
+
+    def _launched(self, host: Host) -> None:
+        if host.params.spot is not None:
+            self.env.process(self._spot_clock(host))
+
+    def _spot_clock(self, host: Host) -> Generator[simpy.Event, Any, None]:
+        """When the cloud reclaims the spot instance: an exponential time from its launch."""
+        spot = host.params.spot
+        assert spot is not None
+        if spot.interruptions_per_h <= 0:
+            return
+        uniform = self.streams.generator(f"spot/{host.name}").random()
+        yield self.env.timeout(-math.log1p(-uniform) * 3600.0 / spot.interruptions_per_h)
+        if host.down or self.cluster.cloud.records[host.name].terminated_s is not None:
+            return
+        yield from self._interrupt(host, spot)
+
+    def _interrupt(self, host: Host, spot: SpotParams) -> Generator[simpy.Event, Any, None]:
+        """The two-minute notice: cordon and drain; then the instance is reclaimed."""
+        now = self.env.now
+        fault = f"spot:{host.name}"
+        self.spot_interruptions += 1
+        self.log.record(now, host.name, EventKind.SPOT_INTERRUPTION, notice_s=spot.notice_s)
+        running = self._running()
+        self.cluster.cloud.cordon(host)
+        fleet = self.service.fleet if self.service is not None else None
+        for name in self.ledger.on_host(host):
+            if fleet is not None and name in fleet.members:
+                fleet.evict(name)
+        self.recoveries.append(_Recovery(fault, now, running))
+        self._check_recovered()
+        yield self.env.timeout(spot.notice_s)
+        self.cluster.cloud.reclaim(host)
+        host.down = True
+        self._reclaimed.add(host.name)
+        for name in self.ledger.on_host(host):
+            self._lose(name, FailReason.SPOT_INTERRUPTION)
+        self._check_recovered()
+        original = next((name for name, current in self._current.items() if current is host), None)
+        if original is None:
+            return  # the scaler's instance: pending replicas bring capacity back
+        yield self.env.timeout(spot.replace_after_s)
+        count = self._replaced[original] = self._replaced.get(original, 0) + 1
+        new = self.cluster.cloud.replace(host, f"{original}-r{count}")
+        self._current[original] = new
+        self.log.record(
+            self.env.now, new.name, EventKind.HOST_RECOVERED, fault=fault, how="spot replacement"
+        )
+        self.cluster.scheduler.capacity_changed()
+        self.env.process(self._spot_clock(new))
+
     # Losses and recoveries -------------------------------------------------------------
 
     def _lose(self, replica: str, reason: str) -> None:
@@ -259,7 +315,11 @@ class Resilience:
     # The run ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start every fault's processes."""
+        """Start every fault's processes, and the interruption clock of every spot host."""
+        for host in self.cluster.pool_hosts:
+            if host.params.spot is not None:
+                self.env.process(self._spot_clock(host))
+        self.cluster.cloud.launch_listeners.append(self._launched)
         for params in self.faults:
             kind = FAULTS.kind_of(params)
             for process in kind.build(params, self):
@@ -279,6 +339,7 @@ class Resilience:
             "replicas_replaced": self.deployer.replicas_replaced
             + (fleet.replicas_replaced if fleet else 0),
             "time_to_recover_s": max(times) if times else None,
+            "spot_interruptions": self.spot_interruptions,
         }
 
     def sample(self) -> dict[str, int]:
@@ -291,12 +352,13 @@ class Resilience:
 
 
 def no_faults_report() -> Mapping[str, Any]:
-    """The summary's fault part of a run without faults."""
+    """The summary's fault part of a run without faults or spot capacity."""
     return {
         "hosts_failed": 0,
         "replicas_lost": 0,
         "replicas_replaced": 0,
         "time_to_recover_s": None,
+        "spot_interruptions": 0,
     }
 
 

@@ -142,6 +142,12 @@ def _service_table(summary: dict) -> Table:
             f"{summary['replicas_replaced']} replaced"
             + (f", recovered within {recover:.0f} s" if recover is not None else ""),
         )
+    if summary.get("spot_interruptions") or summary.get("spot_savings_usd"):
+        table.add_row(
+            "spot",
+            f"{summary['spot_interruptions']} interruptions, "
+            f"{summary['spot_savings_usd']:.2f} USD saved against on demand",
+        )
     if summary.get("slo_violation_s") or summary.get("availability") not in (None, 1.0):
         table.add_row(
             "availability / SLO violated",

@@ -104,6 +104,8 @@ class Summary:
     cost_usd: float = metric("the bill: instances and registries", "USD")
     cost_usd_instances: float = metric("instances, per second with the billing minimum", "USD")
     cost_usd_registries: float = metric("registry storage and egress", "USD")
+    spot_interruptions: int = metric("spot instances the cloud reclaimed (after the notice)")
+    spot_savings_usd: float = metric("spot instances at on-demand prices, minus their bill", "USD")
     hosts_failed: int = metric("host crashes (a zone outage counts each of its hosts)")
     replicas_lost: int = metric("replicas lost with their host (ready, serving or starting)")
     replicas_replaced: int = metric("replacements of lost replicas that came into service")
