@@ -169,6 +169,8 @@ class Resilience:
             else:
                 host.down = False
                 self.cluster.cloud.reboot(host)
+                if host.params.spot is not None:
+                    self.env.process(self._spot_clock(host))
                 self.log.record(now, host.name, EventKind.HOST_RECOVERED, fault=fault, how="reboot")
         self.cluster.scheduler.capacity_changed()
 
