@@ -434,3 +434,32 @@ def test_requests_still_running_at_the_spot_deadline_fail_with_spot_interruption
 def test_without_spot_capacity_nothing_is_saved_and_nothing_interrupted() -> None:
     summary = world().run().summary
     assert (summary["spot_interruptions"], summary["spot_savings_usd"]) == (0, 0.0)
+
+
+def test_disk_pressure_collects_images_taints_the_node_and_evicts_its_pods() -> None:
+    fill = {"kind": "disk-pressure", "target": "node-1", "at": "5min", "duration": "3min"}
+    w = world(faults=[{**fill, "fill": "95GB"}])
+    result = w.run()
+    summary = result.summary
+    conserved(summary)
+    assert (summary["replicas_lost"], summary["replicas_replaced"]) == (1, 1)
+    assert summary["requests_failed_evicted"] == summary["requests_failed"]
+    story = [
+        (e.time_s, e.source, str(e.kind), e.detail_or("state") or e.detail_or("how"))
+        for e in result.events
+        if e.time_s >= 300.0
+        and (
+            str(e.kind) in ("disk_pressure", "host_recovered", "image_removed")
+            or e.detail_or("state") in ("lost", "scheduled")
+        )
+    ]
+    assert story[:3] == [
+        (300.0, "node-1", "disk_pressure", None),
+        (300.0, "web-container-1", "replica_state", "lost"),
+        (300.0, "node-1", "image_removed", None),
+    ]
+    assert story[3][2:] == ("replica_state", "scheduled") and story[3][0] == 300.0
+    assert story[-1] == (480.0, "node-1", "host_recovered", "untainted")
+    # Under the threshold nothing is evicted.
+    light = world(faults=[{**fill, "fill": "10GB"}]).run().summary
+    assert (light["replicas_lost"], light["requests_failed"]) == (0, 0)

@@ -72,6 +72,9 @@ class EventKind(StrEnum):
     """A host crashed (details: fault, replicas_lost, recovery)."""
     HOST_RECOVERED = "host_recovered"
     """A crashed host is back (details: how: reboot or replace, down_s)."""
+    DISK_PRESSURE = "disk_pressure"
+    """A host's disk filled (details: fault, filled_bytes, evicting: over the kubelet's
+    hard eviction threshold after image GC)."""
     SPOT_INTERRUPTION = "spot_interruption"
     """The cloud will reclaim a spot instance after the notice (details: notice_s)."""
     REGISTRY_DOWN = "registry_down"
@@ -131,6 +134,7 @@ class FailReason(StrEnum):
     HOST_FAILURE = "host failure"
     SPOT_INTERRUPTION = "spot interruption"
     CONTAINER_CRASH = "container crash"
+    EVICTED = "evicted"
 
 
 _Record = tuple[float, str, EventKind, tuple[str, ...], tuple[DetailValue, ...]]

@@ -89,6 +89,8 @@ class Resilience:
         self.hosts_failed = 0
         self.spot_interruptions = 0
         self._reclaimed: set[str] = set()
+        self._pressured: set[str] = set()
+        self.replicas_evicted = 0
         self.recoveries: list[_Recovery] = []
         self._replaced: dict[str, int] = {}
         self.crash_loop = CrashLoopBackoff()
@@ -230,6 +232,63 @@ class Resilience:
     def _fleet_of(self, app: str) -> Fleet | None:
         fleet = self.service.fleet if self.service is not None else None
         return fleet if fleet is not None and fleet.app.name == app else None
+
+    # Disk pressure --------------------------------------------------------------------
+
+    def fill_disk(self, host: Host, fault: str, fill_bytes: int, eviction_percent: float) -> int:
+        """Fill the (current) host's disk, then act as the kubelet at its hard eviction
+        threshold: collect unused images, then taint the node and evict its pods."""
+        host = self._current.get(host.name, host)
+        if host.down:
+            return 0
+        disk = host.disk
+        filled = min(fill_bytes, disk.available_bytes)
+        disk.allocate(filled)
+        over = self._over_threshold(host, eviction_percent)
+        self.log.record(
+            self.env.now,
+            host.name,
+            EventKind.DISK_PRESSURE,
+            fault=fault,
+            filled_bytes=filled,
+            evicting=over,
+        )
+        if over:
+            running = self._running()
+            self.cluster.cloud.cordon(host)
+            self._pressured.add(host.name)
+            for name in self.ledger.on_host(host):
+                self.replicas_evicted += 1
+                self._lose(name, FailReason.EVICTED)
+            # The evicted pods' images are unused now: the kubelet collects them too.
+            self._over_threshold(host, eviction_percent)
+            self.recoveries.append(_Recovery(fault, self.env.now, running))
+            self._check_recovered()
+        return filled
+
+    def _over_threshold(self, host: Host, eviction_percent: float) -> bool:
+        disk = host.disk
+        limit = disk.capacity_bytes * eviction_percent / 100.0
+        if disk.used_bytes < limit:
+            return False
+        host.engine.collect_garbage(int(disk.used_bytes - limit) + 1, reason="disk pressure")
+        return disk.used_bytes >= limit
+
+    def release_disk(
+        self, host: Host, fault: str, filled_bytes: int, eviction_percent: float
+    ) -> None:
+        """The fill is gone; the node's taint is lifted once it is under the threshold."""
+        host = self._current.get(host.name, host)
+        if filled_bytes:
+            host.disk.free(filled_bytes)
+        limit = host.disk.capacity_bytes * eviction_percent / 100.0
+        if host.name in self._pressured and not host.down and host.disk.used_bytes < limit:
+            self._pressured.discard(host.name)
+            self.cluster.cloud.join(host)
+            self.cluster.scheduler.capacity_changed()
+            self.log.record(
+                self.env.now, host.name, EventKind.HOST_RECOVERED, fault=fault, how="untainted"
+            )
 
     # Spot capacity --------------------------------------------------------------------
 

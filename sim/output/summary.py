@@ -85,7 +85,7 @@ class Summary:
     )
     requests_failed: int = metric("requests cut before they finished: their replica was lost")
     failures_by_reason: Mapping[str, int] = metric(
-        "requests_failed_<reason>: container_crash, host_failure, spot_interruption"
+        "requests_failed_<reason>: container_crash, evicted, host_failure, spot_interruption"
     )
     availability: float | None = metric(
         "requests served (finished or in flight) within slo.latency_p95, over requests_total"

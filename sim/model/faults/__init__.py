@@ -84,6 +84,16 @@ class FaultWorld(Protocol):
         """The registry goes down (every request fails with 503) or comes back."""
         ...
 
+    def fill_disk(self, host: Any, fault: str, fill_bytes: int, eviction_percent: float) -> int:
+        """Write up to `fill_bytes` to the host's disk; returns the bytes written."""
+        ...
+
+    def release_disk(
+        self, host: Any, fault: str, filled_bytes: int, eviction_percent: float
+    ) -> None:
+        """Free what `fill_disk` wrote."""
+        ...
+
     def crash_containers(self, app: str, fault: str, restart: Distribution) -> None:
         """Every serving container of the app exits now."""
         ...
