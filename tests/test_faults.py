@@ -196,7 +196,7 @@ def test_overlapping_faults_on_one_host_crash_it_once_and_a_pool_crash_takes_all
         (
             {"kind": "meteor", "target": "node-1"},
             "faults.0.kind",
-            "one of container-crash, host-crash",
+            "one of container-crash, disk-pressure, host-crash",
         ),
     ],
 )
@@ -239,6 +239,7 @@ def test_the_slo_counts_violating_periods_and_availability_counts_slow_requests(
 
 def _disk_adds_up(w: Scenario) -> None:
     starting = {startup.host for startup in w.ledger.starting.values()}
+    filled = w.resilience.filled_bytes if w.resilience is not None else {}
     for host in w.cluster.cloud.launched + list(w.cluster.pool_hosts):
         if host.name in starting or host.engine.layers_in_flight:
             continue
@@ -247,11 +248,12 @@ def _disk_adds_up(w: Scenario) -> None:
             for name in w.ledger.on_host(host)
             if (holding := w.ledger.get(name)) is not None
         )
-        assert host.disk.used_bytes == host.engine.store.layer_bytes() + held, host.name
+        expected = host.engine.store.layer_bytes() + held + filled.get(host.name, 0)
+        assert host.disk.used_bytes == expected, host.name
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     phases=[Phase.explicit, Phase.generate],
@@ -463,3 +465,124 @@ def test_disk_pressure_collects_images_taints_the_node_and_evicts_its_pods() -> 
     # Under the threshold nothing is evicted.
     light = world(faults=[{**fill, "fill": "10GB"}]).run().summary
     assert (light["replicas_lost"], light["requests_failed"]) == (0, 0)
+
+
+FAULT = st.one_of(
+    st.builds(
+        lambda target, at, duration, recovery: crash(
+            target, f"{at}s", f"{duration}s", recovery=recovery
+        ),
+        st.sampled_from(["node-1", "node-2", "node-4", "node"]),
+        st.integers(0, 600),
+        st.integers(1, 300),
+        st.sampled_from(["reboot", "replace", "none"]),
+    ),
+    st.builds(
+        lambda zone, at, duration: {
+            "kind": "zone-outage",
+            "target": zone,
+            "at": f"{at}s",
+            "duration": f"{duration}s",
+        },
+        st.sampled_from(["a", "b"]),
+        st.integers(0, 600),
+        st.integers(1, 300),
+    ),
+    st.builds(
+        lambda registry, at, duration: {
+            "kind": "registry-outage",
+            "target": registry,
+            "at": f"{at}s",
+            "duration": f"{duration}s",
+        },
+        st.sampled_from(["hub", "mirror"]),
+        st.integers(0, 600),
+        st.integers(1, 300),
+    ),
+    st.builds(
+        lambda at: {"kind": "container-crash", "target": "web", "at": f"{at}s"},
+        st.integers(0, 600),
+    ),
+    st.builds(
+        lambda mean: {
+            "kind": "container-crash",
+            "target": "web",
+            "mtbf": {"dist": "exponential", "mean": f"{mean}s"},
+        },
+        st.integers(30, 600),
+    ),
+    st.builds(
+        lambda target, at, duration, fill: {
+            "kind": "disk-pressure",
+            "target": target,
+            "at": f"{at}s",
+            "duration": f"{duration}s",
+            "fill": fill,
+        },
+        st.sampled_from(["node-1", "node-3", "node"]),
+        st.integers(0, 600),
+        st.integers(1, 300),
+        st.sampled_from(["20GB", "95GB"]),
+    ),
+)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.generate],
+)
+@given(
+    st.lists(FAULT, max_size=4),
+    st.sampled_from([None, 0.5, 4.0]),
+    st.sampled_from(["1s", "50ms"]),
+)
+def test_counts_add_up_under_any_mix_of_fault_kinds_and_spot(
+    faults: list[dict[str, Any]], spot_rate: float | None, cpu: str
+) -> None:
+    plain = config(
+        "horizon=10min",
+        "cluster.pools.node.count=4",
+        "+cluster.pools.node.zones=[a, b]",
+        f"workload.traffic.request.cpu={cpu}",
+        faults=faults,
+    )
+    if spot_rate is not None:
+        plain["cluster"]["pools"]["node"]["spot"] = {"interruptions_per_h": spot_rate}
+    w = Scenario(scenario_params(plain))
+    result = w.run()
+    summary = result.summary
+    conserved(summary)
+    names = [record.replica for record in result.replicas]
+    assert len(names) == len(set(names))
+    fleet = w.service.fleet  # type: ignore[union-attr]
+    assert not set(fleet.members) & set(w.ledger.lost)
+    assert summary["replicas_lost"] == len(w.ledger.lost)
+    in_service = [m for m in fleet.members.values() if m.state == "in_service"]
+    assert sorted(m.name for m in in_service) == sorted(
+        w.service.traffic.ready_replicas  # type: ignore[union-attr]
+    )
+    # Every replica in service holds its reservation on a host that is up.
+    for member in in_service:
+        holding = w.ledger.get(member.name)
+        assert holding is not None and not holding.host.down
+    _disk_adds_up(w)
+
+
+def test_an_on_demand_fallback_replaces_a_reclaimed_spot_host_at_the_on_demand_price() -> None:
+    plain = config("horizon=1h")
+    plain["cluster"]["pools"]["node"]["spot"] = {
+        "interruptions_per_h": 2.0,
+        "on_demand_fallback": True,
+    }
+    w = Scenario(scenario_params(plain))
+    summary = w.run().summary
+    conserved(summary)
+    assert summary["spot_interruptions"] >= 1
+    records = w.cluster.cloud.records
+    replacements = [r for name, r in records.items() if "-r" in name]
+    assert replacements and all(r.on_demand_usd_per_hour is None for r in replacements)
+    assert {r.usd_per_hour for r in replacements} == {records["node-1"].on_demand_usd_per_hour}
+    # A replacement is on demand: it is never reclaimed, so at most one per pool host.
+    assert summary["spot_interruptions"] == len(replacements) <= 3

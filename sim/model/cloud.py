@@ -168,6 +168,8 @@ class Cloud:
 
     def join(self, host: Host) -> None:
         """A launched host joins the cluster: replicas may now be placed on it."""
+        if host.name in self._members:
+            return
         self._members.add(host.name)
         self._joined(host)
 
@@ -213,17 +215,23 @@ class Cloud:
             self._members.discard(host.name)
             self._left(host)
 
-    def reboot(self, host: Host) -> None:
-        """A crashed instance is back and rejoins the cluster."""
+    def reboot(self, host: Host, rejoin: bool = True) -> None:
+        """A crashed instance is back and rejoins the cluster (unless it stays tainted)."""
         self._running += 1
         self.running_max = max(self.running_max, self._running)
-        self.join(host)
+        if rejoin:
+            self.join(host)
 
-    def replace(self, old: Host, name: str) -> Host:
+    def replace(self, old: Host, name: str, on_demand: bool = False) -> Host:
         """A new instance in place of `old` (terminated): the same size and price, an
-        empty disk, billed from now; it joins the cluster."""
+        empty disk, billed from now; it joins the cluster. With `on_demand`, a spot
+        instance is replaced by an on-demand one."""
         record = self.records[old.name]
         params = dataclasses.replace(old.params, name=name)
+        usd_per_hour, on_demand_usd = record.usd_per_hour, record.on_demand_usd_per_hour
+        if on_demand and on_demand_usd is not None:
+            params = dataclasses.replace(params, spot=None)
+            usd_per_hour, on_demand_usd = on_demand_usd, None
         host = Host(self.env, params, self.engine_params, self.log, self.disk_totals)
         self.network.attach(
             name,
@@ -235,9 +243,9 @@ class Cloud:
         self.records[name] = InstanceRecord(
             name,
             record.instance_type,
-            record.usd_per_hour,
+            usd_per_hour,
             self.env.now,
-            on_demand_usd_per_hour=record.on_demand_usd_per_hour,
+            on_demand_usd_per_hour=on_demand_usd,
         )
         self.launched.append(host)
         self._running += 1

@@ -93,6 +93,9 @@ class Cluster:
         self.disk_totals = DiskTotals()
         self._hosts = HostList(Host(env, host, engine, log, self.disk_totals) for host in hosts)
         self._pool_hosts = tuple(self._hosts)
+        self.faulted: list[Host] = []
+        """Hosts a fault took out of the cluster at some time (crashed, reclaimed,
+        tainted), so that their disks still count in the summary."""
         for host in self._pool_hosts:
             self._egress_index[host.name] = len(self._egress_index)
         self._listeners: list[Callable[[], None]] = []
@@ -202,7 +205,8 @@ class Cluster:
     def report_pulls(self) -> dict[str, Any]:
         """The cluster's part of the summary about images: what mirrors fetched, the
         fullest disk, images collected."""
-        hosts = [*self._hosts, *(host for host in self._pool_hosts if host.down)]
+        current = set(self._hosts)
+        hosts = [*self._hosts, *(host for host in self.faulted if host not in current)]
         return {
             "bytes_from_upstream": sum(r.bytes_from_upstream for r in self.registries.values()),
             "disk_bytes_peak": max(host.disk.peak_bytes for host in hosts),

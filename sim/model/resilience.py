@@ -91,6 +91,8 @@ class Resilience:
         self._reclaimed: set[str] = set()
         self._pressured: set[str] = set()
         self.replicas_evicted = 0
+        self.filled_bytes: dict[str, int] = {}
+        """Bytes disk-pressure faults hold on each host's disk now."""
         self.recoveries: list[_Recovery] = []
         self._replaced: dict[str, int] = {}
         self.crash_loop = CrashLoopBackoff()
@@ -127,6 +129,7 @@ class Resilience:
             if host.down:
                 continue  # already down (overlapping faults): nothing more to lose
             host.down = True
+            self._faulted(host)
             crashed += 1
             self.hosts_failed += 1
             names = self.ledger.on_host(host)
@@ -170,7 +173,7 @@ class Resilience:
                 )
             else:
                 host.down = False
-                self.cluster.cloud.reboot(host)
+                self.cluster.cloud.reboot(host, rejoin=host.name not in self._pressured)
                 if host.params.spot is not None:
                     self.env.process(self._spot_clock(host))
                 self.log.record(now, host.name, EventKind.HOST_RECOVERED, fault=fault, how="reboot")
@@ -235,15 +238,18 @@ class Resilience:
 
     # Disk pressure --------------------------------------------------------------------
 
-    def fill_disk(self, host: Host, fault: str, fill_bytes: int, eviction_percent: float) -> int:
+    def fill_disk(
+        self, host: Host, fault: str, fill_bytes: int, eviction_percent: float
+    ) -> tuple[Host, int]:
         """Fill the (current) host's disk, then act as the kubelet at its hard eviction
         threshold: collect unused images, then taint the node and evict its pods."""
         host = self._current.get(host.name, host)
         if host.down:
-            return 0
+            return host, 0
         disk = host.disk
         filled = min(fill_bytes, disk.available_bytes)
         disk.allocate(filled)
+        self.filled_bytes[host.name] = self.filled_bytes.get(host.name, 0) + filled
         over = self._over_threshold(host, eviction_percent)
         self.log.record(
             self.env.now,
@@ -255,6 +261,7 @@ class Resilience:
         )
         if over:
             running = self._running()
+            self._faulted(host)
             self.cluster.cloud.cordon(host)
             self._pressured.add(host.name)
             for name in self.ledger.on_host(host):
@@ -264,7 +271,7 @@ class Resilience:
             self._over_threshold(host, eviction_percent)
             self.recoveries.append(_Recovery(fault, self.env.now, running))
             self._check_recovered()
-        return filled
+        return host, filled
 
     def _over_threshold(self, host: Host, eviction_percent: float) -> bool:
         disk = host.disk
@@ -278,9 +285,9 @@ class Resilience:
         self, host: Host, fault: str, filled_bytes: int, eviction_percent: float
     ) -> None:
         """The fill is gone; the node's taint is lifted once it is under the threshold."""
-        host = self._current.get(host.name, host)
         if filled_bytes:
             host.disk.free(filled_bytes)
+            self.filled_bytes[host.name] -= filled_bytes
         limit = host.disk.capacity_bytes * eviction_percent / 100.0
         if host.name in self._pressured and not host.down and host.disk.used_bytes < limit:
             self._pressured.discard(host.name)
@@ -315,6 +322,7 @@ class Resilience:
         self.spot_interruptions += 1
         self.log.record(now, host.name, EventKind.SPOT_INTERRUPTION, notice_s=spot.notice_s)
         running = self._running()
+        self._faulted(host)
         self.cluster.cloud.cordon(host)
         fleet = self.service.fleet if self.service is not None else None
         for name in self.ledger.on_host(host):
@@ -334,13 +342,19 @@ class Resilience:
             return  # the scaler's instance: pending replicas bring capacity back
         yield self.env.timeout(spot.replace_after_s)
         count = self._replaced[original] = self._replaced.get(original, 0) + 1
-        new = self.cluster.cloud.replace(host, f"{original}-r{count}")
-        self._current[original] = new
-        self.log.record(
-            self.env.now, new.name, EventKind.HOST_RECOVERED, fault=fault, how="spot replacement"
+        new = self.cluster.cloud.replace(
+            host, f"{original}-r{count}", on_demand=spot.on_demand_fallback
         )
+        self._current[original] = new
+        how = "on-demand fallback" if spot.on_demand_fallback else "spot replacement"
+        self.log.record(self.env.now, new.name, EventKind.HOST_RECOVERED, fault=fault, how=how)
         self.cluster.scheduler.capacity_changed()
-        self.env.process(self._spot_clock(new))
+        if new.params.spot is not None:
+            self.env.process(self._spot_clock(new))
+
+    def _faulted(self, host: Host) -> None:
+        if host not in self.cluster.faulted:
+            self.cluster.faulted.append(host)
 
     # Losses and recoveries -------------------------------------------------------------
 

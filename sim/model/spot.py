@@ -9,7 +9,8 @@ replicas serving on it are drained (no new requests; their owners start replacem
 once), and at the deadline the instance is reclaimed: whatever still runs there is lost,
 and requests still in flight fail with ``spot interruption``. A pool's lost instance is
 replaced by a new spot instance ``replace_after`` later (an Auto Scaling group keeping
-its capacity); the scaler's lost capacity comes back as its pending replicas ask for it.
+its capacity), or by an on-demand one with ``on_demand_fallback``; the scaler's lost
+capacity comes back as its pending replicas ask for it.
 """
 
 from __future__ import annotations
@@ -32,4 +33,7 @@ class SpotParams:
     notice_s: float = setting(120.0, unit="duration", doc="the interruption notice")
     replace_after_s: float = setting(
         90.0, unit="duration", doc="a pool's reclaimed instance is replaced this long after"
+    )
+    on_demand_fallback: bool = setting(
+        False, doc="a pool's reclaimed instance is replaced by an on-demand one"
     )

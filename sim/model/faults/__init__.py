@@ -84,14 +84,17 @@ class FaultWorld(Protocol):
         """The registry goes down (every request fails with 503) or comes back."""
         ...
 
-    def fill_disk(self, host: Any, fault: str, fill_bytes: int, eviction_percent: float) -> int:
-        """Write up to `fill_bytes` to the host's disk; returns the bytes written."""
+    def fill_disk(
+        self, host: Any, fault: str, fill_bytes: int, eviction_percent: float
+    ) -> tuple[Any, int]:
+        """Write up to `fill_bytes` to the disk of the host now in `host`'s place;
+        returns that host and the bytes written."""
         ...
 
     def release_disk(
         self, host: Any, fault: str, filled_bytes: int, eviction_percent: float
     ) -> None:
-        """Free what `fill_disk` wrote."""
+        """Free what `fill_disk` wrote (on the host it returned)."""
         ...
 
     def crash_containers(self, app: str, fault: str, restart: Distribution) -> None:

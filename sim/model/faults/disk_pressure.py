@@ -34,7 +34,9 @@ def _pressure(params: DiskPressureParams, world: FaultWorld, host: object, strea
         else:
             assert params.mtbf is not None
             yield env.timeout(params.mtbf.sample(rng))
-        filled = world.fill_disk(host, name, params.fill_bytes, params.eviction_percent)
+        filled_host, filled = world.fill_disk(
+            host, name, params.fill_bytes, params.eviction_percent
+        )
         if params.at_s is not None:
             if params.duration_s is None:
                 return
@@ -43,7 +45,7 @@ def _pressure(params: DiskPressureParams, world: FaultWorld, host: object, strea
             if params.mttr is None:
                 return
             yield env.timeout(params.mttr.sample(rng))
-        world.release_disk(host, name, filled, params.eviction_percent)
+        world.release_disk(filled_host, name, filled, params.eviction_percent)
         if params.at_s is not None:
             return
 
