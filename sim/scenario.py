@@ -27,8 +27,10 @@ from sim.model.host import Host
 from sim.model.monitoring import Monitoring, PeriodMetrics, period_row
 from sim.model.platforms import PLATFORMS, PlatformContext
 from sim.model.replica import Ledger, Platform
+from sim.model.resilience import Resilience, no_faults_report
 from sim.model.runtime import ContainerRuntime, ContainerSettings
 from sim.model.service import Service
+from sim.model.slo import SloTracker
 from sim.output.results import Result
 from sim.output.summary import assemble, pull_part, replica_part, request_part
 
@@ -75,6 +77,7 @@ class Scenario:
         self.params = params
         self.env = simpy.Environment()
         self.log = EventLog() if params.log == "full" else EventTally()
+        self._violated: set[int] = set()
         self.streams = RandomStreams(params.seed)
         self.cluster = build_cluster(self.env, params, self.log, self.streams)
         self.ledger = Ledger()
@@ -83,6 +86,12 @@ class Scenario:
             name: self._platform(platform_params)
             for name, platform_params in params.platforms.items()
         }
+        slo = params.slo
+        self.slo = (
+            SloTracker(slo, params.sample_period_s)
+            if slo is not None and slo.judged and params.service is not None
+            else None
+        )
         served = params.service
         replica_vcpu = params.apps[served.app].vcpu if served is not None else 1.0
         self.monitoring = Monitoring(params.sample_period_s, lambda replica: replica_vcpu)
@@ -106,8 +115,23 @@ class Scenario:
                 self.ledger,
                 self.log,
                 self.streams,
+                self.slo,
             )
             if served is not None
+            else None
+        )
+        self.resilience = (
+            Resilience(
+                self.env,
+                params.faults,
+                self.cluster,
+                self.ledger,
+                self.deployer,
+                self.service,
+                self.log,
+                self.streams,
+            )
+            if params.faults or _has_spot(params)
             else None
         )
 
@@ -170,7 +194,21 @@ class Scenario:
             row.update({"desired": 0, "in_service": 0, "draining": 0})
         row.update(self.cluster.sample())
         row.update(period_row(self.monitoring, period))
+        if self.resilience is not None:
+            row.update(self.resilience.sample())
+            stats = self.service.stats if self.service is not None else None
+            row["requests_failed"] = stats.failed_count if stats is not None else 0
+        if self.slo is not None:
+            row["slo_violated"] = int(period is not None and period.index in self._violated)
         return row
+
+    def _close(self, index: int) -> PeriodMetrics:
+        """Close monitoring period `index` now (and judge it against the SLO)."""
+        if self.slo is not None:
+            start_s = index * self.params.sample_period_s
+            if self.slo.close(index, self.env.now - start_s):
+                self._violated.add(index)
+        return self.monitoring.close(index)
 
     def _sampler(
         self, rows: list[dict[str, float | int]], progress: ProgressCallback | None
@@ -179,7 +217,7 @@ class Scenario:
         index = 0
         while True:
             yield self.env.timeout(self.params.sample_period_s)
-            rows.append(self.sample(self.monitoring.close(index)))
+            rows.append(self.sample(self._close(index)))
             index += 1
             if progress is not None:
                 progress(self.env.now, self.params.horizon_s)
@@ -194,13 +232,16 @@ class Scenario:
         self.cluster.start_scaler()
         deployed = env.process(self.deployer.run())
         horizon = env.timeout(self.params.horizon_s)
-        if self.service is not None:
-            self.service.start()
+        if self.resilience is not None:
+            self.resilience.start()
+        if self.service is not None or self.resilience is not None:
+            if self.service is not None:
+                self.service.start()
             env.run(until=horizon)
         else:
             env.run(until=env.any_of([deployed, horizon]))
         if rows[-1]["time_s"] != env.now:
-            rows.append(self.sample(self.monitoring.close(len(self.monitoring.closed))))
+            rows.append(self.sample(self._close(len(self.monitoring.closed))))
             if progress is not None:
                 progress(env.now, self.params.horizon_s)
         return self.collect(tuple(rows))
@@ -233,6 +274,8 @@ class Scenario:
             cluster.report_scaling(),
             cluster.report_costs(end_s),
             self._reservations(end_s),
+            self.resilience.report(end_s) if self.resilience is not None else no_faults_report(),
+            slo_violation_s=self.slo.violation_s if self.slo is not None else 0.0,
             seed=self.params.seed,
             replication=self.params.replication,
             sim_time_s=end_s,
@@ -261,6 +304,14 @@ class Scenario:
                 r.app_memory_bytes * (r.until_s - r.since_s) for r in reservations
             ),
         }
+
+
+def _has_spot(params: ScenarioParams) -> bool:
+    """Whether any capacity is spot (a pool's hosts or the scaler's)."""
+    scaler = params.cluster_scaler
+    return any(host.spot is not None for host in params.hosts) or (
+        scaler is not None and scaler.spot is not None
+    )
 
 
 @contextmanager

@@ -265,7 +265,7 @@ def test_an_unknown_demo_is_named_in_one_line(
     assert stopped.value.code == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "sim-demo: no demo named 'nosuch'; the demos: first-pull, shared-base, "
-        "copy-on-write, vm-vs-container, autoscaling"
+        "copy-on-write, vm-vs-container, autoscaling, host-failure"
     ]
 
 

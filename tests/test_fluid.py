@@ -128,6 +128,10 @@ def test_fluid_and_request_modes_agree_on_a_short_case(autoscaler: str) -> None:
     assert fluid["latency_s_p95"] == pytest.approx(requests["latency_s_p95"], rel=0.10)
     assert fluid["wait_s_mean"] == pytest.approx(requests["wait_s_mean"], rel=0.15)
     assert fluid["vcpu_seconds_used"] == pytest.approx(requests["vcpu_seconds_used"], rel=0.02)
+    # Without an SLO every request served (finished or in flight) counts as available.
+    for summary in (requests, fluid):
+        answered = summary["requests_served"] + summary["requests_in_flight"]
+        assert summary["availability"] == answered / summary["requests_total"]
 
 
 def test_fluid_runs_are_reproducible() -> None:
@@ -141,6 +145,21 @@ def test_an_unknown_mode_is_one_config_error() -> None:
     with pytest.raises(ConfigError) as raised:
         scenario_params(to_plain(config))
     assert str(raised.value) == "workload.traffic.mode: fluidd: one of fluid, requests"
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "+slo.latency_p95=300ms",
+        "+faults=[{kind: host-crash, target: node-1, at: 10min, duration: 5min}]",
+    ],
+)
+def test_faults_and_slos_need_the_request_mode(override: str) -> None:
+    overrides = ["platform=container", "workload=poisson", "workload.traffic.mode=fluid"]
+    config = sim.load_config([*overrides, override])
+    with pytest.raises(ConfigError) as raised:
+        scenario_params(to_plain(config))
+    assert str(raised.value).startswith("workload.traffic.mode: fluid: requests when faults")
 
 
 def test_the_fluid_needs_a_positive_mean_cpu_time() -> None:

@@ -2,10 +2,10 @@
 
 ``sim-kinds`` lists them all; ``sim-kinds <family>`` only that family (``platform``,
 ``registry``, ``arrivals``, ``autoscaler``, ``composite-member``, ``placement``,
-``balancer``, ``snapshotter``, ``traffic-mode``). Each setting shows its config key, its
-default exactly as a config writes it (or ``(required)``), what it may be (unit, range,
-words) and what it does — all read from the kinds' parameter dataclasses, the one place
-defaults live.
+``balancer``, ``snapshotter``, ``traffic-mode``, ``fault``). Each setting shows its config
+key, its default exactly as a config writes it (or ``(required)``), what it may be (unit,
+range, words) and what it does — all read from the kinds' parameter dataclasses, the one
+place defaults live.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from sim.config.reference import family_lines
 from sim.core.settings import Family
 from sim.model.arrivals import ARRIVALS
+from sim.model.faults import FAULTS
 from sim.model.platforms import PLATFORMS
 from sim.model.registries import REGISTRIES
 from sim.model.snapshotters import SNAPSHOTTERS
@@ -36,6 +37,7 @@ FAMILIES: tuple[Family, ...] = (
     BALANCING,
     SNAPSHOTTERS,
     TRAFFIC_MODES,
+    FAULTS,
 )
 """Every family of kinds a config chooses from, in the order `sim-kinds` lists them."""
 

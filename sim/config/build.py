@@ -41,6 +41,7 @@ from sim.core.metrics import PRODUCED
 from sim.core.streams import RandomStreams
 from sim.model.arrivals.trace import TraceParams
 from sim.model.cluster_scaler import ClusterScalerParams
+from sim.model.faults import FAULTS
 from sim.model.fleet import FleetParams
 from sim.model.host import HostParams
 from sim.model.images import (
@@ -54,6 +55,7 @@ from sim.model.images import (
 from sim.model.platforms import PLATFORMS
 from sim.model.registries import REGISTRIES, RegistryParams
 from sim.model.replica import App
+from sim.model.slo import SloParams
 from sim.model.topology import NetworkParams
 from sim.model.workload import parse_request_spec
 from sim.policies.autoscaling import AUTOSCALING, FixedCapacityParams
@@ -67,6 +69,8 @@ _ROOT_SECTIONS = (
     "platform",
     "workload",
     "autoscaler",
+    "faults",
+    "slo",
 )
 
 
@@ -125,6 +129,22 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     service = service_of(workload, apps, platforms)
     check_apps_on_platforms(apps, deployments, service, platforms)
     autoscaler = read_autoscaler(config.get("autoscaler") or {"policy": "none"})
+    faults = read_faults(
+        config.get("faults"), hosts, registries, [service.app] if service is not None else []
+    )
+    slo = read(SloParams, config.get("slo") or {}, "slo")
+    spot = any(host.spot for host in hosts) or (
+        cluster_scaler is not None and cluster_scaler.spot is not None
+    )
+    if service is not None and service.mode != "requests" and (faults or spot or slo.judged):
+        raise ConfigError(
+            "workload.traffic.mode",
+            service.mode,
+            "requests when faults, spot capacity or slo are set (the fluid mode keeps no "
+            "request to fail or to judge)",
+        )
+    if (faults or spot) and service is not None:
+        service = replace(service, fleet=replace(service.fleet, track_requests=True))
     return ScenarioParams(
         seed=seed,
         replication=root.replication,
@@ -144,7 +164,44 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         autoscaler=autoscaler,
         cluster_scaler=cluster_scaler,
         log=root.log,
+        faults=faults,
+        slo=slo if slo.judged else None,
     )
+
+
+def read_faults(
+    data: Any,
+    hosts: tuple[HostParams, ...],
+    registries: tuple[RegistryParams, ...],
+    served_apps: list[str],
+) -> tuple[Any, ...]:
+    """The fault specs (``faults``: a list, each a kind of `FAULTS`), each target one its
+    kind allows: a host, a pool (``<pool>`` of ``<pool>-<n>``), a zone, a registry, the
+    served app."""
+    if data is None:
+        return ()
+    if not isinstance(data, list | tuple):
+        raise ConfigError("faults", short(data), f"a list of faults, not {kind_of(data)}")
+    names = {
+        "host": [host.name for host in hosts],
+        "pool": list(dict.fromkeys(host.name.rsplit("-", 1)[0] for host in hosts)),
+        "zone": list(dict.fromkeys(host.zone for host in hosts if host.zone)),
+        "registry": [registry.name for registry in registries],
+        "app": served_apps,
+    }
+    faults = []
+    for index, entry in enumerate(data):
+        key = f"faults.{index}"
+        params = read_kind(FAULTS, entry, key)
+        allowed = [name for cls in params.target_classes for name in names[cls]]
+        if params.target not in allowed:
+            raise ConfigError(
+                f"{key}.target",
+                params.target,
+                f"a {' or '.join(params.target_classes)}: {', '.join(allowed) or 'none'}",
+            )
+        faults.append(params)
+    return tuple(faults)
 
 
 # Infrastructure ------------------------------------------------------------------------
@@ -197,6 +254,8 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
                 cluster.principal,
                 pool.disk_write_bytes_s,
                 instance_type.name if instance_type else None,
+                pool.zones[(index - 1) % len(pool.zones)] if pool.zones else "",
+                pool.spot,
             )
             for index in range(1, pool.count + 1)
         )
@@ -223,6 +282,7 @@ def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | N
         provision=scaler.provision,
         scan_interval_s=scaler.scan_interval_s,
         scale_down_unneeded_s=scaler.scale_down_unneeded_s,
+        spot=scaler.spot,
     )
 
 

@@ -15,6 +15,7 @@ from sim.model.images import Image
 from sim.model.registries import RegistryParams
 from sim.model.replica import App
 from sim.model.service import ServiceParams
+from sim.model.slo import SloParams
 from sim.model.topology import NetworkParams
 
 
@@ -59,3 +60,6 @@ class ScenarioParams:
     autoscaler: Any = None  # the parameters of a kind of sim.policies.autoscaling.AUTOSCALING
     cluster_scaler: ClusterScalerParams | None = None
     log: EventLogMode = "full"
+    faults: tuple[Any, ...] = ()
+    """The fault specs, each the parameters of a kind of sim.model.faults.FAULTS."""
+    slo: SloParams | None = None

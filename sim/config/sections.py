@@ -19,6 +19,7 @@ from sim.core.settings import setting
 from sim.model.arrivals import ARRIVALS
 from sim.model.cloud import InstanceType
 from sim.model.engine import EngineParams
+from sim.model.spot import SpotParams
 from sim.model.traffic_modes import TRAFFIC_MODES
 from sim.policies.balancing import BALANCING
 
@@ -39,6 +40,10 @@ class PoolSpec:
     disk_write_bytes_s: float = setting(
         500_000_000.0, unit="bandwidth", above=0, doc="sequential writes (VM disk copies)"
     )
+    zones: tuple[str, ...] = setting(
+        (), doc="availability zones its hosts are spread over, in turn (host n: zone n mod k)"
+    )
+    spot: SpotParams | None = setting(None, doc="spot instances: price fraction, interruptions")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +61,7 @@ class ScalerSpec:
     scale_down_unneeded_s: float = setting(
         600.0, unit="duration", doc="a host idle this long is removed"
     )
+    spot: SpotParams | None = setting(None, doc="it adds spot instances (price, interruptions)")
 
     def __post_init__(self) -> None:
         if not self.enabled:

@@ -72,6 +72,23 @@ class EventKind(StrEnum):
     REQUEST_THROTTLED = "request_throttled"
     MANIFEST_UNKNOWN = "manifest_unknown"
     BLOB_FAILED = "blob_failed"
+    # Faults (see sim.model.faults)
+    HOST_FAILED = "host_failed"
+    """A host crashed (details: fault, replicas_lost, recovery)."""
+    HOST_RECOVERED = "host_recovered"
+    """A crashed host is back (details: how: reboot or replace, down_s)."""
+    DISK_PRESSURE = "disk_pressure"
+    """A host's disk filled (details: fault, filled_bytes, evicting: over the kubelet's
+    hard eviction threshold after image GC)."""
+    SPOT_INTERRUPTION = "spot_interruption"
+    """The cloud will reclaim a spot instance after the notice (details: notice_s)."""
+    REGISTRY_DOWN = "registry_down"
+    """A registry went down: every request fails with 503 (details: fault)."""
+    REGISTRY_UP = "registry_up"
+    """A registry that was down serves again (details: fault)."""
+    SERVICE_RECOVERED = "service_recovered"
+    """After a fault, the service is back to as many replicas in service as before it
+    (details: fault, time_to_recover_s)."""
 
 
 class ReplicaState(StrEnum):
@@ -100,6 +117,11 @@ class ReplicaState(StrEnum):
     REMOVED = "removed"
     STOPPED = "stopped"
     TERMINATED = "terminated"
+    CRASH_LOOP_BACKOFF = "crash_loop_backoff"
+    """Its container exited; the kubelet restarts it after a back-off (details: reason,
+    backoff_s)."""
+    LOST = "lost"
+    """Gone with its host (a crash, an outage); its owner replaces it."""
 
 
 class DropReason(StrEnum):
@@ -108,6 +130,16 @@ class DropReason(StrEnum):
     NO_READY_REPLICA = "no ready replica"
     QUEUE_FULL = "queue full"
     TIMEOUT = "timeout"
+
+
+class FailReason(StrEnum):
+    """Why a request already assigned to a replica did not finish: the replica went
+    away under it (never silently lost)."""
+
+    HOST_FAILURE = "host failure"
+    SPOT_INTERRUPTION = "spot interruption"
+    CONTAINER_CRASH = "container crash"
+    EVICTED = "evicted"
 
 
 _Record = tuple[float, str, EventKind, tuple[str, ...], tuple[DetailValue, ...]]

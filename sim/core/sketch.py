@@ -149,6 +149,23 @@ class QuantileSketch:
         twin.merge(self)
         return twin
 
+    def remove(self, value: float) -> None:
+        """Uncount one value added before (a request that turned out not to finish).
+
+        The smallest and largest values seen stay as they were: they only clamp
+        estimates, which stay within the sketch's accuracy.
+        """
+        if value < self.min_value:
+            index = 0
+        elif value > self.max_value:
+            index = self._overflow_index
+        else:
+            index = math.ceil(math.log(value) * self._inverse_log_gamma) - self._offset + 1
+        if self._counts[index] == 0:
+            raise ValueError(f"{value} was never added")
+        self._counts[index] -= 1
+        self.count -= 1
+
     def quantile(self, q: float) -> float:
         """The `q`-quantile (0 ≤ q ≤ 1) of the values added; NaN when there are none.
 

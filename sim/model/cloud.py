@@ -8,6 +8,7 @@ are instances too, launched at time 0.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from sim.core.settings import setting
 from sim.model.engine import EngineParams
 from sim.model.host import Host, HostParams
 from sim.model.network import Network
+from sim.model.spot import SpotParams
 from sim.model.storage import DiskTotals
 from sim.model.topology import LinkParams
 
@@ -41,6 +43,8 @@ class InstanceRecord:
     usd_per_hour: float
     launched_s: float
     terminated_s: float | None = None
+    on_demand_usd_per_hour: float | None = None
+    """For a spot instance: what it would cost on demand (None: it is on demand)."""
 
 
 class Cloud:
@@ -94,21 +98,31 @@ class Cloud:
         self._attached = attached
         self._running = 0
         self.running_max = 0
+        self.launch_listeners: list[Callable[[Host], None]] = []
+        """Told about each instance launched during the run (spot clocks start there)."""
 
     def register(self, host: Host, instance_type: InstanceType | None) -> None:
         """Record a host that exists from the start (a cluster pool's host); it is billed
-        if it has an instance type."""
+        if it has an instance type (a spot host at its spot price)."""
+        usd_per_hour = instance_type.usd_per_hour if instance_type else 0.0
+        spot = host.params.spot
         self.records[host.name] = InstanceRecord(
             host.name,
             instance_type.name if instance_type else "",
-            instance_type.usd_per_hour if instance_type else 0.0,
+            usd_per_hour * spot.price_fraction if spot else usd_per_hour,
             self.env.now,
+            on_demand_usd_per_hour=usd_per_hour if spot else None,
         )
         self._running += 1
         self.running_max = max(self.running_max, self._running)
 
     def launch(
-        self, name: str, instance_type: InstanceType, disk_bytes: int, join_cluster: bool
+        self,
+        name: str,
+        instance_type: InstanceType,
+        disk_bytes: int,
+        join_cluster: bool,
+        spot: SpotParams | None = None,
     ) -> Host:
         """A new instance: a host on the network, billed from now.
 
@@ -122,6 +136,7 @@ class Cloud:
             disk_bytes,
             self.principal,
             self.disk_write_bytes_s,
+            spot=spot,
         )
         host = Host(self.env, params, self.engine_params, self.log, self.disk_totals)
         self.network.attach(
@@ -131,10 +146,17 @@ class Cloud:
             self.host_link.latency_s,
         )
         self._attached += 1
+        usd_per_hour = instance_type.usd_per_hour
         self.records[name] = InstanceRecord(
-            name, instance_type.name, instance_type.usd_per_hour, self.env.now
+            name,
+            instance_type.name,
+            usd_per_hour * spot.price_fraction if spot else usd_per_hour,
+            self.env.now,
+            on_demand_usd_per_hour=usd_per_hour if spot else None,
         )
         self.launched.append(host)
+        for listener in self.launch_listeners:
+            listener(host)
         if join_cluster:
             self.join(host)
         self._running += 1
@@ -146,6 +168,8 @@ class Cloud:
 
     def join(self, host: Host) -> None:
         """A launched host joins the cluster: replicas may now be placed on it."""
+        if host.name in self._members:
+            return
         self._members.add(host.name)
         self._joined(host)
 
@@ -163,6 +187,76 @@ class Cloud:
             self._members.discard(host.name)
             self._left(host)
         self.log.record(self.env.now, host.name, EventKind.INSTANCE_TERMINATED)
+
+    def cordon(self, host: Host) -> None:
+        """Nothing new is placed on the instance (it is about to go): out of the
+        cluster's hosts, still running and billed."""
+        if host.name in self._members:
+            self._members.discard(host.name)
+            self._left(host)
+
+    def reclaim(self, host: Host) -> None:
+        """The cloud takes the instance back (a spot interruption): billing stops, and
+        it leaves the cluster if it was still in it."""
+        record = self.records[host.name]
+        if record.terminated_s is not None:
+            return
+        record.terminated_s = self.env.now
+        if not host.down:
+            self._running -= 1
+        if host.name in self._members:
+            self._members.discard(host.name)
+            self._left(host)
+        self.log.record(self.env.now, host.name, EventKind.INSTANCE_TERMINATED, reason="spot")
+
+    def crash(self, host: Host) -> None:
+        """The instance is down (it crashed and will reboot): out of the cluster, still
+        billed, as a rebooting instance is."""
+        self._running -= 1
+        if host.name in self._members:
+            self._members.discard(host.name)
+            self._left(host)
+
+    def reboot(self, host: Host, rejoin: bool = True) -> None:
+        """A crashed instance is back and rejoins the cluster (unless it stays tainted)."""
+        self._running += 1
+        self.running_max = max(self.running_max, self._running)
+        if rejoin:
+            self.join(host)
+
+    def replace(self, old: Host, name: str, on_demand: bool = False) -> Host:
+        """A new instance in place of `old` (terminated): the same size and price, an
+        empty disk, billed from now; it joins the cluster. With `on_demand`, a spot
+        instance is replaced by an on-demand one."""
+        record = self.records[old.name]
+        params = dataclasses.replace(old.params, name=name)
+        usd_per_hour, on_demand_usd = record.usd_per_hour, record.on_demand_usd_per_hour
+        if on_demand and on_demand_usd is not None:
+            params = dataclasses.replace(params, spot=None)
+            usd_per_hour, on_demand_usd = on_demand_usd, None
+        host = Host(self.env, params, self.engine_params, self.log, self.disk_totals)
+        self.network.attach(
+            name,
+            self.attachment(self._attached),
+            self.host_link.bandwidth_bytes_s,
+            self.host_link.latency_s,
+        )
+        self._attached += 1
+        self.records[name] = InstanceRecord(
+            name,
+            record.instance_type,
+            usd_per_hour,
+            self.env.now,
+            on_demand_usd_per_hour=on_demand_usd,
+        )
+        self.launched.append(host)
+        self._running += 1
+        self.running_max = max(self.running_max, self._running)
+        self.log.record(
+            self.env.now, name, EventKind.INSTANCE_LAUNCHED, instance_type=record.instance_type
+        )
+        self.join(host)
+        return host
 
     @property
     def running(self) -> int:

@@ -75,6 +75,8 @@ class Cluster:
             env, build_topology(network, [host.name for host in hosts], registries)
         )
         self.registries: dict[str, Registry] = {}
+        self._nat_gateways = network.nat_gateways
+        self._egress_index: dict[str, int] = {}
         for params in sorted(registries, key=lambda r: r.upstream_name is not None):
             published = params.published(images)
             self.registries[params.name] = Registry(
@@ -85,11 +87,17 @@ class Cluster:
                 streams.generator(f"registry/{params.name}"),
                 {image.reference: image for image in published},
                 self.registries.get(params.upstream_name or ""),
+                self.egress_of if network.nat_gateways else None,
             )
         self._mirrors = dict(registry_mirrors)
         self.disk_totals = DiskTotals()
         self._hosts = HostList(Host(env, host, engine, log, self.disk_totals) for host in hosts)
         self._pool_hosts = tuple(self._hosts)
+        self.faulted: list[Host] = []
+        """Hosts a fault took out of the cluster at some time (crashed, reclaimed,
+        tainted), so that their disks still count in the summary."""
+        for host in self._pool_hosts:
+            self._egress_index[host.name] = len(self._egress_index)
         self._listeners: list[Callable[[], None]] = []
         self.cloud = Cloud(
             env,
@@ -129,6 +137,11 @@ class Cluster:
         """The hosts in the cluster now, in the order they joined (read only)."""
         return self._hosts
 
+    @property
+    def pool_hosts(self) -> Sequence[Host]:
+        """The hosts of the cluster's pools, as configured (whether up or down now)."""
+        return self._pool_hosts
+
     def host(self, name: str) -> Host:
         """A host of the cluster by name.
 
@@ -139,6 +152,13 @@ class Cluster:
             if host.name == name:
                 return host
         raise KeyError(name)
+
+    def egress_of(self, host: str) -> str:
+        """The NAT gateway a host's requests leave through (``nat-<k>``): the n-th host
+        (the pools' hosts in order, then others as they first reach a registry) is behind
+        gateway n mod `nat_gateways`."""
+        index = self._egress_index.setdefault(host, len(self._egress_index))
+        return f"nat-{index % self._nat_gateways}"
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call `listener` whenever a host joins or leaves."""
@@ -196,7 +216,9 @@ class Cluster:
         """The cluster's part of the summary about images: what mirrors fetched, the
         fullest disk, images collected — over every host that existed during the run,
         not only those in the cluster now (an instance of one replica never joins it)."""
-        hosts = self.every_host()
+        hosts = [*self.every_host()]
+        known = set(hosts)
+        hosts += [host for host in self.faulted if host not in known]
         return {
             "bytes_from_upstream": sum(r.bytes_from_upstream for r in self.registries.values()),
             "disk_bytes_peak": max(host.disk.peak_bytes for host in hosts),
@@ -231,10 +253,19 @@ class Cluster:
         ]
         instance_usd = instance_cost_usd(instances, end_s, self.billing_minimum_s)
         registry_usd = registry_cost_usd(registries, end_s)
+        spot = [r for r in self.cloud.records.values() if r.on_demand_usd_per_hour is not None]
+        on_demand = [
+            InstanceUsage(r.on_demand_usd_per_hour or 0.0, r.launched_s, r.terminated_s)
+            for r in spot
+        ]
+        billed = [InstanceUsage(r.usd_per_hour, r.launched_s, r.terminated_s) for r in spot]
+        minimum_s = self.billing_minimum_s
         return {
             "cost_usd": instance_usd + registry_usd,
             "cost_usd_instances": instance_usd,
             "cost_usd_registries": registry_usd,
+            "spot_savings_usd": instance_cost_usd(on_demand, end_s, minimum_s)
+            - instance_cost_usd(billed, end_s, minimum_s),
         }
 
     def links(self) -> tuple[LinkUsage, ...]:

@@ -23,6 +23,7 @@ from sim.core.records import EventKind, EventLog
 from sim.model.cloud import Cloud, InstanceType
 from sim.model.host import Host
 from sim.model.scheduler import Scheduler
+from sim.model.spot import SpotParams
 from sim.policies.placement import PlacementRequest
 
 
@@ -37,6 +38,7 @@ class ClusterScalerParams:
     provision: Distribution
     scan_interval_s: float = 10.0
     scale_down_unneeded_s: float = 600.0
+    spot: SpotParams | None = None
 
 
 def hosts_needed(requests: list[PlacementRequest], vcpu: float, memory_bytes: int) -> int:
@@ -135,6 +137,7 @@ class ClusterScaler:
             self.instance_type,
             self.params.disk_bytes,
             join_cluster=False,
+            spot=self.params.spot,
         )
         yield self.env.timeout(self.params.provision.sample(self.rng))
         self.launching -= 1

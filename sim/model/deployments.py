@@ -69,17 +69,54 @@ class Deployer:
         self.log = log
         self.requested = 0
         """Replicas asked for so far."""
+        self.running = 0
+        """Replicas ready and not stopped or lost."""
+        self.replicas_lost = 0
+        self.replicas_replaced = 0
+        self.ready_listeners: list[Callable[[str], None]] = []
+        """Told whenever a replica becomes ready (fault recovery watches this)."""
+        self._numbering: dict[str, int] = {}
+        self._owned: dict[str, tuple[Platform, str, float | None, bool]] = {}
+        self._lost: set[str] = set()
+        self._replacements: list[simpy.Process] = []
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The SimPy process: every deployment in time order, then until all its
         replicas are ready or failed."""
         started: list[simpy.Process] = []
-        numbering: dict[str, int] = {}
         for deployment in sorted(self.deployments, key=lambda d: d.at_s):
             if deployment.at_s > self.env.now:
                 yield self.env.timeout(deployment.at_s - self.env.now)
-            started.extend(self._start(deployment, numbering))
+            started.extend(self._start(deployment, self._numbering))
         yield self.env.all_of(started)
+        while any(not process.triggered for process in self._replacements):
+            yield self.env.all_of([p for p in self._replacements if not p.triggered])
+
+    def owns(self, replica: str) -> bool:
+        """Whether `replica` is one of the deployments'."""
+        return replica in self._owned
+
+    def lose(self, replica: str, reason: str) -> None:
+        """The replica is gone with its host: what it held is released and, unless it
+        was pinned to that host (a DaemonSet's), a replacement is asked for at once."""
+        platform, app, lifetime_s, pinned = self._owned[replica]
+        self._lost.add(replica)
+        self.replicas_lost += 1
+        self.log.record(
+            self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.LOST, reason=reason
+        )
+        if replica not in self.ledger.starting and self.ledger.get(replica) is not None:
+            platform.stop_replica(replica)
+            self.running -= 1
+        if pinned:
+            return
+        prefix = f"{app}-{platform.name}"
+        self._numbering[prefix] = self._numbering.get(prefix, 0) + 1
+        name = f"{prefix}-{self._numbering[prefix]}"
+        self._request(name)
+        self._replacements.append(
+            self.env.process(self._replica(platform, name, app, None, lifetime_s, True))
+        )
 
     def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[simpy.Process]:
         platform = self.platforms[deployment.platform]
@@ -133,9 +170,25 @@ class Deployer:
         app: str,
         pinned: Host | None,
         lifetime_s: float | None,
+        replacement: bool = False,
     ) -> Generator[simpy.Event, Any, None]:
+        self._owned[replica] = (platform, app, lifetime_s, pinned is not None)
         record = yield from platform.start_replica(replica, self.apps[app], self.env.now, pinned)
         self.ledger.finished(record)
-        if lifetime_s is not None and record.state == "ready":
+        if replica in self._lost:
+            if self.ledger.get(replica) is not None:
+                platform.stop_replica(replica)
+            return
+        if record.state != "ready":
+            return
+        self.running += 1
+        if replacement:
+            self.replicas_replaced += 1
+        for listener in self.ready_listeners:
+            listener(replica)
+        if lifetime_s is not None:
             yield self.env.timeout(lifetime_s)
+            if replica in self._lost:
+                return
             platform.stop_replica(replica)
+            self.running -= 1

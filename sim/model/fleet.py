@@ -21,8 +21,9 @@ from typing import Any, Protocol
 import simpy
 
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
+from sim.model.crash_loop import CrashLoopBackoff
 from sim.model.monitoring import Monitoring
-from sim.model.replica import App, Platform
+from sim.model.replica import App, Ledger, Platform
 from sim.model.replica_queue import ReplicaQueue
 
 
@@ -41,6 +42,8 @@ class ReplicaTraffic(Protocol):
 
     def drain_replica(self, name: str) -> Draining: ...
 
+    def remove_replica(self, name: str) -> Draining: ...
+
 
 @dataclass(frozen=True, slots=True)
 class FleetParams:
@@ -52,6 +55,7 @@ class FleetParams:
     health_check_interval_s: float
     healthy_threshold: int
     relaunch_delay_s: float = 10.0
+    track_requests: bool = False
 
 
 @dataclass(slots=True)
@@ -66,6 +70,8 @@ class Member:
     stopped_s: float | None = None
     record: ReplicaRecord | None = None
     cancelled: bool = False
+    queue: ReplicaQueue | None = None
+    replacement: bool = False
 
 
 class Fleet:
@@ -80,6 +86,8 @@ class Fleet:
         monitoring: told when replicas enter and leave service.
         log: the event log.
         record: called with each finished replica start-up's record.
+        ledger: the replicas' holdings (to clean up after a replica lost while starting).
+        failed: told about requests cut when a replica is lost, with the reason.
     """
 
     def __init__(
@@ -92,6 +100,8 @@ class Fleet:
         monitoring: Monitoring,
         log: EventLog,
         record: Callable[[ReplicaRecord], None],
+        ledger: Ledger | None = None,
+        failed: Callable[[list[tuple[float, float, float]], str], None] | None = None,
     ) -> None:
         self.env = env
         self.app = app
@@ -109,10 +119,19 @@ class Fleet:
         self.members: dict[str, Member] = {}
         self.history: list[Member] = []
         self._launched = 0
+        self.ledger = ledger
+        self.failed = failed
+        self.replicas_lost = 0
+        self.replicas_replaced = 0
+        self.in_service_listeners: list[Callable[[str], None]] = []
+        """Told the name of each replica entering service (fault recovery watches)."""
+        self.container_crashes = 0
 
     def active(self) -> list[Member]:
-        """Members launching or in service (not draining, not stopped)."""
-        return [m for m in self.members.values() if m.state in ("launching", "in_service")]
+        """Members launching, in service or restarting (not draining, not stopped)."""
+        return [
+            m for m in self.members.values() if m.state in ("launching", "in_service", "restarting")
+        ]
 
     def count(self, state: str) -> int:
         return sum(member.state == state for member in self.members.values())
@@ -150,6 +169,81 @@ class Fleet:
             else:
                 self._drain(member)
 
+    def lose(self, name: str, reason: str) -> None:
+        """The replica is gone with its host: requests it was serving fail for `reason`,
+        what it held is released, and a replacement is launched at once."""
+        member = self.members.pop(name)
+        previous = member.state
+        now = self.env.now
+        member.state = "lost"
+        member.stopped_s = now
+        self.replicas_lost += 1
+        self.log.record(now, name, EventKind.REPLICA_STATE, state=ReplicaState.LOST, reason=reason)
+        queue = member.queue
+        if previous == "in_service":
+            self.traffic.remove_replica(name)
+            self.monitoring.replica_out_of_service(name)
+        if queue is not None and self.failed is not None:
+            self.failed(queue.cut(now), reason)
+        if member.ready_s is not None and previous != "stopped":
+            self.platform.stop_replica(name)
+        before = self._launched
+        self._reconcile()
+        for index in range(before + 1, self._launched + 1):
+            self.members[f"{self.name}-{index}"].replacement = True
+
+    def evict(self, name: str) -> None:
+        """The replica's host is about to go (a spot notice): drain it and launch its
+        replacement at once."""
+        member = self.members[name]
+        if member.state != "in_service":
+            return
+        self._drain(member)
+        before = self._launched
+        self._reconcile()
+        for index in range(before + 1, self._launched + 1):
+            self.members[f"{self.name}-{index}"].replacement = True
+
+    def crash_container(
+        self, name: str, reason: str, restart_s: float, backoff: CrashLoopBackoff
+    ) -> None:
+        """The replica's container exits: the requests it was serving fail for `reason`;
+        the kubelet restarts it in place after its CrashLoopBackOff delay, the restart
+        takes `restart_s`, and it serves again once it passes the health check."""
+        member = self.members[name]
+        if member.state != "in_service":
+            return
+        now = self.env.now
+        self.container_crashes += 1
+        self.traffic.remove_replica(name)
+        self.monitoring.replica_out_of_service(name)
+        if member.queue is not None and self.failed is not None:
+            self.failed(member.queue.cut(now), reason)
+        delay_s = backoff.next_delay_s(name, member.in_service_s or now, now)
+        member.state = "restarting"
+        self.log.record(
+            now,
+            name,
+            EventKind.REPLICA_STATE,
+            state=ReplicaState.CRASH_LOOP_BACKOFF,
+            reason=reason,
+            backoff_s=delay_s,
+        )
+        self.env.process(self._restart(member, delay_s + restart_s))
+
+    def _restart(self, member: Member, wait_s: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(wait_s)
+        if member.state != "restarting":
+            return
+        self.log.record(
+            self.env.now, member.name, EventKind.REPLICA_STATE, state=ReplicaState.STARTING
+        )
+        params = self.params
+        yield self.env.timeout(params.health_check_interval_s * params.healthy_threshold)
+        if member.state != "restarting":
+            return
+        self._enter_service(member)
+
     def _launch(self) -> None:
         self._launched += 1
         name = f"{self.name}-{self._launched}"
@@ -164,6 +258,10 @@ class Fleet:
         record = yield from self.platform.start_replica(member.name, self.app, self.env.now)
         member.record = record
         self.record(record)
+        if member.state == "lost":
+            if self.ledger is not None and self.ledger.get(member.name) is not None:
+                self.platform.stop_replica(member.name)
+            return
         if record.state != "ready":
             member.state = "failed"
             member.stopped_s = self.env.now
@@ -177,20 +275,36 @@ class Fleet:
             return
         params = self.params
         yield self.env.timeout(params.health_check_interval_s * params.healthy_threshold)
+        if member.state == "lost":
+            return
         if member.cancelled:
             self._stop(member)
             return
+        self._enter_service(member)
+
+    def _enter_service(self, member: Member) -> None:
+        params = self.params
+        first = member.in_service_s is None
         member.state = "in_service"
         member.in_service_s = self.env.now
-        self.traffic.add_replica(
-            ReplicaQueue(member.name, params.workers, params.queue_capacity, params.timeout_s)
+        member.queue = ReplicaQueue(
+            member.name,
+            params.workers,
+            params.queue_capacity,
+            params.timeout_s,
+            params.track_requests,
         )
+        self.traffic.add_replica(member.queue)
+        if member.replacement and first:
+            self.replicas_replaced += 1
         self.monitoring.replica_in_service(member.name)
         self.log.record(
             self.env.now, member.name, EventKind.REPLICA_STATE, state=ReplicaState.IN_SERVICE
         )
         if not self.live.triggered and self.count("in_service") >= self.desired:
             self.live.succeed()
+        for listener in self.in_service_listeners:
+            listener(member.name)
 
     def _drain(self, member: Member) -> None:
         member.state = "draining"
@@ -208,7 +322,8 @@ class Fleet:
     def _finish_drain(self, member: Member, queue: Draining) -> Generator[simpy.Event, Any, None]:
         wait_s = max(queue.drained_at_s() - self.env.now, 0.0)
         yield self.env.timeout(wait_s)
-        self._stop(member)
+        if member.state != "lost":
+            self._stop(member)
 
     def _stop(self, member: Member) -> None:
         self.platform.stop_replica(member.name)

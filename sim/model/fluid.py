@@ -585,4 +585,5 @@ class FluidStats:
             latency_p50_s=self.latency_sketch.quantile(0.5),
             latency_p95_s=self.latency_sketch.quantile(0.95),
             latency_p99_s=self.latency_sketch.quantile(0.99),
+            served_within_slo=served,
         )

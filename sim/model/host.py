@@ -15,6 +15,7 @@ import simpy
 
 from sim.core.records import EventLog
 from sim.model.engine import ContainerEngine, EngineParams
+from sim.model.spot import SpotParams
 from sim.model.storage import DiskAccount, DiskTotals
 from sim.policies.placement import HostView
 
@@ -34,6 +35,8 @@ class HostParams:
     principal: str
     disk_write_bytes_s: float
     instance_type: str | None = None
+    zone: str = ""
+    spot: SpotParams | None = None
 
 
 _NO_BASE_IMAGES: frozenset[str] = frozenset()
@@ -60,6 +63,7 @@ class Host:
         "replicas",
         "reservations_changed",
         "vm_base_images",
+        "down",
     )
 
     def __init__(
@@ -82,6 +86,8 @@ class Host:
         self.reservations_changed = 0
         # The VM platforms whose base image is on this host's disk (thin clones).
         self.vm_base_images = _NO_BASE_IMAGES
+        self.down = False
+        """True while the host is crashed (out of the cluster, its replicas lost)."""
 
     @property
     def name(self) -> str:

@@ -71,6 +71,9 @@ class Registry:
         rng: the registry's own stream, for transient failures.
         images: the images published here (its catalog), keyed by ``repository:tag``.
         upstream: for a mirror, the registry it fetches misses from.
+        egress: the address a host's requests come from, by host name (hosts behind one
+            NAT gateway share one, and so share a per-client pull-rate limit); None:
+            each host its own.
     """
 
     def __init__(
@@ -82,6 +85,7 @@ class Registry:
         rng: np.random.Generator,
         images: dict[str, Image],
         upstream: Registry | None = None,
+        egress: Callable[[str], str] | None = None,
     ) -> None:
         if params.upstream_name is not None and upstream is None:
             raise ValueError(f"{params.name} needs its upstream registry")
@@ -108,6 +112,9 @@ class Registry:
         self.bytes_served = 0
         self.bytes_from_upstream = 0
         self.requests_rejected = 0
+        self._egress = egress
+        self.outage: str | None = None
+        """While set, the registry is down (a fault): every request fails with a 5xx."""
 
     @property
     def name(self) -> str:
@@ -154,8 +161,12 @@ class Registry:
         denial = params.denial(client.principal, image.repository)
         if denial is not None:
             raise self._reject(client, EventKind.PULL_DENIED, denial, False)
+        self._check_outage(client)
         if params.pull_limit is not None:
-            window = self._pulls_by_client.setdefault(client.name, deque())
+            source = client.name
+            if self._egress is not None and not isinstance(client, Registry):
+                source = self._egress(source)
+            window = self._pulls_by_client.setdefault(source, deque())
             while window and window[0] <= self.env.now - params.pull_limit.window_s:
                 window.popleft()
             if len(window) >= params.pull_limit.count:
@@ -273,8 +284,15 @@ class Registry:
         # A fill is never done while it is pending: it leaves the table as it ends.
         self._upstream_fill(layer).callbacks.append(filled)
 
+    def _check_outage(self, client: Client) -> None:
+        if self.outage is not None:
+            raise self._reject(
+                client, EventKind.BLOB_FAILED, "received unexpected HTTP status: 503", True
+            )
+
     def _admit_blob(self, client: Client) -> None:
         """Raise a retryable PullError if the blob request is throttled or fails."""
+        self._check_outage(client)
         if self._blob_bucket is not None and not self._blob_bucket.take(self.env.now):
             raise self._reject(
                 client, EventKind.REQUEST_THROTTLED, "ThrottlingException: Rate exceeded", True

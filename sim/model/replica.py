@@ -69,6 +69,9 @@ class Ledger:
         self.records: list[ReplicaRecord] = []
         self.ready = 0
         """Start-ups that ended ready."""
+        self.lost: dict[str, str] = {}
+        """Replicas lost with their host, and why (a start-up still running on a crashed
+        host ends failed with that reason)."""
 
     def finished(self, record: ReplicaRecord) -> None:
         """Keep the record of a start-up that ended (ready or failed)."""
@@ -90,6 +93,17 @@ class Ledger:
 
     def open(self, replica: str, holding: Holding, app: App, now_s: float) -> None:
         self._open[replica] = (holding, now_s, app.memory_bytes)
+
+    def on_host(self, host: Host) -> list[str]:
+        """The replicas holding resources on `host` or starting there, in the order they
+        were placed or opened (start-ups first)."""
+        starting = [name for name, startup in self.starting.items() if startup.host == host.name]
+        held = [
+            name
+            for name, (holding, _, _) in self._open.items()
+            if holding.host is host and name not in self.starting
+        ]
+        return starting + held
 
     def get(self, replica: str) -> Holding | None:
         entry = self._open.get(replica)
@@ -196,5 +210,7 @@ class Startup:
         return self._record("failed", reason, None)
 
     def ready(self) -> ReplicaRecord:
+        if self._ledger is not None and self.replica in self._ledger.lost:
+            return self.failed(self._ledger.lost[self.replica])
         self._end()
         return self._record("ready", "", self.enter(ReplicaState.READY, host=self.host))

@@ -52,6 +52,9 @@ class ReplicaQueue:
             ``math.inf`` for an unbounded waiting room.
         timeout_s: the longest a request waits before its client gives up;
             ``math.inf`` for never.
+        track_requests: keep each assigned request until it finishes, so that `cut`
+            can say which ones a crash takes (runs with faults; it costs a heap push per
+            request).
     """
 
     __slots__ = (
@@ -64,9 +67,17 @@ class ReplicaQueue:
         "_free_at_s",
         "_waiting_starts_s",
         "_latest_s",
+        "_assigned",
     )
 
-    def __init__(self, name: str, workers: int, queue_capacity: float, timeout_s: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        workers: int,
+        queue_capacity: float,
+        timeout_s: float,
+        track_requests: bool = False,
+    ) -> None:
         if workers < 1 or int(workers) != workers:
             raise ValueError(f"{name}: workers must be a whole number of at least 1, not {workers}")
         if not queue_capacity >= 0:
@@ -84,6 +95,7 @@ class ReplicaQueue:
         self._free_at_s = [0.0] * self.workers
         self._waiting_starts_s: deque[float] = deque()
         self._latest_s = -math.inf
+        self._assigned: list[tuple[float, float, float]] | None = [] if track_requests else None
 
     def offer(self, arrival_s: float, service_s: float) -> tuple[float, float] | str:
         """Assign a request arriving at `arrival_s` needing `service_s` of one worker.
@@ -119,6 +131,11 @@ class ReplicaQueue:
         heapq.heapreplace(free_at_s, finish_s)
         if finish_s > self.last_finish_s:
             self.last_finish_s = finish_s
+        assigned = self._assigned
+        if assigned is not None:
+            while assigned and assigned[0][0] <= arrival_s:
+                heapq.heappop(assigned)
+            heapq.heappush(assigned, (finish_s, arrival_s, start_s))
         return start_s, finish_s
 
     def _advance(self, t_s: float) -> deque[float]:
@@ -151,3 +168,28 @@ class ReplicaQueue:
         May be in the past (0 when it never served): wait ``max(0, drained_at_s() − now)``.
         """
         return self.last_finish_s
+
+    def cut(self, t_s: float) -> list[tuple[float, float, float]]:
+        """The replica goes away at `t_s` (its host crashed, its instance was reclaimed):
+        the requests assigned and not finished are cut, as ``(arrival_s, start_s,
+        finish_s)`` in finish order; it takes no new request and is idle from `t_s`.
+
+        Raises:
+            RuntimeError: the queue does not track its requests.
+        """
+        assigned = self._assigned
+        if assigned is None:
+            raise RuntimeError(f"{self.name} does not track its requests")
+        cut = sorted(
+            (arrival_s, start_s, finish_s)
+            for finish_s, arrival_s, start_s in assigned
+            if finish_s > t_s
+        )
+        cut.sort(key=lambda request: (request[2], request[0]))
+        assigned.clear()
+        self._waiting_starts_s.clear()
+        self._free_at_s = [min(free_s, t_s) for free_s in self._free_at_s]
+        heapq.heapify(self._free_at_s)
+        self.last_finish_s = min(self.last_finish_s, t_s)
+        self.draining = True
+        return cut

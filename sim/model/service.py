@@ -22,6 +22,7 @@ from sim.model.autoscaler import Autoscaler
 from sim.model.fleet import Fleet, FleetParams
 from sim.model.monitoring import Monitoring
 from sim.model.replica import App, Ledger, Platform
+from sim.model.slo import SloTracker
 from sim.model.traffic_modes import TRAFFIC_MODES, TrafficContext
 from sim.model.workload import RequestSpec
 from sim.policies.autoscaling import AUTOSCALING
@@ -57,6 +58,7 @@ class Service:
         ledger: where each start-up's record goes.
         log: the event log.
         streams: the run's named random streams.
+        slo: judges each period against the service level objective, if one is set.
     """
 
     def __init__(
@@ -70,19 +72,36 @@ class Service:
         ledger: Ledger,
         log: EventLog,
         streams: RandomStreams,
+        slo: SloTracker | None = None,
     ) -> None:
         self.env = env
         self.params = params
         self.log = log
+        self.slo = slo
         mode = TRAFFIC_MODES[params.mode]
         self.traffic, self.stats = mode.build(
             mode.params(),
             TrafficContext(
-                env, params.arrivals, params.request, params.balancer, streams.generator, monitoring
+                env,
+                params.arrivals,
+                params.request,
+                params.balancer,
+                streams.generator,
+                monitoring,
+                slo,
             ),
         )
         self.fleet = Fleet(
-            env, app, platform, params.fleet, self.traffic, monitoring, log, ledger.finished
+            env,
+            app,
+            platform,
+            params.fleet,
+            self.traffic,
+            monitoring,
+            log,
+            ledger.finished,
+            ledger,
+            self._failed,
         )
         self.autoscaler = (
             Autoscaler(
@@ -105,6 +124,12 @@ class Service:
             yield self.fleet.live
         self.log.record(self.env.now, self.fleet.name, EventKind.TRAFFIC_STARTED)
         yield from self.traffic.run()
+
+    def _failed(self, requests: list[tuple[float, float, float]], reason: str) -> None:
+        """Requests cut by a lost replica: no longer served, failed for `reason`."""
+        self.stats.failed(requests, reason)
+        if self.slo is not None:
+            self.slo.failed(self.env.now, requests)
 
     @property
     def requested(self) -> int:

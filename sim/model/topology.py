@@ -39,6 +39,9 @@ class NetworkParams:
         default_factory=lambda: LinkParams(5e9, 0.0001), doc="a rack's link to the spine"
     )
     hosts_per_rack: int = setting(16, minimum=1, doc="two_tier: hosts under one rack switch")
+    nat_gateways: int = setting(
+        0, minimum=0, doc="egress IPs the hosts share (host n behind n mod k); 0: one each"
+    )
 
 
 SWITCH = "switch"

@@ -272,8 +272,10 @@ class TrafficSummary:
 
     Attributes:
         arrived: requests that arrived.
-        served: requests assigned to a replica (finished or in flight).
+        served: requests assigned to a replica (finished or in flight), not failed.
         dropped: requests turned away, as ``(reason, count)`` pairs sorted by reason.
+        failed: requests cut before they finished, as ``(reason, count)`` pairs.
+        served_within_slo: served requests whose latency met the SLO's.
         mean_wait_s: mean time from arrival to start (the wait in the replica's queue
             for a worker), over served requests.
         wait_p50_s: the median of that wait, within 1 % (see `sim.core.sketch`).
@@ -298,6 +300,8 @@ class TrafficSummary:
     latency_p50_s: float
     latency_p95_s: float
     latency_p99_s: float
+    failed: tuple[tuple[str, int], ...] = ()
+    served_within_slo: int = 0
 
 
 class TrafficStats:
@@ -325,6 +329,10 @@ class TrafficStats:
         self._latency_square_deviations_s2 = 0.0
         self._finishes_s: list[float] = []
         self._latest_s = -math.inf
+        self.slo_latency_s = math.inf
+        """A request served within this latency counts toward availability."""
+        self.served_within_slo = 0
+        self.failures_by_reason: dict[str, int] = {}
 
     def served(
         self,
@@ -345,6 +353,8 @@ class TrafficStats:
         self._mean_latency_s = mean_latency_s
         self._latency_square_deviations_s2 += deviation_s * (latency_s - mean_latency_s)
         self._add_latency(latency_s)
+        if latency_s <= self.slo_latency_s:
+            self.served_within_slo += 1
         finishes_s = self._finishes_s
         if arrival_s > self._latest_s:
             self._latest_s = arrival_s
@@ -355,6 +365,41 @@ class TrafficStats:
     def dropped(self, arrival_s: float, reason: str, replica: str | None) -> None:
         self.arrived += 1
         self.drops_by_reason[reason] = self.drops_by_reason.get(reason, 0) + 1
+
+    def failed(self, requests: Sequence[tuple[float, float, float]], reason: str) -> None:
+        """Requests reported served were cut before they finished (their replica went
+        away): each ``(arrival_s, start_s, finish_s)`` leaves the served ones, their
+        latencies leave the statistics, and they count as failed for `reason`."""
+        finishes_s = self._finishes_s
+        for arrival_s, start_s, finish_s in requests:
+            count = self.served_count
+            latency_s = finish_s - arrival_s
+            if count == 1:
+                self._mean_wait_s = self._mean_latency_s = 0.0
+                self._latency_square_deviations_s2 = 0.0
+            else:
+                # Welford's update run backwards.
+                self._mean_wait_s = (count * self._mean_wait_s - (start_s - arrival_s)) / (
+                    count - 1
+                )
+                mean_s = self._mean_latency_s
+                before_s = (count * mean_s - latency_s) / (count - 1)
+                square_s2 = self._latency_square_deviations_s2
+                square_s2 -= (latency_s - before_s) * (latency_s - mean_s)
+                self._latency_square_deviations_s2 = max(square_s2, 0.0)
+                self._mean_latency_s = before_s
+            self.served_count = count - 1
+            self.latency_sketch.remove(latency_s)
+            if latency_s <= self.slo_latency_s:
+                self.served_within_slo -= 1
+            finishes_s.remove(finish_s)
+            self.failures_by_reason[reason] = self.failures_by_reason.get(reason, 0) + 1
+        heapq.heapify(finishes_s)
+
+    @property
+    def failed_count(self) -> int:
+        """Requests cut before they finished, whatever the reason."""
+        return sum(self.failures_by_reason.values())
 
     @property
     def dropped_count(self) -> int:
@@ -416,4 +461,6 @@ class TrafficStats:
             latency_p50_s=self.latency_quantile_s(0.5),
             latency_p95_s=self.latency_quantile_s(0.95),
             latency_p99_s=self.latency_quantile_s(0.99),
+            failed=tuple(sorted(self.failures_by_reason.items())),
+            served_within_slo=self.served_within_slo,
         )

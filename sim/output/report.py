@@ -131,8 +131,29 @@ def _service_table(summary: dict) -> Table:
         "requests",
         f"{summary['requests_total']} arrived, {summary['requests_served']} served, "
         f"{summary['requests_in_flight']} in flight, {summary['requests_dropped']} dropped"
-        + (f" ({dropped})" if dropped else ""),
+        + (f" ({dropped})" if dropped else "")
+        + (f", {summary['requests_failed']} failed" if summary.get("requests_failed") else ""),
     )
+    if summary.get("hosts_failed"):
+        recover = summary.get("time_to_recover_s")
+        table.add_row(
+            "faults",
+            f"{summary['hosts_failed']} hosts failed, {summary['replicas_lost']} replicas lost, "
+            f"{summary['replicas_replaced']} replaced"
+            + (f", recovered within {recover:.0f} s" if recover is not None else ""),
+        )
+    if summary.get("spot_interruptions") or summary.get("spot_savings_usd"):
+        table.add_row(
+            "spot",
+            f"{summary['spot_interruptions']} interruptions, "
+            f"{summary['spot_savings_usd']:.2f} USD saved against on demand",
+        )
+    if summary.get("slo_violation_s") or summary.get("availability") not in (None, 1.0):
+        table.add_row(
+            "availability / SLO violated",
+            f"{100 * (summary.get('availability') or 0):.3f} % / "
+            f"{summary.get('slo_violation_s', 0):.0f} s",
+        )
     latency = " / ".join(
         _seconds(summary[f"latency_s_{stat}"]) for stat in ("mean", "p50", "p95", "p99")
     )

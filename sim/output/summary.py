@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.core.records import DropReason, PullRecord, ReplicaRecord
+from sim.core.records import DropReason, FailReason, PullRecord, ReplicaRecord
 
 
 def metric(doc: str, unit: str = "") -> Any:
@@ -84,12 +84,24 @@ class Summary:
     bytes_from_upstream: int = metric("bytes mirrors fetched from their upstream", "B")
     disk_bytes_peak: int = metric("the highest disk use any single host reached", "B")
     images_removed: int = metric("images removed by image garbage collection")
-    requests_total: int = metric("requests that arrived: served + in flight + dropped")
+    requests_total: int = metric(
+        "requests that arrived: served + in flight + dropped + failed"
+    )
     requests_served: int = metric("requests finished by the end")
     requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
     requests_dropped: int = metric("requests turned away, whatever the reason")
     drops_by_reason: Mapping[str, int] = metric(
         "requests_dropped_<reason>: no_ready_replica, queue_full, timeout"
+    )
+    requests_failed: int = metric("requests cut before they finished: their replica was lost")
+    failures_by_reason: Mapping[str, int] = metric(
+        "requests_failed_<reason>: container_crash, evicted, host_failure, spot_interruption"
+    )
+    availability: float | None = metric(
+        "requests served (finished or in flight) within slo.latency_p95, over requests_total"
+    )
+    slo_violation_s: float = metric(
+        "time in periods whose p95 latency or drop ratio broke the slo", "s"
     )
     latency_s_mean: float | None = metric("arrival to finish, mean over served requests", "s")
     latency_s_p50: float | None = metric("its median (within 1 %, from a bounded sketch)", "s")
@@ -108,6 +120,14 @@ class Summary:
     cost_usd: float = metric("the bill: instances and registries", "USD")
     cost_usd_instances: float = metric("instances, per second with the billing minimum", "USD")
     cost_usd_registries: float = metric("registry storage and egress", "USD")
+    spot_interruptions: int = metric("spot instances the cloud reclaimed (after the notice)")
+    spot_savings_usd: float = metric("spot instances at on-demand prices, minus their bill", "USD")
+    hosts_failed: int = metric("host crashes (a zone outage counts each of its hosts)")
+    replicas_lost: int = metric("replicas lost with their host (ready, serving or starting)")
+    replicas_replaced: int = metric("replacements of lost replicas that came into service")
+    time_to_recover_s: float | None = metric(
+        "the longest from a fault to as many replicas running as before (or to the end)", "s"
+    )
     vcpu_seconds_reserved: float = metric("vCPU held by replicas, over time", "vCPU s")
     vcpu_seconds_used: float = metric("the requests' CPU time", "vCPU s")
     memory_byte_seconds_reserved: float = metric("memory held by replicas, over time", "B s")
@@ -126,6 +146,9 @@ class Summary:
             elif summary_field.name == "drops_by_reason":
                 for reason, count in value.items():
                     flat[drop_key(reason)] = count
+            elif summary_field.name == "failures_by_reason":
+                for reason, count in value.items():
+                    flat[failure_key(reason)] = count
             else:
                 flat[summary_field.name] = value
         return flat
@@ -134,6 +157,11 @@ class Summary:
 def drop_key(reason: str) -> str:
     """The summary key of the requests dropped for `reason`."""
     return f"requests_dropped_{reason.replace(' ', '_')}"
+
+
+def failure_key(reason: str) -> str:
+    """The summary key of the requests failed for `reason`."""
+    return f"requests_failed_{reason.replace(' ', '_')}"
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -238,6 +266,9 @@ class RequestPart:
     requests_in_flight: int
     requests_dropped: int
     drops_by_reason: Mapping[str, int]
+    requests_failed: int
+    failures_by_reason: Mapping[str, int]
+    availability: float | None
     latency_s_mean: float | None
     latency_s_p50: float | None
     latency_s_p95: float | None
@@ -251,9 +282,10 @@ class RequestPart:
 def request_part(traffic: Any, in_flight: int) -> RequestPart:
     """Requests, latency and wait (zeros and nulls without traffic).
 
-    Every request that arrived is served (finished by the end), in flight at the end, or
-    dropped with a reason: ``requests_total = requests_served + requests_in_flight +
-    requests_dropped``.
+    Every request that arrived is served (finished by the end), in flight at the end,
+    dropped with a reason, or failed with a reason (cut when its replica was lost):
+    ``requests_total = requests_served + requests_in_flight + requests_dropped +
+    requests_failed``.
 
     Args:
         traffic: the request statistics' summary (`sim.model.traffic.TrafficSummary`),
@@ -261,14 +293,20 @@ def request_part(traffic: Any, in_flight: int) -> RequestPart:
         in_flight: requests assigned to a replica and not finished at the end.
     """
     dropped = dict(traffic.dropped) if traffic is not None else {}
+    failed = dict(traffic.failed) if traffic is not None else {}
     served = traffic is not None and traffic.served > 0
     reasons = sorted(set(DropReason) | set(dropped))
+    failures = sorted(set(FailReason) | set(failed))
+    arrived = traffic.arrived if traffic is not None else 0
     return RequestPart(
         requests_total=traffic.arrived if traffic is not None else 0,
         requests_served=traffic.served - in_flight if traffic is not None else 0,
         requests_in_flight=in_flight,
         requests_dropped=sum(dropped.values()),
         drops_by_reason={str(reason): dropped.get(reason, 0) for reason in reasons},
+        requests_failed=sum(failed.values()),
+        failures_by_reason={str(reason): failed.get(reason, 0) for reason in failures},
+        availability=traffic.served_within_slo / arrived if arrived else None,
         latency_s_mean=traffic.mean_latency_s if served else None,
         latency_s_p50=traffic.latency_p50_s if served else None,
         latency_s_p95=traffic.latency_p95_s if served else None,
@@ -301,6 +339,8 @@ def keys() -> list[str]:
             names += list(StartupStats(None, None, None, None).flat())
         elif summary_field.name == "drops_by_reason":
             names += [drop_key(reason) for reason in sorted(DropReason)]
+        elif summary_field.name == "failures_by_reason":
+            names += [failure_key(reason) for reason in sorted(FailReason)]
         elif summary_field.name != "startup_by_platform":
             names.append(summary_field.name)
     return names

@@ -53,6 +53,17 @@ TEACHES_AUTOSCALING = (
 )
 
 
+TEACHES_HOST_FAILURE = (
+    "Three replicas serve behind a load balancer on three of four hosts. At 5 min node-1 "
+    "crashes: its replica is lost and the requests it was serving or had queued fail "
+    "(host failure). The fleet, like an Auto Scaling group or a Deployment, asks for a "
+    "replacement at once; the scheduler puts it on the emptiest host, node-4, which has "
+    "never pulled the image, so it pulls, starts and must pass its health checks before "
+    "the service is back to three replicas. node-1 reboots 4 min later with its layer "
+    "cache, and stays idle: nothing moves back."
+)
+
+
 DEMOS = {
     demo.name: demo
     for demo in (
@@ -122,6 +133,23 @@ DEMOS = {
             ),
             service="web-container",
         ),
+        Demo(
+            "host-failure",
+            "A host crashes under a served app, and the app recovers",
+            TEACHES_HOST_FAILURE,
+            (
+                "platform=container",
+                "workload=constant",
+                "autoscaler=none",
+                "cluster.pools.node.count=4",
+                "cluster.scaler.enabled=false",
+                "horizon=12min",
+                "workload.service.initial_replicas=3",
+                "+faults=[{kind: host-crash, target: node-1, at: 5min, duration: 4min}]",
+                "+slo={latency_p95: 250ms, drop_ratio: 0.01}",
+            ),
+            service="web-container",
+        ),
     )
 }
 
@@ -184,6 +212,8 @@ def story(name: str, scenario: Scenario, result: Result) -> list[str]:
     """The printed story of a demo's finished run."""
     demo = DEMOS[name]
     lines = [f"== {demo.title} ==", demo.teaches, ""]
+    if demo.service and scenario.params.faults:
+        return lines + _fault_lines(demo, result)
     if demo.service:
         return lines + _service_lines(demo, scenario, result)
     lines += [f"-- on {demo.host} --"]
@@ -220,6 +250,28 @@ def _service_lines(demo: Demo, scenario: Scenario, result: Result) -> list[str]:
     lines += service_story(result.events, result.timeseries, demo.service, notes)
     lines += ["", "-- what happened --"]
     lines += scaling_outcome(result.events, result.summary, (start_s, start_s + duration_s))
+    lines += what_happened(result.pulls, result.replicas)
+    return lines
+
+
+def _fault_lines(demo: Demo, result: Result) -> list[str]:
+    summary = result.summary
+    lines = [f"-- {demo.service} behind its load balancer, while hosts fail --"]
+    lines += service_story(result.events, result.timeseries, demo.service)
+    lines += ["", "-- what happened --"]
+    recover = summary["time_to_recover_s"]
+    back = f", back to full strength {format_duration(recover)} after the crash"
+    lines += [
+        f"hosts failed: {summary['hosts_failed']}; replicas lost: {summary['replicas_lost']}, "
+        f"replaced: {summary['replicas_replaced']}"
+        + (back if recover else ""),
+        f"requests: {summary['requests_total']} arrived, {summary['requests_served']} served, "
+        f"{summary['requests_dropped']} dropped, {summary['requests_failed']} failed "
+        f"(host failure {summary['requests_failed_host_failure']})",
+        f"availability (served within the SLO's latency): "
+        f"{100 * (summary['availability'] or 0.0):.3f} %; "
+        f"SLO broken for {format_duration(summary['slo_violation_s'])}",
+    ]
     lines += what_happened(result.pulls, result.replicas)
     return lines
 

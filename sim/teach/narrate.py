@@ -36,6 +36,18 @@ _REPLICA_WORDS = {
     "booting": "guest OS booting",
     "failed": "failed: {reason}",
 }
+_FAULT_WORDS = {
+    EventKind.HOST_FAILED: "host crashed ({fault}); replicas on it lost: {replicas_lost}",
+    EventKind.HOST_RECOVERED: "host back ({how}){replaces}",
+    EventKind.SERVICE_RECOVERED: "recovered: as many replicas in service as before, "
+    "{time_to_recover_s} after the fault",
+    EventKind.SPOT_INTERRUPTION: "spot interruption notice: reclaimed in {notice_s}; "
+    "cordoned, its replicas drain",
+    EventKind.REGISTRY_DOWN: "registry down ({fault}): every request gets HTTP 503",
+    EventKind.REGISTRY_UP: "registry serves again",
+    EventKind.DISK_PRESSURE: "disk filled by {filled_bytes} B ({fault}); over the eviction "
+    "threshold: {evicting}",
+}
 
 
 def _stamp(time_s: float) -> str:
@@ -123,6 +135,8 @@ _SERVICE_REPLICA_WORDS = {
     "removed": "docker stop, docker rm (its writable layer goes with it)",
     "stopped": "stopped",
     "failed": "failed: {reason}",
+    "lost": "lost with its host ({reason}); its requests in flight fail",
+    "crash_loop_backoff": "container exited ({reason}); restart in {backoff_s} (CrashLoopBackOff)",
 }
 _HOST_KINDS = (
     EventKind.PULL_REQUESTED,
@@ -165,6 +179,7 @@ def _is_member(source: str, fleet: str) -> bool:
 def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[float, str]]:
     lines: list[tuple[float, str]] = []
     requested_s: dict[str, float] = {}
+    lost: set[str] = set()
     decided: tuple[float, DetailValue] | None = None
     for event in events:
         stamp = _stamp(event.time_s)
@@ -182,6 +197,8 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
                 )
         elif event.kind == EventKind.TRAFFIC_STARTED and event.source == fleet:
             lines.append((event.time_s, f"{stamp}{fleet}: the load balancer opens to traffic"))
+        elif event.kind in _FAULT_WORDS:
+            lines.append((event.time_s, f"{stamp}{event.source}: {fault_words(event)}"))
         elif event.kind in _HOST_KINDS:
             said = docker_lines(event)
             text = said[-1] if event.kind == EventKind.PULL_COMPLETED else said[0]
@@ -200,14 +217,31 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
                         f"{stamp}{event.source}: ready, {format_duration(since_s)} after launch",
                     )
                 )
+            elif state in ("removed", "stopped") and event.source in lost:
+                continue
             elif state in _SERVICE_REPLICA_WORDS:
+                if state == "lost":
+                    lost.add(event.source)
+                backoff_s = event.detail_or("backoff_s")
                 text = _SERVICE_REPLICA_WORDS[state].format(
                     host=event.detail_or("host"),
                     in_flight=event.detail_or("in_flight"),
                     reason=event.detail_or("reason"),
+                    backoff_s=format_duration(float(str(backoff_s))) if backoff_s else "",
                 )
                 lines.append((event.time_s, f"{stamp}{event.source}: {text}"))
     return lines
+
+
+def fault_words(event: Event) -> str:
+    """A fault or a recovery in plain words."""
+    details = dict(event.details)
+    for key in ("time_to_recover_s", "notice_s"):
+        if key in details:
+            details[key] = format_duration(float(str(details[key])))
+    replaces = details.get("replaces")
+    details["replaces"] = f", in place of {replaces}" if replaces else ""
+    return _FAULT_WORDS[event.kind].format(**details)
 
 
 def scaling_words(event: Event) -> str:

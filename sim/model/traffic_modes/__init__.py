@@ -22,6 +22,7 @@ import simpy
 
 from sim.core.settings import Family
 from sim.model.monitoring import Monitoring
+from sim.model.slo import SloTracker
 from sim.model.workload import RequestSpec
 
 TRAFFIC_MODES = Family(
@@ -42,6 +43,8 @@ class TrafficContext:
         balancer: the balancer's kind.
         generator: the run's named random streams (``generator(name)``).
         monitoring: the run's monitoring.
+        slo: judges each period against the service level objective, if one is set
+            (request mode only: the fluid mode keeps no request to judge).
     """
 
     env: simpy.Environment
@@ -50,6 +53,7 @@ class TrafficContext:
     balancer: str
     generator: Any
     monitoring: Monitoring
+    slo: SloTracker | None = None
 
 
 def rng(context: TrafficContext, name: str) -> np.random.Generator:

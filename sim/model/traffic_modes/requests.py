@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sim.core.settings import Kind
 from sim.model.arrivals import ARRIVALS
-from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
+from sim.model.traffic import RequestObserver, RequestObservers, TrafficDriver, TrafficStats
 from sim.model.traffic_modes import TrafficContext, rng
 from sim.policies.balancing import make_balancer
 
@@ -20,6 +20,12 @@ def build(
     params: RequestsModeParams, context: TrafficContext
 ) -> tuple[TrafficDriver, TrafficStats]:
     stats = TrafficStats()
+    slo = context.slo
+    if slo is not None and slo.params.latency_p95_s is not None:
+        stats.slo_latency_s = slo.params.latency_p95_s
+    observers: list[RequestObserver] = [stats, context.monitoring]
+    if slo is not None:
+        observers.append(slo)
     driver = TrafficDriver(
         context.env,
         ARRIVALS.kind_of(context.arrivals).build(
@@ -30,7 +36,7 @@ def build(
         rng(context, "traffic/cpu"),
         rng(context, "traffic/response"),
         rng(context, "traffic/balancer"),
-        RequestObservers([stats, context.monitoring]),
+        RequestObservers(observers),
     )
     return driver, stats
 
