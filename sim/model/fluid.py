@@ -16,15 +16,18 @@ and each replica's queue evolves in two layers:
   ``timeout``. Within a piece the rate is constant, so ``b`` is piecewise linear and is
   solved exactly; a request waits the time-average backlog over ``cμ``.
 * **The stationary queue** below capacity (``ρ = λ / cμ < 1``): the GI/G/c waiting time
-  by the Allen–Cunneen approximation, ``E[Wq] ≈ C(c, λ/μ) / (cμ − λ) × (Ca² + Cs²) / 2``
-  with ``C`` Erlang C's probability of waiting, ``Ca²`` and ``Cs²`` the squared
-  coefficients of variation of the replica's inter-arrival and service times (A. O. Allen,
-  *Probability, Statistics, and Queueing Theory*, 2nd ed., Academic Press 1990, §6;
+  (`gi_g_c_wait`): the Allen–Cunneen mean ``E[Wq] ≈ C(c, λ/μ) / (cμ − λ) × (Ca² + Cs²) /
+  2``, with ``C`` Erlang C's probability of waiting and ``Ca²``, ``Cs²`` the squared
+  coefficients of variation of the replica's inter-arrival and service times (A. O.
+  Allen, *Probability, Statistics, and Queueing Theory*, 2nd ed., Academic Press 1990;
   W. Whitt, "Approximations for the GI/G/m queue", *Production and Operations
-  Management* 2(2), 1993). The wait is 0 with probability ``1 − C`` and otherwise
-  exponential with mean ``E[Wq] / C`` — exact for M/M/c, Kingman's heavy-traffic
-  exponential tail otherwise. A request whose wait would exceed ``B / cμ`` is dropped
-  (probability ``C · exp(−B / (cμ E[Wq] / C))``).
+  Management* 2(2), 1993), times the Krämer–Langenbach-Belz factor when arrivals are
+  smoother than Poisson; the probability of waiting is Erlang C's with the correction
+  of Whitt's Queueing Network Analyzer (*Bell System Technical Journal* 62(9), 1983).
+  The wait is 0 with that probability's complement and otherwise exponential with the
+  matching mean — exact for M/M/c, Kingman's heavy-traffic exponential tail otherwise. A
+  request whose wait would exceed ``B / cμ`` is dropped (probability
+  ``P(wait) · exp(−B / (cμ · E[Wq | wait]))``).
 
 Arrivals are Poisson but for the ``constant`` kind (``Ca² = 0``), thinned by the
 balancer: round robin and least outstanding pass every n-th request to a replica
@@ -39,11 +42,21 @@ the expected number of requests, so the summary's keys and the time series read 
 request mode. Counts are expectations: the summary and each period round cumulative
 counts, so ``requests_total = served + in flight + dropped`` holds exactly. CPU is busy
 ``E[S]`` per completed request, NetworkOut is the mean response size per completion.
-The mode draws no random numbers.
+
+Sampling noise: a period's CPU time and bytes out are sums over a random number of
+requests, so the monitoring gets each replica's expected values plus a normal draw of
+their standard deviation, ``sqrt(n (Ca² E[X]² + Var X))`` for ``n`` completions of size
+``X`` (two draws per replica and period from the stream ``traffic/fluid-noise``). An
+autoscaler whose target sits at the load (target tracking at exactly 50 % CPU) then acts
+on noise as it does in the request mode, instead of never. Counts, latency and the
+summary carry no noise.
 
 What it does not see: the variance of counts (a fluid's served count is the mean over
-seeds), the transient of a queue filling between two pieces, and balancing that
-corrects per-replica imbalance (all replicas in service get the same share).
+seeds), queues that fill by chance while the mean load is below capacity (beyond the
+stationary drop share), balancing that corrects per-replica imbalance (all replicas in
+service get the same share), and the same random path as the request mode for a random
+arrival process (``mmpp`` draws its states in another order: the two modes see
+different bursts for one seed).
 """
 
 from __future__ import annotations
@@ -524,6 +537,7 @@ class FluidStats:
         self._wait_sum_s = 0.0
         self._latency_sum_s = 0.0
         self._latency_square_sum_s2 = 0.0
+        self._grids: dict[tuple[float, float, float], tuple[Any, Any, float, float, float]] = {}
 
     def add_served(
         self,
@@ -534,18 +548,43 @@ class FluidStats:
         index: int,
     ) -> None:
         """`served` requests got a worker after `delay_s` plus the stationary wait."""
-        chance, conditional_s = waits
+        key = (delay_s, *waits)
+        grid = self._grids.get(key)
+        if grid is None:
+            if len(self._grids) > 4096:  # a varying rate rarely repeats a grid
+                self._grids.clear()
+            grid = self._grids[key] = self._grid(delay_s, *waits, traffic)
+        wait_counts, latency_counts, wait_mean_s, latency_mean_s, latency_square_s2 = grid
+        if wait_counts is not None:
+            counts, smallest, largest = wait_counts
+            traffic.monitoring.book_waits(
+                index, counts * served, smallest, largest, wait_mean_s * served
+            )
+        if latency_counts is not None:
+            counts, smallest, largest = latency_counts
+            self.latency_sketch.add_bucket_counts(counts * served, smallest, largest)
+        self.served += served
+        self._wait_sum_s += wait_mean_s * served
+        self._latency_sum_s += latency_mean_s * served
+        self._latency_square_sum_s2 += latency_square_s2 * served
+
+    def _grid(
+        self, delay_s: float, chance: float, conditional_s: float, traffic: FluidTraffic
+    ) -> tuple[Any, Any, float, float, float]:
+        """The wait and latency grids of one request (weights summing to 1), as bucket
+        counts, with the wait's mean and the latency's first two moments."""
         wait_values = np.concatenate(([delay_s], delay_s + conditional_s * _UNIT_EXPONENTIAL))
-        wait_weights = served * np.concatenate(([1 - chance], chance * _WIDTHS))
-        wait_values, wait_weights = _merged(wait_values, wait_weights)
-        traffic.monitoring.book_waits(index, wait_values, wait_weights)
+        wait_weights = np.concatenate(([1 - chance], chance * _WIDTHS))
         latency_values = (wait_values[:, None] + traffic._service_values[None, :]).ravel()
         latency_weights = (wait_weights[:, None] * traffic._service_weights[None, :]).ravel()
-        self.latency_sketch.add_many(latency_values, latency_weights)
-        self.served += served
-        self._wait_sum_s += float(wait_values @ wait_weights)
-        self._latency_sum_s += float(latency_values @ latency_weights)
-        self._latency_square_sum_s2 += float((latency_values**2) @ latency_weights)
+        sketch = self.latency_sketch
+        return (
+            sketch.bucket_counts(wait_values, wait_weights),
+            sketch.bucket_counts(latency_values, latency_weights),
+            float(wait_values @ wait_weights),
+            float(latency_values @ latency_weights),
+            float((latency_values**2) @ latency_weights),
+        )
 
     def in_flight(self, t_s: float) -> int:
         """Requests in flight at `t_s` (rounded), after evolving the queues to it."""
