@@ -364,22 +364,25 @@ class FluidTraffic:
         waits, mean_wait_s, drop_share = self._stationary(rate_per_s, workers, len(ready))
         arrival_cv2 = arrival_scv(self.arrival_kind, self.balancer, max(1, len(ready)))
         served_by_delay: dict[float, float] = {}
-        cache: dict[tuple[float, float], _Piece] = {}
+        # Replicas in the same state do the same: each state is computed once.
+        groups: dict[tuple[float, float], list[FluidReplica]] = {}
         for replica in ready:
-            key = (replica.backlog, replica.in_service)
-            piece = cache.get(key)
-            if piece is None:
-                piece = cache[key] = self._evolve(replica, rate_per_s, duration_s, drop_share)
-            self._account(replica, piece, mean_wait_s, arrival_cv2)
+            groups.setdefault((replica.backlog, replica.in_service), []).append(replica)
+        for members in groups.values():
+            piece = self._evolve(members[0], rate_per_s, duration_s, drop_share)
+            increments = self._increments(piece, mean_wait_s, arrival_cv2)
+            for replica in members:
+                _account(replica, piece, increments)
             if piece.dropped:
-                self._drop(replica.bound_reason, piece.dropped)
+                self._drop(members[0].bound_reason, piece.dropped * len(members))
             if piece.served:
                 delay_s = piece.backlog_s
-                served_by_delay[delay_s] = served_by_delay.get(delay_s, 0.0) + piece.served
+                served = piece.served * len(members)
+                served_by_delay[delay_s] = served_by_delay.get(delay_s, 0.0) + served
         for replica in self._draining:
             if replica.backlog or replica.in_service:
                 piece = self._evolve(replica, 0.0, duration_s, 0.0)
-                self._account(replica, piece, 0.0, 0.0)
+                _account(replica, piece, self._increments(piece, 0.0, 0.0))
         for delay_s, served in sorted(served_by_delay.items()):
             stats.add_served(served, delay_s, waits, self, index)
 
@@ -452,25 +455,20 @@ class FluidTraffic:
             in_service_end,
         )
 
-    def _account(
-        self, replica: FluidReplica, piece: _Piece, mean_wait_s: float, arrival_cv2: float
-    ) -> None:
-        replica.backlog = piece.backlog_end
-        replica.in_service = piece.in_service_end
-        replica.assigned += piece.served
-        replica.completed += piece.completed
-        replica.busy_s += piece.busy_s
-        replica.bytes_out += piece.completed * self.mean_response_bytes
-        replica.latency_sum_s += piece.completed * (
-            piece.backlog_s + mean_wait_s + self.mean_service_s
-        )
-        # A period's work and bytes are sums over a random number of requests (compound
-        # sums): variance n (Ca² E[X]² + Var X), the metrics' sampling noise.
-        replica.busy_variance_s2 += (
-            piece.completed * self.mean_service_s**2 * (arrival_cv2 + self.service_scv)
-        )
-        replica.bytes_variance += piece.completed * (
-            arrival_cv2 * self.mean_response_bytes**2 + self.response_variance
+    def _increments(
+        self, piece: _Piece, mean_wait_s: float, arrival_cv2: float
+    ) -> tuple[float, float, float, float]:
+        """Bytes out, latency sum and the variances of CPU time and bytes of a piece.
+
+        A period's work and bytes are sums over a random number of requests (compound
+        sums): variance ``n (Ca² E[X]² + Var X)``, the metrics' sampling noise.
+        """
+        completed = piece.completed
+        return (
+            completed * self.mean_response_bytes,
+            completed * (piece.backlog_s + mean_wait_s + self.mean_service_s),
+            completed * self.mean_service_s**2 * (arrival_cv2 + self.service_scv),
+            completed * (arrival_cv2 * self.mean_response_bytes**2 + self.response_variance),
         )
 
     def _drop(self, reason: str, count: float) -> None:
@@ -514,6 +512,22 @@ class FluidTraffic:
 
     def drops(self) -> dict[str, float]:
         return dict(self._drops)
+
+
+def _account(
+    replica: FluidReplica, piece: _Piece, increments: tuple[float, float, float, float]
+) -> None:
+    """Move `replica` through `piece`, adding to its period's accumulators."""
+    replica.backlog = piece.backlog_end
+    replica.in_service = piece.in_service_end
+    replica.assigned += piece.served
+    replica.completed += piece.completed
+    replica.busy_s += piece.busy_s
+    bytes_out, latency_sum_s, busy_variance_s2, bytes_variance = increments
+    replica.bytes_out += bytes_out
+    replica.latency_sum_s += latency_sum_s
+    replica.busy_variance_s2 += busy_variance_s2
+    replica.bytes_variance += bytes_variance
 
 
 def _merged(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
