@@ -19,7 +19,9 @@ values are added.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 
 import numpy as np
 
@@ -54,6 +56,9 @@ class QuantileSketch:
         # Bucket 0 is for values below min_value, the last one for those above max_value.
         self._counts: list[float] = [0] * (self._bucket_key(max_value) - self._offset + 3)
         self._overflow_index = len(self._counts) - 1
+        # Counts added by `add_many`, folded into `_counts` when read: a batch costs a
+        # vector addition, not a Python loop over its buckets.
+        self._pending: np.ndarray | None = None
         self.count: float = 0
         self.min_seen = math.inf
         self.max_seen = -math.inf
@@ -97,14 +102,26 @@ class QuantileSketch:
             for value in values:
                 self.add(value)
             return
+        counted = self.bucket_counts(values, weights)
+        if counted is not None:
+            self.add_bucket_counts(*counted)
+
+    def bucket_counts(
+        self,
+        values: Sequence[float] | np.ndarray,
+        weights: Sequence[float] | np.ndarray | None = None,
+    ) -> tuple[np.ndarray, float, float] | None:
+        """``(counts per bucket, smallest, largest)`` of values (None if there are none):
+        what `add_many` adds, for `add_bucket_counts` to add (again, scaled)."""
         array = np.asarray(values, dtype=float)
+        weight_array = None
         if weights is not None:
             weight_array = np.asarray(weights, dtype=float)
             if not (weight_array >= 0).all():
                 raise ValueError("the sketch takes non-negative weights")
             array, weight_array = array[weight_array > 0], weight_array[weight_array > 0]
         if not len(array):
-            return
+            return None
         if not (array >= 0).all():
             bad = array[~(array >= 0)][0]
             raise ValueError(f"the sketch takes non-negative values, not {bad}")
@@ -117,18 +134,20 @@ class QuantileSketch:
             - self._offset
             + 1
         )
-        if weights is None:
-            buckets, counts = np.unique(indices, return_counts=True)
-            for bucket, count in zip(buckets.tolist(), counts.tolist(), strict=True):
-                self._counts[bucket] += count
-            self.count += len(array)
-        else:
-            sums = np.bincount(indices, weights=weight_array)
-            for bucket in np.flatnonzero(sums).tolist():
-                self._counts[bucket] += float(sums[bucket])
-            self.count += float(weight_array.sum())
-        self.min_seen = min(self.min_seen, float(array.min()))
-        self.max_seen = max(self.max_seen, float(array.max()))
+        counts = np.bincount(indices, weights=weight_array, minlength=len(self._counts))
+        return counts, float(array.min()), float(array.max())
+
+    def add_bucket_counts(self, counts: np.ndarray, smallest: float, largest: float) -> None:
+        """Add counts per bucket (from `bucket_counts`) of values in [smallest, largest]."""
+        self._pending = counts if self._pending is None else self._pending + counts
+        self.count += counts.sum().item()
+        self.min_seen = min(self.min_seen, smallest)
+        self.max_seen = max(self.max_seen, largest)
+
+    def _dense(self) -> np.ndarray:
+        """Every count, as an array."""
+        dense = np.zeros(len(self._counts)) if self._pending is None else self._pending
+        return dense + np.array(self._counts) if any(self._counts) else dense
 
     def merge(self, other: QuantileSketch) -> None:
         """Count the values `other` counted too (a sketch of the same buckets)."""
@@ -138,7 +157,8 @@ class QuantileSketch:
             self.max_value,
         ):
             raise ValueError("only sketches of the same buckets merge")
-        self._counts = [a + b for a, b in zip(self._counts, other._counts, strict=True)]
+        theirs = other._dense()
+        self._pending = theirs.copy() if self._pending is None else self._pending + theirs
         self.count += other.count
         self.min_seen = min(self.min_seen, other.min_seen)
         self.max_seen = max(self.max_seen, other.max_seen)
@@ -177,11 +197,15 @@ class QuantileSketch:
         if self.count == 0:
             return math.nan
         rank = math.floor(q * (self.count - 1))
-        index = 0
-        seen = self._counts[0]
-        while seen <= rank:
-            index += 1
-            seen += self._counts[index]
+        # The first bucket whose running total exceeds the rank.
+        if self._pending is None:
+            running = list(accumulate(self._counts))
+            index = min(bisect_right(running, rank), self._overflow_index)
+        else:
+            running_array = np.cumsum(self._dense())
+            index = min(
+                int(np.searchsorted(running_array, rank, side="right")), self._overflow_index
+            )
         if index == 0:
             estimate = 0.0
         elif index == self._overflow_index:

@@ -16,15 +16,18 @@ and each replica's queue evolves in two layers:
   ``timeout``. Within a piece the rate is constant, so ``b`` is piecewise linear and is
   solved exactly; a request waits the time-average backlog over ``cμ``.
 * **The stationary queue** below capacity (``ρ = λ / cμ < 1``): the GI/G/c waiting time
-  by the Allen–Cunneen approximation, ``E[Wq] ≈ C(c, λ/μ) / (cμ − λ) × (Ca² + Cs²) / 2``
-  with ``C`` Erlang C's probability of waiting, ``Ca²`` and ``Cs²`` the squared
-  coefficients of variation of the replica's inter-arrival and service times (A. O. Allen,
-  *Probability, Statistics, and Queueing Theory*, 2nd ed., Academic Press 1990, §6;
+  (`gi_g_c_wait`): the Allen–Cunneen mean ``E[Wq] ≈ C(c, λ/μ) / (cμ − λ) × (Ca² + Cs²) /
+  2``, with ``C`` Erlang C's probability of waiting and ``Ca²``, ``Cs²`` the squared
+  coefficients of variation of the replica's inter-arrival and service times (A. O.
+  Allen, *Probability, Statistics, and Queueing Theory*, 2nd ed., Academic Press 1990;
   W. Whitt, "Approximations for the GI/G/m queue", *Production and Operations
-  Management* 2(2), 1993). The wait is 0 with probability ``1 − C`` and otherwise
-  exponential with mean ``E[Wq] / C`` — exact for M/M/c, Kingman's heavy-traffic
-  exponential tail otherwise. A request whose wait would exceed ``B / cμ`` is dropped
-  (probability ``C · exp(−B / (cμ E[Wq] / C))``).
+  Management* 2(2), 1993), times the Krämer–Langenbach-Belz factor when arrivals are
+  smoother than Poisson; the probability of waiting is Erlang C's with the correction
+  of Whitt's Queueing Network Analyzer (*Bell System Technical Journal* 62(9), 1983).
+  The wait is 0 with that probability's complement and otherwise exponential with the
+  matching mean — exact for M/M/c, Kingman's heavy-traffic exponential tail otherwise. A
+  request whose wait would exceed ``B / cμ`` is dropped (probability
+  ``P(wait) · exp(−B / (cμ · E[Wq | wait]))``).
 
 Arrivals are Poisson but for the ``constant`` kind (``Ca² = 0``), thinned by the
 balancer: round robin and least outstanding pass every n-th request to a replica
@@ -39,11 +42,21 @@ the expected number of requests, so the summary's keys and the time series read 
 request mode. Counts are expectations: the summary and each period round cumulative
 counts, so ``requests_total = served + in flight + dropped`` holds exactly. CPU is busy
 ``E[S]`` per completed request, NetworkOut is the mean response size per completion.
-The mode draws no random numbers.
+
+Sampling noise: a period's CPU time and bytes out are sums over a random number of
+requests, so the monitoring gets each replica's expected values plus a normal draw of
+their standard deviation, ``sqrt(n (Ca² E[X]² + Var X))`` for ``n`` completions of size
+``X`` (two draws per replica and period from the stream ``traffic/fluid-noise``). An
+autoscaler whose target sits at the load (target tracking at exactly 50 % CPU) then acts
+on noise as it does in the request mode, instead of never. Counts, latency and the
+summary carry no noise.
 
 What it does not see: the variance of counts (a fluid's served count is the mean over
-seeds), the transient of a queue filling between two pieces, and balancing that
-corrects per-replica imbalance (all replicas in service get the same share).
+seeds), queues that fill by chance while the mean load is below capacity (beyond the
+stationary drop share), balancing that corrects per-replica imbalance (all replicas in
+service get the same share), and the same random path as the request mode for a random
+arrival process (``mmpp`` draws its states in another order: the two modes see
+different bursts for one seed).
 """
 
 from __future__ import annotations
@@ -351,22 +364,25 @@ class FluidTraffic:
         waits, mean_wait_s, drop_share = self._stationary(rate_per_s, workers, len(ready))
         arrival_cv2 = arrival_scv(self.arrival_kind, self.balancer, max(1, len(ready)))
         served_by_delay: dict[float, float] = {}
-        cache: dict[tuple[float, float], _Piece] = {}
+        # Replicas in the same state do the same: each state is computed once.
+        groups: dict[tuple[float, float], list[FluidReplica]] = {}
         for replica in ready:
-            key = (replica.backlog, replica.in_service)
-            piece = cache.get(key)
-            if piece is None:
-                piece = cache[key] = self._evolve(replica, rate_per_s, duration_s, drop_share)
-            self._account(replica, piece, mean_wait_s, arrival_cv2)
+            groups.setdefault((replica.backlog, replica.in_service), []).append(replica)
+        for members in groups.values():
+            piece = self._evolve(members[0], rate_per_s, duration_s, drop_share)
+            increments = self._increments(piece, mean_wait_s, arrival_cv2)
+            for replica in members:
+                _account(replica, piece, increments)
             if piece.dropped:
-                self._drop(replica.bound_reason, piece.dropped)
+                self._drop(members[0].bound_reason, piece.dropped * len(members))
             if piece.served:
                 delay_s = piece.backlog_s
-                served_by_delay[delay_s] = served_by_delay.get(delay_s, 0.0) + piece.served
+                served = piece.served * len(members)
+                served_by_delay[delay_s] = served_by_delay.get(delay_s, 0.0) + served
         for replica in self._draining:
             if replica.backlog or replica.in_service:
                 piece = self._evolve(replica, 0.0, duration_s, 0.0)
-                self._account(replica, piece, 0.0, 0.0)
+                _account(replica, piece, self._increments(piece, 0.0, 0.0))
         for delay_s, served in sorted(served_by_delay.items()):
             stats.add_served(served, delay_s, waits, self, index)
 
@@ -439,25 +455,20 @@ class FluidTraffic:
             in_service_end,
         )
 
-    def _account(
-        self, replica: FluidReplica, piece: _Piece, mean_wait_s: float, arrival_cv2: float
-    ) -> None:
-        replica.backlog = piece.backlog_end
-        replica.in_service = piece.in_service_end
-        replica.assigned += piece.served
-        replica.completed += piece.completed
-        replica.busy_s += piece.busy_s
-        replica.bytes_out += piece.completed * self.mean_response_bytes
-        replica.latency_sum_s += piece.completed * (
-            piece.backlog_s + mean_wait_s + self.mean_service_s
-        )
-        # A period's work and bytes are sums over a random number of requests (compound
-        # sums): variance n (Ca² E[X]² + Var X), the metrics' sampling noise.
-        replica.busy_variance_s2 += (
-            piece.completed * self.mean_service_s**2 * (arrival_cv2 + self.service_scv)
-        )
-        replica.bytes_variance += piece.completed * (
-            arrival_cv2 * self.mean_response_bytes**2 + self.response_variance
+    def _increments(
+        self, piece: _Piece, mean_wait_s: float, arrival_cv2: float
+    ) -> tuple[float, float, float, float]:
+        """Bytes out, latency sum and the variances of CPU time and bytes of a piece.
+
+        A period's work and bytes are sums over a random number of requests (compound
+        sums): variance ``n (Ca² E[X]² + Var X)``, the metrics' sampling noise.
+        """
+        completed = piece.completed
+        return (
+            completed * self.mean_response_bytes,
+            completed * (piece.backlog_s + mean_wait_s + self.mean_service_s),
+            completed * self.mean_service_s**2 * (arrival_cv2 + self.service_scv),
+            completed * (arrival_cv2 * self.mean_response_bytes**2 + self.response_variance),
         )
 
     def _drop(self, reason: str, count: float) -> None:
@@ -503,6 +514,22 @@ class FluidTraffic:
         return dict(self._drops)
 
 
+def _account(
+    replica: FluidReplica, piece: _Piece, increments: tuple[float, float, float, float]
+) -> None:
+    """Move `replica` through `piece`, adding to its period's accumulators."""
+    replica.backlog = piece.backlog_end
+    replica.in_service = piece.in_service_end
+    replica.assigned += piece.served
+    replica.completed += piece.completed
+    replica.busy_s += piece.busy_s
+    bytes_out, latency_sum_s, busy_variance_s2, bytes_variance = increments
+    replica.bytes_out += bytes_out
+    replica.latency_sum_s += latency_sum_s
+    replica.busy_variance_s2 += busy_variance_s2
+    replica.bytes_variance += bytes_variance
+
+
 def _merged(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Equal values' weights added (a constant distribution becomes one value)."""
     unique, inverse = np.unique(values, return_inverse=True)
@@ -524,6 +551,7 @@ class FluidStats:
         self._wait_sum_s = 0.0
         self._latency_sum_s = 0.0
         self._latency_square_sum_s2 = 0.0
+        self._grids: dict[tuple[float, float, float], tuple[Any, Any, float, float, float]] = {}
 
     def add_served(
         self,
@@ -534,18 +562,43 @@ class FluidStats:
         index: int,
     ) -> None:
         """`served` requests got a worker after `delay_s` plus the stationary wait."""
-        chance, conditional_s = waits
+        key = (delay_s, *waits)
+        grid = self._grids.get(key)
+        if grid is None:
+            if len(self._grids) > 4096:  # a varying rate rarely repeats a grid
+                self._grids.clear()
+            grid = self._grids[key] = self._grid(delay_s, *waits, traffic)
+        wait_counts, latency_counts, wait_mean_s, latency_mean_s, latency_square_s2 = grid
+        if wait_counts is not None:
+            counts, smallest, largest = wait_counts
+            traffic.monitoring.book_waits(
+                index, counts * served, smallest, largest, wait_mean_s * served
+            )
+        if latency_counts is not None:
+            counts, smallest, largest = latency_counts
+            self.latency_sketch.add_bucket_counts(counts * served, smallest, largest)
+        self.served += served
+        self._wait_sum_s += wait_mean_s * served
+        self._latency_sum_s += latency_mean_s * served
+        self._latency_square_sum_s2 += latency_square_s2 * served
+
+    def _grid(
+        self, delay_s: float, chance: float, conditional_s: float, traffic: FluidTraffic
+    ) -> tuple[Any, Any, float, float, float]:
+        """The wait and latency grids of one request (weights summing to 1), as bucket
+        counts, with the wait's mean and the latency's first two moments."""
         wait_values = np.concatenate(([delay_s], delay_s + conditional_s * _UNIT_EXPONENTIAL))
-        wait_weights = served * np.concatenate(([1 - chance], chance * _WIDTHS))
-        wait_values, wait_weights = _merged(wait_values, wait_weights)
-        traffic.monitoring.book_waits(index, wait_values, wait_weights)
+        wait_weights = np.concatenate(([1 - chance], chance * _WIDTHS))
         latency_values = (wait_values[:, None] + traffic._service_values[None, :]).ravel()
         latency_weights = (wait_weights[:, None] * traffic._service_weights[None, :]).ravel()
-        self.latency_sketch.add_many(latency_values, latency_weights)
-        self.served += served
-        self._wait_sum_s += float(wait_values @ wait_weights)
-        self._latency_sum_s += float(latency_values @ latency_weights)
-        self._latency_square_sum_s2 += float((latency_values**2) @ latency_weights)
+        sketch = self.latency_sketch
+        return (
+            sketch.bucket_counts(wait_values, wait_weights),
+            sketch.bucket_counts(latency_values, latency_weights),
+            float(wait_values @ wait_weights),
+            float(latency_values @ latency_weights),
+            float((latency_values**2) @ latency_weights),
+        )
 
     def in_flight(self, t_s: float) -> int:
         """Requests in flight at `t_s` (rounded), after evolving the queues to it."""

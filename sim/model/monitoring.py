@@ -54,16 +54,17 @@ class _Usage:
 class _Period:
     usage: dict[str, _Usage] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
-    weighted_waits: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-    """Waits with expected numbers of requests (the fluid traffic mode)."""
+    weighted_waits: QuantileSketch | None = None
+    """Waits counted in expected numbers of requests (the fluid traffic mode)."""
+    weighted_wait_sum_s: float = 0.0
 
     def wait_sketch(self) -> QuantileSketch:
         """The waits of the requests that started in the period so far, in a sketch."""
         sketch = QuantileSketch()
         for replica in sorted(self.usage):
             sketch.add_many(self.usage[replica].waits_s)
-        for values, weights in self.weighted_waits:
-            sketch.add_many(values, weights)
+        if self.weighted_waits is not None:
+            sketch.merge(self.weighted_waits)
         return sketch
 
 
@@ -242,9 +243,16 @@ class Monitoring:
         drops = self._period(index).dropped
         drops[reason] = drops.get(reason, 0) + count
 
-    def book_waits(self, index: int, values_s: np.ndarray, weights: np.ndarray) -> None:
-        """Account waits that started in open period `index`, each `weights[i]` times."""
-        self._period(index).weighted_waits.append((values_s, weights))
+    def book_waits(
+        self, index: int, counts: np.ndarray, smallest_s: float, largest_s: float, sum_s: float
+    ) -> None:
+        """Account waits that started in open period `index`: counts per bucket of a
+        `QuantileSketch` (`QuantileSketch.bucket_counts`), their range and their sum."""
+        period = self._period(index)
+        if period.weighted_waits is None:
+            period.weighted_waits = QuantileSketch()
+        period.weighted_waits.add_bucket_counts(counts, smallest_s, largest_s)
+        period.weighted_wait_sum_s += sum_s
 
     def close(self, index: int) -> PeriodMetrics:
         """Close base period `index` (call at its end) and return its metrics."""
@@ -370,7 +378,7 @@ def _wait_of(period: _Period) -> _Waits:
     if not sketch.count:
         return _Waits(PeriodWait(), sketch)
     wait_sum_s = math.fsum([math.fsum(usage.waits_s) for usage in period.usage.values()])
-    wait_sum_s += math.fsum(float(v @ w) for v, w in period.weighted_waits)
+    wait_sum_s += period.weighted_wait_sum_s
     wait = PeriodWait(
         sketch.count,
         wait_sum_s / sketch.count,
