@@ -555,6 +555,15 @@ def plot_tornado(conclusion: Conclusion, rows: Sequence[Mapping[str, Any]], path
                 )
     axis.set_yticks(range(len(ordered)), [row["default"] for row in ordered], fontsize=8)
     axis.axvline(base, color="black", lw=1)
+    if all(row[column] == base for row in ordered for column in ("x0.5", "x2")):
+        axis.text(
+            base,
+            (len(ordered) - 1) / 2,
+            "no default moves it:\nevery ×0.5 and ×2 value\nequals the base ",
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
     for line in conclusion.lines:
         axis.axvline(line, color="#e15759", lw=1, ls="--")
     low = min(min(row["x0.5"], row["x2"]) for row in ordered)
