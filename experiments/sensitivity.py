@@ -45,7 +45,7 @@ one bar per default from its ×0.5 to its ×2 value around the base, red where t
 conclusion no longer holds) into ``experiments/out/sensitivity/``.
 
 Run ``python experiments/sensitivity.py`` (start-up 10 seeds, layer caching 5, registry
-storm 5, autoscalers 2 seeds on the full two-hour crowd; about 2 minutes of CPU);
+storm 5, autoscalers 2 seeds on the full two-hour crowd; about 90 s of CPU);
 ``--quick`` runs 1 seed each, the autoscalers with the HPA and target tracking only on a
 5-minute crowd in a 15-minute run.
 """
