@@ -13,6 +13,7 @@ terminal a bar shows the runs done.
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -74,6 +75,7 @@ def run_study(
     common: Sequence[str] = (),
     adjust: Callable[[dict[str, Any]], None] | None = None,
     progress: bool | None = None,
+    compose: Callable[[Sequence[str]], dict[str, Any]] | None = None,
 ) -> list[StudyRun]:
     """Run every point `replications` times (seeds derived per replication).
 
@@ -84,6 +86,9 @@ def run_study(
         adjust: edits the composed plain config in place before validation, for what
             overrides cannot say easily (a generated image catalog).
         progress: show a bar of runs done; None: only on a terminal.
+        compose: the plain config of a run's overrides (default: composed with Hydra
+            each time); a caller that runs the same points many times passes
+            `cached_compose()`, which composes each list of overrides once.
     """
     show = sys.stderr.isatty() if progress is None else progress
     bar = RunsBar(len(points) * replications) if show else None
@@ -97,7 +102,9 @@ def run_study(
                     f"replications={replications}",
                     f"replication={replication}",
                 ]
-                config = to_plain(load_config(overrides))
+                config = (
+                    compose(overrides) if compose is not None else to_plain(load_config(overrides))
+                )
                 if adjust is not None:
                     adjust(config)
                 result = run_scenario(scenario_params(config))
@@ -108,6 +115,21 @@ def run_study(
         if bar is not None:
             bar.close()
     return runs
+
+
+def cached_compose() -> Callable[[Sequence[str]], dict[str, Any]]:
+    """A `run_study` composer that composes each list of overrides once and hands out
+    a deep copy every time (an ``adjust`` may edit it); composing takes most of a short
+    run's time."""
+    cache: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def compose(overrides: Sequence[str]) -> dict[str, Any]:
+        key = tuple(overrides)
+        if key not in cache:
+            cache[key] = to_plain(load_config(list(overrides)))
+        return copy.deepcopy(cache[key])
+
+    return compose
 
 
 def study_table(runs: Sequence[StudyRun], metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:

@@ -1,0 +1,656 @@
+"""Sensitivity: which uncertain defaults flip the studies' headline conclusions.
+
+The studies' figures carry seed noise only. Here each uncertain default is multiplied by
+0.5 and by 2, one at a time, around the current defaults, and each study's headline
+conclusion, as the README states it, is measured again with the same seeds (common
+random numbers: a scaled start-up time scales every draw, so a change is the default's
+effect, not new noise). The defaults:
+
+* ``VM boot`` — the ``vm`` platform's guest boot (not the microVM's);
+* ``VM provisioning`` — the ``vm`` platform's provisioning draw and the disk image it
+  copies, so the whole provisioning phase (API, scheduling, disk copy) scales;
+* ``extraction`` — the engine's image extraction throughput (×0.5: half as fast);
+* ``registry bandwidth`` — every registry's egress bandwidth (the hub, the mirror, ECR);
+* ``app init`` — every app's initialisation time;
+* ``container start`` — the container runtime's create and start times (containers and
+  Beanstalk's Docker platform);
+* ``request CPU`` — the CPU time a request needs (only the autoscaler study serves
+  requests).
+
+A factor multiplies the default's value: ×2 of a time is twice as slow, ×2 of a
+throughput or bandwidth twice as fast. A default a study's config does not contain
+(requests in the start-up study) leaves its config unchanged, and its runs are the base
+runs. The conclusions (their points and metrics are the studies' own: each study's
+points, `run_study` and table or metrics, so the base column is the study's own value
+for these seeds):
+
+* start-up (``experiments/startup.py``): a container starts faster than a VM (the VM's
+  mean start-up over the cold container's); a microVM edges out a warm container (the
+  warm container's mean minus the microVM's); the cold pull is about half of container
+  start-up (taken as 40-60 %); extraction, not download, dominates the pull;
+* layer caching (``experiments/layer_caching.py``): one base shared by all 12 apps cuts
+  the bytes pulled per started replica, on 8 GB and on 3 GB disks (the saving against a
+  base per app);
+* registry storm (``experiments/registry_storm.py``, 1 Gbit/s hub): a pull-through mirror
+  speeds start-up p95 up at N = 128 and at N = 2 hosts, and at N = 1 it is slightly
+  slower (the p95 without the mirror over the p95 with it);
+* autoscalers (``experiments/autoscalers.py``, the flash crowd): the HPA drops the
+  fewest requests of the reactive policies (every policy but the fixed pair and
+  Beanstalk's default trigger, a fixed fleet of 4); the margin is the next best policy's
+  drop share minus the HPA's.
+
+It prints ``conclusion | default | ×0.5 | base | ×2 | flips?``, writes it as
+``sensitivity.csv`` and one tornado figure per conclusion (``sensitivity_<key>.png``:
+one bar per default from its ×0.5 to its ×2 value around the base, red where the
+conclusion no longer holds) into ``experiments/out/sensitivity/``.
+
+Run ``python experiments/sensitivity.py`` (start-up 10 seeds, layer caching 5, registry
+storm 5, autoscalers 2 seeds on the full two-hour crowd; about 90 s of CPU);
+``--quick`` runs 1 seed each, the autoscalers with the HPA and target tracking only on a
+5-minute crowd in a 15-minute run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the studies, as modules
+
+import autoscalers  # noqa: E402
+import layer_caching  # noqa: E402
+import registry_storm  # noqa: E402
+import startup  # noqa: E402
+
+from sim.batch.study import (  # noqa: E402
+    Point,
+    StudyRun,
+    cached_compose,
+    run_study,
+    study_table,
+    write_table,
+)
+from sim.core.distributions import (  # noqa: E402
+    Constant,
+    Exponential,
+    LogNormal,
+    Normal,
+    Uniform,
+    parse_distribution,
+)
+from sim.core.units import parse_bandwidth, parse_size  # noqa: E402
+from sim.output.report import output_console  # noqa: E402
+
+STUDY = "sensitivity"
+FACTORS = (0.5, 2.0)
+Config = dict[str, Any]
+
+
+# --- The defaults and how a factor scales them in a composed (plain) config ----------
+
+
+def scaled_distribution(spec: object, factor: float, key: str) -> object:
+    """A time distribution whose every draw is `factor` times the original's (the same
+    uniform gives the scaled value: the scale parameters and the bounds are scaled, a
+    lognormal's sigma is not). Written in plain seconds, so nothing is rounded."""
+    dist = parse_distribution(spec, key)
+    if isinstance(dist, Constant):
+        return dist.value * factor
+    if isinstance(dist, Exponential):
+        return {"dist": "exponential", "mean": dist.scale * factor}
+    if isinstance(dist, Uniform):
+        return {"dist": "uniform", "low": dist.low * factor, "high": dist.high * factor}
+    written: dict[str, Any]
+    if isinstance(dist, LogNormal):
+        written = {"dist": "lognormal", "median": dist.median * factor, "sigma": dist.sigma}
+    elif isinstance(dist, Normal):
+        written = {"dist": "normal", "mean": dist.mu * factor, "sd": dist.sigma * factor}
+    else:  # pragma: no cover - every kind of sim.core.distributions is handled above
+        raise TypeError(f"{key}: cannot scale {dist!r}")
+    if dist.minimum is not None:
+        written["min"] = dist.minimum * factor
+    if dist.maximum is not None:
+        written["max"] = dist.maximum * factor
+    return written
+
+
+def _scale_time(section: dict[str, Any], name: str, factor: float, key: str) -> None:
+    if section.get(name) is not None:
+        section[name] = scaled_distribution(section[name], factor, f"{key}.{name}")
+
+
+def scale_vm_boot(config: Config, factor: float) -> None:
+    vm = config.get("platform", {}).get("vm")
+    if vm is not None:
+        _scale_time(vm, "boot", factor, "platform.vm")
+
+
+def scale_vm_provisioning(config: Config, factor: float) -> None:
+    vm = config.get("platform", {}).get("vm")
+    if vm is not None:
+        _scale_time(vm, "provision", factor, "platform.vm")
+        vm["disk_image"] = round(parse_size(vm["disk_image"], "platform.vm.disk_image") * factor)
+
+
+def scale_extraction(config: Config, factor: float) -> None:
+    engine = config["cluster"]["engine"]
+    engine["extraction"] = (
+        parse_bandwidth(engine["extraction"], "cluster.engine.extraction") * factor
+    )
+
+
+def scale_registry_bandwidth(config: Config, factor: float) -> None:
+    for name, registry in config.get("registry", {}).items():
+        if registry.get("bandwidth") is not None:
+            bandwidth = parse_bandwidth(registry["bandwidth"], f"registry.{name}.bandwidth")
+            registry["bandwidth"] = bandwidth * factor
+
+
+def scale_app_init(config: Config, factor: float) -> None:
+    for name, app in config["workload"].get("apps", {}).items():
+        _scale_time(app, "init", factor, f"workload.apps.{name}")
+
+
+def scale_container_start(config: Config, factor: float) -> None:
+    for name, platform in config.get("platform", {}).items():
+        if "runtime_start" in platform:
+            _scale_time(platform, "create", factor, f"platform.{name}")
+            _scale_time(platform, "runtime_start", factor, f"platform.{name}")
+
+
+def scale_request_cpu(config: Config, factor: float) -> None:
+    traffic = config["workload"].get("traffic")
+    if traffic is not None:
+        _scale_time(traffic["request"], "cpu", factor, "workload.traffic.request")
+
+
+@dataclass(frozen=True)
+class Default:
+    """An uncertain default: its name in tables and how a factor scales it."""
+
+    key: str
+    name: str
+    scale: Callable[[Config, float], None]
+
+
+DEFAULTS = (
+    Default("vm_boot", "VM boot", scale_vm_boot),
+    Default("vm_provisioning", "VM provisioning", scale_vm_provisioning),
+    Default("extraction", "extraction throughput", scale_extraction),
+    Default("registry_bandwidth", "registry bandwidth", scale_registry_bandwidth),
+    Default("app_init", "app init", scale_app_init),
+    Default("container_start", "container start", scale_container_start),
+    Default("request_cpu", "request CPU", scale_request_cpu),
+)
+
+
+# --- The studies, as their own scripts define them -----------------------------------
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study's points and how its script composes and tabulates them."""
+
+    name: str
+    points: tuple[Point, ...]
+    replications: int
+    common: tuple[str, ...]
+    table: Callable[[Sequence[StudyRun]], list[dict[str, Any]]]
+    adjust: Callable[[Config], None] | None = None
+
+
+STARTUP_POINTS = ("vm", "microvm", "container cold", "container warm")
+STORM_HOSTS = (1, 2, 128)
+STORM_BANDWIDTH = "1Gbps"
+SHARING = (1, 12)  # apps per base: none shared, one base under all 12
+SHARING_DISKS_GB = (3, 8)
+REACTIVE = ("beanstalk_cpu", "simple", "step", "target_tracking", "hpa")
+QUICK_REACTIVE = ("target_tracking", "hpa")
+QUICK_CROWD = autoscalers.Crowd(start_s=300.0, duration_s=300.0, horizon_s=900.0)
+
+
+def studies(quick: bool) -> dict[str, Study]:
+    """The four studies at the size the sensitivity runs them."""
+    storm = registry_storm.read_storm(registry_storm.COMMON)
+    crowd = QUICK_CROWD if quick else autoscalers.FULL
+    policies = QUICK_REACTIVE if quick else REACTIVE
+    return {
+        study.name: study
+        for study in (
+            Study(
+                "startup",
+                tuple(s.point for s in startup.SCENARIOS if s.point.label in STARTUP_POINTS),
+                1 if quick else 10,
+                startup.COMMON,
+                startup.table_rows,
+            ),
+            Study(
+                "layer_caching",
+                tuple(layer_caching.points(SHARING, SHARING_DISKS_GB)),
+                1 if quick else 5,
+                layer_caching.COMMON,
+                lambda runs: study_table(runs, layer_caching.METRICS),
+                layer_caching.adjust,
+            ),
+            Study(
+                "registry_storm",
+                tuple(
+                    point
+                    for point in registry_storm.points(STORM_HOSTS, storm)
+                    if point.extra["hub_bandwidth"] == STORM_BANDWIDTH
+                ),
+                1 if quick else 5,
+                registry_storm.COMMON,
+                lambda runs: study_table(runs, registry_storm.METRICS),
+            ),
+            Study(
+                "autoscalers",
+                tuple(Point(policy, autoscalers.POLICIES[policy]) for policy in policies),
+                1 if quick else 2,
+                (*autoscalers.COMMON, *crowd.overrides()),
+                lambda runs: study_table(runs, {"drop_ratio": autoscalers.DROP_RATIO}),
+            ),
+        )
+    }
+
+
+# --- The conclusions ------------------------------------------------------------------
+
+Rows = Mapping[str, Mapping[str, Any]]  # a study's table, by point label
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """A headline conclusion: the quantity that carries it and when it holds."""
+
+    key: str
+    study: str
+    claim: str
+    quantity: str
+    value: Callable[[Rows], float]
+    holds: Callable[[float], bool]
+    lines: tuple[float, ...]  # where it stops holding, for the figures
+    unit: str = ""
+
+    def show(self, value: float) -> str:
+        return f"{value:.3g}{self.unit}"
+
+
+def _storm_speedup(hosts: int) -> Callable[[Rows], float]:
+    def value(rows: Rows) -> float:
+        label = f"{{}}, hub {STORM_BANDWIDTH}, N={hosts}"
+        without = rows[label.format("no mirror")]["startup_s_p95"]
+        return float(without / rows[label.format("mirror")]["startup_s_p95"])
+
+    return value
+
+
+def _sharing_saving(disk_gb: int) -> Callable[[Rows], float]:
+    def value(rows: Rows) -> float:
+        alone = rows[f"1 apps/base, {disk_gb} GB"]["mb_per_started"]
+        shared = rows[f"12 apps/base, {disk_gb} GB"]["mb_per_started"]
+        return float(100 * (1 - shared / alone))
+
+    return value
+
+
+def _hpa_margin(rows: Rows) -> float:
+    """The next best reactive policy's drop share minus the HPA's, in percentage points."""
+    others = [row["drop_ratio"] for label, row in rows.items() if label != "hpa"]
+    return float(100 * (min(others) - rows["hpa"]["drop_ratio"]))
+
+
+CONCLUSIONS = (
+    Conclusion(
+        "container_vs_vm",
+        "startup",
+        "a container starts faster than a VM",
+        "VM / cold container mean start-up",
+        lambda rows: rows["vm"]["startup_s_mean"] / rows["container cold"]["startup_s_mean"],
+        lambda value: value > 1,
+        (1.0,),
+        "×",
+    ),
+    Conclusion(
+        "microvm_vs_warm",
+        "startup",
+        "a microVM edges out a warm container",
+        "warm container − microVM mean start-up (s)",
+        lambda rows: rows["container warm"]["startup_s_mean"] - rows["microvm"]["startup_s_mean"],
+        lambda value: value > 0,
+        (0.0,),
+        " s",
+    ),
+    Conclusion(
+        "pull_share",
+        "startup",
+        "the cold pull is about half of container start-up",
+        "cold pull share of container start-up (%; about half: 40–60 %)",
+        lambda rows: 100 * rows["container cold"]["pull_share"],
+        lambda value: 40 <= value <= 60,
+        (40.0, 60.0),
+        " %",
+    ),
+    Conclusion(
+        "extraction_dominates",
+        "startup",
+        "extraction, not download, dominates the cold pull",
+        "cold pull: extract / download time",
+        lambda rows: (
+            rows["container cold"]["pull_extract_s"] / rows["container cold"]["pull_download_s"]
+        ),
+        lambda value: value > 1,
+        (1.0,),
+        "×",
+    ),
+    Conclusion(
+        "sharing_8gb",
+        "layer_caching",
+        "one shared base cuts the bytes pulled per replica (8 GB disks)",
+        "MB pulled per started replica saved by one base for 12 apps (%, 8 GB)",
+        _sharing_saving(8),
+        lambda value: value > 0,
+        (0.0,),
+        " %",
+    ),
+    Conclusion(
+        "sharing_3gb",
+        "layer_caching",
+        "one shared base cuts the bytes pulled per replica (3 GB disks)",
+        "MB pulled per started replica saved by one base for 12 apps (%, 3 GB)",
+        _sharing_saving(3),
+        lambda value: value > 0,
+        (0.0,),
+        " %",
+    ),
+    Conclusion(
+        "mirror_n128",
+        "registry_storm",
+        "a mirror speeds start-up p95 up at N = 128",
+        "p95 without / with the mirror, N = 128, 1 Gbit/s hub",
+        _storm_speedup(128),
+        lambda value: value > 1,
+        (1.0,),
+        "×",
+    ),
+    Conclusion(
+        "mirror_n2",
+        "registry_storm",
+        "a mirror speeds start-up p95 up at N = 2",
+        "p95 without / with the mirror, N = 2, 1 Gbit/s hub",
+        _storm_speedup(2),
+        lambda value: value > 1,
+        (1.0,),
+        "×",
+    ),
+    Conclusion(
+        "mirror_n1",
+        "registry_storm",
+        "at N = 1 a mirror is slightly slower",
+        "p95 without / with the mirror, N = 1, 1 Gbit/s hub",
+        _storm_speedup(1),
+        lambda value: value < 1,
+        (1.0,),
+        "×",
+    ),
+    Conclusion(
+        "hpa_drops_least",
+        "autoscalers",
+        "the HPA drops the fewest requests on the flash crowd",
+        "next best reactive policy's drop share − the HPA's (percentage points)",
+        _hpa_margin,
+        lambda value: value > 0,
+        (0.0,),
+        " pp",
+    ),
+)
+
+
+# --- Running the variants --------------------------------------------------------------
+
+Variant = tuple[str | None, float]  # (default key, factor); (None, 1.0) is the base
+BASE: Variant = (None, 1.0)
+
+
+def _adjuster(study: Study, default: Default | None, factor: float) -> Callable[[Config], None]:
+    def adjust(config: Config) -> None:
+        if study.adjust is not None:
+            study.adjust(config)
+        if default is not None:
+            default.scale(config, factor)
+
+    return adjust
+
+
+def changes_config(
+    study: Study, default: Default, factor: float, compose: Callable[[Sequence[str]], Config]
+) -> bool:
+    """Whether scaling `default` changes any of the study's composed configs."""
+    for point in study.points:
+        overrides = [*study.common, *point.overrides, f"replications={study.replications}"]
+        base = compose([*overrides, "replication=0"])
+        _adjuster(study, None, 1.0)(base)
+        scaled = copy.deepcopy(base)
+        default.scale(scaled, factor)
+        if scaled != base:
+            return True
+    return False
+
+
+def run_variants(
+    study: Study,
+    defaults: Sequence[Default] = DEFAULTS,
+    factors: Sequence[float] = FACTORS,
+    compose: Callable[[Sequence[str]], Config] | None = None,
+) -> dict[Variant, list[StudyRun]]:
+    """The study's runs at its base and with each default scaled by each factor; a
+    variant that leaves every config unchanged reuses the base runs."""
+    compose = compose or cached_compose()
+
+    def run(default: Default | None, factor: float) -> list[StudyRun]:
+        return run_study(
+            study.points,
+            study.replications,
+            common=study.common,
+            adjust=_adjuster(study, default, factor),
+            progress=False,
+            compose=compose,
+        )
+
+    variants: dict[Variant, list[StudyRun]] = {BASE: run(None, 1.0)}
+    for default in defaults:
+        for factor in factors:
+            changed = changes_config(study, default, factor, compose)
+            variants[default.key, factor] = run(default, factor) if changed else variants[BASE]
+    return variants
+
+
+def tables(
+    study: Study, variants: Mapping[Variant, Sequence[StudyRun]]
+) -> dict[Variant, dict[str, dict[str, Any]]]:
+    """Each variant's study table, by point label."""
+    return {
+        variant: {row["point"]: row for row in study.table(runs)}
+        for variant, runs in variants.items()
+    }
+
+
+def flips(conclusion: Conclusion, low: float, high: float) -> str:
+    """Which factors make the conclusion stop holding ("no" if none); a value exactly
+    on the line where it stops holding is a tie (two policies that both drop nothing)."""
+    flipped = [
+        f"×{factor:g}" + (" (tie)" if value in conclusion.lines else "")
+        for factor, value in zip(FACTORS, (low, high), strict=True)
+        if not conclusion.holds(value)
+    ]
+    return ", ".join(flipped) if flipped else "no"
+
+
+def sensitivity_rows(
+    study_tables: Mapping[str, Mapping[Variant, Rows]],
+    conclusions: Sequence[Conclusion] = CONCLUSIONS,
+    defaults: Sequence[Default] = DEFAULTS,
+) -> list[dict[str, Any]]:
+    """One row per (conclusion, default): the conclusion's value at ×0.5, base and ×2."""
+    rows = []
+    for conclusion in conclusions:
+        by_variant = study_tables[conclusion.study]
+        base = conclusion.value(by_variant[BASE])
+        for default in defaults:
+            low, high = (conclusion.value(by_variant[default.key, f]) for f in FACTORS)
+            rows.append(
+                {
+                    "conclusion": conclusion.key,
+                    "claim": conclusion.claim,
+                    "study": conclusion.study,
+                    "quantity": conclusion.quantity,
+                    "default": default.name,
+                    "x0.5": low,
+                    "base": base,
+                    "x2": high,
+                    "holds_at_base": conclusion.holds(base),
+                    "flips": flips(conclusion, low, high),
+                }
+            )
+    return rows
+
+
+# --- Output -----------------------------------------------------------------------------
+
+
+def plot_tornado(conclusion: Conclusion, rows: Sequence[Mapping[str, Any]], path: Path) -> None:
+    """Two bars per default, from the base to its ×0.5 value (solid, above) and to its
+    ×2 value (hatched, below), the widest swing on top; a bar is red where the conclusion
+    no longer holds."""
+    from matplotlib.patches import Patch
+
+    ordered = sorted(rows, key=lambda row: abs(row["x2"] - row["x0.5"]))
+    base = ordered[0]["base"]
+    fig, axis = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    for index, row in enumerate(ordered):
+        for column, offset, hatch in (("x0.5", 0.18, ""), ("x2", -0.18, "//")):
+            value = row[column]
+            color = "#4e79a7" if conclusion.holds(value) else "#e15759"
+            axis.barh(
+                index + offset, value - base, left=base, color=color, hatch=hatch, height=0.34
+            )
+            if value != base:
+                axis.text(
+                    value,
+                    index + offset,
+                    f" {conclusion.show(value)} ",
+                    va="center",
+                    ha="left" if value > base else "right",
+                    fontsize=6.5,
+                )
+    axis.set_yticks(range(len(ordered)), [row["default"] for row in ordered], fontsize=8)
+    axis.axvline(base, color="black", lw=1)
+    if all(row[column] == base for row in ordered for column in ("x0.5", "x2")):
+        axis.text(
+            base,
+            (len(ordered) - 1) / 2,
+            "no default moves it:\nevery ×0.5 and ×2 value\nequals the base ",
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
+    for line in conclusion.lines:
+        axis.axvline(line, color="#e15759", lw=1, ls="--")
+    low = min(min(row["x0.5"], row["x2"]) for row in ordered)
+    high = max(max(row["x0.5"], row["x2"]) for row in ordered)
+    low, high = min(low, *conclusion.lines), max(high, *conclusion.lines)
+    span = max(high - low, abs(base) * 0.05, 1e-9)
+    axis.set_xlim(low - 0.2 * span, high + 0.2 * span)
+    axis.set_xlabel(conclusion.quantity, fontsize=8)
+    axis.set_title(
+        f"“{conclusion.claim}”: base {conclusion.show(base)} (black line);\n"
+        "each default ×0.5 and ×2, one at a time; dashed: where the conclusion stops holding",
+        fontsize=8,
+    )
+    axis.legend(
+        handles=[
+            Patch(facecolor="#4e79a7", label="×0.5"),
+            Patch(facecolor="#4e79a7", hatch="//", label="×2"),
+            Patch(facecolor="#e15759", label="no longer holds"),
+        ],
+        fontsize=7,
+        loc="lower right",
+    )
+    axis.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def print_rows(rows: Sequence[Mapping[str, Any]], title: str) -> None:
+    """The table ``conclusion | default | ×0.5 | base | ×2 | flips?``."""
+    from rich.table import Table
+
+    units = {conclusion.key: conclusion for conclusion in CONCLUSIONS}
+    table = Table(title=title)
+    for column in ("conclusion", "default", "×0.5", "base", "×2", "flips?"):
+        table.add_column(column, justify="left" if column in ("conclusion", "default") else "right")
+    for row in rows:
+        conclusion = units[row["conclusion"]]
+        table.add_row(
+            row["claim"],
+            row["default"],
+            *(conclusion.show(row[column]) for column in ("x0.5", "base", "x2")),
+            row["flips"],
+        )
+    output_console().print(table)
+
+
+def evaluate(
+    quick: bool, compose: Callable[[Sequence[str]], Config] | None = None
+) -> tuple[dict[str, dict[Variant, dict[str, dict[str, Any]]]], list[dict[str, Any]]]:
+    """Every study's tables at every variant, and the sensitivity table."""
+    compose = compose or cached_compose()
+    study_tables = {
+        name: tables(study, run_variants(study, compose=compose))
+        for name, study in studies(quick).items()
+    }
+    return study_tables, sensitivity_rows(study_tables)
+
+
+def write_outputs(rows: Sequence[dict[str, Any]], out: Path) -> None:
+    """The table as CSV and a tornado figure per conclusion, into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(rows, out / f"{STUDY}.csv")
+    for conclusion in CONCLUSIONS:
+        plot_tornado(
+            conclusion,
+            [row for row in rows if row["conclusion"] == conclusion.key],
+            out / f"{STUDY}_{conclusion.key}.png",
+        )
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Run the sensitivity; returns the table's rows."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("experiments/out") / STUDY)
+    parser.add_argument("--quick", action="store_true", help="1 seed, short crowd (tests)")
+    parser.add_argument("--no-progress", action="store_true", help="(runs print nothing)")
+    args = parser.parse_args(argv)
+    _, rows = evaluate(args.quick)
+    write_outputs(rows, args.out)
+    print_rows(
+        rows,
+        "Each default ×0.5 and ×2, one at a time: the headline conclusions' values "
+        "(same seeds as the base)",
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The sensitivity study (experiments/sensitivity.py), quick: one row per (conclusion,
+default), a base equal to each study's own value for the same seeds, and scaled defaults
+that move start-up by exactly what they scale (common random numbers)."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from studies import load_study
+
+from sim.batch.study import run_study
+from sim.core.distributions import parse_distribution
+
+sensitivity = load_study("sensitivity")
+
+
+@pytest.fixture(scope="module")
+def quick() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    study_tables, rows = sensitivity.evaluate(quick=True)
+    return study_tables, rows
+
+
+def test_one_row_per_conclusion_and_default_and_the_files(quick: Any, tmp_path: Path) -> None:
+    _, rows = quick
+    pairs = [(row["conclusion"], row["default"]) for row in rows]
+    expected = [
+        (conclusion.key, default.name)
+        for conclusion, default in itertools.product(sensitivity.CONCLUSIONS, sensitivity.DEFAULTS)
+    ]
+    assert pairs == expected
+    assert len(sensitivity.CONCLUSIONS) == 10 and len(sensitivity.DEFAULTS) == 7
+    sensitivity.write_outputs(rows, tmp_path)
+    with (tmp_path / "sensitivity.csv").open() as file:
+        table = list(csv.DictReader(file))
+    assert [(row["conclusion"], row["default"]) for row in table] == expected
+    assert {"x0.5", "base", "x2", "flips"} <= set(table[0])
+    for conclusion in sensitivity.CONCLUSIONS:
+        assert (tmp_path / f"sensitivity_{conclusion.key}.png").stat().st_size > 10_000
+
+
+def test_the_base_is_each_studys_own_value_for_the_same_seeds(quick: Any) -> None:
+    """Each study run as its script runs it (composed afresh, its own adjust and table),
+    without the sensitivity's cached composition or scaling, gives the base column."""
+    _, rows = quick
+    base = {row["conclusion"]: row["base"] for row in rows}
+    for study in sensitivity.studies(quick=True).values():
+        runs = run_study(
+            study.points,
+            study.replications,
+            common=study.common,
+            adjust=study.adjust,
+            progress=False,
+        )
+        table = {row["point"]: row for row in study.table(runs)}
+        for conclusion in sensitivity.CONCLUSIONS:
+            if conclusion.study == study.name:
+                assert conclusion.value(table) == base[conclusion.key], conclusion.key
+
+
+@pytest.mark.parametrize("factor", sensitivity.FACTORS)
+def test_vm_boot_and_provisioning_move_vm_startup_by_the_scaled_phase(
+    quick: Any, factor: float
+) -> None:
+    """With the same draws, ×k of the boot adds (k - 1) × the base boot to every VM's
+    start-up; the provisioning phase (its draw and the disk copy) scales by k."""
+    study_tables, _ = quick
+    tables = study_tables["startup"]
+    base = tables[sensitivity.BASE]["vm"]
+    boot = tables["vm_boot", factor]["vm"]
+    assert boot["boot_s"] == pytest.approx(factor * base["boot_s"], rel=1e-12)
+    expected = base["startup_s_mean"] + (factor - 1) * base["boot_s"]
+    assert boot["startup_s_mean"] == pytest.approx(expected, rel=1e-12)
+    assert (boot["startup_s_mean"] < base["startup_s_mean"]) == (factor < 1)
+    assert boot["provision_s"] == base["provision_s"]
+    provisioning = tables["vm_provisioning", factor]["vm"]
+    assert provisioning["provision_s"] == pytest.approx(factor * base["provision_s"], rel=1e-12)
+    assert provisioning["boot_s"] == base["boot_s"]
+    # Containers do not see either VM default.
+    for default in ("vm_boot", "vm_provisioning"):
+        cold = tables[default, factor]["container cold"]
+        assert (
+            cold["startup_s_mean"] == tables[sensitivity.BASE]["container cold"]["startup_s_mean"]
+        )
+
+
+def test_container_start_and_extraction_move_their_own_phases(quick: Any) -> None:
+    study_tables, rows = quick
+    tables = study_tables["startup"]
+    base = tables[sensitivity.BASE]["container warm"]
+    for factor in sensitivity.FACTORS:
+        warm = tables["container_start", factor]["container warm"]
+        for phase in ("create_s", "start_s"):
+            assert warm[phase] == pytest.approx(factor * base[phase], rel=1e-12)
+        assert warm["init_s"] == base["init_s"]
+    # A slower extraction makes the pull a larger share of start-up, a faster one smaller.
+    (share,) = (
+        row
+        for row in rows
+        if row["conclusion"] == "pull_share" and row["default"] == "extraction throughput"
+    )
+    assert share["x0.5"] > share["base"] > share["x2"]
+
+
+def test_a_default_a_study_does_not_contain_reuses_its_base(quick: Any) -> None:
+    _, rows = quick
+    for row in rows:
+        if row["default"] == "request CPU" and row["study"] != "autoscalers":
+            assert row["x0.5"] == row["base"] == row["x2"] and row["flips"] == "no"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "30s",
+        "{dist: lognormal, median: 8s, sigma: 0.3}",
+        {"dist": "lognormal", "median": "13s", "sigma": 0.6, "min": "1s", "max": "60s"},
+        {"dist": "normal", "mean": "40s", "sd": "5s", "min": "20s"},
+        {"dist": "exponential", "mean": "50ms"},
+        {"dist": "uniform", "low": "1s", "high": "3s"},
+    ],
+)
+@pytest.mark.parametrize("factor", [0.5, 2.0, 3.0])
+def test_a_scaled_distribution_scales_every_draw(spec: Any, factor: float) -> None:
+    original = parse_distribution(spec, "key")
+    scaled = parse_distribution(sensitivity.scaled_distribution(spec, factor, "key"), "key")
+    first, second = np.random.default_rng(7), np.random.default_rng(7)
+    for _ in range(50):
+        assert scaled.sample(second) == pytest.approx(factor * original.sample(first), rel=1e-12)
+    assert scaled.mean() == pytest.approx(factor * original.mean(), rel=1e-12)
+
+
+def test_flips_names_the_factors_and_ties() -> None:
+    (margin,) = (c for c in sensitivity.CONCLUSIONS if c.key == "hpa_drops_least")
+    (share,) = (c for c in sensitivity.CONCLUSIONS if c.key == "pull_share")
+    assert sensitivity.flips(margin, 1.0, 2.0) == "no"
+    assert sensitivity.flips(margin, 0.0, 2.0) == "×0.5 (tie)"
+    assert sensitivity.flips(margin, -0.1, -1.0) == "×0.5, ×2"
+    assert sensitivity.flips(share, 64.0, 39.0) == "×0.5, ×2"
+    assert sensitivity.flips(share, 60.0, 40.0) == "no"
