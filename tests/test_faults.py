@@ -586,3 +586,19 @@ def test_an_on_demand_fallback_replaces_a_reclaimed_spot_host_at_the_on_demand_p
     assert {r.usd_per_hour for r in replacements} == {records["node-1"].on_demand_usd_per_hour}
     # A replacement is on demand: it is never reclaimed, so at most one per pool host.
     assert summary["spot_interruptions"] == len(replacements) <= 3
+
+
+def test_replicas_spread_over_zones_first_as_a_topology_spread_constraint_does() -> None:
+    w = world(
+        "cluster.pools.node.count=4",
+        "+cluster.pools.node.zones=[a, b, c]",
+        "workload.service.initial_replicas=6",
+        "horizon=2min",
+    )
+    result = w.run()
+    zone_of = {h.name: h.params.zone for h in w.cluster.pool_hosts}
+    assert zone_of == {"node-1": "a", "node-2": "b", "node-3": "c", "node-4": "a"}
+    per_zone: dict[str, int] = {}
+    for record in result.replicas:
+        per_zone[zone_of[record.host]] = per_zone.get(zone_of[record.host], 0) + 1
+    assert per_zone == {"a": 2, "b": 2, "c": 2}

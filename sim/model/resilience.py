@@ -418,11 +418,16 @@ class Resilience:
         }
 
     def sample(self) -> dict[str, int]:
-        """Its columns of a time-series row: hosts down now, replicas lost so far."""
+        """Its columns of a time-series row: hosts down now; hosts failed, replicas lost
+        and replaced, spot interruptions so far."""
         fleet = self.service.fleet if self.service is not None else None
         return {
             "hosts_down": sum(host.down for host in self._current.values()),
+            "hosts_failed": self.hosts_failed,
             "replicas_lost": self.deployer.replicas_lost + (fleet.replicas_lost if fleet else 0),
+            "replicas_replaced": self.deployer.replicas_replaced
+            + (fleet.replicas_replaced if fleet else 0),
+            "spot_interruptions": self.spot_interruptions,
         }
 
 

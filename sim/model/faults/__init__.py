@@ -37,7 +37,9 @@ FAULTS = Family(
 class FaultParams:
     """The settings every fault has: what it hits and when (SI units)."""
 
-    target: str = setting(doc="what fails: a host, pool, zone or registry, as the kind allows")
+    target: str = setting(
+        doc="what fails: a host, pool, zone, registry or the app, as its kind allows"
+    )
     at_s: float | None = setting(None, unit="duration", doc="scheduled: when it fails")
     duration_s: float | None = setting(
         None, unit="duration", doc="scheduled: how long until it recovers (none: never)"
