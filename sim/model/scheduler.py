@@ -78,9 +78,7 @@ class Scheduler:
             self._zoned_changes = changes
         return self._zoned_hosts
 
-    def _fit_across_zones(
-        self, policy: PlacementPolicy, request: PlacementRequest
-    ) -> Host | None:
+    def _fit_across_zones(self, policy: PlacementPolicy, request: PlacementRequest) -> Host | None:
         """Spread over zones first, as a topology spread constraint on the zone does: the
         replica goes to the zone with the fewest replicas among those where it fits (ties
         to the zone named first), and there to the host the policy prefers."""
