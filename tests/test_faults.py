@@ -194,6 +194,16 @@ def test_overlapping_faults_on_one_host_crash_it_once_and_a_pool_crash_takes_all
         ),
         ({"kind": "host-crash", "target": "node-1"}, "faults.0.at", "either at or mtbf"),
         (
+            {"kind": "container-crash", "target": "web", "at": "1min", "duration": "1min"},
+            "faults.0.duration",
+            "not for container-crash",
+        ),
+        (
+            {"kind": "zone-outage", "target": "a", "at": "1min"},
+            "faults.0.target",
+            "a zone: none",
+        ),
+        (
             {"kind": "meteor", "target": "node-1"},
             "faults.0.kind",
             "one of container-crash, disk-pressure, host-crash",
