@@ -236,6 +236,22 @@ class Resilience:
         fleet = self.service.fleet if self.service is not None else None
         return fleet if fleet is not None and fleet.app.name == app else None
 
+    def link_down(self, ends: tuple[str, str], fault: str, down: bool) -> bool:
+        """The link fails (its flows cut, routes recomputed) or works again."""
+        network = self.cluster.network
+        u, v = ends
+        if down:
+            if not network.graph.has_edge(u, v):
+                return False
+            cut = network.fail_link(u, v)
+            self.log.record(
+                self.env.now, f"{u}--{v}", EventKind.LINK_DOWN, fault=fault, flows_cut=cut
+            )
+        else:
+            network.restore_link(u, v)
+            self.log.record(self.env.now, f"{u}--{v}", EventKind.LINK_UP, fault=fault)
+        return True
+
     # Disk pressure --------------------------------------------------------------------
 
     def fill_disk(

@@ -99,6 +99,10 @@ class FaultWorld(Protocol):
         """Free what `fill_disk` wrote (on the host it returned)."""
         ...
 
+    def link_down(self, ends: tuple[str, str], fault: str, down: bool) -> bool:
+        """The link fails (cutting its flows) or works again; False when nothing changed."""
+        ...
+
     def crash_containers(self, app: str, fault: str, restart: Distribution) -> None:
         """Every serving container of the app exits now."""
         ...
