@@ -128,6 +128,10 @@ def test_a_crash_loses_the_hosts_replica_fails_its_requests_and_a_replacement_se
     ]
     # The replacement went to a host that had the image: no pull after the crash.
     assert len(result.pulls) == 3
+    # The wait percentiles, like the mean, are over the requests served: the 31 cut
+    # requests' waits leave them.
+    answered = summary["requests_served"] + summary["requests_in_flight"]
+    assert w.service.monitoring.wait_sketch().count == answered == w.service.stats.served_count
 
 
 def test_a_rebooted_host_keeps_its_cache_and_a_replaced_one_starts_empty() -> None:
@@ -193,6 +197,21 @@ def test_overlapping_faults_on_one_host_crash_it_once_and_a_pool_crash_takes_all
             "a host or pool: node-1, node-2, node-3, node",
         ),
         ({"kind": "host-crash", "target": "node-1"}, "faults.0.at", "either at or mtbf"),
+        (
+            {"kind": "container-crash", "target": "web", "at": "1min", "duration": "1min"},
+            "faults.0.duration",
+            "not for container-crash",
+        ),
+        (
+            {"kind": "zone-outage", "target": "a", "at": "1min"},
+            "faults.0.target",
+            "a zone: none",
+        ),
+        (
+            {"kind": "link-failure", "target": "node-1--hub", "at": "1min"},
+            "faults.0.target",
+            "a link: switch--node-1",
+        ),
         (
             {"kind": "meteor", "target": "node-1"},
             "faults.0.kind",
@@ -469,6 +488,17 @@ def test_disk_pressure_collects_images_taints_the_node_and_evicts_its_pods() -> 
 
 FAULT = st.one_of(
     st.builds(
+        lambda target, at, duration: {
+            "kind": "link-failure",
+            "target": target,
+            "at": f"{at}s",
+            "duration": f"{duration}s",
+        },
+        st.sampled_from(["switch--node-1", "node-3--switch", "switch--mirror", "hub--switch"]),
+        st.integers(0, 600),
+        st.integers(1, 300),
+    ),
+    st.builds(
         lambda target, at, duration, recovery: crash(
             target, f"{at}s", f"{duration}s", recovery=recovery
         ),
@@ -586,3 +616,92 @@ def test_an_on_demand_fallback_replaces_a_reclaimed_spot_host_at_the_on_demand_p
     assert {r.usd_per_hour for r in replacements} == {records["node-1"].on_demand_usd_per_hour}
     # A replacement is on demand: it is never reclaimed, so at most one per pool host.
     assert summary["spot_interruptions"] == len(replacements) <= 3
+
+
+def test_replicas_spread_over_zones_first_as_a_topology_spread_constraint_does() -> None:
+    w = world(
+        "cluster.pools.node.count=4",
+        "+cluster.pools.node.zones=[a, b, c]",
+        "workload.service.initial_replicas=6",
+        "horizon=2min",
+    )
+    result = w.run()
+    zone_of = {h.name: h.params.zone for h in w.cluster.pool_hosts}
+    assert zone_of == {"node-1": "a", "node-2": "b", "node-3": "c", "node-4": "a"}
+    per_zone: dict[str, int] = {}
+    for record in result.replicas:
+        per_zone[zone_of[record.host]] = per_zone.get(zone_of[record.host], 0) + 1
+    assert per_zone == {"a": 2, "b": 2, "c": 2}
+
+
+def test_a_failed_link_cuts_its_flows_and_the_pull_completes_once_it_is_back() -> None:
+    plain = to_plain(
+        sim.load_config(
+            [
+                "+experiment=registry_storm",
+                "cluster.pools.node.count=2",
+                "~cluster.registry_mirrors",
+            ]
+        )
+    )
+    plain["faults"] = [
+        {"kind": "link-failure", "target": "node-1--switch", "at": "1s", "duration": "30s"}
+    ]
+    w = Scenario(scenario_params(plain))
+    result = w.run()
+    summary = result.summary
+    down = [e for e in result.events if str(e.kind) == "link_down"]
+    # Three blobs were downloading (dockerd's three slots): all three are cut.
+    assert [(e.time_s, e.detail("flows_cut")) for e in down] == [(1.0, 3)]
+    assert [e.time_s for e in result.events if str(e.kind) == "link_up"] == [31.0]
+    assert (summary["pulls_completed"], summary["pulls_failed"]) == (2, 0)
+    assert summary["pull_retries"] > 0
+    on_node_1 = next(r for r in result.replicas if r.host == "node-1")
+    assert on_node_1.ready_s is not None and on_node_1.ready_s > 31.0
+    network = w.cluster.network
+    image_bytes = 350_000_000
+    # Every byte that left the hub crossed one host link, cut flows' bytes included;
+    # the hub counts as served only the blobs that arrived.
+    to_hosts = network.link_bytes("switch", "node-1") + network.link_bytes("switch", "node-2")
+    assert network.link_bytes("hub", "switch") == pytest.approx(to_hosts)
+    assert network.link_bytes("switch", "node-1") > image_bytes
+    assert w.cluster.registries["hub"].bytes_served == 2 * image_bytes
+
+
+def test_routes_go_around_a_failed_link_when_another_path_exists() -> None:
+    import networkx as nx
+    import simpy
+
+    from sim.model.network import Network, TransferFailed
+
+    graph = nx.Graph()
+    graph.add_edge("a", "c", bandwidth_bytes_s=100.0, latency_s=0.0)
+    graph.add_edge("a", "b", bandwidth_bytes_s=100.0, latency_s=0.5)
+    graph.add_edge("b", "c", bandwidth_bytes_s=100.0, latency_s=0.5)
+    env = simpy.Environment()
+    network = Network(env, graph)
+    outcomes: list[tuple[float, str]] = []
+
+    def send(at_s: float) -> Any:
+        yield env.timeout(at_s)
+        try:
+            yield network.transfer("a", "c", 1000.0)
+            outcomes.append((env.now, "arrived"))
+        except TransferFailed:
+            outcomes.append((env.now, "cut"))
+
+    def fail() -> Any:
+        yield env.timeout(4.0)
+        assert network.path("a", "c") == ("a", "c")
+        network.fail_link("a", "c")
+        assert network.path("a", "c") == ("a", "b", "c")
+
+    env.process(send(0.0))
+    env.process(fail())
+    env.process(send(5.0))
+    env.run()
+    # The first transfer had 400 of 1000 bytes across when the direct link failed; the
+    # second goes around, 1 s of latency then 10 s at 100 B/s.
+    assert outcomes == [(4.0, "cut"), (16.0, "arrived")]
+    assert network.link_bytes("a", "c") == pytest.approx(400.0)
+    assert network.link_bytes("a", "b") == pytest.approx(1000.0)

@@ -108,3 +108,26 @@ def test_empty_and_invalid() -> None:
         QuantileSketch(relative_accuracy=0.0)
     with pytest.raises(ValueError):
         QuantileSketch(min_value=2.0, max_value=1.0)
+
+
+@given(
+    st.lists(values_in_range, min_size=32, max_size=80),
+    st.data(),
+)
+def test_removing_values_added_in_a_batch_leaves_the_sketch_of_the_rest(
+    values: list[float], data: st.DataObject
+) -> None:
+    # A batch of 32 or more is held as pending counts; a removal must find it there.
+    gone = data.draw(st.lists(st.sampled_from(range(len(values))), unique=True, max_size=10))
+    batched = QuantileSketch(ACCURACY)
+    batched.add_many(values)
+    for index in gone:
+        batched.remove(values[index])
+    rest = _sketch_of([v for i, v in enumerate(values) if i not in set(gone)])
+    assert batched.count == rest.count
+    # The same buckets; only the clamp to the largest value seen may differ (a removed
+    # value stays seen), within the sketch's accuracy.
+    for q in (0.0, 0.25, 0.5, 0.95, 1.0):
+        assert batched.quantile(q) == pytest.approx(rest.quantile(q), rel=2 * ACCURACY)
+    with pytest.raises(ValueError, match="never added"):
+        QuantileSketch(ACCURACY).remove(values[0])

@@ -15,7 +15,7 @@ import datetime
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -56,7 +56,7 @@ from sim.model.platforms import PLATFORMS
 from sim.model.registries import REGISTRIES, RegistryParams
 from sim.model.replica import App
 from sim.model.slo import SloParams
-from sim.model.topology import NetworkParams
+from sim.model.topology import NetworkParams, build_topology
 from sim.model.workload import parse_request_spec
 from sim.policies.autoscaling import AUTOSCALING, FixedCapacityParams
 
@@ -129,8 +129,16 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     service = service_of(workload, apps, platforms)
     check_apps_on_platforms(apps, deployments, service, platforms)
     autoscaler = read_autoscaler(config.get("autoscaler") or {"policy": "none"})
+    links = [
+        f"{u}--{v}"
+        for u, v in build_topology(network, [host.name for host in hosts], registries).edges
+    ]
     faults = read_faults(
-        config.get("faults"), hosts, registries, [service.app] if service is not None else []
+        config.get("faults"),
+        hosts,
+        registries,
+        [service.app] if service is not None else [],
+        links,
     )
     slo = read(SloParams, config.get("slo") or {}, "slo")
     spot = any(host.spot for host in hosts) or (
@@ -174,6 +182,7 @@ def read_faults(
     hosts: tuple[HostParams, ...],
     registries: tuple[RegistryParams, ...],
     served_apps: list[str],
+    links: Sequence[str] = (),
 ) -> tuple[Any, ...]:
     """The fault specs (``faults``: a list, each a kind of `FAULTS`), each target one its
     kind allows: a host, a pool (``<pool>`` of ``<pool>-<n>``), a zone, a registry, the
@@ -188,6 +197,7 @@ def read_faults(
         "zone": list(dict.fromkeys(host.zone for host in hosts if host.zone)),
         "registry": [registry.name for registry in registries],
         "app": served_apps,
+        "link": [*links, *("--".join(reversed(link.split("--", 1))) for link in links)],
     }
     faults = []
     for index, entry in enumerate(data):

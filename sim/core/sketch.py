@@ -181,9 +181,13 @@ class QuantileSketch:
             index = self._overflow_index
         else:
             index = math.ceil(math.log(value) * self._inverse_log_gamma) - self._offset + 1
-        if self._counts[index] == 0:
+        pending = self._pending
+        if pending is not None and pending[index] >= 1:
+            pending[index] -= 1
+        elif self._counts[index] >= 1:
+            self._counts[index] -= 1
+        else:
             raise ValueError(f"{value} was never added")
-        self._counts[index] -= 1
         self.count -= 1
 
     def quantile(self, q: float) -> float:

@@ -147,6 +147,34 @@ class MaxMinSharing:
         self._changed[path_class] = None
         self.active_flows += 1
 
+    def cancel(self, links: set[int], now_s: float) -> list[Flow]:
+        """Cut every flow crossing one of `links` (a link failed): the bytes each carried
+        so far stay counted on its links; the others' rates are recomputed from scratch.
+        Returns the cut flows in start order."""
+        cancelled: list[Flow] = []
+        for path_class in list(self._classes.values()):
+            if links.isdisjoint(path_class.links) or not path_class.flows:
+                continue
+            service_bytes = path_class.service_at(now_s)
+            for flow in path_class.flows:
+                carried_bytes = min(
+                    max(service_bytes - flow.start_service_bytes, 0.0), flow.size_bytes
+                )
+                for link in path_class.links:
+                    self._finished_bytes[link] += carried_bytes
+                cancelled.append(flow)
+            path_class.flows.clear()
+            path_class.start_service_sum_bytes = 0.0
+        if not cancelled:
+            return cancelled
+        self.active_flows -= len(cancelled)
+        self._recompute_all(now_s)
+        self._changed.clear()
+        self._touched.clear()
+        self._recheck.clear()
+        cancelled.sort(key=lambda flow: flow.seq)
+        return cancelled
+
     def next_finish_s(self) -> float:
         """When the next flow ends at the current rates (inf when none is active)."""
         finishes = self._finishes

@@ -144,6 +144,7 @@ class Monitoring:
         self._span_changes: dict[int, dict[str, int]] = {}
         self._spans: dict[str, int] = {}
         self._closed_waits = QuantileSketch()
+        self._withdrawn_waits_s: list[float] = []
         self._before_close: list[Callable[[int], None]] = []
 
     def _period(self, index: int) -> _Period:
@@ -283,11 +284,20 @@ class Monitoring:
         self.closed.append(metrics)
         return metrics
 
+    def withdraw_wait(self, wait_s: float) -> None:
+        """A request that started service was cut before it finished (its replica was
+        lost): its wait leaves the run's wait percentiles, which are over served requests
+        as the mean is; the period it started in still counts it."""
+        self._withdrawn_waits_s.append(wait_s)
+
     def wait_sketch(self) -> QuantileSketch:
-        """The waits of every request given a worker so far, closed periods and open."""
+        """The waits of every request given a worker so far and not cut, closed periods
+        and open."""
         sketch = self._closed_waits.copy()
         for index in sorted(self._open):
             sketch.merge(self._open[index].wait_sketch())
+        for wait_s in self._withdrawn_waits_s:
+            sketch.remove(wait_s)
         return sketch
 
     def replica_values(self, metric: str, periods: Sequence[PeriodMetrics]) -> dict[str, float]:

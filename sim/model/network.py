@@ -33,7 +33,11 @@ from sim.model.maxmin import RELATIVE_TIME_TOLERANCE, MaxMinSharing
 Link = tuple[str, str]
 """A directed link ``(from_node, to_node)``."""
 
-__all__ = ["Link", "Network", "Path"]
+__all__ = ["Link", "Network", "Path", "TransferFailed"]
+
+
+class TransferFailed(Exception):
+    """A transfer cut because a link on its path failed."""
 
 
 def _link_parameters(u: str, v: str, attributes: Mapping[str, Any]) -> tuple[float, float]:
@@ -92,6 +96,10 @@ class Network:
         self._update_pending = False
         self._timer: simpy.Event | None = None
         self._timer_at_s = math.inf
+        self._down: dict[Link, dict[str, Any]] = {}
+        self._down_ids: set[int] = set()
+        self.routes_version = 0
+        """Grows whenever routes change (a link failed or came back)."""
 
     @property
     def graph(self) -> nx.Graph:
@@ -137,6 +145,44 @@ class Network:
                 distances[node] = distances[to] + attributes["latency_s"]
                 paths[node] = (*via, node)
 
+    @property
+    def links_down(self) -> bool:
+        """Whether some link is down now."""
+        return bool(self._down)
+
+    def fail_link(self, u: str, v: str) -> int:
+        """The link u-v fails: flows crossing it are cut (their transfers fail with
+        `TransferFailed`), and routes are recomputed around it. Returns the flows cut.
+
+        Raises:
+            ValueError: no such link up.
+        """
+        if not self._graph.has_edge(u, v):
+            raise ValueError(f"no link up between {u!r} and {v!r}")
+        self._down[(u, v)] = dict(self._graph.edges[u, v])
+        self._graph.remove_edge(u, v)
+        ids = {self._link_id(u, v), self._link_id(v, u)}
+        self._down_ids |= ids
+        self._routes.clear()
+        self.routes_version += 1
+        cut = self._sharing.cancel(ids, self.env.now)
+        for flow in cut:
+            flow.done.fail(TransferFailed(f"link {u}-{v} failed"))
+        self._arm_timer()
+        return len(cut)
+
+    def restore_link(self, u: str, v: str) -> None:
+        """The failed link u-v works again; routes are recomputed."""
+        attributes = self._down.pop((u, v))
+        self._graph.add_edge(u, v, **attributes)
+        self._down_ids -= {self._link_id(u, v), self._link_id(v, u)}
+        self._routes.clear()
+        self.routes_version += 1
+
+    def reachable(self, src: str, dst: str) -> bool:
+        """Whether some path joins `src` and `dst` now."""
+        return dst in self._routes_from(src)[1]
+
     def path(self, src: str, dst: str) -> Path:
         """The lowest-latency path from `src` to `dst`, both included.
 
@@ -169,11 +215,18 @@ class Network:
             An event that succeeds with `size_bytes` when the last byte arrives: after the
             latency alone for zero bytes, at once when `src` is `dst`.
 
+            While a link is down and no path joins them, the event fails at once with
+            `TransferFailed`.
+
         Raises:
             ValueError: for an unknown node, an unreachable `dst` or a negative size.
         """
         if not (size_bytes >= 0 and math.isfinite(size_bytes)):
             raise ValueError(f"size_bytes must be finite and >= 0, not {size_bytes}")
+        if self._down and not self.reachable(src, dst):
+            cut_off = self.env.event()
+            cut_off.fail(TransferFailed(f"no path from {src} to {dst}: a link is down"))
+            return cut_off
         path = self.path(src, dst)
         done = self.env.event()
         if len(path) == 1:
@@ -249,6 +302,9 @@ class Network:
         if links is None:
             links = tuple(self._link_ids[ends] for ends in pairwise(path))
             self._path_links[path] = links
+        if self._down_ids and not self._down_ids.isdisjoint(links):
+            done.fail(TransferFailed("a link on its path failed during its latency"))
+            return
         self._sharing.start(path, links, size_bytes, seq, done, self.env.now)
         self._request_update()
 

@@ -24,7 +24,7 @@ import simpy
 
 from sim.core.records import EventKind, EventLog
 from sim.model.images import Image, Layer
-from sim.model.network import Network
+from sim.model.network import Network, TransferFailed
 from sim.model.ratelimit import TokenBucket
 from sim.model.registries import RegistryParams
 
@@ -113,6 +113,7 @@ class Registry:
         self.bytes_from_upstream = 0
         self.requests_rejected = 0
         self._egress = egress
+        self._routes_version = 0
         self.outage: str | None = None
         """While set, the registry is down (a fault): every request fails with a 5xx."""
 
@@ -149,6 +150,11 @@ class Registry:
 
     def _round_trip_s(self, client: Client) -> float:
         """A request's time: there and back over the network, plus the registry's work."""
+        if self.network.routes_version != self._routes_version:
+            self._round_trips.clear()
+            self._routes_version = self.network.routes_version
+        if self.network.links_down and not self.network.reachable(self.node, client.node):
+            return self.params.request_time_s
         round_trip_s = self._round_trips.get(client.node)
         if round_trip_s is None:
             latency_s = self.network.latency_s(self.node, client.node)
@@ -232,7 +238,10 @@ class Registry:
         self._admit_blob(client)
         if layer.digest not in self._blobs:
             yield self._upstream_fill(layer)
-        yield self._send_blob(client, layer)
+        try:
+            yield self._send_blob(client, layer)
+        except TransferFailed as error:
+            raise self._reject(client, EventKind.BLOB_FAILED, str(error), True) from None
 
     def send_blob(
         self,
@@ -271,7 +280,9 @@ class Registry:
             failed(error)
             return
         if layer.digest in self._blobs:
-            self._send_blob(client, layer, size_bytes).callbacks.append(arrived)
+            self._send_blob(client, layer, size_bytes).callbacks.append(
+                partial(self._blob_sent, client, arrived, failed)
+            )
             return
 
         def filled(fill: simpy.Event) -> None:
@@ -279,16 +290,38 @@ class Registry:
                 fill.defused = True
                 failed(cast(PullError, fill.value))
                 return
-            self._send_blob(client, layer, size_bytes).callbacks.append(arrived)
+            self._send_blob(client, layer, size_bytes).callbacks.append(
+                partial(self._blob_sent, client, arrived, failed)
+            )
 
         # A fill is never done while it is pending: it leaves the table as it ends.
         self._upstream_fill(layer).callbacks.append(filled)
 
     def _check_outage(self, client: Client) -> None:
+        if self.network.links_down and not self.network.reachable(self.node, client.node):
+            raise self._reject(
+                client,
+                EventKind.BLOB_FAILED,
+                "dial tcp: connect: network is unreachable",
+                True,
+            )
         if self.outage is not None:
             raise self._reject(
                 client, EventKind.BLOB_FAILED, "received unexpected HTTP status: 503", True
             )
+
+    def _blob_sent(
+        self,
+        client: Client,
+        arrived: Callable[[simpy.Event], None],
+        failed: Callable[[PullError], None],
+        sent: simpy.Event,
+    ) -> None:
+        if sent.ok:
+            arrived(sent)
+            return
+        sent.defused = True  # a link failed under the transfer: a retryable error
+        failed(self._reject(client, EventKind.BLOB_FAILED, str(sent.value), True))
 
     def _admit_blob(self, client: Client) -> None:
         """Raise a retryable PullError if the blob request is throttled or fails."""
@@ -316,6 +349,8 @@ class Registry:
         return arrived
 
     def _count_served(self, arrived: simpy.Event) -> None:
+        if not arrived.ok:
+            return
         self.blobs_served += 1
         self.bytes_served += cast(int, arrived.value)
 

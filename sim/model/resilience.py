@@ -236,6 +236,22 @@ class Resilience:
         fleet = self.service.fleet if self.service is not None else None
         return fleet if fleet is not None and fleet.app.name == app else None
 
+    def link_down(self, ends: tuple[str, str], fault: str, down: bool) -> bool:
+        """The link fails (its flows cut, routes recomputed) or works again."""
+        network = self.cluster.network
+        u, v = ends
+        if down:
+            if not network.graph.has_edge(u, v):
+                return False
+            cut = network.fail_link(u, v)
+            self.log.record(
+                self.env.now, f"{u}--{v}", EventKind.LINK_DOWN, fault=fault, flows_cut=cut
+            )
+        else:
+            network.restore_link(u, v)
+            self.log.record(self.env.now, f"{u}--{v}", EventKind.LINK_UP, fault=fault)
+        return True
+
     # Disk pressure --------------------------------------------------------------------
 
     def fill_disk(
@@ -418,11 +434,16 @@ class Resilience:
         }
 
     def sample(self) -> dict[str, int]:
-        """Its columns of a time-series row: hosts down now, replicas lost so far."""
+        """Its columns of a time-series row: hosts down now; hosts failed, replicas lost
+        and replaced, spot interruptions so far."""
         fleet = self.service.fleet if self.service is not None else None
         return {
             "hosts_down": sum(host.down for host in self._current.values()),
+            "hosts_failed": self.hosts_failed,
             "replicas_lost": self.deployer.replicas_lost + (fleet.replicas_lost if fleet else 0),
+            "replicas_replaced": self.deployer.replicas_replaced
+            + (fleet.replicas_replaced if fleet else 0),
+            "spot_interruptions": self.spot_interruptions,
         }
 
 

@@ -6,6 +6,8 @@ looks at the pending replicas to decide whether to add hosts.
 
 The scheduler keeps the hosts ranked by each policy and request it has placed
 (`HostRanking`), so a placement costs O(log hosts) rather than a scan of the cluster.
+When hosts carry zones, it spreads replicas over the zones first (a topology spread
+constraint on the zone label), scanning the hosts.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sim.core.records import EventKind, EventLog, ReplicaState
 from sim.core.units import format_size
 from sim.model.host import Host, HostList
 from sim.model.ranking import HostRanking
-from sim.policies.placement import PlacementPolicy, PlacementRequest
+from sim.policies.placement import PlacementPolicy, PlacementRequest, fits
 
 
 class Scheduler:
@@ -47,6 +49,8 @@ class Scheduler:
         self._changed = env.event()
         self._rankings: dict[tuple[str, PlacementRequest], HostRanking] = {}
         self._ranked_hosts_changes = -1
+        self._zoned_hosts = False
+        self._zoned_changes: int | None = -1
 
     def _fit(
         self, policy: PlacementPolicy, request: PlacementRequest, pinned: Host | None
@@ -58,11 +62,39 @@ class Scheduler:
                 and view.memory_free_bytes >= request.memory_bytes
             )
             return pinned if fits else None
+        if self._zoned():
+            return self._fit_across_zones(policy, request)
         ranking = self._ranking(policy, request)
         if ranking is not None:
             return ranking.best()
         chosen = policy.choose(request, [host.view() for host in self.hosts])
         return None if chosen is None else next(h for h in self.hosts if h.name == chosen)
+
+    def _zoned(self) -> bool:
+        """Whether the hosts carry zones (checked again when hosts join or leave)."""
+        changes = getattr(self.hosts, "changes", None)
+        if changes is None or changes != self._zoned_changes:
+            self._zoned_hosts = any(host.params.zone for host in self.hosts)
+            self._zoned_changes = changes
+        return self._zoned_hosts
+
+    def _fit_across_zones(self, policy: PlacementPolicy, request: PlacementRequest) -> Host | None:
+        """Spread over zones first, as a topology spread constraint on the zone does: the
+        replica goes to the zone with the fewest replicas among those where it fits (ties
+        to the zone named first), and there to the host the policy prefers."""
+        replicas: dict[str, int] = {}
+        fitting: dict[str, list[Host]] = {}
+        for host in self.hosts:
+            zone = host.params.zone
+            replicas[zone] = replicas.get(zone, 0) + host.replicas
+            if fits(request, host.view()):
+                fitting.setdefault(zone, []).append(host)
+        if not fitting:
+            return None
+        zone = min(fitting, key=lambda name: (replicas[name], name))
+        hosts = fitting[zone]
+        chosen = policy.choose(request, [host.view() for host in hosts])
+        return None if chosen is None else next(h for h in hosts if h.name == chosen)
 
     def _ranking(self, policy: PlacementPolicy, request: PlacementRequest) -> HostRanking | None:
         """The hosts ranked by `policy` for `request`, rebuilt when hosts joined or left."""

@@ -78,6 +78,7 @@ class Service:
         self.params = params
         self.log = log
         self.slo = slo
+        self.monitoring = monitoring
         mode = TRAFFIC_MODES[params.mode]
         self.traffic, self.stats = mode.build(
             mode.params(),
@@ -128,6 +129,8 @@ class Service:
     def _failed(self, requests: list[tuple[float, float, float]], reason: str) -> None:
         """Requests cut by a lost replica: no longer served, failed for `reason`."""
         self.stats.failed(requests, reason)
+        for arrival_s, start_s, _ in requests:
+            self.monitoring.withdraw_wait(start_s - arrival_s)
         if self.slo is not None:
             self.slo.failed(self.env.now, requests)
 

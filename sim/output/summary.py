@@ -84,9 +84,7 @@ class Summary:
     bytes_from_upstream: int = metric("bytes mirrors fetched from their upstream", "B")
     disk_bytes_peak: int = metric("the highest disk use any single host reached", "B")
     images_removed: int = metric("images removed by image garbage collection")
-    requests_total: int = metric(
-        "requests that arrived: served + in flight + dropped + failed"
-    )
+    requests_total: int = metric("requests that arrived: served + in flight + dropped + failed")
     requests_served: int = metric("requests finished by the end")
     requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
     requests_dropped: int = metric("requests turned away, whatever the reason")

@@ -45,6 +45,8 @@ _FAULT_WORDS = {
     "cordoned, its replicas drain",
     EventKind.REGISTRY_DOWN: "registry down ({fault}): every request gets HTTP 503",
     EventKind.REGISTRY_UP: "registry serves again",
+    EventKind.LINK_DOWN: "link down ({fault}): {flows_cut} transfers cut, routes recomputed",
+    EventKind.LINK_UP: "link up again",
     EventKind.DISK_PRESSURE: "disk filled by {filled_bytes} B ({fault}); over the eviction "
     "threshold: {evicting}",
 }

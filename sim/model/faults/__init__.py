@@ -37,7 +37,9 @@ FAULTS = Family(
 class FaultParams:
     """The settings every fault has: what it hits and when (SI units)."""
 
-    target: str = setting(doc="what fails: a host, pool, zone or registry, as the kind allows")
+    target: str = setting(
+        doc="what fails: a host, pool, zone, registry or the app, as its kind allows"
+    )
     at_s: float | None = setting(None, unit="duration", doc="scheduled: when it fails")
     duration_s: float | None = setting(
         None, unit="duration", doc="scheduled: how long until it recovers (none: never)"
@@ -95,6 +97,10 @@ class FaultWorld(Protocol):
         self, host: Any, fault: str, filled_bytes: int, eviction_percent: float
     ) -> None:
         """Free what `fill_disk` wrote (on the host it returned)."""
+        ...
+
+    def link_down(self, ends: tuple[str, str], fault: str, down: bool) -> bool:
+        """The link fails (cutting its flows) or works again; False when nothing changed."""
         ...
 
     def crash_containers(self, app: str, fault: str, restart: Distribution) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.core.distributions import Constant, Distribution
+from sim.core.errors import ConfigError
 from sim.core.settings import Kind, setting
 from sim.model.faults import FaultParams, FaultWorld, Process, fault_name
 
@@ -17,6 +18,14 @@ from sim.model.faults import FaultParams, FaultWorld, Process, fault_name
 @dataclass(frozen=True, kw_only=True)
 class ContainerCrashParams(FaultParams):
     restart: Distribution = setting(Constant(1.0), doc="a restart's start and init (s)")
+
+    def __post_init__(self) -> None:
+        FaultParams.__post_init__(self)
+        if self.duration_s is not None or self.mttr is not None:
+            key = "duration" if self.duration_s is not None else "mttr"
+            raise ConfigError(
+                key, "set", "not for container-crash: CrashLoopBackOff times the restarts"
+            )
 
     @property
     def target_classes(self) -> tuple[str, ...]:
