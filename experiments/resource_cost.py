@@ -25,7 +25,8 @@ service per run): each service's fleet comes from its own simulation on a cluste
 enough never to hold a replica back, so a replica here never waits for a node. With
 several services, each is a copy of the one simulated service, taken from a different
 seed; their peaks coincide, which favours neither platform more than the other. Memory
-*used* is the working set times the replica-hours, not the request.
+*used* is the app's working set (``workload.apps.web.working_set``) over the replicas'
+lives, not the request.
 
 Run ``python experiments/resource_cost.py`` (4 loads × 2 platforms × 3 seeds, about a
 minute and a half on a 2-core machine); ``--quick`` runs two loads and two seeds.
@@ -85,6 +86,7 @@ class Profile:
         return (
             f"workload.apps.web.vcpu={self.vcpu:g}",
             f"workload.apps.web.memory={self.memory_mib}MiB",
+            f"+workload.apps.web.working_set={self.working_set_mib}MiB",
             f"workload.traffic.arrivals.peak_per_s={peak_per_s:g}",
             f"workload.traffic.arrivals.trough_per_s={peak_per_s / 15:g}",
         )
@@ -347,6 +349,11 @@ def replica_hours(result: Result, profile: Profile, platform: str) -> float:
     return float(result.summary["vcpu_seconds_reserved"]) / SECONDS_PER_HOUR / profile.vcpu
 
 
+def memory_gib_hours_used(result: Result) -> float:
+    """The apps' memory used (their working set, ``workload.apps.web.working_set``)."""
+    return float(result.summary["memory_byte_seconds_used"]) / 2**30 / SECONDS_PER_HOUR
+
+
 def vm_instance_hours(result: Result) -> float:
     run_type = next(t for t in INSTANCE_TYPES if t.name == VM_RUN_TYPE)
     return float(result.summary["cost_usd_instances"]) / run_type.usd_per_hour
@@ -411,9 +418,9 @@ def load_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]
                     "memory_gib_h_requested_per_day": statistics_mean(replica_h)
                     * (profile.memory_mib if platform == "container" else 0)
                     / 1024,
-                    "memory_gib_h_used_per_day": statistics_mean(replica_h)
-                    * profile.working_set_mib
-                    / 1024,
+                    "memory_gib_h_used_per_day": statistics_mean(
+                        [memory_gib_hours_used(run.result) * CYCLES_PER_DAY for run in members]
+                    ),
                     "latency_s_p95": statistics_mean(
                         [float(run.result.summary["latency_s_p95"]) for run in members]
                     ),

@@ -102,8 +102,9 @@ def test_memory_used_is_the_working_set_not_the_request(
 ) -> None:
     for row in quick[0]:
         profile = study.WEB if row["profile"] == "web" else study.SMALL
+        # A VM's replica-hours are its instance's billed hours (60 s minimum): within 1 %.
         assert row["memory_gib_h_used_per_day"] == pytest.approx(
-            row["replica_h_per_day"] * profile.working_set_mib / 1024
+            row["replica_h_per_day"] * profile.working_set_mib / 1024, rel=0.01
         )
         assert row["memory_gib_h_used_per_day"] < row["memory_gib_h_billed_per_day"]
 

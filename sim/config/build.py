@@ -440,7 +440,14 @@ def apps_of(workload: WorkloadSpec, images: Mapping[str, Image]) -> dict[str, Ap
                 spec.image,
                 "an image of the catalog: " + ", ".join(images),
             )
-        apps[name] = App(name, images[spec.image], spec.vcpu, spec.memory_bytes, spec.init)
+        apps[name] = App(
+            name,
+            images[spec.image],
+            spec.vcpu,
+            spec.memory_bytes,
+            spec.init,
+            spec.working_set_bytes,
+        )
     return apps
 
 

@@ -100,6 +100,9 @@ class AppSpec:
     vcpu: float = setting(minimum=0.001, doc="vCPUs one replica requests")
     memory_bytes: int = setting(unit="size", above=0, doc="memory one replica requests")
     init: Distribution = setting(Constant(0.0), doc="the app's own start-up once running")
+    working_set_bytes: int | None = setting(
+        None, unit="size", above=0, doc="memory one replica uses (memory used); none: its request"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

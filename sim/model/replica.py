@@ -22,13 +22,20 @@ from sim.model.images import Image
 
 @dataclass(frozen=True, slots=True)
 class App:
-    """An application: its image, the resources one replica requests, its start-up work."""
+    """An application: its image, the resources one replica requests, its start-up work,
+    and the memory it actually uses (its working set; None: as much as it requests)."""
 
     name: str
     image: Image
     vcpu: float
     memory_bytes: int
     init: Distribution
+    working_set_bytes: int | None = None
+
+    @property
+    def used_memory_bytes(self) -> int:
+        """The memory a replica uses: its working set, else its request."""
+        return self.memory_bytes if self.working_set_bytes is None else self.working_set_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +93,7 @@ class Ledger:
         return records
 
     def open(self, replica: str, holding: Holding, app: App, now_s: float) -> None:
-        self._open[replica] = (holding, now_s, app.memory_bytes)
+        self._open[replica] = (holding, now_s, app.used_memory_bytes)
 
     def get(self, replica: str) -> Holding | None:
         entry = self._open.get(replica)
