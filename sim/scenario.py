@@ -217,10 +217,14 @@ class Scenario:
         stats = service.stats if service is not None else None
         summary = assemble(
             replica_part(self.requested, replicas),
-            pull_part(self.log.count(EventKind.PULL_REQUESTED), self.pulls),
+            pull_part(
+                self.log.count(EventKind.PULL_REQUESTED),
+                self.pulls,
+                cluster.lazy_background_bytes(),
+            ),
             cluster.report_pulls(),
             request_part(
-                stats.summary() if stats is not None else None,
+                stats.summary(self.monitoring.wait_sketch()) if stats is not None else None,
                 stats.in_flight(end_s) if stats is not None else 0,
             ),
             service.report_scaling()

@@ -69,3 +69,9 @@ def test_each_default_shown_reads_back_to_the_default(family: object, kind: str)
             continue
         read = convert(hints[field.name], yaml.safe_load(written), config_key(field), meta)
         assert read == default, (config_key(field), written)
+
+
+def test_the_mirror_shows_whether_it_coalesces_misses(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["registry"]) == 0
+    [line] = [row for row in capsys.readouterr().out.splitlines() if "coalesce_misses" in row]
+    assert line.split()[:2] == ["coalesce_misses", "true"]

@@ -113,6 +113,28 @@ def test_beanstalk_docker_boots_an_instance_then_pulls_cold() -> None:
     assert world.cluster.cloud.running_max == 3 + 2
 
 
+def test_beanstalk_instances_count_in_the_disk_peak_and_the_pulled_bytes() -> None:
+    # Each instance pulls the image into an empty cache: every layer's compressed blob
+    # and its extracted bytes are taken at once, the blobs freed as each is extracted.
+    deploy = "workload.deployments=[{app: web, replicas: 2, platform: beanstalk-docker}]"
+    overrides = ["platform=[beanstalk-docker]", deploy]
+    world = Scenario(scenario_params(to_plain(sim.load_config(overrides))))
+    summary = world.run().summary
+    image = world.params.apps["web"].image
+    instances = world.cluster.cloud.launched
+    assert {host.name for host in instances} == {r.host for r in world.ledger.records}
+    assert all(
+        host.disk.peak_bytes == image.size_bytes + image.compressed_bytes for host in instances
+    )
+    writable = world.params.platforms["beanstalk-docker"].writable_layer_bytes
+    assert all(host.disk.used_bytes == image.size_bytes + writable for host in instances)
+    assert all(host.disk.peak_bytes == 0 for host in world.hosts)
+    assert summary["disk_bytes_peak"] == image.size_bytes + image.compressed_bytes
+    assert summary["bytes_from_registry"] == 2 * image.compressed_bytes
+    assert summary["bytes_from_registry"] == sum(p.bytes_downloaded for p in world.pulls)
+    assert summary["layers_downloaded"] == 2 * len(image.layers)
+
+
 def test_vm_instances_are_launched_per_replica_with_an_instance_type() -> None:
     world = run(
         "platform=vm",
@@ -172,3 +194,16 @@ def test_a_stopped_replicas_image_is_collected_to_make_room_for_the_next_pull() 
     assert [e.time_s for e in stopped.log if e.detail_or("state") == "removed"] == [
         stopped.ledger.records[0].ready_s + 300.0
     ]
+
+
+def test_a_terminated_instance_s_disk_leaves_the_disk_in_use() -> None:
+    # The flash crowd scales the Beanstalk environment out, then in.
+    overrides = ["workload=flash_crowd", "autoscaler=beanstalk", "platform=beanstalk-docker"]
+    world = Scenario(scenario_params(to_plain(sim.load_config(overrides))))
+    result = world.run()
+    records = world.cluster.cloud.records
+    hosts = world.cluster.every_host()
+    gone = [h for h in hosts if h.name in records and records[h.name].terminated_s is not None]
+    alive = [h for h in hosts if h not in gone]
+    assert any(h.disk.used_bytes > 0 for h in gone)
+    assert result.timeseries[-1]["disk_bytes_used"] == sum(h.disk.used_bytes for h in alive)

@@ -183,6 +183,36 @@ def test_mirror_fetches_each_blob_from_upstream_once() -> None:
 APP_COMPRESSED = 160 * MB
 
 
+@pytest.mark.parametrize("hosts", [1, 2, 5])
+@pytest.mark.parametrize("coalesce", [True, False])
+def test_concurrent_cold_pulls_through_a_mirror_go_upstream_once_or_each(
+    hosts: int, coalesce: bool
+) -> None:
+    """N hosts miss every blob at once: a coalescing mirror fetches each blob (and the
+    manifest) from the hub once; one that does not, once per host. Either way each host
+    gets the whole image from the mirror, and later pulls are served from what it stored."""
+    mirror = MirrorParams(
+        name="mirror",
+        bandwidth_bytes_s=1000 * MB,
+        request_time_s=0.0,
+        upstream="hub",
+        coalesce_misses=coalesce,
+    )
+    names = [f"host-{i}" for i in range(1, hosts + 2)]
+    world = pull_world([APP], hosts=names, mirror=mirror)
+    for host in names[:-1]:
+        world.pull(host, "app", registry="mirror")
+    world.pull(names[-1], "app", registry="mirror", at=100.0)
+    world.env.run()
+    fetches = 1 if coalesce else hosts
+    assert all(record.ok for record in world.results)
+    assert world.registries["mirror"].bytes_from_upstream == fetches * APP_COMPRESSED
+    assert world.registries["hub"].bytes_served == fetches * APP_COMPRESSED
+    assert world.registries["hub"].manifests_served == fetches
+    assert len(world.log.of_kind("upstream_fetch")) == fetches * 3
+    assert world.registries["mirror"].bytes_served == (hosts + 1) * APP_COMPRESSED
+
+
 def test_pull_that_cannot_fit_fails_with_disk_full() -> None:
     world = pull_world([APP], disk_bytes=300 * MB)
     world.pull("host-1", "app")

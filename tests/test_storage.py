@@ -88,3 +88,17 @@ def test_disk_always_equals_the_stored_layers(order: list[str], removals: list[s
         store.remove_image(name)
         assert store.disk.used_bytes == store.layer_bytes()
     assert store.disk.used_bytes == 0
+
+
+def test_a_detached_disk_leaves_the_totals_and_keeps_its_own_account() -> None:
+    totals = DiskTotals()
+    kept, gone = DiskAccount(100, totals), DiskAccount(100, totals)
+    for disk in (kept, gone):
+        disk.watch(50)
+    kept.allocate(30)
+    gone.allocate(70)
+    assert (totals.used_bytes, totals.disks_at_watch_level) == (100, 1)
+    gone.detach()
+    assert (totals.used_bytes, totals.disks_at_watch_level) == (30, 0)
+    gone.free(70)
+    assert (gone.used_bytes, gone.peak_bytes, totals.used_bytes) == (0, 70, 30)

@@ -34,6 +34,7 @@ def test_writes_the_table_the_figures_and_the_sanity_line(quick: Any) -> None:
         "vm",
         "microvm",
         "container cold",
+        "container cold lazy",
         "container warm",
         "container base cached",
         "beanstalk-docker",
@@ -81,6 +82,14 @@ def test_containers_start_faster_the_more_of_the_image_is_cached(quick: Any) -> 
     assert warm["pull_download_s"] == 0 and warm["pull_share"] == 0
     assert 0 < base["pull_download_s"] < cold["pull_download_s"]
     assert 0 < base["pull_extract_s"] < cold["pull_extract_s"]
+
+
+def test_a_lazy_cold_container_starts_before_the_image_has_arrived(quick: Any) -> None:
+    _, rows = quick
+    lazy, cold = rows["container cold lazy"], rows["container cold"]
+    assert lazy["startup_s_mean"] < cold["startup_s_mean"]
+    assert 0 < lazy["pull_download_s"] < cold["pull_download_s"]
+    assert lazy["pull_extract_s"] == 0  # nothing is unpacked before the start
 
 
 def test_microvm_beats_vm_and_beanstalk_is_slower_than_a_cold_container(quick: Any) -> None:

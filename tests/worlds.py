@@ -70,13 +70,16 @@ def pull_world(
     registry: RegistryParams | None = None,
     mirror: RegistryParams | None = None,
     principal: str = "node",
+    latency_s: float = 0.0,
 ) -> PullWorld:
+    """A star: the hub (and the mirror) and the hosts on one switch; every link has
+    `latency_s` one way."""
     env = simpy.Environment()
     log = EventLog()
     graph = nx.Graph()
-    graph.add_edge("hub", "switch", bandwidth_bytes_s=registry_bandwidth, latency_s=0.0)
+    graph.add_edge("hub", "switch", bandwidth_bytes_s=registry_bandwidth, latency_s=latency_s)
     for host in hosts:
-        graph.add_edge(host, "switch", bandwidth_bytes_s=host_bandwidth, latency_s=0.0)
+        graph.add_edge(host, "switch", bandwidth_bytes_s=host_bandwidth, latency_s=latency_s)
     if mirror is not None:
         graph.add_edge(
             mirror.name, "switch", bandwidth_bytes_s=mirror.bandwidth_bytes_s, latency_s=0.0

@@ -2,9 +2,10 @@
 
 ``sim-kinds`` lists them all; ``sim-kinds <family>`` only that family (``platform``,
 ``registry``, ``arrivals``, ``autoscaler``, ``composite-member``, ``placement``,
-``balancer``). Each setting shows its config key, its default exactly as a config
-writes it (or ``(required)``), what it may be (unit, range, words) and what it does — all
-read from the kinds' parameter dataclasses, the one place defaults live.
+``balancer``, ``snapshotter``, ``traffic-mode``). Each setting shows its config key, its
+default exactly as a config writes it (or ``(required)``), what it may be (unit, range,
+words) and what it does — all read from the kinds' parameter dataclasses, the one place
+defaults live.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sim.core.settings import Family
 from sim.model.arrivals import ARRIVALS
 from sim.model.platforms import PLATFORMS
 from sim.model.registries import REGISTRIES
+from sim.model.snapshotters import SNAPSHOTTERS
+from sim.model.traffic_modes import TRAFFIC_MODES
 from sim.policies.autoscaling import AUTOSCALING
 from sim.policies.autoscaling.composite import COMPOSABLE
 from sim.policies.balancing import BALANCING
@@ -31,6 +34,8 @@ FAMILIES: tuple[Family, ...] = (
     COMPOSABLE,
     PLACEMENT,
     BALANCING,
+    SNAPSHOTTERS,
+    TRAFFIC_MODES,
 )
 """Every family of kinds a config chooses from, in the order `sim-kinds` lists them."""
 

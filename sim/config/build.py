@@ -446,7 +446,8 @@ def apps_of(workload: WorkloadSpec, images: Mapping[str, Image]) -> dict[str, Ap
             spec.vcpu,
             spec.memory_bytes,
             spec.init,
-            spec.working_set_bytes,
+            startup_read_fraction=spec.startup_read_fraction,
+            working_set_bytes=spec.working_set_bytes,
         )
     return apps
 
@@ -496,6 +497,7 @@ def service_of(
         arrivals=arrivals,
         request=parse_request_spec(traffic.request, "workload.traffic.request"),
         start_traffic=traffic.start,
+        mode=traffic.mode,
     )
 
 

@@ -127,6 +127,8 @@ def value(default: Any, meta: Setting) -> Any:
         return default
     if hasattr(default, "sample") and hasattr(default, "describe"):
         return distribution(default, meta.unit or "duration")
+    if meta.family is not None and dataclasses.is_dataclass(default):
+        return chosen_kind(meta.family, default)
     if dataclasses.is_dataclass(default) and not isinstance(default, type):
         return config_defaults(type(default), default)
     if isinstance(default, tuple | list):
@@ -159,6 +161,16 @@ def config_defaults(cls: type, instance: Any = None) -> dict[str, Any]:
         elif has_default(field):
             written[config_key(field)] = value(default_of(field), meta)
     return written
+
+
+def chosen_kind(family: Family, params: Any) -> Any:
+    """A kind's parameters as a setting that chooses it writes them: the kind's name
+    when every setting is its default, else the selector with the settings."""
+    [name] = [name for name, kind in family.kinds.items() if kind.params is type(params)]
+    written = config_defaults(type(params), params)
+    if written == config_defaults(type(params)):
+        return name
+    return {family.selector: name, **written}
 
 
 def kind_defaults(family: Family, name: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def show_value(default: Any, meta: Setting) -> str:
     """A default exactly as a config writes it (`sim.config.defaults`, which reads back
     to the default); a section's (a dataclass) is listed below its key."""
     is_distribution = hasattr(default, "sample") and hasattr(default, "describe")
-    if dataclasses.is_dataclass(default) and not is_distribution:
+    if dataclasses.is_dataclass(default) and not is_distribution and meta.family is None:
         return "(as below)"
     return _flow(defaults.value(default, meta))
 

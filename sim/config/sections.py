@@ -19,6 +19,7 @@ from sim.core.settings import setting
 from sim.model.arrivals import ARRIVALS
 from sim.model.cloud import InstanceType
 from sim.model.engine import EngineParams
+from sim.model.traffic_modes import TRAFFIC_MODES
 from sim.policies.balancing import BALANCING
 
 
@@ -100,6 +101,12 @@ class AppSpec:
     vcpu: float = setting(minimum=0.001, doc="vCPUs one replica requests")
     memory_bytes: int = setting(unit="size", above=0, doc="memory one replica requests")
     init: Distribution = setting(Constant(0.0), doc="the app's own start-up once running")
+    startup_read_fraction: float | None = setting(
+        None,
+        minimum=0,
+        maximum=1,
+        doc="share of each layer read at start-up with a lazy snapshotter; null: its own",
+    )
     working_set_bytes: int | None = setting(
         None, unit="size", above=0, doc="memory one replica uses (memory used); none: its request"
     )
@@ -159,6 +166,11 @@ class TrafficSpec:
     )
     arrivals: Any = setting(family=ARRIVALS, doc="when requests arrive")
     request: Any = setting(doc="cpu (a duration distribution) and response_bytes (sizes)")
+    mode: str = setting(
+        "requests",
+        family=TRAFFIC_MODES,
+        doc="requests: each request simulated; fluid: queues as fluids (long, high-rate runs)",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

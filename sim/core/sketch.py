@@ -19,6 +19,9 @@ values are added.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+import numpy as np
 
 ROUNDING_MARGIN = 1e-9
 """Relative amount by which the bucket width is narrowed below the stated accuracy, so a
@@ -49,9 +52,9 @@ class QuantileSketch:
         self._inverse_log_gamma = 1 / math.log(self._gamma)
         self._offset = self._bucket_key(min_value)
         # Bucket 0 is for values below min_value, the last one for those above max_value.
-        self._counts = [0] * (self._bucket_key(max_value) - self._offset + 3)
+        self._counts: list[float] = [0] * (self._bucket_key(max_value) - self._offset + 3)
         self._overflow_index = len(self._counts) - 1
-        self.count = 0
+        self.count: float = 0
         self.min_seen = math.inf
         self.max_seen = -math.inf
 
@@ -79,6 +82,72 @@ class QuantileSketch:
             self.min_seen = value
         if value > self.max_seen:
             self.max_seen = value
+
+    def add_many(
+        self,
+        values: Sequence[float] | np.ndarray,
+        weights: Sequence[float] | np.ndarray | None = None,
+    ) -> None:
+        """Count several values at once, as `add` one by one would (vectorised).
+
+        With `weights`, value ``i`` counts ``weights[i]`` times, a fraction included (the
+        fluid traffic mode adds expected numbers of requests); `count` is then their sum.
+        """
+        if weights is None and len(values) < 32:
+            for value in values:
+                self.add(value)
+            return
+        array = np.asarray(values, dtype=float)
+        if weights is not None:
+            weight_array = np.asarray(weights, dtype=float)
+            if not (weight_array >= 0).all():
+                raise ValueError("the sketch takes non-negative weights")
+            array, weight_array = array[weight_array > 0], weight_array[weight_array > 0]
+        if not len(array):
+            return
+        if not (array >= 0).all():
+            bad = array[~(array >= 0)][0]
+            raise ValueError(f"the sketch takes non-negative values, not {bad}")
+        indices = np.zeros(len(array), dtype=np.int64)
+        above = array > self.max_value
+        inside = (array >= self.min_value) & ~above
+        indices[above] = self._overflow_index
+        indices[inside] = (
+            np.ceil(np.log(array[inside]) * self._inverse_log_gamma).astype(np.int64)
+            - self._offset
+            + 1
+        )
+        if weights is None:
+            buckets, counts = np.unique(indices, return_counts=True)
+            for bucket, count in zip(buckets.tolist(), counts.tolist(), strict=True):
+                self._counts[bucket] += count
+            self.count += len(array)
+        else:
+            sums = np.bincount(indices, weights=weight_array)
+            for bucket in np.flatnonzero(sums).tolist():
+                self._counts[bucket] += float(sums[bucket])
+            self.count += float(weight_array.sum())
+        self.min_seen = min(self.min_seen, float(array.min()))
+        self.max_seen = max(self.max_seen, float(array.max()))
+
+    def merge(self, other: QuantileSketch) -> None:
+        """Count the values `other` counted too (a sketch of the same buckets)."""
+        if (other.relative_accuracy, other.min_value, other.max_value) != (
+            self.relative_accuracy,
+            self.min_value,
+            self.max_value,
+        ):
+            raise ValueError("only sketches of the same buckets merge")
+        self._counts = [a + b for a, b in zip(self._counts, other._counts, strict=True)]
+        self.count += other.count
+        self.min_seen = min(self.min_seen, other.min_seen)
+        self.max_seen = max(self.max_seen, other.max_seen)
+
+    def copy(self) -> QuantileSketch:
+        """An independent sketch with the same counts."""
+        twin = QuantileSketch(self.relative_accuracy, self.min_value, self.max_value)
+        twin.merge(self)
+        return twin
 
     def quantile(self, q: float) -> float:
         """The `q`-quantile (0 ≤ q ≤ 1) of the values added; NaN when there are none.

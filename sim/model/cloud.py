@@ -154,8 +154,10 @@ class Cloud:
         self._members.add(host.name)
 
     def terminate(self, host: Host) -> None:
-        """Stop billing the instance and take it out of the cluster."""
+        """Stop billing the instance, take it out of the cluster; its disk no longer
+        counts in the cluster's disk in use."""
         self.records[host.name].terminated_s = self.env.now
+        host.disk.detach()
         self._running -= 1
         if host.name in self._members:
             self._members.discard(host.name)

@@ -186,14 +186,26 @@ class Cluster:
             },
         }
 
+    def every_host(self) -> tuple[Host, ...]:
+        """Every host that existed during the run, in the order it came: the pools' hosts,
+        then each instance the cloud launched (a cluster scaler's node, an Elastic
+        Beanstalk or VM instance of one replica), whether still running or terminated."""
+        return (*self._pool_hosts, *self.cloud.launched)
+
     def report_pulls(self) -> dict[str, Any]:
         """The cluster's part of the summary about images: what mirrors fetched, the
-        fullest disk, images collected."""
+        fullest disk, images collected — over every host that existed during the run,
+        not only those in the cluster now (an instance of one replica never joins it)."""
+        hosts = self.every_host()
         return {
             "bytes_from_upstream": sum(r.bytes_from_upstream for r in self.registries.values()),
-            "disk_bytes_peak": max(host.disk.peak_bytes for host in self._hosts),
-            "images_removed": sum(host.engine.images_removed for host in self._hosts),
+            "disk_bytes_peak": max(host.disk.peak_bytes for host in hosts),
+            "images_removed": sum(host.engine.images_removed for host in hosts),
         }
+
+    def lazy_background_bytes(self) -> int:
+        """Bytes lazy pulls streamed after their containers started, over every host."""
+        return sum(host.engine.lazy_background_bytes for host in self.every_host())
 
     def report_scaling(self) -> dict[str, Any]:
         """The cluster's part of the summary about scaling: host actions, most hosts."""

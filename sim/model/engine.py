@@ -28,9 +28,12 @@ from sim.core.records import EventKind, EventLog, PullRecord
 from sim.core.settings import setting
 from sim.model.images import Image
 from sim.model.layer_download import LayerDownload, PullProgress
+from sim.model.lazy_download import LazyLayerDownload
 from sim.model.ratelimit import RequestQuota, TokenBucket
 from sim.model.registry import PullError, Registry
 from sim.model.slots import Slots
+from sim.model.snapshotters import SNAPSHOTTERS, SnapshotterParams
+from sim.model.snapshotters.overlayfs import OverlayfsParams
 from sim.model.storage import DiskAccount, DiskTotals, LayerStore
 from sim.policies.image_gc import (
     GcThresholds,
@@ -66,6 +69,11 @@ class EngineParams:
     registry_burst: int = setting(10, minimum=1, doc="the kubelet's pull burst")
     image_gc: GcThresholds = setting(
         default_factory=GcThresholds, doc="the kubelet's image garbage collection"
+    )
+    snapshotter: SnapshotterParams = setting(
+        default_factory=OverlayfsParams,
+        family=SNAPSHOTTERS,
+        doc="overlayfs: whole layers before the start; lazy: start-up reads first",
     )
 
     @property
@@ -106,6 +114,7 @@ class ContainerEngine:
         "downloads_active",
         "downloads_active_max",
         "images_removed",
+        "lazy_background_bytes",
     )
 
     def __init__(
@@ -133,19 +142,26 @@ class ContainerEngine:
             else None
         )
         # Layers being fetched on this host, by ChainID.
-        self.layers_in_flight: dict[str, LayerDownload] = {}
+        self.layers_in_flight: dict[str, LayerDownload | LazyLayerDownload] = {}
         # The periodic check below looks no further than this level.
         disk.watch(params.image_gc.high_percent - 1)
         self.downloads_active = 0
         self.downloads_active_max = 0
         self.images_removed = 0
+        self.lazy_background_bytes = 0
 
     def has_image(self, image: Image) -> bool:
         """Whether the image is tagged here with all its layers."""
         return self.store.has_image(image)
 
-    def pull(self, image: Image, registry: Registry) -> Generator[simpy.Event, Any, PullRecord]:
+    def pull(
+        self, image: Image, registry: Registry, startup_read_fraction: float | None = None
+    ) -> Generator[simpy.Event, Any, PullRecord]:
         """Pull `image` from `registry` (a SimPy process body); never raises.
+
+        With a lazy snapshotter the pull ends once every layer is usable (its start-up
+        part is in: `startup_read_fraction` of it, or the snapshotter's share if None);
+        the rest of each layer it fetched then streams in the background.
 
         Returns:
             the pull's record, complete or failed with the reason.
@@ -173,6 +189,7 @@ class ContainerEngine:
             yield lock_request
         started_s = self.env.now
         leases: list[str] = []
+        downloads: list[LayerDownload | LazyLayerDownload] = []
         progress = PullProgress()
         counts = (0, 0)
         reason = ""
@@ -185,7 +202,9 @@ class ContainerEngine:
                 image=image.reference,
                 digest=image.manifest_digest,
             )
-            present, waits = self._start_downloads(image, registry, leases, progress)
+            present, waits, downloads = self._start_downloads(
+                image, registry, leases, progress, startup_read_fraction
+            )
             error: PullError | None = None
             for chain_id, extracted, is_own in waits:
                 try:
@@ -200,8 +219,14 @@ class ContainerEngine:
                 raise error
             counts = (present, sum(not is_own for _, _, is_own in waits))
             self.store.tag_image(image, self.env.now)
+            for download in downloads:
+                if isinstance(download, LazyLayerDownload):
+                    download.stream_rest()
         except PullError as error:
             reason = error.reason
+            for download in downloads:
+                if isinstance(download, LazyLayerDownload):
+                    download.abandon()
         finally:
             for chain_id in leases:
                 self.store.release(chain_id)
@@ -283,14 +308,22 @@ class ContainerEngine:
                 attempt += 1
 
     def _start_downloads(
-        self, image: Image, registry: Registry, leases: list[str], progress: PullProgress
-    ) -> tuple[int, list[tuple[str, simpy.Event, bool]]]:
+        self,
+        image: Image,
+        registry: Registry,
+        leases: list[str],
+        progress: PullProgress,
+        startup_read_fraction: float | None = None,
+    ) -> tuple[
+        int, list[tuple[str, simpy.Event, bool]], list[LayerDownload | LazyLayerDownload]
+    ]:
         """Start fetching every layer above the first miss.
 
         Returns:
-            how many layers already exist, and what to wait for, layer by layer from the
-            first missing one: its ChainID, the event of its extraction and whether this
-            pull fetches it (or another pull on the host does).
+            how many layers already exist; what to wait for, layer by layer from the
+            first missing one: its ChainID, the event of its being usable (extracted; with
+            a lazy snapshotter, its start-up part in) and whether this pull fetches it (or
+            another pull on the host does); and the fetches this pull started.
         """
         present = self.store.present_prefix(image)
         for index in range(present):
@@ -310,7 +343,14 @@ class ContainerEngine:
             for index in range(present, len(image.layers))
             if image.chain_ids[index] not in in_flight
         ]
-        needed = sum(image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own)
+        snapshotter = self.params.snapshotter
+        if snapshotter.lazy:
+            # Nothing to extract: a lazy layer takes its unpacked size from the start.
+            needed = sum(image.layers[i].size_bytes for i in own)
+        else:
+            needed = sum(
+                image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own
+            )
         if not self.disk.fits(needed):
             self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
             if not self.disk.fits(needed):
@@ -319,9 +359,18 @@ class ContainerEngine:
                     False,
                 )
         self.disk.allocate(needed)
-        downloads: list[LayerDownload] = []
+        downloads: list[LayerDownload | LazyLayerDownload] = []
         for index in own:
-            download = LayerDownload(self, image, index, registry, progress)
+            download: LayerDownload | LazyLayerDownload
+            if snapshotter.lazy:
+                startup_bytes = snapshotter.startup_bytes(
+                    image.layers[index].compressed_bytes, startup_read_fraction
+                )
+                download = LazyLayerDownload(
+                    self, image, index, registry, progress, startup_bytes
+                )
+            else:
+                download = LayerDownload(self, image, index, registry, progress)
             in_flight[download.chain_id] = download
             downloads.append(download)
             self.log.record(
@@ -333,12 +382,13 @@ class ContainerEngine:
             )
         for download in downloads:
             parent_chain_id = download.parent_chain_id
-            download.start(in_flight.get(parent_chain_id) if parent_chain_id else None)
+            parent: Any = in_flight.get(parent_chain_id) if parent_chain_id else None
+            download.start(parent)
         waits: list[tuple[str, simpy.Event, bool]] = []
         for index in range(present, len(image.layers)):
             chain_id = image.chain_ids[index]
-            waits.append((chain_id, in_flight[chain_id].extracted, index in own))
-        return present, waits
+            waits.append((chain_id, in_flight[chain_id].readable, index in own))
+        return present, waits, downloads
 
     def image_records(self) -> list[ImageRecord]:
         """The stored images as the kubelet's garbage collector sees them."""

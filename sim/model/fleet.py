@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
@@ -24,7 +24,22 @@ from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.monitoring import Monitoring
 from sim.model.replica import App, Platform
 from sim.model.replica_queue import ReplicaQueue
-from sim.model.traffic import TrafficDriver
+
+
+class Draining(Protocol):
+    """A replica's queue being drained."""
+
+    def outstanding(self, t_s: float) -> int: ...
+
+    def drained_at_s(self) -> float: ...
+
+
+class ReplicaTraffic(Protocol):
+    """The traffic a fleet adds its replicas to (either traffic mode)."""
+
+    def add_replica(self, queue: ReplicaQueue) -> None: ...
+
+    def drain_replica(self, name: str) -> Draining: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +88,7 @@ class Fleet:
         app: App,
         platform: Platform,
         params: FleetParams,
-        traffic: TrafficDriver,
+        traffic: ReplicaTraffic,
         monitoring: Monitoring,
         log: EventLog,
         record: Callable[[ReplicaRecord], None],
@@ -190,9 +205,7 @@ class Fleet:
         )
         self.env.process(self._finish_drain(member, queue))
 
-    def _finish_drain(
-        self, member: Member, queue: ReplicaQueue
-    ) -> Generator[simpy.Event, Any, None]:
+    def _finish_drain(self, member: Member, queue: Draining) -> Generator[simpy.Event, Any, None]:
         wait_s = max(queue.drained_at_s() - self.env.now, 0.0)
         yield self.env.timeout(wait_s)
         self._stop(member)

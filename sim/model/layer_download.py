@@ -63,7 +63,7 @@ class Daemon(Client, Protocol):
     def download_slots(self) -> Slots: ...
 
     @property
-    def layers_in_flight(self) -> dict[str, LayerDownload]: ...
+    def layers_in_flight(self) -> dict[str, Any]: ...
 
 
 @dataclass(slots=True)
@@ -131,6 +131,11 @@ class LayerDownload:
         self.progress = progress
         self.extracted = simpy.Event(engine.env)
         self.attempt = 1
+
+    @property
+    def readable(self) -> simpy.Event:
+        """When a container may use the layer: once it is extracted."""
+        return self.extracted
 
     def start(self, parent: LayerDownload | None) -> None:
         """Begin later in this instant (where SimPy would start a process); extract only

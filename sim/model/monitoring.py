@@ -11,6 +11,12 @@ Per-replica metrics (``CPUUtilization`` in percent of the replica's vCPUs,
 across the replicas in service during the period by a statistic (``Average``, ``Sum``,
 ``Minimum``, ``Maximum``), as CloudWatch aggregates an Auto Scaling group's instances.
 ``HealthyHostCount`` is the number of replicas in service at the end of the period.
+The wait for a worker (arrival to start of service) counts in the period the request
+starts in, by its mean and its percentiles from a `QuantileSketch`. A period notes its
+waits while it is open and sketches them at once (vectorised) when it closes, then
+merges that sketch into the run's (`Monitoring.wait_sketch`), which gives the summary's
+wait percentiles: a request costs one list append, not two sketch updates, and memory
+holds one period's waits at most.
 Longer periods (Beanstalk's 5 minutes) are built from the base period, aligned to
 multiples of their length as CloudWatch aligns them.
 """
@@ -22,7 +28,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+
 from sim.core.metrics import PRODUCED, Statistic
+from sim.core.sketch import QuantileSketch
 
 METRICS = PRODUCED
 STATISTICS = tuple(Statistic)
@@ -37,12 +46,44 @@ class _Usage:
     bytes_out: float = 0.0
     latency_sum_s: float = 0.0
     completed: int = 0
+    waits_s: list[float] = field(default_factory=list)
+    """The waits of the requests that started in the period, until it closes."""
 
 
 @dataclass(slots=True)
 class _Period:
     usage: dict[str, _Usage] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    weighted_waits: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    """Waits with expected numbers of requests (the fluid traffic mode)."""
+
+    def wait_sketch(self) -> QuantileSketch:
+        """The waits of the requests that started in the period so far, in a sketch."""
+        sketch = QuantileSketch()
+        for replica in sorted(self.usage):
+            sketch.add_many(self.usage[replica].waits_s)
+        for values, weights in self.weighted_waits:
+            sketch.add_many(values, weights)
+        return sketch
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodWait:
+    """The wait for a worker of the requests that started service in one period.
+
+    Attributes:
+        started: how many requests started (an expectation in the fluid mode).
+        mean_s: their mean wait (0 when none started).
+        p50_s: its median, within 1 % (0 when none started).
+        p95_s: its 95th percentile, within 1 %.
+        p99_s: its 99th percentile, within 1 %.
+    """
+
+    started: float = 0
+    mean_s: float = 0.0
+    p50_s: float = 0.0
+    p95_s: float = 0.0
+    p99_s: float = 0.0
 
 
 class ReplicaUsage(NamedTuple):
@@ -70,6 +111,7 @@ class PeriodMetrics:
         healthy: replicas in service at its end.
         usage: what each replica did (`ReplicaUsage`).
         dropped: requests dropped in the period, by reason.
+        wait: the wait of the requests that started service in the period.
     """
 
     index: int
@@ -77,6 +119,7 @@ class PeriodMetrics:
     healthy: int
     usage: dict[str, ReplicaUsage]
     dropped: dict[str, int]
+    wait: PeriodWait = PeriodWait()
 
 
 class Monitoring:
@@ -99,6 +142,8 @@ class Monitoring:
         # (+1) or end (-1) at a period, and how many cover the period being closed.
         self._span_changes: dict[int, dict[str, int]] = {}
         self._spans: dict[str, int] = {}
+        self._closed_waits = QuantileSketch()
+        self._before_close: list[Callable[[int], None]] = []
 
     def _period(self, index: int) -> _Period:
         period = self._open.get(index)
@@ -140,11 +185,13 @@ class Monitoring:
         finished.latency_sum_s += finish_s - arrival_s
         finished.completed += 1
         index = int(start_s // period_s)
+        started = self._usage(index, replica)
+        started.waits_s.append(start_s - arrival_s)
         boundary = (index + 1) * period_s
         if finish_s <= boundary:
-            self._usage(index, replica).busy_s += finish_s - start_s
+            started.busy_s += finish_s - start_s
             return
-        self._usage(index, replica).busy_s += boundary - start_s
+        started.busy_s += boundary - start_s
         last = int(finish_s // period_s)
         if last * period_s >= finish_s:
             last -= 1
@@ -167,8 +214,42 @@ class Monitoring:
         drops = self._period(int(arrival_s // self.period_s)).dropped
         drops[reason] = drops.get(reason, 0) + 1
 
+    def before_close(self, hook: Callable[[int], None]) -> None:
+        """Call `hook` with a period's index before closing it (to book what it owes)."""
+        self._before_close.append(hook)
+
+    def book(
+        self,
+        index: int,
+        replica: str,
+        requests: int,
+        busy_s: float,
+        bytes_out: float,
+        latency_sum_s: float,
+        completed: int,
+    ) -> None:
+        """Account what `replica` did in open period `index` in one go (fluid traffic)."""
+        usage = self._usage(index, replica)
+        usage.requests += requests
+        usage.busy_s += busy_s
+        usage.bytes_out += bytes_out
+        usage.latency_sum_s += latency_sum_s
+        usage.completed += completed
+        self.busy_total_s += busy_s
+
+    def book_dropped(self, index: int, reason: str, count: int) -> None:
+        """Account `count` requests dropped for `reason` in open period `index`."""
+        drops = self._period(index).dropped
+        drops[reason] = drops.get(reason, 0) + count
+
+    def book_waits(self, index: int, values_s: np.ndarray, weights: np.ndarray) -> None:
+        """Account waits that started in open period `index`, each `weights[i]` times."""
+        self._period(index).weighted_waits.append((values_s, weights))
+
     def close(self, index: int) -> PeriodMetrics:
         """Close base period `index` (call at its end) and return its metrics."""
+        for hook in self._before_close:
+            hook(index)
         for replica, change in sorted(self._span_changes.pop(index, {}).items()):
             spans = self._spans.get(replica, 0) + change
             if spans:
@@ -179,15 +260,27 @@ class Monitoring:
             for replica, spans in self._spans.items():
                 self._usage(index, replica).busy_s += spans * self.period_s
         period = self._open.pop(index, None) or _Period()
+        waits = _wait_of(period)
+        if waits.sketch.count:
+            self._closed_waits.merge(waits.sketch)
         in_service = tuple(self._seen)
         self._seen = dict(self._in_service)
         usage = {
             replica: ReplicaUsage(u.requests, u.busy_s, u.bytes_out, u.latency_sum_s, u.completed)
             for replica, u in period.usage.items()
         }
-        metrics = PeriodMetrics(index, in_service, len(self._in_service), usage, period.dropped)
+        metrics = PeriodMetrics(
+            index, in_service, len(self._in_service), usage, period.dropped, waits.wait
+        )
         self.closed.append(metrics)
         return metrics
+
+    def wait_sketch(self) -> QuantileSketch:
+        """The waits of every request given a worker so far, closed periods and open."""
+        sketch = self._closed_waits.copy()
+        for index in sorted(self._open):
+            sketch.merge(self._open[index].wait_sketch())
+        return sketch
 
     def replica_values(self, metric: str, periods: Sequence[PeriodMetrics]) -> dict[str, float]:
         """Each replica's value of a per-replica metric over consecutive base periods."""
@@ -267,6 +360,27 @@ class Monitoring:
         )
 
 
+class _Waits(NamedTuple):
+    wait: PeriodWait
+    sketch: QuantileSketch
+
+
+def _wait_of(period: _Period) -> _Waits:
+    sketch = period.wait_sketch()
+    if not sketch.count:
+        return _Waits(PeriodWait(), sketch)
+    wait_sum_s = math.fsum([math.fsum(usage.waits_s) for usage in period.usage.values()])
+    wait_sum_s += math.fsum(float(v @ w) for v, w in period.weighted_waits)
+    wait = PeriodWait(
+        sketch.count,
+        wait_sum_s / sketch.count,
+        sketch.quantile(0.5),
+        sketch.quantile(0.95),
+        sketch.quantile(0.99),
+    )
+    return _Waits(wait, sketch)
+
+
 def period_row(monitoring: Monitoring, period: PeriodMetrics | None) -> dict[str, float | int]:
     """A closed period's headline metrics, as time-series columns (zeros when none)."""
     if period is None:
@@ -284,4 +398,8 @@ def period_row(monitoring: Monitoring, period: PeriodMetrics | None) -> dict[str
         "latency_s_avg": latency if latency is not None else 0.0,
         "cpu_percent_avg": cpu if cpu is not None else 0.0,
         "network_out_bytes": sum(u.bytes_out for p in periods for u in p.usage.values()),
+        "wait_s_mean": period.wait.mean_s if period is not None else 0.0,
+        "wait_s_p50": period.wait.p50_s if period is not None else 0.0,
+        "wait_s_p95": period.wait.p95_s if period is not None else 0.0,
+        "wait_s_p99": period.wait.p99_s if period is not None else 0.0,
     }

@@ -6,7 +6,8 @@ may limit pulls per client over a sliding window (over it the manifest request f
 with HTTP 429 ``toomanyrequests`` and the daemon does not retry) and may have
 request-rate quotas (token buckets, like ECR's per-second API quotas: a throttled request
 fails with a retryable ``ThrottlingException``). A pull-through mirror fetches a miss
-from its upstream once, however many clients ask for it at the same time. Each
+from its upstream once, however many clients ask for it at the same time, or — when it
+does not coalesce misses — once per client that misses while a fetch is in flight. Each
 registry sits at a node of the network; its blobs travel over the network's links, so
 its egress bandwidth is the bandwidth of its access link.
 """
@@ -99,6 +100,7 @@ class Registry:
         self._manifest_bucket = TokenBucket(manifest_quota) if manifest_quota else None
         self._blob_bucket = TokenBucket(blob_quota) if blob_quota else None
         self._upstream_fetches: dict[str, simpy.Process] = {}
+        self._coalesce_misses = params.coalesces_misses
         # Routes never change once a node is on the network, nor their latency.
         self._round_trips: dict[str, float] = {}
         self.manifests_served = 0
@@ -190,18 +192,24 @@ class Registry:
             if pending is None:
                 pending = self.env.process(self._manifest_from_upstream(image))
                 self._upstream_fetches[image.reference] = pending
+            elif not self._coalesce_misses:
+                pending = self.env.process(self._manifest_from_upstream(image, shared=False))
             yield pending
         self.manifests_served += 1
         return image
 
-    def _manifest_from_upstream(self, image: Image) -> Generator[simpy.Event, Any, None]:
-        """Fetch a missing manifest once, however many clients wait for it."""
+    def _manifest_from_upstream(
+        self, image: Image, shared: bool = True
+    ) -> Generator[simpy.Event, Any, None]:
+        """Fetch a missing manifest from the upstream: the `shared` fetch every client
+        that misses it waits for, or (not coalescing misses) one client's own."""
         assert self.upstream is not None
         try:
             yield from self.upstream.get_manifest(self, image)
             self._manifests[image.reference] = image
         finally:
-            del self._upstream_fetches[image.reference]
+            if shared:
+                del self._upstream_fetches[image.reference]
 
     def fetch_blob(self, client: Client, layer: Layer) -> Generator[simpy.Event, Any, None]:
         """Send one layer blob to the client (a SimPy process body).
@@ -221,6 +229,7 @@ class Registry:
         layer: Layer,
         arrived: Callable[[simpy.Event], None],
         failed: Callable[[PullError], None],
+        size_bytes: int | None = None,
     ) -> None:
         """`fetch_blob` driven by callbacks rather than by a process.
 
@@ -229,9 +238,11 @@ class Registry:
         The events scheduled, and the order of everything done, are those of
         `fetch_blob` in a process: a host's daemon downloads its layers this way, so that
         thousands of downloads at once cost no process (and no generator frames) each.
+        With `size_bytes`, only that many bytes of the blob are sent (an HTTP range
+        request, as a lazy snapshotter makes); a mirror still fills the whole blob first.
         """
         self.env.timeout(self._round_trip_s(client)).callbacks.append(
-            partial(self._blob_requested, client, layer, arrived, failed)
+            partial(self._blob_requested, client, layer, arrived, failed, size_bytes)
         )
 
     def _blob_requested(
@@ -240,6 +251,7 @@ class Registry:
         layer: Layer,
         arrived: Callable[[simpy.Event], None],
         failed: Callable[[PullError], None],
+        size_bytes: int | None = None,
         _: object = None,
     ) -> None:
         try:
@@ -248,7 +260,7 @@ class Registry:
             failed(error)
             return
         if layer.digest in self._blobs:
-            self._send_blob(client, layer).callbacks.append(arrived)
+            self._send_blob(client, layer, size_bytes).callbacks.append(arrived)
             return
 
         def filled(fill: simpy.Event) -> None:
@@ -256,7 +268,7 @@ class Registry:
                 fill.defused = True
                 failed(cast(PullError, fill.value))
                 return
-            self._send_blob(client, layer).callbacks.append(arrived)
+            self._send_blob(client, layer, size_bytes).callbacks.append(arrived)
 
         # A fill is never done while it is pending: it leaves the table as it ends.
         self._upstream_fill(layer).callbacks.append(filled)
@@ -275,10 +287,13 @@ class Registry:
                 client, EventKind.BLOB_FAILED, "received unexpected HTTP status: 503", True
             )
 
-    def _send_blob(self, client: Client, layer: Layer) -> simpy.Event:
-        """Put the blob on the network; the event succeeds when it has arrived (and the
-        registry has counted it)."""
-        arrived = self.network.transfer(self.node, client.node, layer.compressed_bytes)
+    def _send_blob(
+        self, client: Client, layer: Layer, size_bytes: int | None = None
+    ) -> simpy.Event:
+        """Put the blob (or its first `size_bytes`) on the network; the event succeeds
+        when it has arrived (and the registry has counted it)."""
+        sent_bytes = layer.compressed_bytes if size_bytes is None else size_bytes
+        arrived = self.network.transfer(self.node, client.node, sent_bytes)
         arrived.callbacks.append(self._count_served)
         return arrived
 
@@ -288,14 +303,19 @@ class Registry:
 
     def _upstream_fill(self, layer: Layer) -> simpy.Process:
         """The fetch of a missing blob from the upstream, started once however many
-        clients wait for it."""
+        clients wait for it — or, not coalescing misses, one more fetch for each client
+        that misses it while the first is in flight."""
         pending = self._upstream_fetches.get(layer.digest)
         if pending is None:
             pending = self.env.process(self._fill_from_upstream(layer))
             self._upstream_fetches[layer.digest] = pending
+        elif not self._coalesce_misses:
+            pending = self.env.process(self._fill_from_upstream(layer, shared=False))
         return pending
 
-    def _fill_from_upstream(self, layer: Layer) -> Generator[simpy.Event, Any, None]:
+    def _fill_from_upstream(
+        self, layer: Layer, shared: bool = True
+    ) -> Generator[simpy.Event, Any, None]:
         assert self.upstream is not None
         self.log.record(
             self.env.now,
@@ -319,4 +339,5 @@ class Registry:
             self._blobs.add(layer.digest)
             self.bytes_from_upstream += layer.compressed_bytes
         finally:
-            del self._upstream_fetches[layer.digest]
+            if shared:
+                del self._upstream_fetches[layer.digest]

@@ -30,7 +30,11 @@ class App:
     vcpu: float
     memory_bytes: int
     init: Distribution
+    startup_read_fraction: float | None = None
+    """The share of each layer it reads at start-up with a lazy snapshotter (None: the
+    snapshotter's own)."""
     working_set_bytes: int | None = None
+    """The memory a replica uses (None: its request)."""
 
     @property
     def used_memory_bytes(self) -> int:

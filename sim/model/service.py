@@ -18,15 +18,13 @@ import simpy
 
 from sim.core.records import EventKind, EventLog
 from sim.core.streams import RandomStreams
-from sim.model.arrivals import ARRIVALS
 from sim.model.autoscaler import Autoscaler
 from sim.model.fleet import Fleet, FleetParams
 from sim.model.monitoring import Monitoring
 from sim.model.replica import App, Ledger, Platform
-from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
+from sim.model.traffic_modes import TRAFFIC_MODES, TrafficContext
 from sim.model.workload import RequestSpec
 from sim.policies.autoscaling import AUTOSCALING
-from sim.policies.balancing import make_balancer
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +39,8 @@ class ServiceParams:
     arrivals: Any  # the parameters of a kind of sim.model.arrivals.ARRIVALS
     request: RequestSpec
     start_traffic: str = "when_ready"
+    mode: str = "requests"
+    """How requests are simulated: a kind of `TRAFFIC_MODES`."""
 
 
 class Service:
@@ -74,18 +74,12 @@ class Service:
         self.env = env
         self.params = params
         self.log = log
-        self.stats = TrafficStats()
-        self.traffic = TrafficDriver(
-            env,
-            ARRIVALS.kind_of(params.arrivals).build(
-                params.arrivals, streams.generator("traffic/arrivals")
+        mode = TRAFFIC_MODES[params.mode]
+        self.traffic, self.stats = mode.build(
+            mode.params(),
+            TrafficContext(
+                env, params.arrivals, params.request, params.balancer, streams.generator, monitoring
             ),
-            params.request,
-            make_balancer(params.balancer),
-            streams.generator("traffic/cpu"),
-            streams.generator("traffic/response"),
-            streams.generator("traffic/balancer"),
-            RequestObservers([self.stats, monitoring]),
         )
         self.fleet = Fleet(
             env, app, platform, params.fleet, self.traffic, monitoring, log, ledger.finished

@@ -94,6 +94,16 @@ class DiskAccount:
         if self._watch_percent is not None:
             self._update_watch()
 
+    def detach(self) -> None:
+        """Leave the totals: the disk is gone (its instance terminated), so its bytes no
+        longer count in the cluster's disk in use; its own account and peak remain."""
+        if self._totals is None:
+            return
+        self._totals.used_bytes -= self.used_bytes
+        if self.at_watch_level:
+            self._totals.disks_at_watch_level -= 1
+        self._totals = None
+
     def _update_watch(self) -> None:
         assert self._watch_percent is not None
         at_level = self.used_bytes * 100 >= self._watch_percent * self.capacity_bytes
@@ -111,6 +121,8 @@ class StoredLayer:
     layer: Layer
     parent_chain_id: str | None
     users: int = 0
+    complete: bool = True
+    """False while a lazy snapshotter still streams the layer: usable, not yet stored."""
 
 
 @dataclass(slots=True)
@@ -142,11 +154,14 @@ class LayerStore:
         """How many of the image's layers, from the base up, already exist.
 
         Walks up from the base and stops at the first missing ChainID, as the daemon
-        does: every layer above it is fetched.
+        does: every layer above it is fetched. A layer a lazy snapshotter is still
+        streaming does not exist yet.
         """
         count = 0
+        layers = self.layers
         for chain_id in image.chain_ids:
-            if chain_id not in self.layers:
+            stored = layers.get(chain_id)
+            if stored is None or not stored.complete:
                 break
             count += 1
         return count
@@ -172,11 +187,20 @@ class LayerStore:
         self.disk.free(stored.layer.size_bytes)
         return stored.layer.size_bytes
 
-    def add_layer(self, chain_id: str, layer: Layer, parent_chain_id: str | None) -> None:
-        """Record an extracted layer (its bytes were allocated by the pull) with one user."""
+    def add_layer(
+        self, chain_id: str, layer: Layer, parent_chain_id: str | None, complete: bool = True
+    ) -> None:
+        """Record an extracted layer (its bytes were allocated by the pull) with one user;
+        a lazily pulled one is recorded `complete` = False until it has fully arrived."""
         if chain_id in self.layers:
             raise ValueError(f"layer {chain_id} is stored already")
-        self.layers[chain_id] = StoredLayer(chain_id, layer, parent_chain_id, users=1)
+        self.layers[chain_id] = StoredLayer(
+            chain_id, layer, parent_chain_id, users=1, complete=complete
+        )
+
+    def complete_layer(self, chain_id: str) -> None:
+        """A lazily pulled layer has fully arrived: from now on it exists for later pulls."""
+        self.layers[chain_id].complete = True
 
     def tag_image(self, image: Image, now_s: float) -> None:
         """Tag a fully extracted image; each of its layers gains the image as a user."""

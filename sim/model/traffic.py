@@ -274,7 +274,11 @@ class TrafficSummary:
         arrived: requests that arrived.
         served: requests assigned to a replica (finished or in flight).
         dropped: requests turned away, as ``(reason, count)`` pairs sorted by reason.
-        mean_wait_s: mean time from arrival to start, over served requests.
+        mean_wait_s: mean time from arrival to start (the wait in the replica's queue
+            for a worker), over served requests.
+        wait_p50_s: the median of that wait, within 1 % (see `sim.core.sketch`).
+        wait_p95_s: its 95th percentile, within 1 %.
+        wait_p99_s: its 99th percentile, within 1 %.
         mean_latency_s: mean time from arrival to finish, over served requests.
         latency_sd_s: the standard deviation of that time.
         latency_p50_s: its median, within 1 % (see `sim.core.sketch`).
@@ -286,6 +290,9 @@ class TrafficSummary:
     served: int
     dropped: tuple[tuple[str, int], ...]
     mean_wait_s: float
+    wait_p50_s: float
+    wait_p95_s: float
+    wait_p99_s: float
     mean_latency_s: float
     latency_sd_s: float
     latency_p50_s: float
@@ -297,7 +304,9 @@ class TrafficStats:
     """Running request statistics in constant memory: a `RequestObserver`.
 
     Counts, means by Welford's update (numerically stable over millions of requests),
-    and a `QuantileSketch` of latency, with 1 % relative error on its quantiles. It also
+    and a `QuantileSketch` of latency, with 1 % relative error on its quantiles. The
+    quantiles of the wait for a worker come from the monitoring's sketches of it (one
+    per period, merged), which `summary` is given: one sketch per request, not two. It also
     keeps the finish times of requests still in flight, which is bounded by the
     replicas' workers and waiting rooms, not by the number of requests.
 
@@ -383,13 +392,25 @@ class TrafficStats:
             heapq.heappop(finishes_s)
         return len(finishes_s)
 
-    def summary(self) -> TrafficSummary:
-        """The statistics so far, as an immutable record."""
+    def summary(self, wait_sketch: QuantileSketch | None = None) -> TrafficSummary:
+        """The statistics so far, as an immutable record.
+
+        Args:
+            wait_sketch: the waits of the same requests (`Monitoring.wait_sketch`), for
+                the wait's quantiles; without it they are NaN.
+        """
+
+        def wait_quantile_s(q: float) -> float:
+            return wait_sketch.quantile(q) if wait_sketch is not None else math.nan
+
         return TrafficSummary(
             arrived=self.arrived,
             served=self.served_count,
             dropped=tuple(sorted(self.drops_by_reason.items())),
             mean_wait_s=self.mean_wait_s,
+            wait_p50_s=wait_quantile_s(0.5),
+            wait_p95_s=wait_quantile_s(0.95),
+            wait_p99_s=wait_quantile_s(0.99),
             mean_latency_s=self.mean_latency_s,
             latency_sd_s=self.latency_sd_s,
             latency_p50_s=self.latency_quantile_s(0.5),

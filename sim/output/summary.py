@@ -71,6 +71,16 @@ class Summary:
     layers_already_exists: int = metric("layers pulls found by ChainID")
     layers_shared: int = metric("layers awaited from another pull on the same host")
     bytes_from_registry: int = metric("compressed bytes registries and mirrors sent hosts", "B")
+    bytes_before_start: int = metric(
+        "of those, what pulls fetched before their containers could start (lazy: TOCs and "
+        "start-up reads; overlayfs: all)",
+        "B",
+    )
+    lazy_background_bytes: int = metric(
+        "of those, what lazy pulls streamed after their containers started (a layer's rest "
+        "once it has fully arrived, by the end of the run)",
+        "B",
+    )
     bytes_from_upstream: int = metric("bytes mirrors fetched from their upstream", "B")
     disk_bytes_peak: int = metric("the highest disk use any single host reached", "B")
     images_removed: int = metric("images removed by image garbage collection")
@@ -85,6 +95,12 @@ class Summary:
     latency_s_p50: float | None = metric("its median (within 1 %, from a bounded sketch)", "s")
     latency_s_p95: float | None = metric("its 95th percentile (within 1 %)", "s")
     latency_s_p99: float | None = metric("its 99th percentile (within 1 %)", "s")
+    wait_s_mean: float | None = metric(
+        "arrival to start of service (the wait in the replica's queue), mean over served", "s"
+    )
+    wait_s_p50: float | None = metric("its median (within 1 %, from a bounded sketch)", "s")
+    wait_s_p95: float | None = metric("its 95th percentile (within 1 %)", "s")
+    wait_s_p99: float | None = metric("its 99th percentile (within 1 %)", "s")
     scaling_actions: int = metric("changes of the served app's desired replicas")
     cluster_scaling_actions: int = metric("host scale-outs and scale-ins")
     replicas_max: int = metric("the most replicas of the served app at once")
@@ -187,12 +203,19 @@ class PullPart:
     layers_already_exists: int
     layers_shared: int
     bytes_from_registry: int
+    bytes_before_start: int
+    lazy_background_bytes: int
 
 
-def pull_part(requested: int, pulls: Sequence[PullRecord]) -> PullPart:
+def pull_part(
+    requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0
+) -> PullPart:
     """Counts, layers and bytes of the pulls that ended (skipped ones, which found the
-    image present and asked no registry, do not count)."""
+    image present and asked no registry, do not count), and the bytes lazy pulls
+    streamed after their containers started (`background_bytes`): registries sent
+    hosts the bytes before the start plus those."""
     ended = [pull for pull in pulls if not pull.skipped]
+    before_start = sum(pull.bytes_downloaded for pull in ended)
     return PullPart(
         pulls_requested=requested,
         pulls_completed=sum(pull.ok for pull in ended),
@@ -202,7 +225,9 @@ def pull_part(requested: int, pulls: Sequence[PullRecord]) -> PullPart:
         layers_downloaded=sum(pull.layers_downloaded for pull in ended),
         layers_already_exists=sum(pull.layers_already_exists for pull in ended),
         layers_shared=sum(pull.layers_shared for pull in ended),
-        bytes_from_registry=sum(pull.bytes_downloaded for pull in ended),
+        bytes_from_registry=before_start + background_bytes,
+        bytes_before_start=before_start,
+        lazy_background_bytes=background_bytes,
     )
 
 
@@ -219,10 +244,14 @@ class RequestPart:
     latency_s_p50: float | None
     latency_s_p95: float | None
     latency_s_p99: float | None
+    wait_s_mean: float | None
+    wait_s_p50: float | None
+    wait_s_p95: float | None
+    wait_s_p99: float | None
 
 
 def request_part(traffic: Any, in_flight: int) -> RequestPart:
-    """Requests and latency (zeros and nulls without traffic).
+    """Requests, latency and wait (zeros and nulls without traffic).
 
     Every request that arrived is served (finished by the end), in flight at the end, or
     dropped with a reason: ``requests_total = requests_served + requests_in_flight +
@@ -246,6 +275,10 @@ def request_part(traffic: Any, in_flight: int) -> RequestPart:
         latency_s_p50=traffic.latency_p50_s if served else None,
         latency_s_p95=traffic.latency_p95_s if served else None,
         latency_s_p99=traffic.latency_p99_s if served else None,
+        wait_s_mean=traffic.mean_wait_s if served else None,
+        wait_s_p50=traffic.wait_p50_s if served else None,
+        wait_s_p95=traffic.wait_p95_s if served else None,
+        wait_s_p99=traffic.wait_p99_s if served else None,
     )
 
 

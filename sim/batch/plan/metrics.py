@@ -5,12 +5,9 @@ summary lacks it (the summary's own value wins when it has one):
 
 * ``drop_ratio``: ``requests_dropped / requests_total``, the share of requests that
   were dropped (null when no request arrived).
-* ``wait_s_mean``: the mean time a request waited for a worker, ``latency_s_mean -
-  vcpu_seconds_used / (requests_served + requests_in_flight)``. A request's latency is
-  its wait plus its service, and its service is its CPU time on one worker, which is what
-  ``vcpu_seconds_used`` adds up over the same requests ``latency_s_mean`` averages (those
-  given a worker, finished or in flight), so the difference is the mean wait exactly,
-  up to rounding (null when no request was served).
+
+The mean wait for a worker is the summary's own ``wait_s_mean`` (with ``wait_s_p50``,
+``_p95``, ``_p99``), measured request by request; it is not derived.
 
 A metric that is null or missing in a run cannot meet an objective: a run that served no
 request has no latency to compare.
@@ -24,7 +21,6 @@ from typing import Any
 
 DERIVED_METRICS = {
     "drop_ratio": "requests_dropped / requests_total",
-    "wait_s_mean": "latency_s_mean - vcpu_seconds_used / (requests_served + requests_in_flight)",
 }
 
 NOT_METRICS = frozenset({"seed", "replication"})
@@ -50,15 +46,6 @@ def metric_value(summary: Mapping[str, Any], name: str) -> float | None:
         if dropped is None or not total:
             return None
         return dropped / total
-    if name == "wait_s_mean":
-        latency = _number(summary.get("latency_s_mean"))
-        busy = _number(summary.get("vcpu_seconds_used"))
-        served = _number(summary.get("requests_served"))
-        in_flight = _number(summary.get("requests_in_flight"))
-        if latency is None or busy is None or served is None or in_flight is None:
-            return None
-        given_a_worker = served + in_flight
-        return latency - busy / given_a_worker if given_a_worker > 0 else None
     return None
 
 

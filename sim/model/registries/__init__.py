@@ -6,7 +6,8 @@ what differs between kinds is who may pull and where a miss goes:
 * ``public`` (Docker Hub-like): anyone may pull; a pull-rate limit per client is usual;
 * ``private`` (ECR-like): only the listed principals may pull;
 * ``mirror`` (a pull-through cache): serves what it holds, fetches misses from its
-  upstream once, however many clients ask at the same time;
+  upstream — once however many clients ask at the same time (``coalesce_misses``, the
+  default), or once per concurrent miss, as Docker Distribution's proxy mode does;
 * ``quota``: anyone may pull, limited only by request-rate quotas.
 
 Each kind module holds the kind's parameter dataclass (a `RegistryParams` with the
@@ -75,7 +76,8 @@ class Prices:
 class RegistryParams:
     """The settings every registry has (SI units); each kind adds its own.
 
-    The hooks `denial`, `upstream_name` and `published` are what the model asks a kind.
+    The hooks `denial`, `upstream_name`, `coalesces_misses` and `published` are what the
+    model asks a kind.
     """
 
     name: str = setting("", entry_name=True)
@@ -100,6 +102,12 @@ class RegistryParams:
     def upstream_name(self) -> str | None:
         """The registry a miss is fetched from (a pull-through mirror's), or None."""
         return None
+
+    @property
+    def coalesces_misses(self) -> bool:
+        """Whether concurrent misses of one manifest or blob share a single upstream fetch
+        (True) or each fetch it upstream themselves (False). Only a mirror has misses."""
+        return True
 
     def published(self, catalog: Mapping[str, Image]) -> list[Image]:
         """The images it holds at the start: those whose origin it is."""
