@@ -1,54 +1,42 @@
-"""Resource cost: the same day of traffic served by VMs, by containers, and by Beanstalk.
+"""Resource cost: VMs against containers, priced fairly, over load and number of services.
 
-One simulated day of diurnal traffic (4 → 60 requests/s and back, peak at 14 h, 50 ms of
-CPU per request) reaches a service of 1-vCPU, 1 GiB replicas on three platforms, each
-scaled by the same policy and billed on the same instance type (m5.large: 2 vCPU,
-8 GiB):
+A web service (1-vCPU, 1 GiB replicas; the app's working set is ``WORKING_SET_MIB``, an
+assumption of this study) sees a diurnal cycle (trough = peak / 15, 50 ms of CPU per
+request), scaled by target tracking at 60 % CPU (1 to 20 replicas). One six-hour cycle
+is simulated per load, and a day's cost is four cycles. Two platforms serve it:
 
-* ``vm`` — every replica is a VM on its own EC2-like m5.large instance
-  (``platform.vm.instance_type``), billed per instance;
-* ``container`` — containers on cluster hosts that the cluster scaler adds and removes
-  (m5.large, starting from one host, at least one);
-* ``beanstalk-docker`` — every replica is an Elastic Beanstalk instance (m5.large) that
-  boots and then pulls the image.
+* ``vm`` — each replica is a VM on its own EC2 instance. The instance type is
+  right-sized by an explicit search over the price list's x86 types: the cheapest
+  with at least one vCPU and the working set plus a 512 MiB guest OS, a burstable
+  ``t3`` billed for the CPU it uses above its baseline (20 % per vCPU; surplus credits
+  at $0.05 per vCPU-hour, T3 Unlimited). Its provisioning is the calibrated EC2 launch.
+* ``container`` — the replicas of *all* services are packed onto shared EKS nodes. A
+  node's allocatable capacity is its instance's minus the EKS AMI's kube-reserved
+  (CPU: 6 % of the first core, 1 % of the second, 0.5 % of the third and fourth,
+  0.25 % of the rest; memory: 11 MiB per pod of the instance's ENI max-pods plus
+  255 MiB), the kubelet's 100 MiB hard eviction threshold, and the requests of two
+  DaemonSets (the VPC CNI's aws-node, 25 m CPU, and kube-proxy, 100 m CPU). Nodes are
+  the fewest that hold every replica each minute, kept 10 minutes after they are last
+  needed (the Cluster Autoscaler's scale-down delay); the node type is the cheapest of
+  an explicit search. The EKS control plane costs $0.10 an hour.
 
-On the VM and Beanstalk platforms the cluster keeps one placeholder host without an
-instance type, so it is not billed and holds nothing (the cluster scaler is off); every
-dollar of those two platforms is their replicas' instances. On the container platform
-the starting host and every host the scaler adds are billed m5.large instances. A VM or
-Beanstalk replica runs the same 1-vCPU app (one worker) on its 2-vCPU, 8 GiB instance:
-the granularity of an instance per replica, by construction.
+The packing is computed from the simulated replica counts (the simulator serves one
+service per run): each service's fleet comes from its own simulation on a cluster large
+enough never to hold a replica back, so a replica here never waits for a node. With
+several services, each is a copy of the one simulated service, taken from a different
+seed; their peaks coincide, which favours neither platform more than the other. Memory
+*used* is the app's working set (``workload.apps.web.working_set``) over the replicas'
+lives, not the request.
 
-Columns: ``cost_usd`` is the bill (instances per second, 60 s minimum, and registries);
-``vcpu_h_billed`` the billed instance-hours (instance cost / m5.large price) times its
-vCPUs; ``vcpu_h_reserved`` / ``memory_gib_h_reserved`` what replicas held (a
-container's requests; a whole instance for a VM or Beanstalk replica); ``vcpu_h_used``
-the requests' CPU time and ``memory_gib_h_used`` the app's memory over the replicas'
-lives; ``replicas_per_host`` the replicas in service per billed instance, time-weighted
-over the 1-minute samples.
-
-The autoscaler is target tracking on the fleet's average CPU at 50 % (min 1, max 10)
-for all three: CPU utilization is measured per replica against the app's vCPU on every
-platform, so the same traffic gives the same signal everywhere and the platforms differ
-only in what a replica costs and how fast it starts. Beanstalk's default trigger
-(NetworkOut above 6 MB per 5 min per instance, about 20 kB/s) would keep every platform
-at its maximum all day, since the trough alone sends about 300 kB/s per replica.
-
-Traffic starts at t = 0 (``workload.traffic.start=at_zero``), not when the first
-replica is ready: arrivals come from a named random stream, so with the same seed every
-platform sees exactly the same requests (common random numbers), and the request CPU
-times and sizes are drawn for every arrival, dropped ones too. A platform slower to
-start its first replica drops the requests that arrive before it is ready.
-
-Run ``python experiments/resource_cost.py`` (3 seeds of a full day, about 2.5 minutes
-on a 2-core machine); ``--quick`` compresses the cycle into 30 minutes.
+Run ``python experiments/resource_cost.py`` (4 loads × 2 platforms × 3 seeds, about a
+minute and a half on a 2-core machine); ``--quick`` runs two loads and two seeds.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,307 +51,633 @@ from sim.batch.study import (  # noqa: E402
     StudyRun,
     print_table,
     run_study,
-    study_table,
-    summary_metric,
     write_table,
 )
-from sim.core.units import parse_size  # noqa: E402
+from sim.core.intervals import mean_ci  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 
 STUDY = "resource_cost"
-INSTANCE_TYPE = "m5.large"
+SERVICES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+QUICK_WEB_PEAKS_PER_S = (20,)
+CYCLE_H = 6.0
+CYCLES_PER_DAY = 24.0 / CYCLE_H
+TARGET_CPU_PERCENT = 60
+GUEST_OS_MIB = 512
+CONTROL_PLANE_USD_PER_HOUR = 0.10  # Amazon EKS, standard support
+SURPLUS_USD_PER_VCPU_HOUR = 0.05  # T3 Unlimited surplus credits, Linux
+SCALE_DOWN_DELAY_S = 600.0  # the Cluster Autoscaler's --scale-down-unneeded-time
+EVICTION_HARD_MIB = 100  # the kubelet's memory.available hard threshold
 SECONDS_PER_HOUR = 3600.0
-GIB = 2**30
-
-# The preset is the container point: diurnal traffic from t = 0, target tracking, one
-# m5.large cluster host and the cluster scaler adding m5.large hosts.
-COMMON = ("+experiment=resource_cost", "progress=false")
-QUICK = (  # the daily cycle compressed into 30 minutes: trough at 0 and 30 min, peak at 15
-    "horizon=30min",
-    "workload.traffic.arrivals.period=30min",
-    "workload.traffic.arrivals.peak_at=15min",
-)
-UNBILLED_CLUSTER = (  # one placeholder host, no instance type: not billed, holds nothing
-    "cluster.pools.node.count=1",
-    "~cluster.pools.node.instance_type",
-    "+cluster.pools.node.vcpu=2",
-    "+cluster.pools.node.memory=8GiB",
-    "cluster.scaler.enabled=false",
-)
 
 
 @dataclass(frozen=True)
-class Platform:
-    """One platform of the study: its point and the cluster hosts it does not pay for."""
+class Profile:
+    """A kind of service: its replicas' requests, the app's working set (resident memory
+    at load: an assumption of the study, not the request) and the loads it sees."""
 
-    point: Point
-    unbilled_hosts: int
+    name: str
+    vcpu: float
+    memory_mib: int
+    working_set_mib: int
+    peaks_per_s: tuple[float, ...]
+    services_peak_per_s: float  # the load of each service in the figure against services
+
+    def overrides(self, peak_per_s: float) -> tuple[str, ...]:
+        return (
+            f"workload.apps.web.vcpu={self.vcpu:g}",
+            f"workload.apps.web.memory={self.memory_mib}MiB",
+            f"+workload.apps.web.working_set={self.working_set_mib}MiB",
+            f"workload.traffic.arrivals.peak_per_s={peak_per_s:g}",
+            f"workload.traffic.arrivals.trough_per_s={peak_per_s / 15:g}",
+        )
 
 
-PLATFORMS = (
-    Platform(
-        Point(
-            "vm",
-            ("platform=vm", f"+platform.vm.instance_type={INSTANCE_TYPE}", *UNBILLED_CLUSTER),
-            {"platform": "vm", "replica_on": f"own {INSTANCE_TYPE}"},
-        ),
-        unbilled_hosts=1,
-    ),
-    Platform(
-        Point(
-            "container",
-            ("platform=container",),
-            {"platform": "container", "replica_on": f"shared {INSTANCE_TYPE} hosts"},
-        ),
-        unbilled_hosts=0,
-    ),
-    Platform(
-        Point(
-            "beanstalk-docker",
-            (
-                "platform=beanstalk-docker",
-                f"platform.beanstalk-docker.instance_type={INSTANCE_TYPE}",
-                *UNBILLED_CLUSTER,
+WEB = Profile("web", 1.0, 1024, 600, (10, 20, 40, 80), 20)
+SMALL = Profile("small", 0.25, 256, 150, (2,), 2)  # an internal API, mostly at its minimum
+PROFILES = (WEB, SMALL)
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """An EC2 instance type as the study prices it."""
+
+    name: str
+    vcpu: float
+    memory_mib: int
+    usd_per_hour: float
+    max_pods: int  # the VPC CNI's ENI limit: ENIs × (IPv4 per ENI - 1) + 2
+    baseline_per_vcpu: float = 1.0  # a burstable type's sustained share of each vCPU
+
+
+# The price list's x86 types (configs/pricing/aws_us_east_1.yaml) and the smaller t3
+# sizes at AWS's us-east-1 list prices, with their ENI max-pods and, for t3, the
+# baseline share of each vCPU. m7g (Graviton) is left out: it needs an arm64 image.
+INSTANCE_TYPES = (
+    InstanceType("t3.nano", 2, 512, 0.0052, 4, baseline_per_vcpu=0.05),
+    InstanceType("t3.micro", 2, 1024, 0.0104, 4, baseline_per_vcpu=0.10),
+    InstanceType("t3.small", 2, 2048, 0.0208, 11, baseline_per_vcpu=0.20),
+    InstanceType("t3.medium", 2, 4096, 0.0416, 17, baseline_per_vcpu=0.20),
+    InstanceType("c5.large", 2, 4096, 0.085, 29),
+    InstanceType("m5.large", 2, 8192, 0.096, 29),
+    InstanceType("r5.large", 2, 16384, 0.126, 29),
+    InstanceType("c5.xlarge", 4, 8192, 0.17, 58),
+    InstanceType("m5.xlarge", 4, 16384, 0.192, 58),
+    InstanceType("m5.2xlarge", 8, 32768, 0.384, 58),
+    InstanceType("m5.4xlarge", 16, 65536, 0.768, 234),
+)
+VM_RUN_TYPE = "m5.large"  # what the VM runs are billed at; repriced per type afterwards
+
+
+@dataclass(frozen=True)
+class DaemonSet:
+    """A pod every node runs, with its requests."""
+
+    name: str
+    cpu: float
+    memory_mib: int
+
+
+DAEMONSETS = (DaemonSet("aws-node", 0.025, 0), DaemonSet("kube-proxy", 0.100, 0))
+
+
+def eks_kube_reserved_cpu(vcpu: float) -> float:
+    """The EKS AMI's kube-reserved CPU (cores): 6 % of the first core, 1 % of the
+    second, 0.5 % of the third and fourth, 0.25 % of every further one."""
+    steps = ((1.0, 0.06), (1.0, 0.01), (2.0, 0.005), (math.inf, 0.0025))
+    reserved, left = 0.0, vcpu
+    for width, fraction in steps:
+        taken = min(left, width)
+        reserved += taken * fraction
+        left -= taken
+        if left <= 0:
+            break
+    return reserved
+
+
+def eks_kube_reserved_memory_mib(max_pods: int) -> int:
+    """The EKS AMI's kube-reserved memory: 11 MiB per pod it may run, plus 255 MiB."""
+    return 11 * max_pods + 255
+
+
+@dataclass(frozen=True)
+class NodeShape:
+    """What a node of an instance type offers pods after reserves and DaemonSets."""
+
+    instance: InstanceType
+    allocatable_cpu: float
+    allocatable_memory_mib: int
+
+    def replicas(self, profile: Profile) -> int:
+        """How many replicas of a profile fit on one node (by their requests)."""
+        return max(
+            0,
+            min(
+                int(self.allocatable_cpu / profile.vcpu + 1e-9),
+                self.allocatable_memory_mib // profile.memory_mib,
+                self.instance.max_pods - len(DAEMONSETS),
             ),
-            {"platform": "beanstalk-docker", "replica_on": f"own {INSTANCE_TYPE}"},
-        ),
-        unbilled_hosts=1,
+        )
+
+
+def node_shape(instance: InstanceType, daemonsets: Sequence[DaemonSet] = DAEMONSETS) -> NodeShape:
+    """The node's allocatable capacity left for the service's pods."""
+    cpu = (
+        instance.vcpu
+        - eks_kube_reserved_cpu(instance.vcpu)
+        - sum(daemonset.cpu for daemonset in daemonsets)
+    )
+    memory = (
+        instance.memory_mib
+        - eks_kube_reserved_memory_mib(instance.max_pods)
+        - EVICTION_HARD_MIB
+        - sum(daemonset.memory_mib for daemonset in daemonsets)
+    )
+    return NodeShape(instance, cpu, memory)
+
+
+def nodes_over_time(replicas: Sequence[int], per_node: int, keep_periods: int) -> list[int]:
+    """Nodes each period: the fewest that hold the period's replicas, kept until none of
+    the last `keep_periods` periods needed them (at least one node)."""
+    needed = [max(1, math.ceil(count / per_node)) for count in replicas]
+    return [max(needed[max(0, i - keep_periods) : i + 1]) for i in range(len(needed))]
+
+
+def instance_cost_usd(
+    instance: InstanceType, instance_hours: float, used_vcpu_hours: float
+) -> float:
+    """The bill of `instance_hours` of a type whose instances used `used_vcpu_hours` of
+    CPU in all: the hourly price, and for a burstable type the CPU above its baseline
+    at the surplus-credit price."""
+    surplus = 0.0
+    if instance.baseline_per_vcpu < 1.0:
+        baseline = instance.baseline_per_vcpu * instance.vcpu * instance_hours
+        surplus = max(0.0, used_vcpu_hours - baseline) * SURPLUS_USD_PER_VCPU_HOUR
+    return instance.usd_per_hour * instance_hours + surplus
+
+
+def vm_fits(instance: InstanceType, profile: Profile) -> bool:
+    """A replica's VM needs its vCPU and the working set plus the guest OS."""
+    return (
+        instance.vcpu >= profile.vcpu
+        and instance.memory_mib >= profile.working_set_mib + GUEST_OS_MIB
+    )
+
+
+def cheapest_vm(
+    profile: Profile, instance_hours: float, used_vcpu_hours: float
+) -> tuple[InstanceType, float]:
+    """The right-sized VM type for these hours and this CPU, and its cost."""
+    priced = [
+        (instance_cost_usd(instance, instance_hours, used_vcpu_hours), instance)
+        for instance in INSTANCE_TYPES
+        if vm_fits(instance, profile)
+    ]
+    cost, instance = min(priced, key=lambda pair: pair[0])
+    return instance, cost
+
+
+@dataclass(frozen=True)
+class Packing:
+    """The cheapest node type for a set of services, and what it costs per cycle."""
+
+    instance: InstanceType
+    nodes: tuple[int, ...]
+    node_usd: float
+    control_plane_usd: float
+
+    @property
+    def usd(self) -> float:
+        return self.node_usd + self.control_plane_usd
+
+
+def cheapest_packing(
+    profile: Profile, fleets: Sequence[Sequence[int]], period_s: float, used_vcpu_hours: float
+) -> Packing:
+    """Pack the services' replicas (one count per period each) onto the cheapest node
+    type, paying the control plane for the cycle."""
+    total = [sum(counts) for counts in zip(*fleets, strict=True)]
+    keep = round(SCALE_DOWN_DELAY_S / period_s)
+    cycle_h = len(total) * period_s / SECONDS_PER_HOUR
+    best: Packing | None = None
+    for instance in INSTANCE_TYPES:
+        per_node = node_shape(instance).replicas(profile)
+        if per_node < 1:
+            continue
+        nodes = nodes_over_time(total, per_node, keep)
+        node_hours = sum(nodes) * period_s / SECONDS_PER_HOUR
+        usd = instance_cost_usd(instance, node_hours, used_vcpu_hours)
+        packing = Packing(instance, tuple(nodes), usd, CONTROL_PLANE_USD_PER_HOUR * cycle_h)
+        if best is None or packing.usd < best.usd:
+            best = packing
+    assert best is not None
+    return best
+
+
+# The simulations ------------------------------------------------------------------------
+
+COMMON = (
+    "+experiment=resource_cost",
+    "progress=false",
+    f"horizon={CYCLE_H:g}h",
+    f"workload.traffic.arrivals.period={CYCLE_H:g}h",
+    f"workload.traffic.arrivals.peak_at={CYCLE_H / 2:g}h",
+    f"autoscaler.target_value={TARGET_CPU_PERCENT}",
+    "autoscaler.max_capacity=20",
+    # The cluster: one unbilled placeholder host, large enough for every container (the
+    # nodes are priced after the run) and idle for VMs, which are their own instances.
+    "cluster.pools.node.count=1",
+    "~cluster.pools.node.instance_type",
+    "+cluster.pools.node.vcpu=64",
+    "+cluster.pools.node.memory=256GiB",
+    "cluster.scaler.enabled=false",
+)
+PLATFORM_OVERRIDES = {
+    "container": ("platform=container",),
+    "vm": (
+        "platform=vm",
+        f"+platform.vm.instance_type={VM_RUN_TYPE}",
+        "platform.vm.provision={dist: lognormal, median: 14.5s, sigma: 0.55}",
     ),
-)
-
-COST_COLUMNS = (
-    "cost_usd",
-    "usd_per_million_requests",
-    "vcpu_h_billed",
-    "vcpu_h_reserved",
-    "vcpu_h_used",
-    "memory_gib_h_reserved",
-    "memory_gib_h_used",
-)
-SERVICE_COLUMNS = (
-    "replicas_max",
-    "hosts_max",
-    "replicas_per_host",
-    "latency_s_p95",
-    "requests_total",
-    "requests_dropped",
-)
+}
 
 
-def _periods(result: Result) -> list[tuple[float, dict[str, Any]]]:
-    """Each closed monitoring period's length and its row (the row at t = 0 opens none)."""
-    rows = result.timeseries
+def points(profile: Profile, peaks_per_s: Sequence[float]) -> list[Point]:
     return [
-        (float(row["time_s"]) - float(previous["time_s"]), dict(row))
-        for previous, row in zip(rows, rows[1:], strict=False)
+        Point(
+            f"{profile.name} {platform} {peak:g}/s",
+            (*overrides, *profile.overrides(peak)),
+            {"profile": profile.name, "platform": platform, "peak_per_s": peak},
+        )
+        for peak in peaks_per_s
+        for platform, overrides in PLATFORM_OVERRIDES.items()
     ]
 
 
-def replicas_per_host(unbilled_hosts: int) -> Callable[[Result], float | None]:
-    """Replicas in service per billed instance, time-weighted over the run."""
-
-    def metric(result: Result) -> float | None:
-        replica_s = host_s = 0.0
-        for length_s, row in _periods(result):
-            replica_s += row["in_service"] * length_s
-            host_s += (row["hosts"] - unbilled_hosts) * length_s
-        return replica_s / host_s if host_s > 0 else None
-
-    return metric
+def members_of(
+    runs: Sequence[StudyRun], profile: Profile, platform: str, peak: float
+) -> list[StudyRun]:
+    return [
+        run
+        for run in runs
+        if run.point.extra == {"profile": profile.name, "platform": platform, "peak_per_s": peak}
+    ]
 
 
-def metrics(
-    platform: Platform, instance_usd_per_hour: float, instance_vcpu: float
-) -> dict[str, Callable[[Result], float | None]]:
-    """The table's metrics for one platform (replicas per host needs its unbilled hosts)."""
-
-    def hours(key: str, scale: float = 1.0) -> Callable[[Result], float | None]:
-        return lambda result: result.summary[key] / SECONDS_PER_HOUR / scale
-
-    def instance_hours(result: Result) -> float:
-        return result.summary["cost_usd_instances"] / instance_usd_per_hour
-
-    def usd_per_million(result: Result) -> float | None:
-        served = result.summary["requests_served"]
-        return result.summary["cost_usd"] / served * 1e6 if served else None
-
-    return {
-        "cost_usd": summary_metric("cost_usd"),
-        "usd_per_million_requests": usd_per_million,
-        "instance_hours": instance_hours,
-        "vcpu_h_billed": lambda result: instance_hours(result) * instance_vcpu,
-        "vcpu_h_reserved": hours("vcpu_seconds_reserved"),
-        "vcpu_h_used": hours("vcpu_seconds_used"),
-        "memory_gib_h_reserved": hours("memory_byte_seconds_reserved", GIB),
-        "memory_gib_h_used": hours("memory_byte_seconds_used", GIB),
-        "replicas_per_host": replicas_per_host(platform.unbilled_hosts),
-        "replicas_max": summary_metric("replicas_max"),
-        "hosts_max": lambda result: result.summary["hosts_max"] - platform.unbilled_hosts,
-        "latency_s_mean": summary_metric("latency_s_mean"),
-        "latency_s_p95": summary_metric("latency_s_p95"),
-        "requests_total": summary_metric("requests_total"),
-        "requests_served": summary_metric("requests_served"),
-        "requests_in_flight": summary_metric("requests_in_flight"),
-        "requests_dropped": summary_metric("requests_dropped"),
-        "scaling_actions": summary_metric("scaling_actions"),
-        "cluster_scaling_actions": summary_metric("cluster_scaling_actions"),
-    }
+def held_replicas(result: Result) -> list[int]:
+    """Replicas holding their requests at each sample after t = 0 (starting, in service
+    or draining)."""
+    return [
+        int(row["in_service"]) + int(row["draining"]) + int(row["replicas_starting"])
+        for row in result.timeseries[1:]
+    ]
 
 
-def _instance_price(config: dict[str, Any]) -> tuple[float, float, float]:
-    """The study's instance type in a composed config's pricing: USD per hour, vCPU and
-    memory (GiB)."""
-    entry = config["pricing"]["instance_types"][INSTANCE_TYPE]
-    memory_gib = parse_size(entry["memory"], "pricing.instance_types.memory") / GIB
-    return float(entry["usd_per_hour"]), float(entry["vcpu"]), memory_gib
+def sample_period_s(result: Result) -> float:
+    rows = result.timeseries
+    return float(rows[1]["time_s"]) - float(rows[0]["time_s"])
 
 
-def plot_capacity(runs: Sequence[StudyRun], path: Path, title: str) -> None:
-    """Load and capacity over time per platform (replication 0)."""
-    firsts = [run for run in runs if run.replication == 0]
-    fig, axes = plt.subplots(
-        len(firsts) + 1, 1, figsize=(7, 2.0 * (len(firsts) + 1)), sharex=True, dpi=120
-    )
-    load_axis = axes[0]
-    periods = _periods(firsts[0].result)  # every platform sees the same arrivals
-    load_axis.plot(
-        [row["time_s"] / SECONDS_PER_HOUR for _, row in periods],
-        [(row["requests"] + row["dropped"]) / length for length, row in periods],
-        color="k",
-        lw=0.8,
-    )
-    load_axis.set_ylabel("arrivals (req/s)")
-    load_axis.set_ylim(bottom=0)
-    load_axis.set_title("Offered load (the same requests on every platform)", fontsize=9)
-    unbilled = {platform.point.label: platform.unbilled_hosts for platform in PLATFORMS}
-    for axis, run in zip(axes[1:], firsts, strict=True):
-        periods = _periods(run.result)
-        hours_at = [row["time_s"] / SECONDS_PER_HOUR for _, row in periods]
-        replicas = [row["in_service"] for _, row in periods]
-        hosts = [row["hosts"] - unbilled.get(run.point.label, 0) for _, row in periods]
-        axis.step(hours_at, replicas, where="post", label="replicas in service")
-        axis.step(hours_at, hosts, where="post", ls="--", label=f"billed {INSTANCE_TYPE}")
-        axis.set_ylabel("count")
-        axis.set_title(run.point.label, fontsize=9)
-        axis.legend(fontsize=7, loc="upper left")
-        axis.set_ylim(bottom=0)
-    axes[-1].set_xlabel("simulated time (h)")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+def used_vcpu_hours(result: Result) -> float:
+    return float(result.summary["vcpu_seconds_used"]) / SECONDS_PER_HOUR
 
 
-def plot_resources(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
-    """Cost, and vCPU-hours billed / reserved / used, per platform (mean, 95 % CI)."""
-    labels = [row["point"] for row in rows]
-    fig, (cost_axis, cpu_axis, memory_axis) = plt.subplots(1, 3, figsize=(8, 3.4), dpi=110)
-    x = range(len(rows))
-    cost_axis.bar(
-        x,
-        [row["cost_usd"] for row in rows],
-        yerr=[_finite(row["cost_usd_ci95"]) for row in rows],
-        capsize=3,
-        color=["C0", "C1", "C2"][: len(rows)],
-    )
-    cost_axis.set_xticks(list(x), labels, rotation=15, fontsize=8)
-    cost_axis.set_ylabel("cost (USD)")
-    cost_axis.set_title("Bill", fontsize=9)
-    _grouped_bars(
-        cpu_axis,
-        rows,
-        [("vcpu_h_billed", "billed"), ("vcpu_h_reserved", "reserved"), ("vcpu_h_used", "used")],
-    )
-    cpu_axis.set_ylabel("vCPU-hours")
-    cpu_axis.set_title("vCPU", fontsize=9)
-    _grouped_bars(
-        memory_axis,
-        rows,
-        [("memory_gib_h_reserved", "reserved"), ("memory_gib_h_used", "used")],
-    )
-    memory_axis.set_ylabel("GiB-hours")
-    memory_axis.set_title("Memory", fontsize=9)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+def replica_hours(result: Result, profile: Profile, platform: str) -> float:
+    """Replica-hours: a VM's instance-hours (it holds the whole instance), a
+    container's reserved vCPU-hours over its request."""
+    if platform == "vm":
+        return vm_instance_hours(result)
+    return float(result.summary["vcpu_seconds_reserved"]) / SECONDS_PER_HOUR / profile.vcpu
 
 
-def _grouped_bars(axis: Any, rows: Sequence[dict[str, Any]], series: list[tuple[str, str]]) -> None:
-    width = 0.8 / len(series)
-    for index, (column, label) in enumerate(series):
-        positions = [i + (index - (len(series) - 1) / 2) * width for i in range(len(rows))]
-        axis.bar(
-            positions,
-            [row[column] for row in rows],
-            width,
-            yerr=[_finite(row[f"{column}_ci95"]) for row in rows],
-            capsize=2,
+def memory_gib_hours_used(result: Result) -> float:
+    """The apps' memory used (their working set, ``workload.apps.web.working_set``)."""
+    return float(result.summary["memory_byte_seconds_used"]) / 2**30 / SECONDS_PER_HOUR
+
+
+def vm_instance_hours(result: Result) -> float:
+    run_type = next(t for t in INSTANCE_TYPES if t.name == VM_RUN_TYPE)
+    return float(result.summary["cost_usd_instances"]) / run_type.usd_per_hour
+
+
+def drop_share(result: Result) -> float:
+    total = result.summary["requests_total"]
+    return result.summary["requests_dropped"] / total if total else 0.0
+
+
+# The table ------------------------------------------------------------------------------
+
+
+def _mean_ci(values: Sequence[float]) -> tuple[float, float]:
+    mean, half = mean_ci(values)
+    return mean, 0.0 if math.isnan(half) else half
+
+
+def load_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]]:
+    """One row per load and platform for one service: cost per day (right-sized VM, or
+    the cheapest node type with the control plane), what it holds and uses, and how the
+    service fared."""
+    rows = []
+    for peak in profile.peaks_per_s:
+        for platform in PLATFORM_OVERRIDES:
+            members = members_of(runs, profile, platform, peak)
+            costs, types, billed_mib_h = [], [], []
+            for run in members:
+                result = run.result
+                if platform == "vm":
+                    hours = vm_instance_hours(result)
+                    instance, usd = cheapest_vm(profile, hours, used_vcpu_hours(result))
+                    billed_mib_h.append(instance.memory_mib * hours)
+                else:
+                    period_s = sample_period_s(result)
+                    packing = cheapest_packing(
+                        profile, [held_replicas(result)], period_s, used_vcpu_hours(result)
+                    )
+                    instance, usd = packing.instance, packing.usd
+                    node_hours = sum(packing.nodes) * period_s / SECONDS_PER_HOUR
+                    billed_mib_h.append(instance.memory_mib * node_hours)
+                costs.append(usd * CYCLES_PER_DAY)
+                types.append(instance.name)
+            cost, cost_half = _mean_ci(costs)
+            replica_h = [
+                replica_hours(run.result, profile, platform) * CYCLES_PER_DAY for run in members
+            ]
+            rows.append(
+                {
+                    "point": f"{profile.name} {platform} {peak:g}/s",
+                    "profile": profile.name,
+                    "platform": platform,
+                    "peak_per_s": peak,
+                    "runs": len(members),
+                    "instance_type": "/".join(sorted(set(types))),
+                    "usd_per_day": cost,
+                    "usd_per_day_ci95": cost_half,
+                    "replica_h_per_day": statistics_mean(replica_h),
+                    "memory_gib_h_billed_per_day": statistics_mean(billed_mib_h)
+                    * CYCLES_PER_DAY
+                    / 1024,
+                    "memory_gib_h_requested_per_day": statistics_mean(replica_h)
+                    * (profile.memory_mib if platform == "container" else 0)
+                    / 1024,
+                    "memory_gib_h_used_per_day": statistics_mean(
+                        [memory_gib_hours_used(run.result) * CYCLES_PER_DAY for run in members]
+                    ),
+                    "latency_s_p95": statistics_mean(
+                        [float(run.result.summary["latency_s_p95"]) for run in members]
+                    ),
+                    "drop_share": statistics_mean([drop_share(run.result) for run in members]),
+                }
+            )
+    return rows
+
+
+def statistics_mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def services_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]]:
+    """Cost per day of S services of a profile at its services load, VMs against shared
+    nodes; each service is one seed's simulation, reused in turn when S exceeds the
+    seeds."""
+    peak = profile.services_peak_per_s
+    vm_runs = members_of(runs, profile, "vm", peak)
+    container_runs = members_of(runs, profile, "container", peak)
+    if not vm_runs or not container_runs:
+        return []
+    rows = []
+    for services in SERVICES:
+        chosen_vm = [vm_runs[i % len(vm_runs)].result for i in range(services)]
+        vm_usd = sum(
+            cheapest_vm(profile, vm_instance_hours(result), used_vcpu_hours(result))[1]
+            for result in chosen_vm
+        )
+        chosen = [container_runs[i % len(container_runs)].result for i in range(services)]
+        packing = cheapest_packing(
+            profile,
+            [held_replicas(result) for result in chosen],
+            sample_period_s(chosen[0]),
+            sum(used_vcpu_hours(result) for result in chosen),
+        )
+        rows.append(
+            {
+                "profile": profile.name,
+                "services": services,
+                "peak_per_s": peak,
+                "vm_usd_per_day": vm_usd * CYCLES_PER_DAY,
+                "container_usd_per_day": packing.usd * CYCLES_PER_DAY,
+                "container_nodes_usd_per_day": packing.node_usd * CYCLES_PER_DAY,
+                "node_type": packing.instance.name,
+                "nodes_max": max(packing.nodes),
+            }
+        )
+    return rows
+
+
+# The figures ----------------------------------------------------------------------------
+
+
+def crossing(xs: Sequence[float], a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Where the line `a - b` changes sign, by linear interpolation (None if never)."""
+    for i in range(1, len(xs)):
+        before, after = a[i - 1] - b[i - 1], a[i] - b[i]
+        if before == 0:
+            return xs[i - 1]
+        if before * after < 0:
+            return xs[i - 1] + (xs[i] - xs[i - 1]) * before / (before - after)
+    return None
+
+
+def plot_breakeven(
+    loads: Sequence[dict[str, Any]], services: Sequence[dict[str, Any]], path: Path, title: str
+) -> None:
+    """Cost per day against load (one web service) and against the number of services
+    (web and small), VMs against containers."""
+    fig, (load_axis, services_axis) = plt.subplots(1, 2, figsize=(9.5, 4.2), dpi=120)
+    web = [row for row in loads if row["profile"] == WEB.name]
+    for platform, colour, label in (
+        ("vm", "C0", "VMs, right-sized"),
+        ("container", "C1", "containers on EKS"),
+    ):
+        rows = [row for row in web if row["platform"] == platform]
+        load_axis.errorbar(
+            [row["peak_per_s"] for row in rows],
+            [row["usd_per_day"] for row in rows],
+            yerr=[row["usd_per_day_ci95"] for row in rows],
+            marker="o",
+            capsize=3,
+            color=colour,
             label=label,
         )
-    axis.set_xticks(range(len(rows)), [row["point"] for row in rows], rotation=15, fontsize=8)
-    tallest = max(
-        row[column] + _finite(row[f"{column}_ci95"]) for row in rows for column, _ in series
+        for row in rows:
+            load_axis.annotate(
+                row["instance_type"],
+                (row["peak_per_s"], row["usd_per_day"]),
+                fontsize=6,
+                color=colour,
+                textcoords="offset points",
+                xytext=(4, -9 if platform == "vm" else 5),
+            )
+    load_axis.axhline(
+        CONTROL_PLANE_USD_PER_HOUR * 24, color="C1", ls=":", lw=0.8, label="EKS control plane"
     )
-    axis.set_ylim(0, 1.35 * tallest)  # room for the legend above the bars
-    axis.legend(
-        fontsize=7, loc="upper center", ncol=len(series), columnspacing=0.8, handlelength=1.2
-    )
+    load_axis.set_xscale("log", base=2)
+    peaks = sorted({row["peak_per_s"] for row in web})
+    load_axis.set_xticks(peaks, [f"{peak:g}" for peak in peaks])
+    load_axis.minorticks_off()
+    load_axis.set_xlabel("peak load of one web service (req/s)")
+    load_axis.set_ylabel("cost per day (USD)")
+    load_axis.set_ylim(bottom=0)
+    load_axis.set_title("One web service (1 vCPU, 1 GiB replicas)", fontsize=9)
+    load_axis.legend(fontsize=7)
+    load_axis.grid(alpha=0.3)
+    for profile, style in ((WEB, "-"), (SMALL, "--")):
+        rows = [row for row in services if row["profile"] == profile.name]
+        if not rows:
+            continue
+        counts = [row["services"] for row in rows]
+        vm = [row["vm_usd_per_day"] for row in rows]
+        container = [row["container_usd_per_day"] for row in rows]
+        what = f"{profile.name} ({profile.vcpu:g} vCPU, {profile.services_peak_per_s:g} req/s)"
+        services_axis.plot(counts, vm, ls=style, marker="o", ms=3, color="C0", label=f"VMs, {what}")
+        services_axis.plot(
+            counts, container, ls=style, marker="o", ms=3, color="C1", label=f"containers, {what}"
+        )
+        where = crossing(counts, vm, container)
+        if where is not None:
+            services_axis.axvline(where, color="k", ls=":", lw=0.8)
+            services_axis.annotate(
+                f"{profile.name}: break-even ≈ {where:.1f} services",
+                (where, max(container) * 0.55),
+                fontsize=7,
+                xytext=(4, 0),
+                textcoords="offset points",
+            )
+    services_axis.set_xscale("log", base=2)
+    services_axis.set_yscale("log")
+    services_axis.set_xticks(list(SERVICES), [str(count) for count in SERVICES])
+    services_axis.minorticks_off()
+    services_axis.set_xlabel("services sharing the cluster")
+    services_axis.set_ylabel("cost per day (USD)")
+    services_axis.set_title("Several services (containers: nodes + control plane)", fontsize=9)
+    services_axis.legend(fontsize=6)
+    services_axis.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
-def _finite(value: float) -> float:
-    return 0.0 if value is None or math.isnan(value) else value
+def plot_capacity(runs: Sequence[StudyRun], peak: float, path: Path, title: str) -> None:
+    """Replicas held over the cycle per platform at one web load: median line and band
+    from fewest to most over every seed, with the arrival rate and the nodes that hold
+    the containers."""
+    fig, axis = plt.subplots(figsize=(7, 3.6), dpi=120)
+    first = members_of(runs, WEB, "container", peak)[0]
+    rows = first.result.timeseries
+    edges_h = [float(row["time_s"]) / SECONDS_PER_HOUR for row in rows]
+    period_s = sample_period_s(first.result)
+    rate = [(row["requests"] + row["dropped"]) / period_s for row in rows[1:]]
+    twin = axis.twinx()
+    twin.stairs(rate, edges_h, fill=True, color="0.88")
+    twin.set_ylabel("arrivals (req/s)", color="0.5")
+    twin.set_ylim(0, max(rate) * 1.1)
+    axis.set_zorder(twin.get_zorder() + 1)
+    axis.patch.set_visible(False)
+    for index, platform in enumerate(PLATFORM_OVERRIDES):
+        members = members_of(runs, WEB, platform, peak)
+        series = [held_replicas(run.result) for run in members]
+        columns = list(zip(*series, strict=True))
+        low = [min(column) for column in columns]
+        high = [max(column) for column in columns]
+        median = [sorted(column)[len(column) // 2] for column in columns]
+        axis.stairs(high, edges_h, baseline=low, fill=True, color=f"C{index}", alpha=0.3)
+        axis.stairs(median, edges_h, color=f"C{index}", label=f"{platform} replicas")
+        if platform == "container":
+            packing = cheapest_packing(
+                WEB, [series[0]], period_s, used_vcpu_hours(members[0].result)
+            )
+            axis.stairs(
+                packing.nodes,
+                edges_h,
+                color="k",
+                ls="--",
+                lw=0.9,
+                label=f"{packing.instance.name} nodes (seed 0)",
+            )
+    axis.set_xlabel("simulated time (h)")
+    axis.set_ylabel("count")
+    axis.set_ylim(bottom=0)
+    axis.legend(fontsize=7, loc="upper left")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("experiments/out") / STUDY)
     parser.add_argument(
-        "--replications",
-        type=int,
-        default=None,
-        help="seeds per platform (default 3; 2 with --quick)",
+        "--replications", type=int, default=None, help="seeds per point (default 3; 2 quick)"
     )
-    parser.add_argument(
-        "--quick", action="store_true", help="the cycle compressed into 30 minutes, 2 seeds"
-    )
+    parser.add_argument("--quick", action="store_true", help="one web load, two seeds")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     replications = args.replications or (2 if args.quick else 3)
-    common = (*COMMON, *(QUICK if args.quick else ()))
-    configs: list[dict[str, Any]] = []  # composed configs, to read the instance's price
+    web = WEB
+    if args.quick:
+        web = Profile(
+            WEB.name,
+            WEB.vcpu,
+            WEB.memory_mib,
+            WEB.working_set_mib,
+            QUICK_WEB_PEAKS_PER_S,
+            WEB.services_peak_per_s,
+        )
+    profiles = (web, SMALL)
     runs = run_study(
-        [platform.point for platform in PLATFORMS],
+        [point for profile in profiles for point in points(profile, profile.peaks_per_s)],
         replications,
-        common=common,
-        adjust=lambda config: configs.append(config),
+        common=COMMON,
         progress=False if args.no_progress else None,
     )
-    usd_per_hour, vcpu, memory_gib = _instance_price(configs[0])
-    rows = []
-    for platform in PLATFORMS:
-        members = [run for run in runs if run.point is platform.point]
-        rows.extend(study_table(members, metrics(platform, usd_per_hour, vcpu)))
-
+    rows = [row for profile in profiles for row in load_rows(runs, profile)]
+    services = [row for profile in profiles for row in services_rows(runs, profile)]
     args.out.mkdir(parents=True, exist_ok=True)
     write_table(rows, args.out / f"{STUDY}.csv")
-    horizon = "30 compressed minutes" if args.quick else "one day"
-    title = (
-        f"Resource cost, {horizon} of diurnal traffic, target tracking 50 % CPU, "
-        f"{INSTANCE_TYPE} ({vcpu:g} vCPU, {memory_gib:g} GiB): mean ± 95 % CI of "
-        f"{replications} seeds"
+    write_table(services, args.out / f"{STUDY}_services.csv")
+    print_table(
+        rows,
+        f"One service, cost per day ({replications} seeds, {CYCLE_H:g} h cycle × "
+        f"{CYCLES_PER_DAY:g}); containers include the EKS control plane",
+        (
+            "instance_type",
+            "usd_per_day",
+            "replica_h_per_day",
+            "memory_gib_h_billed_per_day",
+            "memory_gib_h_used_per_day",
+            "latency_s_p95",
+            "drop_share",
+        ),
     )
-    print_table(rows, f"{title} — cost and resources", COST_COLUMNS)
-    print_table(rows, f"{title} — capacity and service", SERVICE_COLUMNS)
+    print_table(
+        [{"point": f"{row['profile']} × {row['services']}", **row} for row in services],
+        "Services sharing the cluster, cost per day",
+        ("vm_usd_per_day", "container_usd_per_day", "node_type", "nodes_max"),
+    )
+    plot_breakeven(
+        rows,
+        services,
+        args.out / f"{STUDY}_breakeven.png",
+        f"VMs against containers, cost per day (diurnal load, target tracking at "
+        f"{TARGET_CPU_PERCENT} % CPU, {replications} seeds)",
+    )
+    peak = web.peaks_per_s[-1]
     plot_capacity(
         runs,
+        peak,
         args.out / f"{STUDY}_capacity.png",
-        f"Load and capacity, {horizon} of diurnal traffic (seed 0)",
-    )
-    plot_resources(
-        rows,
-        args.out / f"{STUDY}_bars.png",
-        f"Cost and resources, {horizon} (mean ± 95 % CI, {replications} seeds)",
+        f"Web replicas over one {CYCLE_H:g} h cycle at {peak:g} req/s peak, all "
+        f"{replications} seeds (line: median, band: fewest to most)",
     )
     return rows
 

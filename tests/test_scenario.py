@@ -308,3 +308,18 @@ def test_the_summary_table_lists_replicas_not_ready_at_the_end() -> None:
     text = out.getvalue()
     assert "Not ready when the run ended" in text
     assert "web / container          6   pending   never fits: needs 1000 vCPU" in text
+
+
+def test_memory_used_is_the_apps_working_set_when_it_has_one() -> None:
+    """A replica holds its memory request but uses its working set: memory used over
+    reserved is their ratio for containers (600 MiB of 1 GiB)."""
+    overrides = ["+experiment=resource_cost", "horizon=20min"]
+    plain = sim.simulate(sim.load_config(overrides)).summary
+    assert plain["memory_byte_seconds_used"] == plain["memory_byte_seconds_reserved"]
+    summary = sim.simulate(
+        sim.load_config([*overrides, "+workload.apps.web.working_set=600MiB"])
+    ).summary
+    assert summary["memory_byte_seconds_reserved"] == plain["memory_byte_seconds_reserved"]
+    assert summary["memory_byte_seconds_used"] == pytest.approx(
+        summary["memory_byte_seconds_reserved"] * 600 / 1024, rel=1e-12
+    )

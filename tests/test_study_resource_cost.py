@@ -1,5 +1,5 @@
-"""The resource-cost study (experiments/resource_cost.py), quick: its table, its figures,
-and what the model says about VMs, containers and Beanstalk on the same traffic."""
+"""The VM-vs-container cost study (experiments/resource_cost.py): the EKS node arithmetic
+against its published formula, the packing and right-sizing rules, and a quick run."""
 
 from __future__ import annotations
 
@@ -10,89 +10,111 @@ from typing import Any
 import pytest
 from studies import load_study, run_quick
 
-APP_MEMORY_GIB = 1.0  # workload=diurnal: the web app's memory
-INSTANCE_MEMORY_GIB = 8.0  # m5.large
-INSTANCE_VCPU = 2.0
+study = load_study("resource_cost")
+TYPES = {instance.name: instance for instance in study.INSTANCE_TYPES}
+
+
+@pytest.mark.parametrize(
+    ("name", "cpu", "memory_mib"),
+    [
+        # 6 % of the first core + 1 % of the second = 70 m; 11 MiB x 29 pods + 255 MiB.
+        ("m5.large", 0.070, 574),
+        # + 0.5 % of cores 3-4 + 0.25 % of 5-8 = 90 m; 58 pods.
+        ("m5.2xlarge", 0.090, 893),
+        ("t3.medium", 0.070, 442),
+    ],
+)
+def test_kube_reserved_follows_the_eks_ami_formula(name: str, cpu: float, memory_mib: int) -> None:
+    instance = TYPES[name]
+    assert study.eks_kube_reserved_cpu(instance.vcpu) == pytest.approx(cpu)
+    assert study.eks_kube_reserved_memory_mib(instance.max_pods) == memory_mib
+
+
+def test_allocatable_leaves_room_for_reserves_and_daemonsets() -> None:
+    large = study.node_shape(TYPES["m5.large"])
+    # 2 vCPU - 70 m reserved - 125 m of DaemonSets: one 1-vCPU replica, not two.
+    assert large.allocatable_cpu == pytest.approx(1.805)
+    assert large.allocatable_memory_mib == 8192 - 574 - 100
+    assert large.replicas(study.WEB) == 1
+    assert study.node_shape(TYPES["m5.2xlarge"]).replicas(study.WEB) == 7
+    # Small replicas are limited by the pods the node's network interfaces allow.
+    assert study.node_shape(TYPES["t3.micro"]).replicas(study.SMALL) == 2
+
+
+def test_nodes_hold_every_replica_and_stay_for_the_scale_down_delay() -> None:
+    assert study.nodes_over_time([0, 1, 7, 8, 3, 3, 3, 0], per_node=7, keep_periods=2) == [
+        1,
+        1,
+        1,
+        2,
+        2,
+        2,
+        1,
+        1,
+    ]
+
+
+def test_a_burstable_instance_pays_for_cpu_above_its_baseline() -> None:
+    small = TYPES["t3.small"]  # baseline 20 % of 2 vCPU: 0.4 vCPU
+    assert study.instance_cost_usd(small, 10.0, 3.0) == pytest.approx(0.208)
+    assert study.instance_cost_usd(small, 10.0, 6.0) == pytest.approx(0.208 + 2.0 * 0.05)
+    assert study.instance_cost_usd(TYPES["m5.large"], 10.0, 20.0) == pytest.approx(0.96)
+
+
+def test_right_sizing_picks_the_cheapest_type_that_holds_the_working_set() -> None:
+    # web: 600 MiB + a 512 MiB guest OS fits t3.small (2 GiB), not t3.micro (1 GiB).
+    assert study.cheapest_vm(study.WEB, 10.0, 6.0)[0].name == "t3.small"
+    assert study.cheapest_vm(study.SMALL, 10.0, 1.0)[0].name == "t3.micro"
+    # Busy enough, the surplus credits make a fixed-performance type cheaper.
+    assert study.cheapest_vm(study.WEB, 10.0, 20.0)[0].name == "c5.large"
+
+
+def test_the_crossing_of_two_cost_lines_is_interpolated() -> None:
+    assert study.crossing([1, 2, 4], [1.0, 2.0, 4.0], [2.0, 2.5, 3.0]) == pytest.approx(2 + 2 / 3)
+    assert study.crossing([1, 2], [1.0, 2.0], [3.0, 4.0]) is None
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, Any]], Path]:
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], Path]:
     out = tmp_path_factory.mktemp("resource_cost")
-    rows = run_quick(load_study("resource_cost"), out)
-    return {row["point"]: row for row in rows}, out
+    return run_quick(study, out), out
 
 
-def test_writes_the_table_and_the_figures(study: tuple[dict[str, dict[str, Any]], Path]) -> None:
-    rows, out = study
-    assert list(rows) == ["vm", "container", "beanstalk-docker"]
-    with open(out / "resource_cost.csv", newline="") as file:
-        table = list(csv.DictReader(file))
-    assert [row["point"] for row in table] == list(rows)
-    for column in (
-        "runs",
-        "cost_usd",
-        "cost_usd_ci95",
-        "vcpu_h_billed",
-        "vcpu_h_reserved",
-        "vcpu_h_used",
-        "memory_gib_h_reserved",
-        "memory_gib_h_used",
-        "replicas_per_host",
-        "latency_s_p95",
-        "requests_dropped",
-    ):
-        assert column in table[0]
-    assert all(int(row["runs"]) == 2 for row in table)
-    for name in ("resource_cost_capacity.png", "resource_cost_bars.png"):
+def test_a_quick_run_writes_its_tables_and_figures(
+    quick: tuple[list[dict[str, Any]], Path],
+) -> None:
+    rows, out = quick
+    assert [row["point"] for row in rows] == [
+        "web container 20/s",
+        "web vm 20/s",
+        "small container 2/s",
+        "small vm 2/s",
+    ]
+    with open(out / "resource_cost_services.csv", newline="") as file:
+        services = list(csv.DictReader(file))
+    assert {row["profile"] for row in services} == {"web", "small"}
+    for name in ("resource_cost_breakeven.png", "resource_cost_capacity.png"):
         assert (out / name).stat().st_size > 10_000
 
 
-def test_used_never_exceeds_reserved_nor_reserved_billed(
-    study: tuple[dict[str, dict[str, Any]], Path],
+def test_memory_used_is_the_working_set_not_the_request(
+    quick: tuple[list[dict[str, Any]], Path],
 ) -> None:
-    for row in study[0].values():
-        assert 0 < row["vcpu_h_used"] <= row["vcpu_h_reserved"] <= row["vcpu_h_billed"] + 1e-9
-        assert 0 < row["memory_gib_h_used"] <= row["memory_gib_h_reserved"]
-
-
-def test_a_replica_on_its_own_instance_reserves_the_whole_instance(
-    study: tuple[dict[str, dict[str, Any]], Path],
-) -> None:
-    rows = study[0]
-    for label in ("vm", "beanstalk-docker"):
-        row = rows[label]
-        # Every replica holds a whole m5.large for its life: 8 GiB for a 1 GiB app.
-        ratio = row["memory_gib_h_reserved"] / row["memory_gib_h_used"]
-        assert ratio == pytest.approx(INSTANCE_MEMORY_GIB / APP_MEMORY_GIB)
-        assert row["memory_gib_h_reserved"] / row["vcpu_h_reserved"] == pytest.approx(
-            INSTANCE_MEMORY_GIB / INSTANCE_VCPU
+    for row in quick[0]:
+        profile = study.WEB if row["profile"] == "web" else study.SMALL
+        # A VM's replica-hours are its instance's billed hours (60 s minimum): within 1 %.
+        assert row["memory_gib_h_used_per_day"] == pytest.approx(
+            row["replica_h_per_day"] * profile.working_set_mib / 1024, rel=0.01
         )
-        assert row["replicas_per_host"] <= 1.0
-    # A container reserves exactly its request: the app's memory.
-    container = rows["container"]
-    assert container["memory_gib_h_reserved"] == pytest.approx(container["memory_gib_h_used"])
-    assert container["replicas_per_host"] <= INSTANCE_VCPU  # 1-vCPU containers on 2 vCPUs
+        assert row["memory_gib_h_used_per_day"] < row["memory_gib_h_billed_per_day"]
 
 
-def test_every_platform_pays_and_sees_the_same_requests(
-    study: tuple[dict[str, dict[str, Any]], Path],
+def test_both_platforms_see_the_same_requests_and_hold_about_the_same_replicas(
+    quick: tuple[list[dict[str, Any]], Path],
 ) -> None:
-    rows = list(study[0].values())
-    for row in rows:
-        assert row["cost_usd"] > 0
-        assert row["requests_total"] == pytest.approx(
-            row["requests_served"] + row["requests_in_flight"] + row["requests_dropped"]
-        )
-    # Traffic from t = 0 on a named stream: the same arrivals for the same seed.
-    assert len({row["requests_total"] for row in rows}) == 1
-    assert len({row["requests_total_ci95"] for row in rows}) == 1
-
-
-def test_containers_pack_and_cost_less_than_an_instance_per_replica(
-    study: tuple[dict[str, dict[str, Any]], Path],
-) -> None:
-    rows = study[0]
-    # Two 1-vCPU replicas fit on an m5.large host; a VM or Beanstalk replica takes one.
-    assert rows["container"]["replicas_per_host"] > rows["vm"]["replicas_per_host"]
-    assert rows["container"]["cost_usd"] < rows["vm"]["cost_usd"]
-    assert rows["container"]["cost_usd"] < rows["beanstalk-docker"]["cost_usd"]
+    rows = {row["point"]: row for row in quick[0]}
+    vm, container = rows["web vm 20/s"], rows["web container 20/s"]
+    # The same autoscaler on the same signal: replica-hours within 5 %.
+    assert vm["replica_h_per_day"] == pytest.approx(container["replica_h_per_day"], rel=0.05)
+    # One service: the containers pay the control plane ($2.40 a day) on top.
+    assert container["usd_per_day"] > study.CONTROL_PLANE_USD_PER_HOUR * 24

@@ -516,7 +516,8 @@ def apps_of(workload: WorkloadSpec, images: Mapping[str, Image]) -> dict[str, Ap
             spec.vcpu,
             spec.memory_bytes,
             spec.init,
-            spec.startup_read_fraction,
+            startup_read_fraction=spec.startup_read_fraction,
+            working_set_bytes=spec.working_set_bytes,
         )
     return apps
 

@@ -113,6 +113,9 @@ class AppSpec:
         maximum=1,
         doc="share of each layer read at start-up with a lazy snapshotter; null: its own",
     )
+    working_set_bytes: int | None = setting(
+        None, unit="size", above=0, doc="memory one replica uses (memory used); none: its request"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

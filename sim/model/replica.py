@@ -22,7 +22,8 @@ from sim.model.images import Image
 
 @dataclass(frozen=True, slots=True)
 class App:
-    """An application: its image, the resources one replica requests, its start-up work."""
+    """An application: its image, the resources one replica requests, its start-up work,
+    and the memory it actually uses (its working set; None: as much as it requests)."""
 
     name: str
     image: Image
@@ -32,6 +33,13 @@ class App:
     startup_read_fraction: float | None = None
     """The share of each layer it reads at start-up with a lazy snapshotter (None: the
     snapshotter's own)."""
+    working_set_bytes: int | None = None
+    """The memory a replica uses (None: its request)."""
+
+    @property
+    def used_memory_bytes(self) -> int:
+        """The memory a replica uses: its working set, else its request."""
+        return self.memory_bytes if self.working_set_bytes is None else self.working_set_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +100,7 @@ class Ledger:
         return records
 
     def open(self, replica: str, holding: Holding, app: App, now_s: float) -> None:
-        self._open[replica] = (holding, now_s, app.memory_bytes)
+        self._open[replica] = (holding, now_s, app.used_memory_bytes)
 
     def on_host(self, host: Host) -> list[str]:
         """The replicas holding resources on `host` or starting there, in the order they

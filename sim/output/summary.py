@@ -129,7 +129,9 @@ class Summary:
     vcpu_seconds_reserved: float = metric("vCPU held by replicas, over time", "vCPU s")
     vcpu_seconds_used: float = metric("the requests' CPU time", "vCPU s")
     memory_byte_seconds_reserved: float = metric("memory held by replicas, over time", "B s")
-    memory_byte_seconds_used: float = metric("the apps' own memory, over time", "B s")
+    memory_byte_seconds_used: float = metric(
+        "the apps' own memory (working set, else request), over time", "B s"
+    )
 
     def flat(self) -> dict[str, Any]:
         """The summary as ``summary.json`` holds it: one key per metric, in order."""
