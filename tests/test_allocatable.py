@@ -189,3 +189,29 @@ def test_eks_reserves_of_an_m5_large() -> None:
     assert eks_reserved_vcpu(2) == 0.07
     assert eks_reserved_memory_bytes(29) == 574 * MiB
     assert [eks_reserved_vcpu(n) for n in (1, 4, 8, 96)] == [0.06, 0.08, 0.09, 0.31]
+
+
+def test_eks_max_pods_sets_the_reserves_from_the_hosts_size() -> None:
+    """reserved: {eks_max_pods: 29} on a 2-vCPU host keeps what an m5.large keeps."""
+    params = scenario_params(
+        to_plain(
+            sim.load_config(
+                [*HOST, *deploy("1", "1GiB"), "cluster.pools.node.reserved={eks_max_pods: 29}"]
+            )
+        )
+    )
+    [host] = params.hosts
+    assert (host.overhead_vcpu, host.overhead_memory_bytes) == (0.07, 574 * MiB)
+    with pytest.raises(ConfigError) as raised:
+        scenario_params(
+            to_plain(
+                sim.load_config(
+                    [
+                        *HOST,
+                        *deploy("1", "1GiB"),
+                        "cluster.pools.node.reserved={eks_max_pods: 29, vcpu: 70m}",
+                    ]
+                )
+            )
+        )
+    assert raised.value.key == "cluster.pools.node.reserved.eks_max_pods"

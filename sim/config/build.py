@@ -283,6 +283,7 @@ def _overhead(
     cluster: ClusterSpec, reserved: Reserved, vcpu: float, memory: int, key: str
 ) -> tuple[float, int]:
     """A host's reserves plus the DaemonSets' pods, checked to leave it something."""
+    reserved = reserved.on(vcpu)
     kept_vcpu, kept_memory = overhead(reserved, cluster.daemonsets)
     if kept_vcpu >= vcpu - 1e-9:
         raise ConfigError(

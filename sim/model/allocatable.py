@@ -7,7 +7,8 @@ Kubernetes schedules pods against a node's *allocatable*, not its capacity:
 (https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/). Every
 DaemonSet also runs one pod on every node, so its requests are taken on every node
 before any other pod is placed. Here the three reserves are one `Reserved` per pool
-(their sum), and `DaemonSet` entries are cluster-wide; `overhead` adds them up. The
+(their sum, or EKS's formula with ``eks_max_pods``), and `DaemonSet` entries are
+cluster-wide; `overhead` adds them up. The
 node is still billed whole: only what the scheduler can place changes.
 
 EKS's AMI sets the reserves from the instance size (``eks_reserved_vcpu``,
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sim.core.errors import ConfigError
 from sim.core.settings import setting
 
 MIB = 1 << 20
@@ -34,6 +36,26 @@ class Reserved:
 
     vcpu: float = setting(0.0, unit="cpu", minimum=0, doc="vCPU kept (0.07 or 70m)")
     memory_bytes: int = setting(0, unit="size", minimum=0, doc="memory kept (574MiB)")
+    eks_max_pods: int | None = setting(
+        None,
+        minimum=1,
+        doc="instead of vcpu and memory: the EKS AMI's reserves for this many pods (m5.large: 29)",
+    )
+
+    def __post_init__(self) -> None:
+        if self.eks_max_pods is not None and (self.vcpu or self.memory_bytes):
+            raise ConfigError(
+                "eks_max_pods", self.eks_max_pods, "without vcpu and memory (it sets both)"
+            )
+
+    def on(self, vcpu: float) -> Reserved:
+        """The reserves of a host of `vcpu` cores (EKS's formula, when asked for)."""
+        if self.eks_max_pods is None:
+            return self
+        return Reserved(
+            vcpu=eks_reserved_vcpu(vcpu),
+            memory_bytes=eks_reserved_memory_bytes(self.eks_max_pods),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
