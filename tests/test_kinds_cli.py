@@ -42,8 +42,27 @@ def test_an_unknown_family_is_one_line_and_status_2(capsys: pytest.CaptureFixtur
     assert captured.err == (
         "sim-kinds: family: 'platforms': one of "
         + ", ".join(command_name(family) for family in FAMILIES)
-        + "\n"
+        + ", cluster\n"
     )
+
+
+def test_the_cluster_section_shows_reserves_and_daemonsets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["cluster"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("cluster: ")
+    assert [line.split()[0] for line in lines if line.strip().startswith("reserved")] == [
+        "reserved",
+        "reserved",
+    ]
+    daemonsets = next(i for i, line in enumerate(lines) if line.split()[0] == "daemonsets")
+    assert [line.split()[:2] for line in lines[daemonsets + 1 : daemonsets + 4]] == [
+        ["name", "(required)"],
+        ["vcpu", "0"],
+        ["memory", "0"],
+    ]
+    assert "cluster.pools.<name>: a pool of identical hosts" in lines
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 ``sim-kinds`` lists them all; ``sim-kinds <family>`` only that family (``platform``,
 ``registry``, ``arrivals``, ``autoscaler``, ``composite-member``, ``placement``,
-``balancer``, ``snapshotter``, ``traffic-mode``, ``fault``). Each setting shows its config
+``balancer``, ``snapshotter``, ``traffic-mode``, ``fault``), or one section of settings
+that is not a kind (``cluster``: pools with their reserves, DaemonSets, engine, scaler).
+Each setting shows its config
 key, its default exactly as a config writes it (or ``(required)``), what it may be (unit,
 range, words) and what it does — all read from the kinds' parameter dataclasses, the one
 place defaults live.
@@ -14,7 +16,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sim.config.reference import family_lines
+from sim.config.reference import family_lines, settings_lines
+from sim.config.sections import ClusterSpec, PoolSpec
 from sim.core.settings import Family
 from sim.model.arrivals import ARRIVALS
 from sim.model.faults import FAULTS
@@ -41,7 +44,17 @@ FAMILIES: tuple[Family, ...] = (
 )
 """Every family of kinds a config chooses from, in the order `sim-kinds` lists them."""
 
-USAGE = "usage: sim-kinds [FAMILY]"
+USAGE = "usage: sim-kinds [FAMILY | cluster]"
+
+
+def cluster_lines() -> list[str]:
+    """The cluster section's settings, each pool's below them."""
+    return [
+        "cluster: host pools, their reserves, DaemonSets, engine and scaler (not a kind)",
+        *settings_lines(ClusterSpec, "  "),
+        "cluster.pools.<name>: a pool of identical hosts",
+        *settings_lines(PoolSpec, "  "),
+    ]
 
 
 def command_name(family: Family) -> str:
@@ -60,8 +73,10 @@ def kinds_lines(arguments: Sequence[str]) -> list[str]:
         if arguments and arguments[0] in ("-h", "--help"):
             return [USAGE, "", (__doc__ or "").strip()]
         raise ValueError(f"{USAGE} (one family at most: {', '.join(names)})")
+    if arguments == ["cluster"]:
+        return cluster_lines()
     if arguments and arguments[0] not in names:
-        raise ValueError(f"family: {arguments[0]!r}: one of {', '.join(names)}")
+        raise ValueError(f"family: {arguments[0]!r}: one of {', '.join(names)}, cluster")
     chosen = [names[arguments[0]]] if arguments else list(FAMILIES)
     lines: list[str] = []
     for family in chosen:

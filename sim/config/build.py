@@ -39,6 +39,8 @@ from sim.config.traces import find_trace, read_trace
 from sim.core.errors import ConfigError
 from sim.core.metrics import PRODUCED
 from sim.core.streams import RandomStreams
+from sim.core.units import format_size
+from sim.model.allocatable import Reserved, overhead
 from sim.model.arrivals.trace import TraceParams
 from sim.model.cluster_scaler import ClusterScalerParams
 from sim.model.faults import FAULTS
@@ -255,6 +257,7 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
             raise ConfigError(f"{key}.vcpu", "missing", "a value is required")
         if memory is None:
             raise ConfigError(f"{key}.memory", "missing", "a value is required")
+        kept_vcpu, kept_memory = _overhead(cluster, pool.reserved, vcpu, memory, key)
         hosts.extend(
             HostParams(
                 f"{pool_name}-{index}",
@@ -266,12 +269,36 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
                 instance_type.name if instance_type else None,
                 pool.zones[(index - 1) % len(pool.zones)] if pool.zones else "",
                 pool.spot,
+                kept_vcpu,
+                kept_memory,
             )
             for index in range(1, pool.count + 1)
         )
     if not hosts:
         raise ConfigError("cluster.pools", "no hosts", "at least one pool with count >= 1")
     return tuple(hosts)
+
+
+def _overhead(
+    cluster: ClusterSpec, reserved: Reserved, vcpu: float, memory: int, key: str
+) -> tuple[float, int]:
+    """A host's reserves plus the DaemonSets' pods, checked to leave it something."""
+    reserved = reserved.on(vcpu)
+    kept_vcpu, kept_memory = overhead(reserved, cluster.daemonsets)
+    if kept_vcpu >= vcpu - 1e-9:
+        raise ConfigError(
+            f"{key}.reserved.vcpu",
+            f"{reserved.vcpu:g}",
+            f"with the DaemonSets' {kept_vcpu - reserved.vcpu:g}, less than the host's {vcpu:g}",
+        )
+    if kept_memory >= memory:
+        raise ConfigError(
+            f"{key}.reserved.memory",
+            format_size(reserved.memory_bytes),
+            f"with the DaemonSets' {format_size(kept_memory - reserved.memory_bytes)}, "
+            f"less than the host's {format_size(memory)}",
+        )
+    return kept_vcpu, kept_memory
 
 
 def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | None:
@@ -284,6 +311,14 @@ def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | N
         raise ConfigError(
             "cluster.scaler.instance_type", scaler.instance_type, _instance_type_allowed(pricing)
         )
+    instance_type = pricing.instance_types[scaler.instance_type]
+    kept_vcpu, kept_memory = _overhead(
+        cluster,
+        scaler.reserved,
+        instance_type.vcpu,
+        instance_type.memory_bytes,
+        "cluster.scaler",
+    )
     return ClusterScalerParams(
         instance_type=scaler.instance_type,
         disk_bytes=scaler.disk_bytes,
@@ -293,6 +328,8 @@ def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | N
         scan_interval_s=scaler.scan_interval_s,
         scale_down_unneeded_s=scaler.scale_down_unneeded_s,
         spot=scaler.spot,
+        overhead_vcpu=kept_vcpu,
+        overhead_memory_bytes=kept_memory,
     )
 
 

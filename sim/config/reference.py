@@ -24,6 +24,7 @@ _UNIT_NAMES = {
     "bandwidth": "bandwidth",
     "number": "number",
     "percent": "%",
+    "cpu": "vCPU",
 }
 
 

@@ -38,7 +38,7 @@ from sim.core.settings import (
     has_default,
     setting_of,
 )
-from sim.core.units import parse_bandwidth, parse_duration, parse_size
+from sim.core.units import parse_bandwidth, parse_cpu, parse_duration, parse_size
 
 T = TypeVar("T")
 
@@ -258,6 +258,8 @@ def _float(value: object, key: str, meta: Setting) -> float:
         number = float(parse_size(value, key))
     elif meta.unit == "bandwidth":
         number = parse_bandwidth(value, key)
+    elif meta.unit == "cpu":
+        number = parse_cpu(value, key)
     else:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(key, short(value), "a finite number")

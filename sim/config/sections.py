@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
+from sim.model.allocatable import DaemonSet, Reserved
 from sim.model.arrivals import ARRIVALS
 from sim.model.cloud import InstanceType
 from sim.model.engine import EngineParams
@@ -44,6 +45,10 @@ class PoolSpec:
         (), doc="availability zones its hosts are spread over, in turn (host n: zone n mod k)"
     )
     spot: SpotParams | None = setting(None, doc="spot instances: price fraction, interruptions")
+    reserved: Reserved = setting(
+        default_factory=Reserved,
+        doc="kube-reserved + system-reserved + eviction threshold: kept from replicas",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +67,9 @@ class ScalerSpec:
         600.0, unit="duration", doc="a host idle this long is removed"
     )
     spot: SpotParams | None = setting(None, doc="it adds spot instances (price, interruptions)")
+    reserved: Reserved = setting(
+        default_factory=Reserved, doc="what each host it adds keeps from replicas"
+    )
 
     def __post_init__(self) -> None:
         if not self.enabled:
@@ -87,6 +95,9 @@ class ClusterSpec:
         default_factory=EngineParams, doc="each host's container daemon and kubelet"
     )
     scaler: ScalerSpec = setting(default_factory=ScalerSpec, doc="the cluster-level scaler")
+    daemonsets: tuple[DaemonSet, ...] = setting(
+        (), doc="pods on every host (pools and the scaler's): their requests are kept"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
-Unit = Literal["duration", "size", "bandwidth", "number", "percent"]
+Unit = Literal["duration", "size", "bandwidth", "number", "percent", "cpu"]
 """How a field's config value is written: ``duration`` (``5min`` → seconds), ``size``
 (``45MB`` → bytes), ``bandwidth`` (``1Gbps`` → bytes/s); ``number`` and ``percent`` are
-plain numbers (a distribution of plain numbers for ``number``)."""
+plain numbers (a distribution of plain numbers for ``number``); ``cpu`` is vCPUs, a number
+or millicores (``70m`` → 0.07)."""
 
 _SUFFIXES: Mapping[str, str] = {"duration": "_s", "size": "_bytes", "bandwidth": "_bytes_s"}
 

@@ -305,3 +305,25 @@ def _two_units(big_count: int, small_count: int, big_unit: str, small_unit: str)
     if small_count == 0:
         return f"{big_count} {big_unit}"
     return f"{big_count} {big_unit} {small_count} {small_unit}"
+
+
+_MILLI_CPU = re.compile(r"(\d+(?:\.\d*)?|\.\d+)m")
+CPU_ALLOWED = "a vCPU count: a number (0.07) or millicores (70m)"
+
+
+def parse_cpu(value: object, key: str) -> float:
+    """A CPU quantity in vCPUs, written as Kubernetes does: a bare number of vCPUs
+    (``0.5``) or millicores (``"70m"`` is 0.07 vCPU).
+
+    Raises:
+        ConfigError: for anything but a non-negative number or millicores.
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and (match := _MILLI_CPU.fullmatch(value.strip())):
+        number = float(Fraction(match.group(1)) / 1000)
+    else:
+        raise ConfigError(key, value, CPU_ALLOWED)
+    if not math.isfinite(number) or number < 0:
+        raise ConfigError(key, value, CPU_ALLOWED)
+    return number

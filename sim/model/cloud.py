@@ -123,11 +123,14 @@ class Cloud:
         disk_bytes: int,
         join_cluster: bool,
         spot: SpotParams | None = None,
+        overhead: tuple[float, int] = (0.0, 0),
     ) -> Host:
         """A new instance: a host on the network, billed from now.
 
         With `join_cluster`, the host joins the cluster's host list (a node the cluster
         scaler added); otherwise it belongs to one replica (an Elastic Beanstalk instance).
+        `overhead` is the vCPU and memory its replicas can never have (node reserves and
+        DaemonSet pods).
         """
         params = HostParams(
             name,
@@ -137,6 +140,8 @@ class Cloud:
             self.principal,
             self.disk_write_bytes_s,
             spot=spot,
+            overhead_vcpu=overhead[0],
+            overhead_memory_bytes=overhead[1],
         )
         host = Host(self.env, params, self.engine_params, self.log, self.disk_totals)
         self.network.attach(

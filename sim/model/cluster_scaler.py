@@ -39,6 +39,10 @@ class ClusterScalerParams:
     scan_interval_s: float = 10.0
     scale_down_unneeded_s: float = 600.0
     spot: SpotParams | None = None
+    overhead_vcpu: float = 0.0
+    """vCPU of each new host its replicas can never have (reserves, DaemonSet pods)."""
+    overhead_memory_bytes: int = 0
+    """Memory of each new host its replicas can never have."""
 
 
 def hosts_needed(requests: list[PlacementRequest], vcpu: float, memory_bytes: int) -> int:
@@ -92,11 +96,15 @@ class ClusterScaler:
         self.actions = 0
         self._launched = 0
         self._idle_since: dict[str, float] = {}
+        self.allocatable = (
+            instance_type.vcpu - params.overhead_vcpu,
+            instance_type.memory_bytes - params.overhead_memory_bytes,
+        )
+        """What a new host can hold: its type's size less the overhead."""
         if params.max_hosts > 0:
-            scheduler.largest_addable = (
-                instance_type.name,
-                instance_type.vcpu,
-                instance_type.memory_bytes,
+            scheduler.largest_addable = (instance_type.name, *self.allocatable)
+            scheduler.addable_overhead = bool(
+                params.overhead_vcpu or params.overhead_memory_bytes
             )
 
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -109,11 +117,7 @@ class ClusterScaler:
     def _scale_out(self) -> None:
         if not self.scheduler.pending or self.launching:
             return
-        needed = hosts_needed(
-            list(self.scheduler.pending.values()),
-            self.instance_type.vcpu,
-            self.instance_type.memory_bytes,
-        )
+        needed = hosts_needed(list(self.scheduler.pending.values()), *self.allocatable)
         room = self.params.max_hosts - len(self.scheduler.hosts) - self.launching
         count = min(needed, room)
         if count <= 0:
@@ -138,6 +142,7 @@ class ClusterScaler:
             self.params.disk_bytes,
             join_cluster=False,
             spot=self.params.spot,
+            overhead=(self.params.overhead_vcpu, self.params.overhead_memory_bytes),
         )
         yield self.env.timeout(self.params.provision.sample(self.rng))
         self.launching -= 1

@@ -26,6 +26,9 @@ class HostParams:
 
     ``disk_write_bytes_s`` is the sequential write rate used to copy VM disk images;
     ``instance_type`` names the priced instance type the host is billed as, if any.
+    ``overhead_vcpu`` and ``overhead_memory_bytes`` are what its replicas can never
+    have (node reserves plus DaemonSet pods, `sim.model.allocatable`): replicas are
+    placed against the allocatable rest, the host is billed whole.
     """
 
     name: str
@@ -37,6 +40,18 @@ class HostParams:
     instance_type: str | None = None
     zone: str = ""
     spot: SpotParams | None = None
+    overhead_vcpu: float = 0.0
+    overhead_memory_bytes: int = 0
+
+    @property
+    def allocatable_vcpu(self) -> float:
+        """vCPU the scheduler can place replicas on: capacity less the overhead."""
+        return self.vcpu - self.overhead_vcpu
+
+    @property
+    def allocatable_memory_bytes(self) -> int:
+        """Memory the scheduler can place replicas on: capacity less the overhead."""
+        return self.memory_bytes - self.overhead_memory_bytes
 
 
 _NO_BASE_IMAGES: frozenset[str] = frozenset()
@@ -95,19 +110,21 @@ class Host:
 
     def view(self) -> HostView:
         """What a placement policy sees of this host."""
+        vcpu = self.params.allocatable_vcpu
+        memory = self.params.allocatable_memory_bytes
         return HostView(
             name=self.name,
-            vcpu_total=self.params.vcpu,
-            vcpu_free=self.params.vcpu - self.vcpu_reserved,
-            memory_total_bytes=self.params.memory_bytes,
-            memory_free_bytes=self.params.memory_bytes - self.memory_reserved_bytes,
+            vcpu_total=vcpu,
+            vcpu_free=vcpu - self.vcpu_reserved,
+            memory_total_bytes=memory,
+            memory_free_bytes=memory - self.memory_reserved_bytes,
             replicas=self.replicas,
         )
 
     def reserve(self, vcpu: float, memory_bytes: int) -> None:
         """Reserve resources for one replica; the placement policy checked they fit."""
-        if vcpu > self.params.vcpu - self.vcpu_reserved + 1e-9 or (
-            memory_bytes > self.params.memory_bytes - self.memory_reserved_bytes
+        if vcpu > self.params.allocatable_vcpu - self.vcpu_reserved + 1e-9 or (
+            memory_bytes > self.params.allocatable_memory_bytes - self.memory_reserved_bytes
         ):
             raise ValueError(f"{self.name}: {vcpu} vCPU / {memory_bytes} B do not fit")
         self.vcpu_reserved += vcpu

@@ -42,7 +42,10 @@ class Scheduler:
         self.pending: dict[str, PlacementRequest] = {}
         self.pending_reasons: dict[str, str] = {}
         self.largest_addable: tuple[str, float, int] | None = None
-        """The biggest host that can still join (name, vCPU, memory), if any can."""
+        """The biggest host that can still join (name, allocatable vCPU and memory), if
+        any can."""
+        self.addable_overhead = False
+        """True when the hosts that can join keep reserves or DaemonSet pods."""
         self.warnings: list[str] = []
         """One line per kind of request that fits no host the cluster has or can get."""
         self._warned: set[PlacementRequest] = set()
@@ -158,8 +161,8 @@ class Scheduler:
         """Why `request` can never be placed (no host the cluster has, nor the biggest it
         can add, is that large), or None when some host could hold it once free."""
         for host in self.hosts:
-            if host.params.vcpu + 1e-9 >= request.vcpu and (
-                host.params.memory_bytes >= request.memory_bytes
+            if host.params.allocatable_vcpu + 1e-9 >= request.vcpu and (
+                host.params.allocatable_memory_bytes >= request.memory_bytes
             ):
                 return None
         addable = self.largest_addable
@@ -168,18 +171,25 @@ class Scheduler:
         ):
             return None
         biggest = max(
-            ((h.params.vcpu, h.params.memory_bytes) for h in self.hosts), default=(0.0, 0)
+            (
+                (h.params.allocatable_vcpu, h.params.allocatable_memory_bytes)
+                for h in self.hosts
+            ),
+            default=(0.0, 0),
         )
+        reserved = any(
+            h.params.overhead_vcpu or h.params.overhead_memory_bytes for h in self.hosts
+        ) or (addable is not None and self.addable_overhead)
         growth = (
             f"; the cluster scaler adds {addable[0]} ({addable[1]:g} vCPU, "
-            f"{format_size(addable[2])})"
+            f"{format_size(addable[2])}{' allocatable' if reserved else ''})"
             if addable is not None
             else "; no cluster scaler adds hosts"
         )
         return (
             f"never fits: needs {request.vcpu:g} vCPU and {format_size(request.memory_bytes)} "
             f"of memory; the largest host has {biggest[0]:g} vCPU and "
-            f"{format_size(biggest[1])}{growth}"
+            f"{format_size(biggest[1])}{' allocatable' if reserved else ''}{growth}"
         )
 
     def release(self, host: Host, vcpu: float, memory_bytes: int) -> None:
