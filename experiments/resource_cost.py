@@ -54,6 +54,7 @@ from sim.batch.study import (  # noqa: E402
     write_table,
 )
 from sim.core.intervals import mean_ci  # noqa: E402
+from sim.model.allocatable import MIB, eks_reserved_memory_bytes, eks_reserved_vcpu  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 
 STUDY = "resource_cost"
@@ -140,25 +141,6 @@ class DaemonSet:
 DAEMONSETS = (DaemonSet("aws-node", 0.025, 0), DaemonSet("kube-proxy", 0.100, 0))
 
 
-def eks_kube_reserved_cpu(vcpu: float) -> float:
-    """The EKS AMI's kube-reserved CPU (cores): 6 % of the first core, 1 % of the
-    second, 0.5 % of the third and fourth, 0.25 % of every further one."""
-    steps = ((1.0, 0.06), (1.0, 0.01), (2.0, 0.005), (math.inf, 0.0025))
-    reserved, left = 0.0, vcpu
-    for width, fraction in steps:
-        taken = min(left, width)
-        reserved += taken * fraction
-        left -= taken
-        if left <= 0:
-            break
-    return reserved
-
-
-def eks_kube_reserved_memory_mib(max_pods: int) -> int:
-    """The EKS AMI's kube-reserved memory: 11 MiB per pod it may run, plus 255 MiB."""
-    return 11 * max_pods + 255
-
-
 @dataclass(frozen=True)
 class NodeShape:
     """What a node of an instance type offers pods after reserves and DaemonSets."""
@@ -183,12 +165,12 @@ def node_shape(instance: InstanceType, daemonsets: Sequence[DaemonSet] = DAEMONS
     """The node's allocatable capacity left for the service's pods."""
     cpu = (
         instance.vcpu
-        - eks_kube_reserved_cpu(instance.vcpu)
+        - eks_reserved_vcpu(instance.vcpu)
         - sum(daemonset.cpu for daemonset in daemonsets)
     )
     memory = (
         instance.memory_mib
-        - eks_kube_reserved_memory_mib(instance.max_pods)
+        - eks_reserved_memory_bytes(instance.max_pods) // MIB
         - EVICTION_HARD_MIB
         - sum(daemonset.memory_mib for daemonset in daemonsets)
     )

@@ -26,8 +26,10 @@ TYPES = {instance.name: instance for instance in study.INSTANCE_TYPES}
 )
 def test_kube_reserved_follows_the_eks_ami_formula(name: str, cpu: float, memory_mib: int) -> None:
     instance = TYPES[name]
-    assert study.eks_kube_reserved_cpu(instance.vcpu) == pytest.approx(cpu)
-    assert study.eks_kube_reserved_memory_mib(instance.max_pods) == memory_mib
+    shape = study.node_shape(instance, daemonsets=())
+    assert instance.vcpu - shape.allocatable_cpu == pytest.approx(cpu)
+    reserved_mib = instance.memory_mib - shape.allocatable_memory_mib
+    assert reserved_mib == memory_mib + study.EVICTION_HARD_MIB
 
 
 def test_allocatable_leaves_room_for_reserves_and_daemonsets() -> None:
