@@ -386,12 +386,13 @@ def main() -> None:
             or parsed.cfg
             or parsed.experimental_rerun
         )
-        if parsed.config_dir or parsed.config_path:
-            pass  # another config tree: Hydra itself reports what does not compose
-        elif runs:
+        # With another config tree (--config-dir, --config-path) Hydra itself reports
+        # what does not compose: only our own tree is checked first.
+        own_tree = not (parsed.config_dir or parsed.config_path)
+        if own_tree and runs:
             settings = validate_overrides(parsed.overrides, config_name)
             check_output_folder(settings, parsed.multirun)
-        else:
+        elif own_tree:
             load_config(parsed.overrides, config_name, with_hydra=True)
     except ConfigError as error:
         print(error.line(), file=sys.stderr)

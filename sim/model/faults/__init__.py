@@ -15,9 +15,9 @@ process bodies that inject the fault into the `FaultWorld` (`sim.model.resilienc
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import simpy
@@ -122,6 +122,42 @@ def fault_name(params: FaultParams, kind: str) -> str:
     return f"{kind}:{params.target}"
 
 
+Held = TypeVar("Held")
+
+
+def fault_windows(
+    params: FaultParams,
+    env: simpy.Environment,
+    rng: np.random.Generator,
+    begin: Callable[[], Held | None],
+    end: Callable[[Held], object],
+) -> Process:
+    """A fault's windows: scheduled, one at ``at`` lasting ``duration``; stochastic, one
+    after each ``mtbf`` draw lasting an ``mttr`` draw (drawn in that order). Without a
+    length the first window never ends. `begin` starts a window and returns what `end`
+    needs to close it, or None when the fault does not take (an overlapping one holds
+    the target and will end it)."""
+    while True:
+        if params.at_s is not None:
+            yield env.timeout(max(params.at_s - env.now, 0.0))
+        else:
+            assert params.mtbf is not None
+            yield env.timeout(params.mtbf.sample(rng))
+        held = begin()
+        if held is None:
+            return
+        if params.at_s is not None:
+            length_s = params.duration_s
+        else:
+            length_s = params.mttr.sample(rng) if params.mttr is not None else None
+        if length_s is None:
+            return
+        yield env.timeout(length_s)
+        end(held)
+        if params.at_s is not None:
+            return
+
+
 def scheduled_or_stochastic(
     params: FaultParams,
     kind: str,
@@ -185,5 +221,6 @@ __all__ = [
     "FaultWorld",
     "Process",
     "fault_name",
+    "fault_windows",
     "scheduled_or_stochastic",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.core.settings import Kind, setting
-from sim.model.faults import FaultParams, FaultWorld, Process, fault_name
+from sim.model.faults import FaultParams, FaultWorld, Process, fault_name, fault_windows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,29 +25,14 @@ class DiskPressureParams(FaultParams):
 
 
 def _pressure(params: DiskPressureParams, world: FaultWorld, host: object, stream: str) -> Process:
-    env = world.env
     name = fault_name(params, "disk-pressure")
-    rng = world.stream(stream)
-    while True:
-        if params.at_s is not None:
-            yield env.timeout(max(params.at_s - env.now, 0.0))
-        else:
-            assert params.mtbf is not None
-            yield env.timeout(params.mtbf.sample(rng))
-        filled_host, filled = world.fill_disk(
-            host, name, params.fill_bytes, params.eviction_percent
-        )
-        if params.at_s is not None:
-            if params.duration_s is None:
-                return
-            yield env.timeout(params.duration_s)
-        else:
-            if params.mttr is None:
-                return
-            yield env.timeout(params.mttr.sample(rng))
-        world.release_disk(filled_host, name, filled, params.eviction_percent)
-        if params.at_s is not None:
-            return
+    return fault_windows(
+        params,
+        world.env,
+        world.stream(stream),
+        lambda: world.fill_disk(host, name, params.fill_bytes, params.eviction_percent),
+        lambda filled: world.release_disk(filled[0], name, filled[1], params.eviction_percent),
+    )
 
 
 def build(params: DiskPressureParams, world: FaultWorld) -> list[Process]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.core.settings import Kind
-from sim.model.faults import FaultParams, FaultWorld, Process, fault_name
+from sim.model.faults import FaultParams, FaultWorld, Process, fault_name, fault_windows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,28 +27,15 @@ class LinkFailureParams(FaultParams):
 
 
 def _failure(params: LinkFailureParams, world: FaultWorld) -> Process:
-    env = world.env
     name = fault_name(params, "link-failure")
-    rng = world.stream(f"link-failure/{params.target}")
-    while True:
-        if params.at_s is not None:
-            yield env.timeout(max(params.at_s - env.now, 0.0))
-        else:
-            assert params.mtbf is not None
-            yield env.timeout(params.mtbf.sample(rng))
-        if not world.link_down(params.ends, name, True):
-            return  # already down (an overlapping fault): that one brings it back
-        if params.at_s is not None:
-            if params.duration_s is None:
-                return
-            yield env.timeout(params.duration_s)
-        else:
-            if params.mttr is None:
-                return
-            yield env.timeout(params.mttr.sample(rng))
-        world.link_down(params.ends, name, False)
-        if params.at_s is not None:
-            return
+    return fault_windows(
+        params,
+        world.env,
+        world.stream(f"link-failure/{params.target}"),
+        # Already down (an overlapping fault): that one brings it back.
+        lambda: True if world.link_down(params.ends, name, True) else None,
+        lambda _: world.link_down(params.ends, name, False),
+    )
 
 
 def build(params: LinkFailureParams, world: FaultWorld) -> list[Process]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.core.settings import Kind
-from sim.model.faults import FaultParams, FaultWorld, Process, fault_name
+from sim.model.faults import FaultParams, FaultWorld, Process, fault_name, fault_windows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,27 +22,19 @@ class RegistryOutageParams(FaultParams):
 
 
 def _outage(params: RegistryOutageParams, world: FaultWorld) -> Process:
-    env = world.env
     name = fault_name(params, "registry-outage")
-    rng = world.stream(f"registry-outage/{params.target}")
-    while True:
-        if params.at_s is not None:
-            yield env.timeout(max(params.at_s - env.now, 0.0))
-        else:
-            assert params.mtbf is not None
-            yield env.timeout(params.mtbf.sample(rng))
+
+    def begin() -> bool:
         world.registry_down(params.target, name, True)
-        if params.at_s is not None:
-            if params.duration_s is None:
-                return
-            yield env.timeout(params.duration_s)
-        else:
-            if params.mttr is None:
-                return
-            yield env.timeout(params.mttr.sample(rng))
-        world.registry_down(params.target, name, False)
-        if params.at_s is not None:
-            return
+        return True
+
+    return fault_windows(
+        params,
+        world.env,
+        world.stream(f"registry-outage/{params.target}"),
+        begin,
+        lambda _: world.registry_down(params.target, name, False),
+    )
 
 
 def build(params: RegistryOutageParams, world: FaultWorld) -> list[Process]:
