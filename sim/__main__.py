@@ -1,6 +1,6 @@
 """``python -m sim``: the same as the ``sim`` command."""
 
-from sim.cli.main import main
+from sim.cli.launch import launch
 
 if __name__ == "__main__":
-    main()
+    launch("sim")

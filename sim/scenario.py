@@ -6,19 +6,22 @@ network, registries, hosts and what manages them), the platforms replicas start 
 traffic and autoscaler, handing each its own named random stream; running starts them and
 samples every period until every requested replica is ready or failed (or, with a
 service, until the horizon); collecting turns what each part reports into a `Result`.
+
+The optional parts (the service and its traffic and autoscaler, faults and spot
+capacity, the SLO) are imported only when a scenario has them, so what builds only a
+cluster (sim-docker's node) does not load them.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
 
 from sim.config import ScenarioParams
+from sim.core.collection import collection_paused
 from sim.core.records import EventKind, EventLog, EventTally, PullRecord
 from sim.core.streams import RandomStreams
 from sim.model.cluster import Cluster
@@ -27,12 +30,13 @@ from sim.model.host import Host
 from sim.model.monitoring import Monitoring, PeriodMetrics, period_row
 from sim.model.platforms import PLATFORMS, PlatformContext
 from sim.model.replica import Ledger, Platform
-from sim.model.resilience import Resilience, no_faults_report
 from sim.model.runtime import ContainerRuntime, ContainerSettings
-from sim.model.service import Service
-from sim.model.slo import SloTracker
 from sim.output.results import Result
-from sim.output.summary import assemble, pull_part, replica_part, request_part
+
+if TYPE_CHECKING:
+    from sim.model.resilience import Resilience
+    from sim.model.service import Service
+    from sim.model.slo import SloTracker
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -86,12 +90,12 @@ class Scenario:
             name: self._platform(platform_params)
             for name, platform_params in params.platforms.items()
         }
+        self.slo: SloTracker | None = None
         slo = params.slo
-        self.slo = (
-            SloTracker(slo, params.sample_period_s)
-            if slo is not None and slo.judged and params.service is not None
-            else None
-        )
+        if slo is not None and slo.judged and params.service is not None:
+            from sim.model.slo import SloTracker
+
+            self.slo = SloTracker(slo, params.sample_period_s)
         served = params.service
         replica_vcpu = params.apps[served.app].vcpu if served is not None else 1.0
         self.monitoring = Monitoring(params.sample_period_s, lambda replica: replica_vcpu)
@@ -104,8 +108,11 @@ class Scenario:
             self.ledger,
             self.log,
         )
-        self.service = (
-            Service(
+        self.service: Service | None = None
+        if served is not None:
+            from sim.model.service import Service
+
+            self.service = Service(
                 self.env,
                 served,
                 params.apps[served.app],
@@ -117,11 +124,11 @@ class Scenario:
                 self.streams,
                 self.slo,
             )
-            if served is not None
-            else None
-        )
-        self.resilience = (
-            Resilience(
+        self.resilience: Resilience | None = None
+        if params.faults or _has_spot(params):
+            from sim.model.resilience import Resilience
+
+            self.resilience = Resilience(
                 self.env,
                 params.faults,
                 self.cluster,
@@ -131,9 +138,6 @@ class Scenario:
                 self.log,
                 self.streams,
             )
-            if params.faults or _has_spot(params)
-            else None
-        )
 
     def _platform(self, platform_params: Any) -> Platform:
         """Build one platform (a kind of `PLATFORMS`) with its own random stream."""
@@ -248,6 +252,9 @@ class Scenario:
 
     def collect(self, rows: tuple[dict[str, float | int], ...]) -> Result:
         """The results of the run so far: the summary, records, rows and links."""
+        from sim.model.resilience import no_faults_report
+        from sim.output.summary import assemble, pull_part, replica_part, request_part
+
         end_s = self.env.now
         cluster = self.cluster
         replicas = [
@@ -314,27 +321,7 @@ def _has_spot(params: ScenarioParams) -> bool:
     )
 
 
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Pause the cyclic garbage collector during a run.
-
-    A large run holds millions of live objects (events, pulls in flight, records) that
-    the collector would rescan again and again without finding garbage: the model makes
-    almost no reference cycles (a simulated day of traffic leaves about 4,000 objects in
-    them), while collecting took a fifth of a 30,000-host storm's time even with high
-    thresholds. Reference counting still frees everything else at once; the collector
-    resumes after the run, as it was.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def run_scenario(params: ScenarioParams, progress: ProgressCallback | None = None) -> Result:
     """Build the scenario `params` describe, run it and return its results."""
-    with _fewer_collections():
+    with collection_paused():
         return Scenario(params).run(progress)

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.config.params import (
     Deployment,
@@ -44,7 +44,6 @@ from sim.model.allocatable import Reserved, overhead
 from sim.model.arrivals.trace import TraceParams
 from sim.model.cluster_scaler import ClusterScalerParams
 from sim.model.faults import FAULTS
-from sim.model.fleet import FleetParams
 from sim.model.host import HostParams
 from sim.model.images import (
     CONFIG_INSTRUCTIONS,
@@ -61,6 +60,9 @@ from sim.model.slo import SloParams
 from sim.model.topology import NetworkParams, build_topology
 from sim.model.workload import parse_request_spec
 from sim.policies.autoscaling import AUTOSCALING, FixedCapacityParams
+
+if TYPE_CHECKING:
+    from sim.model.fleet import FleetParams
 
 _ROOT_SECTIONS = (
     "registry",
@@ -609,6 +611,8 @@ def service_of(
 
 
 def fleet_of(service: ServiceSpec, app: App) -> FleetParams:
+    from sim.model.fleet import FleetParams  # the serving machinery, only when serving
+
     return FleetParams(
         workers=service.workers or math.ceil(app.vcpu),
         queue_capacity=service.queue,

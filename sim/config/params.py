@@ -14,9 +14,9 @@ from sim.model.host import HostParams
 from sim.model.images import Image
 from sim.model.registries import RegistryParams
 from sim.model.replica import App
-from sim.model.service import ServiceParams
 from sim.model.slo import SloParams
 from sim.model.topology import NetworkParams
+from sim.model.workload import ServiceParams
 
 
 @dataclass(frozen=True, slots=True)

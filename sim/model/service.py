@@ -11,7 +11,6 @@ latency, scaling) and of each time-series row.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -19,29 +18,13 @@ import simpy
 from sim.core.records import EventKind, EventLog
 from sim.core.streams import RandomStreams
 from sim.model.autoscaler import Autoscaler
-from sim.model.fleet import Fleet, FleetParams
+from sim.model.fleet import Fleet
 from sim.model.monitoring import Monitoring
 from sim.model.replica import App, Ledger, Platform
 from sim.model.slo import SloTracker
 from sim.model.traffic_modes import TRAFFIC_MODES, TrafficContext
-from sim.model.workload import RequestSpec
+from sim.model.workload import ServiceParams
 from sim.policies.autoscaling import AUTOSCALING
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceParams:
-    """An application served behind a load balancer, and the traffic it gets."""
-
-    app: str
-    platform: str
-    initial_replicas: int
-    fleet: FleetParams
-    balancer: str
-    arrivals: Any  # the parameters of a kind of sim.model.arrivals.ARRIVALS
-    request: RequestSpec
-    start_traffic: str = "when_ready"
-    mode: str = "requests"
-    """How requests are simulated: a kind of `TRAFFIC_MODES`."""
 
 
 class Service:

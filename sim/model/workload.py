@@ -1,17 +1,23 @@
-"""What each request asks of a replica: its CPU time and its response size.
+"""The served workload's parameters: the service, and what each request asks of a replica.
 
 A `RequestSpec` holds two distributions, drawn once per request by the traffic driver.
-When requests arrive is an arrival process (`sim.model.arrivals`).
+When requests arrive is an arrival process (`sim.model.arrivals`). The parameters live
+apart from the service's machinery (`sim.model.service`), so reading a config that serves
+nothing loads none of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sim.core.distributions import Constant, Distribution, parse_distribution
 from sim.core.errors import ConfigError
 from sim.core.units import parse_size
+
+if TYPE_CHECKING:
+    from sim.model.fleet import FleetParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +76,19 @@ def parse_request_spec(spec: Mapping[str, object], key: str) -> RequestSpec:
     if isinstance(size_spec, int):
         return RequestSpec(cpu_s, Constant(float(size_spec), "number"))
     return RequestSpec(cpu_s, parse_distribution(size_spec, size_key, "number"))
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceParams:
+    """An application served behind a load balancer, and the traffic it gets."""
+
+    app: str
+    platform: str
+    initial_replicas: int
+    fleet: FleetParams
+    balancer: str
+    arrivals: Any  # the parameters of a kind of sim.model.arrivals.ARRIVALS
+    request: RequestSpec
+    start_traffic: str = "when_ready"
+    mode: str = "requests"
+    """How requests are simulated: a kind of `TRAFFIC_MODES`."""

@@ -1,0 +1,64 @@
+"""The console scripts' entry points: each imports its program with the cyclic garbage
+collector paused, then runs it.
+
+A command line is waited for by a person, and most of a short command's time is its
+imports (SimPy, numpy, networkx, Hydra and the model), during which the collector runs
+again and again over objects that all stay alive (`sim.core.collection`).
+
+numpy's OpenBLAS starts a thread per core when numpy is imported; the simulator does no
+linear algebra (numpy draws its random numbers), so the programs ask for one thread
+unless the environment says otherwise: on two cores the pool cost a ``sim-docker`` verb
+about 0.05 s of CPU, and its workers inherit the setting.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from sim.core.collection import collection_paused
+
+PROGRAMS: dict[str, tuple[str, str]] = {
+    "sim": ("sim.cli.main", "main"),
+    "sim-report": ("sim.cli.main", "report_main"),
+    "sim-demo": ("sim.teach.demos", "main"),
+    "sim-docker": ("sim.teach.docker.cli", "main"),
+    "sim-plan": ("sim.cli.plan", "main"),
+    "sim-kinds": ("sim.cli.kinds", "main"),
+}
+"""Each console script's program: its module and function."""
+
+
+def launch(script: str) -> Any:
+    """Import `script`'s program quickly (see the module's doc), then run it."""
+    module, function = PROGRAMS[script]
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    with collection_paused():
+        program: Callable[[], Any] = getattr(importlib.import_module(module), function)
+    return program()
+
+
+def sim() -> Any:
+    return launch("sim")
+
+
+def sim_report() -> Any:
+    return launch("sim-report")
+
+
+def sim_demo() -> Any:
+    return launch("sim-demo")
+
+
+def sim_docker() -> Any:
+    return launch("sim-docker")
+
+
+def sim_plan() -> Any:
+    return launch("sim-plan")
+
+
+def sim_kinds() -> Any:
+    return launch("sim-kinds")

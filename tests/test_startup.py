@@ -1,0 +1,115 @@
+"""How the command-line programs start: their entry points, the collector paused while
+they import, and what a sim-docker host leaves unloaded."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from sim.cli import launch
+from sim.core.collection import collection_paused
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_collector_is_paused_inside_and_restored_after() -> None:
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_the_collector_is_restored_after_an_error() -> None:
+    with pytest.raises(RuntimeError), collection_paused():
+        raise RuntimeError("inside")
+    assert gc.isenabled()
+
+
+def test_a_paused_collector_stays_paused() -> None:
+    gc.disable()
+    try:
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_every_console_script_starts_its_program_through_the_launcher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "scripts"
+    ]
+    assert sorted(scripts) == sorted(launch.PROGRAMS)
+    for script, target in scripts.items():
+        module_name, _, function = target.partition(":")
+        assert module_name == "sim.cli.launch"
+        program_module, program_function = launch.PROGRAMS[script]
+        module = __import__(program_module, fromlist=[program_function])
+        seen: list[bool] = []
+
+        def program(seen: list[bool] = seen) -> str:
+            seen.append(gc.isenabled())
+            return "ran"
+
+        monkeypatch.setattr(module, program_function, program)
+        assert getattr(launch, function)() == "ran"
+        assert seen == [True]  # the collector runs again once the imports are done
+
+
+def test_one_blas_thread_unless_the_environment_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sim.cli.kinds.main", lambda: 0)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    launch.launch("sim-kinds")
+    import os
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    launch.launch("sim-kinds")
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+
+
+SERVING = (
+    "sim.model.service",
+    "sim.model.fleet",
+    "sim.model.autoscaler",
+    "sim.model.traffic",
+    "sim.model.fluid",
+    "sim.model.resilience",
+    "sim.output.summary",
+    "hydra",
+    "matplotlib",
+)
+"""Modules (and top-level packages) a docker host has no use for."""
+
+
+def test_a_sim_docker_verb_on_a_saved_host_loads_no_serving_machinery(tmp_path: Path) -> None:
+    """A verb on a saved host builds a cluster's first node: the service, its traffic and
+    autoscaler, faults, the summary, Hydra and matplotlib stay unloaded."""
+    from sim.teach.docker.cli import main
+
+    state = tmp_path / "host.json"
+    assert main(["--state", str(state), "volume", "create", "data"]) == 0
+    code = (
+        "import sys\n"
+        "from sim.teach.docker.cli import main\n"
+        f"status = main(['--state', {str(state)!r}, 'volume', 'ls'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sim', 'hydra',"
+        " 'matplotlib'))\n"
+        "print(status, ' '.join(loaded))\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[-1]
+    status, *loaded = output.split()
+    assert status == "0"
+    assert "sim.model.cluster" in loaded
+    assert [name for name in loaded if name.split(".")[0] in SERVING or name in SERVING] == []
