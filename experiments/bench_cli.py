@@ -52,7 +52,8 @@ STATE = ".sim-docker.json"
 
 def sim_docker(argv: list[str], folder: Path) -> float:
     """Run one sim-docker command in `folder`; its wall seconds."""
-    command = [sys.executable, "-c", "from sim.teach.docker.cli import main; main()", *argv]
+    launcher = "from sim.cli.launch import launch; launch('sim-docker')"  # as the script does
+    command = [sys.executable, "-c", launcher, *argv]
     started = time.perf_counter()
     subprocess.run(command, cwd=folder, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started

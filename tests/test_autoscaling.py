@@ -14,38 +14,30 @@ from hypothesis import strategies as st
 from sim.config.schema import read, read_kind
 from sim.core.errors import ConfigError
 from sim.core.settings import setting_of
-from sim.policies.autoscaling import (
-    AUTOSCALING,
-    COMPOSABLE,
-    Adjustment,
-    Alarm,
-    BeanstalkTriggerParams,
-    Composite,
-    Decision,
-    FixedCapacity,
+from sim.policies.autoscaling import AUTOSCALING
+from sim.policies.autoscaling.composite import COMPOSABLE, Composite
+from sim.policies.autoscaling.ec2 import Adjustment, Alarm, percent_change
+from sim.policies.autoscaling.fixed import FixedCapacity
+from sim.policies.autoscaling.hpa import (
+    DEFAULT_SCALE_UP,
     Hpa,
     HpaParams,
     HpaScaleUp,
     HpaScalingPolicy,
     HpaTolerances,
-    Instance,
-    Observation,
-    ReplicaCalculator,
-    ScalingPolicy,
-    Series,
+    default_scale_down,
+)
+from sim.policies.autoscaling.hpa_calculator import ReplicaCalculator, Tolerances
+from sim.policies.autoscaling.protocol import Decision, Instance, Observation, ScalingPolicy, Series
+from sim.policies.autoscaling.simple import (
+    BeanstalkTriggerParams,
     SimpleAlarm,
     SimpleScaling,
     SimpleScalingParams,
-    StepAdjustment,
-    StepScaling,
-    StepScalingParams,
-    TargetTracking,
-    TargetTrackingParams,
-    Tolerances,
     beanstalk,
-    percent_change,
 )
-from sim.policies.autoscaling.hpa import DEFAULT_SCALE_UP, default_scale_down
+from sim.policies.autoscaling.step import StepAdjustment, StepScaling, StepScalingParams
+from sim.policies.autoscaling.target_tracking import TargetTracking, TargetTrackingParams
 
 KEY = "autoscaling"
 

@@ -32,7 +32,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from sim.policies.autoscaling import (
+from sim.policies.autoscaling.hpa import (
+    DEFAULT_SCALE_UP,
     Hpa,
     HpaBehavior,
     HpaHistory,
@@ -40,13 +41,6 @@ from sim.policies.autoscaling import (
     HpaScaleUp,
     HpaScalingPolicy,
     HpaScalingRules,
-    Instance,
-    Observation,
-    ReplicaCalculator,
-    Tolerances,
-)
-from sim.policies.autoscaling.hpa import (
-    DEFAULT_SCALE_UP,
     ScaleEvent,
     TimedRecommendation,
     default_scale_down,
@@ -59,6 +53,8 @@ from sim.policies.autoscaling.hpa import (
     stabilize_without_behavior,
     store_scale_event,
 )
+from sim.policies.autoscaling.hpa_calculator import ReplicaCalculator, Tolerances
+from sim.policies.autoscaling.protocol import Instance, Observation
 
 NOW_S = 10_000.0
 COOL_START_S = NOW_S - 180.0

@@ -113,3 +113,53 @@ def test_a_sim_docker_verb_on_a_saved_host_loads_no_serving_machinery(tmp_path: 
     assert status == "0"
     assert "sim.model.cluster" in loaded
     assert [name for name in loaded if name.split(".")[0] in SERVING or name in SERVING] == []
+
+
+def test_every_kind_is_found_in_its_own_module_without_listing_the_family() -> None:
+    """A config's kind loads only its module: each kind lives in the module named after
+    it or in its family's `homes`, so no lookup falls back to listing the package."""
+    from sim.cli.kinds import FAMILIES
+    from sim.core.settings import Family
+
+    for family in FAMILIES:
+        for name, kind in family.kinds.items():
+            fresh = Family(
+                family.name,
+                family.package,
+                family.selector,
+                declared=family.declared,
+                homes=family.homes,
+            )
+            assert fresh[name] is kind
+            assert fresh.kind_of(object.__new__(kind.params)) is kind
+            assert fresh._kinds is None, f"{family.name}: {name} needed the listing"
+
+
+def test_reading_a_config_loads_only_the_kinds_it_chooses() -> None:
+    code = (
+        "import sys\n"
+        "from sim.config.schema import read_kind\n"
+        "from sim.policies.autoscaling import AUTOSCALING\n"
+        "hpa = {'policy': 'hpa', 'max_capacity': 3, 'target_utilization': 50}\n"
+        "read_kind(AUTOSCALING, hpa, 'autoscaler')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('sim.policies'))))\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    policies = {name.rsplit(".", 1)[-1] for name in output if name.count(".") == 3}
+    assert "hpa" in policies
+    assert not policies & {"step", "simple", "target_tracking", "composite"}
+
+
+def test_an_unknown_kind_names_every_kind() -> None:
+    from sim.config.schema import read_kind
+    from sim.core.errors import ConfigError
+    from sim.policies.autoscaling import AUTOSCALING
+
+    with pytest.raises(ConfigError) as error:
+        read_kind(AUTOSCALING, {"policy": "nosuch"}, "autoscaler")
+    assert str(error.value) == (
+        "autoscaler.policy: nosuch: one of beanstalk, composite, hpa, none, simple, step, "
+        "target_tracking"
+    )

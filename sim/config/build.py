@@ -59,7 +59,8 @@ from sim.model.replica import App
 from sim.model.slo import SloParams
 from sim.model.topology import NetworkParams, build_topology
 from sim.model.workload import parse_request_spec
-from sim.policies.autoscaling import AUTOSCALING, FixedCapacityParams
+from sim.policies.autoscaling import AUTOSCALING
+from sim.policies.autoscaling.fixed import FixedCapacityParams
 
 if TYPE_CHECKING:
     from sim.model.fleet import FleetParams

@@ -131,19 +131,23 @@ def read_kind(family: Family, data: object, key: str, *, name: str | None = None
     Raises:
         ConfigError: no selector, an unknown kind, or a bad setting of the kind.
     """
-    allowed = "one of " + ", ".join(family.names())
     if isinstance(data, str):
         if data not in family:
-            raise ConfigError(key, data, allowed)
+            raise ConfigError(key, data, _one_of(family))
         return read(family[data].params, {}, key, name=name)
     if not isinstance(data, Mapping):
-        raise ConfigError(key, short(data), f"a mapping with {family.selector}: {allowed}")
+        raise ConfigError(key, short(data), f"a mapping with {family.selector}: {_one_of(family)}")
     chosen = data.get(family.selector)
     if not isinstance(chosen, str) or chosen not in family:
         shown = "missing" if chosen is None else short(chosen)
-        raise ConfigError(f"{key}.{family.selector}", shown, allowed)
+        raise ConfigError(f"{key}.{family.selector}", shown, _one_of(family))
     rest = {k: v for k, v in data.items() if k != family.selector}
     return read(family[chosen].params, rest, key, name=name)
+
+
+def _one_of(family: Family) -> str:
+    """Every kind of `family`, for an error (listing them loads every kind's module)."""
+    return "one of " + ", ".join(family.names())
 
 
 def _union_arms(hint: Any) -> tuple[Any, ...] | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -188,6 +189,13 @@ class Family:
             its several kinds. A second family over the same modules reads another name:
             the policies a composite autoscaling policy may combine are ``MEMBER``, in
             the modules that declare the policies themselves as ``KIND``.
+        homes: the module of each kind not named after it (``none`` in ``fixed``).
+
+    Looking a kind up by name (``family[name]``, ``name in family``) or by its
+    parameters (`kind_of`) imports only the module that holds it, when the kind lives
+    in the module named after it (dashes as underscores) or in its `homes` entry; the
+    whole package is listed only to show every kind or when that module does not hold
+    it. Reading a config then loads only the kinds it chooses.
     """
 
     def __init__(
@@ -197,12 +205,14 @@ class Family:
         selector: str = "kind",
         summary: str = "",
         declared: str = "KIND",
+        homes: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.package = package
         self.selector = selector
         self.summary = summary
         self.declared = declared
+        self.homes = dict(homes or {})
         self._kinds: dict[str, Kind[Any]] | None = None
 
     @property
@@ -211,23 +221,45 @@ class Family:
             found: dict[str, Kind[Any]] = {}
             module = importlib.import_module(self.package)
             for info in pkgutil.iter_modules(module.__path__, f"{self.package}."):
-                kind_module = importlib.import_module(info.name)
-                kinds = getattr(kind_module, f"{self.declared}S", ())
-                kind = getattr(kind_module, self.declared, None)
-                for each in (*kinds, *([kind] if kind is not None else [])):
-                    if not isinstance(each, Kind):
-                        continue
+                for each in self._declared_in(info.name):
                     if each.name in found:
                         raise ValueError(f"{self.name}: two kinds named {each.name!r}")
                     found[each.name] = each
             self._kinds = dict(sorted(found.items()))
         return self._kinds
 
+    def _declared_in(self, module_name: str) -> list[Kind[Any]]:
+        """The kinds the module `module_name` declares for this family."""
+        kind_module = importlib.import_module(module_name)
+        kinds = getattr(kind_module, f"{self.declared}S", ())
+        kind = getattr(kind_module, self.declared, None)
+        return [
+            each
+            for each in (*kinds, *([kind] if kind is not None else []))
+            if isinstance(each, Kind)
+        ]
+
+    def _find(self, name: str) -> Kind[Any] | None:
+        """The kind `name`, from its own module when that holds it, else from the listing."""
+        if self._kinds is None:
+            home = self.homes.get(name, name.replace("-", "_"))
+            module_name = f"{self.package}.{home}"
+            if home.isidentifier() and not home.startswith("_"):
+                importlib.import_module(self.package)
+                if importlib.util.find_spec(module_name) is not None:
+                    for each in self._declared_in(module_name):
+                        if each.name == name:
+                            return each
+        return self.kinds.get(name)
+
     def __getitem__(self, name: str) -> Kind[Any]:
-        return self.kinds[name]
+        kind = self._find(name)
+        if kind is None:
+            raise KeyError(name)
+        return kind
 
     def __contains__(self, name: object) -> bool:
-        return name in self.kinds
+        return isinstance(name, str) and self._find(name) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.kinds)
@@ -237,6 +269,11 @@ class Family:
 
     def kind_of(self, params: object) -> Kind[Any]:
         """The kind whose parameter class `params` is an instance of."""
+        module_name = type(params).__module__
+        if self._kinds is None and module_name.startswith(f"{self.package}."):
+            for kind in self._declared_in(module_name):
+                if type(params) is kind.params:
+                    return kind
         for kind in self.kinds.values():
             if type(params) is kind.params:
                 return kind

@@ -18,7 +18,7 @@ import simpy
 from sim.core.records import EventKind, EventLog
 from sim.model.fleet import Fleet
 from sim.model.monitoring import Monitoring
-from sim.policies.autoscaling import Instance, Observation, ScalingPolicy
+from sim.policies.autoscaling.protocol import Instance, Observation, ScalingPolicy
 
 
 class Autoscaler:

@@ -34,6 +34,7 @@ PLATFORMS = Family(
     "platform",
     __name__,
     summary="how a replica starts, what it holds and costs (platform.<name>)",
+    homes={"beanstalk-docker": "beanstalk"},
 )
 
 

@@ -20,102 +20,19 @@ the published behaviour (and, for Kubernetes, the code) of the services they mod
 They are the kinds of the family `AUTOSCALING`: each module that holds a policy
 declares it (``KIND``, or ``KINDS`` for simple scaling and its Beanstalk form) with its
 parameter dataclass, and ``build(params)`` returns the policy. A config chooses one with
-``policy: <name>`` beside its settings (``configs/autoscaler/``).
+``policy: <name>`` beside its settings (``configs/autoscaler/``). Import a policy from its
+module (`sim.policies.autoscaling.hpa`, ...): the package itself loads none of them, so
+reading a config loads only the policy it chooses.
 """
 
 from sim.core.settings import Family
-from sim.policies.autoscaling.composite import (
-    COMPOSABLE,
-    ComposablePolicy,
-    Composite,
-    CompositeParams,
-)
-from sim.policies.autoscaling.ec2 import Adjustment, Alarm, percent_change
-from sim.policies.autoscaling.fixed import FixedCapacity, FixedCapacityParams
-from sim.policies.autoscaling.hpa import (
-    Hpa,
-    HpaBehavior,
-    HpaHistory,
-    HpaParams,
-    HpaScaleDown,
-    HpaScaleUp,
-    HpaScalingPolicy,
-    HpaScalingRules,
-    HpaTolerances,
-)
-from sim.policies.autoscaling.hpa_calculator import ReplicaCalculator, Tolerances
-from sim.policies.autoscaling.protocol import (
-    Decision,
-    Instance,
-    Observation,
-    ScalingPolicy,
-    Series,
-)
-from sim.policies.autoscaling.simple import (
-    BeanstalkTriggerParams,
-    SimpleAlarm,
-    SimpleScaling,
-    SimpleScalingParams,
-    SimpleScalingRules,
-    beanstalk,
-)
-from sim.policies.autoscaling.step import (
-    StepAdjustment,
-    StepScaling,
-    StepScalingParams,
-    StepScalingRules,
-)
-from sim.policies.autoscaling.target_tracking import (
-    TargetTracking,
-    TargetTrackingParams,
-    TargetTrackingRules,
-)
 
 AUTOSCALING = Family(
     "autoscaler",
     __name__,
     selector="policy",
     summary="how many replicas the served app should have (autoscaler)",
+    homes={"none": "fixed", "beanstalk": "simple"},
 )
 
-__all__ = [
-    "AUTOSCALING",
-    "COMPOSABLE",
-    "Adjustment",
-    "Alarm",
-    "BeanstalkTriggerParams",
-    "ComposablePolicy",
-    "Composite",
-    "CompositeParams",
-    "Decision",
-    "FixedCapacity",
-    "FixedCapacityParams",
-    "Hpa",
-    "HpaBehavior",
-    "HpaHistory",
-    "HpaParams",
-    "HpaScaleDown",
-    "HpaScaleUp",
-    "HpaScalingPolicy",
-    "HpaScalingRules",
-    "HpaTolerances",
-    "Instance",
-    "Observation",
-    "ReplicaCalculator",
-    "ScalingPolicy",
-    "Series",
-    "SimpleAlarm",
-    "SimpleScaling",
-    "SimpleScalingParams",
-    "SimpleScalingRules",
-    "StepAdjustment",
-    "StepScaling",
-    "StepScalingParams",
-    "StepScalingRules",
-    "TargetTracking",
-    "TargetTrackingParams",
-    "TargetTrackingRules",
-    "Tolerances",
-    "beanstalk",
-    "percent_change",
-]
+__all__ = ["AUTOSCALING"]

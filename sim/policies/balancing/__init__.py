@@ -28,7 +28,12 @@ import numpy as np
 
 from sim.core.settings import Family
 
-BALANCING = Family("balancer", __name__, summary="which ready replica a request goes to")
+BALANCING = Family(
+    "balancer",
+    __name__,
+    summary="which ready replica a request goes to",
+    homes={"random": "random_choice"},
+)
 
 
 class Balancer(Protocol):
