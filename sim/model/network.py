@@ -23,10 +23,10 @@ from functools import partial
 from itertools import pairwise
 from typing import Any
 
-import networkx as nx
 import simpy
 
 from sim.model.flows import Path
+from sim.model.graph import Graph, GraphLike, GraphView, shortest_paths
 from sim.model.instant import AFTER_INSTANT, Soon
 from sim.model.maxmin import RELATIVE_TIME_TOLERANCE, MaxMinSharing
 
@@ -63,27 +63,30 @@ def _link_parameters(u: str, v: str, attributes: Mapping[str, Any]) -> tuple[flo
 class Network:
     """Links between hosts, switches and registries, and the transfers crossing them.
 
-    Wraps (does not subclass) an undirected ``networkx.Graph``. Every edge carries
+    Wraps (does not subclass) an undirected `Graph` (`sim.model.graph`). Every edge carries
     ``bandwidth_bytes_s`` (capacity of each direction: links are full duplex) and
     ``latency_s`` (one way). Transfers follow the lowest-latency path and share the
     bandwidth of its directed links max-min fairly with every other active flow.
 
     Args:
         env: the simulation environment.
-        graph: the topology. The network keeps a copy, so later changes to ``graph``
-            do not affect it; add nodes at run time with :meth:`attach`.
+        graph: the topology: a `Graph`, or any graph with networkx's reading interface
+            (``nodes(data=True)``, ``adj``, ``is_directed()``, ``is_multigraph()``),
+            such as a ``networkx.Graph``. The network keeps a copy, ordered as
+            ``networkx.Graph.copy`` orders one, so later changes to ``graph`` do not
+            affect it; add nodes at run time with :meth:`attach`.
 
     Raises:
         ValueError: for a directed graph or multigraph, a self-loop, or a link without
             valid ``bandwidth_bytes_s`` (> 0) and ``latency_s`` (>= 0).
     """
 
-    def __init__(self, env: simpy.Environment, graph: nx.Graph) -> None:
+    def __init__(self, env: simpy.Environment, graph: GraphLike) -> None:
         if graph.is_directed() or graph.is_multigraph():
             raise ValueError("the network needs an undirected simple graph (nx.Graph)")
         self.env = env
-        self._graph: nx.Graph = graph.copy()
-        self._graph_view: nx.Graph = self._graph.copy(as_view=True)
+        self._graph = Graph.from_graph(graph)
+        self._graph_view = self._graph.view()
         self._link_ids: dict[Link, int] = {}
         self._link_ends: list[Link] = []
         self._sharing = MaxMinSharing()
@@ -102,8 +105,9 @@ class Network:
         """Grows whenever routes change (a link failed or came back)."""
 
     @property
-    def graph(self) -> nx.Graph:
-        """A read-only view of the topology, including attached nodes."""
+    def graph(self) -> GraphView:
+        """A read-only view of the topology that follows it: attached nodes appear,
+        failed links are absent until restored."""
         return self._graph_view
 
     @property
@@ -186,8 +190,9 @@ class Network:
     def path(self, src: str, dst: str) -> Path:
         """The lowest-latency path from `src` to `dst`, both included.
 
-        Ties go to the path networkx's Dijkstra finds first, which depends only on the
-        graph's insertion order. Routes are computed once per source.
+        Ties go to the path Dijkstra finds first (`sim.model.graph.shortest_paths`, which
+        breaks them as networkx does), which depends only on the graph's insertion order.
+        Routes are computed once per source.
 
         Raises:
             ValueError: for an unknown node or when `dst` cannot be reached.
@@ -286,7 +291,7 @@ class Network:
         if routes is None:
             if src not in self._graph:
                 raise ValueError(f"unknown node {src!r}")
-            distances, paths = nx.single_source_dijkstra(self._graph, src, weight="latency_s")
+            distances, paths = shortest_paths(self._graph, src, "latency_s")
             routes = (distances, {node: tuple(path) for node, path in paths.items()})
             self._routes[src] = routes
         return routes

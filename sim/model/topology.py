@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import networkx as nx
-
 from sim.core.settings import setting
+from sim.model.graph import Graph
 from sim.model.registries import RegistryParams
 
 
@@ -57,10 +56,10 @@ def host_attachment(params: NetworkParams, index: int) -> str:
 
 def build_topology(
     params: NetworkParams, hosts: Sequence[str], registries: Sequence[RegistryParams]
-) -> nx.Graph:
+) -> Graph:
     """The graph of switches, hosts and registries, with ``bandwidth_bytes_s`` and
     ``latency_s`` on every link."""
-    graph = nx.Graph()
+    graph = Graph()
     core = SWITCH if params.topology == "star" else SPINE
     graph.add_node(core, role="switch")
     for index, host in enumerate(hosts):
