@@ -7,8 +7,9 @@ composing a config, and what a fresh interpreter pays to import each layer.
   starting the process to its exit: the median and the fastest.
 * **Composing**: `sim.api.load_config` with the overrides sim-docker uses, in one process
   after a first composition (which imports Hydra): the median and the fastest.
-* **Imports**: each module imported alone in a fresh interpreter (``python -c``), the
-  fastest of `runs` (what the module and everything it imports cost).
+* **Imports**: each module imported alone in a fresh interpreter (``python -c``) as the
+  console scripts import their program (`sim.cli.launch`), the fastest of `runs` (what
+  the module and everything it imports cost).
 
 Every figure is a wall time on a shared machine, so each case alternates with the
 others rather than running back to back, and the fastest is the steadiest figure.
@@ -61,7 +62,10 @@ def sim_docker(argv: list[str], folder: Path) -> float:
 
 def import_s(module: str) -> float:
     """The seconds a fresh interpreter spends importing `module` (and what it imports)."""
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    code = (  # as the launcher imports a program: one OpenBLAS thread, the collector paused
+        "import gc, os, time; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); gc.disable()\n"
+        f"t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    )
     output = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout

@@ -51,37 +51,57 @@ def test_the_readme_shows_commands_of_every_kind() -> None:
     assert len(COMMANDS) >= 12
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("readme")
-
-
 def bin_path(program: str) -> str:
     return str(Path(sys.executable).parent / program)
 
 
-@pytest.mark.parametrize(
-    "words", [w for w in COMMANDS if not NEEDS_A_CLUSTER.search(" ".join(w))], ids=" ".join
-)
-def test_a_readme_command_runs_as_shown(words: list[str], workdir: Path) -> None:
-    program, arguments = words[0], words[1:]
-    if program == "sim":
-        expect_error = any("12parsecs" in word for word in arguments)
-        arguments = [*arguments, *SHORT]
-    else:
-        expect_error = False
-    completed = subprocess.run(
-        [bin_path(program), *arguments],
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        timeout=600,
-    )
-    assert "Traceback" not in completed.stdout + completed.stderr
-    if expect_error:
-        assert completed.returncode == 2
-    else:
-        assert completed.returncode == 0, completed.stderr
+def runs(commands: list[list[str]]) -> list[list[list[str]]]:
+    """The commands as independent cases: a ``sim-report <folder>`` joins the case of the
+    ``sim -m`` that writes that folder (``hydra.sweep.dir=<folder>``), after it, so every
+    case runs alone in a folder of its own, on any worker, in any order."""
+    cases: list[list[list[str]]] = []
+    writer: dict[str, list[list[str]]] = {}
+    for words in commands:
+        if NEEDS_A_CLUSTER.search(" ".join(words)):
+            continue
+        if words[0] == "sim-report" and words[1] in writer:
+            writer[words[1]].append(words)
+            continue
+        case = [words]
+        cases.append(case)
+        for word in words:
+            if word.startswith("hydra.sweep.dir="):
+                writer[word.partition("=")[2]] = case
+    return cases
+
+
+def test_each_sim_report_example_reads_a_sweep_another_example_writes() -> None:
+    reports = [case for case in runs(COMMANDS) if any(w[0] == "sim-report" for w in case)]
+    assert reports, "the README shows sim-report reading a sweep"
+    assert all(case[0][:2] == ["sim", "-m"] for case in reports)
+
+
+@pytest.mark.parametrize("case", runs(COMMANDS), ids=lambda case: " && ".join(map(" ".join, case)))
+def test_a_readme_command_runs_as_shown(case: list[list[str]], tmp_path: Path) -> None:
+    for words in case:
+        program, arguments = words[0], words[1:]
+        if program == "sim":
+            expect_error = any("12parsecs" in word for word in arguments)
+            arguments = [*arguments, *SHORT]
+        else:
+            expect_error = False
+        completed = subprocess.run(
+            [bin_path(program), *arguments],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=600,
+        )
+        assert "Traceback" not in completed.stdout + completed.stderr
+        if expect_error:
+            assert completed.returncode == 2
+        else:
+            assert completed.returncode == 0, completed.stderr
 
 
 def test_the_bad_input_example_prints_what_the_readme_shows(tmp_path: Path) -> None:
