@@ -4,7 +4,9 @@ composing a config, and what a fresh interpreter pays to import each layer.
 * **Verbs**: a host is made once (``sim-docker run -d --name web shop/web:1.4.2``), then
   each verb runs `runs` times as its own process, the way a person types it; a verb that
   changes the host starts each time from a copy of the saved state. Wall seconds from
-  starting the process to its exit: the median and the fastest.
+  starting the process to its exit: the median and the fastest. ``new host`` is the first
+  command in an empty folder, which also composes the packaged config with Hydra (the
+  state file keeps the result, so later commands compose nothing).
 * **Composing**: `sim.api.load_config` with the overrides sim-docker uses, in one process
   after a first composition (which imports Hydra): the median and the fastest.
 * **Imports**: each module imported alone in a fresh interpreter (``python -c``) as the
@@ -48,7 +50,7 @@ MODULES = [
     "sim.api",
     "sim.teach.docker.cli",
 ]
-STATE = ".sim-docker.json"
+NEW_HOST = "new host: images"
 
 
 def sim_docker(argv: list[str], folder: Path) -> float:
@@ -97,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="processes per case")
     arguments = parser.parse_args()
-    verb_times: dict[str, list[float]] = {name: [] for name in VERBS}
+    verb_times: dict[str, list[float]] = {name: [] for name in [*VERBS, NEW_HOST]}
     module_times: dict[str, list[float]] = {name: [] for name in MODULES}
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as folder:
         saved = Path(folder) / "saved"
@@ -109,6 +111,9 @@ def main() -> None:
                 shutil.rmtree(work, ignore_errors=True)
                 shutil.copytree(saved, work)
                 verb_times[name].append(sim_docker(argv, work))
+            shutil.rmtree(work)
+            work.mkdir()
+            verb_times[NEW_HOST].append(sim_docker(["images"], work))
             for module in MODULES:
                 module_times[module].append(import_s(module))
     print(f"cores={os.cpu_count()} load_1min={os.getloadavg()[0]:.2f}")
