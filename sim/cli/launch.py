@@ -2,13 +2,14 @@
 collector paused, then runs it.
 
 A command line is waited for by a person, and most of a short command's time is its
-imports (SimPy, numpy, networkx, Hydra and the model), during which the collector runs
+imports (SimPy, numpy, Hydra and the model), during which the collector runs
 again and again over objects that all stay alive (`sim.core.collection`).
 
 numpy's OpenBLAS starts a thread per core when numpy is imported; the simulator does no
 linear algebra (numpy draws its random numbers), so the programs ask for one thread
 unless the environment says otherwise: on two cores the pool cost a ``sim-docker`` verb
-about 0.05 s of CPU, and its workers inherit the setting.
+0.05 to 0.1 s of CPU (wall time too when the cores are busy), and its workers inherit
+the setting.
 """
 
 from __future__ import annotations

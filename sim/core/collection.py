@@ -18,9 +18,10 @@ def collection_paused() -> Iterator[None]:
       makes almost no cycles (a simulated day of traffic leaves about 4,000 objects in
       them), while collecting took a fifth of a 30,000-host storm's time even with high
       thresholds;
-    * importing the simulator (SimPy, numpy, networkx and the model: tens of thousands of
+    * importing the simulator (SimPy, numpy, Hydra and the model: tens of thousands of
       functions, classes and constants): collections during the imports cost a
-      ``sim-docker`` verb 50 to 70 ms of its 0.4 s.
+      ``sim-docker`` verb 10 to 15 ms of its 0.25 s (50 to 70 ms when it still
+      imported networkx).
 
     Reference counting still frees everything else at once.
     """
