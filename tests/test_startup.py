@@ -67,7 +67,8 @@ def test_one_blas_thread_unless_the_environment_says_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("sim.cli.kinds.main", lambda: 0)
-    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "")  # restored as it was after the test
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
     launch.launch("sim-kinds")
     import os
 
