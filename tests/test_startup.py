@@ -4,6 +4,7 @@ they import, and what a sim-docker host leaves unloaded."""
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import tomllib
@@ -70,8 +71,6 @@ def test_one_blas_thread_unless_the_environment_says_otherwise(
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "")  # restored as it was after the test
     monkeypatch.delenv("OPENBLAS_NUM_THREADS")
     launch.launch("sim-kinds")
-    import os
-
     assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
     launch.launch("sim-kinds")
