@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, Self, cast
 
 import simpy
 
@@ -85,12 +85,10 @@ def _then(event: simpy.Event, callback: Any) -> None:
         event.callbacks.append(callback)
 
 
-class LayerDownload:
-    """Download one layer of `image`, then extract it after its parent.
-
-    While it runs, the layer is in its daemon's `layers_in_flight`, and other pulls on
-    the host that need the same ChainID wait on its `extracted` event instead of
-    fetching it again; the event fails with the PullError if the fetch does.
+class LayerFetch:
+    """What any fetch of one layer of `image` holds: the layer, its ChainID and its
+    parent's, where it comes from, the pull's counters, the attempt, and `extracted`,
+    which succeeds once the layer is complete (or fails with the fetch's PullError).
 
     Args:
         engine: the host's daemon (its slots, disk, layer store and log).
@@ -127,17 +125,29 @@ class LayerDownload:
         self.chain_id = image.chain_ids[index]
         self.parent_chain_id = image.chain_ids[index - 1] if index > 0 else None
         self.registry = registry
-        self.parent: LayerDownload | None = None
+        self.parent: Self | None = None
         self.progress = progress
         self.extracted = simpy.Event(engine.env)
         self.attempt = 1
+
+
+class LayerDownload(LayerFetch):
+    """Download one layer of `image`, then extract it after its parent.
+
+    While it runs, the layer is in its daemon's `layers_in_flight`, and other pulls on
+    the host that need the same ChainID wait on its `extracted` event instead of
+    fetching it again; the event fails with the PullError if the fetch does.
+    Arguments as `LayerFetch`.
+    """
+
+    __slots__ = ()
 
     @property
     def readable(self) -> simpy.Event:
         """When a container may use the layer: once it is extracted."""
         return self.extracted
 
-    def start(self, parent: LayerDownload | None) -> None:
+    def start(self, parent: Self | None) -> None:
         """Begin later in this instant (where SimPy would start a process); extract only
         after `parent`, the fetch of the layer below, if it is being fetched too."""
         self.parent = parent

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Protocol
+from typing import Protocol, Self
 
 import simpy
 
 from sim.core.records import EventKind
-from sim.model.images import Image, Layer
+from sim.model.images import Image
 from sim.model.instant import URGENT, Soon
-from sim.model.layer_download import Daemon, PullProgress, _then
+from sim.model.layer_download import Daemon, LayerFetch, PullProgress, _then
 from sim.model.registry import PullError, Registry
 
 
@@ -32,7 +32,7 @@ class LazyDaemon(Daemon, Protocol):
     lazy_background_bytes: int
 
 
-class LazyLayerDownload:
+class LazyLayerDownload(LayerFetch):
     """Fetch one layer of `image` lazily: `startup_bytes` before the start, the rest after.
 
     Args:
@@ -44,21 +44,9 @@ class LazyLayerDownload:
         startup_bytes: the bytes fetched before the container may start.
     """
 
-    __slots__ = (
-        "engine",
-        "image",
-        "layer",
-        "chain_id",
-        "parent_chain_id",
-        "registry",
-        "parent",
-        "progress",
-        "startup_bytes",
-        "readable",
-        "extracted",
-        "attempt",
-        "streaming",
-    )
+    __slots__ = ("startup_bytes", "readable", "streaming")
+
+    engine: LazyDaemon
 
     def __init__(
         self,
@@ -69,18 +57,9 @@ class LazyLayerDownload:
         progress: PullProgress,
         startup_bytes: int,
     ) -> None:
-        self.engine = engine
-        self.image = image
-        self.layer: Layer = image.layers[index]
-        self.chain_id = image.chain_ids[index]
-        self.parent_chain_id = image.chain_ids[index - 1] if index > 0 else None
-        self.registry = registry
-        self.parent: LazyLayerDownload | None = None
-        self.progress = progress
+        super().__init__(engine, image, index, registry, progress)
         self.startup_bytes = startup_bytes
         self.readable = simpy.Event(engine.env)
-        self.extracted = simpy.Event(engine.env)
-        self.attempt = 1
         self.streaming = False
 
     @property
@@ -88,7 +67,7 @@ class LazyLayerDownload:
         """The bytes that stream after the start."""
         return self.layer.compressed_bytes - self.startup_bytes
 
-    def start(self, parent: LazyLayerDownload | None) -> None:
+    def start(self, parent: Self | None) -> None:
         """Begin later in this instant; the layer is complete only after `parent`, the
         fetch of the layer below, if it is being fetched too."""
         self.parent = parent
