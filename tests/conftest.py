@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from browser import browser  # noqa: F401  (the fixture of the page tests)
 from hypothesis import settings
 
 settings.register_profile("dev", deadline=None)
