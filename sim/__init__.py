@@ -7,12 +7,16 @@ The public API (`sim.api`)::
     result = sim.simulate(cfg)                              # validate, run, collect
     result.summary["startup_s_p95"]; result.events; result.timeseries
     result.write("out/")                                    # summary.json, events.csv, ...
+    sim.write_replay(result, "replay.html")                 # the run, played in a browser
 
 Importing `sim` is cheap: the simulator is loaded when first used.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.core.errors import ConfigError
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
 
     from sim.output.results import Result
 
-__all__ = ["ConfigError", "load_config", "simulate"]
+__all__ = ["ConfigError", "load_config", "simulate", "write_replay"]
 
 
 def load_config(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
@@ -41,3 +45,33 @@ def simulate(cfg: Any) -> Result:
     from sim.api import simulate as run
 
     return run(cfg)
+
+
+def write_replay(
+    run: Result | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    title: str = "",
+    about: str = "",
+    story: Sequence[str] | None = None,
+) -> Path:
+    """Write a run's replay page: one self-contained HTML file that plays the run in a
+    browser, with no server and no network (`sim.teach.replay`).
+
+    Args:
+        run: a `Result` of a run with ``log: full``, or the folder such a run wrote.
+        path: the page to write (an existing folder: its ``replay.html``).
+        title: the page's title.
+        about: a paragraph under the title.
+        story: narrated lines to caption the replay with (default: the run's own).
+
+    Returns:
+        The page written.
+
+    Raises:
+        sim.teach.replay.ReplayError: the run cannot be replayed (a ValueError whose
+            message says why: it kept no events, or its folder does not read back).
+        OSError: the page cannot be written.
+    """
+    from sim.teach.replay import write_replay as write
+
+    return write(run, path, title, about, story)
