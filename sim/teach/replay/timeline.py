@@ -7,7 +7,9 @@ than every event, it gets the *changes* of that state, walked out of the event l
 once: each keyed by what changed (a replica, a layer on a host, a host), gathered into
 frames of at most `FRAMES` per run, and within a frame only the last value of each key
 is kept (a layer queued, downloading, downloaded and extracting in one frame arrives as
-extracting). The page applies the frames in order to reach any time, so a 2,000-host
+extracting). A frame is shown from the time of its first change: at any time the page
+shows every event up to it, and those of the same frame a little later (less than a
+frame's length). The page applies the frames in order to reach any time, so a 2,000-host
 storm of 50,000 events becomes a few thousand frames.
 
 Transfers are given whole (from the daemon's request for a layer to its last byte) with
@@ -112,8 +114,8 @@ def _number(value: DetailValue) -> float:
 
 
 def _time(time_s: float) -> float:
-    """A time as the page gets it: to the microsecond."""
-    return round(float(time_s), 6)
+    """A time as the page gets it: to the microsecond, never later than it was."""
+    return math.floor(float(time_s) * 1e6) / 1e6
 
 
 @dataclass
@@ -136,15 +138,16 @@ class _Frames:
     _state: dict[tuple[int, ...], tuple[float, ...]] = field(default_factory=dict)
     _pending: dict[tuple[int, ...], tuple[float, ...]] = field(default_factory=dict)
     _bucket: int = -1
-    _last_s: float = 0.0
+    _first_s: float = 0.0
 
     def at(self, time_s: float) -> None:
-        """Move to `time_s`: a later frame's changes close the current one."""
+        """Move to `time_s`: a later frame's changes close the current one. A frame is
+        shown from its first change's time on, with every change of its length."""
         bucket = math.floor(time_s / self.length_s)
         if bucket != self._bucket:
             self.close()
             self._bucket = bucket
-        self._last_s = time_s
+            self._first_s = time_s
 
     def set(self, key: tuple[int, ...], value: tuple[float, ...]) -> None:
         self._pending[key] = value
@@ -160,7 +163,7 @@ class _Frames:
                 flat.extend((*key, *value))
         self._pending.clear()
         if flat:
-            self.times.append(_time(self._last_s))
+            self.times.append(_time(self._first_s))
             self.changes.append(flat)
 
 
