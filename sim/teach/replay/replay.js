@@ -52,6 +52,7 @@
   const isVm = replicaKind.map((kind) => kind === "vm");
   const layerSize = D.layers.map((layer) => layer[1]);
   const layerBase = D.layers.map((layer) => layer[3]);
+  const catalogBytes = Math.max(1, layerSize.reduce((a, b) => a + b, 0));
   const baseColour = (base) => BASE_COLOURS[base % BASE_COLOURS.length];
   const downloadsByHost = Array.from({ length: H }, () => []);
   D.downloads.forEach((download) => {
@@ -337,10 +338,18 @@
   let hostBoxes = [];
   let replicaBoxes = [];
 
+  // The replicas on each host, found once per picture.
+  let onHost = [];
+  function indexReplicas() {
+    onHost = Array.from({ length: H }, () => []);
+    for (let replica = 0; replica < R; replica += 1) {
+      if (S.replicaHost[replica] >= 0) onHost[S.replicaHost[replica]].push(replica);
+    }
+  }
+
   function replicasOn(host) {
     const found = [];
-    for (let replica = 0; replica < R; replica += 1) {
-      if (S.replicaHost[replica] !== host) continue;
+    for (const replica of onHost[host]) {
       const category = CATEGORY_OF[S.replicaState[replica]];
       if (category === GONE || !S.seen[replica]) continue;
       if (ENDED.has(category) && S.hostStatus[host] !== 3
@@ -446,21 +455,26 @@
     ctx.textAlign = "left";
     if (status === 0) return;
     const barX = x + 44;
-    const barW = width - 52;
+    // A detailed card writes each bar's numbers after it.
+    const textW = detailed ? Math.min(330, Math.max(0, width - 260)) : 0;
+    const barW = width - 52 - textW;
     const barH = detailed ? 12 : Math.max(4, Math.min(10, (height - 30) / 6));
     let row = y + 24;
     const diskUsed = layersBytes(host) + S.usage[host * 3 + 2];
     const bars = [
       ["CPU", [[S.usage[host * 3], "#60a5fa"]], vcpu, `${three(S.usage[host * 3])} of ${vcpu} vCPU requested`],
       ["Mem", [[S.usage[host * 3 + 1], "#60a5fa"]], memory, `${size(S.usage[host * 3 + 1])} of ${size(memory)} requested`],
-      ["Disk", diskParts(host), disk, `${size(diskUsed)} of ${size(disk)}: layers ${size(layersBytes(host))}, writable layers and VM disks ${size(S.usage[host * 3 + 2])}`],
+      ["Disk", diskParts(host), disk, `${size(diskUsed)} of ${size(disk)}: layers ${size(layersBytes(host))}, others ${size(S.usage[host * 3 + 2])}`],
     ];
     ctx.font = `${Math.min(11, barH + 2)}px sans-serif`;
     bars.forEach(([label, parts, total, text]) => {
       ctx.fillStyle = "#1f2933";
       ctx.fillText(label, x + 8, row + barH / 2);
       bar(ctx, barX, row, barW, barH, parts, total);
-      if (detailed) haloText(ctx, shortName(text, barW - 8, ctx), barX + 4, row + barH / 2);
+      if (textW) {
+        ctx.fillStyle = "#1f2933";
+        ctx.fillText(shortName(text, textW - 8, ctx), barX + barW + 8, row + barH / 2);
+      }
       row += barH + 4;
     });
     const replicas = replicasOn(host);
@@ -484,13 +498,17 @@
     if (height - (row - y) > 40 && width > 150) {
       row = drawLayerStrip(ctx, host, x + 8, row + 2, width - 16);
     }
-    const chipH = Math.max(6, Math.min(16, (y + height - row - 4) / 2));
-    const chipW = Math.max(8, Math.min(90, (width - 16) / Math.max(4, Math.min(replicas.length, 8))));
+    const room = y + height - row - 4;
+    const perRow = Math.max(1, Math.min(replicas.length, Math.floor((width - 16) / 130)));
+    const rows = Math.ceil(replicas.length / perRow);
+    const chipH = Math.max(5, Math.min(20, room / Math.max(rows, 1) - 3));
+    const chipW = replicas.length <= perRow * Math.floor(room / (chipH + 3))
+      ? (width - 16) / perRow : Math.max(6, (width - 16) / Math.max(1, Math.ceil(replicas.length / Math.max(1, Math.floor(room / 9)))));
     let cx = x + 8;
     replicas.forEach((replica) => {
       if (cx + chipW > x + width - 6) { cx = x + 8; row += chipH + 3; }
       if (row + chipH > y + height - 2) return;
-      drawChip(ctx, replica, cx, row, chipW - 3, chipH, chipW > 50 ? D.replicas[replica][0] : "", false);
+      drawChip(ctx, replica, cx, row, chipW - 4, chipH, chipW > 50 && chipH >= 12 ? replicaLabel(replica) : "", false);
       cx += chipW;
     });
   }
@@ -507,16 +525,16 @@
       const w = Math.max(2, ((width - gaps) * weights[index]) / total);
       ctx.globalAlpha = status >= 5 ? 1 : 0.3;
       ctx.fillStyle = baseColour(layerBase[layer]);
-      ctx.fillRect(at, y, w, 8);
+      ctx.fillRect(at, y, w, 12);
       ctx.globalAlpha = 1;
       if (status === 4 || status === 6) {
         ctx.strokeStyle = status === 4 ? "#ea580c" : "#06b6d4";
         ctx.lineWidth = 2;
-        ctx.strokeRect(at + 1, y + 1, w - 2, 6);
+        ctx.strokeRect(at + 1, y + 1, w - 2, 10);
       }
       at += w + 2;
     });
-    return y + 12;
+    return y + 17;
   }
 
   function drawLayerStack(ctx, host, x, y, width, room) {
@@ -575,8 +593,17 @@
     });
   }
 
+  let drawnTiles = "";
   function drawCluster() {
-    const { ctx, width, height } = prepare($("cluster"));
+    const canvas = $("cluster");
+    if (H > 64) {
+      // Tiles change only with the frames (and a lost replica's mark fading): redraw
+      // them only then.
+      const key = `${S.frame}:${P.selected}:${canvas.clientWidth}x${canvas.clientHeight}:${Math.floor(P.time / Math.max(5, D.end_s / 40))}`;
+      if (key === drawnTiles) return;
+      drawnTiles = key;
+    }
+    const { ctx, width, height } = prepare(canvas);
     hostBoxes = [];
     replicaBoxes = [];
     const visible = [];
@@ -609,12 +636,13 @@
       ctx.fillStyle = status === 3 ? "#fecaca" : status === 2 ? "#f1f5f9" : "#fafafa";
       ctx.fillRect(x + 0.5, y + 0.5, tileW - 1, tileH - 1);
       if (status === 0 || status === 5) continue;
-      const disk = D.hosts[host][3];
+      // The bar: the host's share of the catalog's layers (its writable layers and VM
+      // disks after them), as a tile is too small for its disk's scale.
       const parts = diskParts(host);
       let at = x + 1;
       const barH = Math.max(2, tileH * 0.35);
       parts.forEach(([amount, colour]) => {
-        const w = Math.min((amount / disk) * (tileW - 2) * 40, tileW - 2 - (at - x - 1));
+        const w = Math.min((amount / catalogBytes) * (tileW - 2), tileW - 2 - (at - x - 1));
         ctx.fillStyle = colour;
         ctx.fillRect(at, y + tileH - barH - 1, Math.max(0, w), barH);
         at += Math.max(0, w);
@@ -625,6 +653,10 @@
         ctx.fillStyle = CATEGORIES[CATEGORY_OF[S.replicaState[replica]]][1];
         ctx.fillRect(x + 1 + index * dotW, y + 1, dotW - (dotW > 3 ? 1 : 0), tileH - barH - 3);
       });
+      if (tileW > 70 && tileH > 30) {
+        ctx.font = "10px sans-serif";
+        haloText(ctx, shortName(D.hosts[host][0], tileW - 6, ctx), x + 3, y + 8);
+      }
       if (P.selected && P.selected[0] === "host" && P.selected[1] === host) {
         ctx.strokeStyle = "#2563eb";
         ctx.lineWidth = 2;
@@ -642,22 +674,23 @@
     adjacency.get(u).push([v, bandwidth]);
     adjacency.get(v).push([u, bandwidth]);
   });
-  const pathCache = new Map();
+  // Breadth-first trees, one per source: the network is a tree (a star, or racks under
+  // a spine), so each path is the one path.
+  const trees = new Map();
   function path(from, to) {
-    const key = `${from}\u0000${to}`;
-    if (pathCache.has(key)) return pathCache.get(key);
-    const previous = new Map([[from, null]]);
-    const queue = [from];
-    while (queue.length) {
-      const node = queue.shift();
-      if (node === to) break;
-      (adjacency.get(node) || []).forEach(([next]) => {
-        if (!previous.has(next)) { previous.set(next, node); queue.push(next); }
-      });
+    let parents = trees.get(from);
+    if (!parents) {
+      parents = new Map([[from, null]]);
+      const queue = [from];
+      for (let head = 0; head < queue.length; head += 1) {
+        (adjacency.get(queue[head]) || []).forEach(([next]) => {
+          if (!parents.has(next)) { parents.set(next, queue[head]); queue.push(next); }
+        });
+      }
+      trees.set(from, parents);
     }
     const nodes = [];
-    if (previous.has(to)) for (let node = to; node !== null; node = previous.get(node)) nodes.unshift(node);
-    pathCache.set(key, nodes);
+    if (parents.has(to)) for (let node = to; node !== null; node = parents.get(node)) nodes.unshift(node);
     return nodes;
   }
 
@@ -668,15 +701,24 @@
     return name;
   }
 
-  const capacity = new Map();
+  // Directed links by number: each direction of a link has its own capacity.
+  const linkIds = new Map();
+  const capacities = [];
   D.links.forEach(([u, v, , , bandwidth]) => {
-    capacity.set(`${u}>${v}`, bandwidth);
-    capacity.set(`${v}>${u}`, bandwidth);
+    [`${u}>${v}`, `${v}>${u}`].forEach((key) => {
+      if (!linkIds.has(key)) { linkIds.set(key, capacities.length); capacities.push(bandwidth); }
+    });
   });
+  const routes = new Map();
   function directedLinks(from, to) {
-    const nodes = path(from, to);
-    const links = [];
-    for (let i = 0; i + 1 < nodes.length; i += 1) links.push(`${nodes[i]}>${nodes[i + 1]}`);
+    const key = `${from}\u0000${to}`;
+    let links = routes.get(key);
+    if (!links) {
+      const nodes = path(from, to);
+      links = [];
+      for (let i = 0; i + 1 < nodes.length; i += 1) links.push(linkIds.get(`${nodes[i]}>${nodes[i + 1]}`));
+      routes.set(key, links);
+    }
     return links;
   }
 
@@ -686,40 +728,44 @@
   function fairShares(flows) {
     const rates = new Float64Array(flows.length);
     const frozen = new Uint8Array(flows.length);
-    const remaining = new Map();
-    const users = new Map();
-    flows.forEach((links, index) => links.forEach((link) => {
-      if (!users.has(link)) { users.set(link, []); remaining.set(link, capacity.get(link) || Infinity); }
-      users.get(link).push(index);
-    }));
-    const unfrozen = new Map([...users].map(([link, list]) => [link, list.length]));
-    let left = flows.filter((links) => links.length).length;
-    flows.forEach((links, index) => { if (!links.length) frozen[index] = 1; });
+    const remaining = Float64Array.from(capacities);
+    const unfrozen = new Int32Array(capacities.length);
+    const users = capacities.map(() => []);
+    let left = 0;
+    flows.forEach((links, index) => {
+      if (!links.length) { frozen[index] = 1; return; }
+      left += 1;
+      links.forEach((link) => { users[link].push(index); unfrozen[link] += 1; });
+    });
     while (left > 0) {
       let increment = Infinity;
-      unfrozen.forEach((count, link) => {
-        if (count) increment = Math.min(increment, remaining.get(link) / count);
-      });
+      for (let link = 0; link < capacities.length; link += 1) {
+        if (unfrozen[link]) increment = Math.min(increment, remaining[link] / unfrozen[link]);
+      }
       if (!Number.isFinite(increment)) break;
-      flows.forEach((links, index) => {
-        if (frozen[index]) return;
-        rates[index] += increment;
-        links.forEach((link) => remaining.set(link, remaining.get(link) - increment));
-      });
-      users.forEach((list, link) => {
-        if (remaining.get(link) > (capacity.get(link) || Infinity) * 1e-9) return;
-        list.forEach((index) => {
+      for (let link = 0; link < capacities.length; link += 1) remaining[link] -= increment * unfrozen[link];
+      flows.forEach((links, index) => { if (!frozen[index]) rates[index] += increment; });
+      for (let link = 0; link < capacities.length; link += 1) {
+        if (!unfrozen[link] || remaining[link] > capacities[link] * 1e-9) continue;
+        users[link].forEach((index) => {
           if (frozen[index]) return;
           frozen[index] = 1;
           left -= 1;
-          flows[index].forEach((other) => unfrozen.set(other, unfrozen.get(other) - 1));
+          flows[index].forEach((other) => { unfrozen[other] -= 1; });
         });
-      });
+      }
     }
     return rates;
   }
 
   /** The transfers moving bytes now: [from, to, rate, is a mirror's fill]. */
+  const shownPaths = new Map();
+  function shownPath(from, to) {
+    const key = `${from}\u0000${to}`;
+    if (!shownPaths.has(key)) shownPaths.set(key, path(from, to).map(networkNode));
+    return shownPaths.get(key);
+  }
+
   function activeTransfers() {
     const flows = [];
     D.downloads.forEach(([host, registry, layer, start, end]) => {
@@ -737,8 +783,25 @@
     return flows;
   }
 
+  // Transfers start and end at these times: the picture changes only when one passes.
+  const transferTimes = [...D.downloads, ...D.fills].flatMap((t) => [t[3], t[4]]).sort((a, b) => a - b);
+  function passed(times, time) {
+    let low = 0;
+    let high = times.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (times[middle] <= time) low = middle + 1; else high = middle;
+    }
+    return low;
+  }
+
+  let drawnNetwork = "";
   function drawNetwork() {
-    const { ctx, width, height } = prepare($("network"));
+    const canvas = $("network");
+    const key = `${passed(transferTimes, P.time)}:${S.frame}:${canvas.clientWidth}x${canvas.clientHeight}`;
+    if (key === drawnNetwork) return;
+    drawnNetwork = key;
+    const { ctx, width, height } = prepare(canvas);
     ctx.font = "bold 12px sans-serif";
     ctx.fillStyle = "#1f2933";
     ctx.fillText("Registries, network and transfers in flight", 8, 11);
@@ -751,10 +814,11 @@
     registryNames.forEach((name, index) => {
       position.set(name, [58, top + usable * (index + 0.5) / registryNames.length]);
     });
-    const middle = [...new Set([...core, ...switches])];
-    middle.forEach((name, index) => {
-      const x = core.includes(name) && switches.length > 1 && !switches.includes(name) ? 165 : 205;
-      position.set(name, [x, top + usable * (index + 0.5) / middle.length]);
+    // The core switch(es) beside the registries, the switches hosts hang off after them.
+    const spines = core.filter((name) => !switches.includes(name));
+    spines.forEach((name, index) => position.set(name, [150, top + usable * (index + 0.5) / spines.length]));
+    switches.forEach((name, index) => {
+      position.set(name, [spines.length ? 235 : 190, top + usable * (index + 0.5) / switches.length]);
     });
     const right = [];
     if (groupHosts) {
@@ -773,7 +837,7 @@
       if (!edges.has(key)) edges.set(key, { a, b, bandwidth, loads: new Map(), flows: 0, fill: 0 });
     });
     activeTransfers().forEach(([from, to, bytesPerS, fill]) => {
-      const nodes = path(from, to).map(networkNode);
+      const nodes = shownPath(from, to);
       for (let i = 0; i + 1 < nodes.length; i += 1) {
         const edge = edges.get(edgeKey(nodes[i], nodes[i + 1]));
         if (!edge) continue;
@@ -784,6 +848,8 @@
         if (fill) edge.fill += 1;
       }
     });
+    const busyEdges = [...edges.values()].filter((edge) => edge.flows).length;
+    const labels = [];
     edges.forEach((edge) => {
       const [x1, y1] = position.get(edge.a);
       const [x2, y2] = position.get(edge.b);
@@ -800,7 +866,9 @@
         ctx.font = "10px sans-serif";
         const label = [...edge.loads.values()].map(([count, load]) => `${count} × ${rate(load)}`)
           .join(" ⇄ ");
-        haloText(ctx, label, (x1 + x2) / 2 - ctx.measureText(label).width / 2, (y1 + y2) / 2 - 9);
+        if (busyEdges <= 8 || registryNames.includes(edge.a) || registryNames.includes(edge.b)) {
+          labels.push([label, (x1 + x2) / 2 - ctx.measureText(label).width / 2, (y1 + y2) / 2 - 9]);
+        }
       }
     });
     position.forEach(([x, y], name) => {
@@ -837,6 +905,8 @@
         ctx.fillText(shortName(name, 70, ctx), x - 12, y + 13);
       }
     });
+    ctx.font = "10px sans-serif";
+    labels.forEach(([label, x, y]) => haloText(ctx, label, Math.max(2, x), y));
   }
 
   // -- the timeline ---------------------------------------------------------------------
@@ -1218,7 +1288,10 @@
     $("details").replaceChildren(...content);
   }
 
+  let draws = 0;
   function draw() {
+    draws += 1;
+    indexReplicas();
     drawCluster();
     drawNetwork();
     drawTimeline();
@@ -1325,10 +1398,12 @@
     },
     playing: () => P.playing,
     speed: () => P.speed,
+    draws: () => draws,
   };
 
   $("title").textContent = D.title;
   $("about").textContent = D.about;
   seek(0);
   document.body.dataset.ready = "1";
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
 })();
