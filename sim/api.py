@@ -81,10 +81,10 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         TrafficSpec,
         WorkloadSpec,
     )
-    from sim.model.arrivals import ARRIVALS
+    from sim.model.images.registries import REGISTRIES
+    from sim.model.network.topology import NetworkParams
     from sim.model.platforms import PLATFORMS
-    from sim.model.registries import REGISTRIES
-    from sim.model.topology import NetworkParams
+    from sim.model.service.arrivals import ARRIVALS
     from sim.policies.autoscaling import AUTOSCALING
 
     nodes: dict[tuple[str, str], dict[str, Any]] = {

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import sim
 from sim.config.schema import read_kind
 from sim.core.errors import ConfigError
-from sim.model.arrivals import ARRIVALS
-from sim.model.arrivals.mmpp import MmppArrivals, MmppParams
+from sim.model.service.arrivals import ARRIVALS
+from sim.model.service.arrivals.mmpp import MmppArrivals, MmppParams
 
 SEED = 7
 

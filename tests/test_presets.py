@@ -15,10 +15,10 @@ from presets import keys_at_default
 from sim.config.schema import read, read_kind
 from sim.config.sections import ClusterSpec, PricingSpec, WorkloadSpec
 from sim.core.settings import Family, setting
-from sim.model.arrivals import ARRIVALS
+from sim.model.images.registries import REGISTRIES
+from sim.model.network.topology import NetworkParams
 from sim.model.platforms import PLATFORMS
-from sim.model.registries import REGISTRIES
-from sim.model.topology import NetworkParams
+from sim.model.service.arrivals import ARRIVALS
 from sim.policies.autoscaling import AUTOSCALING
 
 CONFIGS = importlib.resources.files("sim.conf")

@@ -78,12 +78,12 @@ def test_one_blas_thread_unless_the_environment_says_otherwise(
 
 
 SERVING = (
-    "sim.model.service",
-    "sim.model.fleet",
-    "sim.model.autoscaler",
-    "sim.model.traffic",
-    "sim.model.fluid",
-    "sim.model.resilience",
+    "sim.model.service.service",
+    "sim.model.service.fleet",
+    "sim.model.service.autoscaler",
+    "sim.model.service.traffic",
+    "sim.model.service.fluid",
+    "sim.model.faults.resilience",
     "sim.output.summary",
     "hydra",
     "matplotlib",
@@ -112,7 +112,7 @@ def test_a_sim_docker_verb_on_a_saved_host_loads_no_serving_machinery(tmp_path: 
     ).stdout.splitlines()[-1]
     status, *loaded = output.split()
     assert status == "0"
-    assert "sim.model.cluster" in loaded
+    assert "sim.model.cluster.cluster" in loaded
     assert [name for name in loaded if name.split(".")[0] in SERVING or name in SERVING] == []
 
 

@@ -1,6 +1,6 @@
 """``container``: containers on the cluster's hosts (a Kubernetes-like node agent over a
 container runtime): the scheduler places the container on a host by the placement
-policy, then the host's runtime (`sim.model.runtime`) pulls its image unless present,
+policy, then the host's runtime (`sim.model.hosts.runtime`) pulls its image unless present,
 creates it with a thin copy-on-write writable layer and starts it, and the app
 initialises."""
 
@@ -14,11 +14,11 @@ import simpy
 
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.host import Host
+from sim.model.cluster.scheduler import Scheduler
+from sim.model.hosts.host import Host
+from sim.model.hosts.replica import App, Ledger, Startup
+from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 from sim.model.platforms import PlatformContext
-from sim.model.replica import App, Ledger, Startup
-from sim.model.runtime import ContainerRuntime, ContainerSettings
-from sim.model.scheduler import Scheduler
 from sim.policies.placement import PLACEMENT, PlacementPolicy, make_placement_policy
 
 

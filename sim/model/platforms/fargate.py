@@ -26,11 +26,11 @@ from sim.core.distributions import Distribution, LogNormal
 from sim.core.errors import ConfigError
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.cloud import Cloud, InstanceType
-from sim.model.host import Host
+from sim.model.hosts.cloud import Cloud, InstanceType
+from sim.model.hosts.host import Host
+from sim.model.hosts.replica import App, Ledger, Startup
+from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings, PullPolicy
 from sim.model.platforms import PlatformContext
-from sim.model.replica import App, Ledger, Startup
-from sim.model.runtime import ContainerRuntime, ContainerSettings, PullPolicy
 
 GB = 2**30
 """Fargate's memory sizes are in GiB (its 'GB')."""

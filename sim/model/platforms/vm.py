@@ -20,12 +20,12 @@ import simpy
 from sim.core.distributions import Distribution, LogNormal
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.cloud import Cloud, InstanceType
-from sim.model.host import Host
+from sim.model.cluster.scheduler import Scheduler
+from sim.model.hosts.cloud import Cloud, InstanceType
+from sim.model.hosts.host import Host
+from sim.model.hosts.replica import App, Holding, Ledger, Startup
+from sim.model.images.store import DiskFull
 from sim.model.platforms import PlatformContext
-from sim.model.replica import App, Holding, Ledger, Startup
-from sim.model.scheduler import Scheduler
-from sim.model.storage import DiskFull
 from sim.policies.placement import PLACEMENT, PlacementPolicy, make_placement_policy
 
 MIB = 2**20
