@@ -30,7 +30,12 @@ from typing import Any
 from sim.core.records import REGISTRY_BYTES_COLUMN as SERVED
 from sim.core.records import DetailValue, Event, EventKind, ReplicaRecord, ReplicaState
 from sim.core.world import World
-from sim.model.billing import InstanceUsage, RegistryUsage, instance_cost_usd, registry_cost_usd
+from sim.model.hosts.billing import (
+    InstanceUsage,
+    RegistryUsage,
+    instance_cost_usd,
+    registry_cost_usd,
+)
 from sim.output.results import Result
 from sim.teach.narrate import (
     cluster_words,
