@@ -60,7 +60,7 @@ class ScalerSpec:
     disk_bytes: int = setting(100_000_000_000, unit="size", above=0, doc="their disk")
     min_hosts: int = setting(0, minimum=0, doc="it never goes below")
     max_hosts: int | None = setting(None, minimum=1, doc="it never goes above")
-    # Reported 45-90 s from launch to a Ready node on EKS (README: calibrated defaults).
+    # Reported 45-90 s from launch to a Ready node on EKS (docs/semantics.md).
     provision: Distribution = setting(LogNormal(65.0, 0.2), doc="launch to node ready")
     scan_interval_s: float = setting(10.0, unit="duration", above=0, doc="how often it looks")
     scale_down_unneeded_s: float = setting(

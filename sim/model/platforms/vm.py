@@ -51,7 +51,7 @@ class VmParams:
     )
     # EC2's running-to-SSH, the same guest boot on a KVM-based hypervisor, measured at
     # 3.1 s (Amazon Linux 2023) and 22.8 s (Percival's ec2-boot-bench sample): their
-    # median, with 90 % of boots between 4.8 s and 35 s (README: calibrated defaults).
+    # median, with 90 % of boots between 4.8 s and 35 s (docs/semantics.md).
     boot: Distribution = setting(LogNormal(13.0, 0.6), doc="guest OS boot to init")
     guest_os_memory_bytes: int = setting(
         512 * MIB, unit="size", doc="added to the app's memory request"
