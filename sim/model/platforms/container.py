@@ -14,12 +14,12 @@ import simpy
 
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.host import Host
-from sim.model.hosts.replica import App, Ledger, Startup
+from sim.model.hosts.replica import App, Ledger, Startup, replica_pod
 from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 from sim.model.platforms import PlatformContext
-from sim.policies.placement import PLACEMENT, PlacementPolicy, make_placement_policy
+from sim.policies.placement import PLACEMENT, Placement, make_placement_policy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +49,7 @@ class ContainerPlatform:
         env: simpy.Environment,
         params: ContainerParams,
         scheduler: Scheduler,
-        placement: PlacementPolicy,
+        placement: Placement,
         runtime: ContainerRuntime,
         ledger: Ledger,
         log: EventLog,
@@ -68,15 +68,16 @@ class ContainerPlatform:
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Place (on `pinned` if given), pull, create, start, initialise one container."""
         startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
+        pod = replica_pod(replica, app, app.vcpu, app.memory_bytes)
         host = yield from self.scheduler.place(
-            replica, self.placement, app.vcpu, app.memory_bytes, pinned
+            replica, self.placement, pod, app.vcpu, app.memory_bytes, pinned
         )
         startup.add("wait_s", self.env.now - startup.requested_s)
         startup.host = host.name
         startup.enter(ReplicaState.SCHEDULED, host=host.name, memory_bytes=app.memory_bytes)
         record, holding = yield from self.runtime.run(startup, host, app)
         if holding is None:
-            self.scheduler.release(host, app.vcpu, app.memory_bytes)
+            self.scheduler.release(host, replica, app.vcpu, app.memory_bytes)
         else:
             self.ledger.open(replica, holding, app, self.env.now)
         return record
@@ -85,7 +86,7 @@ class ContainerPlatform:
         """Stop and remove a ready container."""
         holding = self.ledger.close(replica, self.env.now)
         self.runtime.remove_holding(holding)
-        self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
+        self.scheduler.release(holding.host, replica, holding.vcpu, holding.memory_bytes)
         self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.REMOVED)
 
 

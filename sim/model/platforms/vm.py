@@ -20,13 +20,13 @@ import simpy
 from sim.core.distributions import Distribution, LogNormal
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.cloud import Cloud, InstanceType
 from sim.model.hosts.host import Host
-from sim.model.hosts.replica import App, Holding, Ledger, Startup
+from sim.model.hosts.replica import App, Holding, Ledger, Startup, replica_pod
 from sim.model.images.store import DiskFull
 from sim.model.platforms import PlatformContext
-from sim.policies.placement import PLACEMENT, PlacementPolicy, make_placement_policy
+from sim.policies.placement import PLACEMENT, Placement, make_placement_policy
 
 MIB = 2**20
 
@@ -108,7 +108,7 @@ class VmPlatform:
         env: simpy.Environment,
         params: VmParams,
         scheduler: Scheduler,
-        placement: PlacementPolicy,
+        placement: Placement,
         cloud: Cloud,
         instance_type: InstanceType | None,
         rng: np.random.Generator,
@@ -141,8 +141,9 @@ class VmPlatform:
     ) -> Generator[simpy.Event, Any, Host]:
         """A hypervisor host with room reserved for the VM, or a new instance for it."""
         if self.instance_type is None:
+            pod = replica_pod(replica, app, app.vcpu, memory_bytes)
             host = yield from self.scheduler.place(
-                replica, self.placement, app.vcpu, memory_bytes, pinned
+                replica, self.placement, pod, app.vcpu, memory_bytes, pinned
             )
             return host
         instance = self.cloud.launch(
@@ -172,7 +173,7 @@ class VmPlatform:
             try:
                 host.disk.allocate(allocate_bytes)
             except DiskFull as error:
-                self.scheduler.release(host, app.vcpu, memory_bytes)
+                self.scheduler.release(host, replica, app.vcpu, memory_bytes)
                 return startup.failed(str(error))
             host.vm_base_images |= {params.name}
             disk_bytes = write_bytes if params.disk_mode == "clone" else allocate_bytes
@@ -199,7 +200,7 @@ class VmPlatform:
         holding = self.ledger.close(replica, self.env.now)
         holding.host.disk.free(holding.disk_bytes)
         if self.instance_type is None:
-            self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
+            self.scheduler.release(holding.host, replica, holding.vcpu, holding.memory_bytes)
         else:
             self.cloud.terminate(holding.host)
         self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.STOPPED)
