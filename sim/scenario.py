@@ -61,6 +61,7 @@ def build_cluster(
         params.cluster_scaler,
         log,
         streams,
+        params.scheduler,
     )
 
 

@@ -1,6 +1,6 @@
 """Results of a run: the summary, the event log, the time series, and writing them.
 
-A run's folder holds ``summary.json`` (flat metrics, documented in the README),
+A run's folder holds ``summary.json`` (flat metrics, documented in docs/results.md),
 ``events.csv`` (one row per event: ``time_s,source,kind,details``), ``timeseries.csv``
 (one row per sample period), ``replicas.csv`` / ``pulls.csv`` (one row per replica
 and per pull) and, with ``log: full``, ``world.json`` (what the run had that no event
