@@ -14,9 +14,6 @@ Importing `sim` is cheap: the simulator is loaded when first used.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.core.errors import ConfigError
@@ -25,6 +22,7 @@ if TYPE_CHECKING:
     from omegaconf import DictConfig
 
     from sim.output.results import Result
+    from sim.teach.replay import write_replay
 
 __all__ = ["ConfigError", "load_config", "simulate", "write_replay"]
 
@@ -47,31 +45,11 @@ def simulate(cfg: Any) -> Result:
     return run(cfg)
 
 
-def write_replay(
-    run: Result | str | os.PathLike[str],
-    path: str | os.PathLike[str],
-    title: str = "",
-    about: str = "",
-    story: Sequence[str] | None = None,
-) -> Path:
-    """Write a run's replay page: one self-contained HTML file that plays the run in a
-    browser, with no server and no network (`sim.teach.replay`).
+def __getattr__(name: str) -> Any:
+    """`write_replay` (`sim.teach.replay.write_replay`: a run's page that plays it in a
+    browser), imported when first used so that importing `sim` stays cheap."""
+    if name == "write_replay":
+        from sim.teach.replay import write_replay
 
-    Args:
-        run: a `Result` of a run with ``log: full``, or the folder such a run wrote.
-        path: the page to write (an existing folder: its ``replay.html``).
-        title: the page's title.
-        about: a paragraph under the title.
-        story: narrated lines to caption the replay with (default: the run's own).
-
-    Returns:
-        The page written.
-
-    Raises:
-        sim.teach.replay.ReplayError: the run cannot be replayed (a ValueError whose
-            message says why: it kept no events, or its folder does not read back).
-        OSError: the page cannot be written.
-    """
-    from sim.teach.replay import write_replay as write
-
-    return write(run, path, title, about, story)
+        return write_replay
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -226,20 +226,6 @@ def test_sim_demo_writes_its_page(
     assert "<title>First pull, then a second: the layer cache at work</title>" in page
 
 
-def test_sim_demo_refuses_an_unwritable_page_folder_before_the_demo(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr("sys.argv", ["sim-demo", "first-pull", "--html", "/proc/sim-demo"])
-    with pytest.raises(SystemExit) as stopped:
-        sim_demo()
-    assert stopped.value.code == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.strip().splitlines() == [
-        "sim-demo: --html: /proc/sim-demo: a folder that can be written (No such file or directory)"
-    ]
-
-
 @given(st.text())
 def test_embedded_data_never_holds_markup(text: str) -> None:
     embedded = script_json({"name": text, "names": [text, "</script><!--"]})

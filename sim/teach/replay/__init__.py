@@ -74,11 +74,23 @@ def write_replay(
     about: str = "",
     story: Sequence[str] | None = None,
 ) -> Path:
-    """Write the replay page of a run to `path` (an existing folder: its ``replay.html``);
-    returns the file written. See `replay_page` for the arguments.
+    """Write a run's replay page: one self-contained HTML file that plays the run in a
+    browser, with no server and no network.
+
+    Args:
+        run: a `Result` of a run with ``log: full``, or the folder such a run wrote.
+        path: the page to write (an existing folder: its ``replay.html``).
+        title: the page's title (default: the run's seed).
+        about: a paragraph under the title.
+        story: narrated lines to caption the replay with (default: the run's own
+            narration; see `replay_page`).
+
+    Returns:
+        The page written.
 
     Raises:
-        ReplayError: the run cannot be replayed.
+        ReplayError: the run cannot be replayed (a ValueError whose message says why:
+            it kept no events, or its folder does not read back).
         OSError: the page cannot be written (nothing is left half-written).
     """
     target = Path(path)
