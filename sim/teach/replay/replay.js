@@ -695,8 +695,13 @@
   }
 
   const registryNames = D.registries.map((registry) => registry[0]);
+  // Many hosts are drawn as one node per switch they hang off; many racks, as one node
+  // for every host and rack switch.
   const groupHosts = H > 12;
+  const rackSwitches = new Set(D.switches);
+  const groupRacks = rackSwitches.size > 12;
   function networkNode(name) {
+    if (groupRacks && (hostIndex.has(name) || rackSwitches.has(name))) return "hosts@*";
     if (groupHosts && hostIndex.has(name)) return `hosts@${D.hosts[hostIndex.get(name)][6]}`;
     return name;
   }
@@ -817,11 +822,15 @@
     // The core switch(es) beside the registries, the switches hosts hang off after them.
     const spines = core.filter((name) => !switches.includes(name));
     spines.forEach((name, index) => position.set(name, [150, top + usable * (index + 0.5) / spines.length]));
-    switches.forEach((name, index) => {
-      position.set(name, [spines.length ? 235 : 190, top + usable * (index + 0.5) / switches.length]);
-    });
+    if (!groupRacks) {
+      switches.forEach((name, index) => {
+        position.set(name, [spines.length ? 235 : 190, top + usable * (index + 0.5) / switches.length]);
+      });
+    }
     const right = [];
-    if (groupHosts) {
+    if (groupRacks) {
+      right.push("hosts@*");
+    } else if (groupHosts) {
       switches.forEach((name) => right.push(`hosts@${name}`));
     } else {
       D.hosts.forEach((host, index) => { if (S.hostStatus[index] !== 0 || H <= 8) right.push(host[0]); });
@@ -832,7 +841,7 @@
     D.links.forEach(([u, v, , , bandwidth]) => {
       const a = networkNode(u);
       const b = networkNode(v);
-      if (!position.has(a) || !position.has(b)) return;
+      if (a === b || !position.has(a) || !position.has(b)) return;
       const key = edgeKey(a, b);
       if (!edges.has(key)) edges.set(key, { a, b, bandwidth, loads: new Map(), flows: 0, fill: 0 });
     });
@@ -887,11 +896,14 @@
         ctx.font = "10px sans-serif";
         ctx.fillText(shortName(`${kind}${upstream ? " of " + upstream : ""} · ${rate(bandwidth)}`, 98, ctx), x - 48, y + 7);
       } else if (name.startsWith("hosts@")) {
-        const count = D.hosts.filter((host, index) => host[6] === name.slice(6) && S.hostStatus[index] !== 0).length;
+        const where = name.slice(6);
+        const count = D.hosts.filter((host, index) => (where === "*" || host[6] === where)
+          && S.hostStatus[index] !== 0).length;
         ctx.fillStyle = "#f1f5f9";
         ctx.fillRect(x - 52, y - 10, 104, 20);
         ctx.fillStyle = "#1f2933";
-        ctx.fillText(shortName(`${count} hosts on ${name.slice(6)}`, 98, ctx), x - 48, y);
+        const words = where === "*" ? `${count} hosts on ${rackSwitches.size} racks` : `${count} hosts on ${where}`;
+        ctx.fillText(shortName(words, 98, ctx), x - 48, y);
       } else if (hostIndex.has(name)) {
         ctx.fillStyle = S.hostStatus[hostIndex.get(name)] === 3 ? "#fecaca" : "#f1f5f9";
         ctx.fillRect(x - 52, y - 9, 104, 18);
@@ -945,9 +957,9 @@
       ctx.fillRect(LEFT, y, plotW, laneH);
       ctx.fillStyle = "#1f2933";
       ctx.fillText(lane.name, 8, y + laneH / 2);
-      if (lane.kind === "replicas") drawReplicaLane(ctx, y, laneH, plotW, width);
-      else if (lane.kind === "hosts") drawStepLane(ctx, y, laneH, plotW, perFrame.hosts, hostsAtStart, "#475569", width);
-      else drawSeriesLane(ctx, lane, y, laneH, plotW, width);
+      if (lane.kind === "replicas") drawReplicaLane(ctx, y, laneH, plotW);
+      else if (lane.kind === "hosts") drawStepLane(ctx, y, laneH, plotW, perFrame.hosts, hostsAtStart, "#475569");
+      else drawSeriesLane(ctx, lane, y, laneH, plotW);
     });
     // Ticks.
     ctx.fillStyle = "#616e7c";
@@ -979,12 +991,12 @@
     return steps.find((s) => s >= raw) || 86400 * Math.ceil(raw / 86400);
   }
 
-  function frameRange(plotW) {
+  function frameRange() {
     return [Math.max(0, frameAt(P.view[0])), frameAt(P.view[1])];
   }
 
-  function drawReplicaLane(ctx, y, laneH, plotW, width) {
-    const [first, last] = frameRange(plotW);
+  function drawReplicaLane(ctx, y, laneH, plotW) {
+    const [first, last] = frameRange();
     let peak = 1;
     for (let f = Math.max(first, 0); f <= last; f += 1) {
       let total = 0;
@@ -1015,8 +1027,8 @@
     ctx.fillText(`${now}${D.fleets.length ? " / desired " + S.desired.reduce((a, b) => a + b, 0) : ""}`, LEFT + plotW + 6, y + laneH / 2);
   }
 
-  function drawStepLane(ctx, y, laneH, plotW, values, start, colour, width) {
-    const [first, last] = frameRange(plotW);
+  function drawStepLane(ctx, y, laneH, plotW, values, start, colour) {
+    const [first, last] = frameRange();
     let peak = Math.max(1, start);
     for (let f = Math.max(first, 0); f <= last; f += 1) peak = Math.max(peak, values[f]);
     const scale = (laneH - 6) / peak;
@@ -1038,7 +1050,7 @@
     ctx.fillText(String(S.hostsUp), LEFT + plotW + 6, y + laneH / 2);
   }
 
-  function drawSeriesLane(ctx, lane, y, laneH, plotW, width) {
+  function drawSeriesLane(ctx, lane, y, laneH, plotW) {
     const times = series.time_s;
     let peak = 0;
     lane.keys.forEach(([key]) => series[key].forEach((value) => { peak = Math.max(peak, value); }));
