@@ -94,6 +94,7 @@ def test_the_api_reference_documents_the_public_api(site: Path) -> None:
         "sim.batch.study.run_study",
         "sim.policies.autoscaling.protocol.ScalingPolicy",
         "sim.policies.placement.PlacementPolicy",
+        "sim.policies.build",
     } <= documented
 
 

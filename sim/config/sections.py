@@ -1,7 +1,7 @@
 """The config sections that are not kinds: their settings, units and defaults.
 
 Each dataclass is shaped like its section of the config (``cluster``, ``workload``, the
-root keys) and read by the one reader (`sim.config.schema.read`); what the model needs
+root keys) and read by the one reader (`sim.core.schema.read`); what the model needs
 is built from it in `sim.config` (hosts from pools, apps with their images, a service
 with its fleet). Defaults live here and in the model's parameter dataclasses, nowhere
 else: the YAML presets carry only what differs from them.
