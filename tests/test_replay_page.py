@@ -171,7 +171,7 @@ def test_the_keyboard_plays_steps_and_jumps(
     assert page.page.evaluate("window.replay.speed()") > speed
     keyboard.press(" ")
     assert page.page.evaluate("window.replay.playing()")
-    page.page.wait_for_function("window.replay.time() > 0")
+    page.page.wait_for_function("() => window.replay.time() > 0")
     keyboard.press(" ")
     assert not page.page.evaluate("window.replay.playing()")
     assert page.errors == []
