@@ -181,9 +181,9 @@ def _run(cfg: DictConfig) -> None:
         if not in_sweep:
             sys.exit(EXIT_FAILED)
         return
-    if cfg.get("figures", False):
+    if figure_format(cfg) is not None:
         try:
-            draw_run_figures(result, folder)
+            draw_run_figures(result, folder, cfg)
         except OSError as error:
             print(f"figures not drawn: {_cannot_write(folder, error)}", file=sys.stderr)
             if not in_sweep:
@@ -210,13 +210,21 @@ def _report_failure(folder: Path, digest: str, message: str, overrides: list[str
     print(f"run failed: {message}{where}", file=sys.stderr)
 
 
-def draw_run_figures(result: Result, folder: Path) -> None:
-    """A run's figures: its replicas' timeline, its topology and its registries' egress."""
-    from sim.output.plots import registry_egress, timeline, topology
+def figure_format(cfg: DictConfig) -> str | None:
+    """The format a run's or a sweep's figures are asked for (``figures=true`` is
+    png), or None."""
+    figures = cfg.get("figures", False)
+    return "png" if figures is True else figures or None
 
-    timeline(result, folder / "timeline.png")
-    topology(result, folder / "topology.png")
-    registry_egress(result, folder / "registry_egress.png")
+
+def draw_run_figures(result: Result, folder: Path, cfg: DictConfig) -> None:
+    """A run's figures: its replicas' timeline, its topology and its registries' egress,
+    in the format and resolution the config asks for."""
+    from sim.output.plots import run_figures
+
+    format = figure_format(cfg)
+    if format is not None:
+        run_figures(result, folder, format, float(cfg.get("figure_dpi", 120)))
 
 
 def sweep_size(task_overrides: Sequence[str]) -> int:
