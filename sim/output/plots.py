@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
@@ -43,7 +43,10 @@ UNDATED: dict[str, dict[str, Any]] = {"svg": {"Date": None}, "pdf": {"CreationDa
 
 
 def _canvas(
-    ax: Axes | None, fig: Figure | None, figsize: tuple[float, float], layout: str | None = None
+    ax: Axes | None,
+    fig: Figure | None,
+    figsize: tuple[float, float],
+    layout: Literal["constrained", "tight"] | None = None,
 ) -> tuple[Figure, Axes, bool]:
     """The axes to draw into: `ax`, a new subplot of `fig`, or a new figure's; and
     whether the figure is this module's own (then it also lays the figure out)."""
