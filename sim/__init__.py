@@ -1,43 +1,155 @@
 """A discrete-event simulator of container orchestration.
 
-The public API (`sim.api`)::
+The public API::
 
     import sim
     cfg = sim.load_config(["cluster.pools.node.count=5"])  # compose configs/ as `sim` does
     result = sim.simulate(cfg)                              # validate, run, collect
-    result.summary["startup_s_p95"]; result.events; result.timeseries
+    result.summary["startup_s_p95"]                         # flat metrics (sim.RunSummary)
+    frames = result.frames()                                # pandas: summary, timeseries,
+    frames.replicas                                         # replicas, pulls, events
     result.write("out/")                                    # summary.json, events.csv, ...
+    table = sim.run_many({"platform": ["vm", "container"]}, replications=3)  # a DataFrame
+    sim.read_result("outputs/2026-12-07/10-00-00")          # a run folder read back
 
-Importing `sim` is cheap: the simulator is loaded when first used.
+Importing `sim` is cheap: the simulator (and pandas, Hydra, matplotlib) is loaded when
+first used.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    import pandas as pd
     from omegaconf import DictConfig
 
+    from sim.api import ProgressCallback
     from sim.output.results import Result
+    from sim.output.run_summary import RunSummary
 
-__all__ = ["ConfigError", "load_config", "simulate"]
+__all__ = [
+    "ConfigError",
+    "Result",
+    "RunSummary",
+    "load_config",
+    "read_result",
+    "run_many",
+    "simulate",
+]
+
+_LAZY = {
+    "Result": ("sim.output.results", "Result"),
+    "RunSummary": ("sim.output.run_summary", "RunSummary"),
+}
 
 
-def load_config(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
-    """Compose the packaged ``configs/`` tree with overrides, exactly as the CLI does."""
+def __getattr__(name: str) -> Any:
+    """``sim.__version__`` and the public classes, loaded when first asked for."""
+    if name == "__version__":
+        from sim.core.provenance import version
+
+        return version()
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY, "__version__"])
+
+
+def load_config(
+    overrides: Sequence[str] = (),
+    config_name: str = "config",
+    config_dir: str | os.PathLike[str] | None = None,
+) -> DictConfig:
+    """Compose the packaged ``configs/`` tree with overrides, exactly as the CLI does.
+
+    Args:
+        overrides: Hydra overrides, as on the command line (``platform=vm``).
+        config_name: the primary config.
+        config_dir: a folder of your own configs, searched before the packaged ones
+            (its group options join the packaged groups; its primary config, if it has
+            one named `config_name`, is used instead).
+
+    Hydra's global state is left as it was: calling this inside your own
+    ``@hydra.main`` application does not disturb it.
+
+    Raises:
+        ConfigError: an override or folder that does not compose.
+    """
     from sim.api import load_config as compose
 
-    return compose(overrides)
+    return compose(overrides, config_name, config_dir=config_dir)
 
 
-def simulate(cfg: Any) -> Result:
+def simulate(cfg: Any, progress: bool | ProgressCallback | None = None) -> Result:
     """Validate a config (from `load_config`, or a plain mapping) and run it.
+
+    Args:
+        cfg: the configuration.
+        progress: True for a bar of simulated time on standard error; or a function
+            called with (simulated now, horizon) once per sample period.
 
     Raises:
         ConfigError: the config is not valid; nothing was simulated.
     """
     from sim.api import simulate as run
 
-    return run(cfg)
+    if not isinstance(progress, bool):
+        return run(cfg, progress)
+    from sim.api import parameters
+    from sim.output.report import simulated_time_bar
+    from sim.scenario import run_scenario
+
+    params = parameters(cfg)
+    with simulated_time_bar(params.horizon_s, progress) as advance:
+        return run_scenario(params, advance)
+
+
+def run_many(
+    runs: Mapping[str, Any] | Sequence[Any],
+    *,
+    overrides: Sequence[str] = (),
+    replications: int = 1,
+    n_jobs: int = 1,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Run many configurations, each several times, into one DataFrame (a row per run).
+
+    `runs` is either a grid of overrides, swept as ``sim -m`` sweeps them, or configs:
+
+    * ``{"platform": ["vm", "container"], "cluster.pools.node.count": [3, 5]}`` or
+      ``["platform=vm,container", "cluster.pools.node.count=3,5"]``: every combination;
+    * ``{"small": cfg_a, "large": cfg_b}`` or ``[cfg_a, cfg_b]``: configs (from
+      `load_config`, or mappings), labelled in a ``config`` column.
+
+    See `sim.batch.many.run_many` for the columns and the parallel runs.
+
+    Raises:
+        ConfigError: a configuration that is not valid; nothing was run.
+    """
+    from sim.batch.many import run_many as run
+
+    return run(
+        runs, overrides=overrides, replications=replications, n_jobs=n_jobs, progress=progress
+    )
+
+
+def read_result(folder: str | os.PathLike[str]) -> Result:
+    """A run folder (what ``sim`` or `Result.write` wrote) read back as a `Result`.
+
+    Raises:
+        ValueError: the folder holds no readable run (the message says why).
+    """
+    from sim.output.reading import read_result as read
+
+    return read(folder)

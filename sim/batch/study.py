@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sim.api import load_config, to_plain
 from sim.config import scenario_params
@@ -180,7 +180,7 @@ def error_bars(rows: Sequence[Mapping[str, Any]], column: str) -> tuple[list[flo
 
 def summary_metric(key: str) -> Callable[[Result], float | None]:
     """A metric read from the run's summary."""
-    return lambda result: result.summary.get(key)
+    return lambda result: cast(float | None, result.summary.get(key))
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:

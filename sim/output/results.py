@@ -18,17 +18,24 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.core.files import write_atomic
 from sim.core.records import Event, LinkUsage, PullRecord, ReplicaRecord
+from sim.output.run_summary import RunSummary
 
-Summary = dict[str, Any]
+if TYPE_CHECKING:
+    from sim.output.frames import ResultFrames
+
+Summary = RunSummary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Result:
     """What a run produced.
+
+    ``result.frames()`` gives its tables as pandas DataFrames; in a notebook a result
+    shows its tables, and its ``repr`` is one line.
 
     Attributes:
         summary: flat metrics, in the order and meaning of `sim.output.summary.Summary`.
@@ -47,6 +54,36 @@ class Result:
     pulls: Sequence[PullRecord]
     links: Sequence[LinkUsage] = ()
     warnings: Sequence[str] = ()
+
+    def frames(self) -> ResultFrames:
+        """The run's tables as pandas DataFrames (`sim.output.frames`): ``summary``,
+        ``timeseries`` (with ``columns``: each one's unit and kind), ``replicas``,
+        ``pulls`` and ``events``, each built when first read.
+
+        Raises:
+            ImportError: pandas is not installed (``pip install 'sim[analysis]'``).
+        """
+        from sim.output.frames import ResultFrames
+
+        return ResultFrames(self)
+
+    def __repr__(self) -> str:
+        summary = self.summary
+        ready = sum(replica.state == "ready" for replica in self.replicas)
+        return (
+            f"<Result seed={summary['seed']} sim_time_s={summary['sim_time_s']:g}: "
+            f"{ready} of {len(self.replicas)} replicas ready, {len(self.pulls)} pulls, "
+            f"{len(self.events)} events, {len(self.timeseries)} samples>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The run's tables, for a notebook."""
+        from sim.output.markup import escape, table_html
+        from sim.output.tables import run_tables
+
+        tables = [table_html(table) for table in run_tables(self.summary, self.replicas)]
+        hint = "result.frames() gives every table as a DataFrame"
+        return f"<div>{''.join(tables)}<p><small>{escape(hint)}</small></p></div>"
 
     def write(self, folder: str | os.PathLike[str]) -> Path:
         """Write the run's files into `folder` (created if needed); returns its path."""

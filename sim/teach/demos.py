@@ -260,10 +260,10 @@ def _fault_lines(demo: Demo, result: Result) -> list[str]:
     lines += service_story(result.events, result.timeseries, demo.service)
     lines += ["", "-- what happened --"]
     recover = summary["time_to_recover_s"]
-    back = f", back to full strength {format_duration(recover)} after the crash"
+    back = f", back to full strength {format_duration(recover)} after the crash" if recover else ""
     lines += [
         f"hosts failed: {summary['hosts_failed']}; replicas lost: {summary['replicas_lost']}, "
-        f"replaced: {summary['replicas_replaced']}" + (back if recover else ""),
+        f"replaced: {summary['replicas_replaced']}" + back,
         f"requests: {summary['requests_total']} arrived, {summary['requests_served']} served, "
         f"{summary['requests_dropped']} dropped, {summary['requests_failed']} failed "
         f"(host failure {summary['requests_failed_host_failure']})",
