@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.files import sha256_of, write_atomic
+from sim.output.results import RESULT_FILES
 
 RUN_FILE = "run.json"
-RESULT_FILES = ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", "pulls.csv")
 STATUSES = ("complete", "failed", "missing")
 
 

@@ -27,6 +27,9 @@ from sim.output.run_summary import RunSummary
 if TYPE_CHECKING:
     from sim.output.frames import ResultFrames
 
+RESULT_FILES = ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", "pulls.csv")
+"""The files `Result.write` writes into a run's folder."""
+
 Summary = RunSummary
 
 
