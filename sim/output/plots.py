@@ -14,9 +14,10 @@ each configuration point with its 95 % confidence interval as an error bar.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,6 +60,14 @@ def _canvas(
     return own, own.add_subplot(), True
 
 
+def figure_bytes(figure: Figure, format: str = "png", dpi: float = DPI) -> bytes:
+    """`figure` as the bytes of a file of that format (see `save_figure`)."""
+    buffer = io.BytesIO()
+    with rc_context({"svg.hashsalt": "sim"}):
+        figure.savefig(buffer, dpi=dpi, format=format, metadata=UNDATED.get(format))
+    return buffer.getvalue()
+
+
 def save_figure(figure: Figure, path: Path, dpi: float = DPI) -> Path:
     """Write `figure` to `path` (the folder made if needed) in the format its suffix
     names, through a temporary file renamed into place; returns `path`. The bytes
@@ -72,8 +81,7 @@ def save_figure(figure: Figure, path: Path, dpi: float = DPI) -> Path:
     format = path.suffix.lstrip(".").lower() or "png"
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{path.suffix}")
     try:
-        with rc_context({"svg.hashsalt": "sim"}):
-            figure.savefig(temporary, dpi=dpi, format=format, metadata=UNDATED.get(format))
+        temporary.write_bytes(figure_bytes(figure, format, dpi))
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -92,7 +100,7 @@ HEADLINE_METRICS = {
 }
 
 
-def _labels(report: Sequence[dict[str, Any]]) -> tuple[list[str], str]:
+def _labels(report: Sequence[Mapping[str, Any]]) -> tuple[list[str], str]:
     """Bar labels from the settings that differ between points, and what they are."""
     keys = [
         key
@@ -106,7 +114,7 @@ def _labels(report: Sequence[dict[str, Any]]) -> tuple[list[str], str]:
 
 
 def sweep_figure(
-    report: Sequence[dict[str, Any]],
+    report: Sequence[Mapping[str, Any]],
     metric: str,
     path: Path | None = None,
     *,
@@ -134,7 +142,7 @@ def sweep_figure(
     return figure
 
 
-def sweep_metrics(report: Sequence[dict[str, Any]]) -> list[str]:
+def sweep_metrics(report: Sequence[Mapping[str, Any]]) -> list[str]:
     """The headline metrics a sweep report has a value of, in `HEADLINE_METRICS` order."""
     return [
         metric
@@ -144,7 +152,7 @@ def sweep_metrics(report: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def sweep_figures(
-    report: Sequence[dict[str, Any]], folder: Path, format: str = "png", dpi: float = DPI
+    report: Sequence[Mapping[str, Any]], folder: Path, format: str = "png", dpi: float = DPI
 ) -> list[Path]:
     """One figure per headline metric present in the report, written into `folder` as
     ``<metric>.<format>``; returns their paths."""
