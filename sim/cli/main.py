@@ -323,7 +323,7 @@ class SweepTable(Callback):
                 figures = sweep_figures(report, sweep / "figures", format, dpi)
                 print(f"{len(figures)} figures in {sweep / 'figures'}")
             if config.get("report") == "html":
-                print(f"sweep page in {write_sweep_page(sweep, with_runs=False)}")
+                print(f"sweep page in {write_sweep_page(sweep)}")
         except OSError as error:
             print(f"sweep error: {_cannot_write(sweep, error)}", file=sys.stderr)
             raise SystemExit(EXIT_FAILED) from None

@@ -123,9 +123,10 @@ def sweep_settings(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return columns[3:end]
 
 
-def write_sweep_page(sweep: Path, with_runs: bool = True) -> Path:
-    """A sweep's ``report.html`` and, if `with_runs`, each complete run's (so its links
-    lead somewhere); returns the sweep page's path.
+def write_sweep_page(sweep: Path) -> Path:
+    """A sweep's ``report.html``, and the page of each complete run that has none yet
+    (a run's own page, written as it ran, also has its topology); returns the sweep
+    page's path.
 
     Raises:
         OSError: a page cannot be written.
@@ -137,7 +138,7 @@ def write_sweep_page(sweep: Path, with_runs: bool = True) -> Path:
     for run, state in zip(runs, states, strict=True):
         if state.status != "complete":
             continue
-        if with_runs:
+        if not (run / PAGE_NAME).exists():
             with contextlib.suppress(ValueError):
                 write_folder_page(run)
         if (run / PAGE_NAME).exists():
@@ -154,6 +155,7 @@ def write_sweep_page(sweep: Path, with_runs: bool = True) -> Path:
             f"{count['missing']} missing",
         ),
         ("folder", str(sweep)),
+        ("the same in every run", _fixed(rows)),
     ]
     first = config_text(runs[0]) if runs else NO_CONFIG
     settings = sweep_settings(rows)
@@ -161,6 +163,16 @@ def write_sweep_page(sweep: Path, with_runs: bool = True) -> Path:
     path = sweep / PAGE_NAME
     write_atomic(path, text)
     return path
+
+
+def _fixed(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The overrides every run of a sweep shares, as ``key=value`` words."""
+    shared = [
+        f"{key}={rows[0][key]}"
+        for key in sweep_settings(rows)
+        if len({str(row.get(key)) for row in rows}) == 1
+    ]
+    return " ".join(shared) or "none"
 
 
 @dataclass(frozen=True)

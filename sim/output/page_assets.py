@@ -23,12 +23,13 @@ table { border-collapse: collapse; margin: 0.8rem 0 1.2rem; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
 th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid var(--line);
          text-align: left; vertical-align: top; }
-.num { text-align: right; font-variant-numeric: tabular-nums; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 th button { font: inherit; font-weight: 600; background: none; border: 0; padding: 0;
             cursor: pointer; color: inherit; }
 th[aria-sort="ascending"] button::after { content: " \\25B2"; }
 th[aria-sort="descending"] button::after { content: " \\25BC"; }
-figure { margin: 1rem 0 2rem; }
+.figures { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
+figure { margin: 1rem 0 1.5rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: var(--muted); }
 pre { background: #8881; padding: 0.8rem; overflow-x: auto; font-size: 13px; }

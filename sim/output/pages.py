@@ -107,7 +107,7 @@ def _figures(figures: Sequence[PageFigure]) -> str:
             f'<figure><img alt="{escape(figure.caption)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{escape(figure.caption)}</figcaption></figure>"
         )
-    return "\n".join(parts)
+    return f'<div class="figures">{"".join(parts)}</div>'
 
 
 def _tables(tables: Sequence[TextTable], prefix: str) -> str:
@@ -197,6 +197,7 @@ def write_run_page(
     Raises:
         OSError: the page cannot be written.
     """
+    folder.mkdir(parents=True, exist_ok=True)
     links = [("replay", REPLAY_NAME)] if (folder / REPLAY_NAME).exists() else []
     text = run_page(result, folder.name, facts, config_text, run_figures_for_page(result), links)
     path = folder / PAGE_NAME
@@ -211,16 +212,22 @@ def _mean_text(row: Mapping[str, Any], metric: str) -> str:
     return f"{mean:.4g} ± {half:.2g}" if half is not None else f"{mean:.4g}"
 
 
+def varying(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[str]:
+    """The keys whose value is not the same in every row."""
+    return [key for key in keys if len({str(row.get(key)) for row in rows}) > 1]
+
+
 def sweep_tables(
     report: Sequence[Mapping[str, Any]],
     runs: Sequence[Mapping[str, Any]],
     settings: Sequence[str],
 ) -> list[TextTable]:
-    """A sweep's two tables: each configuration point (its settings, runs, and each
-    headline metric's mean ± 95 % half width), and each run (number, status, settings,
-    headline metrics, error)."""
+    """A sweep's two tables: each configuration point (the settings that differ between
+    points, runs, and each headline metric's mean ± 95 % half width), and each run
+    (number, status, the settings that differ between runs, headline metrics, error)."""
     metrics = sweep_metrics(report) or [m for m in HEADLINE_METRICS if runs and m in runs[0]]
-    point_keys = [key for key in settings if report and key in report[0]]
+    settings = varying(runs, settings)
+    point_keys = varying(report, [key for key in settings if report and key in report[0]])
     points = TextTable(
         "Configurations: mean ± half width of the 95 % confidence interval",
         (*point_keys, "runs", *metrics),
