@@ -69,6 +69,7 @@ from sim.config import scenario_params
 from sim.core.errors import ConfigError
 from sim.core.files import unwritable_reason
 from sim.core.provenance import NAME, version, version_line
+from sim.core.units import format_duration
 from sim.output.report import RunsBar, print_summary, simulated_time_bar
 from sim.scenario import run_scenario
 
@@ -222,7 +223,8 @@ def _run(cfg: DictConfig) -> None:
         if not in_sweep:
             sys.exit(EXIT_FAILED)
         return
-    log.info("complete: simulated %s s, results in %s", result.summary["sim_time_s"], folder)
+    simulated = format_duration(float(result.summary["sim_time_s"]))
+    log.info("complete: simulated %s, results in %s", simulated, folder)
     try:
         write_run_outputs(result, folder, plain, digest, overrides)
     except OSError as error:
