@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from sim.core.errors import ConfigError
-from sim.model.images import BuildStep, ImageSpec, build_catalog, chain_ids, make_layer
+from sim.model.images.image import BuildStep, ImageSpec, build_catalog, chain_ids, make_layer
 
 
 def spec(name: str, *steps: BuildStep, registry: str = "hub") -> ImageSpec:

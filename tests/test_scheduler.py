@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.core.records import EventLog
-from sim.model.engine import EngineParams
-from sim.model.host import Host, HostList, HostParams
-from sim.model.scheduler import Scheduler
+from sim.model.cluster.scheduler import Scheduler
+from sim.model.hosts.engine import EngineParams
+from sim.model.hosts.host import Host, HostList, HostParams
 from sim.policies.placement import PlacementPolicy
 from sim.policies.placement.binpack import BinPack
 from sim.policies.placement.spread import Spread

@@ -1,6 +1,6 @@
 """From a composed configuration to validated, typed scenario parameters.
 
-Every section is read by the one reader (`sim.config.schema`) into its dataclass —
+Every section is read by the one reader (`sim.core.schema`) into its dataclass —
 `sim.config.sections` for the sections, the kinds' own parameter classes for platforms,
 registries, arrival processes and autoscaling policies — so units, ranges, defaults and
 unknown keys are handled once. What is left here is what no single section can check:
@@ -26,7 +26,6 @@ from sim.config.params import (
     ScenarioParams,
     ServiceParams,
 )
-from sim.config.schema import config_keys, kind_of, read, read_kind, short
 from sim.config.sections import (
     AppSpec,
     ClusterSpec,
@@ -38,14 +37,15 @@ from sim.config.sections import (
 from sim.config.traces import find_trace, read_trace
 from sim.core.errors import ConfigError
 from sim.core.metrics import PRODUCED
+from sim.core.schema import config_keys, kind_of, read, read_kind, short
 from sim.core.streams import RandomStreams
 from sim.core.units import format_size
-from sim.model.allocatable import Reserved, overhead
-from sim.model.arrivals.trace import TraceParams
-from sim.model.cluster_scaler import ClusterScalerParams
-from sim.model.faults import FAULTS
-from sim.model.host import HostParams
-from sim.model.images import (
+from sim.model.cluster.scaler import ClusterScalerParams
+from sim.model.faults.kinds import FAULTS
+from sim.model.hosts.allocatable import Reserved, overhead
+from sim.model.hosts.host import HostParams
+from sim.model.hosts.replica import App
+from sim.model.images.image import (
     CONFIG_INSTRUCTIONS,
     LAYER_INSTRUCTIONS,
     BuildStep,
@@ -53,17 +53,17 @@ from sim.model.images import (
     ImageSpec,
     build_catalog,
 )
+from sim.model.images.registries import REGISTRIES, RegistryParams
+from sim.model.network.topology import NetworkParams, build_topology
 from sim.model.platforms import PLATFORMS
-from sim.model.registries import REGISTRIES, RegistryParams
-from sim.model.replica import App
-from sim.model.slo import SloParams
-from sim.model.topology import NetworkParams, build_topology
-from sim.model.workload import parse_request_spec
+from sim.model.service.arrivals.trace import TraceParams
+from sim.model.service.slo import SloParams
+from sim.model.service.workload import parse_request_spec
 from sim.policies.autoscaling import AUTOSCALING
 from sim.policies.autoscaling.fixed import FixedCapacityParams
 
 if TYPE_CHECKING:
-    from sim.model.fleet import FleetParams
+    from sim.model.service.fleet import FleetParams
 
 _ROOT_SECTIONS = (
     "registry",
@@ -612,7 +612,7 @@ def service_of(
 
 
 def fleet_of(service: ServiceSpec, app: App) -> FleetParams:
-    from sim.model.fleet import FleetParams  # the serving machinery, only when serving
+    from sim.model.service.fleet import FleetParams  # the serving machinery, only when serving
 
     return FleetParams(
         workers=service.workers or math.ceil(app.vcpu),

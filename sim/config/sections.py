@@ -1,7 +1,7 @@
 """The config sections that are not kinds: their settings, units and defaults.
 
 Each dataclass is shaped like its section of the config (``cluster``, ``workload``, the
-root keys) and read by the one reader (`sim.config.schema.read`); what the model needs
+root keys) and read by the one reader (`sim.core.schema.read`); what the model needs
 is built from it in `sim.config` (hosts from pools, apps with their images, a service
 with its fleet). Defaults live here and in the model's parameter dataclasses, nowhere
 else: the YAML presets carry only what differs from them.
@@ -16,12 +16,12 @@ from typing import Any, Literal
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
-from sim.model.allocatable import DaemonSet, Reserved
-from sim.model.arrivals import ARRIVALS
-from sim.model.cloud import InstanceType
-from sim.model.engine import EngineParams
-from sim.model.spot import SpotParams
-from sim.model.traffic_modes import TRAFFIC_MODES
+from sim.model.hosts.allocatable import DaemonSet, Reserved
+from sim.model.hosts.cloud import InstanceType
+from sim.model.hosts.engine import EngineParams
+from sim.model.hosts.spot import SpotParams
+from sim.model.service.arrivals import ARRIVALS
+from sim.model.service.traffic_modes import TRAFFIC_MODES
 from sim.policies.balancing import BALANCING
 
 

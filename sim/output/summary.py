@@ -289,7 +289,7 @@ def request_part(traffic: Any, in_flight: int) -> RequestPart:
     requests_failed``.
 
     Args:
-        traffic: the request statistics' summary (`sim.model.traffic.TrafficSummary`),
+        traffic: the request statistics' summary (`sim.model.service.traffic.TrafficSummary`),
             or None.
         in_flight: requests assigned to a replica and not finished at the end.
     """

@@ -17,8 +17,8 @@ from typing import Any
 import simpy
 
 from sim.core.errors import ConfigError
-from sim.model.images import LAYER_INSTRUCTIONS, BuildStep, Image, ImageSpec, build_image
-from sim.model.storage import DiskFull
+from sim.model.images.image import LAYER_INSTRUCTIONS, BuildStep, Image, ImageSpec, build_image
+from sim.model.images.store import DiskFull
 from sim.teach.docker.dockerfile import Instruction, Stage
 from sim.teach.docker.formatting import human_size, short_id
 from sim.teach.docker.images import ImageService

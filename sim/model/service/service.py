@@ -1,0 +1,138 @@
+"""The served app: its replicas behind a load balancer, its traffic, its autoscaler.
+
+A `Service` assembles what serving an app takes: the traffic driver that sends each
+request to a ready replica, the fleet that keeps the desired number of replicas on the
+app's platform, the request statistics, and — when configured — the autoscaling control
+loop. It is built only when the workload has a service, starts the traffic at once or
+when the initial replicas serve, and reports its own part of the summary (requests,
+latency, scaling) and of each time-series row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.core.records import EventKind, EventLog
+from sim.core.streams import RandomStreams
+from sim.model.hosts.replica import App, Ledger, Platform
+from sim.model.service.autoscaler import Autoscaler
+from sim.model.service.fleet import Fleet
+from sim.model.service.monitoring import Monitoring
+from sim.model.service.slo import SloTracker
+from sim.model.service.traffic_modes import TRAFFIC_MODES, TrafficContext
+from sim.model.service.workload import ServiceParams
+from sim.policies.autoscaling import AUTOSCALING
+
+
+class Service:
+    """The served app, its traffic and its scaling.
+
+    Args:
+        env: the simulation environment.
+        params: the service and its traffic.
+        app: the application served.
+        platform: where its replicas run.
+        autoscaler: the scaling policy's parameters (a kind of `AUTOSCALING`), or None
+            for a fixed fleet.
+        monitoring: the run's monitoring (told about every request and replica).
+        ledger: where each start-up's record goes.
+        log: the event log.
+        streams: the run's named random streams.
+        slo: judges each period against the service level objective, if one is set.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: ServiceParams,
+        app: App,
+        platform: Platform,
+        autoscaler: Any,
+        monitoring: Monitoring,
+        ledger: Ledger,
+        log: EventLog,
+        streams: RandomStreams,
+        slo: SloTracker | None = None,
+    ) -> None:
+        self.env = env
+        self.params = params
+        self.log = log
+        self.slo = slo
+        self.monitoring = monitoring
+        mode = TRAFFIC_MODES[params.mode]
+        self.traffic, self.stats = mode.build(
+            mode.params(),
+            TrafficContext(
+                env,
+                params.arrivals,
+                params.request,
+                params.balancer,
+                streams.generator,
+                monitoring,
+                slo,
+            ),
+        )
+        self.fleet = Fleet(
+            env,
+            app,
+            platform,
+            params.fleet,
+            self.traffic,
+            monitoring,
+            log,
+            ledger.finished,
+            ledger,
+            self._failed,
+        )
+        self.autoscaler = (
+            Autoscaler(
+                env, AUTOSCALING.kind_of(autoscaler).build(autoscaler), self.fleet, monitoring, log
+            )
+            if autoscaler is not None
+            else None
+        )
+
+    def start(self) -> None:
+        """Ask for the initial replicas, open to traffic, start the autoscaler."""
+        self.fleet.set_desired(self.params.initial_replicas, "initial capacity")
+        self.env.process(self._serve())
+        if self.autoscaler is not None:
+            self.env.process(self.autoscaler.run())
+
+    def _serve(self) -> Generator[simpy.Event, Any, None]:
+        """Open the service to traffic: at once, or once the initial replicas serve."""
+        if self.params.start_traffic == "when_ready" and self.params.initial_replicas > 0:
+            yield self.fleet.live
+        self.log.record(self.env.now, self.fleet.name, EventKind.TRAFFIC_STARTED)
+        yield from self.traffic.run()
+
+    def _failed(self, requests: list[tuple[float, float, float]], reason: str) -> None:
+        """Requests cut by a lost replica: no longer served, failed for `reason`."""
+        self.stats.failed(requests, reason)
+        for arrival_s, start_s, _ in requests:
+            self.monitoring.withdraw_wait(start_s - arrival_s)
+        if self.slo is not None:
+            self.slo.failed(self.env.now, requests)
+
+    @property
+    def requested(self) -> int:
+        """Replicas the fleet asked for so far."""
+        return len(self.fleet.history)
+
+    def sample(self) -> dict[str, int]:
+        """The service's columns of a time-series row: its fleet now."""
+        return {
+            "desired": self.fleet.desired,
+            "in_service": self.fleet.count("in_service"),
+            "draining": self.fleet.count("draining"),
+        }
+
+    def report_scaling(self) -> dict[str, int]:
+        """Its part of the summary about scaling: replica actions, most replicas."""
+        return {
+            "scaling_actions": self.autoscaler.actions if self.autoscaler else 0,
+            "replicas_max": self.fleet.size_max,
+        }
