@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.core.records import Event, PullRecord, ReplicaRecord
 from sim.output.columns import column_doc
@@ -30,7 +30,21 @@ from sim.output.summary import key_doc
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.output.results import Result
+
+class RunRecords(Protocol):
+    """What the tables are built from: a `sim.output.results.Result`."""
+
+    @property
+    def summary(self) -> Mapping[str, Any]: ...
+    @property
+    def events(self) -> Sequence[Event]: ...
+    @property
+    def timeseries(self) -> Sequence[Mapping[str, float | int]]: ...
+    @property
+    def replicas(self) -> Sequence[ReplicaRecord]: ...
+    @property
+    def pulls(self) -> Sequence[PullRecord]: ...
+
 
 ANALYSIS_EXTRA = "pip install 'sim[analysis]'"
 
@@ -125,7 +139,7 @@ def events_frame(events: Iterable[Event]) -> pd.DataFrame:
 class ResultFrames:
     """A run's tables as DataFrames, each built when first read (see the module)."""
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: RunRecords) -> None:
         pandas()
         self._result = result
 
