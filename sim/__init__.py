@@ -13,22 +13,24 @@ The public API::
     sim.read_result("outputs/2026-12-07/10-00-00")          # a run folder read back
 
 Importing `sim` is cheap: the simulator (and pandas, Hydra, matplotlib) is loaded when
-first used.
+first used; `run_many` is `sim.batch.many.run_many` and `read_result` is
+`sim.output.reading.read_result`, both loaded on first use too.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    import pandas as pd
     from omegaconf import DictConfig
 
     from sim.api import ProgressCallback
+    from sim.batch.many import run_many
+    from sim.output.reading import read_result
     from sim.output.results import Result
     from sim.output.run_summary import RunSummary
 
@@ -45,11 +47,13 @@ __all__ = [
 _LAZY = {
     "Result": ("sim.output.results", "Result"),
     "RunSummary": ("sim.output.run_summary", "RunSummary"),
+    "read_result": ("sim.output.reading", "read_result"),
+    "run_many": ("sim.batch.many", "run_many"),
 }
 
 
 def __getattr__(name: str) -> Any:
-    """``sim.__version__`` and the public classes, loaded when first asked for."""
+    """``sim.__version__`` and the public names below, loaded when first asked for."""
     if name == "__version__":
         from sim.core.provenance import version
 
@@ -113,43 +117,3 @@ def simulate(cfg: Any, progress: bool | ProgressCallback | None = None) -> Resul
     params = parameters(cfg)
     with simulated_time_bar(params.horizon_s, progress) as advance:
         return run_scenario(params, advance)
-
-
-def run_many(
-    runs: Mapping[str, Any] | Sequence[Any],
-    *,
-    overrides: Sequence[str] = (),
-    replications: int = 1,
-    n_jobs: int = 1,
-    progress: bool | None = None,
-) -> pd.DataFrame:
-    """Run many configurations, each several times, into one DataFrame (a row per run).
-
-    `runs` is either a grid of overrides, swept as ``sim -m`` sweeps them, or configs:
-
-    * ``{"platform": ["vm", "container"], "cluster.pools.node.count": [3, 5]}`` or
-      ``["platform=vm,container", "cluster.pools.node.count=3,5"]``: every combination;
-    * ``{"small": cfg_a, "large": cfg_b}`` or ``[cfg_a, cfg_b]``: configs (from
-      `load_config`, or mappings), labelled in a ``config`` column.
-
-    See `sim.batch.many.run_many` for the columns and the parallel runs.
-
-    Raises:
-        ConfigError: a configuration that is not valid; nothing was run.
-    """
-    from sim.batch.many import run_many as run
-
-    return run(
-        runs, overrides=overrides, replications=replications, n_jobs=n_jobs, progress=progress
-    )
-
-
-def read_result(folder: str | os.PathLike[str]) -> Result:
-    """A run folder (what ``sim`` or `Result.write` wrote) read back as a `Result`.
-
-    Raises:
-        ValueError: the folder holds no readable run (the message says why).
-    """
-    from sim.output.reading import read_result as read
-
-    return read(folder)
