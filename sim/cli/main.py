@@ -70,6 +70,7 @@ from sim.core.errors import ConfigError
 from sim.core.files import unwritable_reason
 from sim.core.provenance import NAME, version, version_line
 from sim.core.units import format_duration
+from sim.output.formats import DPI
 from sim.output.report import RunsBar, print_summary, simulated_time_bar
 from sim.scenario import run_scenario
 
@@ -321,7 +322,7 @@ class SweepTable(Callback):
                 from sim.output.plots import sweep_figures
 
                 report = report_rows(sweep_rows(sweep))
-                dpi = float(config.get("figure_dpi", 120))
+                dpi = float(config.get("figure_dpi", DPI))
                 figures = sweep_figures(report, sweep / "figures", format, dpi)
                 print(f"{len(figures)} figures in {sweep / 'figures'}")
             if config.get("report") == "html":

@@ -21,14 +21,9 @@ from sim.batch.sweep import report_rows, run_folders, sweep_rows
 from sim.core.files import write_atomic
 from sim.core.provenance import NAME, version
 from sim.core.units import format_duration
+from sim.output.formats import DPI, FIGURE_FORMATS, PAGE_NAME
 from sim.output.reading import read_result
 from sim.output.results import Result
-
-PAGE_NAME = "report.html"
-"""A run's or a sweep's page, in its folder (`sim.output.pages` writes it; matplotlib,
-which drawing needs, is imported only when something is drawn)."""
-FIGURE_FORMATS = ("png", "svg", "pdf")
-DPI = 120.0
 
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"
 """Where Hydra saved a run's composed config, in its folder."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.files import write_atomic
+from sim.output.formats import PAGE_NAME, REPLAY_NAME
 from sim.output.markup import escape, json_script, table_html
 from sim.output.page_assets import SORT_SCRIPT, STYLE
 from sim.output.plots import (
@@ -36,12 +37,6 @@ from sim.output.plots import (
 from sim.output.results import Result, summary_json
 from sim.output.summary import key_doc
 from sim.output.tables import TextTable, run_tables
-
-PAGE_NAME = "report.html"
-"""A run's or a sweep's page, in its folder."""
-REPLAY_NAME = "replay.html"
-"""A run's replay page (written beside the report by the teaching tools); the report
-links to it when it is there."""
 
 PAGE_DPI = 96
 

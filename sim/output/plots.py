@@ -27,17 +27,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from sim.core.records import REGISTRY_BYTES_COLUMN, EventKind, ReplicaState
+from sim.output.formats import DPI
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from sim.output.results import Result
 
-FIGURE_FORMATS = ("png", "svg", "pdf")
-"""The formats a run's or a sweep's figures may be written in."""
-
-DPI = 120
-"""Dots per inch of a raster figure unless asked otherwise."""
 
 UNDATED: dict[str, dict[str, Any]] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 """Metadata that leaves out the date matplotlib would write into a file of that format."""
