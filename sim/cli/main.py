@@ -229,7 +229,7 @@ def _run(cfg: DictConfig) -> None:
     try:
         write_run_outputs(result, folder, plain, digest, overrides)
     except OSError as error:
-        print(f"figures not drawn: {_cannot_write(folder, error)}", file=sys.stderr)
+        print(f"figures or page not written: {_cannot_write(folder, error)}", file=sys.stderr)
         if not in_sweep:
             sys.exit(EXIT_FAILED)
     if in_sweep:
