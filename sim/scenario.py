@@ -58,6 +58,7 @@ def build_cluster(
         params.cluster_scaler,
         log,
         streams,
+        params.scheduler,
     )
 
 
