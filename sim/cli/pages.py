@@ -4,7 +4,8 @@ or ``sim-report --html`` afterwards).
 
 ``sim-report [--html] [--figures png|svg|pdf] [--dpi N] <folder>`` reads its options
 here: a sweep folder gets its tables and figures rebuilt (and, with ``--html``, its page
-and each complete run's); a run folder, with ``--html``, gets its page.
+and a page for each complete run that has none); a run folder, with ``--html``, gets its
+page.
 """
 
 from __future__ import annotations
