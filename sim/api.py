@@ -13,8 +13,8 @@ all run simulations through this module.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +44,8 @@ def _config_directory() -> str | None:
 
 CONFIG_DIRECTORY = _config_directory()
 CONFIG_PATH = CONFIG_DIRECTORY or f"pkg://{CONFIG_MODULE}"
+PACKAGED_SEARCH_PATH = f"file://{CONFIG_DIRECTORY}" if CONFIG_DIRECTORY else CONFIG_PATH
+"""The packaged config tree as an entry of Hydra's config search path."""
 
 
 def to_plain(cfg: Any) -> dict[str, Any]:
@@ -131,8 +133,12 @@ def load_config(
     overrides: Sequence[str] = (),
     config_name: str = CONFIG_NAME,
     with_hydra: bool = False,
+    config_dir: str | os.PathLike[str] | None = None,
 ) -> DictConfig:
     """Compose ``configs/`` with command-line style overrides, as ``sim`` does.
+
+    Hydra's global state is left as it was found: composing inside a program's own
+    ``@hydra.main`` (or its ``initialize`` block) does not end the program's Hydra.
 
     Args:
         overrides: Hydra overrides (``key=value``, ``+key=value``, ``++key=value``,
@@ -140,32 +146,40 @@ def load_config(
         config_name: the primary config.
         with_hydra: also compose Hydra's own settings (``hydra.*`` and ``hydra/...``
             overrides are then applied and checked, as the command line does).
+        config_dir: a folder of the user's configs, searched after the packaged tree,
+            as ``sim --config-dir`` searches it: its group options
+            (``workload/mine.yaml``) join the packaged ones, and its primary configs
+            can be named by `config_name` (one named as a packaged file is shadowed
+            by it).
 
     Raises:
-        ConfigError: an override that names no key, no option of a group, or is malformed.
+        ConfigError: an override that names no key, no option of a group, or is
+            malformed; a `config_dir` that is not a folder.
     """
-    from hydra import compose, initialize_config_dir, initialize_config_module
+    from hydra import compose
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException, MissingConfigException
     from omegaconf.errors import OmegaConfBaseException
 
     register_defaults()
+    search_path = create_config_search_path(PACKAGED_SEARCH_PATH)
+    if config_dir is not None:
+        folder = Path(config_dir).expanduser().resolve()
+        if not folder.is_dir():
+            raise ConfigError("config_dir", str(config_dir), "a folder of configs")
+        search_path.prepend("command-line", f"file://{folder}", SearchPathQuery(provider="schema"))
     hydra_instance = GlobalHydra.instance()
-    if hydra_instance.is_initialized():
-        hydra_instance.clear()
+    callers = hydra_instance.hydra if hydra_instance.is_initialized() else None
     try:
-        context: contextlib.AbstractContextManager[Any]
-        if CONFIG_DIRECTORY is not None:
-            context = initialize_config_dir(config_dir=CONFIG_DIRECTORY, version_base="1.3")
-        else:
-            context = initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
-        with context:
-            composed: DictConfig = compose(
-                config_name=config_name,
-                overrides=list(overrides),
-                return_hydra_config=with_hydra,
-            )
-            return composed
+        hydra_instance.clear()
+        Hydra.create_main_hydra2(task_name="app", config_search_path=search_path)
+        composed: DictConfig = compose(
+            config_name=config_name, overrides=list(overrides), return_hydra_config=with_hydra
+        )
+        return composed
     except MissingConfigException as error:
         raise _missing_option(error, overrides) from None
     except (HydraException, OmegaConfBaseException) as error:
@@ -178,6 +192,11 @@ def load_config(
             " ".join(overrides) or "none",
             f"overrides Hydra could not apply ({type(error).__name__}: {first_line(error)})",
         ) from None
+    finally:
+        hydra_instance = GlobalHydra.instance()
+        hydra_instance.clear()
+        if callers is not None:
+            hydra_instance.initialize(callers)
 
 
 def _is_omegaconf(cfg: object) -> bool:
@@ -196,6 +215,7 @@ def _missing_option(error: Any, overrides: Sequence[str]) -> ConfigError:
     if not options:
         match = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", str(error))
         options = match.group(1).split() if match else []
+    options = [option for option in options if not option.startswith("_")]  # defaults' nodes
     allowed = "one of " + ", ".join(options) if options else "an existing config"
     return ConfigError(group or "config", option or missing, allowed)
 

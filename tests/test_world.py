@@ -9,7 +9,8 @@ import pytest
 
 import sim
 from sim.core.records import EventKind
-from sim.output.results import WORLD_FILE, Result
+from sim.output.reading import cell_value
+from sim.output.results import WORLD_FILE, Result, _format
 from sim.teach.demos import run_demo
 
 
@@ -71,9 +72,9 @@ def test_a_run_folder_reads_back_as_written(first_pull: Result, tmp_path: Path) 
     assert len(back.events) == len(first_pull.events)
     for read, made in zip(back.events, first_pull.events, strict=True):
         assert (read.time_s, read.source, read.kind) == (made.time_s, made.source, made.kind)
-        # Details come back as the text the file holds.
+        # Details come back as the values the file's text reads as (sim.read_result).
         assert read.details == tuple(
-            (key, None if value is None else str(value)) for key, value in made.details
+            (key, cell_value(_format(value))) for key, value in made.details
         )
     back.write(tmp_path / "again")
     for name in ("events.csv", "timeseries.csv", "replicas.csv", "pulls.csv", WORLD_FILE):
@@ -92,12 +93,16 @@ def test_a_run_that_keeps_no_events_has_no_world(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("events.csv", "time,what\n", "events.csv: not an events.csv (its header)"),
-        ("events.csv", "time_s,source,kind,details\n1.0,a,no_such_kind,\n", "events.csv:2: "),
-        ("timeseries.csv", "time_s\nsoon\n", "timeseries.csv: not a time series"),
-        ("replicas.csv", "replica\n", "replicas.csv: not a table of ReplicaRecord"),
+        ("events.csv", "time,what\n", "events.csv: does not read back (not an events.csv"),
+        (
+            "events.csv",
+            "time_s,source,kind,details\n1.0,a,no_such_kind,\n",
+            "events.csv: does not read back ('no_such_kind' is not a valid EventKind)",
+        ),
+        ("timeseries.csv", "time_s\nsoon\n", "timeseries.csv: does not read back (not a time"),
+        ("replicas.csv", "replica\n", "replicas.csv: does not read back (not a table of"),
         (WORLD_FILE, '{"hosts": []}', "world.json: not a world.json (KeyError"),
-        ("summary.json", "[1, 2]", "summary.json: not a mapping of metrics"),
+        ("summary.json", "[1, 2]", "summary.json: does not read back (not a mapping"),
     ],
 )
 def test_a_file_that_does_not_read_back_is_named(

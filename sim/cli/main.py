@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import logging
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,7 +39,14 @@ from sim.api import (
     simulate,
     to_plain,
 )
-from sim.batch.runs import clear_stale, config_hash, is_complete, record_failure, record_run
+from sim.batch.runs import (
+    clear_stale,
+    config_hash,
+    is_complete,
+    made_by_another_version,
+    record_failure,
+    record_run,
+)
 from sim.batch.sweep import (
     SweepBusy,
     SweepLock,
@@ -45,14 +55,28 @@ from sim.batch.sweep import (
     sweep_rows,
     write_sweep_table,
 )
+from sim.cli.help import register as register_help
+from sim.cli.logs import verbosity_overrides
+from sim.cli.pages import (
+    figure_format,
+    is_run_folder,
+    report_options,
+    write_folder_page,
+    write_run_outputs,
+    write_sweep_page,
+)
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 from sim.core.files import unwritable_reason
+from sim.core.provenance import NAME, version, version_line
+from sim.core.units import format_duration
+from sim.output.formats import DPI
 from sim.output.report import RunsBar, print_summary, simulated_time_bar
-from sim.output.results import Result
 from sim.scenario import run_scenario
 
 register_defaults()  # before @hydra.main composes: the presets' defaults lists name them
+register_help()  # the resolver sim --help's template reads
+log = logging.getLogger(__name__)
 
 BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
@@ -159,9 +183,28 @@ def _run(cfg: DictConfig) -> None:
     in_sweep = hydra_config.mode == RunMode.MULTIRUN
     overrides = [str(override) for override in hydra_config.overrides.task]
     digest = config_hash(plain)
-    if is_complete(folder, digest):
+    log.info(
+        "%s, seed %d, replication %d, config sha256 %s, overrides: %s",
+        version_line(),
+        params.seed,
+        params.replication,
+        digest,
+        " ".join(overrides) or "none",
+    )
+    if is_complete(folder, digest, any_version=plain.get("resume") == "any_version"):
+        log.info("complete for this config, skipped")
         print(f"{folder}: complete for this config, skipped")
         return
+    other = made_by_another_version(folder, digest)
+    if other is not None:
+        log.warning(
+            "%s: complete for this config but made by %s %s, so it runs again with %s "
+            "(resume=any_version keeps it)",
+            folder,
+            NAME,
+            other,
+            version(),
+        )
     with contextlib.suppress(OSError):  # an unwritable folder is reported when written
         clear_stale(folder, digest)
     try:
@@ -169,25 +212,26 @@ def _run(cfg: DictConfig) -> None:
             result = run_scenario(params, progress)
     except Exception as error:  # a bug, not a user's mistake: record it, let a sweep go on
         message = f"{type(error).__name__}: {error}"
-        _report_failure(folder, digest, message, overrides)
+        _report_failure(folder, digest, message, overrides, params.seed)
         if not in_sweep:
             raise
         return
     try:
         result.write(folder)
-        record_run(folder, digest, "complete", overrides=overrides)
+        record_run(folder, digest, "complete", overrides=overrides, seed=params.seed)
     except OSError as error:
-        _report_failure(folder, digest, _cannot_write(folder, error), overrides)
+        _report_failure(folder, digest, _cannot_write(folder, error), overrides, params.seed)
         if not in_sweep:
             sys.exit(EXIT_FAILED)
         return
-    if cfg.get("figures", False):
-        try:
-            draw_run_figures(result, folder)
-        except OSError as error:
-            print(f"figures not drawn: {_cannot_write(folder, error)}", file=sys.stderr)
-            if not in_sweep:
-                sys.exit(EXIT_FAILED)
+    simulated = format_duration(float(result.summary["sim_time_s"]))
+    log.info("complete: simulated %s, results in %s", simulated, folder)
+    try:
+        write_run_outputs(result, folder, plain, digest, overrides)
+    except OSError as error:
+        print(f"figures or page not written: {_cannot_write(folder, error)}", file=sys.stderr)
+        if not in_sweep:
+            sys.exit(EXIT_FAILED)
     if in_sweep:
         if not _show_progress(cfg, in_sweep=False):
             print(f"run {hydra_config.job.num}: complete, results in {folder}")
@@ -195,7 +239,7 @@ def _run(cfg: DictConfig) -> None:
         print_summary(result, folder)
     sys.stdout.flush()
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        log.warning(warning)
 
 
 def _cannot_write(folder: Path, error: OSError) -> str:
@@ -203,20 +247,13 @@ def _cannot_write(folder: Path, error: OSError) -> str:
     return f"cannot write {where}: {error.strerror or type(error).__name__}"
 
 
-def _report_failure(folder: Path, digest: str, message: str, overrides: list[str]) -> None:
+def _report_failure(
+    folder: Path, digest: str, message: str, overrides: list[str], seed: int
+) -> None:
     """Record a failed run where it can be recorded, and say so in one line."""
-    recorded = record_failure(folder, digest, message, overrides)
+    recorded = record_failure(folder, digest, message, overrides, seed)
     where = f" (recorded in {recorded})" if recorded is not None else " (not recorded)"
     print(f"run failed: {message}{where}", file=sys.stderr)
-
-
-def draw_run_figures(result: Result, folder: Path) -> None:
-    """A run's figures: its replicas' timeline, its topology and its registries' egress."""
-    from sim.output.plots import registry_egress, timeline, topology
-
-    timeline(result, folder / "timeline.png")
-    topology(result, folder / "topology.png")
-    registry_egress(result, folder / "registry_egress.png")
 
 
 def sweep_size(task_overrides: Sequence[str]) -> int:
@@ -279,27 +316,53 @@ class SweepTable(Callback):
                 self._lock.release()
                 self._lock = None
         print(f"sweep table in {path}")
+        format = figure_format(config.get("figures", False))
+        try:
+            if format is not None:
+                from sim.output.plots import sweep_figures
+
+                report = report_rows(sweep_rows(sweep))
+                dpi = float(config.get("figure_dpi", DPI))
+                figures = sweep_figures(report, sweep / "figures", format, dpi)
+                print(f"{len(figures)} figures in {sweep / 'figures'}")
+            if config.get("report") == "html":
+                print(f"sweep page in {write_sweep_page(sweep)}")
+        except OSError as error:
+            print(f"sweep error: {_cannot_write(sweep, error)}", file=sys.stderr)
+            raise SystemExit(EXIT_FAILED) from None
 
 
-REPORT_USAGE = "usage: sim-report <sweep folder> (the folder `sim -m` wrote)"
+REPORT_USAGE = (
+    "usage: sim-report [--html] [--figures png|svg|pdf] [--dpi N] <folder> "
+    "(a sweep folder `sim -m` wrote; with --html, a run folder too)"
+)
 
 
 def report_main() -> None:
-    """``sim-report <sweep folder>``: rebuild a sweep's tables from its run folders.
+    """``sim-report [--html] [--figures FORMAT] [--dpi N] <folder>``: rebuild a sweep's
+    tables and figures from its run folders (and, with ``--html``, its page and each
+    complete run's), or write a run folder's page.
 
     Runs that do not read back are marked in the table (status, error) and the report
-    goes on; a folder that holds no sweep is a usage error and nothing is written.
+    goes on; a folder that holds no sweep (or, with ``--html``, no run) is a usage error
+    and nothing is written.
     """
-    arguments = sys.argv[1:]
-    if len(arguments) != 1 or arguments[0].startswith("-"):
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(REPORT_USAGE)
+        return
+    options = report_options(sys.argv[1:])
+    if options is None:
         print(REPORT_USAGE, file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
-    sweep = Path(arguments[0])
+    sweep = options.folder
     try:
         runs = run_folders(sweep) if sweep.is_dir() else None
     except OSError as error:
         print(f"sim-report: {sweep}: {error.strerror}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
+    if not runs and options.html and is_run_folder(sweep):
+        _report_run(sweep)
+        return
     if not runs:
         why = "no such folder" if runs is None else "holds no sweep (no numbered run folders)"
         print(f"{REPORT_USAGE}: {sweep}: {why}", file=sys.stderr)
@@ -320,12 +383,30 @@ def report_main() -> None:
     from sim.output.plots import sweep_figures
 
     try:
-        figures = sweep_figures(report_rows(rows), sweep / "figures")
+        figures = sweep_figures(report_rows(rows), sweep / "figures", options.figures, options.dpi)
     except OSError as error:
         print(f"sim-report: figures not drawn: {_cannot_write(sweep, error)}", file=sys.stderr)
         sys.exit(EXIT_FAILED)
     if figures:
         print(f"{len(figures)} figures in {sweep / 'figures'}")
+    if options.html:
+        try:
+            print(f"sweep page in {write_sweep_page(sweep)}")
+        except OSError as error:
+            print(f"sim-report: page not written: {_cannot_write(sweep, error)}", file=sys.stderr)
+            sys.exit(EXIT_FAILED)
+
+
+def _report_run(folder: Path) -> None:
+    """``sim-report --html <run folder>``: the run's page."""
+    try:
+        print(f"run page in {write_folder_page(folder)}")
+    except ValueError as error:
+        print(f"sim-report: {error}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    except OSError as error:
+        print(f"sim-report: page not written: {_cannot_write(folder, error)}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
 
 
 def _show_progress(cfg: DictConfig, in_sweep: bool) -> bool:
@@ -375,7 +456,8 @@ def with_replications(arguments: list[str]) -> list[str]:
 def main() -> None:
     """The ``sim`` console script."""
     try:
-        arguments = with_replications(sys.argv[1:])
+        given, verbosity = verbosity_overrides(sys.argv[1:])
+        arguments = with_replications(given) + verbosity
         parsed = hydra_arguments(arguments)
         config_name = parsed.config_name or CONFIG_NAME
         runs = not (
@@ -387,18 +469,35 @@ def main() -> None:
             or parsed.experimental_rerun
         )
         # With another config tree (--config-dir, --config-path) Hydra itself reports
-        # what does not compose: only our own tree is checked first.
+        # what does not compose: only our own tree is checked first. Shell completion's
+        # arguments (install=bash, query=bash) are its own, not overrides.
         own_tree = not (parsed.config_dir or parsed.config_path)
         if own_tree and runs:
             settings = validate_overrides(parsed.overrides, config_name)
             check_output_folder(settings, parsed.multirun)
-        elif own_tree:
+        elif own_tree and not parsed.shell_completion:
             load_config(parsed.overrides, config_name, with_hydra=True)
     except ConfigError as error:
         print(error.line(), file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     sys.argv[1:] = arguments
+    if parsed.shell_completion and any(o.startswith("query=") for o in parsed.overrides):
+        print(" ".join(completions(_run)))
+        return
     _run()
+
+
+def completions(query: Callable[[], None]) -> list[str]:
+    """What Hydra's completion query prints, less the groups and options a user does not
+    choose: ``kinds/...`` and the ``_...`` defaults nodes (see `sim.cli.help`)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        query()
+    return [
+        word
+        for word in printed.getvalue().split()
+        if not word.startswith("kinds/") and not re.search(r"[=/]_", word)
+    ]
 
 
 __all__ = ["load_config", "main", "simulate", "to_plain"]

@@ -253,7 +253,17 @@ class RootSpec:
     progress: bool | Literal["auto"] = setting(
         "auto", doc="a bar of simulated time: auto (on a terminal), true or false"
     )
-    figures: bool = setting(False, doc="the run also draws its figures")
+    figures: bool | Literal["png", "svg", "pdf"] = setting(
+        False, doc="the run (a sweep: its end) also draws its figures: true (png), png, svg or pdf"
+    )
+    figure_dpi: float = setting(120.0, above=0, doc="dots per inch of png figures")
+    report: Literal["none", "html"] = setting(
+        "none", doc="html: the run (a sweep: its end) also writes report.html, a page to open"
+    )
+    resume: Literal["same_version", "any_version"] = setting(
+        "same_version",
+        doc="sim -m again into a folder: reuse complete runs this version made, or any version's",
+    )
     log: Literal["full", "summary"] = setting(
         "full", doc="full: every event in events.csv; summary: counts only (long runs)"
     )

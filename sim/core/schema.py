@@ -192,7 +192,13 @@ def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
             return None
         if meta.expected and _arm_written(others, value) is None:
             raise ConfigError(key, short(value), meta.expected)
-        return convert(_arm_for(others, value), value, key, meta)
+        arm = _arm_for(others, value)
+        if bool in others and typing.get_origin(arm) is typing.Literal:
+            words = typing.get_args(arm)
+            if value not in words:
+                allowed = ", ".join(["true", "false", *map(str, words)])
+                raise ConfigError(key, short(value), f"one of {allowed}")
+        return convert(arm, value, key, meta)
     origin = typing.get_origin(hint)
     if origin is tuple:
         if not isinstance(value, list | tuple):

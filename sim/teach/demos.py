@@ -21,7 +21,7 @@ from sim.config import scenario_params
 from sim.core.files import unwritable_reason
 from sim.core.units import format_duration, format_size
 from sim.model.service.arrivals.flash_crowd import FlashCrowdParams
-from sim.output.plots import registry_egress, timeline, topology
+from sim.output.plots import run_figures
 from sim.output.results import Result
 from sim.scenario import Scenario
 from sim.teach.narrate import narrate, scaling_outcome, service_story, show, what_happened
@@ -260,10 +260,10 @@ def _fault_lines(demo: Demo, result: Result) -> list[str]:
     lines += service_story(result.events, result.timeseries, demo.service)
     lines += ["", "-- what happened --"]
     recover = summary["time_to_recover_s"]
-    back = f", back to full strength {format_duration(recover)} after the crash"
+    back = f", back to full strength {format_duration(recover)} after the crash" if recover else ""
     lines += [
         f"hosts failed: {summary['hosts_failed']}; replicas lost: {summary['replicas_lost']}, "
-        f"replaced: {summary['replicas_replaced']}" + (back if recover else ""),
+        f"replaced: {summary['replicas_replaced']}" + back,
         f"requests: {summary['requests_total']} arrived, {summary['requests_served']} served, "
         f"{summary['requests_dropped']} dropped, {summary['requests_failed']} failed "
         f"(host failure {summary['requests_failed_host_failure']})",
@@ -278,13 +278,7 @@ def _fault_lines(demo: Demo, result: Result) -> list[str]:
 def draw(result: Result, folder: Path) -> list[Path]:
     """The demo's pictures: a timeline of its replicas, the network with the bytes each
     link carried, and the registries' egress over time."""
-    folder.mkdir(parents=True, exist_ok=True)
-    drawn = [
-        timeline(result, folder / "timeline.png"),
-        topology(result, folder / "topology.png"),
-        registry_egress(result, folder / "registry_egress.png"),
-    ]
-    return [path for path in drawn if path is not None]
+    return run_figures(result, folder)
 
 
 USAGE = "usage: sim-demo <demo> [--figures DIR] [--html DIR]"
