@@ -147,6 +147,15 @@ def test_a_sweep_writes_its_page_and_each_runs(sweep: Path) -> None:
     assert all((sweep / str(run) / PAGE_NAME).exists() for run in range(4))
 
 
+def test_each_run_of_the_sweep_has_its_replay_linked_from_its_page(sweep: Path) -> None:
+    """report=html also writes the run's replay page (sim.teach.replay), and the run's
+    report links it."""
+    for run in range(4):
+        replay = sweep / str(run) / "replay.html"
+        assert replay.read_text(encoding="utf-8").startswith("<!doctype html>")
+        assert 'href="replay.html"' in (sweep / str(run) / PAGE_NAME).read_text(encoding="utf-8")
+
+
 def test_the_sweep_page_in_a_browser(browser: Browser, sweep: Path, tmp_path: Path) -> None:
     opened = browser.open(sweep / PAGE_NAME)
     page = opened.page

@@ -62,7 +62,7 @@ def test_the_world_of_a_demo(first_pull: Result) -> None:
 
 def test_a_run_folder_reads_back_as_written(first_pull: Result, tmp_path: Path) -> None:
     first_pull.write(tmp_path)
-    back = Result.read(tmp_path)
+    back = sim.read_result(tmp_path)
     assert back.world == first_pull.world
     assert tuple(back.links) == tuple(first_pull.links)
     assert list(back.timeseries) == list(first_pull.timeseries)
@@ -87,7 +87,7 @@ def test_a_run_that_keeps_no_events_has_no_world(tmp_path: Path) -> None:
     (tmp_path / WORLD_FILE).write_text("left by an earlier run")
     result.write(tmp_path)
     assert not (tmp_path / WORLD_FILE).exists()
-    assert Result.read(tmp_path).world is None
+    assert sim.read_result(tmp_path).world is None
 
 
 @pytest.mark.parametrize(
@@ -111,4 +111,4 @@ def test_a_file_that_does_not_read_back_is_named(
     first_pull.write(tmp_path)
     (tmp_path / name).write_text(text)
     with pytest.raises(ValueError, match="^" + re.escape(str(tmp_path / message))):
-        Result.read(tmp_path)
+        sim.read_result(tmp_path)

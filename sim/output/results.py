@@ -4,10 +4,10 @@ A run's folder holds ``summary.json`` (flat metrics, documented in docs/results.
 ``events.csv`` (one row per event: ``time_s,source,kind,details``), ``timeseries.csv``
 (one row per sample period), ``replicas.csv`` / ``pulls.csv`` (one row per replica
 and per pull) and, with ``log: full``, ``world.json`` (what the run had that no event
-says: hosts' sizes, images' layers, registries, apps; `sim.core.world`). `Result.read`
-reads a folder back. Every file is written to a temporary name and renamed into place, so an
-interrupted run never leaves a half-written file, and the bytes depend only on the
-config and seed.
+says: hosts' sizes, images' layers, registries, apps; `sim.core.world`).
+`sim.output.reading.read_result` reads a folder back. Every file is written to a
+temporary name and renamed into place, so an interrupted run never leaves a
+half-written file, and the bytes depend only on the config and seed.
 """
 
 from __future__ import annotations
@@ -120,13 +120,6 @@ class Result:
         else:
             (path / WORLD_FILE).unlink(missing_ok=True)
         return path
-
-    @classmethod
-    def read(cls, folder: str | os.PathLike[str]) -> Result:
-        """A run's results read back from the folder `write` wrote (`sim.read_result`)."""
-        from sim.output.reading import read_result
-
-        return read_result(folder)
 
 
 WORLD_FILE = "world.json"
