@@ -244,6 +244,8 @@ class Scenario:
             env.run(until=horizon)
         else:
             env.run(until=env.any_of([deployed, horizon]))
+        if self.service is not None:
+            self.service.finish()
         if rows[-1]["time_s"] != env.now:
             rows.append(self.sample(self._close(len(self.monitoring.closed))))
             if progress is not None:
@@ -295,7 +297,8 @@ class Scenario:
             tuple(replicas),
             tuple(self.pulls),
             cluster.links(),
-            tuple(cluster.scheduler.warnings),
+            (*cluster.scheduler.warnings, *(service.warnings() if service else ())),
+            serves_traffic=service is not None,
         )
 
     def _reservations(self, end_s: float) -> dict[str, float]:

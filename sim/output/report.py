@@ -97,7 +97,7 @@ def print_summary(
     pulls.add_row("mirrors from upstream", format_size(summary["bytes_from_upstream"]))
     pulls.add_row("disk peak (one host)", format_size(summary["disk_bytes_peak"]))
     console.print(pulls)
-    if summary.get("requests_total"):
+    if summary.get("requests_total") or result.serves_traffic:
         console.print(_service_table(summary))
     if folder is not None:
         console.print(f"results in {folder}")

@@ -38,6 +38,9 @@ class Result:
         pulls: one record per image pull that ended.
         links: the network's links with what crossed them (`LinkUsage`), for drawing
             the topology.
+        warnings: what the run did that its user may not expect, one line each.
+        serves_traffic: whether the run has a service (its summary's requests count,
+            zero or not).
     """
 
     summary: Summary
@@ -47,6 +50,7 @@ class Result:
     pulls: Sequence[PullRecord]
     links: Sequence[LinkUsage] = ()
     warnings: Sequence[str] = ()
+    serves_traffic: bool = False
 
     def write(self, folder: str | os.PathLike[str]) -> Path:
         """Write the run's files into `folder` (created if needed); returns its path."""

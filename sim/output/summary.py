@@ -89,7 +89,7 @@ class Summary:
     requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
     requests_dropped: int = metric("requests turned away, whatever the reason")
     drops_by_reason: Mapping[str, int] = metric(
-        "requests_dropped_<reason>: no_ready_replica, queue_full, timeout"
+        "requests_dropped_<reason>: no_ready_replica, not_started, queue_full, timeout"
     )
     requests_failed: int = metric("requests cut before they finished: their replica was lost")
     failures_by_reason: Mapping[str, int] = metric(
