@@ -136,22 +136,12 @@ def load_config(
     Raises:
         ConfigError: an override that names no key, no option of a group, or is malformed.
     """
-    from hydra import compose, initialize_config_dir, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
+    from hydra import compose
     from hydra.errors import HydraException, MissingConfigException
     from omegaconf.errors import OmegaConfBaseException
 
-    register_defaults()
-    hydra_instance = GlobalHydra.instance()
-    if hydra_instance.is_initialized():
-        hydra_instance.clear()
     try:
-        context: contextlib.AbstractContextManager[Any]
-        if CONFIG_DIRECTORY is not None:
-            context = initialize_config_dir(config_dir=CONFIG_DIRECTORY, version_base="1.3")
-        else:
-            context = initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
-        with context:
+        with hydra_initialized():
             composed: DictConfig = compose(
                 config_name=config_name,
                 overrides=list(overrides),
@@ -170,6 +160,22 @@ def load_config(
             " ".join(overrides) or "none",
             f"overrides Hydra could not apply ({type(error).__name__}: {first_line(error)})",
         ) from None
+
+
+def hydra_initialized() -> contextlib.AbstractContextManager[Any]:
+    """Hydra initialized on the packaged config tree (or ``SIM_CONFIG_DIR``'s), with the
+    defaults registered: what composing needs, and what expanding a sweep over a
+    group's options (``glob(...)``) needs."""
+    from hydra import initialize_config_dir, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_defaults()
+    hydra_instance = GlobalHydra.instance()
+    if hydra_instance.is_initialized():
+        hydra_instance.clear()
+    if CONFIG_DIRECTORY is not None:
+        return initialize_config_dir(config_dir=CONFIG_DIRECTORY, version_base="1.3")
+    return initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
 
 
 def _is_omegaconf(cfg: object) -> bool:

@@ -249,3 +249,50 @@ def test_a_distribution_given_whole_replaces_the_default_of_another_kind() -> No
     overrides = ["platform.vm.boot={dist: lognormal, median: 30s, sigma: 0.2}"]
     params = scenario_params(cli.to_plain(cli.load_config(overrides)))
     assert params.platforms["vm"].boot == LogNormal(30.0, 0.2)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (
+            ("-m", "seed=interval(1,3)", "hydra.sweep.dir=sweep"),
+            "config error: seed: interval(1,3): values the basic sweeper can list: a,b,c, "
+            "range(start,stop[,step]), choice(a,b) or glob(pattern) for a group (Can only "
+            "enumerate CHOICE and RANGE sweeps, type is ValueType.INTERVAL_SWEEP)",
+        ),
+        (
+            ("seed=choice(1,3)",),
+            "config error: seed: choice(1,3): one value in a single run (a sweep runs with sim -m)",
+        ),
+        (
+            ("-m", "workload=glob(nothing*)", "hydra.sweep.dir=sweep"),
+            "config error: workload: glob(nothing*): a sweep of at least one value",
+        ),
+        (
+            ("hydra.job_logging.root.level=LOUD",),
+            "config error: hydra.job_logging.root.level: LOUD: a logging level in capitals "
+            "(CRITICAL, ERROR, WARNING, INFO, DEBUG, NOTSET) or a number",
+        ),
+    ],
+)
+def test_sweeps_and_settings_hydra_cannot_run_are_one_line(
+    run_cli: Run, tmp_path: Path, arguments: tuple[str, ...], line: str
+) -> None:
+    assert one_config_error(*run_cli(*arguments)) == line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sweep_over_a_glob_of_group_options_runs_each(run_cli: Run, tmp_path: Path) -> None:
+    status, out, err = run_cli(
+        "-m",
+        "workload=glob(po*)",
+        "platform=container",
+        "horizon=1min",
+        "progress=false",
+        "hydra.sweep.dir=sweep",
+    )
+    assert status == 0, err
+    assert (tmp_path / "sweep" / "0" / "summary.json").is_file()
+    assert (
+        "workload=poisson" in (tmp_path / "sweep" / "0" / ".hydra" / "overrides.yaml").read_text()
+    )

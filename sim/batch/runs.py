@@ -32,8 +32,8 @@ RESULT_FILES = ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", 
 STATUSES = ("complete", "failed", "missing")
 
 
-NOT_SETTINGS = frozenset({"progress"})
-"""Root keys that change how a run looks, not what it simulates."""
+NOT_SETTINGS = frozenset({"progress", "limits"})
+"""Root keys that change how a run looks or whether it may run, not what it simulates."""
 
 
 def config_hash(config: Mapping[str, Any]) -> str:

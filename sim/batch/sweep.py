@@ -36,10 +36,12 @@ REPORT_NAME = "sweep_report.csv"
 
 def override_columns(entries: Sequence[str]) -> dict[str, str]:
     """Overrides as table columns: the key (without ``+``, ``++``, ``~``) and its value."""
-    pairs = (str(entry).partition("=") for entry in entries)
-    return {
-        key.lstrip("+~"): value for key, _, value in pairs if key.lstrip("+~") not in NOT_SETTINGS
-    }
+    pairs = ((key.lstrip("+~"), value) for key, _, value in map(_split, entries))
+    return {key: value for key, value in pairs if key.split(".")[0] not in NOT_SETTINGS}
+
+
+def _split(entry: object) -> tuple[str, str, str]:
+    return str(entry).partition("=")
 
 
 def _overrides_file(run: Path) -> tuple[dict[str, str], str]:

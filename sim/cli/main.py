@@ -31,6 +31,7 @@ from sim.api import (
     CONFIG_NAME,
     CONFIG_PATH,
     first_line,
+    hydra_initialized,
     load_config,
     register_defaults,
     simulate,
@@ -61,15 +62,56 @@ EXIT_FAILED = 1
 
 
 def _variant_lines(override: Override) -> list[str]:
-    """The override as command-line text, one line per value when it sweeps."""
+    """The override as command-line text, one line per value when it sweeps.
+
+    Raises:
+        ConfigError: a sweep Hydra's basic sweeper cannot enumerate (``interval(...)``,
+            which only an optimizing sweeper samples), or one that selects nothing.
+    """
     if not override.is_sweep_override():
         assert override.input_line is not None
         return [override.input_line]
     key = override.get_key_element()
-    return [f"{key}={value}" for value in override.sweep_string_iterator()]
+    try:
+        values = list(override.sweep_string_iterator())
+    except HydraException as error:
+        raise ConfigError(
+            key,
+            _value_text(override),
+            "values the basic sweeper can list: a,b,c, range(start,stop[,step]), "
+            f"choice(a,b) or glob(pattern) for a group ({first_line(error)})",
+        ) from None
+    if not values:
+        raise ConfigError(key, _value_text(override), "a sweep of at least one value")
+    return [f"{key}={value}" for value in values]
 
 
-def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME) -> DictConfig:
+def _value_text(override: Override) -> str:
+    """The value as the command line wrote it (``choice(1,3)``, ``glob(p*)``)."""
+    return (override.input_line or "").partition("=")[2]
+
+
+def parse_sweep(overrides: Sequence[str]) -> tuple[list[Override], list[list[str]]]:
+    """The overrides as Hydra parses them, and each one's values as command-line text
+    (a sweep over a group's options, ``glob(...)``, listed from the config tree).
+
+    Raises:
+        ConfigError: an override Hydra cannot parse, or a sweep that lists no values.
+    """
+    from hydra.core.global_hydra import GlobalHydra
+
+    with hydra_initialized():
+        parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+        try:
+            parsed = parser.parse_overrides(list(overrides))
+        except HydraException as error:
+            raise ConfigError("overrides", " ".join(overrides), first_line(error)) from None
+        return parsed, [_variant_lines(override) for override in parsed]
+
+
+def validate_overrides(
+    overrides: Sequence[str], config_name: str = CONFIG_NAME, multirun: bool = True
+) -> DictConfig:
     """Compose and validate every configuration a command line asks for.
 
     Every kind of override Hydra accepts is applied as Hydra applies it: ``key=value``,
@@ -82,13 +124,18 @@ def validate_overrides(overrides: Sequence[str], config_name: str = CONFIG_NAME)
         Hydra's own settings (the ``hydra`` node) of the first configuration.
 
     Raises:
-        ConfigError: the first configuration that does not compose or is not valid.
+        ConfigError: the first configuration that does not compose or is not valid, or
+            a sweep in a single run (`multirun` false).
     """
-    try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
-    except HydraException as error:
-        raise ConfigError("overrides", " ".join(overrides), first_line(error)) from None
-    choices = [_variant_lines(override) for override in parsed]
+    parsed, choices = parse_sweep(overrides)
+    if not multirun:
+        for override in parsed:
+            if override.is_sweep_override():
+                raise ConfigError(
+                    override.get_key_element(),
+                    _value_text(override),
+                    "one value in a single run (a sweep runs with sim -m)",
+                )
     first = [options[0] for options in choices]
     variants = [first]
     for index, options in enumerate(choices):
@@ -144,6 +191,47 @@ def check_output_folder(settings: DictConfig, multirun: bool) -> None:
     reason = unwritable_reason(Path(folder))
     if reason is not None:
         raise ConfigError(f"hydra.{key}", folder, f"a folder that can be written ({reason})")
+
+
+LOG_LEVELS = ("CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET")
+
+
+def check_logging(settings: DictConfig) -> None:
+    """Refuse a logging level Python's logging does not know, in Hydra's logging
+    settings (``hydra.job_logging``, ``hydra.hydra_logging``), before anything runs.
+
+    Raises:
+        ConfigError: naming the level's key.
+    """
+    for section in ("job_logging", "hydra_logging"):
+        node = OmegaConf.select(settings, section, default=None)
+        if not isinstance(node, DictConfig):
+            continue
+        for path, value in _levels(OmegaConf.to_container(node, resolve=False), section):
+            if isinstance(value, bool) or not (isinstance(value, int) or str(value) in LOG_LEVELS):
+                raise ConfigError(
+                    f"hydra.{path}",
+                    value,
+                    "a logging level in capitals (CRITICAL, ERROR, WARNING, INFO, DEBUG, "
+                    "NOTSET) or a number",
+                )
+
+
+def _levels(node: Any, path: str) -> list[tuple[str, Any]]:
+    """Every ``level`` setting under a logging configuration, with its key."""
+    if isinstance(node, dict):
+        found = []
+        for key, value in node.items():
+            if key == "level" and not isinstance(value, dict | list):
+                found.append((f"{path}.{key}", value))
+            else:
+                found += _levels(value, f"{path}.{key}")
+        return found
+    if isinstance(node, list):
+        return [
+            item for index, value in enumerate(node) for item in _levels(value, f"{path}.{index}")
+        ]
+    return []
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=CONFIG_NAME)
@@ -390,8 +478,9 @@ def main() -> None:
         # what does not compose: only our own tree is checked first.
         own_tree = not (parsed.config_dir or parsed.config_path)
         if own_tree and runs:
-            settings = validate_overrides(parsed.overrides, config_name)
+            settings = validate_overrides(parsed.overrides, config_name, parsed.multirun)
             check_output_folder(settings, parsed.multirun)
+            check_logging(settings)
         elif own_tree:
             load_config(parsed.overrides, config_name, with_hydra=True)
     except ConfigError as error:
