@@ -186,6 +186,10 @@ def first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+PLUGIN_EXTRAS = {("hydra/launcher", "joblib"): "parallel", ("hydra/launcher", "ray"): "ray"}
+"""Hydra plugins the README's commands choose, and the extra of sim that installs each."""
+
+
 def _missing_option(error: Any, overrides: Sequence[str]) -> ConfigError:
     """The group option Hydra could not find (a ``MissingConfigException``)."""
     missing = error.missing_cfg_file or ""
@@ -195,6 +199,9 @@ def _missing_option(error: Any, overrides: Sequence[str]) -> ConfigError:
         match = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", str(error))
         options = match.group(1).split() if match else []
     allowed = "one of " + ", ".join(options) if options else "an existing config"
+    extra = PLUGIN_EXTRAS.get((group, option))
+    if extra is not None:
+        allowed += f" ({option} comes with the {extra} extra: pip install 'sim[{extra}]')"
     return ConfigError(group or "config", option or missing, allowed)
 
 

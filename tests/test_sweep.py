@@ -204,7 +204,9 @@ def test_a_failing_run_is_recorded_and_the_sweep_finishes(
             "progress=false",
         ],
     )
-    cli.main()
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 1  # the sweep went on, and says it did not all complete
     rows = read_table(tmp_path / "sweep_summary.csv")
     assert [row["status"] for row in rows] == ["complete", "failed", "complete"]
     assert rows[1]["error"] == "RuntimeError: boom"
@@ -276,9 +278,10 @@ def test_a_run_folder_that_cannot_be_written_fails_that_run_and_the_sweep_goes_o
     (blocked / "run.json").mkdir()  # and neither can the record of the failure
     arguments = ["-m", "seed=1,2,3", "platform=container", DEPLOY, "progress=false"]
     status = run_in_process([*arguments, f"hydra.sweep.dir={tmp_path}"], monkeypatch)
-    assert status == 0
+    assert status == 1  # the sweep went on, and says a run failed
     err = capsys.readouterr().err
     assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("sweep error: 1 of 3 runs did not complete (run 1:")
     assert [line for line in err.splitlines() if line.startswith("run failed")] == [
         f"run failed: cannot write {blocked}/summary.json: Is a directory "
         f"(recorded in {tmp_path}/.unwritable-runs/1.json)"

@@ -41,14 +41,18 @@ from sim.batch.runs import clear_stale, config_hash, is_complete, record_failure
 from sim.batch.sweep import (
     SweepBusy,
     SweepLock,
+    declare_sweep,
+    left_out_line,
     report_rows,
     run_folders,
     sweep_rows,
+    sweep_runs,
     write_sweep_table,
 )
+from sim.cli.interrupt import interruptible
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
-from sim.core.files import unwritable_reason
+from sim.core.files import FolderBusy, FolderLock, claim_new_folder, unwritable_reason
 from sim.output.report import RunsBar, print_summary, simulated_time_bar
 from sim.output.results import Result
 from sim.scenario import run_scenario
@@ -234,6 +238,64 @@ def _levels(node: Any, path: str) -> list[tuple[str, Any]]:
     return []
 
 
+RAY_LAUNCHER = "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher"
+RAY_STORE_DEFAULT = 78_643_200
+"""The object store the Ray launcher (1.2.2) asks for when not told (75 MiB)."""
+RAY_JOIN_REFUSED = (
+    "num_cpus",
+    "num_gpus",
+    "resources",
+    "labels",
+    "object_store_memory",
+    "_system_config",
+)
+"""What ``ray.init`` refuses when it joins a running cluster (ray/_private/worker.py)."""
+
+
+def check_ray_join(settings: DictConfig) -> None:
+    """Refuse, before anything runs, Ray settings that ``ray.init`` rejects when it
+    joins a running cluster: an address, ``RAY_ADDRESS``, or a cluster started on this
+    machine with ``ray start`` (where an address left at null leads). The launcher asks
+    for a 75 MiB object store unless told ``object_store_memory=null``.
+
+    Raises:
+        ConfigError: naming the ``hydra.launcher.ray.init`` setting.
+    """
+    launcher = OmegaConf.select(settings, "launcher")
+    if not isinstance(launcher, DictConfig) or launcher.get("_target_") != RAY_LAUNCHER:
+        return
+    init = OmegaConf.to_container(launcher.ray.init, resolve=True)
+    assert isinstance(init, dict)
+    address = init.get("address")
+    if address == "local" or not _joins_a_ray_cluster(address):
+        return
+    for name in RAY_JOIN_REFUSED:
+        value = init.get(name, RAY_STORE_DEFAULT if name == "object_store_memory" else None)
+        if value is not None:
+            shown = value if name in init else f"{value} (the launcher's default)"
+            raise ConfigError(
+                f"hydra.launcher.ray.init.{name}",
+                shown,
+                f"null when joining a running Ray cluster, which keeps its own "
+                f"(+hydra.launcher.ray.init.{name}=null)",
+            )
+
+
+def _joins_a_ray_cluster(address: object) -> bool:
+    """Whether ``ray.init(address=...)`` would join a running cluster."""
+    import os
+
+    if address is not None and address != "auto":
+        return True
+    if os.environ.get("RAY_ADDRESS"):
+        return True
+    try:
+        from ray._private.services import find_bootstrap_address
+    except ImportError:
+        return False
+    return find_bootstrap_address(None) is not None
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=CONFIG_NAME)
 def _run(cfg: DictConfig) -> None:
     plain = to_plain(cfg)
@@ -308,9 +370,14 @@ def draw_run_figures(result: Result, folder: Path) -> None:
 
 
 def sweep_size(task_overrides: Sequence[str]) -> int:
-    """How many runs a sweep's overrides ask for (the product of the values swept)."""
+    """How many runs a sweep's overrides ask for (the product of the values swept),
+    within a running Hydra application (whose config loader lists a ``glob(...)``)."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    hydra_instance = GlobalHydra.instance()
+    loader = hydra_instance.config_loader() if hydra_instance.is_initialized() else None
     total = 1
-    for override in OverridesParser.create().parse_overrides(list(task_overrides)):
+    for override in OverridesParser.create(loader).parse_overrides(list(task_overrides)):
         if override.is_sweep_override():
             total *= len(list(override.sweep_string_iterator()))
     return total
@@ -340,12 +407,18 @@ class SweepTable(Callback):
         except OSError as error:
             print(f"sweep error: {_cannot_write(sweep, error)}", file=sys.stderr)
             raise SystemExit(EXIT_CONFIG_ERROR) from None
-        # Jobs end in the driver only with the basic launcher; elsewhere no bar would move.
         # Only the basic sweeper's runs are counted by its overrides (sim-plan's are not).
+        runs = _basic_sweep_runs(config)
+        try:
+            declare_sweep(sweep, runs)
+        except OSError as error:
+            self._lock.release()
+            print(f"sweep error: {_cannot_write(sweep, error)}", file=sys.stderr)
+            raise SystemExit(EXIT_CONFIG_ERROR) from None
+        # Jobs end in the driver only with the basic launcher; elsewhere no bar would move.
         basic = config.hydra.launcher.get("_target_") == BASIC_LAUNCHER
-        basic = basic and config.hydra.sweeper.get("_target_") == BASIC_SWEEPER
-        if basic and _show_progress(config, in_sweep=False):
-            self._bar = RunsBar(sweep_size(list(config.hydra.overrides.task)))
+        if basic and runs is not None and _show_progress(config, in_sweep=False):
+            self._bar = RunsBar(runs)
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         if self._bar is not None:
@@ -357,6 +430,8 @@ class SweepTable(Callback):
         sweep = Path(config.hydra.sweep.dir)
         try:
             path = write_sweep_table(sweep)
+            rows = sweep_rows(sweep)
+            left_out = sweep_runs(sweep)[1]
         except OSError as error:
             print(
                 f"sweep error: tables not written: {_cannot_write(sweep, error)}", file=sys.stderr
@@ -367,6 +442,34 @@ class SweepTable(Callback):
                 self._lock.release()
                 self._lock = None
         print(f"sweep table in {path}")
+        if left_out:
+            print(f"sweep: {left_out_line(sweep, left_out)}", file=sys.stderr)
+        unfinished = [row for row in rows if row["status"] != "complete"]
+        if unfinished and _basic_sweep_runs(config) is not None:
+            # sim-plan's sweeper answers for its own runs (and its own exit status).
+            print(f"sweep error: {_unfinished_line(rows, unfinished)}", file=sys.stderr)
+            raise SystemExit(EXIT_FAILED)
+
+
+def _basic_sweep_runs(config: DictConfig) -> int | None:
+    """How many runs Hydra's basic sweeper makes of this sweep (the product of the
+    values swept, on the command line and in ``hydra.sweeper.params``); None for
+    another sweeper, which decides as it goes."""
+    if config.hydra.sweeper.get("_target_") != BASIC_SWEEPER:
+        return None
+    params = config.hydra.sweeper.get("params") or {}
+    from_config = [f"{key}={value}" for key, value in params.items()]
+    return sweep_size([*from_config, *config.hydra.overrides.task])
+
+
+def _unfinished_line(rows: Sequence[dict[str, Any]], unfinished: Sequence[dict[str, Any]]) -> str:
+    """``2 of 8 runs did not complete (run 3: failed: ...; run 5: missing: ...)``."""
+    shown = "; ".join(
+        f"run {row['run']}: {row['status']}" + (f": {row['error']}" if row["error"] else "")
+        for row in unfinished[:3]
+    )
+    more = f"; {len(unfinished) - 3} more" if len(unfinished) > 3 else ""
+    return f"{len(unfinished)} of {len(rows)} runs did not complete ({shown}{more})"
 
 
 REPORT_USAGE = "usage: sim-report <sweep folder> (the folder `sim -m` wrote)"
@@ -379,6 +482,9 @@ def report_main() -> None:
     goes on; a folder that holds no sweep is a usage error and nothing is written.
     """
     arguments = sys.argv[1:]
+    if arguments in (["-h"], ["--help"]):
+        print(REPORT_USAGE)
+        return
     if len(arguments) != 1 or arguments[0].startswith("-"):
         print(REPORT_USAGE, file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
@@ -402,6 +508,9 @@ def report_main() -> None:
     failed = sum(row["status"] == "failed" for row in rows)
     missing = len(rows) - complete - failed
     print(f"{path}: {len(rows)} runs, {complete} complete, {failed} failed, {missing} missing")
+    left_out = sweep_runs(sweep)[1]
+    if left_out:
+        print(left_out_line(sweep, left_out))
     for row in rows:
         if row["status"] != "complete" and row["error"]:
             print(f"run {row['run']}: {row['status']}: {row['error']}")
@@ -460,8 +569,52 @@ def with_replications(arguments: list[str]) -> list[str]:
     return [*arguments, "replication=" + ",".join(str(r) for r in range(count))]
 
 
+def claim_run_folder(settings: DictConfig, arguments: list[str]) -> tuple[list[str], FolderLock]:
+    """The single run's folder, this run's alone: a time-stamped one (the default
+    ``outputs/<date>/<time>``) is created new, with a suffix when another run took the
+    name in the same second, and handed to Hydra; a named one (``hydra.run.dir=...``)
+    is refused while another run writes into it. Returns the command line to run and the
+    folder's lock (held until the process ends).
+
+    Raises:
+        ConfigError: naming ``hydra.run.dir``.
+    """
+    run = OmegaConf.to_container(settings.run, resolve=False)
+    written = str(run.get("dir", "")) if isinstance(run, dict) else ""
+    folder = Path(str(OmegaConf.select(settings, "run.dir")))
+    try:
+        if "${now:" in written:
+            folder = claim_new_folder(folder)
+            arguments = [*arguments, f"hydra.run.dir={_quoted(str(folder))}"]
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+        return arguments, FolderLock.take(folder)
+    except FolderBusy:
+        raise ConfigError(
+            "hydra.run.dir",
+            str(folder),
+            "a folder no other sim run is writing into (wait for it to end, or choose another)",
+        ) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ConfigError(
+            "hydra.run.dir", str(folder), f"a folder that can be written ({reason})"
+        ) from None
+
+
+def _quoted(text: str) -> str:
+    """`text` as a quoted value of a Hydra override."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def main() -> None:
-    """The ``sim`` console script."""
+    """The ``sim`` console script (an interrupt ends it with one line, 130 or 143)."""
+    with interruptible():
+        _main()
+
+
+def _main() -> None:
+    lock: FolderLock | None = None
     try:
         arguments = with_replications(sys.argv[1:])
         parsed = hydra_arguments(arguments)
@@ -481,13 +634,21 @@ def main() -> None:
             settings = validate_overrides(parsed.overrides, config_name, parsed.multirun)
             check_output_folder(settings, parsed.multirun)
             check_logging(settings)
+            if parsed.multirun:
+                check_ray_join(settings)
+            else:
+                arguments, lock = claim_run_folder(settings, arguments)
         elif own_tree:
             load_config(parsed.overrides, config_name, with_hydra=True)
     except ConfigError as error:
         print(error.line(), file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     sys.argv[1:] = arguments
-    _run()
+    try:
+        _run()
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 __all__ = ["load_config", "main", "simulate", "to_plain"]

@@ -103,9 +103,7 @@ class ClusterScaler:
         """What a new host can hold: its type's size less the overhead."""
         if params.max_hosts > 0:
             scheduler.largest_addable = (instance_type.name, *self.allocatable)
-            scheduler.addable_overhead = bool(
-                params.overhead_vcpu or params.overhead_memory_bytes
-            )
+            scheduler.addable_overhead = bool(params.overhead_vcpu or params.overhead_memory_bytes)
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The scan loop (a SimPy process body)."""

@@ -171,10 +171,7 @@ class Scheduler:
         ):
             return None
         biggest = max(
-            (
-                (h.params.allocatable_vcpu, h.params.allocatable_memory_bytes)
-                for h in self.hosts
-            ),
+            ((h.params.allocatable_vcpu, h.params.allocatable_memory_bytes) for h in self.hosts),
             default=(0.0, 0),
         )
         reserved = any(

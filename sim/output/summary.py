@@ -233,9 +233,7 @@ class PullPart:
     lazy_background_bytes: int
 
 
-def pull_part(
-    requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0
-) -> PullPart:
+def pull_part(requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0) -> PullPart:
     """Counts, layers and bytes of the pulls that ended (skipped ones, which found the
     image present and asked no registry, do not count), and the bytes lazy pulls
     streamed after their containers started (`background_bytes`): registries sent
