@@ -110,18 +110,18 @@ class StepImage:
         for it), so its ``manifest_digest`` is empty.
         """
         layers: list[Layer] = []
+        chain: list[str] = []
         history: list[HistoryEntry] = []
         below: StepImage | Image | None = self
         while isinstance(below, StepImage):
-            if below.layer is not None:
+            if below.layer is not None and below.chain_id is not None:
                 layers.append(below.layer)
+                chain.append(below.chain_id)
             history.append(HistoryEntry(below.created_by, below.size_bytes, below.layer is None))
             below = below.parent
         layers.reverse()
+        chain.reverse()
         history.reverse()
-        chain = list(below.chain_ids) if below is not None else []
-        for layer in layers:
-            chain.append(chain_id_over(chain[-1] if chain else None, layer.diff_id))
         parent = self.parent
         return Image(
             name=self.name,
@@ -129,7 +129,7 @@ class StepImage:
             tag="",
             registry="",
             layers=(*(below.layers if below is not None else ()), *layers),
-            chain_ids=tuple(chain),
+            chain_ids=(*(below.chain_ids if below is not None else ()), *chain),
             config=self.config,
             parent=parent.name if parent is not None else None,
             image_id=self.image_id,
