@@ -49,6 +49,7 @@ def test_each_registrys_steps_add_up_to_what_it_sent(run: Result) -> None:
         total += sent
     # The hub sent what the mirror fetched from it; all three sum to the total column.
     assert total == pytest.approx(last["registry_bytes_served"], rel=1e-9)
-    assert last["registry_bytes_served"] == run.summary["bytes_from_registry"] + (
-        run.summary["bytes_from_upstream"]
+    assert (
+        last["registry_bytes_served"]
+        == run.summary["bytes_from_registry"] + (run.summary["bytes_from_upstream"])
     )
