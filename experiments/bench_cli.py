@@ -45,7 +45,7 @@ MODULES = [
     "simpy",
     "networkx",
     "rich.console",
-    "sim.model.cluster",
+    "sim.model.cluster.cluster",
     "sim.config",
     "sim.api",
     "sim.teach.docker.cli",

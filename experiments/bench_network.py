@@ -23,7 +23,7 @@ from functools import partial
 import networkx as nx
 import simpy
 
-from sim.model.network import Network
+from sim.model.network.network import Network
 
 LINK_BYTES_S = 125e6
 LINK_LATENCY_S = 1e-4

@@ -54,7 +54,7 @@ from sim.batch.study import (  # noqa: E402
     write_table,
 )
 from sim.core.intervals import mean_ci  # noqa: E402
-from sim.model.allocatable import MIB, eks_reserved_memory_bytes, eks_reserved_vcpu  # noqa: E402
+from sim.model.hosts.allocatable import MIB, eks_reserved_memory_bytes, eks_reserved_vcpu  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 
 STUDY = "resource_cost"

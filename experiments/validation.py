@@ -37,10 +37,10 @@ if str(TESTS) not in sys.path:
 import sim  # noqa: E402
 from sim.core.distributions import Constant, Exponential  # noqa: E402
 from sim.core.intervals import mean_ci  # noqa: E402
-from sim.model.engine import EngineParams  # noqa: E402
-from sim.model.images import chain_ids  # noqa: E402
-from sim.model.snapshotters.lazy import SLACKER_STARTUP_READ_FRACTION, LazyParams  # noqa: E402
-from sim.model.snapshotters.overlayfs import OverlayfsParams  # noqa: E402
+from sim.model.hosts.engine import EngineParams  # noqa: E402
+from sim.model.images.image import chain_ids  # noqa: E402
+from sim.model.images.snapshotters.lazy import SLACKER_STARTUP_READ_FRACTION, LazyParams  # noqa: E402
+from sim.model.images.snapshotters.overlayfs import OverlayfsParams  # noqa: E402
 from sim.policies.image_gc import (  # noqa: E402
     GcThresholds,
     ImageRecord,
@@ -404,7 +404,7 @@ def gc_cases() -> Iterator[Row]:
         world.pull("host-1", f"i{n}", at=float(n))
     from types import SimpleNamespace
 
-    from sim.model.engine import run_image_gc
+    from sim.model.hosts.engine import run_image_gc
 
     host = SimpleNamespace(engine=world.engines["host-1"])
     world.env.process(run_image_gc(world.env, [host], 300.0))
@@ -494,7 +494,7 @@ def rows(full: bool) -> list[Row]:
 
 
 def table(validated: list[Row]) -> str:
-    """The rows as a Markdown table (the README shows it as printed)."""
+    """The rows as a Markdown table (docs/validation.md shows it as printed)."""
     lines = ["| case | source | expected | simulated | ok |", "|---|---|---|---|---|"]
     for row in validated:
         cells = (row.case, row.source, row.expected, row.simulated, "ok" if row.ok else "FAIL")

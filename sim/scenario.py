@@ -24,19 +24,19 @@ from sim.config import ScenarioParams
 from sim.core.collection import collection_paused
 from sim.core.records import EventKind, EventLog, EventTally, PullRecord
 from sim.core.streams import RandomStreams
-from sim.model.cluster import Cluster
-from sim.model.deployments import Deployer
-from sim.model.host import Host
-from sim.model.monitoring import Monitoring, PeriodMetrics, period_row
+from sim.model.cluster.cluster import Cluster
+from sim.model.cluster.deployments import Deployer
+from sim.model.hosts.host import Host
+from sim.model.hosts.replica import Ledger, Platform
+from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 from sim.model.platforms import PLATFORMS, PlatformContext
-from sim.model.replica import Ledger, Platform
-from sim.model.runtime import ContainerRuntime, ContainerSettings
+from sim.model.service.monitoring import Monitoring, PeriodMetrics, period_row
 from sim.output.results import Result
 
 if TYPE_CHECKING:
-    from sim.model.resilience import Resilience
-    from sim.model.service import Service
-    from sim.model.slo import SloTracker
+    from sim.model.faults.resilience import Resilience
+    from sim.model.service.service import Service
+    from sim.model.service.slo import SloTracker
 
 ProgressCallback = Callable[[float, float], None]
 
@@ -58,6 +58,7 @@ def build_cluster(
         params.cluster_scaler,
         log,
         streams,
+        params.scheduler,
     )
 
 
@@ -93,7 +94,7 @@ class Scenario:
         self.slo: SloTracker | None = None
         slo = params.slo
         if slo is not None and slo.judged and params.service is not None:
-            from sim.model.slo import SloTracker
+            from sim.model.service.slo import SloTracker
 
             self.slo = SloTracker(slo, params.sample_period_s)
         served = params.service
@@ -110,7 +111,7 @@ class Scenario:
         )
         self.service: Service | None = None
         if served is not None:
-            from sim.model.service import Service
+            from sim.model.service.service import Service
 
             self.service = Service(
                 self.env,
@@ -126,7 +127,7 @@ class Scenario:
             )
         self.resilience: Resilience | None = None
         if params.faults or _has_spot(params):
-            from sim.model.resilience import Resilience
+            from sim.model.faults.resilience import Resilience
 
             self.resilience = Resilience(
                 self.env,
@@ -254,7 +255,7 @@ class Scenario:
 
     def collect(self, rows: tuple[dict[str, float | int], ...]) -> Result:
         """The results of the run so far: the summary, records, rows and links."""
-        from sim.model.resilience import no_faults_report
+        from sim.model.faults.resilience import no_faults_report
         from sim.output.summary import assemble, pull_part, replica_part, request_part
 
         end_s = self.env.now

@@ -1,8 +1,8 @@
-"""The network's first algorithm, kept as the test oracle for `sim.model.network`.
+"""The network's first algorithm, kept as the test oracle for `sim.model.network.network`.
 
 Every instant with a start or an end recomputes the max-min rates of *all* path classes by
 progressive filling: simple and exact, but O(classes) per instant, so a storm whose flows
-start at different instants costs O(N^2). The engine in `sim.model.network` updates rates
+start at different instants costs O(N^2). The engine in `sim.model.network.network` updates rates
 incrementally; the property tests check that both give the same completion times.
 
 Unchanged from the engine it replaced except for the class name and this docstring.

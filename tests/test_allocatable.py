@@ -11,7 +11,7 @@ from sim.cli.main import to_plain
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 from sim.core.units import parse_cpu
-from sim.model.allocatable import (
+from sim.model.hosts.allocatable import (
     DaemonSet,
     Reserved,
     eks_reserved_memory_bytes,

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sim
-from sim.config.schema import read_kind
 from sim.core.errors import ConfigError
-from sim.model.arrivals import ARRIVALS
-from sim.model.arrivals.mmpp import MmppArrivals, MmppParams
+from sim.core.schema import read_kind
+from sim.model.service.arrivals import ARRIVALS
+from sim.model.service.arrivals.mmpp import MmppArrivals, MmppParams
 
 SEED = 7
 

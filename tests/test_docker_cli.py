@@ -838,7 +838,7 @@ def test_a_long_build_gives_the_image_a_step_by_step_build_gives(
 ) -> None:
     """Steps share their parents' layers and extend a running image ID; the image they
     end with is the one `build_image` makes step after step from the base."""
-    from sim.model.images import BuildStep, ImageSpec, build_image
+    from sim.model.images.image import BuildStep, ImageSpec, build_image
 
     steps = [("RUN", f"echo {n}") if n % 3 else ("ENV", f"N={n}") for n in range(1, 40)]
     (tmp_path / "Dockerfile").write_text(

@@ -672,7 +672,7 @@ def test_routes_go_around_a_failed_link_when_another_path_exists() -> None:
     import networkx as nx
     import simpy
 
-    from sim.model.network import Network, TransferFailed
+    from sim.model.network.network import Network, TransferFailed
 
     graph = nx.Graph()
     graph.add_edge("a", "c", bandwidth_bytes_s=100.0, latency_s=0.0)

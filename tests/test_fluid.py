@@ -13,11 +13,11 @@ from sim.cli.main import to_plain
 from sim.config import scenario_params
 from sim.core.distributions import Constant, Exponential
 from sim.core.errors import ConfigError
-from sim.model.arrivals.constant import ConstantArrivals
-from sim.model.fluid import FluidTraffic, erlang_c, gi_g_c_wait
-from sim.model.monitoring import Monitoring, period_row
-from sim.model.replica_queue import ReplicaQueue
-from sim.model.workload import RequestSpec
+from sim.model.service.arrivals.constant import ConstantArrivals
+from sim.model.service.fluid import FluidTraffic, erlang_c, gi_g_c_wait
+from sim.model.service.monitoring import Monitoring, period_row
+from sim.model.service.replica_queue import ReplicaQueue
+from sim.model.service.workload import RequestSpec
 from sim.output.summary import request_part
 from sim.scenario import Scenario
 

@@ -1,6 +1,6 @@
 """An adversary: random hostile overrides, random damage to a sweep's files, configs of
-any size, odd traces, concurrent processes on one folder or state file, every preset
-alone and every README Python block.
+any size, odd traces, concurrent processes on one folder or state file, and every
+experiment preset alone (every Python block of the pages runs in test_docs.py).
 
 Every outcome must be a normal result or a `ConfigError` (one line, naming the key), in
 bounded time; sim-report must mark what does not read back and go on; every request
@@ -16,7 +16,6 @@ import importlib.resources
 import json
 import math
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -426,7 +425,7 @@ def test_sim_docker_commands_at_once_on_one_state_keep_every_change(tmp_path: Pa
     assert sorted(row[1] for row in rows) == names
 
 
-# Every preset alone, every README Python block -----------------------------------------
+# Every preset alone -----------------------------------------------------------------
 
 PRESETS = sorted(
     entry.name.removesuffix(".yaml")
@@ -452,16 +451,3 @@ def test_every_experiment_preset_runs_alone(preset: str) -> None:
         summary["pulls_completed"] + summary["pulls_failed"] + summary["pulls_unfinished"]
     )
     assert result.warnings == ()
-
-
-README = Path(__file__).resolve().parent.parent / "README.md"
-PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-
-
-@pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=lambda block: block.splitlines()[0])
-def test_every_readme_python_block_runs(
-    block: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    with time_bound(SECONDS_PER_EXAMPLE):
-        exec(compile(block, "README.md", "exec"), {})

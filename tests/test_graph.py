@@ -1,4 +1,4 @@
-"""sim.model.graph against networkx: same orders everywhere, same Dijkstra tie-breaks."""
+"""sim.model.network.graph against networkx: same orders everywhere, same Dijkstra tie-breaks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.graph import Graph, shortest_paths
-from sim.model.network import Network
+from sim.model.network.graph import Graph, shortest_paths
+from sim.model.network.network import Network
 
 NAMES = [f"n{index}" for index in range(7)]
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.core.errors import ConfigError
-from sim.model.images import BuildStep, ImageSpec, build_catalog, chain_ids, make_layer
+from sim.model.images.image import BuildStep, ImageSpec, build_catalog, chain_ids, make_layer
 
 
 def spec(name: str, *steps: BuildStep, registry: str = "hub") -> ImageSpec:
@@ -136,7 +136,7 @@ def test_a_running_image_id_is_the_sha256_of_the_config_json(
 ) -> None:
     """The image ID kept open and extended a layer at a time equals the sha256 of the
     whole image config's JSON, for any configuration (non-ASCII included)."""
-    from sim.model.images import ImageConfig, ImageIdDigest, _config_json, sha256_digest
+    from sim.model.images.image import ImageConfig, ImageIdDigest, _config_json, sha256_digest
 
     config = ImageConfig(cmd=tuple(command), env=tuple(env), labels=tuple(env))
     diff_ids = [sha256_digest(str(layer)) for layer in layers]

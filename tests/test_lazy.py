@@ -18,10 +18,10 @@ from worlds import MB, layered_image, pull_world
 import sim
 from sim.cli.main import to_plain
 from sim.config import scenario_params
-from sim.model.engine import EngineParams
-from sim.model.registries.public import PublicParams
-from sim.model.snapshotters.lazy import LazyParams
-from sim.model.snapshotters.overlayfs import OverlayfsParams
+from sim.model.hosts.engine import EngineParams
+from sim.model.images.registries.public import PublicParams
+from sim.model.images.snapshotters.lazy import LazyParams
+from sim.model.images.snapshotters.overlayfs import OverlayfsParams
 from sim.policies.image_gc import GcThresholds
 from sim.scenario import Scenario
 

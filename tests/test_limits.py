@@ -10,8 +10,8 @@ import sim.cli.main as cli
 from sim.batch.runs import config_hash
 from sim.config.limits import Limits, check_requests, peak_rate_per_s
 from sim.core.errors import ConfigError
-from sim.model.arrivals.flash_crowd import FlashCrowdParams
-from sim.model.arrivals.mmpp import MmppParams
+from sim.model.service.arrivals.flash_crowd import FlashCrowdParams
+from sim.model.service.arrivals.mmpp import MmppParams
 
 
 def refusal(*overrides: str) -> ConfigError:

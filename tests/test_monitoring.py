@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sim
-from sim.model.monitoring import Monitoring
+from sim.model.service.monitoring import Monitoring
 
 PERIOD_S = 60.0
 

@@ -16,7 +16,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.network import Network
+from sim.model.network.network import Network
 
 MB = 1e6
 

@@ -23,7 +23,7 @@ from test_network import (
     star_graph,
 )
 
-from sim.model.network import Network
+from sim.model.network.network import Network
 
 MB = 1e6
 Transfer = tuple[float, str, str, float]

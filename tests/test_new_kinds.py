@@ -7,9 +7,9 @@ import pytest
 
 import sim
 from sim.core.errors import ConfigError
+from sim.model.images.registries import REGISTRIES
 from sim.model.platforms import PLATFORMS
 from sim.model.platforms.fargate import GB, task_size
-from sim.model.registries import REGISTRIES
 
 FARGATE = [
     "platform=[container,fargate]",

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from worlds import MB, layered_image, pull_world
 
-from sim.model.engine import EngineParams, run_image_gc
-from sim.model.registries import PullRateLimit
-from sim.model.registries.mirror import MirrorParams
-from sim.model.registries.private import PrivateParams
-from sim.model.registries.public import PublicParams
-from sim.model.storage import DiskTotals
+from sim.model.hosts.engine import EngineParams, run_image_gc
+from sim.model.images.registries import PullRateLimit
+from sim.model.images.registries.mirror import MirrorParams
+from sim.model.images.registries.private import PrivateParams
+from sim.model.images.registries.public import PublicParams
+from sim.model.images.store import DiskTotals
 from sim.policies.image_gc import GcThresholds
 
 APP = layered_image("app", [(200 * MB, 100 * MB), (100 * MB, 50 * MB), (20 * MB, 10 * MB)])

@@ -101,7 +101,7 @@ def test_the_bill_of_a_fixed_fleet_is_computed_by_hand() -> None:
 
 
 def test_billing_minimum_is_sixty_seconds() -> None:
-    from sim.model.billing import InstanceUsage, instance_cost_usd
+    from sim.model.hosts.billing import InstanceUsage, instance_cost_usd
 
     short = InstanceUsage(usd_per_hour=3.6, launched_s=100.0, terminated_s=110.0)
     long = InstanceUsage(usd_per_hour=3.6, launched_s=0.0, terminated_s=None)

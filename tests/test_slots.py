@@ -10,7 +10,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.slots import Slots
+from sim.model.primitives.slots import Slots
 
 Client = tuple[float, float, int]
 

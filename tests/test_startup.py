@@ -78,12 +78,12 @@ def test_one_blas_thread_unless_the_environment_says_otherwise(
 
 
 SERVING = (
-    "sim.model.service",
-    "sim.model.fleet",
-    "sim.model.autoscaler",
-    "sim.model.traffic",
-    "sim.model.fluid",
-    "sim.model.resilience",
+    "sim.model.service.service",
+    "sim.model.service.fleet",
+    "sim.model.service.autoscaler",
+    "sim.model.service.traffic",
+    "sim.model.service.fluid",
+    "sim.model.faults.resilience",
     "sim.output.summary",
     "hydra",
     "matplotlib",
@@ -112,7 +112,7 @@ def test_a_sim_docker_verb_on_a_saved_host_loads_no_serving_machinery(tmp_path: 
     ).stdout.splitlines()[-1]
     status, *loaded = output.split()
     assert status == "0"
-    assert "sim.model.cluster" in loaded
+    assert "sim.model.cluster.cluster" in loaded
     assert [name for name in loaded if name.split(".")[0] in SERVING or name in SERVING] == []
 
 
@@ -139,7 +139,7 @@ def test_every_kind_is_found_in_its_own_module_without_listing_the_family() -> N
 def test_reading_a_config_loads_only_the_kinds_it_chooses() -> None:
     code = (
         "import sys\n"
-        "from sim.config.schema import read_kind\n"
+        "from sim.core.schema import read_kind\n"
         "from sim.policies.autoscaling import AUTOSCALING\n"
         "hpa = {'policy': 'hpa', 'max_capacity': 3, 'target_utilization': 50}\n"
         "read_kind(AUTOSCALING, hpa, 'autoscaler')\n"
@@ -154,8 +154,8 @@ def test_reading_a_config_loads_only_the_kinds_it_chooses() -> None:
 
 
 def test_an_unknown_kind_names_every_kind() -> None:
-    from sim.config.schema import read_kind
     from sim.core.errors import ConfigError
+    from sim.core.schema import read_kind
     from sim.policies.autoscaling import AUTOSCALING
 
     with pytest.raises(ConfigError) as error:

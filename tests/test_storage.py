@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.model.images import BuildStep, ImageSpec, build_catalog
-from sim.model.storage import DiskAccount, DiskFull, DiskTotals, LayerStore
+from sim.model.images.image import BuildStep, ImageSpec, build_catalog
+from sim.model.images.store import DiskAccount, DiskFull, DiskTotals, LayerStore
 
 CATALOG = build_catalog(
     {

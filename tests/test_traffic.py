@@ -28,17 +28,17 @@ from hypothesis import strategies as st
 
 from sim.core.distributions import Constant, Distribution, Exponential
 from sim.core.streams import RandomStreams
-from sim.model.arrivals import ArrivalProcess
-from sim.model.arrivals.constant import ConstantArrivals
-from sim.model.arrivals.poisson import PoissonArrivals
-from sim.model.replica_queue import ReplicaQueue
-from sim.model.traffic import (
+from sim.model.service.arrivals import ArrivalProcess
+from sim.model.service.arrivals.constant import ConstantArrivals
+from sim.model.service.arrivals.poisson import PoissonArrivals
+from sim.model.service.replica_queue import ReplicaQueue
+from sim.model.service.traffic import (
     NO_READY_REPLICA,
     RequestObservers,
     TrafficDriver,
     TrafficStats,
 )
-from sim.model.workload import RequestSpec
+from sim.model.service.workload import RequestSpec
 from sim.policies.balancing import BALANCING, Balancer, make_balancer
 from sim.policies.balancing.least_outstanding import LeastOutstanding
 from sim.policies.balancing.round_robin import RoundRobin

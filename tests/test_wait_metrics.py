@@ -26,11 +26,11 @@ from sim.config import scenario_params
 from sim.core.distributions import Constant
 from sim.core.sketch import QuantileSketch
 from sim.core.streams import RandomStreams
-from sim.model.arrivals.constant import ConstantArrivals
-from sim.model.monitoring import Monitoring, period_row
-from sim.model.replica_queue import ReplicaQueue
-from sim.model.traffic import RequestObservers, TrafficDriver, TrafficStats
-from sim.model.workload import RequestSpec
+from sim.model.service.arrivals.constant import ConstantArrivals
+from sim.model.service.monitoring import Monitoring, period_row
+from sim.model.service.replica_queue import ReplicaQueue
+from sim.model.service.traffic import RequestObservers, TrafficDriver, TrafficStats
+from sim.model.service.workload import RequestSpec
 from sim.output.summary import keys
 from sim.policies.balancing.round_robin import RoundRobin
 from sim.scenario import Scenario

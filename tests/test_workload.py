@@ -18,13 +18,13 @@ import pytest
 from sim.config.traces import read_trace
 from sim.core.distributions import Constant, Exponential, LogNormal
 from sim.core.errors import ConfigError
-from sim.model.arrivals import ArrivalProcess
-from sim.model.arrivals.constant import ConstantArrivals
-from sim.model.arrivals.diurnal import DiurnalArrivals
-from sim.model.arrivals.flash_crowd import FlashCrowdArrivals
-from sim.model.arrivals.poisson import PoissonArrivals
-from sim.model.arrivals.trace import TraceRates, TraceTimestamps
-from sim.model.workload import RequestSpec, parse_request_spec
+from sim.model.service.arrivals import ArrivalProcess
+from sim.model.service.arrivals.constant import ConstantArrivals
+from sim.model.service.arrivals.diurnal import DiurnalArrivals
+from sim.model.service.arrivals.flash_crowd import FlashCrowdArrivals
+from sim.model.service.arrivals.poisson import PoissonArrivals
+from sim.model.service.arrivals.trace import TraceRates, TraceTimestamps
+from sim.model.service.workload import RequestSpec, parse_request_spec
 
 SEED = 20240611
 

@@ -11,13 +11,13 @@ import numpy as np
 import simpy
 
 from sim.core.records import EventLog
-from sim.model.engine import ContainerEngine, EngineParams
-from sim.model.images import BuildStep, Image, ImageSpec, build_catalog
-from sim.model.network import Network
-from sim.model.registries import RegistryParams
-from sim.model.registries.public import PublicParams
-from sim.model.registry import Registry
-from sim.model.storage import DiskAccount
+from sim.model.hosts.engine import ContainerEngine, EngineParams
+from sim.model.images.image import BuildStep, Image, ImageSpec, build_catalog
+from sim.model.images.registries import RegistryParams
+from sim.model.images.registries.public import PublicParams
+from sim.model.images.registry import Registry
+from sim.model.images.store import DiskAccount
+from sim.model.network.network import Network
 
 MB = 1_000_000
 

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from sim.config.reference import family_lines, settings_lines
 from sim.config.sections import ClusterSpec, PoolSpec
 from sim.core.settings import Family
-from sim.model.arrivals import ARRIVALS
-from sim.model.faults import FAULTS
+from sim.model.faults.kinds import FAULTS
+from sim.model.images.registries import REGISTRIES
+from sim.model.images.snapshotters import SNAPSHOTTERS
 from sim.model.platforms import PLATFORMS
-from sim.model.registries import REGISTRIES
-from sim.model.snapshotters import SNAPSHOTTERS
-from sim.model.traffic_modes import TRAFFIC_MODES
+from sim.model.service.arrivals import ARRIVALS
+from sim.model.service.traffic_modes import TRAFFIC_MODES
 from sim.policies.autoscaling import AUTOSCALING
 from sim.policies.autoscaling.composite import COMPOSABLE
 from sim.policies.balancing import BALANCING

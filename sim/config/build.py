@@ -1,6 +1,6 @@
 """From a composed configuration to validated, typed scenario parameters.
 
-Every section is read by the one reader (`sim.config.schema`) into its dataclass —
+Every section is read by the one reader (`sim.core.schema`) into its dataclass —
 `sim.config.sections` for the sections, the kinds' own parameter classes for platforms,
 registries, arrival processes and autoscaling policies — so units, ranges, defaults and
 unknown keys are handled once. What is left here is what no single section can check:
@@ -27,7 +27,6 @@ from sim.config.params import (
     ScenarioParams,
     ServiceParams,
 )
-from sim.config.schema import config_keys, kind_of, read, read_kind, short
 from sim.config.sections import (
     AppSpec,
     ClusterSpec,
@@ -39,14 +38,16 @@ from sim.config.sections import (
 from sim.config.traces import find_trace, read_trace
 from sim.core.errors import ConfigError
 from sim.core.metrics import PRODUCED
+from sim.core.schema import config_keys, kind_of, read, read_kind, short
 from sim.core.streams import RandomStreams
 from sim.core.units import format_size
-from sim.model.allocatable import Reserved, overhead
-from sim.model.arrivals.trace import TraceParams
-from sim.model.cluster_scaler import ClusterScalerParams
-from sim.model.faults import FAULTS
-from sim.model.host import HostParams
-from sim.model.images import (
+from sim.model.cluster.scaler import ClusterScalerParams
+from sim.model.faults.kinds import FAULTS
+from sim.model.hosts.allocatable import Reserved, overhead
+from sim.model.hosts.cloud import InstanceType
+from sim.model.hosts.host import HostParams
+from sim.model.hosts.replica import App
+from sim.model.images.image import (
     CONFIG_INSTRUCTIONS,
     LAYER_INSTRUCTIONS,
     BuildStep,
@@ -54,17 +55,17 @@ from sim.model.images import (
     ImageSpec,
     build_catalog,
 )
+from sim.model.images.registries import REGISTRIES, RegistryParams
+from sim.model.network.topology import NetworkParams, build_topology
 from sim.model.platforms import PLATFORMS
-from sim.model.registries import REGISTRIES, RegistryParams
-from sim.model.replica import App
-from sim.model.slo import SloParams
-from sim.model.topology import NetworkParams, build_topology
-from sim.model.workload import parse_request_spec
+from sim.model.service.arrivals.trace import TraceParams
+from sim.model.service.slo import SloParams
+from sim.model.service.workload import parse_request_spec
 from sim.policies.autoscaling import AUTOSCALING
 from sim.policies.autoscaling.fixed import FixedCapacityParams
 
 if TYPE_CHECKING:
-    from sim.model.fleet import FleetParams
+    from sim.model.service.fleet import FleetParams
 
 _ROOT_SECTIONS = (
     "registry",
@@ -192,6 +193,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         log=root.log,
         faults=faults,
         slo=slo if slo.judged else None,
+        scheduler=cluster.scheduler,
     )
 
 
@@ -285,6 +287,21 @@ def _instance_type_allowed(pricing: Pricing) -> str:
     return "an instance type of pricing: " + ", ".join(pricing.instance_types)
 
 
+def max_pods_of(value: int | str, instance_type: InstanceType | None, key: str) -> int:
+    """A node's ``maxPods``: a number, or ``eks``: the EKS AMI's figure for its type."""
+    if isinstance(value, int):
+        return value
+    found = instance_type.eks_max_pods() if instance_type is not None else None
+    if found is None:
+        raise ConfigError(
+            key,
+            value,
+            "a whole number of pods, or eks for an instance type with network interface "
+            "data in pricing (enis, ipv4_per_eni)",
+        )
+    return found
+
+
 def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
     """Every host of every pool, named ``<pool>-<n>``."""
     hosts: list[HostParams] = []
@@ -308,6 +325,9 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
         if memory is None:
             raise ConfigError(f"{key}.memory", "missing", "a value is required")
         kept_vcpu, kept_memory = _overhead(cluster, pool.reserved, vcpu, memory, key)
+        max_pods = max_pods_of(pool.max_pods, instance_type, f"{key}.max_pods")
+        labels = tuple(sorted(pool.labels.items()))
+        taints = tuple(taint.build() for taint in pool.taints)
         hosts.extend(
             HostParams(
                 f"{pool_name}-{index}",
@@ -321,6 +341,9 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
                 pool.spot,
                 kept_vcpu,
                 kept_memory,
+                labels,
+                taints,
+                max_pods,
             )
             for index in range(1, pool.count + 1)
         )
@@ -380,6 +403,9 @@ def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | N
         spot=scaler.spot,
         overhead_vcpu=kept_vcpu,
         overhead_memory_bytes=kept_memory,
+        labels=tuple(sorted(scaler.labels.items())),
+        taints=tuple(taint.build() for taint in scaler.taints),
+        max_pods=max_pods_of(scaler.max_pods, instance_type, "cluster.scaler.max_pods"),
     )
 
 
@@ -659,7 +685,7 @@ def service_of(
 
 
 def fleet_of(service: ServiceSpec, app: App) -> FleetParams:
-    from sim.model.fleet import FleetParams  # the serving machinery, only when serving
+    from sim.model.service.fleet import FleetParams  # the serving machinery, only when serving
 
     return FleetParams(
         workers=service.workers or math.ceil(app.vcpu),

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sim.model.cloud import InstanceType
-from sim.model.cluster_scaler import ClusterScalerParams
-from sim.model.deployments import Deployment
-from sim.model.engine import EngineParams
-from sim.model.host import HostParams
-from sim.model.images import Image
-from sim.model.registries import RegistryParams
-from sim.model.replica import App
-from sim.model.slo import SloParams
-from sim.model.topology import NetworkParams
-from sim.model.workload import ServiceParams
+from sim.model.cluster.deployments import Deployment
+from sim.model.cluster.scaler import ClusterScalerParams
+from sim.model.cluster.scheduling.profile import SchedulerParams
+from sim.model.hosts.cloud import InstanceType
+from sim.model.hosts.engine import EngineParams
+from sim.model.hosts.host import HostParams
+from sim.model.hosts.replica import App
+from sim.model.images.image import Image
+from sim.model.images.registries import RegistryParams
+from sim.model.network.topology import NetworkParams
+from sim.model.service.slo import SloParams
+from sim.model.service.workload import ServiceParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,5 +62,7 @@ class ScenarioParams:
     cluster_scaler: ClusterScalerParams | None = None
     log: EventLogMode = "full"
     faults: tuple[Any, ...] = ()
-    """The fault specs, each the parameters of a kind of sim.model.faults.FAULTS."""
+    """The fault specs, each the parameters of a kind of sim.model.faults.kinds.FAULTS."""
     slo: SloParams | None = None
+    scheduler: SchedulerParams = field(default_factory=SchedulerParams)
+    """The scheduler's profile (``cluster.scheduler``)."""

@@ -1,8 +1,8 @@
 """Workload traces from CSV files, read at the edge and handed to the model as values.
 
 The model never opens files; this module reads a trace once and returns the arrival
-process that replays it (`sim.model.arrivals.trace.TraceTimestamps` or
-`sim.model.arrivals.trace.TraceRates`).
+process that replays it (`sim.model.service.arrivals.trace.TraceTimestamps` or
+`sim.model.service.arrivals.trace.TraceRates`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.core.errors import ConfigError
-from sim.model.arrivals.trace import TraceRates, TraceTimestamps
+from sim.model.service.arrivals.trace import TraceRates, TraceTimestamps
 
 TIMESTAMP_HEADER = ("timestamp_s",)
 RATE_HEADER = ("interval_start_s", "rate_per_s")

@@ -55,7 +55,7 @@ PRODUCED: tuple[Metric, ...] = (
     Metric.LATENCY,
     Metric.HEALTHY_HOST_COUNT,
 )
-"""The metrics the simulated monitoring produces (`sim.model.monitoring`)."""
+"""The metrics the simulated monitoring produces (`sim.model.service.monitoring`)."""
 
 PER_REPLICA: tuple[Metric, ...] = PRODUCED[:4]
 """Produced metrics measured per replica (the rest is a count over the group)."""

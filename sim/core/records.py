@@ -72,7 +72,7 @@ class EventKind(StrEnum):
     REQUEST_THROTTLED = "request_throttled"
     MANIFEST_UNKNOWN = "manifest_unknown"
     BLOB_FAILED = "blob_failed"
-    # Faults (see sim.model.faults)
+    # Faults (see sim.model.faults.kinds)
     HOST_FAILED = "host_failed"
     """A host crashed (details: fault, replicas_lost, recovery)."""
     HOST_RECOVERED = "host_recovered"

@@ -3,7 +3,7 @@
 `Summary` is the contract between a run and what reads it: its fields are the keys of
 ``summary.json`` (in that order), each with its unit and meaning; two of them expand into
 one key per platform (``startup_s_p95_vm``) and per drop reason
-(``requests_dropped_timeout``). The README's table is checked against it by a test. Its
+(``requests_dropped_timeout``). The table in docs/results.md is checked against it by a test. Its
 parts are pure functions of what the run recorded: start-up records, pull records, the
 request statistics, and what the cluster reports (its bills, its disks).
 """
@@ -286,7 +286,7 @@ def request_part(traffic: Any, in_flight: int) -> RequestPart:
     requests_failed``.
 
     Args:
-        traffic: the request statistics' summary (`sim.model.traffic.TrafficSummary`),
+        traffic: the request statistics' summary (`sim.model.service.traffic.TrafficSummary`),
             or None.
         in_flight: requests assigned to a replica and not finished at the end.
     """

@@ -20,7 +20,7 @@ from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import unwritable_reason
 from sim.core.units import format_duration, format_size
-from sim.model.arrivals.flash_crowd import FlashCrowdParams
+from sim.model.service.arrivals.flash_crowd import FlashCrowdParams
 from sim.output.plots import registry_egress, timeline, topology
 from sim.output.results import Result
 from sim.scenario import Scenario

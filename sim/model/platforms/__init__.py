@@ -25,10 +25,10 @@ import simpy
 
 from sim.core.records import EventLog
 from sim.core.settings import Family
-from sim.model.cloud import Cloud, InstanceType
-from sim.model.replica import Ledger, Platform
-from sim.model.runtime import ContainerRuntime, ContainerSettings
-from sim.model.scheduler import Scheduler
+from sim.model.cluster.scheduling.scheduler import Scheduler
+from sim.model.hosts.cloud import Cloud, InstanceType
+from sim.model.hosts.replica import Ledger, Platform
+from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 
 PLATFORMS = Family(
     "platform",

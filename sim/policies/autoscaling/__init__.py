@@ -1,7 +1,7 @@
 """Autoscaling policies: how many instances or pods a group should have.
 
 Each policy is a pure decider behind the `ScalingPolicy` protocol: the control loop
-(`sim.model.autoscaler`) shows it an `Observation` of the group and the recent
+(`sim.model.service.autoscaler`) shows it an `Observation` of the group and the recent
 datapoints of its metric, and the policy answers with a `Decision`. The policies follow
 the published behaviour (and, for Kubernetes, the code) of the services they model:
 

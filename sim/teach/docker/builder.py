@@ -22,7 +22,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.images import (
+from sim.model.images.image import (
     LAYER_INSTRUCTIONS,
     BuildStep,
     HistoryEntry,
@@ -34,7 +34,7 @@ from sim.model.images import (
     chain_id_over,
     layer_of,
 )
-from sim.model.storage import DiskFull
+from sim.model.images.store import DiskFull
 from sim.teach.docker.dockerfile import Instruction, Stage
 from sim.teach.docker.formatting import human_size, short_id
 from sim.teach.docker.images import ImageService

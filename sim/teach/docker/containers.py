@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.model.images import Image
-from sim.model.replica import App
+from sim.model.hosts.replica import App
+from sim.model.images.image import Image
 from sim.teach.docker.images import ImageService
 from sim.teach.docker.node import Node
 from sim.teach.docker.objects import (

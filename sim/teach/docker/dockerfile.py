@@ -48,7 +48,7 @@ import dockerfile
 
 from sim.core.errors import ConfigError
 from sim.core.units import parse_duration, parse_size
-from sim.model.images import CONFIG_INSTRUCTIONS, LAYER_INSTRUCTIONS
+from sim.model.images.image import CONFIG_INSTRUCTIONS, LAYER_INSTRUCTIONS
 
 DEFAULT_LAYER_BYTES = 10_000_000
 DEFAULT_RUN_S = 2.0

@@ -14,7 +14,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.images import Image
+from sim.model.images.image import Image
 from sim.teach.docker.formatting import short_id
 from sim.teach.docker.node import Node
 from sim.teach.docker.objects import DockerError, LocalImage, familiar, parse_reference, tag_named

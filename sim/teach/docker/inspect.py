@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.model.images import Image
+from sim.model.images.image import Image
 from sim.teach.docker.formatting import timestamp
 from sim.teach.docker.objects import Container, LocalImage
 

@@ -20,7 +20,7 @@ import simpy
 from sim.config import ScenarioParams
 from sim.core.records import EventLog
 from sim.core.streams import RandomStreams
-from sim.model.runtime import ContainerRuntime, ContainerSettings
+from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 from sim.scenario import build_cluster
 
 

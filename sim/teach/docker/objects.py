@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from sim.model.images import Image
+from sim.model.images.image import Image
 from sim.teach.docker.shell import File, Mount
 
 NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")

@@ -25,7 +25,7 @@ from typing import Any
 
 import simpy
 
-from sim.model.storage import DiskAccount, DiskFull
+from sim.model.images.store import DiskAccount, DiskFull
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash"})
 INTERPRETERS = frozenset({"python", "python3", "node", "irb", "bash", "sh"})

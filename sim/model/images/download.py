@@ -1,0 +1,267 @@
+"""One layer fetched by a host's daemon: downloaded through a download slot, retried on
+retryable errors, then extracted once its parent is.
+
+A pull storm has every host fetch every layer at once, so a layer's fetch is a chain of
+callbacks on the events it waits for (a download slot, the registry's round trip, the
+bytes, the parent's extraction, its own extraction) rather than a SimPy process: no
+generator frames and no process events, a few hundred bytes per layer in flight. The
+chain waits for exactly the events a process written as straight-line code would, in
+the same order, so the simulation is the same event for event.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol, Self, cast
+
+import simpy
+
+from sim.core.records import EventKind, EventLog
+from sim.model.images.image import Image, Layer
+from sim.model.images.registry import Client, PullError, Registry
+from sim.model.images.store import DiskAccount, LayerStore
+from sim.model.primitives.instant import URGENT, Soon
+from sim.model.primitives.slots import Slots
+
+
+class FetchSettings(Protocol):
+    """The daemon settings a layer's fetch follows."""
+
+    @property
+    def download_attempts(self) -> int: ...
+
+    @property
+    def retry_backoff_s(self) -> float: ...
+
+    @property
+    def extraction_bytes_s(self) -> float: ...
+
+
+class Daemon(Client, Protocol):
+    """What a layer's fetch uses of its host's daemon (`sim.model.hosts.engine.ContainerEngine`)."""
+
+    downloads_active: int
+    downloads_active_max: int
+
+    @property
+    def env(self) -> simpy.Environment: ...
+
+    @property
+    def params(self) -> FetchSettings: ...
+
+    @property
+    def log(self) -> EventLog: ...
+
+    @property
+    def disk(self) -> DiskAccount: ...
+
+    @property
+    def store(self) -> LayerStore: ...
+
+    @property
+    def download_slots(self) -> Slots: ...
+
+    @property
+    def layers_in_flight(self) -> dict[str, Any]: ...
+
+
+@dataclass(slots=True)
+class PullProgress:
+    """What one pull has downloaded so far."""
+
+    layers_downloaded: int = 0
+    bytes_downloaded: int = 0
+    retries: int = 0
+    last_download_s: float = 0.0
+
+
+def _then(event: simpy.Event, callback: Any) -> None:
+    """Run `callback` when `event` is processed, or now if it has been (as a process that
+    yields an event already processed goes on at once)."""
+    if event.callbacks is None:
+        callback(event)
+    else:
+        event.callbacks.append(callback)
+
+
+class LayerFetch:
+    """What any fetch of one layer of `image` holds: the layer, its ChainID and its
+    parent's, where it comes from, the pull's counters, the attempt, and `extracted`,
+    which succeeds once the layer is complete (or fails with the fetch's PullError).
+
+    Args:
+        engine: the host's daemon (its slots, disk, layer store and log).
+        image: the image being pulled.
+        index: the layer's position in the image.
+        registry: where the blob comes from.
+        progress: the pull's counters.
+    """
+
+    __slots__ = (
+        "engine",
+        "image",
+        "layer",
+        "chain_id",
+        "parent_chain_id",
+        "registry",
+        "parent",
+        "progress",
+        "extracted",
+        "attempt",
+    )
+
+    def __init__(
+        self,
+        engine: Daemon,
+        image: Image,
+        index: int,
+        registry: Registry,
+        progress: PullProgress,
+    ) -> None:
+        self.engine = engine
+        self.image = image
+        self.layer: Layer = image.layers[index]
+        self.chain_id = image.chain_ids[index]
+        self.parent_chain_id = image.chain_ids[index - 1] if index > 0 else None
+        self.registry = registry
+        self.parent: Self | None = None
+        self.progress = progress
+        self.extracted = simpy.Event(engine.env)
+        self.attempt = 1
+
+
+class LayerDownload(LayerFetch):
+    """Download one layer of `image`, then extract it after its parent.
+
+    While it runs, the layer is in its daemon's `layers_in_flight`, and other pulls on
+    the host that need the same ChainID wait on its `extracted` event instead of
+    fetching it again; the event fails with the PullError if the fetch does.
+    Arguments as `LayerFetch`.
+    """
+
+    __slots__ = ()
+
+    @property
+    def readable(self) -> simpy.Event:
+        """When a container may use the layer: once it is extracted."""
+        return self.extracted
+
+    def start(self, parent: Self | None) -> None:
+        """Begin later in this instant (where SimPy would start a process); extract only
+        after `parent`, the fetch of the layer below, if it is being fetched too."""
+        self.parent = parent
+        Soon(self.engine.env, self._start, URGENT)
+
+    def _start(self, _: simpy.Event) -> None:
+        _then(self.engine.download_slots.request(), self._downloading)
+
+    def _downloading(self, _: simpy.Event) -> None:
+        engine = self.engine
+        engine.downloads_active += 1
+        engine.downloads_active_max = max(engine.downloads_active_max, engine.downloads_active)
+        engine.log.record(
+            engine.env.now,
+            engine.name,
+            EventKind.LAYER_DOWNLOADING,
+            image=self.image.reference,
+            layer=self.layer.short_id,
+            bytes=self.layer.compressed_bytes,
+        )
+        self._request_blob()
+
+    def _request_blob(self, _: simpy.Event | None = None) -> None:
+        self.registry.send_blob(self.engine, self.layer, self._downloaded, self._request_failed)
+
+    def _request_failed(self, error: PullError) -> None:
+        """Retry a retryable error after ``attempt x retry_backoff_s``, up to the daemon's
+        attempts; otherwise the download fails."""
+        engine = self.engine
+        if not error.retryable or self.attempt >= engine.params.download_attempts:
+            self._release_slot()
+            self._failed(error)
+            return
+        self.progress.retries += 1
+        wait_s = self.attempt * engine.params.retry_backoff_s
+        engine.log.record(
+            engine.env.now,
+            engine.name,
+            EventKind.RETRYING,
+            reason=error.reason,
+            attempt=self.attempt,
+            wait_s=wait_s,
+        )
+        self.attempt += 1
+        engine.env.timeout(wait_s).callbacks.append(self._request_blob)
+
+    def _release_slot(self) -> None:
+        engine = self.engine
+        engine.downloads_active -= 1
+        engine.download_slots.release()
+
+    def _downloaded(self, _: simpy.Event) -> None:
+        engine = self.engine
+        now_s = engine.env.now
+        self._release_slot()
+        progress = self.progress
+        progress.layers_downloaded += 1
+        progress.bytes_downloaded += self.layer.compressed_bytes
+        progress.last_download_s = now_s
+        engine.log.record(
+            now_s,
+            engine.name,
+            EventKind.LAYER_DOWNLOADED,
+            image=self.image.reference,
+            layer=self.layer.short_id,
+            bytes=self.layer.compressed_bytes,
+        )
+        if self.parent is None:
+            self._extract()
+        else:
+            _then(self.parent.extracted, self._parent_extracted)
+
+    def _parent_extracted(self, extracted: simpy.Event) -> None:
+        if extracted.ok:
+            self._extract()
+            return
+        # As a process would have had the parent's error thrown into it.
+        extracted.defused = True
+        self._failed(cast(PullError, extracted.value))
+
+    def _extract(self) -> None:
+        engine = self.engine
+        engine.log.record(
+            engine.env.now,
+            engine.name,
+            EventKind.LAYER_EXTRACTING,
+            image=self.image.reference,
+            layer=self.layer.short_id,
+        )
+        size_bytes = self.layer.size_bytes
+        extraction_bytes_s = engine.params.extraction_bytes_s
+        if size_bytes and math.isfinite(extraction_bytes_s):
+            engine.env.timeout(size_bytes / extraction_bytes_s).callbacks.append(self._extracted)
+        else:
+            self._extracted(None)
+
+    def _extracted(self, _: simpy.Event | None) -> None:
+        engine = self.engine
+        layer = self.layer
+        engine.disk.free(layer.compressed_bytes)
+        engine.store.add_layer(self.chain_id, layer, self.parent_chain_id)
+        engine.log.record(
+            engine.env.now,
+            engine.name,
+            EventKind.LAYER_EXTRACTED,
+            image=self.image.reference,
+            layer=layer.short_id,
+        )
+        del engine.layers_in_flight[self.chain_id]
+        self.extracted.succeed()
+
+    def _failed(self, error: PullError) -> None:
+        engine = self.engine
+        engine.disk.free(self.layer.size_bytes + self.layer.compressed_bytes)
+        del engine.layers_in_flight[self.chain_id]
+        self.extracted.fail(error)
+        self.extracted.defused = True

@@ -1,0 +1,193 @@
+"""One layer fetched by a lazy snapshotter: its start-up part first, the rest later.
+
+The start-up part (the layer's table of contents and what the app reads at start-up,
+`sim.model.images.snapshotters.lazy`) is one ranged blob request; once it is in, the layer is
+usable: it is recorded in the layer store as incomplete, and `readable` succeeds. The
+pull that owns the fetch calls `stream_rest` once every layer it fetches is usable; the
+remaining bytes then travel as one more network flow, and when they (and the parent
+layer) have arrived the layer is complete — it exists for later pulls — and `extracted`
+succeeds. Like `sim.model.images.download.LayerDownload`, the fetch is a chain of
+callbacks rather than a SimPy process, and other pulls on the host that need the layer
+wait on its events instead of fetching it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Protocol, Self
+
+import simpy
+
+from sim.core.records import EventKind
+from sim.model.images.download import Daemon, LayerFetch, PullProgress, _then
+from sim.model.images.image import Image
+from sim.model.images.registry import PullError, Registry
+from sim.model.primitives.instant import URGENT, Soon
+
+
+class LazyDaemon(Daemon, Protocol):
+    """A daemon whose snapshotter pulls lazily: it counts the bytes streamed after start."""
+
+    lazy_background_bytes: int
+
+
+class LazyLayerDownload(LayerFetch):
+    """Fetch one layer of `image` lazily: `startup_bytes` before the start, the rest after.
+
+    Args:
+        engine: the host's daemon (its disk, layer store and log).
+        image: the image being pulled.
+        index: the layer's position in the image.
+        registry: where the blob comes from.
+        progress: the pull's counters (the start-up part counts there).
+        startup_bytes: the bytes fetched before the container may start.
+    """
+
+    __slots__ = ("startup_bytes", "readable", "streaming")
+
+    engine: LazyDaemon
+
+    def __init__(
+        self,
+        engine: LazyDaemon,
+        image: Image,
+        index: int,
+        registry: Registry,
+        progress: PullProgress,
+        startup_bytes: int,
+    ) -> None:
+        super().__init__(engine, image, index, registry, progress)
+        self.startup_bytes = startup_bytes
+        self.readable = simpy.Event(engine.env)
+        self.streaming = False
+
+    @property
+    def background_bytes(self) -> int:
+        """The bytes that stream after the start."""
+        return self.layer.compressed_bytes - self.startup_bytes
+
+    def start(self, parent: Self | None) -> None:
+        """Begin later in this instant; the layer is complete only after `parent`, the
+        fetch of the layer below, if it is being fetched too."""
+        self.parent = parent
+        Soon(self.engine.env, self._start, URGENT)
+
+    def _start(self, _: simpy.Event) -> None:
+        engine = self.engine
+        engine.log.record(
+            engine.env.now,
+            engine.name,
+            EventKind.LAYER_DOWNLOADING,
+            image=self.image.reference,
+            layer=self.layer.short_id,
+            bytes=self.startup_bytes,
+        )
+        self._request(self.startup_bytes, self._startup_arrived)
+
+    def _request(self, size_bytes: int, arrived: Callable[[simpy.Event], None]) -> None:
+        self.registry.send_blob(
+            self.engine,
+            self.layer,
+            arrived,
+            partial(self._request_failed, size_bytes, arrived),
+            size_bytes=size_bytes,
+        )
+
+    def _request_failed(
+        self, size_bytes: int, arrived: Callable[[simpy.Event], None], error: PullError
+    ) -> None:
+        """Retry after ``attempt x retry_backoff_s``: the start-up part up to the daemon's
+        attempts (then the pull fails), the background part until it succeeds."""
+        engine = self.engine
+        if not self.streaming and (
+            not error.retryable or self.attempt >= engine.params.download_attempts
+        ):
+            self._failed(error)
+            return
+        self.progress.retries += not self.streaming
+        wait_s = self.attempt * engine.params.retry_backoff_s
+        engine.log.record(
+            engine.env.now,
+            engine.name,
+            EventKind.RETRYING,
+            reason=error.reason,
+            attempt=self.attempt,
+            wait_s=wait_s,
+        )
+        self.attempt += 1
+        engine.env.timeout(wait_s).callbacks.append(lambda _: self._request(size_bytes, arrived))
+
+    def _startup_arrived(self, _: simpy.Event) -> None:
+        engine = self.engine
+        now_s = engine.env.now
+        progress = self.progress
+        progress.layers_downloaded += 1
+        progress.bytes_downloaded += self.startup_bytes
+        progress.last_download_s = now_s
+        engine.log.record(
+            now_s,
+            engine.name,
+            EventKind.LAYER_DOWNLOADED,
+            image=self.image.reference,
+            layer=self.layer.short_id,
+            bytes=self.startup_bytes,
+        )
+        engine.store.add_layer(self.chain_id, self.layer, self.parent_chain_id, complete=False)
+        self.readable.succeed()
+
+    def stream_rest(self) -> None:
+        """Fetch the rest of the layer in the background (its pull's container may start
+        now). The fetch holds the layer, so it stays on disk until it is complete."""
+        self.streaming = True
+        self.attempt = 1
+        self.engine.store.hold(self.chain_id)
+        if self.background_bytes > 0:
+            self._request(self.background_bytes, self._rest_arrived)
+        else:
+            self._rest_arrived(None)
+
+    def abandon(self) -> None:
+        """The pull that owned this fetch failed before streaming: the layer is not
+        fetched any further (its usable part goes with the pull's leases)."""
+        if self.readable.triggered and not self.streaming:
+            del self.engine.layers_in_flight[self.chain_id]
+            self.extracted.fail(PullError("the pull that fetched the layer failed", True))
+            self.extracted.defused = True
+
+    def _rest_arrived(self, _: simpy.Event | None) -> None:
+        engine = self.engine
+        engine.lazy_background_bytes += self.background_bytes
+        if self.parent is None:
+            self._complete(None)
+        else:
+            _then(self.parent.extracted, self._complete)
+
+    def _complete(self, parent_stored: simpy.Event | None) -> None:
+        if parent_stored is not None and not parent_stored.ok:
+            # The parent's own pull failed before streaming it: this layer is whole
+            # but does not exist for later pulls until the parent is fetched again.
+            parent_stored.defused = True
+        engine = self.engine
+        store = engine.store
+        store.complete_layer(self.chain_id)
+        engine.log.record(
+            engine.env.now,
+            engine.name,
+            EventKind.LAYER_EXTRACTED,
+            image=self.image.reference,
+            layer=self.layer.short_id,
+            background_bytes=self.background_bytes,
+        )
+        del engine.layers_in_flight[self.chain_id]
+        store.release(self.chain_id)
+        self.extracted.succeed()
+
+    def _failed(self, error: PullError) -> None:
+        engine = self.engine
+        engine.disk.free(self.layer.size_bytes)
+        del engine.layers_in_flight[self.chain_id]
+        self.readable.fail(error)
+        self.readable.defused = True
+        self.extracted.fail(error)
+        self.extracted.defused = True

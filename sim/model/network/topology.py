@@ -1,0 +1,102 @@
+"""Network topologies built from config: a star, or racks under a spine.
+
+* ``star``: every host and registry hangs off one switch.
+* ``two_tier``: hosts fill racks of ``hosts_per_rack``; each rack's top-of-rack switch
+  connects to the spine by an uplink; registries hang off the spine.
+
+A registry's access link carries its egress, so its bandwidth is the registry's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sim.core.settings import setting
+from sim.model.network.graph import Graph
+
+
+class Endpoint(Protocol):
+    """A registry as the topology sees it: a named node behind an access link."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def bandwidth_bytes_s(self) -> float: ...
+
+    @property
+    def latency_s(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LinkParams:
+    """A link: the bandwidth of each direction (full duplex) and its one-way latency."""
+
+    bandwidth_bytes_s: float = setting(unit="bandwidth", above=0, doc="each direction")
+    latency_s: float = setting(0.0, unit="duration", doc="one way")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkParams:
+    """A topology preset and its links (SI units)."""
+
+    topology: Literal["star", "two_tier"] = setting(
+        doc="star: one switch; two_tier: racks under a spine"
+    )
+    host_link: LinkParams = setting(doc="each host's link to its switch")
+    uplink: LinkParams = setting(
+        default_factory=lambda: LinkParams(5e9, 0.0001), doc="a rack's link to the spine"
+    )
+    hosts_per_rack: int = setting(16, minimum=1, doc="two_tier: hosts under one rack switch")
+    nat_gateways: int = setting(
+        0, minimum=0, doc="egress IPs the hosts share (host n behind n mod k); 0: one each"
+    )
+
+
+SWITCH = "switch"
+SPINE = "spine"
+
+
+def host_attachment(params: NetworkParams, index: int) -> str:
+    """The switch the `index`-th host (0-based) hangs off."""
+    if params.topology == "star":
+        return SWITCH
+    return f"rack-{index // params.hosts_per_rack + 1}"
+
+
+def build_topology(
+    params: NetworkParams, hosts: Sequence[str], registries: Sequence[Endpoint]
+) -> Graph:
+    """The graph of switches, hosts and registries, with ``bandwidth_bytes_s`` and
+    ``latency_s`` on every link."""
+    graph = Graph()
+    core = SWITCH if params.topology == "star" else SPINE
+    graph.add_node(core, role="switch")
+    for index, host in enumerate(hosts):
+        switch = host_attachment(params, index)
+        if switch not in graph:
+            graph.add_node(switch, role="switch")
+            graph.add_edge(
+                switch,
+                core,
+                bandwidth_bytes_s=params.uplink.bandwidth_bytes_s,
+                latency_s=params.uplink.latency_s,
+            )
+        graph.add_node(host, role="host")
+        graph.add_edge(
+            host,
+            switch,
+            bandwidth_bytes_s=params.host_link.bandwidth_bytes_s,
+            latency_s=params.host_link.latency_s,
+        )
+    for registry in registries:
+        graph.add_node(registry.name, role="registry")
+        graph.add_edge(
+            registry.name,
+            core,
+            bandwidth_bytes_s=registry.bandwidth_bytes_s,
+            latency_s=registry.latency_s,
+        )
+    return graph

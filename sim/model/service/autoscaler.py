@@ -1,0 +1,99 @@
+"""The autoscaling control loop: observe the monitoring, ask the policy, act on the fleet.
+
+Every ``policy.interval_s`` the loop gathers what the policy looks at — the recent
+datapoints of its metric and statistic over its period, and each replica's launch and
+ready times, its CPU request (the app's vCPUs) and the CPU it used over the last base
+period — asks the policy for a decision and, when the desired capacity changes, sets it
+on the fleet. The policy is a
+pure decider (`sim.policies.autoscaling`); all SimPy is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.core.records import EventKind, EventLog
+from sim.model.service.fleet import Fleet
+from sim.model.service.monitoring import Monitoring
+from sim.policies.autoscaling.protocol import Instance, Observation, ScalingPolicy
+
+
+class Autoscaler:
+    """Runs one scaling policy against one fleet.
+
+    Args:
+        env: the simulation environment.
+        policy: the decider.
+        fleet: the replicas it scales.
+        monitoring: where the metrics come from.
+        log: the event log.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        policy: ScalingPolicy,
+        fleet: Fleet,
+        monitoring: Monitoring,
+        log: EventLog,
+    ) -> None:
+        self.env = env
+        self.policy = policy
+        self.fleet = fleet
+        self.monitoring = monitoring
+        self.log = log
+        self.actions = 0
+
+    def observe(self) -> Observation:
+        """What the policy sees now."""
+        policy = self.policy
+        datapoints = (
+            self.monitoring.datapoints(
+                policy.metric, policy.statistic, policy.period_s, policy.datapoints_needed
+            )
+            if policy.datapoints_needed
+            else ()
+        )
+        series = {
+            extra: self.monitoring.datapoints(extra.metric, extra.statistic, extra.period_s, count)
+            for extra, count in policy.extra_series
+        }
+        utilization = self.monitoring.replica_values("CPUUtilization", self.monitoring.closed[-1:])
+        # CPUUtilization is in percent of a replica's vCPUs, which are what it requests.
+        request_vcpu = self.fleet.app.vcpu
+        instances = tuple(
+            Instance(
+                launched_s=member.launched_s,
+                ready_s=member.in_service_s,
+                terminating=member.state == "draining",
+                cpu_request_vcpu=request_vcpu,
+                cpu_usage_vcpu=(
+                    utilization[member.name] * request_vcpu / 100.0
+                    if member.state == "in_service" and member.name in utilization
+                    else None
+                ),
+            )
+            for member in self.fleet.members.values()
+            if member.state in ("launching", "in_service", "draining")
+        )
+        return Observation(self.env.now, self.fleet.desired, instances, datapoints, series)
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        """The control loop (a SimPy process body)."""
+        while True:
+            yield self.env.timeout(self.policy.interval_s)
+            decision = self.policy.decide(self.observe())
+            if decision.desired != self.fleet.desired:
+                self.actions += 1
+                self.log.record(
+                    self.env.now,
+                    f"autoscaler/{self.policy.name}",
+                    EventKind.SCALING_ACTION,
+                    desired=decision.desired,
+                    previous=self.fleet.desired,
+                    reason=decision.reason,
+                )
+                self.fleet.set_desired(decision.desired, decision.reason)
