@@ -289,11 +289,14 @@ def odd_traces(draw: st.DrawFn) -> tuple[bytes, list[float]]:
 def test_every_trace_row_before_the_horizon_is_counted(
     tmp_path_factory: pytest.TempPathFactory, trace: tuple[bytes, list[float]], mode: str
 ) -> None:
+    """The rows before traffic starts are dropped, not started, in both modes; in the
+    requests mode every row before the horizon is a request (the fluid mode counts the
+    rest as the integral of the trace's rate, an expectation)."""
     content, times = trace
     path = tmp_path_factory.mktemp("trace") / "trace.csv"
     path.write_bytes(content)
     with time_bound(SECONDS_PER_EXAMPLE):
-        summary = sim.simulate(
+        result = sim.simulate(
             sim.load_config(
                 [
                     "workload=trace",
@@ -303,8 +306,12 @@ def test_every_trace_row_before_the_horizon_is_counted(
                     "workload.traffic.arrivals={kind: trace, path: " + str(path) + "}",
                 ]
             )
-        ).summary
-    assert summary["requests_total"] == sum(time_s < TRACE_HORIZON_S for time_s in times)
+        )
+    summary = result.summary
+    (start_s,) = [e.time_s for e in result.events if e.kind == "traffic_started"]
+    assert summary["requests_dropped_not_started"] == sum(time_s < start_s for time_s in times)
+    if mode == "requests":
+        assert summary["requests_total"] == sum(time_s < TRACE_HORIZON_S for time_s in times)
     assert summary["requests_total"] == (
         summary["requests_served"]
         + summary["requests_in_flight"]
