@@ -13,10 +13,11 @@ all run simulations through this module.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,12 +158,43 @@ def load_config(
             malformed; a `config_dir` that is not a folder.
     """
     from hydra import compose
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with hydra_initialized(config_dir):
+            composed: DictConfig = compose(
+                config_name=config_name, overrides=list(overrides), return_hydra_config=with_hydra
+            )
+            return composed
+    except MissingConfigException as error:
+        raise _missing_option(error, overrides) from None
+    except (HydraException, OmegaConfBaseException) as error:
+        raise _override_error(error, overrides) from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+        # Hydra and OmegaConf fail this way on some overrides they cannot apply (the
+        # deletion of a list item, say): still the user's override, not our bug.
+        raise ConfigError(
+            "overrides",
+            " ".join(overrides) or "none",
+            f"overrides Hydra could not apply ({type(error).__name__}: {first_line(error)})",
+        ) from None
+
+
+@contextlib.contextmanager
+def hydra_initialized(config_dir: str | os.PathLike[str] | None = None) -> Iterator[None]:
+    """Hydra initialized on the packaged config tree (and `config_dir`, searched first),
+    with the defaults registered: what composing needs, and what expanding a sweep over
+    a group's options (``glob(...)``) needs. Hydra's global state is restored after, so
+    a caller's own Hydra application goes on.
+
+    Raises:
+        ConfigError: a `config_dir` that is not a folder.
+    """
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_config_search_path
     from hydra.core.config_search_path import SearchPathQuery
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException, MissingConfigException
-    from omegaconf.errors import OmegaConfBaseException
 
     register_defaults()
     search_path = create_config_search_path(PACKAGED_SEARCH_PATH)
@@ -176,24 +208,8 @@ def load_config(
     try:
         hydra_instance.clear()
         Hydra.create_main_hydra2(task_name="app", config_search_path=search_path)
-        composed: DictConfig = compose(
-            config_name=config_name, overrides=list(overrides), return_hydra_config=with_hydra
-        )
-        return composed
-    except MissingConfigException as error:
-        raise _missing_option(error, overrides) from None
-    except (HydraException, OmegaConfBaseException) as error:
-        raise _override_error(error, overrides) from None
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
-        # Hydra and OmegaConf fail this way on some overrides they cannot apply (the
-        # deletion of a list item, say): still the user's override, not our bug.
-        raise ConfigError(
-            "overrides",
-            " ".join(overrides) or "none",
-            f"overrides Hydra could not apply ({type(error).__name__}: {first_line(error)})",
-        ) from None
+        yield
     finally:
-        hydra_instance = GlobalHydra.instance()
         hydra_instance.clear()
         if callers is not None:
             hydra_instance.initialize(callers)
@@ -207,6 +223,10 @@ def first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+PLUGIN_EXTRAS = {("hydra/launcher", "joblib"): "parallel", ("hydra/launcher", "ray"): "ray"}
+"""Hydra plugins the README's commands choose, and the extra of sim that installs each."""
+
+
 def _missing_option(error: Any, overrides: Sequence[str]) -> ConfigError:
     """The group option Hydra could not find (a ``MissingConfigException``)."""
     missing = error.missing_cfg_file or ""
@@ -217,6 +237,9 @@ def _missing_option(error: Any, overrides: Sequence[str]) -> ConfigError:
         options = match.group(1).split() if match else []
     options = [option for option in options if not option.startswith("_")]  # defaults' nodes
     allowed = "one of " + ", ".join(options) if options else "an existing config"
+    extra = PLUGIN_EXTRAS.get((group, option))
+    if extra is not None:
+        allowed += f" ({option} comes with the {extra} extra: pip install 'sim[{extra}]')"
     return ConfigError(group or "config", option or missing, allowed)
 
 

@@ -37,8 +37,9 @@ RUN_FILE = "run.json"
 STATUSES = ("complete", "failed", "missing")
 
 
-NOT_SETTINGS = frozenset({"progress", "resume"})
-"""Root keys that change how a run looks or is resumed, not what it simulates."""
+NOT_SETTINGS = frozenset({"progress", "resume", "limits"})
+"""Root keys that change how a run looks, whether it may run or how it is resumed, not
+what it simulates."""
 
 
 def config_hash(config: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sim.config.limits import Limits
 from sim.config.scheduling import TaintSpec
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
@@ -266,6 +267,9 @@ class RootSpec:
     )
     log: Literal["full", "summary"] = setting(
         "full", doc="full: every event in events.csv; summary: counts only (long runs)"
+    )
+    limits: Limits = setting(
+        default_factory=Limits, doc="the largest run allowed, checked before it is built"
     )
     hydra: Any = setting(None, doc="Hydra's own settings (not read)")
 

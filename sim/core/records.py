@@ -132,6 +132,8 @@ class DropReason(StrEnum):
     """Why a request was turned away at arrival (never silently lost)."""
 
     NO_READY_REPLICA = "no ready replica"
+    NOT_STARTED = "not started"
+    """A recorded arrival (a trace's row) before the service opened to traffic."""
     QUEUE_FULL = "queue full"
     TIMEOUT = "timeout"
 

@@ -162,7 +162,7 @@ def run_page(
         figures: the run's figures (`run_figures_for_page`).
         links: other pages, as (text, address).
     """
-    tables = run_tables(result.summary, result.replicas)
+    tables = run_tables(result.summary, result.replicas, result.serves_traffic)
     startup, others = tables[0], tables[1:]
     sections = [
         ("run", "Where it came from", _facts(facts)),

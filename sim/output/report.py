@@ -33,7 +33,7 @@ def print_summary(
     console's width (`sim.output.terminal`)."""
     if console is None:
         console = output_console()
-    for table in run_tables(result.summary, result.replicas):
+    for table in run_tables(result.summary, result.replicas, result.serves_traffic):
         print_table(console, table)
     if folder is not None:
         console.print(f"results in {folder}")

@@ -62,9 +62,12 @@ class Result:
         pulls: one record per image pull that ended.
         links: the network's links with what crossed them (`LinkUsage`), for drawing
             the topology.
-        warnings: what the run wants its user to know (printed after its tables).
+        warnings: what the run wants its user to know (printed after its tables), one
+            line each.
         world: what the run had that no event says (`World`); None when the run kept
             no events (``log: summary``).
+        serves_traffic: whether the run has a service (its summary's requests count,
+            zero or not).
     """
 
     summary: Summary
@@ -75,6 +78,7 @@ class Result:
     links: Sequence[LinkUsage] = ()
     warnings: Sequence[str] = ()
     world: World | None = None
+    serves_traffic: bool = False
 
     def frames(self) -> ResultFrames:
         """The run's tables as pandas DataFrames (`sim.output.frames`): ``summary``,
@@ -102,7 +106,8 @@ class Result:
         from sim.output.markup import escape, table_html
         from sim.output.tables import run_tables
 
-        tables = [table_html(table) for table in run_tables(self.summary, self.replicas)]
+        shown = run_tables(self.summary, self.replicas, self.serves_traffic)
+        tables = [table_html(table) for table in shown]
         hint = "result.frames() gives every table as a DataFrame"
         return f"<div>{''.join(tables)}<p><small>{escape(hint)}</small></p></div>"
 

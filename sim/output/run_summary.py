@@ -48,6 +48,7 @@ class RunSummary(TypedDict):
     requests_in_flight: int
     requests_dropped: int
     requests_dropped_no_ready_replica: int
+    requests_dropped_not_started: int
     requests_dropped_queue_full: int
     requests_dropped_timeout: int
     requests_failed: int

@@ -90,7 +90,7 @@ class Summary:
     requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
     requests_dropped: int = metric("requests turned away, whatever the reason")
     drops_by_reason: Mapping[str, int] = metric(
-        "requests_dropped_<reason>: no_ready_replica, queue_full, timeout"
+        "requests_dropped_<reason>: no_ready_replica, not_started, queue_full, timeout"
     )
     requests_failed: int = metric("requests cut before they finished: their replica was lost")
     failures_by_reason: Mapping[str, int] = metric(
@@ -234,9 +234,7 @@ class PullPart:
     lazy_background_bytes: int
 
 
-def pull_part(
-    requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0
-) -> PullPart:
+def pull_part(requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0) -> PullPart:
     """Counts, layers and bytes of the pulls that ended (skipped ones, which found the
     image present and asked no registry, do not count), and the bytes lazy pulls
     streamed after their containers started (`background_bytes`): registries sent

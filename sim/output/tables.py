@@ -135,9 +135,10 @@ def pulls_table(summary: Mapping[str, Any]) -> TextTable:
     )
 
 
-def service_table(summary: Mapping[str, Any]) -> TextTable | None:
-    """Requests, latency, faults, scaling and cost of a run with traffic; None without."""
-    if not summary.get("requests_total"):
+def service_table(summary: Mapping[str, Any], serves_traffic: bool = False) -> TextTable | None:
+    """Requests, latency, faults, scaling and cost of a run with a service (shown even
+    when no request arrived: that is the news); None without."""
+    if not summary.get("requests_total") and not serves_traffic:
         return None
     dropped = ", ".join(
         f"{key.removeprefix('requests_dropped_').replace('_', ' ')} {value}"
@@ -204,13 +205,15 @@ def service_table(summary: Mapping[str, Any]) -> TextTable | None:
     return _facts("Service", rows)
 
 
-def run_tables(summary: Mapping[str, Any], replicas: Sequence[ReplicaRecord]) -> list[TextTable]:
+def run_tables(
+    summary: Mapping[str, Any], replicas: Sequence[ReplicaRecord], serves_traffic: bool = False
+) -> list[TextTable]:
     """A run's tables, in the order they are shown: start-up, replicas not ready (if
-    any), image pulls, service (with traffic)."""
+    any), image pulls, service (with a service or traffic)."""
     tables = [
         startup_table(summary, replicas),
         unfinished_table(replicas),
         pulls_table(summary),
-        service_table(summary),
+        service_table(summary, serves_traffic),
     ]
     return [table for table in tables if table is not None]

@@ -476,8 +476,12 @@ def show(lines: Iterable[str], console: Console, style: str = "") -> None:
     still print bold and dim, and NO_COLOR asks for neither.
     """
     colour = console.is_terminal and console.color_system is not None and not console.no_color
+    texts = []
     for line in lines:
         text = styled(line) if colour else Text(line)
         if colour and style:
             text.stylize(style)
-        console.print(text, soft_wrap=True)
+        texts.append(text)
+    if texts:
+        # One print for them all: rich's cost is per call (a 10,000-step build's output).
+        console.print(Text("\n").join(texts), soft_wrap=True)

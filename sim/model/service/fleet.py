@@ -113,7 +113,8 @@ class Fleet:
         self.record = record
         self.size_max = 0
         self.live = env.event()
-        """Succeeds when as many replicas are in service as desired for the first time."""
+        """Succeeds the first time as many replicas have served as are desired (see
+        `ready_for_traffic`)."""
         self.name = f"{app.name}-{platform.name}"
         self.desired = 0
         self.members: dict[str, Member] = {}
@@ -148,6 +149,7 @@ class Fleet:
         )
         self.desired = desired
         self._reconcile()
+        self._check_live()
 
     def _reconcile(self) -> None:
         active = self.active()
@@ -301,10 +303,24 @@ class Fleet:
         self.log.record(
             self.env.now, member.name, EventKind.REPLICA_STATE, state=ReplicaState.IN_SERVICE
         )
-        if not self.live.triggered and self.count("in_service") >= self.desired:
-            self.live.succeed()
+        self._check_live()
         for listener in self.in_service_listeners:
             listener(member.name)
+
+    def ready_for_traffic(self) -> bool:
+        """Whether the fleet is ready for traffic: as many replicas have passed their
+        health check and are still members as are desired. A replica restarting after a
+        container crash counts (it served, and will again), so a crash loop does not
+        hold traffic back for ever."""
+        served = sum(m.state in ("in_service", "restarting") for m in self.members.values())
+        return served >= self.desired
+
+    def _check_live(self) -> None:
+        """Open to traffic once ready; checked whenever the desired count or a replica's
+        readiness changes, so a scale-in before the first replica serves cannot leave
+        the service waiting for a replica that will never come."""
+        if not self.live.triggered and self.ready_for_traffic():
+            self.live.succeed()
 
     def _drain(self, member: Member) -> None:
         member.state = "draining"
