@@ -584,6 +584,7 @@ def apps_of(workload: WorkloadSpec, images: Mapping[str, Image]) -> dict[str, Ap
             spec.init,
             startup_read_fraction=spec.startup_read_fraction,
             working_set_bytes=spec.working_set_bytes,
+            pod_spec=spec.pod(name),
         )
     return apps
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sim.config.scheduling import TaintSpec
+from sim.config.scheduling import PodSchedulingSpec, TaintSpec
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
@@ -139,8 +139,9 @@ class PricingSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AppSpec:
-    """An application: its image, what one replica requests, its start-up work."""
+class AppSpec(PodSchedulingSpec):
+    """An application: its image, what one replica requests, its start-up work, and its
+    replicas' labels and scheduling constraints."""
 
     image: str = setting(doc="a catalog image")
     vcpu: float = setting(
