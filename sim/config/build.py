@@ -181,6 +181,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         faults=faults,
         slo=slo if slo.judged else None,
         scheduler=cluster.scheduler,
+        node_lifecycle=cluster.node_lifecycle,
     )
 
 

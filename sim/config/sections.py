@@ -17,6 +17,7 @@ from sim.config.scheduling import PodSchedulingSpec, TaintSpec
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
+from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.allocatable import DaemonSet, Reserved
 from sim.model.hosts.cloud import InstanceType
@@ -125,6 +126,10 @@ class ClusterSpec:
     scheduler: SchedulerParams = setting(
         default_factory=SchedulerParams,
         doc="the scheduler's profile: filter and score plugins, weights, arguments",
+    )
+    node_lifecycle: NodeLifecycleParams = setting(
+        default_factory=NodeLifecycleParams,
+        doc="when a crashed host's pods are evicted and replaced (grace period, toleration)",
     )
 
 

@@ -3,11 +3,16 @@
 `Resilience` is the world a fault acts on (`sim.model.faults.kinds.FaultWorld`). A host that
 crashes leaves the cluster at once (the scheduler places nothing more on it); every
 replica on it — ready, serving, draining or still starting — is *lost*: the requests it
-was serving or had queued fail with the fault's reason (``host failure``), what it held
-is released, and its owner (the service's fleet, like an Auto Scaling group or a
-Deployment; or the deployer) asks for a replacement at once, which the scheduler places
-on another host, pulling its image there, or leaves pending for the cluster scaler. A
-start-up in progress on the crashed host runs on to its end in the model (a pull's
+was serving or had queued fail with the fault's reason (``host failure``), it leaves the
+load balancer, and what it held is released. Its owner (the service's fleet, like an
+Auto Scaling group or a Deployment; or the deployer) asks for a replacement when the
+control plane gives up on the host (`sim.model.cluster.node_lifecycle`): the node is
+NotReady after the grace period, and its pods are evicted after their toleration (50 s
++ 300 s by default; both 0: at once). Until then the lost replicas still count toward
+the owner's desired size. The replacement goes where the scheduler places it, pulling its
+image there, or waits for the cluster scaler. A host that reboots before its pods are
+evicted gets them back: each starts again on it. A DaemonSet's pods are never evicted.
+A start-up in progress on the crashed host runs on to its end in the model (a pull's
 flows already on the wire finish) and then fails with the fault's reason.
 
 A host comes back by *reboot* (the same host rejoins, its layer cache still on its disk,
@@ -34,14 +39,15 @@ from sim.core.distributions import Distribution
 from sim.core.records import EventKind, EventLog, FailReason
 from sim.core.streams import RandomStreams
 from sim.model.cluster.cluster import Cluster
-from sim.model.cluster.crash_loop import CrashLoopBackoff
 from sim.model.cluster.deployments import Deployer
+from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.faults.kinds import FAULTS
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger
 from sim.model.hosts.spot import SpotParams
 from sim.model.service.fleet import Fleet, Member
 from sim.model.service.service import Service
+from sim.policies.backoff import CrashLoopBackoff
 
 
 @dataclass(slots=True)
@@ -65,6 +71,7 @@ class Resilience:
         zones: each host's zone, by host name.
         log: the event log.
         streams: the run's named random streams (faults draw from ``faults/...``).
+        node_lifecycle: when the pods of a crashed host are evicted and replaced.
     """
 
     def __init__(
@@ -77,9 +84,15 @@ class Resilience:
         service: Service | None,
         log: EventLog,
         streams: RandomStreams,
+        node_lifecycle: NodeLifecycleParams | None = None,
     ) -> None:
         self.env = env
         self.faults = tuple(faults)
+        self.node_lifecycle = node_lifecycle or NodeLifecycleParams()
+        self._unreachable: dict[str, tuple[int, list[str]]] = {}
+        """The lost replicas of each crashed host whose pods are not evicted yet, with the
+        number of the crash that took them."""
+        self._crashes = 0
         self.cluster = cluster
         self.ledger = ledger
         self.deployer = deployer
@@ -95,7 +108,8 @@ class Resilience:
         """Bytes disk-pressure faults hold on each host's disk now."""
         self.recoveries: list[_Recovery] = []
         self._replaced: dict[str, int] = {}
-        self.crash_loop = CrashLoopBackoff()
+        crash_loop = cluster.engine_params.crash_loop_backoff
+        self.crash_loop = CrashLoopBackoff(crash_loop.initial_s, crash_loop.max_s)
         self._current: dict[str, Host] = {host.name: host for host in cluster.hosts}
         """Each pool host's name -> the host now in its place (a replacement)."""
         fleet = service.fleet if service is not None else None
@@ -145,8 +159,13 @@ class Resilience:
                 self.cluster.cloud.terminate(host)
             else:
                 self.cluster.cloud.crash(host)
+            at_once = self.node_lifecycle.eviction_delay_s <= 0
             for name in names:
-                self._lose(name, FailReason.HOST_FAILURE)
+                self._lose(name, FailReason.HOST_FAILURE, replace=at_once)
+            if not at_once:
+                self._crashes += 1
+                self._unreachable[host.name] = (self._crashes, names)
+                self.env.process(self._evict_later(host, fault, self._crashes))
         if crashed:
             self.recoveries.append(_Recovery(fault, now, running))
             self._check_recovered()
@@ -177,6 +196,9 @@ class Resilience:
                 if host.params.spot is not None:
                     self.env.process(self._spot_clock(host))
                 self.log.record(now, host.name, EventKind.HOST_RECOVERED, fault=fault, how="reboot")
+                _, lost = self._unreachable.pop(host.name, (0, []))
+                for name in lost:
+                    self._owner_of(name).replace_unreachable(name, pinned=host)
         self.cluster.scheduler.capacity_changed()
 
     def registry_down(self, registry: str, fault: str, down: bool) -> None:
@@ -374,13 +396,48 @@ class Resilience:
 
     # Losses and recoveries -------------------------------------------------------------
 
-    def _lose(self, replica: str, reason: str) -> None:
+    def _lose(self, replica: str, reason: str, replace: bool = True) -> None:
         self.ledger.lost[replica] = reason
         fleet = self.service.fleet if self.service is not None else None
         if fleet is not None and replica in fleet.members:
-            fleet.lose(replica, reason)
+            fleet.lose(replica, reason, replace)
         elif self.deployer.owns(replica):
-            self.deployer.lose(replica, reason)
+            self.deployer.lose(replica, reason, replace)
+
+    def _owner_of(self, replica: str) -> Fleet | Deployer:
+        """Who replaces a replica lost with an unreachable host."""
+        fleet = self.service.fleet if self.service is not None else None
+        if fleet is not None and replica in fleet.unreachable:
+            return fleet
+        return self.deployer
+
+    def _evict_later(
+        self, host: Host, fault: str, crash: int
+    ) -> Generator[simpy.Event, Any, None]:
+        """The control plane gives up on a crashed host: NotReady after the grace period,
+        its pods evicted (and replaced) after their toleration — unless it is back."""
+        lifecycle = self.node_lifecycle
+        yield self.env.timeout(lifecycle.grace_period_s)
+        if self._unreachable.get(host.name, (0, []))[0] != crash:
+            return
+        self.log.record(
+            self.env.now,
+            host.name,
+            EventKind.NODE_NOT_READY,
+            fault=fault,
+            evict_in_s=lifecycle.toleration_s,
+        )
+        yield self.env.timeout(lifecycle.toleration_s)
+        if self._unreachable.get(host.name, (0, []))[0] != crash:
+            return
+        _, lost = self._unreachable.pop(host.name)
+        daemons = [name for name in lost if self.deployer.is_daemon(name)]
+        if daemons:
+            self._unreachable[host.name] = (crash, daemons)
+        for name in lost:
+            if name not in daemons:
+                self._owner_of(name).replace_unreachable(name)
+        self.cluster.scheduler.capacity_changed()
 
     def _running(self) -> int:
         if self.service is not None:
