@@ -141,6 +141,7 @@ class Scenario:
                 self.service,
                 self.log,
                 self.streams,
+                params.node_lifecycle,
             )
 
     def _platform(self, platform_params: Any) -> Platform:

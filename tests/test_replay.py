@@ -153,7 +153,7 @@ def test_a_lost_replica_stays_lost_and_gives_back_what_it_held() -> None:
     assert (data["states"][state], data["hosts"][int(host)][0]) == ("lost", "node-1")
     assert after["usage"][0] == (0.0, 0, 0)
     assert data["host_statuses"][after["host"][0][0]] == "down"
-    assert data["host_statuses"][replay_at(data, 541.0)["host"][0][0]] == "up"
+    assert data["host_statuses"][replay_at(data, 901.0)["host"][0][0]] == "up"
     assert [kind for _, kind, _ in data["marks"]] == ["fault", "recovery", "recovery"]
 
 

@@ -194,6 +194,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         faults=faults,
         slo=slo if slo.judged else None,
         scheduler=cluster.scheduler,
+        node_lifecycle=cluster.node_lifecycle,
     )
 
 
@@ -631,6 +632,7 @@ def apps_of(workload: WorkloadSpec, images: Mapping[str, Image]) -> dict[str, Ap
             spec.init,
             startup_read_fraction=spec.startup_read_fraction,
             working_set_bytes=spec.working_set_bytes,
+            pod_spec=spec.pod(name),
         )
     return apps
 

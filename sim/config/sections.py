@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim.config.limits import Limits
-from sim.config.scheduling import TaintSpec
+from sim.config.scheduling import PodSchedulingSpec, TaintSpec
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
+from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.allocatable import DaemonSet, Reserved
 from sim.model.hosts.cloud import InstanceType
@@ -127,6 +128,10 @@ class ClusterSpec:
         default_factory=SchedulerParams,
         doc="the scheduler's profile: filter and score plugins, weights, arguments",
     )
+    node_lifecycle: NodeLifecycleParams = setting(
+        default_factory=NodeLifecycleParams,
+        doc="when a crashed host's pods are evicted and replaced (grace period, toleration)",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,8 +145,9 @@ class PricingSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AppSpec:
-    """An application: its image, what one replica requests, its start-up work."""
+class AppSpec(PodSchedulingSpec):
+    """An application: its image, what one replica requests, its start-up work, and its
+    replicas' labels and scheduling constraints."""
 
     image: str = setting(doc="a catalog image")
     vcpu: float = setting(

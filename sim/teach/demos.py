@@ -56,11 +56,13 @@ TEACHES_AUTOSCALING = (
 TEACHES_HOST_FAILURE = (
     "Three replicas serve behind a load balancer on three of four hosts. At 5 min node-1 "
     "crashes: its replica is lost and the requests it was serving or had queued fail "
-    "(host failure). The fleet, like an Auto Scaling group or a Deployment, asks for a "
-    "replacement at once; the scheduler puts it on the emptiest host, node-4, which has "
-    "never pulled the image, so it pulls, starts and must pass its health checks before "
-    "the service is back to three replicas. node-1 reboots 4 min later with its layer "
-    "cache, and stays idle: nothing moves back."
+    "(host failure). Kubernetes does not know yet: 50 s later (the node monitor's grace "
+    "period) the node is NotReady, and its pod is evicted after its 5 min toleration of "
+    "that. Only then does the Deployment ask for a replacement; the scheduler puts it on "
+    "the emptiest host, node-4, which has never pulled the image, so it pulls, starts and "
+    "must pass its health checks before the service is back to three replicas. node-1 "
+    "reboots 10 min after the crash with its layer cache, and stays idle: nothing moves "
+    "back. (Had it come back before the eviction, its pod would have started on it again.)"
 )
 
 
@@ -143,9 +145,9 @@ DEMOS = {
                 "autoscaler=none",
                 "cluster.pools.node.count=4",
                 "cluster.scaler.enabled=false",
-                "horizon=12min",
+                "horizon=16min",
                 "workload.service.initial_replicas=3",
-                "+faults=[{kind: host-crash, target: node-1, at: 5min, duration: 4min}]",
+                "+faults=[{kind: host-crash, target: node-1, at: 5min, duration: 10min}]",
                 "+slo={latency_p95: 250ms, drop_ratio: 0.01}",
             ),
             service="web-container",
