@@ -1,47 +1,34 @@
-"""Fluid traffic: replica queues as fluids, for day-long services at thousands of requests/s.
+"""The fluid engine: each replica's queue evolved piece by piece, booked per period.
 
-The request mode settles every request (`sim.model.service.traffic`); at 10,000 requests per
-second a day is 864 million of them. The fluid mode settles none. Time is cut into
-*pieces*: at every change of the ready set (a replica entering service, one drained), at
-every monitoring period's end, and at most `STEP_S` apart. In a piece every replica in
-service gets an equal share of the arrivals (what round robin, random choice and least
-outstanding requests give on average), their number being the integral of the arrival
-process's rate (`ArrivalProcess.rate_at`, midpoint rule on cells of at most `CELL_S`),
-and each replica's queue evolves in two layers:
+Time is cut into *pieces*: at every change of the ready set (a replica entering service,
+one drained), at every monitoring period's end, wherever the arrival rate jumps or bends
+(an ``mmpp`` state's end, a trace's interval or second, a flash crowd's edges: see
+`sim.model.service.arrivals.next_rate_change`), and at most `STEP_S` apart. In a piece
+every replica in service gets an equal share of the arrivals (what round robin, random
+choice and least outstanding requests give on average), their number being the integral
+of the arrival process's rate (midpoint rule on cells of at most `CELL_S`), and each
+replica's queue evolves in two layers:
 
-* **A fluid backlog** ``b`` for overload: it grows at ``λ − cμ`` when the replica's
-  arrival rate ``λ`` exceeds its capacity (``c`` workers, ``μ = 1 / E[S]`` each), drains
-  at ``cμ − λ`` otherwise, and stops at the bound ``B = min(queue, timeout × cμ)``: what
-  flows in beyond it is dropped, as ``queue full`` when the waiting room binds, else as
-  ``timeout``. Within a piece the rate is constant, so ``b`` is piecewise linear and is
-  solved exactly; a request waits the time-average backlog over ``cμ``.
-* **The stationary queue** below capacity (``ρ = λ / cμ < 1``): the GI/G/c waiting time
-  (`gi_g_c_wait`): the Allen–Cunneen mean ``E[Wq] ≈ C(c, λ/μ) / (cμ − λ) × (Ca² + Cs²) /
-  2``, with ``C`` Erlang C's probability of waiting and ``Ca²``, ``Cs²`` the squared
-  coefficients of variation of the replica's inter-arrival and service times (A. O.
-  Allen, *Probability, Statistics, and Queueing Theory*, 2nd ed., Academic Press 1990;
-  W. Whitt, "Approximations for the GI/G/m queue", *Production and Operations
-  Management* 2(2), 1993), times the Krämer–Langenbach-Belz factor when arrivals are
-  smoother than Poisson; the probability of waiting is Erlang C's with the correction
-  of Whitt's Queueing Network Analyzer (*Bell System Technical Journal* 62(9), 1983).
-  The wait is 0 with that probability's complement and otherwise exponential with the
-  matching mean — exact for M/M/c, Kingman's heavy-traffic exponential tail otherwise. A
-  request whose wait would exceed ``B / cμ`` is dropped (probability
-  ``P(wait) · exp(−B / (cμ · E[Wq | wait]))``).
+* **A fluid backlog** ``b`` for overload, carried from piece to piece (Newell's
+  deterministic fluid approximation of a queue with a time-varying arrival rate: G. F.
+  Newell, *Applications of Queueing Theory*, 2nd ed., Chapman and Hall 1982, ch. 6): it
+  grows at ``λ − cμ`` when the replica's arrival rate ``λ`` exceeds its capacity (``c``
+  workers, ``μ = 1 / E[S]`` each), drains at ``cμ − λ`` otherwise, and stops at the bound
+  ``B = min(queue, timeout × cμ)``: what flows in beyond it is dropped, as ``queue full``
+  when the waiting room binds, else as ``timeout``. Within a piece the rate is constant,
+  so ``b`` is a ramp then a flat (empty or full), solved exactly; a request arriving at
+  ``t`` waits ``b(t) / cμ`` for it (first come, first served behind the backlog), so a
+  burst's requests are spread over the ramp (`DELAY_POINTS` points) rather than given
+  its average.
+* **The stationary queue** below capacity (``ρ = λ / cμ < 1``), taken at the piece's rate
+  (`sim.model.service.fluid.queueing`): the wait is 0 with the complement of the
+  probability of waiting and otherwise exponential with the matching mean — exact for
+  M/M/c, Kingman's heavy-traffic exponential tail otherwise. A request whose wait would
+  exceed ``B / cμ`` is dropped (probability ``P(wait) · exp(−B / (cμ · E[Wq | wait]))``).
 
-Arrivals are Poisson but for the ``constant`` kind (``Ca² = 0``), thinned by the
-balancer: round robin and least outstanding pass every n-th request to a replica
-(``Ca²/n``), random choice a random share (``1 − (1 − Ca²)/n``). ``Cs²`` and the
-quantiles of the service time come from the CPU-time distribution's inverse (each
-distribution samples by inverse transform).
-
-Percentiles: each piece adds to the latency sketch (and, by the monitoring, to the wait
-sketch) a grid of values — the fluid delay plus the exponential wait's quantiles (plus
-the service time's, for latency) on a probability grid finer in the tail — weighted by
-the expected number of requests, so the summary's keys and the time series read as in the
-request mode. Counts are expectations: the summary and each period round cumulative
-counts, so ``requests_total = served + in flight + dropped`` holds exactly. CPU is busy
-``E[S]`` per completed request, NetworkOut is the mean response size per completion.
+Because pieces end where the rate changes, a burst above capacity is a piece of its own
+whose backlog builds and drains as the fluid says, instead of being averaged with the
+quiet time around it into a steady load.
 
 Sampling noise: a period's CPU time and bytes out are sums over a random number of
 requests, so the monitoring gets each replica's expected values plus a normal draw of
@@ -52,11 +39,11 @@ on noise as it does in the request mode, instead of never. Counts, latency and t
 summary carry no noise.
 
 What it does not see: the variance of counts (a fluid's served count is the mean over
-seeds), queues that fill by chance while the mean load is below capacity (beyond the
-stationary drop share), balancing that corrects per-replica imbalance (all replicas in
-service get the same share), and the same random path as the request mode for a random
-arrival process (``mmpp`` draws its states in another order: the two modes see
-different bursts for one seed).
+seeds), queues that fill by chance beyond the fluid (the stationary drop share below
+capacity; none above it, so a burst that nearly fills the queue drops less than the
+request mode), and balancing that corrects per-replica imbalance (all replicas in
+service get the same share). A random arrival process follows the same path in both
+modes: ``mmpp`` draws its states from a stream of their own.
 """
 
 from __future__ import annotations
@@ -69,13 +56,12 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.core.distributions import Distribution
 from sim.core.records import DropReason
-from sim.core.sketch import QuantileSketch
-from sim.model.service.arrivals import ArrivalProcess
+from sim.model.service.arrivals import ArrivalProcess, next_rate_change
+from sim.model.service.fluid.queueing import arrival_scv, gi_g_c_wait, squared_cv
+from sim.model.service.fluid.stats import Delays, FluidStats
 from sim.model.service.monitoring import Monitoring
 from sim.model.service.replica_queue import ReplicaQueue
-from sim.model.service.traffic import TrafficSummary
 from sim.model.service.workload import RequestSpec
 
 STEP_S = 5.0
@@ -84,92 +70,16 @@ STEP_S = 5.0
 CELL_S = 1.0
 """The midpoint rule's cell for the number of arrivals in a piece."""
 
-PROBABILITY_EDGES = np.array(
-    [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99]
-    + [0.995, 0.998, 0.999, 1.0]
-)
-"""The grid a distribution is represented on: each cell by its midpoint's quantile,
-weighted by its width (finer in the tail, where the 95th and 99th percentiles lie)."""
-
-_MIDPOINTS = (PROBABILITY_EDGES[:-1] + PROBABILITY_EDGES[1:]) / 2
-_WIDTHS = np.diff(PROBABILITY_EDGES)
-_UNIT_EXPONENTIAL = -np.log1p(-_MIDPOINTS)
-
-
-class _FixedUniform:
-    """Stands for a generator whose next ``random()`` is `u`: a distribution's quantile."""
-
-    __slots__ = ("u",)
-
-    def __init__(self, u: float) -> None:
-        self.u = u
-
-    def random(self) -> float:
-        return self.u
-
-
-def quantile_of(distribution: Distribution, p: float) -> float:
-    """The `p`-quantile of a distribution that samples by inverse transform."""
-    return distribution.sample(_FixedUniform(p))  # type: ignore[arg-type]
-
-
-def squared_cv(distribution: Distribution, cells: int = 4096) -> float:
-    """The squared coefficient of variation, by the midpoint rule on the inverse."""
-    values = np.array([quantile_of(distribution, (k + 0.5) / cells) for k in range(cells)])
-    mean = float(values.mean())
-    return float(values.var() / mean**2) if mean > 0 else 0.0
-
-
-def erlang_c(servers: int, offered_load: float) -> float:
-    """C(c, a): the probability that an arrival waits in M/M/c, a = λ/μ < c."""
-    if offered_load <= 0:
-        return 0.0
-    blocking = 1.0
-    for k in range(1, servers + 1):
-        blocking = offered_load * blocking / (k + offered_load * blocking)
-    return servers * blocking / (servers - offered_load * (1 - blocking))
-
-
-def gi_g_c_wait(
-    workers: int, load: float, capacity_per_s: float, arrival_cv2: float, service_cv2: float
-) -> tuple[float, float]:
-    """``(P(wait), E[Wq])`` of a GI/G/c queue at utilisation `load` < 1.
-
-    The mean is Allen–Cunneen's ``C(c, a) / (cμ − λ) × (Ca² + Cs²) / 2`` with, for
-    smoother than Poisson arrivals (``Ca² < 1``), the Krämer–Langenbach-Belz factor
-    ``exp(−2 (1 − ρ)(1 − Ca²)² / (3ρ (Ca² + Cs²)))`` (exact to 1 % for D/M/1 at ρ = 0.5);
-    the probability of waiting is Erlang C's times the GI/G/1 correction of Whitt's
-    Queueing Network Analyzer (Bell System Technical Journal 62(9), 1983),
-    ``1 − (1 − Ca²)(1 − ρ) h`` with ``h = (1 + Ca² + ρCs²) / (1 + ρ(Cs² − 1) + ρ²(4Ca²
-    + Cs²))``, which is 1 for Poisson arrivals.
-    """
-    waits = erlang_c(workers, load * workers)
-    variability = (arrival_cv2 + service_cv2) / 2
-    mean_wait_s = waits / (capacity_per_s * (1 - load)) * variability
-    if arrival_cv2 < 1 and variability > 0:
-        mean_wait_s *= math.exp(
-            -2 * (1 - load) * (1 - arrival_cv2) ** 2 / (3 * load * (arrival_cv2 + service_cv2))
-        )
-        h = (1 + arrival_cv2 + load * service_cv2) / (
-            1 + load * (service_cv2 - 1) + load**2 * (4 * arrival_cv2 + service_cv2)
-        )
-        waits *= min(1.0, max(0.0, 1 - (1 - arrival_cv2) * (1 - load) * h))
-    return waits, mean_wait_s
-
-
-def arrival_scv(kind: str, balancer: str, replicas: int) -> float:
-    """The squared coefficient of variation of one replica's inter-arrival times."""
-    source = 0.0 if kind == "constant" else 1.0
-    if balancer == "random_choice":
-        return 1 - (1 - source) / replicas
-    return source / replicas
+DELAY_POINTS = 8
+"""Points a backlog's ramp is represented by in the waits of its requests."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Piece:
     """What one replica's queue does in one piece (per replica, expected numbers)."""
 
-    backlog_s: float  # the fluid delay: time-average backlog over the capacity
+    delays: Delays  # the fluid delays of the requests served, with their shares
+    mean_delay_s: float  # their mean
     served: float  # requests given a worker
     dropped: float  # requests dropped
     completed: float
@@ -272,13 +182,11 @@ class FluidTraffic:
             raise ValueError("the fluid mode needs a positive mean CPU time per request")
         self.service_rate_per_s = 1 / self.mean_service_s
         self.service_scv = squared_cv(cpu)
-        services = np.array([quantile_of(cpu, p) for p in _MIDPOINTS])
-        self._service_values, self._service_weights = _merged(services, _WIDTHS)
         self.mean_response_bytes = request_spec.response_bytes.mean()
         self.response_variance = squared_cv(request_spec.response_bytes) * (
             self.mean_response_bytes**2
         )
-        self.stats = FluidStats(self)
+        self.stats = FluidStats(self, cpu)
         self._ready: list[FluidReplica] = []
         self._draining: list[FluidReplica] = []
         self._started = False
@@ -333,7 +241,8 @@ class FluidTraffic:
             start_s = self._t_s
             index = int(start_s // period_s)
             period_end_s = (index + 1) * period_s
-            end_s = min(t_s, start_s + STEP_S, period_end_s)
+            change_s = next_rate_change(self.arrivals, start_s)
+            end_s = min(t_s, start_s + STEP_S, period_end_s, change_s)
             self._piece(start_s, end_s, index)
             self._t_s = end_s
             if end_s >= period_end_s:
@@ -363,7 +272,7 @@ class FluidTraffic:
         workers = ready[0].workers if ready else 1
         waits, mean_wait_s, drop_share = self._stationary(rate_per_s, workers, len(ready))
         arrival_cv2 = arrival_scv(self.arrival_kind, self.balancer, max(1, len(ready)))
-        served_by_delay: dict[float, float] = {}
+        served_by_delays: dict[Delays, float] = {}
         # Replicas in the same state do the same: each state is computed once.
         groups: dict[tuple[float, float], list[FluidReplica]] = {}
         for replica in ready:
@@ -376,15 +285,14 @@ class FluidTraffic:
             if piece.dropped:
                 self._drop(members[0].bound_reason, piece.dropped * len(members))
             if piece.served:
-                delay_s = piece.backlog_s
                 served = piece.served * len(members)
-                served_by_delay[delay_s] = served_by_delay.get(delay_s, 0.0) + served
+                served_by_delays[piece.delays] = served_by_delays.get(piece.delays, 0.0) + served
         for replica in self._draining:
             if replica.backlog or replica.in_service:
                 piece = self._evolve(replica, 0.0, duration_s, 0.0)
                 _account(replica, piece, self._increments(piece, 0.0, 0.0))
-        for delay_s, served in sorted(served_by_delay.items()):
-            stats.add_served(served, delay_s, waits, self, index)
+        for delays, served in sorted(served_by_delays.items()):
+            stats.add_served(served, delays, waits, index)
 
     def _stationary(
         self, rate_per_s: float, workers: int, replicas: int
@@ -408,34 +316,37 @@ class FluidTraffic:
     def _evolve(
         self, replica: FluidReplica, rate_per_s: float, duration_s: float, drop_share: float
     ) -> _Piece:
-        """The replica's fluid over one piece at a constant arrival rate."""
+        """The replica's fluid over one piece at a constant arrival rate.
+
+        The backlog ramps linearly from where it was for ``ramp_s`` (filling at ``λ −
+        cμ``, or draining at ``cμ − λ``), then stays flat for the rest of the piece:
+        empty once drained, at the bound once full (what flows in beyond it is dropped).
+        """
         capacity_per_s = replica.workers * self.service_rate_per_s
         backlog, bound = replica.backlog, replica.bound
         net_per_s = rate_per_s - capacity_per_s
-        overflow = 0.0
+        ramp_s, overflow = duration_s, 0.0
         if net_per_s <= 0:
             if backlog > 0 and net_per_s < 0 and backlog / -net_per_s < duration_s:
-                emptied_s = backlog / -net_per_s
+                ramp_s = backlog / -net_per_s
                 end_backlog = 0.0
-                area = backlog * emptied_s / 2
             else:
                 end_backlog = max(0.0, backlog + net_per_s * duration_s)
-                area = (backlog + end_backlog) / 2 * duration_s
         else:
-            room = max(0.0, bound - backlog)
-            filled_s = room / net_per_s
+            filled_s = max(0.0, bound - backlog) / net_per_s
             if filled_s >= duration_s:
                 end_backlog = backlog + net_per_s * duration_s
-                area = (backlog + end_backlog) / 2 * duration_s
             else:
+                ramp_s = filled_s
                 end_backlog = max(bound, 0.0) if backlog <= bound else backlog
-                area = (backlog + end_backlog) / 2 * filled_s + end_backlog * (
-                    duration_s - filled_s
-                )
                 overflow = net_per_s * (duration_s - filled_s)
-        arrivals = rate_per_s * duration_s
-        admitted = arrivals - overflow
-        dropped = overflow + admitted * drop_share
+        admitted = rate_per_s * duration_s - overflow
+        ramp_admitted = rate_per_s * ramp_s
+        delays = _delays(
+            backlog / capacity_per_s,
+            end_backlog / capacity_per_s,
+            ramp_admitted / admitted if admitted > 0 else 1.0,
+        )
         served = admitted * (1 - drop_share)
         if end_backlog > 0:
             in_service_end = float(replica.workers)
@@ -444,13 +355,13 @@ class FluidTraffic:
         completed = max(
             0.0, served + replica.backlog + replica.in_service - end_backlog - in_service_end
         )
-        busy_s = min(replica.workers * duration_s, completed * self.mean_service_s)
         return _Piece(
-            area / duration_s / capacity_per_s,
+            delays,
+            math.fsum(delay_s * share for delay_s, share in delays),
             served,
-            dropped,
+            overflow + admitted * drop_share,
             completed,
-            busy_s,
+            min(replica.workers * duration_s, completed * self.mean_service_s),
             end_backlog,
             in_service_end,
         )
@@ -466,7 +377,7 @@ class FluidTraffic:
         completed = piece.completed
         return (
             completed * self.mean_response_bytes,
-            completed * (piece.backlog_s + mean_wait_s + self.mean_service_s),
+            completed * (piece.mean_delay_s + mean_wait_s + self.mean_service_s),
             completed * self.mean_service_s**2 * (arrival_cv2 + self.service_scv),
             completed * (arrival_cv2 * self.mean_response_bytes**2 + self.response_variance),
         )
@@ -530,113 +441,15 @@ def _account(
     replica.bytes_variance += bytes_variance
 
 
-def _merged(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Equal values' weights added (a constant distribution becomes one value)."""
-    unique, inverse = np.unique(values, return_inverse=True)
-    return unique, np.bincount(inverse, weights=weights)
-
-
-class FluidStats:
-    """The request statistics of the fluid mode, as `sim.model.service.traffic.TrafficStats` gives.
-
-    Counts are expectations, rounded when read; latency's mean, deviation and sketch are
-    over the weighted grid each piece adds.
-    """
-
-    def __init__(self, traffic: FluidTraffic) -> None:
-        self.traffic = traffic
-        self.arrived = 0.0
-        self.served = 0.0
-        self.latency_sketch = QuantileSketch()
-        self._wait_sum_s = 0.0
-        self._latency_sum_s = 0.0
-        self._latency_square_sum_s2 = 0.0
-        self._grids: dict[tuple[float, float, float], tuple[Any, Any, float, float, float]] = {}
-
-    def add_served(
-        self,
-        served: float,
-        delay_s: float,
-        waits: tuple[float, float],
-        traffic: FluidTraffic,
-        index: int,
-    ) -> None:
-        """`served` requests got a worker after `delay_s` plus the stationary wait."""
-        key = (delay_s, *waits)
-        grid = self._grids.get(key)
-        if grid is None:
-            if len(self._grids) > 4096:  # a varying rate rarely repeats a grid
-                self._grids.clear()
-            grid = self._grids[key] = self._grid(delay_s, *waits, traffic)
-        wait_counts, latency_counts, wait_mean_s, latency_mean_s, latency_square_s2 = grid
-        if wait_counts is not None:
-            counts, smallest, largest = wait_counts
-            traffic.monitoring.book_waits(
-                index, counts * served, smallest, largest, wait_mean_s * served
-            )
-        if latency_counts is not None:
-            counts, smallest, largest = latency_counts
-            self.latency_sketch.add_bucket_counts(counts * served, smallest, largest)
-        self.served += served
-        self._wait_sum_s += wait_mean_s * served
-        self._latency_sum_s += latency_mean_s * served
-        self._latency_square_sum_s2 += latency_square_s2 * served
-
-    def _grid(
-        self, delay_s: float, chance: float, conditional_s: float, traffic: FluidTraffic
-    ) -> tuple[Any, Any, float, float, float]:
-        """The wait and latency grids of one request (weights summing to 1), as bucket
-        counts, with the wait's mean and the latency's first two moments."""
-        wait_values = np.concatenate(([delay_s], delay_s + conditional_s * _UNIT_EXPONENTIAL))
-        wait_weights = np.concatenate(([1 - chance], chance * _WIDTHS))
-        latency_values = (wait_values[:, None] + traffic._service_values[None, :]).ravel()
-        latency_weights = (wait_weights[:, None] * traffic._service_weights[None, :]).ravel()
-        sketch = self.latency_sketch
-        return (
-            sketch.bucket_counts(wait_values, wait_weights),
-            sketch.bucket_counts(latency_values, latency_weights),
-            float(wait_values @ wait_weights),
-            float(latency_values @ latency_weights),
-            float((latency_values**2) @ latency_weights),
-        )
-
-    def in_flight(self, t_s: float) -> int:
-        """Requests in flight at `t_s` (rounded), after evolving the queues to it."""
-        self.traffic.advance(t_s)
-        return min(round(self.traffic.in_flight()), self._counts()[1])
-
-    def _counts(self) -> tuple[int, int, dict[str, int]]:
-        arrived = round(self.arrived)
-        dropped = {reason: round(count) for reason, count in self.traffic.drops().items()}
-        dropped = {reason: count for reason, count in dropped.items() if count}
-        served = max(0, arrived - sum(dropped.values()))
-        return arrived, served, dropped
-
-    def summary(self, wait_sketch: QuantileSketch | None = None) -> TrafficSummary:
-        """The statistics so far, as the request mode's record."""
-        self.traffic.advance(self.traffic.env.now)
-        arrived, served, dropped = self._counts()
-        weight = self.served
-        mean_wait_s = self._wait_sum_s / weight if weight > 0 else math.nan
-        mean_latency_s = self._latency_sum_s / weight if weight > 0 else math.nan
-        variance = self._latency_square_sum_s2 / weight - mean_latency_s**2 if weight > 0 else 0
-        sketch = wait_sketch
-
-        def wait_quantile_s(q: float) -> float:
-            return sketch.quantile(q) if sketch is not None else math.nan
-
-        return TrafficSummary(
-            arrived=arrived,
-            served=served,
-            dropped=tuple(sorted(dropped.items())),
-            mean_wait_s=mean_wait_s,
-            wait_p50_s=wait_quantile_s(0.5),
-            wait_p95_s=wait_quantile_s(0.95),
-            wait_p99_s=wait_quantile_s(0.99),
-            mean_latency_s=mean_latency_s,
-            latency_sd_s=math.sqrt(max(variance, 0.0)) if weight > 0 else math.nan,
-            latency_p50_s=self.latency_sketch.quantile(0.5),
-            latency_p95_s=self.latency_sketch.quantile(0.95),
-            latency_p99_s=self.latency_sketch.quantile(0.99),
-            served_within_slo=served,
-        )
+def _delays(start_s: float, end_s: float, ramp_share: float) -> Delays:
+    """The fluid delays of a piece's requests: a ramp from `start_s` to `end_s` taking
+    `ramp_share` of them (uniform along it, at `DELAY_POINTS` midpoints), then `end_s`
+    for the rest."""
+    if start_s == end_s:
+        return ((start_s, 1.0),)
+    if ramp_share <= 0:
+        return ((end_s, 1.0),)
+    step_s = (end_s - start_s) / DELAY_POINTS
+    share = min(ramp_share, 1.0) / DELAY_POINTS
+    ramp = tuple((start_s + (k + 0.5) * step_s, share) for k in range(DELAY_POINTS))
+    return ramp if ramp_share >= 1 else (*ramp, (end_s, 1 - ramp_share))
