@@ -15,7 +15,8 @@ from sim.core.distributions import Constant, Exponential
 from sim.core.errors import ConfigError
 from sim.model.service.arrivals.constant import ConstantArrivals
 from sim.model.service.fluid import FluidTraffic, erlang_c, gi_g_c_wait
-from sim.model.service.monitoring import Monitoring, period_row
+from sim.model.service.metric_queries import period_row
+from sim.model.service.monitoring import Monitoring
 from sim.model.service.replica_queue import ReplicaQueue
 from sim.model.service.workload import RequestSpec
 from sim.output.summary import request_part

@@ -344,6 +344,34 @@ class Search:
                 task.steps, task.pending, task.done = self._scan(slice_), None, False
                 return
 
+    def neighbours(self, point: Point) -> tuple[tuple[Point, ...], tuple[Point, ...]]:
+        """The point's neighbours one step down and one step up in capacity along each
+        monotone key, in the order of the keys (those inside the grid)."""
+        down: list[Point] = []
+        up: list[Point] = []
+        for knob in self._monotone:
+            capacity = self._capacity(point, knob)
+            if capacity > 0:
+                down.append(self._with_capacity(point, knob, capacity - 1))
+            if capacity + 1 < self.space.sizes[knob]:
+                up.append(self._with_capacity(point, knob, capacity + 1))
+        return tuple(down), tuple(up)
+
+    def cannot_improve(self, point: Point) -> bool:
+        """Whether the point's objective is known not to be below the best's."""
+        return self._cannot_improve(point)
+
+    def most_capacity(self) -> tuple[Point, ...]:
+        """Each slice's point of the most capacity on every monotone key."""
+        return tuple(
+            self._oriented(
+                self._slice_point(
+                    task.slice, tuple(self.space.sizes[k] - 1 for k in self._monotone)
+                )
+            )
+            for task in self._tasks
+        )
+
     def _verification(self) -> tuple[Point, ...]:
         """The best point's neighbours one step down and up in capacity along each
         monotone key that are not run yet (a step down that cannot improve the answer is

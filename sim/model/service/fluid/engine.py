@@ -247,6 +247,7 @@ class FluidTraffic:
             self._t_s = end_s
             if end_s >= period_end_s:
                 self._flush(index)
+        self.stats.flush()
 
     def _close(self, index: int) -> None:
         self.advance(self.env.now)

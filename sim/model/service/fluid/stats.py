@@ -12,6 +12,7 @@ service time's quantiles for latency. Counts are expectations, rounded when read
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,9 +49,27 @@ def _merged(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.nda
     return unique, np.bincount(inverse, weights=weights)
 
 
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """One request's wait and latency as weighted values (weights summing to 1), with
+    the wait's mean and the latency's first two moments."""
+
+    wait_values: np.ndarray
+    wait_weights: np.ndarray
+    latency_values: np.ndarray
+    latency_weights: np.ndarray
+    wait_mean_s: float
+    latency_mean_s: float
+    latency_square_s2: float
+
+
 class FluidStats:
     """The request statistics of the fluid mode, as `sim.model.service.traffic.TrafficStats`
     gives them.
+
+    Grids are sketched in batches: each piece notes how many requests met which grid, and
+    `flush` turns a batch into bucket counts at once (one sketch update per period rather
+    than one per piece).
 
     Args:
         traffic: the fluid traffic whose queues are read (advanced when asked).
@@ -67,7 +86,9 @@ class FluidStats:
         self._wait_sum_s = 0.0
         self._latency_sum_s = 0.0
         self._latency_square_sum_s2 = 0.0
-        self._grids: dict[tuple[Delays, float, float], tuple[Any, Any, float, float, float]] = {}
+        self._grids: dict[tuple[Delays, float, float], _Grid] = {}
+        self._waits_batch: dict[int, dict[int, list[Any]]] = {}
+        self._latency_batch: dict[int, list[Any]] = {}
 
     def add_served(
         self, served: float, delays: Delays, waits: tuple[float, float], index: int
@@ -80,25 +101,44 @@ class FluidStats:
             if len(self._grids) > _GRID_CACHE:
                 self._grids.clear()
             grid = self._grids[key] = self._grid(delays, *waits)
-        wait_counts, latency_counts, wait_mean_s, latency_mean_s, latency_square_s2 = grid
-        if wait_counts is not None:
-            counts, smallest, largest = wait_counts
-            self.traffic.monitoring.book_waits(
-                index, counts * served, smallest, largest, wait_mean_s * served
-            )
-        if latency_counts is not None:
-            counts, smallest, largest = latency_counts
-            self.latency_sketch.add_bucket_counts(counts * served, smallest, largest)
+        for batch in (self._waits_batch.setdefault(index, {}), self._latency_batch):
+            entry = batch.get(id(grid))
+            if entry is None:
+                batch[id(grid)] = [grid, served]
+            else:
+                entry[1] += served
         self.served += served
-        self._wait_sum_s += wait_mean_s * served
-        self._latency_sum_s += latency_mean_s * served
-        self._latency_square_sum_s2 += latency_square_s2 * served
+        self._wait_sum_s += grid.wait_mean_s * served
+        self._latency_sum_s += grid.latency_mean_s * served
+        self._latency_square_sum_s2 += grid.latency_square_s2 * served
 
-    def _grid(
-        self, delays: Delays, chance: float, conditional_s: float
-    ) -> tuple[Any, Any, float, float, float]:
-        """The wait and latency grids of one request (weights summing to 1), as bucket
-        counts, with the wait's mean and the latency's first two moments."""
+    def flush(self) -> None:
+        """Sketch the batches noted so far: each period's waits into the monitoring,
+        latency into the run's sketch."""
+        sketch = self.latency_sketch
+        for index in sorted(self._waits_batch):
+            entries = list(self._waits_batch[index].values())
+            counted = sketch.bucket_counts(
+                np.concatenate([grid.wait_values for grid, _ in entries]),
+                np.concatenate([grid.wait_weights * served for grid, served in entries]),
+            )
+            if counted is not None:
+                wait_sum_s = math.fsum(grid.wait_mean_s * served for grid, served in entries)
+                self.traffic.monitoring.book_waits(index, *counted, wait_sum_s)
+        self._waits_batch.clear()
+        if self._latency_batch:
+            entries = list(self._latency_batch.values())
+            counted = sketch.bucket_counts(
+                np.concatenate([grid.latency_values for grid, _ in entries]),
+                np.concatenate([grid.latency_weights * served for grid, served in entries]),
+            )
+            if counted is not None:
+                sketch.add_bucket_counts(*counted)
+            self._latency_batch.clear()
+
+    def _grid(self, delays: Delays, chance: float, conditional_s: float) -> _Grid:
+        """One request's grid after `delays` and a stationary wait that is 0 with
+        probability ``1 - chance``, else exponential of mean `conditional_s`."""
         delay_values = np.array([delay_s for delay_s, _ in delays])
         delay_weights = np.array([share for _, share in delays])
         stationary_values = np.concatenate(([0.0], conditional_s * _UNIT_EXPONENTIAL))
@@ -107,10 +147,11 @@ class FluidStats:
         wait_weights = (delay_weights[:, None] * stationary_weights[None, :]).ravel()
         latency_values = (wait_values[:, None] + self._service_values[None, :]).ravel()
         latency_weights = (wait_weights[:, None] * self._service_weights[None, :]).ravel()
-        sketch = self.latency_sketch
-        return (
-            sketch.bucket_counts(wait_values, wait_weights),
-            sketch.bucket_counts(latency_values, latency_weights),
+        return _Grid(
+            wait_values,
+            wait_weights,
+            latency_values,
+            latency_weights,
             float(wait_values @ wait_weights),
             float(latency_values @ latency_weights),
             float((latency_values**2) @ latency_weights),
@@ -131,6 +172,7 @@ class FluidStats:
     def summary(self, wait_sketch: QuantileSketch | None = None) -> TrafficSummary:
         """The statistics so far, as the request mode's record."""
         self.traffic.advance(self.traffic.env.now)
+        self.flush()
         arrived, served, dropped = self._counts()
         weight = self.served
         mean_wait_s = self._wait_sum_s / weight if weight > 0 else math.nan
