@@ -148,12 +148,14 @@ class ScreenedSearch:
             return self._to_confirm(search.most_capacity())
         down, up = search.neighbours(candidate)
         displacing = [candidate, *(p for p in down if not search.cannot_improve(p))]
-        displacing += self._rested_on(candidate)
+        displacing += self._rested_on(search, candidate)
         return self._to_confirm(displacing) or self._to_confirm(up)
 
-    def _rested_on(self, candidate: Point) -> list[Point]:
-        """The points cheaper than the candidate that could displace it: the frontier
-        below it and the fluid results near a bound."""
+    def _rested_on(self, search: Search, candidate: Point) -> list[Point]:
+        """The points the candidate rests on: the frontier below it, and each fluid
+        result near a bound that could hide a cheaper answer (a miss with a point at or
+        below it that might cost less than the candidate; a cheaper meet is the
+        candidate itself)."""
         known = self._known()
         objective = known[candidate].record.objective
         if objective is None:
@@ -167,9 +169,12 @@ class ScreenedSearch:
         for index, slo in enumerate(self.slos):
             points += [record.point for record in frontier(cheaper, index, slo.comparison == "<=")]
         points += [
-            record.point
-            for record in cheaper
-            if record.point not in self.requests and self.fluid[record.point].near_bound
+            point
+            for point, result in self.fluid.items()
+            if point not in self.requests
+            and result.near_bound
+            and not result.record.meets
+            and any(not search.cannot_improve(lower) for lower in search.at_or_below(point))
         ]
         return points
 

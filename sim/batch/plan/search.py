@@ -357,6 +357,21 @@ class Search:
                 up.append(self._with_capacity(point, knob, capacity + 1))
         return tuple(down), tuple(up)
 
+    def at_or_below(self, point: Point) -> Iterator[Point]:
+        """The points of the point's slice with at most its capacity on every monotone
+        key (the point itself included)."""
+        ranges: list[range] = []
+        for knob, size in enumerate(self.space.sizes):
+            index = point[knob]
+            direction = self.space.directions[knob]
+            if direction == "up":
+                ranges.append(range(index + 1))
+            elif direction == "down":
+                ranges.append(range(index, size))
+            else:
+                ranges.append(range(index, index + 1))
+        return itertools.product(*ranges)
+
     def cannot_improve(self, point: Point) -> bool:
         """Whether the point's objective is known not to be below the best's."""
         return self._cannot_improve(point)
