@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.config.schema import read
 from sim.core.errors import ConfigError
+from sim.core.schema import read
 from sim.core.settings import setting
 from sim.policies.placement import (
     PLACEMENT,

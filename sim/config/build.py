@@ -1,6 +1,6 @@
 """From a composed configuration to validated, typed scenario parameters.
 
-Every section is read by the one reader (`sim.config.schema`) into its dataclass —
+Every section is read by the one reader (`sim.core.schema`) into its dataclass —
 `sim.config.sections` for the sections, the kinds' own parameter classes for platforms,
 registries, arrival processes and autoscaling policies — so units, ranges, defaults and
 unknown keys are handled once. What is left here is what no single section can check:
@@ -26,7 +26,6 @@ from sim.config.params import (
     ScenarioParams,
     ServiceParams,
 )
-from sim.config.schema import config_keys, kind_of, read, read_kind, short
 from sim.config.sections import (
     AppSpec,
     ClusterSpec,
@@ -38,6 +37,7 @@ from sim.config.sections import (
 from sim.config.traces import find_trace, read_trace
 from sim.core.errors import ConfigError
 from sim.core.metrics import PRODUCED
+from sim.core.schema import config_keys, kind_of, read, read_kind, short
 from sim.core.streams import RandomStreams
 from sim.core.units import format_size
 from sim.model.cluster.scaler import ClusterScalerParams

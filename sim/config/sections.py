@@ -1,7 +1,7 @@
 """The config sections that are not kinds: their settings, units and defaults.
 
 Each dataclass is shaped like its section of the config (``cluster``, ``workload``, the
-root keys) and read by the one reader (`sim.config.schema.read`); what the model needs
+root keys) and read by the one reader (`sim.core.schema.read`); what the model needs
 is built from it in `sim.config` (hosts from pools, apps with their images, a service
 with its fleet). Defaults live here and in the model's parameter dataclasses, nowhere
 else: the YAML presets carry only what differs from them.
@@ -60,7 +60,7 @@ class ScalerSpec:
     disk_bytes: int = setting(100_000_000_000, unit="size", above=0, doc="their disk")
     min_hosts: int = setting(0, minimum=0, doc="it never goes below")
     max_hosts: int | None = setting(None, minimum=1, doc="it never goes above")
-    # Reported 45-90 s from launch to a Ready node on EKS (README: calibrated defaults).
+    # Reported 45-90 s from launch to a Ready node on EKS (docs/semantics.md).
     provision: Distribution = setting(LogNormal(65.0, 0.2), doc="launch to node ready")
     scan_interval_s: float = setting(10.0, unit="duration", above=0, doc="how often it looks")
     scale_down_unneeded_s: float = setting(
