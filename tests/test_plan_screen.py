@@ -11,7 +11,14 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.batch.plan.screen import SCREEN_MARGIN, Fidelity, Judged, ScreenedSearch, near_bound
+from sim.batch.plan.screen import (
+    SCREEN_MARGIN,
+    Fidelity,
+    Judged,
+    ScreenedSearch,
+    meets_within_margin,
+    near_bound,
+)
 from sim.batch.plan.search import Evaluation, Point, Search, Space
 from sim.batch.plan.spec import Slo
 from sim.batch.plan.table import PointRecord
@@ -23,7 +30,7 @@ Oracle = Callable[[Point], tuple[float, float]]
 def judged(slo: Slo, point: Point, oracle: Oracle) -> Judged:
     objective, metric = oracle(point)
     record = PointRecord(point, 1, slo.met_by(metric), objective, (metric,))
-    return Judged(record, near_bound([slo], [metric]))
+    return Judged(record, near_bound([slo], [metric]), meets_within_margin([slo], [metric]))
 
 
 def screened(
@@ -127,6 +134,10 @@ def test_near_bound_is_within_the_margin_of_a_bound() -> None:
     assert not near_bound([SLO], [0.3 * (1 - SCREEN_MARGIN * 1.01)])
     assert not near_bound([SLO], [None])
     assert near_bound([Slo("drop_ratio", "<=", 0.0)], [0.05])
+    assert meets_within_margin([SLO], [0.3 * (1 + SCREEN_MARGIN * 0.99)])
+    assert not meets_within_margin([SLO], [0.3 * (1 + SCREEN_MARGIN * 1.01)])
+    assert not meets_within_margin([SLO], [None])
+    assert meets_within_margin([Slo("availability", ">=", 0.99)], [0.9])
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,7 +6,10 @@ tenth of that, agreeing within a few per cent below saturation
 answer lies and the request mode to settle it, so every answer is a request-mode result:
 
 1. **Screen.** The search (`sim.batch.plan.search`) runs as it would, every point in
-   the fluid mode (one run per point, the root seed).
+   the fluid mode (one run per point, the root seed), with each bound widened by
+   `SCREEN_MARGIN`: a point that meets the objectives within the fluid's accuracy
+   counts as meeting them, so the screen closes in on the boundary as the request-mode
+   search would instead of exploring below a boundary the fluid puts a little off.
 2. **Confirm.** A search is replayed over what is known, request-mode results before
    fluid ones (a point run in both is taken at its request-mode result; the fluid mode
    answers the points it asks that the request mode has not run, running them in the
@@ -56,10 +59,28 @@ class Judged:
     record: PointRecord
     near_bound: bool
     """Whether a metric lies within `SCREEN_MARGIN` of its objective's bound."""
+    meets_within_margin: bool = False
+    """Whether every run meets every objective with its bound widened by the margin."""
 
     @property
     def evaluation(self) -> Evaluation:
         return Evaluation(self.record.meets, self.record.objective)
+
+    @property
+    def screening_evaluation(self) -> Evaluation:
+        """The evaluation the screen goes by: meeting within the margin."""
+        return Evaluation(self.record.meets or self.meets_within_margin, self.record.objective)
+
+
+def meets_within_margin(slos: Sequence[Slo], values: Sequence[float | None]) -> bool:
+    """Whether every objective's metric meets its bound widened by `SCREEN_MARGIN`."""
+    for slo, value in zip(slos, values, strict=True):
+        if value is None:
+            return False
+        widening = SCREEN_MARGIN * (abs(slo.bound) if slo.bound else 1.0)
+        if not slo.met_by(value - widening if slo.comparison == "<=" else value + widening):
+            return False
+    return True
 
 
 def near_bound(slos: Sequence[Slo], values: Sequence[float | None]) -> bool:
@@ -118,7 +139,7 @@ class ScreenedSearch:
             (self.fluid if fidelity == "fluid" else self.requests)[point] = result
         if self.screening:
             self._screen.tell(
-                {point: result.evaluation for (point, fidelity), result in judged.items()}
+                {point: result.screening_evaluation for (point, fidelity), result in judged.items()}
             )
             self._note(self._screen)
 

@@ -34,7 +34,13 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.api import to_plain
-from sim.batch.plan.screen import Fidelity, Judged, ScreenedSearch, near_bound
+from sim.batch.plan.screen import (
+    Fidelity,
+    Judged,
+    ScreenedSearch,
+    meets_within_margin,
+    near_bound,
+)
 from sim.batch.plan.search import Point, Search, Space, Violation
 from sim.batch.plan.spec import PlanSpec, plan_spec
 from sim.batch.plan.table import (
@@ -271,7 +277,11 @@ def _judged(spec: PlanSpec, records: Sequence[RunRecord]) -> dict[tuple[Point, F
     for fidelity in fidelities:
         chosen = [record for record in records if record.fidelity == fidelity]
         for point in point_records(spec, chosen):
-            judged[point.point, fidelity] = Judged(point, near_bound(spec.slos, point.slo_values))
+            judged[point.point, fidelity] = Judged(
+                point,
+                near_bound(spec.slos, point.slo_values),
+                meets_within_margin(spec.slos, point.slo_values),
+            )
     return judged
 
 
