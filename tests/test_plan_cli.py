@@ -82,6 +82,12 @@ SLO = "plan.slo=[latency_s_p95<=0.3]"
             (WORKERS, SLO, "plan.monotone=[autoscaler.target_value=down]"),
             "config error: plan.monotone[0]: autoscaler.target_value=down: key=up, key=down",
         ),
+        ((WORKERS, SLO, "plan.screen=maybe"), "config error: plan.screen: maybe: fluid ("),
+        (
+            (WORKERS, SLO, "plan.screen=fluid", "+slo.latency_p95=300ms"),
+            "config error: plan.screen: fluid: none for this scenario (in the fluid mode, "
+            "workload.traffic.mode: requests when faults, spot capacity or slo are set",
+        ),
         ((WORKERS, SLO, "plan.foo=1"), "config error: plan.foo: 1: one of plan.vary, "),
         ((WORKERS, SLO, "plan.vary"), "config error: plan.vary: (no value): one of plan.vary"),
         (

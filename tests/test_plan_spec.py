@@ -154,3 +154,12 @@ def test_an_unknown_metric_error_lists_the_metrics() -> None:
 def test_unbalanced_brackets_are_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"plan.vary: \[a=1:2: a list"):
         split_items("vary", "[a=1:2")
+
+
+def test_the_screen_is_fluid_unless_told_and_round_trips_through_the_settings() -> None:
+    spec = plan_spec(["workload.service.workers=1:4"], ["latency_s_p95<=0.3"])
+    assert spec.screen == "fluid"
+    unscreened = plan_spec(["workload.service.workers=1:4"], ["latency_s_p95<=0.3"], screen="none")
+    settings = unscreened.settings()
+    assert settings["screen"] == "none"
+    assert plan_spec(**{k: v for k, v in settings.items()}) == unscreened  # type: ignore[arg-type]
