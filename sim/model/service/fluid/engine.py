@@ -19,7 +19,7 @@ replica's queue evolves in two layers:
   so ``b`` is a ramp then a flat (empty or full), solved exactly; a request arriving at
   ``t`` waits ``b(t) / cμ`` for it (first come, first served behind the backlog), so a
   burst's requests are spread over the ramp (`DELAY_POINTS` points) rather than given
-  its average.
+  its average (`sim.model.service.fluid.backlog`).
 * **The stationary queue** below capacity (``ρ = λ / cμ < 1``), taken at the piece's rate
   (`sim.model.service.fluid.queueing`): the wait is 0 with the complement of the
   probability of waiting and otherwise exponential with the matching mean — exact for
@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -58,6 +57,7 @@ import simpy
 
 from sim.core.records import DropReason
 from sim.model.service.arrivals import ArrivalProcess, next_rate_change
+from sim.model.service.fluid.backlog import Piece, evolve
 from sim.model.service.fluid.queueing import arrival_scv, gi_g_c_wait, squared_cv
 from sim.model.service.fluid.stats import Delays, FluidStats
 from sim.model.service.monitoring import Monitoring
@@ -69,23 +69,6 @@ STEP_S = 5.0
 
 CELL_S = 1.0
 """The midpoint rule's cell for the number of arrivals in a piece."""
-
-DELAY_POINTS = 8
-"""Points a backlog's ramp is represented by in the waits of its requests."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Piece:
-    """What one replica's queue does in one piece (per replica, expected numbers)."""
-
-    delays: Delays  # the fluid delays of the requests served, with their shares
-    mean_delay_s: float  # their mean
-    served: float  # requests given a worker
-    dropped: float  # requests dropped
-    completed: float
-    busy_s: float
-    backlog_end: float
-    in_service_end: float
 
 
 class FluidReplica:
@@ -316,59 +299,22 @@ class FluidTraffic:
 
     def _evolve(
         self, replica: FluidReplica, rate_per_s: float, duration_s: float, drop_share: float
-    ) -> _Piece:
-        """The replica's fluid over one piece at a constant arrival rate.
-
-        The backlog ramps linearly from where it was for ``ramp_s`` (filling at ``λ −
-        cμ``, or draining at ``cμ − λ``), then stays flat for the rest of the piece:
-        empty once drained, at the bound once full (what flows in beyond it is dropped).
-        """
-        capacity_per_s = replica.workers * self.service_rate_per_s
-        backlog, bound = replica.backlog, replica.bound
-        net_per_s = rate_per_s - capacity_per_s
-        ramp_s, overflow = duration_s, 0.0
-        if net_per_s <= 0:
-            if backlog > 0 and net_per_s < 0 and backlog / -net_per_s < duration_s:
-                ramp_s = backlog / -net_per_s
-                end_backlog = 0.0
-            else:
-                end_backlog = max(0.0, backlog + net_per_s * duration_s)
-        else:
-            filled_s = max(0.0, bound - backlog) / net_per_s
-            if filled_s >= duration_s:
-                end_backlog = backlog + net_per_s * duration_s
-            else:
-                ramp_s = filled_s
-                end_backlog = max(bound, 0.0) if backlog <= bound else backlog
-                overflow = net_per_s * (duration_s - filled_s)
-        admitted = rate_per_s * duration_s - overflow
-        ramp_admitted = rate_per_s * ramp_s
-        delays = _delays(
-            backlog / capacity_per_s,
-            end_backlog / capacity_per_s,
-            ramp_admitted / admitted if admitted > 0 else 1.0,
-        )
-        served = admitted * (1 - drop_share)
-        if end_backlog > 0:
-            in_service_end = float(replica.workers)
-        else:
-            in_service_end = min(float(replica.workers), served / duration_s * self.mean_service_s)
-        completed = max(
-            0.0, served + replica.backlog + replica.in_service - end_backlog - in_service_end
-        )
-        return _Piece(
-            delays,
-            math.fsum(delay_s * share for delay_s, share in delays),
-            served,
-            overflow + admitted * drop_share,
-            completed,
-            min(replica.workers * duration_s, completed * self.mean_service_s),
-            end_backlog,
-            in_service_end,
+    ) -> Piece:
+        """The replica's queue over one piece at a constant arrival rate."""
+        return evolve(
+            replica.backlog,
+            replica.in_service,
+            replica.workers,
+            replica.bound,
+            replica.workers * self.service_rate_per_s,
+            self.mean_service_s,
+            rate_per_s,
+            duration_s,
+            drop_share,
         )
 
     def _increments(
-        self, piece: _Piece, mean_wait_s: float, arrival_cv2: float
+        self, piece: Piece, mean_wait_s: float, arrival_cv2: float
     ) -> tuple[float, float, float, float]:
         """Bytes out, latency sum and the variances of CPU time and bytes of a piece.
 
@@ -427,7 +373,7 @@ class FluidTraffic:
 
 
 def _account(
-    replica: FluidReplica, piece: _Piece, increments: tuple[float, float, float, float]
+    replica: FluidReplica, piece: Piece, increments: tuple[float, float, float, float]
 ) -> None:
     """Move `replica` through `piece`, adding to its period's accumulators."""
     replica.backlog = piece.backlog_end
@@ -440,17 +386,3 @@ def _account(
     replica.latency_sum_s += latency_sum_s
     replica.busy_variance_s2 += busy_variance_s2
     replica.bytes_variance += bytes_variance
-
-
-def _delays(start_s: float, end_s: float, ramp_share: float) -> Delays:
-    """The fluid delays of a piece's requests: a ramp from `start_s` to `end_s` taking
-    `ramp_share` of them (uniform along it, at `DELAY_POINTS` midpoints), then `end_s`
-    for the rest."""
-    if start_s == end_s:
-        return ((start_s, 1.0),)
-    if ramp_share <= 0:
-        return ((end_s, 1.0),)
-    step_s = (end_s - start_s) / DELAY_POINTS
-    share = min(ramp_share, 1.0) / DELAY_POINTS
-    ramp = tuple((start_s + (k + 0.5) * step_s, share) for k in range(DELAY_POINTS))
-    return ramp if ramp_share >= 1 else (*ramp, (end_s, 1 - ramp_share))
