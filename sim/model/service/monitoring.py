@@ -24,7 +24,7 @@ as CloudWatch answers them) are `sim.model.service.metric_queries`'s.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -246,15 +246,22 @@ class Monitoring:
         drops[reason] = drops.get(reason, 0) + count
 
     def book_waits(
-        self, index: int, counts: np.ndarray, smallest_s: float, largest_s: float, sum_s: float
+        self,
+        index: int,
+        counts: np.ndarray,
+        smallest_s: float,
+        largest_s: float,
+        sums_s: Sequence[float],
     ) -> None:
         """Account waits that started in open period `index`: counts per bucket of a
-        `QuantileSketch` (`QuantileSketch.bucket_counts`), their range and their sum."""
+        `QuantileSketch` (`QuantileSketch.bucket_counts`), their range, and the sums of
+        their waits (added in order, one per piece)."""
         period = self._period(index)
         if period.weighted_waits is None:
             period.weighted_waits = QuantileSketch()
         period.weighted_waits.add_bucket_counts(counts, smallest_s, largest_s)
-        period.weighted_wait_sum_s += sum_s
+        for sum_s in sums_s:
+            period.weighted_wait_sum_s += sum_s
 
     def close(self, index: int) -> PeriodMetrics:
         """Close base period `index` (call at its end) and return its metrics."""

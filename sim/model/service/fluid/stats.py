@@ -88,6 +88,7 @@ class FluidStats:
         self._latency_square_sum_s2 = 0.0
         self._grids: dict[tuple[Delays, float, float], _Grid] = {}
         self._waits_batch: dict[int, dict[int, list[Any]]] = {}
+        self._wait_sums_s: dict[int, list[float]] = {}
         self._latency_batch: dict[int, list[Any]] = {}
 
     def add_served(
@@ -101,6 +102,7 @@ class FluidStats:
             if len(self._grids) > _GRID_CACHE:
                 self._grids.clear()
             grid = self._grids[key] = self._grid(delays, *waits)
+        self._wait_sums_s.setdefault(index, []).append(grid.wait_mean_s * served)
         for batch in (self._waits_batch.setdefault(index, {}), self._latency_batch):
             entry = batch.get(id(grid))
             if entry is None:
@@ -123,9 +125,9 @@ class FluidStats:
                 np.concatenate([grid.wait_weights * served for grid, served in entries]),
             )
             if counted is not None:
-                wait_sum_s = math.fsum(grid.wait_mean_s * served for grid, served in entries)
-                self.traffic.monitoring.book_waits(index, *counted, wait_sum_s)
+                self.traffic.monitoring.book_waits(index, *counted, self._wait_sums_s[index])
         self._waits_batch.clear()
+        self._wait_sums_s.clear()
         if self._latency_batch:
             entries = list(self._latency_batch.values())
             counted = sketch.bucket_counts(
