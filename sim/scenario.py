@@ -59,6 +59,7 @@ def build_cluster(
         params.cluster_scaler,
         log,
         streams,
+        params.scheduler,
     )
 
 

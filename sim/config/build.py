@@ -43,6 +43,7 @@ from sim.core.units import format_size
 from sim.model.cluster.scaler import ClusterScalerParams
 from sim.model.faults.kinds import FAULTS
 from sim.model.hosts.allocatable import Reserved, overhead
+from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.host import HostParams
 from sim.model.hosts.replica import App
 from sim.model.images.image import (
@@ -179,6 +180,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         log=root.log,
         faults=faults,
         slo=slo if slo.judged else None,
+        scheduler=cluster.scheduler,
     )
 
 
@@ -238,6 +240,21 @@ def _instance_type_allowed(pricing: Pricing) -> str:
     return "an instance type of pricing: " + ", ".join(pricing.instance_types)
 
 
+def max_pods_of(value: int | str, instance_type: InstanceType | None, key: str) -> int:
+    """A node's ``maxPods``: a number, or ``eks``: the EKS AMI's figure for its type."""
+    if isinstance(value, int):
+        return value
+    found = instance_type.eks_max_pods() if instance_type is not None else None
+    if found is None:
+        raise ConfigError(
+            key,
+            value,
+            "a whole number of pods, or eks for an instance type with network interface "
+            "data in pricing (enis, ipv4_per_eni)",
+        )
+    return found
+
+
 def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
     """Every host of every pool, named ``<pool>-<n>``."""
     hosts: list[HostParams] = []
@@ -261,6 +278,9 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
         if memory is None:
             raise ConfigError(f"{key}.memory", "missing", "a value is required")
         kept_vcpu, kept_memory = _overhead(cluster, pool.reserved, vcpu, memory, key)
+        max_pods = max_pods_of(pool.max_pods, instance_type, f"{key}.max_pods")
+        labels = tuple(sorted(pool.labels.items()))
+        taints = tuple(taint.build() for taint in pool.taints)
         hosts.extend(
             HostParams(
                 f"{pool_name}-{index}",
@@ -274,6 +294,9 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
                 pool.spot,
                 kept_vcpu,
                 kept_memory,
+                labels,
+                taints,
+                max_pods,
             )
             for index in range(1, pool.count + 1)
         )
@@ -333,6 +356,9 @@ def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | N
         spot=scaler.spot,
         overhead_vcpu=kept_vcpu,
         overhead_memory_bytes=kept_memory,
+        labels=tuple(sorted(scaler.labels.items())),
+        taints=tuple(taint.build() for taint in scaler.taints),
+        max_pods=max_pods_of(scaler.max_pods, instance_type, "cluster.scaler.max_pods"),
     )
 
 

@@ -20,7 +20,8 @@ import simpy
 from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
 from sim.model.cluster.scaler import ClusterScaler, ClusterScalerParams
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.profile import SchedulerParams
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.billing import (
     InstanceUsage,
     RegistryUsage,
@@ -54,6 +55,7 @@ class Cluster:
         scaler: the cluster-level scaler's node group, or None without one.
         log: the event log.
         streams: the run's named random streams.
+        scheduler: the scheduler's profile (default: kube-scheduler's default profile).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class Cluster:
         scaler: ClusterScalerParams | None,
         log: EventLog,
         streams: RandomStreams,
+        scheduler: SchedulerParams | None = None,
     ) -> None:
         self.env = env
         self.log = log
@@ -120,7 +123,13 @@ class Cluster:
         for host, host_params in zip(self._hosts, hosts, strict=True):
             self.cloud.register(host, instance_types.get(host_params.instance_type or ""))
             self.cloud.member(host)
-        self.scheduler = Scheduler(env, self._hosts, log)
+        self.scheduler = Scheduler(
+            env,
+            self._hosts,
+            log,
+            (scheduler or SchedulerParams()).profile(),
+            streams.generator("scheduler"),
+        )
         self.scaler = (
             ClusterScaler(
                 env,
