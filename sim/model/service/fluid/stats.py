@@ -13,17 +13,30 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
+import simpy
 
 from sim.core.distributions import Distribution
 from sim.core.sketch import QuantileSketch
 from sim.model.service.fluid.queueing import quantile_of
+from sim.model.service.monitoring import Monitoring
 from sim.model.service.traffic import TrafficSummary
 
-if TYPE_CHECKING:
-    from sim.model.service.fluid.engine import FluidTraffic
+
+class FluidQueues(Protocol):
+    """What the statistics read of the fluid traffic (`sim.model.service.fluid.engine`)."""
+
+    env: simpy.Environment
+    monitoring: Monitoring
+
+    def advance(self, t_s: float) -> None: ...
+
+    def in_flight(self) -> float: ...
+
+    def drops(self) -> dict[str, float]: ...
+
 
 PROBABILITY_EDGES = np.array(
     [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99]
@@ -76,7 +89,7 @@ class FluidStats:
         cpu: each request's CPU time (the service time's grid for latency).
     """
 
-    def __init__(self, traffic: FluidTraffic, cpu: Distribution) -> None:
+    def __init__(self, traffic: FluidQueues, cpu: Distribution) -> None:
         self.traffic = traffic
         services = np.array([quantile_of(cpu, p) for p in _MIDPOINTS])
         self._service_values, self._service_weights = _merged(services, _WIDTHS)
