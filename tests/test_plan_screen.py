@@ -17,7 +17,6 @@ from sim.batch.plan.screen import (
     Judged,
     ScreenedSearch,
     meets_within_margin,
-    near_bound,
 )
 from sim.batch.plan.search import Evaluation, Point, Search, Space
 from sim.batch.plan.spec import Slo
@@ -30,7 +29,7 @@ Oracle = Callable[[Point], tuple[float, float]]
 def judged(slo: Slo, point: Point, oracle: Oracle) -> Judged:
     objective, metric = oracle(point)
     record = PointRecord(point, 1, slo.met_by(metric), objective, (metric,))
-    return Judged(record, near_bound([slo], [metric]), meets_within_margin([slo], [metric]))
+    return Judged(record, meets_within_margin([slo], [metric]))
 
 
 def screened(
@@ -129,11 +128,7 @@ def test_nothing_meets_confirms_each_slice_at_its_most_capacity() -> None:
     ]
 
 
-def test_near_bound_is_within_the_margin_of_a_bound() -> None:
-    assert near_bound([SLO], [0.3 * (1 + SCREEN_MARGIN * 0.99)])
-    assert not near_bound([SLO], [0.3 * (1 - SCREEN_MARGIN * 1.01)])
-    assert not near_bound([SLO], [None])
-    assert near_bound([Slo("drop_ratio", "<=", 0.0)], [0.05])
+def test_meeting_within_the_margin_widens_each_bound() -> None:
     assert meets_within_margin([SLO], [0.3 * (1 + SCREEN_MARGIN * 0.99)])
     assert not meets_within_margin([SLO], [0.3 * (1 + SCREEN_MARGIN * 1.01)])
     assert not meets_within_margin([SLO], [None])

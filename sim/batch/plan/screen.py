@@ -11,16 +11,16 @@ answer lies and the request mode to settle it, so every answer is a request-mode
    counts as meeting them, so the screen closes in on the boundary as the request-mode
    search would instead of exploring below a boundary the fluid puts a little off.
 2. **Confirm.** A search is replayed over what is known, request-mode results before
-   fluid ones (a point run in both is taken at its request-mode result; the fluid mode
-   answers the points it asks that the request mode has not run, running them in the
-   fluid mode when the screen did not). Its best point is the *candidate*. The candidate
-   is run in the request mode with what could displace it: its neighbours one step down
-   in capacity on each monotone key (unless their objective cannot beat it), the
-   frontier points below it (for each objective's metric, the cheaper points no cheaper
-   point beats: those the answer rests on) and every cheaper point whose fluid metrics lie
-   within `SCREEN_MARGIN` of a bound (the fluid's accuracy there). A point whose two
-   results disagree on meeting the objectives is thereby re-searched in the request mode:
-   the replayed search takes its request-mode result, and goes on from it.
+   fluid ones (a point run in both is taken at its request-mode result; the fluid mode,
+   read within the margin as in the screen, answers the points it asks that the request
+   mode has not run, running them in the fluid mode when the screen did not). Its best
+   point is the *candidate*: the cheapest that may meet the objectives. The candidate is
+   run in the request mode with its neighbours one step down in capacity on each
+   monotone key (unless their objective cannot beat it) and the frontier points below it
+   (for each objective's metric, the cheaper points no cheaper point beats: those the
+   answer rests on). A point whose two results disagree on meeting the objectives is
+   thereby re-searched in the request mode: the replayed search takes its request-mode
+   result, and goes on from it to the next candidate.
 3. When the candidate is a request-mode result that still stands, its neighbours one step
    up in capacity are confirmed too (they must meet, as the search's own verification
    asks); the plan ends when the replay changes nothing. When nothing meets, the point
@@ -28,10 +28,10 @@ answer lies and the request mode to settle it, so every answer is a request-mode
    whose most capacity misses has no answer).
 
 The last candidate is then the cheapest request-mode result that meets the objectives,
-with every neighbour and every cheaper point it rests on run in the request mode. Points
-elsewhere in the grid are judged by their fluid results (cost within 2 % of the request
-mode's in the validation table): a slice the fluid mode prices well above the answer is
-not run in the request mode.
+with its neighbours and the frontier below it run in the request mode. A cheaper point
+is left to its fluid result only when that misses an objective by more than the margin
+(or when a point with more capacity does), and a slice the fluid mode prices above the
+answer (its bills are within 2 % of the request mode's) is not run in the request mode.
 """
 
 from __future__ import annotations
@@ -47,9 +47,15 @@ from sim.batch.plan.table import PointRecord, frontier
 Fidelity = Literal["fluid", "requests"]
 
 SCREEN_MARGIN = 0.10
-"""A fluid metric closer than this (relative) to an objective's bound is not trusted to
-say on which side of it the request mode would fall: the fluid's latency percentiles are
-within 10 % of the request mode's in its validation table."""
+"""How far (relative) the fluid may be from the request mode on an objective's metric:
+its latency percentiles are within 10 % of the request mode's in its validation table.
+A fluid result that meets a bound widened by this much counts as meeting it."""
+
+FLUID_COST_TOLERANCE = 0.02
+"""How much a point with more capacity may cost less than one with less, in the fluid
+mode, before the search's cost assumption counts as violated: the fluid's bills are
+within 2 % of the request mode's in its validation table, so a smaller dip is noise (a
+second replica that fits on the first host, say), not a reason to scan a slice."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,6 @@ class Judged:
     """What the runs of a point at one fidelity gave."""
 
     record: PointRecord
-    near_bound: bool
-    """Whether a metric lies within `SCREEN_MARGIN` of its objective's bound."""
     meets_within_margin: bool = False
     """Whether every run meets every objective with its bound widened by the margin."""
 
@@ -83,17 +87,6 @@ def meets_within_margin(slos: Sequence[Slo], values: Sequence[float | None]) -> 
     return True
 
 
-def near_bound(slos: Sequence[Slo], values: Sequence[float | None]) -> bool:
-    """Whether any objective's metric is within `SCREEN_MARGIN` of its bound."""
-    for slo, value in zip(slos, values, strict=True):
-        if value is None:
-            continue
-        scale = abs(slo.bound) if slo.bound else 1.0
-        if abs(value - slo.bound) <= SCREEN_MARGIN * scale:
-            return True
-    return False
-
-
 @dataclass
 class ScreenedSearch:
     """The search of a plan screened in the fluid mode (see the module docstring),
@@ -114,7 +107,7 @@ class ScreenedSearch:
     """Each contradiction of the monotone assumptions found, screen and replays, once."""
 
     def __post_init__(self) -> None:
-        self._screen = Search(self.space)
+        self._screen = Search(self.space, FLUID_COST_TOLERANCE)
 
     def objective(self, point: Point) -> float | None:
         """A point's objective, at its request-mode result when it has one."""
@@ -146,13 +139,15 @@ class ScreenedSearch:
     def replay(self) -> tuple[Search, list[Point]]:
         """The search replayed over what is known, and the points it asks that neither
         fidelity has run (empty when it ran to its end)."""
-        search = Search(self.space)
+        search = Search(self.space, FLUID_COST_TOLERANCE)
         search.tell({point: result.evaluation for point, result in self.requests.items()})
         while batch := search.ask():
             unknown = [p for p in batch if p not in self.requests and p not in self.fluid]
             if unknown:
                 return search, unknown
-            search.tell({p: self.fluid[p].evaluation for p in batch if p not in self.requests})
+            search.tell(
+                {p: self.fluid[p].screening_evaluation for p in batch if p not in self.requests}
+            )
         self._note(search)
         return search, []
 
@@ -169,14 +164,12 @@ class ScreenedSearch:
             return self._to_confirm(search.most_capacity())
         down, up = search.neighbours(candidate)
         displacing = [candidate, *(p for p in down if not search.cannot_improve(p))]
-        displacing += self._rested_on(search, candidate)
+        displacing += self._rested_on(candidate)
         return self._to_confirm(displacing) or self._to_confirm(up)
 
-    def _rested_on(self, search: Search, candidate: Point) -> list[Point]:
-        """The points the candidate rests on: the frontier below it, and each fluid
-        result near a bound that could hide a cheaper answer (a miss with a point at or
-        below it that might cost less than the candidate; a cheaper meet is the
-        candidate itself)."""
+    def _rested_on(self, candidate: Point) -> list[Point]:
+        """The points the candidate rests on: the frontier below it (for each
+        objective's metric, the cheaper points no cheaper point beats)."""
         known = self._known()
         objective = known[candidate].record.objective
         if objective is None:
@@ -189,14 +182,6 @@ class ScreenedSearch:
         points: list[Point] = []
         for index, slo in enumerate(self.slos):
             points += [record.point for record in frontier(cheaper, index, slo.comparison == "<=")]
-        points += [
-            point
-            for point, result in self.fluid.items()
-            if point not in self.requests
-            and result.near_bound
-            and not result.record.meets
-            and any(not search.cannot_improve(lower) for lower in search.at_or_below(point))
-        ]
         return points
 
     def _to_confirm(self, points: Sequence[Point]) -> list[tuple[Point, Fidelity]]:

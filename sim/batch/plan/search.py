@@ -142,6 +142,10 @@ class Search:
     """The search over a `Space` (see the module docstring), driven by ask and tell."""
 
     space: Space
+    cost_tolerance: float = 0.0
+    """How much (relative) a point with more capacity may cost less than one with less
+    before (C) counts as violated: 0 for measured costs, the fluid's accuracy on bills
+    when costs come from the fluid mode (`sim.batch.plan.screen`)."""
     evaluations: dict[Point, Evaluation] = field(default_factory=dict, init=False)
     """Every point run so far, in the order they were told."""
     violations: list[Violation] = field(default_factory=list, init=False)
@@ -334,7 +338,10 @@ class Search:
             if self.evaluations[lower].meets and not self.evaluations[higher].meets:
                 violation = Violation("meets", lower, higher)
             elif (
-                measured and low_cost is not None and high_cost is not None and low_cost > high_cost
+                measured
+                and low_cost is not None
+                and high_cost is not None
+                and low_cost > high_cost + self.cost_tolerance * abs(high_cost)
             ):
                 violation = Violation("cost", lower, higher)
             if violation is not None:
@@ -356,21 +363,6 @@ class Search:
             if capacity + 1 < self.space.sizes[knob]:
                 up.append(self._with_capacity(point, knob, capacity + 1))
         return tuple(down), tuple(up)
-
-    def at_or_below(self, point: Point) -> Iterator[Point]:
-        """The points of the point's slice with at most its capacity on every monotone
-        key (the point itself included)."""
-        ranges: list[range] = []
-        for knob, size in enumerate(self.space.sizes):
-            index = point[knob]
-            direction = self.space.directions[knob]
-            if direction == "up":
-                ranges.append(range(index + 1))
-            elif direction == "down":
-                ranges.append(range(index, size))
-            else:
-                ranges.append(range(index, index + 1))
-        return itertools.product(*ranges)
 
     def cannot_improve(self, point: Point) -> bool:
         """Whether the point's objective is known not to be below the best's."""

@@ -39,7 +39,6 @@ from sim.batch.plan.screen import (
     Judged,
     ScreenedSearch,
     meets_within_margin,
-    near_bound,
 )
 from sim.batch.plan.search import Point, Search, Space, Violation
 from sim.batch.plan.spec import PlanSpec, plan_spec
@@ -278,9 +277,7 @@ def _judged(spec: PlanSpec, records: Sequence[RunRecord]) -> dict[tuple[Point, F
         chosen = [record for record in records if record.fidelity == fidelity]
         for point in point_records(spec, chosen):
             judged[point.point, fidelity] = Judged(
-                point,
-                near_bound(spec.slos, point.slo_values),
-                meets_within_margin(spec.slos, point.slo_values),
+                point, meets_within_margin(spec.slos, point.slo_values)
             )
     return judged
 
