@@ -30,7 +30,8 @@ from sim.core.distributions import Constant, Exponential
 from sim.core.streams import RandomStreams
 from sim.model.service.arrivals.poisson import PoissonArrivals
 from sim.model.service.replica_queue import ReplicaQueue
-from sim.model.service.traffic import TrafficDriver, TrafficStats, TrafficSummary
+from sim.model.service.requests import TrafficStats, TrafficSummary
+from sim.model.service.traffic import TrafficDriver
 from sim.model.service.workload import RequestSpec
 from sim.policies.balancing.round_robin import RoundRobin
 

@@ -82,6 +82,7 @@ SERVING = (
     "sim.model.service.fleet",
     "sim.model.service.autoscaler",
     "sim.model.service.traffic",
+    "sim.model.service.requests",
     "sim.model.service.fluid",
     "sim.model.faults.resilience",
     "sim.output.summary",

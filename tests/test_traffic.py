@@ -32,12 +32,8 @@ from sim.model.service.arrivals import ArrivalProcess
 from sim.model.service.arrivals.constant import ConstantArrivals
 from sim.model.service.arrivals.poisson import PoissonArrivals
 from sim.model.service.replica_queue import ReplicaQueue
-from sim.model.service.traffic import (
-    NO_READY_REPLICA,
-    RequestObservers,
-    TrafficDriver,
-    TrafficStats,
-)
+from sim.model.service.requests import RequestObservers, TrafficStats
+from sim.model.service.traffic import NO_READY_REPLICA, TrafficDriver
 from sim.model.service.workload import RequestSpec
 from sim.policies.balancing import BALANCING, Balancer, make_balancer
 from sim.policies.balancing.least_outstanding import LeastOutstanding

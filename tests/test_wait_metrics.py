@@ -30,7 +30,8 @@ from sim.model.service.arrivals.constant import ConstantArrivals
 from sim.model.service.metric_queries import period_row
 from sim.model.service.monitoring import Monitoring
 from sim.model.service.replica_queue import ReplicaQueue
-from sim.model.service.traffic import RequestObservers, TrafficDriver, TrafficStats
+from sim.model.service.requests import RequestObservers, TrafficStats
+from sim.model.service.traffic import TrafficDriver
 from sim.model.service.workload import RequestSpec
 from sim.output.summary import keys
 from sim.policies.balancing.round_robin import RoundRobin

@@ -287,7 +287,7 @@ def request_part(traffic: Any, in_flight: int) -> RequestPart:
     requests_failed``.
 
     Args:
-        traffic: the request statistics' summary (`sim.model.service.traffic.TrafficSummary`),
+        traffic: the request statistics' summary (`sim.model.service.requests.TrafficSummary`),
             or None.
         in_flight: requests assigned to a replica and not finished at the end.
     """

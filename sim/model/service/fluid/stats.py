@@ -22,7 +22,7 @@ from sim.core.distributions import Distribution
 from sim.core.sketch import QuantileSketch
 from sim.model.service.fluid.queueing import quantile_of
 from sim.model.service.monitoring import Monitoring
-from sim.model.service.traffic import TrafficSummary
+from sim.model.service.requests import TrafficSummary
 
 
 class FluidQueues(Protocol):
@@ -77,7 +77,7 @@ class _Grid:
 
 
 class FluidStats:
-    """The request statistics of the fluid mode, as `sim.model.service.traffic.TrafficStats`
+    """The request statistics of the fluid mode, as `sim.model.service.requests.TrafficStats`
     gives them.
 
     Grids are sketched in batches: each piece notes how many requests met which grid, and

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sim.core.settings import Kind
 from sim.model.service.arrivals import ARRIVALS
-from sim.model.service.traffic import RequestObserver, RequestObservers, TrafficDriver, TrafficStats
+from sim.model.service.requests import RequestObserver, RequestObservers, TrafficStats
+from sim.model.service.traffic import TrafficDriver
 from sim.model.service.traffic_modes import TrafficContext, rng
 from sim.policies.balancing import make_balancer
 
