@@ -81,6 +81,7 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         TrafficSpec,
         WorkloadSpec,
     )
+    from sim.model.cluster.scalers import NODE_SCALERS
     from sim.model.images.registries import REGISTRIES
     from sim.model.network.topology import NetworkParams
     from sim.model.platforms import PLATFORMS
@@ -97,7 +98,7 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         ("workload", "_service"): config_defaults(ServiceSpec),
         ("workload", "_traffic"): config_defaults(TrafficSpec),
     }
-    for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING):
+    for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING, NODE_SCALERS):
         for name, kind in family.kinds.items():
             nodes[(f"kinds/{family.name}", name)] = kind_defaults(family, name)
             if not kind.source:

@@ -21,11 +21,13 @@ import numpy as np
 import simpy
 
 from sim.config import ScenarioParams
+from sim.config.scalers import runs_spot
 from sim.core.collection import collection_paused
 from sim.core.records import EventKind, EventLog, EventTally, PullRecord
 from sim.core.streams import RandomStreams
 from sim.model.cluster.cluster import Cluster
 from sim.model.cluster.deployments import Deployer
+from sim.model.cluster.scalers.workloads import LedgerWorkloads, Owner
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger, Platform
 from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
@@ -55,9 +57,10 @@ def build_cluster(
         params.pricing.instance_types,
         params.pricing.billing_minimum_s,
         dict(params.registry_mirrors),
-        params.cluster_scaler,
+        params.node_scaler,
         log,
         streams,
+        params.daemonsets,
     )
 
 
@@ -138,6 +141,14 @@ class Scenario:
                 self.log,
                 self.streams,
             )
+
+    def workloads(self) -> LedgerWorkloads:
+        """The pods on each host, evicted through their owners (the service's fleet, the
+        deployer), as a node scaler sees them."""
+        owners: list[Owner] = [self.deployer]
+        if self.service is not None:
+            owners.insert(0, self.service.fleet)
+        return LedgerWorkloads(self.ledger, owners)
 
     def _platform(self, platform_params: Any) -> Platform:
         """Build one platform (a kind of `PLATFORMS`) with its own random stream."""
@@ -233,7 +244,7 @@ class Scenario:
         rows: list[dict[str, float | int]] = []
         self.cluster.start_gc()
         env.process(self._sampler(rows, progress))
-        self.cluster.start_scaler()
+        self.cluster.start_scaler(self.workloads())
         deployed = env.process(self.deployer.run())
         horizon = env.timeout(self.params.horizon_s)
         if self.resilience is not None:
@@ -315,10 +326,7 @@ class Scenario:
 
 def _has_spot(params: ScenarioParams) -> bool:
     """Whether any capacity is spot (a pool's hosts or the scaler's)."""
-    scaler = params.cluster_scaler
-    return any(host.spot is not None for host in params.hosts) or (
-        scaler is not None and scaler.spot is not None
-    )
+    return any(host.spot is not None for host in params.hosts) or runs_spot(params.node_scaler)
 
 
 def run_scenario(params: ScenarioParams, progress: ProgressCallback | None = None) -> Result:

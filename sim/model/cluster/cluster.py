@@ -19,8 +19,10 @@ import simpy
 
 from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
-from sim.model.cluster.scaler import ClusterScaler, ClusterScalerParams
+from sim.model.cluster.scalers import NODE_SCALERS, NodeScaler, ScalerContext
+from sim.model.cluster.scalers.workloads import Workloads
 from sim.model.cluster.scheduler import Scheduler
+from sim.model.hosts.allocatable import DaemonSet
 from sim.model.hosts.billing import (
     InstanceUsage,
     RegistryUsage,
@@ -51,9 +53,11 @@ class Cluster:
         instance_types: the priced instance types, by name.
         billing_minimum_s: instances are billed per second, at least this long.
         registry_mirrors: origin registry -> the mirror its images come through.
-        scaler: the cluster-level scaler's node group, or None without one.
+        scaler: the node scaler's parameters (a kind of `NODE_SCALERS`), or None without
+            one.
         log: the event log.
         streams: the run's named random streams.
+        daemonsets: the pods every node runs (kept on each node a scaler adds).
     """
 
     def __init__(
@@ -67,9 +71,10 @@ class Cluster:
         instance_types: Mapping[str, InstanceType],
         billing_minimum_s: float,
         registry_mirrors: Mapping[str, str],
-        scaler: ClusterScalerParams | None,
+        scaler: Any,
         log: EventLog,
         streams: RandomStreams,
+        daemonsets: tuple[DaemonSet, ...] = (),
     ) -> None:
         self.env = env
         self.log = log
@@ -121,19 +126,18 @@ class Cluster:
             self.cloud.register(host, instance_types.get(host_params.instance_type or ""))
             self.cloud.member(host)
         self.scheduler = Scheduler(env, self._hosts, log)
-        self.scaler = (
-            ClusterScaler(
+        self.scaler: NodeScaler | None = None
+        if scaler is not None:
+            context = ScalerContext(
                 env,
-                scaler,
-                instance_types[scaler.instance_type],
                 self.cloud,
                 self.scheduler,
-                streams.generator("cluster-scaler"),
+                instance_types,
+                daemonsets,
                 log,
+                streams.generator,
             )
-            if scaler is not None
-            else None
-        )
+            self.scaler = NODE_SCALERS.kind_of(scaler).build(scaler, context)
 
     # The hosts -------------------------------------------------------------------------
 
@@ -193,10 +197,11 @@ class Cluster:
             )
         )
 
-    def start_scaler(self) -> None:
-        """Start the cluster-level scaler, if there is one."""
+    def start_scaler(self, workloads: Workloads) -> None:
+        """Start the node scaler, if there is one; `workloads` tells it the pods on each
+        host and evicts them when it drains a node."""
         if self.scaler is not None:
-            self.env.process(self.scaler.run())
+            self.scaler.start(workloads)
 
     def sample(self) -> dict[str, float | int]:
         """The cluster's columns of a time-series row: its state now."""

@@ -77,7 +77,8 @@ class Deployer:
         """Told whenever a replica becomes ready (fault recovery watches this)."""
         self._numbering: dict[str, int] = {}
         self._owned: dict[str, tuple[Platform, str, float | None, bool]] = {}
-        self._lost: set[str] = set()
+        self._gone: set[str] = set()
+        """Replicas lost with their host or evicted from a drained node."""
         self._replacements: list[simpy.Process] = []
 
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -96,11 +97,15 @@ class Deployer:
         """Whether `replica` is one of the deployments'."""
         return replica in self._owned
 
+    def pinned(self, replica: str) -> bool:
+        """Whether `replica` is pinned to its host (one per host, as a DaemonSet's)."""
+        return self._owned[replica][3]
+
     def lose(self, replica: str, reason: str) -> None:
         """The replica is gone with its host: what it held is released and, unless it
         was pinned to that host (a DaemonSet's), a replacement is asked for at once."""
         platform, app, lifetime_s, pinned = self._owned[replica]
-        self._lost.add(replica)
+        self._gone.add(replica)
         self.replicas_lost += 1
         self.log.record(
             self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.LOST, reason=reason
@@ -108,14 +113,35 @@ class Deployer:
         if replica not in self.ledger.starting and self.ledger.get(replica) is not None:
             platform.stop_replica(replica)
             self.running -= 1
-        if pinned:
+        if not pinned:
+            self._replace(platform, app, lifetime_s, counted=True)
+
+    def evict(self, replica: str) -> None:
+        """The replica's node is drained: a replica that runs stops, and unless it is
+        pinned to the node a replacement is asked for at once (the ReplicaSet's new
+        pod); one still starting is left to finish first."""
+        platform, app, lifetime_s, pinned = self._owned[replica]
+        if replica in self._gone or replica in self.ledger.starting:
             return
+        if self.ledger.get(replica) is None:
+            return
+        self._gone.add(replica)
+        platform.stop_replica(replica)
+        self.running -= 1
+        if not pinned:
+            self._replace(platform, app, lifetime_s, counted=False)
+
+    def _replace(
+        self, platform: Platform, app: str, lifetime_s: float | None, counted: bool
+    ) -> None:
+        """Ask for a new replica of `app` in the place of one gone (counted among
+        ``replicas_replaced`` when it replaces a lost one)."""
         prefix = f"{app}-{platform.name}"
         self._numbering[prefix] = self._numbering.get(prefix, 0) + 1
         name = f"{prefix}-{self._numbering[prefix]}"
         self._request(name)
         self._replacements.append(
-            self.env.process(self._replica(platform, name, app, None, lifetime_s, True))
+            self.env.process(self._replica(platform, name, app, None, lifetime_s, counted))
         )
 
     def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[simpy.Process]:
@@ -175,7 +201,7 @@ class Deployer:
         self._owned[replica] = (platform, app, lifetime_s, pinned is not None)
         record = yield from platform.start_replica(replica, self.apps[app], self.env.now, pinned)
         self.ledger.finished(record)
-        if replica in self._lost:
+        if replica in self._gone:
             if self.ledger.get(replica) is not None:
                 platform.stop_replica(replica)
             return
@@ -188,7 +214,7 @@ class Deployer:
             listener(replica)
         if lifetime_s is not None:
             yield self.env.timeout(lifetime_s)
-            if replica in self._lost:
+            if replica in self._gone:
                 return
             platform.stop_replica(replica)
             self.running -= 1

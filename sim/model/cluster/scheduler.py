@@ -12,7 +12,7 @@ constraint on the zone label), scanning the hosts.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
@@ -41,9 +41,15 @@ class Scheduler:
         self.log = log
         self.pending: dict[str, PlacementRequest] = {}
         self.pending_reasons: dict[str, str] = {}
-        self.largest_addable: tuple[str, float, int] | None = None
-        """The biggest host that can still join (name, allocatable vCPU and memory), if
-        any can."""
+        self.pending_since: dict[str, float] = {}
+        """When each pending replica became pending."""
+        self.pending_max = 0
+        """The most replicas pending at once so far."""
+        self.pending_listeners: list[Callable[[str], None]] = []
+        """Told the name of each replica that becomes pending (a node scaler's batcher)."""
+        self.addable: tuple[tuple[str, float, int], ...] = ()
+        """The hosts a node scaler can still add (instance type, allocatable vCPU and
+        memory), the largest first."""
         self.addable_overhead = False
         """True when the hosts that can join keep reserves or DaemonSet pods."""
         self.warnings: list[str] = []
@@ -134,11 +140,14 @@ class Scheduler:
             if host is not None:
                 self.pending.pop(replica, None)
                 self.pending_reasons.pop(replica, None)
+                self.pending_since.pop(replica, None)
                 host.reserve(vcpu, memory_bytes)
                 self._reservations_changed(host)
                 return host
             if replica not in self.pending:
                 self.pending[replica] = request
+                self.pending_since[replica] = self.env.now
+                self.pending_max = max(self.pending_max, len(self.pending))
                 never = self.never_fits(request)
                 reason = never or (
                     f"unschedulable: 0/{len(self.hosts)} hosts have {vcpu:g} vCPU and "
@@ -155,6 +164,8 @@ class Scheduler:
                     state=ReplicaState.PENDING,
                     reason=reason,
                 )
+                for listener in self.pending_listeners:
+                    listener(replica)
             yield self._changed
 
     def never_fits(self, request: PlacementRequest) -> str | None:
@@ -165,11 +176,9 @@ class Scheduler:
                 host.params.allocatable_memory_bytes >= request.memory_bytes
             ):
                 return None
-        addable = self.largest_addable
-        if addable is not None and (
-            addable[1] + 1e-9 >= request.vcpu and addable[2] >= request.memory_bytes
-        ):
-            return None
+        for _, vcpu, memory_bytes in self.addable:
+            if vcpu + 1e-9 >= request.vcpu and memory_bytes >= request.memory_bytes:
+                return None
         biggest = max(
             (
                 (h.params.allocatable_vcpu, h.params.allocatable_memory_bytes)
@@ -179,11 +188,15 @@ class Scheduler:
         )
         reserved = any(
             h.params.overhead_vcpu or h.params.overhead_memory_bytes for h in self.hosts
-        ) or (addable is not None and self.addable_overhead)
+        ) or (bool(self.addable) and self.addable_overhead)
+        kept = " allocatable" if reserved else ""
         growth = (
-            f"; the cluster scaler adds {addable[0]} ({addable[1]:g} vCPU, "
-            f"{format_size(addable[2])}{' allocatable' if reserved else ''})"
-            if addable is not None
+            "; the cluster scaler adds "
+            + ", ".join(
+                f"{name} ({vcpu:g} vCPU, {format_size(memory_bytes)}{kept})"
+                for name, vcpu, memory_bytes in self.addable
+            )
+            if self.addable
             else "; no cluster scaler adds hosts"
         )
         return (

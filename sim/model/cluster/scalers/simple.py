@@ -1,6 +1,6 @@
-"""The cluster-level scaler: hosts join when replicas are pending, idle hosts leave.
+"""``simple``: hosts join when replicas are pending, idle hosts leave.
 
-Like the Kubernetes Cluster Autoscaler or an ECS capacity provider, it looks every
+Like an ECS capacity provider (or a much simplified Cluster Autoscaler), it looks every
 ``scan_interval_s`` at the replicas that fit on no host. If some wait and no host is
 already on its way, it launches as many hosts of its instance type as those replicas
 need (first-fit by vCPU and memory, up to ``max_hosts``); a new host takes
@@ -18,31 +18,55 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.core.distributions import Distribution
+from sim.core.distributions import Distribution, LogNormal
+from sim.core.errors import ConfigError
 from sim.core.records import EventKind, EventLog
+from sim.core.settings import Kind, setting
+from sim.model.cluster.scalers import ScalerContext
+from sim.model.cluster.scalers.tally import NodeTally, Removal
+from sim.model.cluster.scalers.workloads import Workloads
 from sim.model.cluster.scheduler import Scheduler
+from sim.model.hosts.allocatable import Reserved, overhead
 from sim.model.hosts.cloud import Cloud, InstanceType
 from sim.model.hosts.host import Host
 from sim.model.hosts.spot import SpotParams
 from sim.policies.placement import PlacementRequest
 
 
-@dataclass(frozen=True, slots=True)
-class ClusterScalerParams:
-    """The node group the scaler manages (SI units)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimpleScalerParams:
+    """One node group of one instance type (SI units)."""
 
-    instance_type: str
-    disk_bytes: int
-    min_hosts: int
-    max_hosts: int
-    provision: Distribution
-    scan_interval_s: float = 10.0
-    scale_down_unneeded_s: float = 600.0
-    spot: SpotParams | None = None
-    overhead_vcpu: float = 0.0
-    """vCPU of each new host its replicas can never have (reserves, DaemonSet pods)."""
-    overhead_memory_bytes: int = 0
-    """Memory of each new host its replicas can never have."""
+    enabled: bool = setting(False, doc="hosts join for pending replicas, idle ones leave")
+    instance_type: str | None = setting(None, doc="the type of the hosts it adds")
+    disk_bytes: int = setting(100_000_000_000, unit="size", above=0, doc="their disk")
+    min_hosts: int = setting(0, minimum=0, doc="it never goes below")
+    max_hosts: int | None = setting(None, minimum=1, doc="it never goes above")
+    # Reported 45-90 s from launch to a Ready node on EKS (README: calibrated defaults).
+    provision: Distribution = setting(LogNormal(65.0, 0.2), doc="launch to node ready")
+    scan_interval_s: float = setting(10.0, unit="duration", above=0, doc="how often it looks")
+    scale_down_unneeded_s: float = setting(
+        600.0, unit="duration", doc="a host idle this long is removed"
+    )
+    spot: SpotParams | None = setting(None, doc="it adds spot instances (price, interruptions)")
+    reserved: Reserved = setting(
+        default_factory=Reserved, doc="what each host it adds keeps from replicas"
+    )
+    node_metrics: bool = setting(
+        False,
+        doc="also write the node-autoscaling summary keys and time-series columns "
+        "(the other kinds always do)",
+    )
+
+    def __post_init__(self) -> None:
+        if not self.enabled:
+            return
+        if self.instance_type is None:
+            raise ConfigError("instance_type", "missing", "a value is required")
+        if self.max_hosts is None:
+            raise ConfigError("max_hosts", "missing", "a value is required")
+        if self.max_hosts < self.min_hosts:
+            raise ConfigError("max_hosts", self.max_hosts, "at least min_hosts")
 
 
 def hosts_needed(requests: list[PlacementRequest], vcpu: float, memory_bytes: int) -> int:
@@ -69,6 +93,8 @@ class ClusterScaler:
         env: the simulation environment.
         params: the node group's settings.
         instance_type: the type of the hosts it launches.
+        overhead: the vCPU and memory of each new host its replicas can never have
+            (reserves and DaemonSet pods).
         cloud: launches and terminates the hosts.
         scheduler: its pending replicas, and the capacity signal.
         rng: the scaler's stream (host provisioning times).
@@ -78,34 +104,50 @@ class ClusterScaler:
     def __init__(
         self,
         env: simpy.Environment,
-        params: ClusterScalerParams,
+        params: SimpleScalerParams,
         instance_type: InstanceType,
+        overhead: tuple[float, int],
         cloud: Cloud,
         scheduler: Scheduler,
         rng: np.random.Generator,
         log: EventLog,
     ) -> None:
+        assert params.max_hosts is not None
         self.env = env
         self.params = params
+        self.max_hosts = params.max_hosts
         self.instance_type = instance_type
+        self.overhead = overhead
         self.cloud = cloud
         self.scheduler = scheduler
         self.rng = rng
         self.log = log
         self.launching = 0
         self.actions = 0
+        self.tally = NodeTally()
         self._launched = 0
+        self._nodes: list[Host] = []
         self._idle_since: dict[str, float] = {}
         self.allocatable = (
-            instance_type.vcpu - params.overhead_vcpu,
-            instance_type.memory_bytes - params.overhead_memory_bytes,
+            instance_type.vcpu - overhead[0],
+            instance_type.memory_bytes - overhead[1],
         )
         """What a new host can hold: its type's size less the overhead."""
-        if params.max_hosts > 0:
-            scheduler.largest_addable = (instance_type.name, *self.allocatable)
-            scheduler.addable_overhead = bool(
-                params.overhead_vcpu or params.overhead_memory_bytes
-            )
+        if self.max_hosts > 0:
+            scheduler.addable = ((instance_type.name, *self.allocatable),)
+            scheduler.addable_overhead = bool(overhead[0] or overhead[1])
+
+    @property
+    def node_metrics(self) -> bool:
+        """Whether the run writes the node-autoscaling summary keys and columns."""
+        return self.params.node_metrics
+
+    def start(self, workloads: Workloads) -> None:
+        """Start the scan loop (it moves no pod: it removes only idle hosts)."""
+        self.env.process(self.run())
+
+    def nodes(self) -> list[Host]:
+        return list(self._nodes)
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The scan loop (a SimPy process body)."""
@@ -118,11 +160,12 @@ class ClusterScaler:
         if not self.scheduler.pending or self.launching:
             return
         needed = hosts_needed(list(self.scheduler.pending.values()), *self.allocatable)
-        room = self.params.max_hosts - len(self.scheduler.hosts) - self.launching
+        room = self.max_hosts - len(self.scheduler.hosts) - self.launching
         count = min(needed, room)
         if count <= 0:
             return
         self.actions += 1
+        self.tally.scale_ups += 1
         self.log.record(
             self.env.now,
             "cluster-scaler",
@@ -142,8 +185,10 @@ class ClusterScaler:
             self.params.disk_bytes,
             join_cluster=False,
             spot=self.params.spot,
-            overhead=(self.params.overhead_vcpu, self.params.overhead_memory_bytes),
+            overhead=self.overhead,
         )
+        self._nodes.append(host)
+        self.tally.nodes_launched += 1
         yield self.env.timeout(self.params.provision.sample(self.rng))
         self.launching -= 1
         self.cloud.join(host)
@@ -170,4 +215,32 @@ class ClusterScaler:
         self.log.record(now, "cluster-scaler", EventKind.CLUSTER_SCALE_IN, hosts=len(chosen))
         for _, name, host in chosen:
             self._idle_since.pop(name, None)
+            self.tally.removed_node(Removal.IDLE)
             self.cloud.terminate(host)
+
+
+def build(params: SimpleScalerParams, context: ScalerContext) -> ClusterScaler | None:
+    """The scaler `params` describe, or None when it is not enabled."""
+    if not params.enabled:
+        return None
+    assert params.instance_type is not None
+    instance_type = context.instance_types[params.instance_type]
+    kept = overhead(params.reserved.on(instance_type.vcpu), context.daemonsets)
+    return ClusterScaler(
+        context.env,
+        params,
+        instance_type,
+        kept,
+        context.cloud,
+        context.scheduler,
+        context.generator("cluster-scaler"),
+        context.log,
+    )
+
+
+KIND = Kind(
+    "simple",
+    SimpleScalerParams,
+    build,
+    "one instance type; first-fit hosts for pending replicas, idle hosts removed",
+)

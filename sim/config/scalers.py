@@ -1,0 +1,92 @@
+"""Checking a node scaler's settings against the rest of the configuration.
+
+The scaler's own section is read by the one reader (its kind's parameter dataclass);
+what only the whole configuration can check is here: the instance types it names are
+priced, a node it would add keeps something for pods after its reserves and the
+DaemonSets, its node groups are not named like the cluster's pools.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.config.params import Pricing
+from sim.config.sections import ClusterSpec
+from sim.core.errors import ConfigError
+from sim.core.units import format_size
+from sim.model.cluster.scalers.simple import SimpleScalerParams
+from sim.model.hosts.allocatable import Reserved, overhead
+
+
+def instance_type_allowed(pricing: Pricing) -> str:
+    """What an instance type setting may name."""
+    return "an instance type of pricing: " + ", ".join(pricing.instance_types)
+
+
+def kept_overhead(
+    cluster: ClusterSpec, reserved: Reserved, vcpu: float, memory: int, key: str
+) -> tuple[float, int]:
+    """A host's reserves plus the DaemonSets' pods, checked to leave it something."""
+    reserved = reserved.on(vcpu)
+    kept_vcpu, kept_memory = overhead(reserved, cluster.daemonsets)
+    if kept_vcpu >= vcpu - 1e-9:
+        raise ConfigError(
+            f"{key}.reserved.vcpu",
+            f"{reserved.vcpu:g}",
+            f"with the DaemonSets' {kept_vcpu - reserved.vcpu:g}, less than the host's {vcpu:g}",
+        )
+    if kept_memory >= memory:
+        raise ConfigError(
+            f"{key}.reserved.memory",
+            format_size(reserved.memory_bytes),
+            f"with the DaemonSets' {format_size(kept_memory - reserved.memory_bytes)}, "
+            f"less than the host's {format_size(memory)}",
+        )
+    return kept_vcpu, kept_memory
+
+
+def _priced(pricing: Pricing, name: str, key: str) -> None:
+    if name not in pricing.instance_types:
+        raise ConfigError(key, name, instance_type_allowed(pricing))
+
+
+def node_scaler_of(cluster: ClusterSpec, pricing: Pricing) -> Any:
+    """The node scaler's parameters, checked against the pricing and the pools; None
+    when the cluster has no node scaler (``simple`` with ``enabled: false``).
+
+    Raises:
+        ConfigError: an instance type not priced, reserves that leave a node nothing.
+    """
+    scaler = cluster.scaler
+    if isinstance(scaler, SimpleScalerParams):
+        if not scaler.enabled:
+            return None
+        assert scaler.instance_type is not None
+        _priced(pricing, scaler.instance_type, "cluster.scaler.instance_type")
+        instance_type = pricing.instance_types[scaler.instance_type]
+        kept_overhead(
+            cluster,
+            scaler.reserved,
+            instance_type.vcpu,
+            instance_type.memory_bytes,
+            "cluster.scaler",
+        )
+        return scaler
+    check = getattr(scaler, "check", None)
+    if check is not None:
+        check(
+            pricing.instance_types,
+            lambda reserved, vcpu, memory, key: kept_overhead(cluster, reserved, vcpu, memory, key),
+            set(cluster.pools),
+        )
+    return scaler
+
+
+def runs_spot(scaler: Any) -> bool:
+    """Whether the node scaler may launch spot instances."""
+    if scaler is None:
+        return False
+    may_run_spot = getattr(scaler, "may_run_spot", None)
+    if may_run_spot is not None:
+        return bool(may_run_spot())
+    return getattr(scaler, "spot", None) is not None
