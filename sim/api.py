@@ -82,6 +82,7 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         WorkloadSpec,
     )
     from sim.model.cluster.scalers import NODE_SCALERS
+    from sim.model.cluster.scalers.cluster_autoscaler import NodeGroupParams
     from sim.model.images.registries import REGISTRIES
     from sim.model.network.topology import NetworkParams
     from sim.model.platforms import PLATFORMS
@@ -97,6 +98,7 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         ("workload", "_workload"): config_defaults(WorkloadSpec),
         ("workload", "_service"): config_defaults(ServiceSpec),
         ("workload", "_traffic"): config_defaults(TrafficSpec),
+        ("cluster/scaler", "_node_group"): config_defaults(NodeGroupParams),
     }
     for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING, NODE_SCALERS):
         for name, kind in family.kinds.items():

@@ -238,8 +238,9 @@ class Scenario:
                 progress(self.env.now, self.params.horizon_s)
 
     def run(self, progress: ProgressCallback | None = None) -> Result:
-        """Run until every replica is ready or failed (with a service: until the
-        horizon), or until the horizon; return what the run recorded."""
+        """Run until every replica is ready or failed (with a service, faults, spot
+        capacity or a node scaler that removes busy nodes: until the horizon), or until
+        the horizon; return what the run recorded."""
         env = self.env
         rows: list[dict[str, float | int]] = []
         self.cluster.start_gc()
@@ -249,7 +250,9 @@ class Scenario:
         horizon = env.timeout(self.params.horizon_s)
         if self.resilience is not None:
             self.resilience.start()
-        if self.service is not None or self.resilience is not None:
+        scaler = self.cluster.scaler
+        to_horizon = scaler is not None and scaler.runs_to_horizon
+        if self.service is not None or self.resilience is not None or to_horizon:
             if self.service is not None:
                 self.service.start()
             env.run(until=horizon)

@@ -14,6 +14,7 @@ from sim.config.params import Pricing
 from sim.config.sections import ClusterSpec
 from sim.core.errors import ConfigError
 from sim.core.units import format_size
+from sim.model.cluster.scalers.cluster_autoscaler import ClusterAutoscalerParams
 from sim.model.cluster.scalers.simple import SimpleScalerParams
 from sim.model.hosts.allocatable import Reserved, overhead
 
@@ -72,14 +73,24 @@ def node_scaler_of(cluster: ClusterSpec, pricing: Pricing) -> Any:
             "cluster.scaler",
         )
         return scaler
-    check = getattr(scaler, "check", None)
-    if check is not None:
-        check(
-            pricing.instance_types,
-            lambda reserved, vcpu, memory, key: kept_overhead(cluster, reserved, vcpu, memory, key),
-            set(cluster.pools),
-        )
+    if isinstance(scaler, ClusterAutoscalerParams):
+        for name, group in scaler.node_groups.items():
+            key = f"cluster.scaler.node_groups.{name}"
+            _named_apart(name, cluster, key)
+            _priced(pricing, group.instance_type, f"{key}.instance_type")
+            instance_type = pricing.instance_types[group.instance_type]
+            kept_overhead(
+                cluster, group.reserved, instance_type.vcpu, instance_type.memory_bytes, key
+            )
     return scaler
+
+
+def _named_apart(name: str, cluster: ClusterSpec, key: str) -> None:
+    """A node group's nodes are named ``<group>-<n>``, as a pool's hosts are."""
+    if name in cluster.pools:
+        raise ConfigError(
+            key, name, "a name no pool of cluster.pools has (their hosts would clash)"
+        )
 
 
 def runs_spot(scaler: Any) -> bool:

@@ -48,6 +48,20 @@ class EventKind(StrEnum):
     HOST_JOINED = "host_joined"
     CLUSTER_SCALE_OUT = "cluster_scale_out"
     CLUSTER_SCALE_IN = "cluster_scale_in"
+    # Node autoscalers (see sim.model.cluster.scalers)
+    NODE_SCALE_UP = "node_scale_up"
+    """A node scaler decided to add nodes (details: the group or NodePool, nodes, the
+    pending pods they are for, and how it chose)."""
+    NODE_UNNEEDED = "node_unneeded"
+    """The Cluster Autoscaler found a node unneeded (details: utilization, resource)."""
+    NODE_SCALE_DOWN = "node_scale_down"
+    """A node scaler decided to remove a node (details: reason, pods to move)."""
+    NODE_DISRUPTION = "node_disruption"
+    """Karpenter decided to disrupt nodes (details: method, decision, nodes, the
+    replacement and the saving)."""
+    NODE_GROUP_BACKOFF = "node_group_backoff"
+    """A node did not join in time: it is removed and its group backed off (details:
+    group, until_s)."""
     # Pulls, in the order Docker prints them
     PULL_REQUESTED = "pull_requested"
     MANIFEST_RECEIVED = "manifest_received"

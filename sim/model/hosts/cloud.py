@@ -124,13 +124,14 @@ class Cloud:
         join_cluster: bool,
         spot: SpotParams | None = None,
         overhead: tuple[float, int] = (0.0, 0),
+        zone: str = "",
     ) -> Host:
         """A new instance: a host on the network, billed from now.
 
         With `join_cluster`, the host joins the cluster's host list (a node the cluster
         scaler added); otherwise it belongs to one replica (an Elastic Beanstalk instance).
         `overhead` is the vCPU and memory its replicas can never have (node reserves and
-        DaemonSet pods).
+        DaemonSet pods); `zone` its availability zone.
         """
         params = HostParams(
             name,
@@ -139,6 +140,7 @@ class Cloud:
             disk_bytes,
             self.principal,
             self.disk_write_bytes_s,
+            zone=zone,
             spot=spot,
             overhead_vcpu=overhead[0],
             overhead_memory_bytes=overhead[1],

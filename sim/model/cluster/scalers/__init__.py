@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import simpy
 
 from sim.core.records import EventLog
 from sim.core.settings import Family
+from sim.model.cluster.scalers.tally import NodeTally
 from sim.model.cluster.scalers.workloads import Workloads
 from sim.model.cluster.scheduler import Scheduler
 from sim.model.hosts.allocatable import DaemonSet
@@ -72,6 +73,16 @@ class NodeScaler(Protocol):
     actions: int
     """Scale-outs and scale-ins so far (``cluster_scaling_actions``)."""
 
+    runs_to_horizon: bool
+    """Whether a run with it goes on to its horizon once its replicas are ready, so that
+    what the scaler does after (scale-downs, consolidation) is seen."""
+
+    node_metrics: bool
+    """Whether the run writes the node-autoscaling summary keys and time-series columns."""
+
+    tally: NodeTally
+    """What it did."""
+
     def start(self, workloads: Workloads) -> None:
         """Start the control loops; `workloads` says which pods run on a host and moves
         them away when a node is drained."""
@@ -79,10 +90,6 @@ class NodeScaler(Protocol):
 
     def nodes(self) -> list[Host]:
         """Every host the scaler launched, in order (running or gone)."""
-        ...
-
-    def counts(self) -> Mapping[str, Any]:
-        """What it did, for the summary's node-autoscaling part (`NodeScalingCounts`)."""
         ...
 
 

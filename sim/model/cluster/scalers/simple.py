@@ -137,6 +137,8 @@ class ClusterScaler:
             scheduler.addable = ((instance_type.name, *self.allocatable),)
             scheduler.addable_overhead = bool(overhead[0] or overhead[1])
 
+    runs_to_horizon = False
+
     @property
     def node_metrics(self) -> bool:
         """Whether the run writes the node-autoscaling summary keys and columns."""

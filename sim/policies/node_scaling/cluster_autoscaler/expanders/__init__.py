@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from sim.core.settings import setting
 from sim.policies.node_scaling import NodeShape, Pod
 
 
@@ -46,13 +47,13 @@ class Option:
     priority: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PodPrices:
     """What the ``price`` expander charges a pod per hour for what it requests (the
     pricing model upstream ships for GCE: ``cloudprovider/gce/gce_price_model.go``)."""
 
-    usd_per_vcpu_hour: float = 0.033174
-    usd_per_gib_hour: float = 0.004446
+    usd_per_vcpu_hour: float = setting(0.033174, minimum=0, doc="per vCPU requested")
+    usd_per_gib_hour: float = setting(0.004446, minimum=0, doc="per GiB of memory requested")
 
     def pod_usd_per_hour(self, pod: Pod) -> float:
         return pod.vcpu * self.usd_per_vcpu_hour + pod.memory_bytes / 2**30 * self.usd_per_gib_hour
