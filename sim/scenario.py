@@ -61,6 +61,7 @@ def build_cluster(
         log,
         streams,
         params.daemonsets,
+        params.scheduler,
     )
 
 

@@ -216,16 +216,19 @@ def test_balancing_similar_groups_splits_the_nodes() -> None:
     assert launched == ["zone_a-1", "zone_a-2", "zone_b-1", "zone_b-2"]
 
 
-def test_a_tainted_group_is_never_grown_for_pods_that_do_not_tolerate_it() -> None:
+def test_a_groups_max_pods_bounds_its_template_node() -> None:
+    """Six 0.25-vCPU pods would fit one m5.xlarge, but general's nodes take 2 pods
+    (``maxPods``): the estimator asks for 3."""
     world = run(
-        "~cluster.scaler.node_groups.memory",
-        "~cluster.scaler.node_groups.general",
-        "cluster.scaler.node_groups.compute.taints=['dedicated=batch:NoSchedule']",
-        app("web", 1),
-        deployments("{app: web, replicas: 6, platform: container}"),
+        *ONLY_GENERAL,
+        "cluster.scaler.node_groups.general.max=5",
+        "cluster.scaler.node_groups.general.max_pods=2",
+        "cluster.pools.node.max_pods=1",
+        app("web", 0.25),
+        deployments("{app: web, replicas: 7, platform: container}"),
     )
-    assert of_kind(world, "node_scale_up") == []
-    assert len(world.cluster.scheduler.pending) == 2
+    [up] = of_kind(world, "node_scale_up")
+    assert (up.detail("nodes"), up.detail("pods")) == (3, 6)
 
 
 @pytest.mark.parametrize(
@@ -248,9 +251,14 @@ def test_a_tainted_group_is_never_grown_for_pods_that_do_not_tolerate_it() -> No
             "at least min",
         ),
         (
-            "cluster.scaler.node_groups.general.taints=[dedicated]",
-            "cluster.scaler.node_groups.general.taints[0]",
-            "key=value:Effect",
+            "cluster.scaler.node_groups.general.taints=[{key: dedicated, effect: Never}]",
+            "cluster.scaler.node_groups.general.taints[0].effect",
+            "one of NoSchedule",
+        ),
+        (
+            "cluster.scaler.node_groups.general.max_pods=lots",
+            "cluster.scaler.node_groups.general.max_pods",
+            "one of eks",
         ),
         (
             "+cluster.scaler.node_groups.node={instance_type: m5.large, max: 1}",

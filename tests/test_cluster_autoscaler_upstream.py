@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.policies.node_scaling import NodeShape, Pod, Taint
+from sim.policies.node_scaling import NodeShape, Pod
 from sim.policies.node_scaling.cluster_autoscaler.backoff import Backoff
 from sim.policies.node_scaling.cluster_autoscaler.balance import (
     GroupSize,
@@ -86,7 +86,7 @@ REGULAR = "regular"
 
 def regular(*pods: Pod, daemons: tuple[Pod, ...] = ()) -> NodeInUse:
     """Upstream's ``regular`` node: 1000 m CPU, 10 bytes of memory."""
-    return NodeInUse(REGULAR, "ng1", m(1000), 10, tuple(pods), daemons)
+    return NodeInUse(REGULAR, "ng1", m(1000), 10, tuple(pods), daemonsets=daemons)
 
 
 BIG, SMALL, DAEMON = pod("bigPod", 600, 0), pod("smallPod", 100, 0), pod("dsPod", 500, 0)
@@ -128,11 +128,11 @@ def test_a_node_of_no_group_is_not_autoscaled() -> None:
 
 def test_pods_moved_in_simulation_take_room_from_the_next_candidate() -> None:
     """The FAQ's example: A, B, C below the threshold; A's and B's pods fit on X, C's on Y
-    (C is tainted, so B's pod cannot go there). A goes first and its pod takes X's
+    (C takes one pod at most, so B's pod cannot go there). A goes first and its pod takes X's
     room, so B's pod finds no place; C's still fits Y."""
     a = NodeInUse("A", "ng", 1.0, 1000, (pod("a", 300, 10),))
     b = NodeInUse("B", "ng", 1.0, 1000, (pod("b", 300, 10),))
-    c = NodeInUse("C", "ng", 1.0, 1000, (pod("c", 150, 10),), taints=(Taint("dedicated"),))
+    c = NodeInUse("C", "ng", 1.0, 1000, (pod("c", 150, 10),), max_pods=1)
     x = NodeInUse("X", None, 1.0, 1000, (pod("x", 600, 10),))
     y = NodeInUse("Y", None, 1.0, 1000, (pod("y", 800, 10),))
     removable, kept = find_removable([a, b, c], [x, y, a, b, c], threshold=0.5)
@@ -154,7 +154,7 @@ def test_a_node_another_candidate_moved_pods_onto_moves_them_on() -> None:
 
 
 def test_empty_and_recently_unremovable_nodes() -> None:
-    empty = NodeInUse("E", "ng", 1.0, 1000, (), (pod("ds", 100, 10),))
+    empty = NodeInUse("E", "ng", 1.0, 1000, (), daemonsets=(pod("ds", 100, 10),))
     stuck = NodeInUse("S", "ng", 1.0, 1000, (pod("s", 100, 10),))
     removable, kept = find_removable(
         [empty, stuck], [empty, stuck], 0.5, recently_unremovable={"S"}

@@ -41,6 +41,7 @@ from sim.core.metrics import PRODUCED
 from sim.core.schema import config_keys, kind_of, read, read_kind, short
 from sim.core.streams import RandomStreams
 from sim.model.faults.kinds import FAULTS
+from sim.model.hosts.cloud import max_pods_of
 from sim.model.hosts.host import HostParams
 from sim.model.hosts.replica import App
 from sim.model.images.image import (
@@ -176,6 +177,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         log=root.log,
         faults=faults,
         slo=slo if slo.judged else None,
+        scheduler=cluster.scheduler,
     )
 
 
@@ -254,6 +256,9 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
         if memory is None:
             raise ConfigError(f"{key}.memory", "missing", "a value is required")
         kept_vcpu, kept_memory = kept_overhead(cluster, pool.reserved, vcpu, memory, key)
+        max_pods = max_pods_of(pool.max_pods, instance_type, f"{key}.max_pods")
+        labels = tuple(sorted(pool.labels.items()))
+        taints = tuple(taint.build() for taint in pool.taints)
         hosts.extend(
             HostParams(
                 f"{pool_name}-{index}",
@@ -267,6 +272,9 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
                 pool.spot,
                 kept_vcpu,
                 kept_memory,
+                labels,
+                taints,
+                max_pods,
             )
             for index in range(1, pool.count + 1)
         )

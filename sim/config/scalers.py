@@ -17,6 +17,7 @@ from sim.core.units import format_size
 from sim.model.cluster.scalers.cluster_autoscaler import ClusterAutoscalerParams
 from sim.model.cluster.scalers.simple import SimpleScalerParams
 from sim.model.hosts.allocatable import Reserved, overhead
+from sim.model.hosts.cloud import max_pods_of
 
 
 def instance_type_allowed(pricing: Pricing) -> str:
@@ -72,6 +73,7 @@ def node_scaler_of(cluster: ClusterSpec, pricing: Pricing) -> Any:
             instance_type.memory_bytes,
             "cluster.scaler",
         )
+        max_pods_of(scaler.max_pods, instance_type, "cluster.scaler.max_pods")
         return scaler
     if isinstance(scaler, ClusterAutoscalerParams):
         for name, group in scaler.node_groups.items():
@@ -82,6 +84,7 @@ def node_scaler_of(cluster: ClusterSpec, pricing: Pricing) -> Any:
             kept_overhead(
                 cluster, group.reserved, instance_type.vcpu, instance_type.memory_bytes, key
             )
+            max_pods_of(group.max_pods, instance_type, f"{key}.max_pods")
     return scaler
 
 

@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sim.config.scheduling import TaintSpec
 from sim.core.distributions import Constant, Distribution
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
 from sim.model.cluster.scalers import NODE_SCALERS
 from sim.model.cluster.scalers.simple import SimpleScalerParams
+from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.allocatable import DaemonSet, Reserved
 from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.engine import EngineParams
@@ -51,6 +53,17 @@ class PoolSpec:
         default_factory=Reserved,
         doc="kube-reserved + system-reserved + eviction threshold: kept from replicas",
     )
+    labels: Mapping[str, str] = setting(
+        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
+    )
+    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
+    max_pods: int | str = setting(
+        110,
+        minimum=1,
+        choices=("eks",),
+        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
+        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +86,10 @@ class ClusterSpec:
     daemonsets: tuple[DaemonSet, ...] = setting(
         (), doc="pods on every host (pools and the scaler's): their requests are kept"
     )
+    scheduler: SchedulerParams = setting(
+        default_factory=SchedulerParams,
+        doc="the scheduler's profile: filter and score plugins, weights, arguments",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,7 +107,9 @@ class AppSpec:
     """An application: its image, what one replica requests, its start-up work."""
 
     image: str = setting(doc="a catalog image")
-    vcpu: float = setting(minimum=0.001, doc="vCPUs one replica requests")
+    vcpu: float = setting(
+        unit="cpu", minimum=0.001, doc="vCPUs one replica requests (1, 0.5, 250m)"
+    )
     memory_bytes: int = setting(unit="size", above=0, doc="memory one replica requests")
     init: Distribution = setting(Constant(0.0), doc="the app's own start-up once running")
     startup_read_fraction: float | None = setting(

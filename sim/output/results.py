@@ -1,6 +1,6 @@
 """Results of a run: the summary, the event log, the time series, and writing them.
 
-A run's folder holds ``summary.json`` (flat metrics, documented in the README),
+A run's folder holds ``summary.json`` (flat metrics, documented in docs/results.md),
 ``events.csv`` (one row per event: ``time_s,source,kind,details``), ``timeseries.csv``
 (one row per sample period) and ``replicas.csv`` / ``pulls.csv`` (one row per replica
 and per pull). Every file is written to a temporary name and renamed into place, so an

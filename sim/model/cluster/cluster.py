@@ -21,7 +21,8 @@ from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
 from sim.model.cluster.scalers import NODE_SCALERS, NodeScaler, ScalerContext
 from sim.model.cluster.scalers.workloads import Workloads
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.profile import SchedulerParams
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.allocatable import DaemonSet
 from sim.model.hosts.billing import (
     InstanceUsage,
@@ -58,6 +59,7 @@ class Cluster:
         log: the event log.
         streams: the run's named random streams.
         daemonsets: the pods every node runs (kept on each node a scaler adds).
+        scheduler: the scheduler's profile (default: kube-scheduler's default profile).
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class Cluster:
         log: EventLog,
         streams: RandomStreams,
         daemonsets: tuple[DaemonSet, ...] = (),
+        scheduler: SchedulerParams | None = None,
     ) -> None:
         self.env = env
         self.log = log
@@ -125,7 +128,13 @@ class Cluster:
         for host, host_params in zip(self._hosts, hosts, strict=True):
             self.cloud.register(host, instance_types.get(host_params.instance_type or ""))
             self.cloud.member(host)
-        self.scheduler = Scheduler(env, self._hosts, log)
+        self.scheduler = Scheduler(
+            env,
+            self._hosts,
+            log,
+            (scheduler or SchedulerParams()).profile(),
+            streams.generator("scheduler"),
+        )
         self.scaler: NodeScaler | None = None
         if scaler is not None:
             context = ScalerContext(

@@ -65,10 +65,10 @@ class BasePlatform:
     def stop_replica(self, replica: str) -> None:
         """Stop a ready replica: give back what it holds and log how it ended."""
         holding = self.ledger.close(replica, self.env.now)
-        self.release(holding)
+        self.release(replica, holding)
         self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=self.stopped_state)
 
-    def release(self, holding: Holding) -> None:
+    def release(self, replica: str, holding: Holding) -> None:
         """Give back what a stopped replica held."""
         raise NotImplementedError
 
@@ -138,7 +138,7 @@ class InstancePerReplica(BasePlatform):
             self.ledger.open(startup.replica, whole_instance, app, self.env.now)
         return record
 
-    def release(self, holding: Holding) -> None:
+    def release(self, replica: str, holding: Holding) -> None:
         """Remove the container and terminate its instance (billing ends)."""
         self.runtime.remove_holding(holding)
         self.cloud.terminate(holding.host)

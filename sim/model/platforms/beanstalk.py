@@ -32,8 +32,8 @@ class BeanstalkParams(ContainerSettings):
 
     name: str = setting("", entry_name=True)
     instance_type: str = setting("m5.large", doc="every replica's instance")
-    # EC2 RunInstances to running, measured at 6.4 s and 22.7 s (README: calibrated
-    # defaults): their median, 90 % between 5.9 s and 36 s.
+    # EC2 RunInstances to running, measured at 6.4 s and 22.7 s (docs/semantics.md:
+    # calibrated defaults): their median, 90 % between 5.9 s and 36 s.
     provision: Distribution = setting(
         LogNormal(14.5, 0.55), doc="launch request to instance running"
     )

@@ -15,11 +15,11 @@ import simpy
 from sim.core.records import ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
 from sim.model.hosts.host import Host
-from sim.model.hosts.replica import App, Holding, Startup
+from sim.model.hosts.replica import App, Holding, Startup, replica_pod
 from sim.model.hosts.runtime import ContainerSettings
 from sim.model.platforms import PlatformContext
 from sim.model.platforms.base import BasePlatform
-from sim.policies.placement import PLACEMENT, PlacementPolicy, make_placement_policy
+from sim.policies.placement import PLACEMENT, Placement, make_placement_policy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,28 +44,29 @@ class ContainerPlatform(BasePlatform):
 
     def __init__(self, params: ContainerParams, context: PlatformContext) -> None:
         super().__init__(params, context)
-        self.placement: PlacementPolicy = make_placement_policy(params.placement)
+        self.placement: Placement = make_placement_policy(params.placement)
         self.runtime = context.runtime(params)
 
     def start(
         self, startup: Startup, app: App, pinned: Host | None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Place (on `pinned` if given), pull, create, start, initialise one container."""
+        pod = replica_pod(startup.replica, app, app.vcpu, app.memory_bytes)
         host = yield from self.scheduler.place(
-            startup.replica, self.placement, app.vcpu, app.memory_bytes, pinned
+            startup.replica, self.placement, pod, app.vcpu, app.memory_bytes, pinned
         )
         self.placed(startup, host, app.memory_bytes)
         record, holding = yield from self.runtime.run(startup, host, app)
         if holding is None:
-            self.scheduler.release(host, app.vcpu, app.memory_bytes)
+            self.scheduler.release(host, startup.replica, app.vcpu, app.memory_bytes)
         else:
             self.ledger.open(startup.replica, holding, app, self.env.now)
         return record
 
-    def release(self, holding: Holding) -> None:
+    def release(self, replica: str, holding: Holding) -> None:
         """Remove the container and give its room on the host back to the scheduler."""
         self.runtime.remove_holding(holding)
-        self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
+        self.scheduler.release(holding.host, replica, holding.vcpu, holding.memory_bytes)
 
 
 def build(params: ContainerParams, context: PlatformContext) -> ContainerPlatform:

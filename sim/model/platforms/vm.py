@@ -21,11 +21,11 @@ from sim.core.records import ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
 from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.host import Host
-from sim.model.hosts.replica import App, Holding, Startup
+from sim.model.hosts.replica import App, Holding, Startup, replica_pod
 from sim.model.images.store import DiskFull
 from sim.model.platforms import PlatformContext
 from sim.model.platforms.base import BasePlatform
-from sim.policies.placement import PLACEMENT, PlacementPolicy, make_placement_policy
+from sim.policies.placement import PLACEMENT, Placement, make_placement_policy
 
 MIB = 2**20
 
@@ -51,7 +51,7 @@ class VmParams:
     )
     # EC2's running-to-SSH, the same guest boot on a KVM-based hypervisor, measured at
     # 3.1 s (Amazon Linux 2023) and 22.8 s (Percival's ec2-boot-bench sample): their
-    # median, with 90 % of boots between 4.8 s and 35 s (README: calibrated defaults).
+    # median, with 90 % of boots between 4.8 s and 35 s (docs/semantics.md).
     boot: Distribution = setting(LogNormal(13.0, 0.6), doc="guest OS boot to init")
     guest_os_memory_bytes: int = setting(
         512 * MIB, unit="size", doc="added to the app's memory request"
@@ -96,7 +96,7 @@ class VmPlatform(BasePlatform):
 
     def __init__(self, params: VmParams, context: PlatformContext) -> None:
         super().__init__(params, context)
-        self.placement: PlacementPolicy = make_placement_policy(params.placement)
+        self.placement: Placement = make_placement_policy(params.placement)
         self.instance_type: InstanceType | None = (
             context.instance_types[params.instance_type] if params.instance_type else None
         )
@@ -115,8 +115,9 @@ class VmPlatform(BasePlatform):
     ) -> Generator[simpy.Event, Any, Host]:
         """A hypervisor host with room reserved for the VM, or a new instance for it."""
         if self.instance_type is None:
+            pod = replica_pod(replica, app, app.vcpu, memory_bytes)
             host = yield from self.scheduler.place(
-                replica, self.placement, app.vcpu, memory_bytes, pinned
+                replica, self.placement, pod, app.vcpu, memory_bytes, pinned
             )
             return host
         instance = self.cloud.launch(
@@ -146,7 +147,7 @@ class VmPlatform(BasePlatform):
             try:
                 host.disk.allocate(allocate_bytes)
             except DiskFull as error:
-                self.scheduler.release(host, app.vcpu, memory_bytes)
+                self.scheduler.release(host, replica, app.vcpu, memory_bytes)
                 return startup.failed(str(error))
             host.vm_base_images |= {params.name}
             disk_bytes = write_bytes if params.disk_mode == "clone" else allocate_bytes
@@ -167,12 +168,12 @@ class VmPlatform(BasePlatform):
         yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
         return startup.ready()
 
-    def release(self, holding: Holding) -> None:
+    def release(self, replica: str, holding: Holding) -> None:
         """Shut a VM down and delete its disk (a clone's base image stays on the host);
         an instance is terminated."""
         holding.host.disk.free(holding.disk_bytes)
         if self.instance_type is None:
-            self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
+            self.scheduler.release(holding.host, replica, holding.vcpu, holding.memory_bytes)
         else:
             self.cloud.terminate(holding.host)
 

@@ -32,7 +32,7 @@ from sim.core.records import EventLog
 from sim.core.settings import Family
 from sim.model.cluster.scalers.tally import NodeTally
 from sim.model.cluster.scalers.workloads import Workloads
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.allocatable import DaemonSet
 from sim.model.hosts.cloud import Cloud, InstanceType
 from sim.model.hosts.host import Host

@@ -22,6 +22,10 @@ autoscaler:
    ``scale_down_delay_after_delete`` of a deletion; empty nodes up to
    ``max_empty_bulk_delete`` at once, nodes to drain one at a time.
 
+What fits where is the scheduler's filters' answer, for nodes and for a group's
+template node (its instance type less reserves and DaemonSets, its labels, taints and
+``maxPods``).
+
 Deviations, stated in the docs: a node with a replica still starting is not a scale-down
 candidate; node group priorities are a setting of each group, not a ConfigMap of
 regular expressions; the price expander prices pods with upstream's GCE model.
@@ -46,6 +50,7 @@ from sim.model.cluster.scalers.nodes import (
     Template,
     addable,
     capacity_type_of,
+    cluster_check,
     daemonset_pods,
     host_room,
     node_pods,
@@ -53,9 +58,11 @@ from sim.model.cluster.scalers.nodes import (
 from sim.model.cluster.scalers.tally import NodeTally, Removal
 from sim.model.cluster.scalers.workloads import Workloads
 from sim.model.hosts.allocatable import Reserved, overhead
+from sim.model.hosts.cloud import max_pods_of
 from sim.model.hosts.host import Host
 from sim.model.hosts.spot import SpotParams
-from sim.policies.node_scaling import NodeShape, Pod, Taint
+from sim.model.hosts.taints import TaintSpec
+from sim.policies.node_scaling import NodeShape, Pod
 from sim.policies.node_scaling.cluster_autoscaler.backoff import Backoff
 from sim.policies.node_scaling.cluster_autoscaler.balance import (
     GroupSize,
@@ -91,20 +98,6 @@ NEW_POD_BUFFER_S = 2.0
 ``unschedulablePodTimeBuffer``)."""
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
-EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-
-
-def parse_taint(text: str, key: str) -> Taint:
-    """``key=value:Effect`` (or ``key:Effect``) as a `Taint`.
-
-    Raises:
-        ConfigError: not of that form, or an unknown effect.
-    """
-    body, _, effect = text.rpartition(":")
-    if not body or effect not in EFFECTS:
-        raise ConfigError(key, text, "key=value:Effect, the effect one of " + ", ".join(EFFECTS))
-    name, _, value = body.partition("=")
-    return Taint(name, value, effect)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,8 +107,17 @@ class NodeGroupParams:
     instance_type: str = setting(doc="its instance type (a type of pricing)")
     min_size: int = setting(0, minimum=0, key="min", doc="it never goes below; starts with it")
     max_size: int = setting(minimum=0, key="max", doc="it never goes above")
-    labels: Mapping[str, str] = setting(default_factory=dict, doc="its nodes' labels")
-    taints: tuple[str, ...] = setting((), doc="its nodes' taints (key=value:NoSchedule)")
+    labels: Mapping[str, str] = setting(
+        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
+    )
+    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
+    max_pods: int | str = setting(
+        110,
+        minimum=1,
+        choices=("eks",),
+        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
+        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
+    )
     zone: str = setting("", doc="the availability zone of its nodes")
     spot: SpotParams | None = setting(None, doc="its nodes are spot instances")
     reserved: Reserved = setting(
@@ -126,8 +128,6 @@ class NodeGroupParams:
     def __post_init__(self) -> None:
         if self.max_size < self.min_size:
             raise ConfigError("max", self.max_size, "at least min")
-        for index, taint in enumerate(self.taints):
-            parse_taint(taint, f"taints[{index}]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,6 +243,7 @@ class ClusterAutoscaler:
         )
         self.rng = context.generator("node-scaler/cluster-autoscaler/expander")
         self.chain = make_chain(params.expanders, params.pod_price)
+        self.check = cluster_check(self.scheduler)
         self.backoff = Backoff(
             params.initial_node_group_backoff_s,
             params.max_node_group_backoff_s,
@@ -257,7 +258,6 @@ class ClusterAutoscaler:
         self.scheduler.addable = addable(
             {g: t for g, t in self.templates.items() if self.groups[g].max_size > 0}
         )
-        self.scheduler.addable_overhead = any(any(t.overhead) for t in self.templates.values())
         for name, group in self.groups.items():
             for _ in range(group.min_size):
                 self.launcher.launch(self.launcher.next_name(name), self.templates[name], True)
@@ -323,8 +323,9 @@ class ClusterAutoscaler:
         since = self.scheduler.pending_since
         if all(now - since.get(name, now) < NEW_POD_BUFFER_S for name in pending):
             return None
+        specs = self.scheduler.pending_pods
         pods = [
-            Pod(name, request.vcpu, request.memory_bytes)
+            Pod(name, request.vcpu, request.memory_bytes, specs.get(name))
             for name, request in pending.items()
             if now - since.get(name, now) >= self.params.new_pod_scale_up_delay_s
         ]
@@ -333,8 +334,9 @@ class ClusterAutoscaler:
             + [
                 Room.empty(node.template.shape, node.name)
                 for node in self.launcher.alive()
-                if node.ready_s is None and node.template.schedulable
-            ]
+                if node.ready_s is None
+            ],
+            self.check,
         )
         return [pod for pod in pods if rooms.place(pod) is None]
 
@@ -354,10 +356,10 @@ class ClusterAutoscaler:
             if room_total is not None:
                 limit = min(limit, room_total)
             template = self.templates[name]
-            fitting = [pod for pod in pods if fits_shape(pod, template.shape)]
+            fitting = [pod for pod in pods if fits_shape(pod, template.shape, self.check)]
             if limit <= 0 or not fitting:
                 continue
-            estimate_ = estimate(fitting, template.shape, limit)
+            estimate_ = estimate(fitting, template.shape, limit, self.check)
             if estimate_.node_count <= 0:
                 continue
             options.append(
@@ -438,8 +440,12 @@ class ClusterAutoscaler:
             vcpu,
             memory,
             tuple(movable),
-            (*daemonset_pods(ds_vcpu, ds_memory), *pinned),
+            tuple(pinned),
+            daemonset_pods(ds_vcpu, ds_memory),
+            tuple(sorted(template.shape.labels.items())),
             template.shape.taints,
+            template.shape.max_pods,
+            node.host.node,
         )
         return in_use, starting
 
@@ -468,7 +474,9 @@ class ClusterAutoscaler:
                 destinations.append(known)
                 continue
             room = host_room(host)
-            destinations.append(NodeInUse(host.name, None, room.vcpu_free, room.memory_free_bytes))
+            destinations.append(
+                NodeInUse(host.name, None, room.vcpu_free, room.memory_free_bytes, node=host.node)
+            )
         recent = {name for name, until in self._recheck_after.items() if until > now}
         removable, kept = find_removable(
             candidates,
@@ -476,6 +484,7 @@ class ClusterAutoscaler:
             self.params.scale_down_utilization_threshold,
             self.params.ignore_daemonsets_utilization,
             recent,
+            self.check,
         )
         for entry in kept:
             if entry.reason is Unremovable.NO_PLACE_TO_MOVE_PODS:
@@ -553,7 +562,8 @@ def templates_of(params: ClusterAutoscalerParams, context: ScalerContext) -> dic
         labels = dict(group.labels)
         if group.zone:
             labels[ZONE_LABEL] = group.zone
-        taints = tuple(parse_taint(t, f"node_groups.{name}.taints") for t in group.taints)
+        taints = tuple(taint.build() for taint in group.taints)
+        max_pods = max_pods_of(group.max_pods, instance_type, f"node_groups.{name}.max_pods")
         price = instance_type.usd_per_hour * (group.spot.price_fraction if group.spot else 1.0)
         templates[name] = Template(
             name,
@@ -568,6 +578,7 @@ def templates_of(params: ClusterAutoscalerParams, context: ScalerContext) -> dic
                 instance_type.memory_bytes - kept[1],
                 labels,
                 taints,
+                max_pods,
             ),
             group.spot,
             group.zone,

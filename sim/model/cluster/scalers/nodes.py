@@ -1,17 +1,17 @@
 """The nodes a node scaler manages: launching them, their templates, draining them.
 
 A node scaler launches a node as a cloud instance of a priced type (on demand, or spot
-at its price fraction); the node joins the cluster after its provisioning time, unless
-it carries a taint its pods cannot tolerate (then it runs its DaemonSets and is billed,
-but nothing is placed on it). Removing a node that still runs pods drains it: it is
-cordoned, every pod that can move is evicted (its owner replaces it elsewhere), pods
-still starting are evicted once they have started, and when no pod is left but those
-pinned to the node (which go with it) the instance is terminated.
+at its price fraction), with its labels, taints and ``maxPods``; the node joins the
+cluster after its provisioning time, and the scheduler's filters decide what lands on
+it. Removing a node that still runs pods drains it: it is cordoned, every pod that can
+move is evicted (its owner replaces it elsewhere), pods still starting are evicted once
+they have started, and when no pod is left but those pinned to the node (which go with
+it) the instance is terminated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +22,15 @@ from sim.core.distributions import Distribution
 from sim.core.records import EventKind, EventLog
 from sim.model.cluster.scalers.tally import NodeTally, Removal
 from sim.model.cluster.scalers.workloads import Workloads
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.pending import Addable
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.cloud import Cloud, InstanceType
 from sim.model.hosts.host import Host
 from sim.model.hosts.spot import SpotParams
-from sim.policies.node_scaling import NodeShape, Pod, Taint
-from sim.policies.node_scaling.fit import BLOCKING_EFFECTS, Room
+from sim.policies.node_scaling import NodeShape, Pod
+from sim.policies.node_scaling.fit import FitCheck, Room
+from sim.policies.scheduling.objects import NodeInfo, PodInfo
+from sim.policies.scheduling.plugin import Rejection
 
 ON_DEMAND = "on-demand"
 SPOT = "spot"
@@ -50,7 +53,7 @@ class Template:
             price fraction).
         overhead: vCPU and memory its pods can never have.
         reserved: of that, the reserves (kube-reserved, system-reserved, eviction).
-        shape: what its pods may request in all, its labels and taints.
+        shape: what its pods may request in all, its labels, taints and ``maxPods``.
         spot: the spot model's settings for a spot node.
         zone: the availability zone of its nodes.
     """
@@ -64,11 +67,6 @@ class Template:
     shape: NodeShape
     spot: SpotParams | None = None
     zone: str = ""
-
-    @property
-    def schedulable(self) -> bool:
-        """Whether pods (which tolerate no taint) may land on it."""
-        return not any(taint.effect in BLOCKING_EFFECTS for taint in self.shape.taints)
 
     @property
     def allocatable(self) -> tuple[float, int]:
@@ -158,6 +156,9 @@ class NodeLauncher:
             join_cluster=False,
             spot=template.spot,
             overhead=template.overhead,
+            labels=tuple(sorted(template.shape.labels.items())),
+            taints=template.shape.taints,
+            max_pods=template.shape.max_pods,
             zone=template.zone,
         )
         node = ManagedNode(host, template, self.env.now, last_pod_event_s=self.env.now)
@@ -180,8 +181,7 @@ class NodeLauncher:
     def _join(self, node: ManagedNode) -> None:
         node.ready_s = self.env.now
         node.last_pod_event_s = self.env.now
-        if node.template.schedulable:
-            self.cloud.join(node.host)
+        self.cloud.join(node.host)
 
     def alive(self) -> list[ManagedNode]:
         """The nodes not gone (launching, ready or being deleted), noticing those the
@@ -234,36 +234,45 @@ def node_pods(workloads: Workloads, host: Host) -> tuple[list[Pod], list[Pod], b
     for pod in workloads.pods_on(host):
         starting = starting or pod.starting
         target = movable if pod.movable else pinned
-        target.append(Pod(pod.name, pod.vcpu, pod.memory_bytes))
+        target.append(Pod(pod.name, pod.vcpu, pod.memory_bytes, pod.spec))
     return movable, pinned, starting
 
 
-def host_room(host: Host, taints: Sequence[Taint] = ()) -> Room:
-    """What is free on a cluster host now."""
-    view = host.view()
-    return Room(
-        host.name,
-        view.vcpu_free,
-        view.memory_free_bytes,
-        tuple(taints),
-        view.vcpu_total,
-        view.memory_total_bytes,
-    )
+def host_room(host: Host) -> Room:
+    """A cluster host as it is now, to simulate on."""
+    return Room.copy_of(host.node)
+
+
+def cluster_check(scheduler: Scheduler) -> FitCheck:
+    """The scheduler's filters, each node judged in the cluster as it is now (a node that
+    does not exist yet added to it)."""
+
+    def check(pod: PodInfo, node: NodeInfo) -> Rejection | None:
+        return scheduler.cycle.filter(pod, node, scheduler.nodes())
+
+    return check
 
 
 def daemonset_pods(overhead_vcpu: float, overhead_memory: int) -> tuple[Pod, ...]:
     """The DaemonSets of a node as one pod of their summed requests (none if zero)."""
-    if overhead_vcpu <= 0 and overhead_memory <= 0:
+    if overhead_vcpu <= 1e-12 and overhead_memory <= 0:
         return ()
     return (Pod("daemonsets", overhead_vcpu, overhead_memory),)
 
 
-def addable(templates: Mapping[str, Template]) -> tuple[tuple[str, float, int], ...]:
-    """The shapes a scaler can add, for the scheduler's "never fits" message: each
-    schedulable instance type once, the largest first."""
-    shapes: dict[str, tuple[str, float, int]] = {}
+def addable(templates: Mapping[str, Template]) -> tuple[Addable, ...]:
+    """The hosts a scaler can add, for the scheduler's "never fits" message: each
+    instance type once, the largest first."""
+    shapes: dict[str, Addable] = {}
     for template in templates.values():
-        if template.schedulable:
-            name = template.instance_type.name
-            shapes.setdefault(name, (name, template.shape.vcpu, template.shape.memory_bytes))
-    return tuple(sorted(shapes.values(), key=lambda s: (-s[1], -s[2], s[0])))
+        name = template.instance_type.name
+        shapes.setdefault(
+            name,
+            Addable(
+                name,
+                template.shape.vcpu,
+                template.shape.memory_bytes,
+                overhead=bool(any(template.overhead)),
+            ),
+        )
+    return tuple(sorted(shapes.values(), key=lambda s: (-s.vcpu, -s.memory_bytes, s.instance_type)))

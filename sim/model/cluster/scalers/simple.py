@@ -3,15 +3,16 @@
 Like an ECS capacity provider (or a much simplified Cluster Autoscaler), it looks every
 ``scan_interval_s`` at the replicas that fit on no host. If some wait and no host is
 already on its way, it launches as many hosts of its instance type as those replicas
-need (first-fit by vCPU and memory, up to ``max_hosts``); a new host takes
-``provision`` seconds to launch and join, then the pending replicas try again. A host
-that has run no replica for ``scale_down_unneeded_s`` is terminated, never going below
-``min_hosts``. Both levels of scaling — replicas and hosts — are in the event log.
+need (first-fit by vCPU and memory, at most ``max_pods`` to a host, up to
+``max_hosts``); a new host takes ``provision`` seconds to launch and join, then the
+pending replicas try again. A host that has run no replica for ``scale_down_unneeded_s``
+is terminated, never going below ``min_hosts``. Both levels of scaling — replicas and
+hosts — are in the event log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +26,15 @@ from sim.core.settings import Kind, setting
 from sim.model.cluster.scalers import ScalerContext
 from sim.model.cluster.scalers.tally import NodeTally, Removal
 from sim.model.cluster.scalers.workloads import Workloads
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.pending import Addable
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.allocatable import Reserved, overhead
-from sim.model.hosts.cloud import Cloud, InstanceType
-from sim.model.hosts.host import Host
+from sim.model.hosts.cloud import Cloud, InstanceType, max_pods_of
+from sim.model.hosts.host import DEFAULT_MAX_PODS, Host
 from sim.model.hosts.spot import SpotParams
+from sim.model.hosts.taints import TaintSpec
 from sim.policies.placement import PlacementRequest
+from sim.policies.scheduling.objects import Taint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +46,7 @@ class SimpleScalerParams:
     disk_bytes: int = setting(100_000_000_000, unit="size", above=0, doc="their disk")
     min_hosts: int = setting(0, minimum=0, doc="it never goes below")
     max_hosts: int | None = setting(None, minimum=1, doc="it never goes above")
-    # Reported 45-90 s from launch to a Ready node on EKS (README: calibrated defaults).
+    # Reported 45-90 s from launch to a Ready node on EKS (docs/semantics.md).
     provision: Distribution = setting(LogNormal(65.0, 0.2), doc="launch to node ready")
     scan_interval_s: float = setting(10.0, unit="duration", above=0, doc="how often it looks")
     scale_down_unneeded_s: float = setting(
@@ -51,6 +55,17 @@ class SimpleScalerParams:
     spot: SpotParams | None = setting(None, doc="it adds spot instances (price, interruptions)")
     reserved: Reserved = setting(
         default_factory=Reserved, doc="what each host it adds keeps from replicas"
+    )
+    labels: Mapping[str, str] = setting(
+        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
+    )
+    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
+    max_pods: int | str = setting(
+        110,
+        minimum=1,
+        choices=("eks",),
+        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
+        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
     )
     node_metrics: bool = setting(
         False,
@@ -69,21 +84,39 @@ class SimpleScalerParams:
             raise ConfigError("max_hosts", self.max_hosts, "at least min_hosts")
 
 
-def hosts_needed(requests: list[PlacementRequest], vcpu: float, memory_bytes: int) -> int:
+def hosts_needed(
+    requests: list[PlacementRequest],
+    vcpu: float,
+    memory_bytes: int,
+    max_pods: int = DEFAULT_MAX_PODS,
+) -> int:
     """How many empty hosts of one size the pending requests fill, packed first-fit
-    decreasing by vCPU (requests larger than a host are left out)."""
+    decreasing by vCPU, at most `max_pods` to a host (requests larger than a host are
+    left out)."""
     bins: list[list[float]] = []
     for request in sorted(requests, key=lambda r: (r.vcpu, r.memory_bytes), reverse=True):
         if request.vcpu > vcpu or request.memory_bytes > memory_bytes:
             continue
         for room in bins:
-            if room[0] + 1e-9 >= request.vcpu and room[1] >= request.memory_bytes:
+            if room[0] + 1e-9 >= request.vcpu and room[1] >= request.memory_bytes and room[2]:
                 room[0] -= request.vcpu
                 room[1] -= request.memory_bytes
+                room[2] -= 1
                 break
         else:
-            bins.append([vcpu - request.vcpu, memory_bytes - request.memory_bytes])
+            bins.append([vcpu - request.vcpu, memory_bytes - request.memory_bytes, max_pods - 1])
     return len(bins)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSettings:
+    """What each host the scaler adds gets: the vCPU and memory its replicas can never
+    have (reserves and DaemonSet pods), its labels, taints and ``maxPods``."""
+
+    overhead: tuple[float, int] = (0.0, 0)
+    labels: tuple[tuple[str, str], ...] = ()
+    taints: tuple[Taint, ...] = ()
+    max_pods: int = DEFAULT_MAX_PODS
 
 
 class ClusterScaler:
@@ -93,20 +126,21 @@ class ClusterScaler:
         env: the simulation environment.
         params: the node group's settings.
         instance_type: the type of the hosts it launches.
-        overhead: the vCPU and memory of each new host its replicas can never have
-            (reserves and DaemonSet pods).
+        node: what each host it adds gets (overhead, labels, taints, maxPods).
         cloud: launches and terminates the hosts.
         scheduler: its pending replicas, and the capacity signal.
         rng: the scaler's stream (host provisioning times).
         log: the event log.
     """
 
+    runs_to_horizon = False
+
     def __init__(
         self,
         env: simpy.Environment,
         params: SimpleScalerParams,
         instance_type: InstanceType,
-        overhead: tuple[float, int],
+        node: NodeSettings,
         cloud: Cloud,
         scheduler: Scheduler,
         rng: np.random.Generator,
@@ -117,7 +151,7 @@ class ClusterScaler:
         self.params = params
         self.max_hosts = params.max_hosts
         self.instance_type = instance_type
-        self.overhead = overhead
+        self.node = node
         self.cloud = cloud
         self.scheduler = scheduler
         self.rng = rng
@@ -128,16 +162,20 @@ class ClusterScaler:
         self._launched = 0
         self._nodes: list[Host] = []
         self._idle_since: dict[str, float] = {}
+        kept_vcpu, kept_memory = node.overhead
         self.allocatable = (
-            instance_type.vcpu - overhead[0],
-            instance_type.memory_bytes - overhead[1],
+            instance_type.vcpu - kept_vcpu,
+            instance_type.memory_bytes - kept_memory,
         )
         """What a new host can hold: its type's size less the overhead."""
         if self.max_hosts > 0:
-            scheduler.addable = ((instance_type.name, *self.allocatable),)
-            scheduler.addable_overhead = bool(overhead[0] or overhead[1])
-
-    runs_to_horizon = False
+            scheduler.addable = (
+                Addable(
+                    instance_type.name,
+                    *self.allocatable,
+                    overhead=bool(kept_vcpu or kept_memory),
+                ),
+            )
 
     @property
     def node_metrics(self) -> bool:
@@ -161,7 +199,9 @@ class ClusterScaler:
     def _scale_out(self) -> None:
         if not self.scheduler.pending or self.launching:
             return
-        needed = hosts_needed(list(self.scheduler.pending.values()), *self.allocatable)
+        needed = hosts_needed(
+            list(self.scheduler.pending.values()), *self.allocatable, self.node.max_pods
+        )
         room = self.max_hosts - len(self.scheduler.hosts) - self.launching
         count = min(needed, room)
         if count <= 0:
@@ -187,7 +227,10 @@ class ClusterScaler:
             self.params.disk_bytes,
             join_cluster=False,
             spot=self.params.spot,
-            overhead=self.overhead,
+            overhead=self.node.overhead,
+            labels=self.node.labels,
+            taints=self.node.taints,
+            max_pods=self.node.max_pods,
         )
         self._nodes.append(host)
         self.tally.nodes_launched += 1
@@ -227,12 +270,17 @@ def build(params: SimpleScalerParams, context: ScalerContext) -> ClusterScaler |
         return None
     assert params.instance_type is not None
     instance_type = context.instance_types[params.instance_type]
-    kept = overhead(params.reserved.on(instance_type.vcpu), context.daemonsets)
+    node = NodeSettings(
+        overhead(params.reserved.on(instance_type.vcpu), context.daemonsets),
+        tuple(sorted(params.labels.items())),
+        tuple(taint.build() for taint in params.taints),
+        max_pods_of(params.max_pods, instance_type, "cluster.scaler.max_pods"),
+    )
     return ClusterScaler(
         context.env,
         params,
         instance_type,
-        kept,
+        node,
         context.cloud,
         context.scheduler,
         context.generator("cluster-scaler"),

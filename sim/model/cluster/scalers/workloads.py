@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger
+from sim.policies.scheduling.objects import PodInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class PodOnNode:
         movable: False for a replica pinned to its node (a per-host deployment, as a
             DaemonSet's pod), which runs on every node and is never moved.
         starting: True while it is still starting (placed, pulling or initialising).
+        spec: the pod as the scheduler placed it (its labels and constraints); None for
+            a replica the scheduler did not place.
     """
 
     name: str
@@ -36,6 +39,7 @@ class PodOnNode:
     memory_bytes: int
     movable: bool = True
     starting: bool = False
+    spec: PodInfo | None = None
 
 
 class Owner(Protocol):
@@ -76,18 +80,22 @@ class LedgerWorkloads:
         return next((owner for owner in self.owners if owner.owns(replica)), None)
 
     def pods_on(self, host: Host) -> list[PodOnNode]:
+        specs = {pod.name: pod for pod in host.node.pods}
         pods = []
         for name in self.ledger.on_host(host):
             owner = self._owner(name)
             movable = owner is not None and not owner.pinned(name)
+            spec = specs.get(name)
             startup = self.ledger.starting.get(name)
             if startup is not None:
                 app = startup.app
-                pods.append(PodOnNode(name, app.vcpu, app.memory_bytes, movable, True))
+                pods.append(PodOnNode(name, app.vcpu, app.memory_bytes, movable, True, spec))
                 continue
             holding = self.ledger.get(name)
             if holding is not None:
-                pods.append(PodOnNode(name, holding.vcpu, holding.memory_bytes, movable))
+                pods.append(
+                    PodOnNode(name, holding.vcpu, holding.memory_bytes, movable, False, spec)
+                )
         return pods
 
     def evict(self, replica: str) -> None:

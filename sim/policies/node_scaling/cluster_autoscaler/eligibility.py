@@ -15,12 +15,13 @@ checked again for ``unremovable_recheck_s`` (5 minutes upstream).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sim.policies.node_scaling import Pod, Taint
+from sim.policies.node_scaling import DEFAULT_MAX_PODS, Pod, millicores
 from sim.policies.node_scaling.cluster_autoscaler.utilization import Utilization, utilization
-from sim.policies.node_scaling.fit import Room, Rooms
+from sim.policies.node_scaling.fit import DEFAULT_CHECK, FitCheck, Room, Rooms
+from sim.policies.scheduling.objects import NodeInfo, Resources, Taint
 
 
 class Unremovable(StrEnum):
@@ -42,11 +43,16 @@ class NodeInUse:
         name: the node.
         group: its autoscaled node group; None for a node no group manages.
         allocatable_vcpu: its allocatable vCPU (capacity less reserves; the room of its
-            DaemonSet pods included).
+            DaemonSets included).
         allocatable_memory_bytes: its allocatable memory.
         pods: the pods that must move if it goes, in the order they came.
-        daemonset_pods: the pods that go with it (its DaemonSets, pinned replicas).
-        taints: its taints (a destination's taints keep pods off it).
+        pinned: the pods that go with it (replicas pinned to it, as a DaemonSet's).
+        daemonsets: what the cluster's DaemonSets request on it.
+        labels: its labels.
+        taints: its taints.
+        max_pods: the kubelet's ``maxPods``.
+        node: the scheduler's view of it, when it exists (its room is then a copy of
+            that view rather than one built from the fields above).
     """
 
     name: str
@@ -54,8 +60,12 @@ class NodeInUse:
     allocatable_vcpu: float
     allocatable_memory_bytes: int
     pods: tuple[Pod, ...] = ()
-    daemonset_pods: tuple[Pod, ...] = ()
+    pinned: tuple[Pod, ...] = ()
+    daemonsets: tuple[Pod, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
     taints: tuple[Taint, ...] = ()
+    max_pods: int = DEFAULT_MAX_PODS
+    node: NodeInfo | None = field(default=None, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -63,23 +73,30 @@ class NodeInUse:
         return not self.pods
 
     def room(self) -> Room:
-        """What is free on it now."""
-        requested = (*self.pods, *self.daemonset_pods)
-        return Room(
+        """The node as the scheduler sees it now: what its pods may take (allocatable
+        less DaemonSets) and the pods on it."""
+        if self.node is not None:
+            return Room.copy_of(self.node)
+        daemon_vcpu = sum(pod.vcpu for pod in self.daemonsets)
+        daemon_memory = sum(pod.memory_bytes for pod in self.daemonsets)
+        node = NodeInfo(
             self.name,
-            self.allocatable_vcpu - sum(pod.vcpu for pod in requested),
-            self.allocatable_memory_bytes - sum(pod.memory_bytes for pod in requested),
+            dict(self.labels),
+            Resources(
+                millicores(self.allocatable_vcpu - daemon_vcpu),
+                self.allocatable_memory_bytes - daemon_memory,
+                self.max_pods,
+            ),
             self.taints,
-            self.allocatable_vcpu,
-            self.allocatable_memory_bytes,
         )
+        return Room(node.with_pods([pod.info for pod in (*self.pinned, *self.pods)]))
 
     def utilization(self, ignore_daemonsets: bool = False) -> Utilization:
         return utilization(
             self.allocatable_vcpu,
             self.allocatable_memory_bytes,
             self.pods,
-            self.daemonset_pods,
+            (*self.daemonsets, *self.pinned),
             ignore_daemonsets,
         )
 
@@ -123,6 +140,7 @@ def find_removable(
     threshold: float,
     ignore_daemonsets: bool = False,
     recently_unremovable: Collection[str] = (),
+    check: FitCheck = DEFAULT_CHECK,
 ) -> tuple[list[Removable], list[Kept]]:
     """The candidates that may be removed, in order, and those kept with why.
 
@@ -133,8 +151,9 @@ def find_removable(
         threshold: ``scale_down_utilization_threshold``.
         ignore_daemonsets: ``ignore_daemonsets_utilization``.
         recently_unremovable: nodes whose pods found no place within the recheck time.
+        check: the scheduler's filters.
     """
-    rooms = Rooms(node.room() for node in destinations)
+    rooms = Rooms((node.room() for node in destinations), check)
     gone: set[str] = set()
     removable: list[Removable] = []
     kept: list[Kept] = []
@@ -148,7 +167,7 @@ def find_removable(
             continue
         # Pods an earlier candidate's simulation put on this node move with it.
         own_room = rooms.by_name(node.name)
-        arrived = own_room.pods if own_room is not None else ()
+        arrived = tuple(own_room.placed) if own_room is not None else ()
         to_move = (*node.pods, *arrived)
         skip = tuple(sorted({*gone, node.name}))
         placed: list[tuple[Pod, Room]] = []
