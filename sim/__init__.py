@@ -1,6 +1,6 @@
 """A discrete-event simulator of container orchestration.
 
-The public API (`sim.api`)::
+The public API (`sim.api`):
 
     import sim
     cfg = sim.load_config(["cluster.pools.node.count=5"])  # compose configs/ as `sim` does

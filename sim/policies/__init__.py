@@ -3,7 +3,7 @@
 The public policy API: `build` makes any policy from a mapping written as a config
 writes it (its names and human units), and the values an autoscaling policy sees and
 answers with are exported here, so a policy is scored on a hand-made observation
-without a simulation::
+without a simulation:
 
     from sim.policies import Instance, Observation, build
 
