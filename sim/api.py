@@ -83,6 +83,7 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
     )
     from sim.model.cluster.scalers import NODE_SCALERS
     from sim.model.cluster.scalers.cluster_autoscaler import NodeGroupParams
+    from sim.model.cluster.scalers.karpenter.pools import NodePoolParams
     from sim.model.images.registries import REGISTRIES
     from sim.model.network.topology import NetworkParams
     from sim.model.platforms import PLATFORMS
@@ -99,6 +100,7 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         ("workload", "_service"): config_defaults(ServiceSpec),
         ("workload", "_traffic"): config_defaults(TrafficSpec),
         ("cluster/scaler", "_node_group"): config_defaults(NodeGroupParams),
+        ("cluster/scaler", "_node_pool"): config_defaults(NodePoolParams),
     }
     for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING, NODE_SCALERS):
         for name, kind in family.kinds.items():

@@ -23,7 +23,7 @@ import simpy
 from sim.config import ScenarioParams
 from sim.config.scalers import runs_spot
 from sim.core.collection import collection_paused
-from sim.core.records import EventKind, EventLog, EventTally, PullRecord
+from sim.core.records import EventKind, EventLog, EventTally, PullRecord, ReplicaRecord
 from sim.core.streams import RandomStreams
 from sim.model.cluster.cluster import Cluster
 from sim.model.cluster.deployments import Deployer
@@ -298,6 +298,7 @@ class Scenario:
             self._reservations(end_s),
             self.resilience.report(end_s) if self.resilience is not None else no_faults_report(),
             slo_violation_s=self.slo.violation_s if self.slo is not None else 0.0,
+            node_scaling=self._node_scaling(replicas, end_s),
             seed=self.params.seed,
             replication=self.params.replication,
             sim_time_s=end_s,
@@ -312,6 +313,15 @@ class Scenario:
             cluster.links(),
             tuple(cluster.scheduler.warnings),
         )
+
+    def _node_scaling(self, replicas: Sequence[ReplicaRecord], end_s: float) -> Any:
+        """The summary's node autoscaling part (None without node metrics)."""
+        metrics = self.cluster.node_metrics
+        if metrics is None:
+            return None
+        from sim.output.summary import node_part
+
+        return node_part(metrics.lives(), replicas, metrics.report(), end_s)
 
     def _reservations(self, end_s: float) -> dict[str, float]:
         """What replicas held (vCPU and memory over time) against what they used."""

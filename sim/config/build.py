@@ -451,9 +451,7 @@ def read_platforms(data: Any, pricing: Pricing) -> dict[str, PlatformParams]:
         params = read_kind(PLATFORMS, entry, key, name=str(name))
         instance_type = getattr(params, "instance_type", None)
         if isinstance(instance_type, str) and instance_type not in pricing.instance_types:
-            raise ConfigError(
-                f"{key}.instance_type", instance_type, instance_type_allowed(pricing)
-            )
+            raise ConfigError(f"{key}.instance_type", instance_type, instance_type_allowed(pricing))
         platforms[str(name)] = params
     if not platforms:
         raise ConfigError("platform", "none", "at least one platform (platform=container)")

@@ -15,6 +15,8 @@ from sim.config.sections import ClusterSpec
 from sim.core.errors import ConfigError
 from sim.core.units import format_size
 from sim.model.cluster.scalers.cluster_autoscaler import ClusterAutoscalerParams
+from sim.model.cluster.scalers.karpenter import KarpenterParams
+from sim.model.cluster.scalers.karpenter.pools import info_of
 from sim.model.cluster.scalers.simple import SimpleScalerParams
 from sim.model.hosts.allocatable import Reserved, overhead
 from sim.model.hosts.cloud import max_pods_of
@@ -85,6 +87,26 @@ def node_scaler_of(cluster: ClusterSpec, pricing: Pricing) -> Any:
                 cluster, group.reserved, instance_type.vcpu, instance_type.memory_bytes, key
             )
             max_pods_of(group.max_pods, instance_type, f"{key}.max_pods")
+    if isinstance(scaler, KarpenterParams):
+        for name, pool in scaler.node_pools.items():
+            key = f"cluster.scaler.node_pools.{name}"
+            _named_apart(name, cluster, key)
+            for index, named in enumerate(pool.instance_types):
+                _priced(pricing, named, f"{key}.instance_types[{index}]")
+            allowed = [
+                it
+                for it in pricing.instance_types.values()
+                if pool.requirements.allows(info_of(it))
+            ]
+            if not allowed:
+                raise ConfigError(
+                    key,
+                    name,
+                    "requirements some instance type of pricing meets (families, sizes, "
+                    "instance_types, architectures)",
+                )
+            for each in allowed:
+                max_pods_of(pool.max_pods, each, f"{key}.max_pods")
     return scaler
 
 

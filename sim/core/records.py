@@ -315,6 +315,18 @@ class ReplicaRecord:
         return None if self.ready_s is None else self.ready_s - self.requested_s
 
 
+@dataclass(frozen=True, slots=True)
+class NodeLife:
+    """One node of the cluster from launch to termination (None: still running), with its
+    instance type (empty for a host of no priced type) and capacity type."""
+
+    name: str
+    instance_type: str
+    capacity_type: str
+    launched_s: float
+    terminated_s: float | None
+
+
 class LinkUsage(NamedTuple):
     """One network link, its ends' roles, what it carried each way, and its bandwidth:
     what the topology figure draws."""

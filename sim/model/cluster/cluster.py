@@ -19,6 +19,7 @@ import simpy
 
 from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
+from sim.model.cluster.node_metrics import NodeMetrics
 from sim.model.cluster.scalers import NODE_SCALERS, NodeScaler, ScalerContext
 from sim.model.cluster.scalers.workloads import Workloads
 from sim.model.cluster.scheduling.profile import SchedulerParams
@@ -147,6 +148,12 @@ class Cluster:
                 streams.generator,
             )
             self.scaler = NODE_SCALERS.kind_of(scaler).build(scaler, context)
+        self.node_metrics: NodeMetrics | None = None
+        """The node autoscaling columns and summary part, with a scaler that reports them."""
+        if self.scaler is not None and self.scaler.node_metrics:
+            self.node_metrics = NodeMetrics(
+                self.cloud, self.scheduler, self.scaler, self._pool_hosts
+            )
 
     # The hosts -------------------------------------------------------------------------
 
@@ -213,8 +220,9 @@ class Cluster:
             self.scaler.start(workloads)
 
     def sample(self) -> dict[str, float | int]:
-        """The cluster's columns of a time-series row: its state now."""
-        return {
+        """The cluster's columns of a time-series row: its state now (and with node
+        metrics, its nodes by type and what the node scaler did so far)."""
+        row: dict[str, float | int] = {
             "hosts": self.cloud.running,
             "flows_active": self.network.active_flows,
             "disk_bytes_used": self.disk_totals.used_bytes,
@@ -224,6 +232,9 @@ class Cluster:
                 for name in sorted(self.registries)
             },
         }
+        if self.node_metrics is not None:
+            row.update(self.node_metrics.columns())
+        return row
 
     def every_host(self) -> tuple[Host, ...]:
         """Every host that existed during the run, in the order it came: the pools' hosts,

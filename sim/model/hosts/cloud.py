@@ -34,6 +34,9 @@ class InstanceType:
     vcpu: float = setting(minimum=0.001, doc="vCPUs")
     memory_bytes: int = setting(unit="size", above=0, doc="memory")
     usd_per_hour: float = setting(minimum=0, doc="on-demand price")
+    architecture: str = setting(
+        "amd64", choices=("amd64", "arm64"), doc="its CPU architecture (kubernetes.io/arch)"
+    )
     enis: int | None = setting(None, minimum=1, doc="network interfaces it can attach")
     ipv4_per_eni: int | None = setting(None, minimum=1, doc="IPv4 addresses per interface")
 

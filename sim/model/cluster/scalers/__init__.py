@@ -70,18 +70,27 @@ class ScalerContext:
 class NodeScaler(Protocol):
     """A node scaler's control loops and what they did."""
 
-    actions: int
-    """Scale-outs and scale-ins so far (``cluster_scaling_actions``)."""
+    @property
+    def actions(self) -> int:
+        """Scale-outs and scale-ins so far (``cluster_scaling_actions``)."""
+        ...
 
-    runs_to_horizon: bool
-    """Whether a run with it goes on to its horizon once its replicas are ready, so that
-    what the scaler does after (scale-downs, consolidation) is seen."""
+    @property
+    def runs_to_horizon(self) -> bool:
+        """Whether a run with it goes on to its horizon once its replicas are ready, so
+        that what the scaler does after (scale-downs, consolidation) is seen."""
+        ...
 
-    node_metrics: bool
-    """Whether the run writes the node-autoscaling summary keys and time-series columns."""
+    @property
+    def node_metrics(self) -> bool:
+        """Whether the run writes the node-autoscaling summary keys and time-series
+        columns."""
+        ...
 
-    tally: NodeTally
-    """What it did."""
+    @property
+    def tally(self) -> NodeTally:
+        """What it did."""
+        ...
 
     def start(self, workloads: Workloads) -> None:
         """Start the control loops; `workloads` says which pods run on a host and moves
@@ -90,6 +99,10 @@ class NodeScaler(Protocol):
 
     def nodes(self) -> list[Host]:
         """Every host the scaler launched, in order (running or gone)."""
+        ...
+
+    def node_kinds(self) -> list[tuple[str, str]]:
+        """Every (instance type, capacity type) it may launch."""
         ...
 
 

@@ -271,6 +271,9 @@ class ClusterAutoscaler:
     def nodes(self) -> list[Host]:
         return [node.host for node in self.launcher.nodes]
 
+    def node_kinds(self) -> list[tuple[str, str]]:
+        return [(t.instance_type.name, t.capacity_type) for t in self.templates.values()]
+
     # The loop ------------------------------------------------------------------------
 
     def run(self) -> Generator[simpy.Event, Any, None]:

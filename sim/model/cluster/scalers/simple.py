@@ -189,6 +189,9 @@ class ClusterScaler:
     def nodes(self) -> list[Host]:
         return list(self._nodes)
 
+    def node_kinds(self) -> list[tuple[str, str]]:
+        return [(self.instance_type.name, "spot" if self.params.spot else "on-demand")]
+
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The scan loop (a SimPy process body)."""
         while True:

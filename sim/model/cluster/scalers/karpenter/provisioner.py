@@ -1,0 +1,163 @@
+"""Karpenter's provisioner: pending pods are batched, then bin-packed onto new nodes
+(``pkg/controllers/provisioning``: ``batcher.go``, ``provisioner.go``).
+
+A batch window opens when a replica becomes pending and stays open while more come
+within ``batch_idle_duration`` (1 s) of the last, for at most ``batch_max_duration``
+(10 s). Then every pending pod is scheduled (`sim.policies.node_scaling.karpenter.
+scheduling.solve`) onto the cluster's nodes and the nodes still starting (so a pod
+already provided for launches nothing more), then onto new NodeClaims, each launched as
+the cheapest offering that holds its pods. Pods no NodePool can take (limits, nothing
+fits) are tried again 10 s later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from typing import Any
+
+import simpy
+
+from sim.core.records import EventKind, EventLog
+from sim.model.cluster.scalers.karpenter.pools import NodePool
+from sim.model.cluster.scalers.nodes import ManagedNode, NodeLauncher, host_room
+from sim.model.cluster.scalers.tally import NodeTally
+from sim.model.cluster.scheduling.scheduler import Scheduler
+from sim.policies.node_scaling import Pod
+from sim.policies.node_scaling.fit import FitCheck, Room
+from sim.policies.node_scaling.karpenter.scheduling import Results, solve
+
+RETRY_S = 10.0
+"""How soon pods no NodePool could take are tried again."""
+
+
+def existing_rooms(
+    scheduler: Scheduler, starting: Sequence[ManagedNode], leave_out: Sequence[str] = ()
+) -> list[Room]:
+    """The nodes pods may go to: those in the cluster (joined nodes first, by name), then
+    the nodes still starting (by name), as empty nodes of their shape."""
+    joined = sorted(
+        (host for host in scheduler.hosts if host.name not in leave_out), key=lambda h: h.name
+    )
+    rooms = [host_room(host) for host in joined]
+    rooms += [
+        Room.empty(node.template.shape, node.name)
+        for node in sorted(starting, key=lambda n: n.name)
+        if node.name not in leave_out
+    ]
+    return rooms
+
+
+class Provisioner:
+    """Batches pending pods and launches NodeClaims for them.
+
+    Args:
+        env: the simulation environment.
+        scheduler: the pending pods, and the cluster's nodes.
+        pools: the NodePools, by name.
+        launcher: launches the nodes.
+        check: the scheduler's filters.
+        log: the event log.
+        tally: the scaler's counts.
+        idle_s: ``batch_idle_duration``.
+        max_s: ``batch_max_duration``.
+        on_launch: told of each node launched (its expiry clock).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scheduler: Scheduler,
+        pools: dict[str, NodePool],
+        launcher: NodeLauncher,
+        check: FitCheck,
+        log: EventLog,
+        tally: NodeTally,
+        idle_s: float,
+        max_s: float,
+        on_launch: Callable[[ManagedNode], None],
+    ) -> None:
+        self.env = env
+        self.scheduler = scheduler
+        self.pools = pools
+        self.launcher = launcher
+        self.check = check
+        self.log = log
+        self.tally = tally
+        self.idle_s = idle_s
+        self.max_s = max_s
+        self.on_launch = on_launch
+        self.launches = 0
+        self._triggered = env.event()
+        self._last_s = 0.0
+
+    def trigger(self, replica: str = "") -> None:
+        """A replica became pending: open a batch window, or extend the open one."""
+        self._last_s = self.env.now
+        if not self._triggered.triggered:
+            self._triggered.succeed()
+
+    def run(self) -> Generator[simpy.Event, Any, None]:
+        """The batcher and provisioner (a SimPy process body)."""
+        while True:
+            yield self._triggered
+            start = self.env.now
+            while True:
+                deadline = min(self._last_s + self.idle_s, start + self.max_s)
+                if self.env.now >= deadline:
+                    break
+                yield self.env.timeout(deadline - self.env.now)
+            self._triggered = self.env.event()
+            results = self.schedule()
+            if results.unscheduled:
+                self.env.process(self._retry())
+
+    def _retry(self) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(RETRY_S)
+        if self.scheduler.pending:
+            self.trigger()
+
+    def pending_pods(self) -> list[Pod]:
+        specs = self.scheduler.pending_pods
+        return [
+            Pod(name, request.vcpu, request.memory_bytes, specs.get(name))
+            for name, request in self.scheduler.pending.items()
+        ]
+
+    def schedule(self) -> Results:
+        """Schedule the pending pods and launch the NodeClaims they need."""
+        alive = self.launcher.alive()
+        starting = [node for node in alive if node.ready_s is None]
+        rooms = existing_rooms(self.scheduler, starting)
+        remaining = {name: pool.remaining(alive) for name, pool in self.pools.items()}
+        results = solve(
+            self.pending_pods(),
+            rooms,
+            [pool.template() for pool in self.pools.values()],
+            remaining,
+            self.check,
+        )
+        launched = []
+        for claim in results.new_claims:
+            offering = claim.launch
+            if offering is None:
+                continue
+            template = self.pools[claim.pool].templates[(offering.name, offering.capacity_type)]
+            node = self.launcher.launch(self.launcher.next_name(claim.pool), template)
+            self.on_launch(node)
+            launched.append((node, len(claim.pods)))
+        if launched:
+            self.tally.scale_ups += 1
+            self.launches += 1
+            self.log.record(
+                self.env.now,
+                "karpenter",
+                EventKind.NODE_SCALE_UP,
+                nodeclaims=len(launched),
+                pods=sum(count for _, count in launched),
+                pending=len(self.scheduler.pending),
+                nodes=",".join(
+                    f"{node.name}:{node.template.instance_type.name}:{node.template.capacity_type}"
+                    for node, _ in launched
+                ),
+            )
+        return results
