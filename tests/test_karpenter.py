@@ -17,6 +17,7 @@ from sim.cli.main import to_plain
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 from sim.core.records import Event
+from sim.model.cluster.scalers.karpenter import Karpenter
 from sim.scenario import Scenario
 
 BASE = [
@@ -212,6 +213,29 @@ def test_an_expired_node_is_drained_and_its_pods_get_a_new_node() -> None:
     assert terminated["default-1"] == 901.0
     ups = [(e.time_s, e.detail("nodes")) for e in of_kind(world, "node_scale_up")]
     assert ups[1][0] == 902.0 and ups[1][1].startswith("default-2:")
+
+
+def test_a_pod_a_starting_node_will_hold_launches_nothing_and_nominates_it() -> None:
+    """One pod at 0 s: a c5.large (room for two) is launched at 1 s. A second pod pending
+    at 30 s goes, in the 31 s pass, to that node still starting: nothing is launched, and
+    the node is nominated for 2 x batch_max_duration (20 s), until 51 s."""
+    world = run(
+        *APPS,
+        deployments(
+            SYSTEM,
+            "{app: keep, replicas: 1, platform: container}",
+            "{app: burst, replicas: 1, platform: container, at: 30s}",
+        ),
+    )
+    assert [e.detail("nodes") for e in of_kind(world, "node_scale_up")] == [
+        "default-1:c5.large:on-demand"
+    ]
+    scaler = world.cluster.scaler
+    assert isinstance(scaler, Karpenter)
+    [node] = scaler.launcher.nodes
+    assert node.nominated_until_s == 51.0
+    hosts = {r.app: r.host for r in world.ledger.records if r.app in ("keep", "burst")}
+    assert hosts == {"keep": "default-1", "burst": "default-1"}
 
 
 def test_limits_stop_provisioning() -> None:

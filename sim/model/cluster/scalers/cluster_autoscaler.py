@@ -384,14 +384,12 @@ class ClusterAutoscaler:
         sizes = {best.group: len(self._group_nodes(best.group)) + best.node_count}
         if self.params.balance_similar_node_groups:
             sizes = self._balanced(best, options)
-        added = 0
-        for name in self.groups:
-            new_size = sizes.get(name)
-            if new_size is None:
-                continue
-            for _ in range(new_size - len(self._group_nodes(name))):
-                self.launcher.launch(self.launcher.next_name(name), self.templates[name])
-                added += 1
+        growth = {
+            name: sizes[name] - len(self._group_nodes(name))
+            for name in self.groups
+            if name in sizes
+        }
+        added = sum(count for count in growth.values() if count > 0)
         if not added:
             return False
         self._last_scale_up_s = now
@@ -409,6 +407,9 @@ class ClusterAutoscaler:
             options=len(options),
             groups=",".join(sorted(sizes)),
         )
+        for name, count in growth.items():
+            for _ in range(count):
+                self.launcher.launch(self.launcher.next_name(name), self.templates[name])
         return True
 
     def _balanced(self, best: Option, options: Sequence[Option]) -> dict[str, int]:

@@ -12,7 +12,7 @@ it) the instance is terminated.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -92,8 +92,9 @@ class ManagedNode:
     deleting: bool = False
     gone: bool = False
     last_pod_event_s: float = 0.0
-    pods_nominated: list[Pod] = field(default_factory=list)
-    """Pods a provisioning decision meant for it while it starts (Karpenter)."""
+    nominated_until_s: float = 0.0
+    """Until when a provisioning pass meant pending pods for it (Karpenter does not
+    disrupt a nominated node)."""
 
     @property
     def name(self) -> str:

@@ -114,7 +114,12 @@ class Disruption:
         now = self.env.now
         found = []
         for node in self.launcher.alive():
-            if not node.ready or node.deleting or node.name in self._in_command:
+            if (
+                not node.ready
+                or node.deleting
+                or node.name in self._in_command
+                or node.nominated_until_s > now
+            ):
                 continue
             movable, _, starting = node_pods(workloads, node.host)
             if starting:

@@ -30,6 +30,11 @@ RETRY_S = 10.0
 """How soon pods no NodePool could take are tried again."""
 
 
+MIN_NOMINATION_S = 10.0
+"""A node a provisioning pass meant pending pods for is nominated for twice
+``batch_max_duration``, at least this long (``state/statenode.go``, ``nominationWindow``)."""
+
+
 def existing_rooms(
     scheduler: Scheduler, starting: Sequence[ManagedNode], leave_out: Sequence[str] = ()
 ) -> list[Room]:
@@ -136,28 +141,33 @@ class Provisioner:
             remaining,
             self.check,
         )
-        launched = []
+        until = self.env.now + max(2 * self.max_s, MIN_NOMINATION_S)
+        for node in alive:
+            if results.existing.get(node.name):
+                node.nominated_until_s = until
+        planned = []
         for claim in results.new_claims:
             offering = claim.launch
             if offering is None:
                 continue
             template = self.pools[claim.pool].templates[(offering.name, offering.capacity_type)]
-            node = self.launcher.launch(self.launcher.next_name(claim.pool), template)
-            self.on_launch(node)
-            launched.append((node, len(claim.pods)))
-        if launched:
-            self.tally.scale_ups += 1
-            self.launches += 1
-            self.log.record(
-                self.env.now,
-                "karpenter",
-                EventKind.NODE_SCALE_UP,
-                nodeclaims=len(launched),
-                pods=sum(count for _, count in launched),
-                pending=len(self.scheduler.pending),
-                nodes=",".join(
-                    f"{node.name}:{node.template.instance_type.name}:{node.template.capacity_type}"
-                    for node, _ in launched
-                ),
-            )
+            planned.append((self.launcher.next_name(claim.pool), template, len(claim.pods)))
+        if not planned:
+            return results
+        self.tally.scale_ups += 1
+        self.launches += 1
+        self.log.record(
+            self.env.now,
+            "karpenter",
+            EventKind.NODE_SCALE_UP,
+            nodeclaims=len(planned),
+            pods=sum(count for _, _, count in planned),
+            pending=len(self.scheduler.pending),
+            nodes=",".join(
+                f"{name}:{template.instance_type.name}:{template.capacity_type}"
+                for name, template, _ in planned
+            ),
+        )
+        for name, template, _ in planned:
+            self.on_launch(self.launcher.launch(name, template))
         return results
