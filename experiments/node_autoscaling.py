@@ -1,6 +1,6 @@
 """Node autoscaling: what the node scaler costs and how long pods wait for nodes.
 
-A web service (1-vCPU, 2 GiB pods, 200 ms of CPU per request) scaled by the Kubernetes
+A web service (1-vCPU, 2 GiB pods, 500 ms of CPU per request) scaled by the Kubernetes
 HPA (60 % of the CPU request, 2 to 40 pods) shares the cluster with pods of other sizes
 (``+experiment=node_autoscaling``): six 0.25-vCPU cache pods all along, and waves of
 batch pods, three 2-vCPU / 4 GiB workers for 40 minutes and two 4-vCPU / 12 GiB ETL
@@ -19,11 +19,11 @@ other node is the node scaler's. Five node scalers:
 
 Two loads:
 
-* ``flash`` — 5 requests/s, then a flash crowd to 50 requests/s from 30 to 50 minutes
+* ``flash`` — 2 requests/s, then a flash crowd to 20 requests/s from 30 to 50 minutes
   (the peak needs 10 busy vCPUs, 17 pods at 60 %), batch waves at 10 and 70 minutes;
   two hours;
-* ``day`` — one day of a diurnal cycle, 2 requests/s at 02:00 to 40 at 14:00 (16
-  pods at 60 %), a batch wave every two hours.
+* ``day`` — one day of a diurnal cycle, 0.8 requests/s at 02:00 to 16 at 14:00 (8
+  busy vCPUs, 14 pods at 60 %), a batch wave every two hours.
 
 Metrics, per point (mean over the seeds with a 95 % interval; the drop share pooled with
 Wilson's interval, so it stays within [0, 1]; means of quantities that cannot be
@@ -146,8 +146,8 @@ def day(period_s: float, peak_per_s: float, wave_every_s: float) -> Load:
     )
 
 
-FULL = (flash(7200.0, 1800.0, 1200.0), day(86400.0, 40.0, 7200.0))
-QUICK = (flash(1800.0, 600.0, 600.0), day(7200.0, 20.0, 3600.0))
+FULL = (flash(7200.0, 1800.0, 1200.0), day(86400.0, 16.0, 7200.0))
+QUICK = (flash(1800.0, 600.0, 600.0), day(7200.0, 8.0, 3600.0))
 
 COLUMNS = (  # printed; the CSV has every metric
     "cost_usd",

@@ -10,12 +10,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from node_scaling import deployments, of_kind, refused, run_world
 
-import sim
-from sim.cli.main import to_plain
-from sim.config import scenario_params
-from sim.core.errors import ConfigError
-from sim.core.records import Event
 from sim.scenario import Scenario
 
 BASE = [
@@ -40,18 +36,8 @@ def app(name: str, vcpu: float, memory: str = "1GiB") -> str:
     return f"+workload.apps.{name}={{image: web, vcpu: {vcpu}, memory: {memory}}}"
 
 
-def deployments(*entries: str) -> str:
-    return "workload.deployments=[" + ", ".join(entries) + "]"
-
-
 def run(*overrides: str) -> Scenario:
-    world = Scenario(scenario_params(to_plain(sim.load_config([*BASE, *overrides]))))
-    world.run()
-    return world
-
-
-def of_kind(world: Scenario, kind: str) -> list[Event]:
-    return [event for event in world.log if event.kind == kind]
+    return run_world(BASE, *overrides)
 
 
 def next_scan(t_s: float, interval_s: float = 10.0) -> float:
@@ -268,7 +254,6 @@ def test_a_groups_max_pods_bounds_its_template_node() -> None:
     ],
 )
 def test_bad_settings_are_one_line(override: str, key: str, allowed: str) -> None:
-    with pytest.raises(ConfigError) as raised:
-        scenario_params(to_plain(sim.load_config([*BASE, WEB, override])))
-    assert raised.value.key == key
-    assert allowed in raised.value.allowed
+    error = refused([*BASE, WEB, override])
+    assert error.key == key
+    assert allowed in error.allowed

@@ -11,12 +11,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from node_scaling import deployments, of_kind, refused, run_world
 
-import sim
-from sim.cli.main import to_plain
-from sim.config import scenario_params
-from sim.core.errors import ConfigError
-from sim.core.records import Event
 from sim.model.cluster.scalers.karpenter import Karpenter
 from sim.scenario import Scenario
 
@@ -41,18 +37,8 @@ APPS = [
 SYSTEM = "{app: system, replicas: 2, platform: container}"  # fills the t3.medium
 
 
-def deployments(*entries: str) -> str:
-    return "workload.deployments=[" + ", ".join(entries) + "]"
-
-
 def run(*overrides: str) -> Scenario:
-    world = Scenario(scenario_params(to_plain(sim.load_config([*BASE, *overrides]))))
-    world.run()
-    return world
-
-
-def of_kind(world: Scenario, kind: str) -> list[Event]:
-    return [event for event in world.log if event.kind == kind]
+    return run_world(BASE, *overrides)
 
 
 def next_poll(t_s: float) -> float:
@@ -303,7 +289,6 @@ def test_spot_is_launched_first_and_an_interrupted_node_is_replaced() -> None:
     ],
 )
 def test_bad_settings_are_one_line(override: str, key: str, allowed: str) -> None:
-    with pytest.raises(ConfigError) as raised:
-        scenario_params(to_plain(sim.load_config([*BASE, *APPS, deployments(SYSTEM), override])))
-    assert raised.value.key == key
-    assert allowed in raised.value.allowed
+    error = refused([*BASE, *APPS, deployments(SYSTEM), override])
+    assert error.key == key
+    assert allowed in error.allowed

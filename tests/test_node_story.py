@@ -6,10 +6,8 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
+from node_scaling import run_world
 
-import sim
-from sim.cli.main import to_plain
-from sim.config import scenario_params
 from sim.core.records import DetailValue, Event, EventKind
 from sim.scenario import Scenario
 from sim.teach.demos import run_demo
@@ -155,9 +153,7 @@ def cluster_autoscaled(provision: str) -> Scenario:
         "+workload.apps.web={image: web, vcpu: 1, memory: 1GiB}",
         "workload.deployments=[{app: web, replicas: 6, platform: container, lifetime: 20min}]",
     ]
-    world = Scenario(scenario_params(to_plain(sim.load_config(overrides))))
-    world.run()
-    return world
+    return run_world(overrides)
 
 
 def test_every_node_decision_of_a_run_is_told() -> None:

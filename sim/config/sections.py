@@ -23,6 +23,7 @@ from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.allocatable import DaemonSet, Reserved
 from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.engine import EngineParams
+from sim.model.hosts.node_settings import labels_setting, max_pods_setting, taints_setting
 from sim.model.hosts.spot import SpotParams
 from sim.model.service.arrivals import ARRIVALS
 from sim.model.service.traffic_modes import TRAFFIC_MODES
@@ -53,17 +54,9 @@ class PoolSpec:
         default_factory=Reserved,
         doc="kube-reserved + system-reserved + eviction threshold: kept from replicas",
     )
-    labels: Mapping[str, str] = setting(
-        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
-    )
-    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
-    max_pods: int | str = setting(
-        110,
-        minimum=1,
-        choices=("eks",),
-        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
-        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
-    )
+    labels: Mapping[str, str] = labels_setting()
+    taints: tuple[TaintSpec, ...] = taints_setting()
+    max_pods: int | str = max_pods_setting()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -60,6 +60,7 @@ from sim.model.cluster.scalers.workloads import Workloads
 from sim.model.hosts.allocatable import Reserved, overhead
 from sim.model.hosts.cloud import max_pods_of
 from sim.model.hosts.host import Host
+from sim.model.hosts.node_settings import labels_setting, max_pods_setting, taints_setting
 from sim.model.hosts.spot import SpotParams
 from sim.model.hosts.taints import TaintSpec
 from sim.policies.node_scaling import NodeShape, Pod
@@ -107,17 +108,9 @@ class NodeGroupParams:
     instance_type: str = setting(doc="its instance type (a type of pricing)")
     min_size: int = setting(0, minimum=0, key="min", doc="it never goes below; starts with it")
     max_size: int = setting(minimum=0, key="max", doc="it never goes above")
-    labels: Mapping[str, str] = setting(
-        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
-    )
-    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
-    max_pods: int | str = setting(
-        110,
-        minimum=1,
-        choices=("eks",),
-        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
-        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
-    )
+    labels: Mapping[str, str] = labels_setting()
+    taints: tuple[TaintSpec, ...] = taints_setting()
+    max_pods: int | str = max_pods_setting()
     zone: str = setting("", doc="the availability zone of its nodes")
     spot: SpotParams | None = setting(None, doc="its nodes are spot instances")
     reserved: Reserved = setting(

@@ -31,6 +31,7 @@ from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.allocatable import Reserved, overhead
 from sim.model.hosts.cloud import Cloud, InstanceType, max_pods_of
 from sim.model.hosts.host import DEFAULT_MAX_PODS, Host
+from sim.model.hosts.node_settings import labels_setting, max_pods_setting, taints_setting
 from sim.model.hosts.spot import SpotParams
 from sim.model.hosts.taints import TaintSpec
 from sim.policies.placement import PlacementRequest
@@ -56,17 +57,9 @@ class SimpleScalerParams:
     reserved: Reserved = setting(
         default_factory=Reserved, doc="what each host it adds keeps from replicas"
     )
-    labels: Mapping[str, str] = setting(
-        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
-    )
-    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
-    max_pods: int | str = setting(
-        110,
-        minimum=1,
-        choices=("eks",),
-        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
-        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
-    )
+    labels: Mapping[str, str] = labels_setting()
+    taints: tuple[TaintSpec, ...] = taints_setting()
+    max_pods: int | str = max_pods_setting()
     node_metrics: bool = setting(
         False,
         doc="also write the node-autoscaling summary keys and time-series columns "

@@ -26,6 +26,7 @@ from sim.model.cluster.scalers import ScalerContext
 from sim.model.cluster.scalers.karpenter.disruption import Disruption
 from sim.model.cluster.scalers.karpenter.pools import NodePool, NodePoolParams
 from sim.model.cluster.scalers.karpenter.provisioner import Provisioner
+from sim.model.cluster.scalers.karpenter.state import ClusterState
 from sim.model.cluster.scalers.nodes import ManagedNode, NodeLauncher, addable, cluster_check
 from sim.model.cluster.scalers.tally import NodeTally
 from sim.model.cluster.scalers.workloads import Workloads
@@ -86,28 +87,13 @@ class Karpenter:
             self.tally,
         )
         check = cluster_check(self.scheduler)
+        state = ClusterState(
+            self.env, self.scheduler, self.pools, self.launcher, check, context.log, self.tally
+        )
         self.provisioner = Provisioner(
-            self.env,
-            self.scheduler,
-            self.pools,
-            self.launcher,
-            check,
-            context.log,
-            self.tally,
-            params.batch_idle_duration_s,
-            params.batch_max_duration_s,
-            self._launched,
+            state, params.batch_idle_duration_s, params.batch_max_duration_s, self._launched
         )
-        self.disruption = Disruption(
-            self.env,
-            self.scheduler,
-            self.pools,
-            self.launcher,
-            self.provisioner,
-            check,
-            context.log,
-            self.tally,
-        )
+        self.disruption = Disruption(state, self.provisioner)
         self.scheduler.addable = addable(
             {
                 f"{name}/{key[0]}/{key[1]}": template

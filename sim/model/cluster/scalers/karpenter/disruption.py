@@ -24,14 +24,12 @@ from typing import Any
 
 import simpy
 
-from sim.core.records import EventKind, EventLog
-from sim.model.cluster.scalers.karpenter.pools import NodePool
+from sim.core.records import EventKind
 from sim.model.cluster.scalers.karpenter.provisioner import Provisioner, existing_rooms
-from sim.model.cluster.scalers.nodes import ManagedNode, NodeLauncher, node_pods
-from sim.model.cluster.scalers.tally import NodeTally, Removal
+from sim.model.cluster.scalers.karpenter.state import ClusterState
+from sim.model.cluster.scalers.nodes import ManagedNode, node_pods
+from sim.model.cluster.scalers.tally import Removal
 from sim.model.cluster.scalers.workloads import Workloads
-from sim.model.cluster.scheduling.scheduler import Scheduler
-from sim.policies.node_scaling.fit import FitCheck
 from sim.policies.node_scaling.karpenter.disruption import (
     Candidate,
     Command,
@@ -57,35 +55,13 @@ class Disruption:
     """Karpenter's disruption methods over its nodes, and expiry.
 
     Args:
-        env: the simulation environment.
-        scheduler: the cluster's nodes and pending pods.
-        pools: the NodePools, by name.
-        launcher: Karpenter's nodes; launches replacements, drains and deletes.
+        state: what Karpenter's controllers share.
         provisioner: what pending pods would need (the simulation's pools and limits).
-        check: the scheduler's filters.
-        log: the event log.
-        tally: the scaler's counts.
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        scheduler: Scheduler,
-        pools: dict[str, NodePool],
-        launcher: NodeLauncher,
-        provisioner: Provisioner,
-        check: FitCheck,
-        log: EventLog,
-        tally: NodeTally,
-    ) -> None:
-        self.env = env
-        self.scheduler = scheduler
-        self.pools = pools
-        self.launcher = launcher
+    def __init__(self, state: ClusterState, provisioner: Provisioner) -> None:
+        self.state = state
         self.provisioner = provisioner
-        self.check = check
-        self.log = log
-        self.tally = tally
         self.methods: tuple[Method, ...] = (
             Emptiness(),
             MultiNodeConsolidation(),
@@ -97,12 +73,12 @@ class Disruption:
 
     def start(self, workloads: Workloads) -> None:
         self._workloads = workloads
-        self.env.process(self.run())
+        self.state.env.process(self.run())
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The disruption loop (a SimPy process body)."""
         while True:
-            yield self.env.timeout(POLLING_PERIOD_S)
+            yield self.state.env.timeout(POLLING_PERIOD_S)
             self.reconcile()
 
     # Candidates ------------------------------------------------------------------------
@@ -111,9 +87,9 @@ class Disruption:
         """Karpenter's initialized nodes that may be disrupted now."""
         workloads = self._workloads
         assert workloads is not None
-        now = self.env.now
+        now = self.state.env.now
         found = []
-        for node in self.launcher.alive():
+        for node in self.state.launcher.alive():
             if (
                 not node.ready
                 or node.deleting
@@ -124,9 +100,9 @@ class Disruption:
             movable, _, starting = node_pods(workloads, node.host)
             if starting:
                 continue
-            pool = self.pools[node.template.group].params
+            pool = self.state.pools[node.template.group].params
             since = max(node.host.last_pod_event_s, node.ready_s or 0.0)
-            offering = self.pools[node.template.group].offerings[
+            offering = self.state.pools[node.template.group].offerings[
                 (node.template.instance_type.name, node.template.capacity_type)
             ]
             found.append(
@@ -146,7 +122,7 @@ class Disruption:
         """What each NodePool still allows for `reason`."""
         nodes: dict[str, int] = {}
         disrupting: dict[str, int] = {}
-        for node in self.launcher.alive():
+        for node in self.state.launcher.alive():
             if not node.ready:
                 continue
             pool = node.template.group
@@ -154,31 +130,34 @@ class Disruption:
             if node.deleting or node.name in self._in_command:
                 disrupting[pool] = disrupting.get(pool, 0) + 1
         return budget_mapping(
-            {name: pool.budgets() for name, pool in self.pools.items()}, nodes, disrupting, reason
+            {name: pool.budgets() for name, pool in self.state.pools.items()},
+            nodes,
+            disrupting,
+            reason,
         )
 
     def simulate(self, candidates: Sequence[Candidate]) -> Results:
         """Where the candidates' pods and the pending pods would go without them."""
         gone = {c.node for c in candidates}
-        alive = self.launcher.alive()
+        alive = self.state.launcher.alive()
         leaving = [n.name for n in alive if n.deleting or n.name in self._in_command]
         starting = [n for n in alive if n.ready_s is None]
-        rooms = existing_rooms(self.scheduler, starting, [*gone, *leaving])
-        now = self.env.now
+        rooms = existing_rooms(self.state.scheduler, starting, [*gone, *leaving])
+        now = self.state.env.now
         closed = {
             node.name
             for node in alive
             if node.ready
             and now - max(node.host.last_pod_event_s, node.ready_s or 0.0)
-            < self.pools[node.template.group].params.consolidate_after_s
+            < self.state.pools[node.template.group].params.consolidate_after_s
         }
         moving = [pod for candidate in candidates for pod in candidate.pods]
         return solve(
             [*moving, *self.provisioner.pending_pods()],
             rooms,
-            [pool.template() for pool in self.pools.values()],
-            {name: pool.remaining(alive) for name, pool in self.pools.items()},
-            self.check,
+            [pool.template() for pool in self.state.pools.values()],
+            {name: pool.remaining(alive) for name, pool in self.state.pools.items()},
+            self.state.check,
             closed,
             {pod.name for pod in moving},
         )
@@ -195,7 +174,7 @@ class Disruption:
             command = method.compute(considered, self.budgets(method.reason), self.simulate)
             if command is not None and command.candidates:
                 self._in_command.update(c.node for c in command.candidates)
-                self.env.process(self._execute(method, command))
+                self.state.env.process(self._execute(method, command))
                 return
 
     def _still_valid(self, method: Method, command: Command) -> bool:
@@ -225,16 +204,16 @@ class Disruption:
     def _execute(self, method: Method, command: Command) -> Generator[simpy.Event, Any, None]:
         names = [c.node for c in command.candidates]
         try:
-            yield self.env.timeout(COMMAND_VALIDATION_DELAY_S)
+            yield self.state.env.timeout(COMMAND_VALIDATION_DELAY_S)
             if not self._still_valid(method, command):
                 return
-            nodes = {node.name: node for node in self.launcher.alive() if node.name in names}
+            nodes = {node.name: node for node in self.state.launcher.alive() if node.name in names}
             for node in nodes.values():
-                self.launcher.cloud.cordon(node.host)
+                self.state.launcher.cloud.cordon(node.host)
             replacement = command.replacement
             self.commands += 1
-            self.log.record(
-                self.env.now,
+            self.state.log.record(
+                self.state.env.now,
                 "karpenter",
                 EventKind.NODE_DISRUPTION,
                 method=method.name,
@@ -244,23 +223,23 @@ class Disruption:
                 savings_usd_per_hour=round(command.savings_usd_per_hour, 6),
             )
             if replacement is not None:
-                template = self.pools[command.candidates[0].pool].templates[
+                template = self.state.pools[command.candidates[0].pool].templates[
                     (replacement.name, replacement.capacity_type)
                 ]
-                new = self.launcher.launch(
-                    self.launcher.next_name(command.candidates[0].pool), template
+                new = self.state.launcher.launch(
+                    self.state.launcher.next_name(command.candidates[0].pool), template
                 )
                 self.provisioner.on_launch(new)
                 waited = 0.0
                 while not new.ready:
                     if new.gone or waited >= REGISTRATION_TTL_S:
                         if not new.gone:
-                            self.launcher.give_up(new)
+                            self.state.launcher.give_up(new)
                         for node in nodes.values():
-                            self.launcher.cloud.join(node.host)
-                        self.scheduler.capacity_changed()
+                            self.state.launcher.cloud.join(node.host)
+                        self.state.scheduler.capacity_changed()
                         return
-                    yield self.env.timeout(READY_POLL_S)
+                    yield self.state.env.timeout(READY_POLL_S)
                     waited += READY_POLL_S
             workloads = self._workloads
             assert workloads is not None
@@ -271,14 +250,14 @@ class Disruption:
             else:
                 reason = Removal.UNDERUTILIZED
             if any(c.pods for c in command.candidates):
-                self.tally.disruptions += 1
+                self.state.tally.disruptions += 1
             for name in names:
                 leaving = nodes.get(name)
                 if leaving is not None and not leaving.gone:
-                    self.log.record(
-                        self.env.now, name, EventKind.NODE_SCALE_DOWN, reason=str(reason)
+                    self.state.log.record(
+                        self.state.env.now, name, EventKind.NODE_SCALE_DOWN, reason=str(reason)
                     )
-                    self.env.process(self.launcher.remove(leaving, reason, workloads))
+                    self.state.env.process(self.state.launcher.remove(leaving, reason, workloads))
         finally:
             self._in_command.difference_update(names)
 
@@ -286,14 +265,16 @@ class Disruption:
         """Drain and delete `node` once it is `after_s` old (a SimPy process body)."""
         if not math.isfinite(after_s):
             return
-        yield self.env.timeout(after_s)
+        yield self.state.env.timeout(after_s)
         workloads = self._workloads
         if node.gone or node.deleting or workloads is None:
             return
         pods = len([p for p in workloads.pods_on(node.host) if p.movable])
-        self.log.record(self.env.now, node.name, EventKind.NODE_SCALE_DOWN, reason="expired")
-        self.log.record(
-            self.env.now,
+        self.state.log.record(
+            self.state.env.now, node.name, EventKind.NODE_SCALE_DOWN, reason="expired"
+        )
+        self.state.log.record(
+            self.state.env.now,
             "karpenter",
             EventKind.NODE_DISRUPTION,
             method="expiration",
@@ -303,5 +284,5 @@ class Disruption:
             savings_usd_per_hour=round(node.template.usd_per_hour, 6),
         )
         if pods:
-            self.tally.disruptions += 1
-        self.env.process(self.launcher.remove(node, Removal.EXPIRED, workloads))
+            self.state.tally.disruptions += 1
+        self.state.env.process(self.state.launcher.remove(node, Removal.EXPIRED, workloads))

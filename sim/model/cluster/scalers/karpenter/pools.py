@@ -21,6 +21,7 @@ from sim.model.cluster.scalers import ScalerContext
 from sim.model.cluster.scalers.nodes import ManagedNode, Template
 from sim.model.hosts.allocatable import Reserved, overhead
 from sim.model.hosts.cloud import InstanceType, max_pods_of
+from sim.model.hosts.node_settings import labels_setting, max_pods_setting, taints_setting
 from sim.model.hosts.spot import SpotParams
 from sim.model.hosts.taints import TaintSpec
 from sim.policies.node_scaling import NodeShape
@@ -124,15 +125,9 @@ class NodePoolParams:
     reserved: Reserved = setting(
         default_factory=Reserved, doc="what each of its nodes keeps from pods"
     )
-    labels: Mapping[str, str] = setting(default_factory=dict, doc="its nodes' labels")
-    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
-    max_pods: int | str = setting(
-        110,
-        minimum=1,
-        choices=("eks",),
-        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of each instance type",
-        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
-    )
+    labels: Mapping[str, str] = labels_setting()
+    taints: tuple[TaintSpec, ...] = taints_setting()
+    max_pods: int | str = max_pods_setting()
 
     def __post_init__(self) -> None:
         if not self.capacity_types:

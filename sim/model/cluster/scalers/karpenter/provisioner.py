@@ -17,13 +17,12 @@ from typing import Any
 
 import simpy
 
-from sim.core.records import EventKind, EventLog
-from sim.model.cluster.scalers.karpenter.pools import NodePool
-from sim.model.cluster.scalers.nodes import ManagedNode, NodeLauncher, host_room
-from sim.model.cluster.scalers.tally import NodeTally
+from sim.core.records import EventKind
+from sim.model.cluster.scalers.karpenter.state import ClusterState
+from sim.model.cluster.scalers.nodes import ManagedNode, host_room
 from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.policies.node_scaling import Pod
-from sim.policies.node_scaling.fit import FitCheck, Room
+from sim.policies.node_scaling.fit import Room
 from sim.policies.node_scaling.karpenter.scheduling import Results, solve
 
 RETRY_S = 10.0
@@ -56,13 +55,7 @@ class Provisioner:
     """Batches pending pods and launches NodeClaims for them.
 
     Args:
-        env: the simulation environment.
-        scheduler: the pending pods, and the cluster's nodes.
-        pools: the NodePools, by name.
-        launcher: launches the nodes.
-        check: the scheduler's filters.
-        log: the event log.
-        tally: the scaler's counts.
+        state: what Karpenter's controllers share.
         idle_s: ``batch_idle_duration``.
         max_s: ``batch_max_duration``.
         on_launch: told of each node launched (its expiry clock).
@@ -70,34 +63,22 @@ class Provisioner:
 
     def __init__(
         self,
-        env: simpy.Environment,
-        scheduler: Scheduler,
-        pools: dict[str, NodePool],
-        launcher: NodeLauncher,
-        check: FitCheck,
-        log: EventLog,
-        tally: NodeTally,
+        state: ClusterState,
         idle_s: float,
         max_s: float,
         on_launch: Callable[[ManagedNode], None],
     ) -> None:
-        self.env = env
-        self.scheduler = scheduler
-        self.pools = pools
-        self.launcher = launcher
-        self.check = check
-        self.log = log
-        self.tally = tally
+        self.state = state
         self.idle_s = idle_s
         self.max_s = max_s
         self.on_launch = on_launch
         self.launches = 0
-        self._triggered = env.event()
+        self._triggered = state.env.event()
         self._last_s = 0.0
 
     def trigger(self, replica: str = "") -> None:
         """A replica became pending: open a batch window, or extend the open one."""
-        self._last_s = self.env.now
+        self._last_s = self.state.env.now
         if not self._triggered.triggered:
             self._triggered.succeed()
 
@@ -105,43 +86,43 @@ class Provisioner:
         """The batcher and provisioner (a SimPy process body)."""
         while True:
             yield self._triggered
-            start = self.env.now
+            start = self.state.env.now
             while True:
                 deadline = min(self._last_s + self.idle_s, start + self.max_s)
-                if self.env.now >= deadline:
+                if self.state.env.now >= deadline:
                     break
-                yield self.env.timeout(deadline - self.env.now)
-            self._triggered = self.env.event()
+                yield self.state.env.timeout(deadline - self.state.env.now)
+            self._triggered = self.state.env.event()
             results = self.schedule()
             if results.unscheduled:
-                self.env.process(self._retry())
+                self.state.env.process(self._retry())
 
     def _retry(self) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(RETRY_S)
-        if self.scheduler.pending:
+        yield self.state.env.timeout(RETRY_S)
+        if self.state.scheduler.pending:
             self.trigger()
 
     def pending_pods(self) -> list[Pod]:
-        specs = self.scheduler.pending_pods
+        specs = self.state.scheduler.pending_pods
         return [
             Pod(name, request.vcpu, request.memory_bytes, specs.get(name))
-            for name, request in self.scheduler.pending.items()
+            for name, request in self.state.scheduler.pending.items()
         ]
 
     def schedule(self) -> Results:
         """Schedule the pending pods and launch the NodeClaims they need."""
-        alive = self.launcher.alive()
+        alive = self.state.launcher.alive()
         starting = [node for node in alive if node.ready_s is None]
-        rooms = existing_rooms(self.scheduler, starting)
-        remaining = {name: pool.remaining(alive) for name, pool in self.pools.items()}
+        rooms = existing_rooms(self.state.scheduler, starting)
+        remaining = {name: pool.remaining(alive) for name, pool in self.state.pools.items()}
         results = solve(
             self.pending_pods(),
             rooms,
-            [pool.template() for pool in self.pools.values()],
+            [pool.template() for pool in self.state.pools.values()],
             remaining,
-            self.check,
+            self.state.check,
         )
-        until = self.env.now + max(2 * self.max_s, MIN_NOMINATION_S)
+        until = self.state.env.now + max(2 * self.max_s, MIN_NOMINATION_S)
         for node in alive:
             if results.existing.get(node.name):
                 node.nominated_until_s = until
@@ -150,24 +131,26 @@ class Provisioner:
             offering = claim.launch
             if offering is None:
                 continue
-            template = self.pools[claim.pool].templates[(offering.name, offering.capacity_type)]
-            planned.append((self.launcher.next_name(claim.pool), template, len(claim.pods)))
+            template = self.state.pools[claim.pool].templates[
+                (offering.name, offering.capacity_type)
+            ]
+            planned.append((self.state.launcher.next_name(claim.pool), template, len(claim.pods)))
         if not planned:
             return results
-        self.tally.scale_ups += 1
+        self.state.tally.scale_ups += 1
         self.launches += 1
-        self.log.record(
-            self.env.now,
+        self.state.log.record(
+            self.state.env.now,
             "karpenter",
             EventKind.NODE_SCALE_UP,
             nodeclaims=len(planned),
             pods=sum(count for _, _, count in planned),
-            pending=len(self.scheduler.pending),
+            pending=len(self.state.scheduler.pending),
             nodes=",".join(
                 f"{name}:{template.instance_type.name}:{template.capacity_type}"
                 for name, template, _ in planned
             ),
         )
         for name, template, _ in planned:
-            self.on_launch(self.launcher.launch(name, template))
+            self.on_launch(self.state.launcher.launch(name, template))
         return results

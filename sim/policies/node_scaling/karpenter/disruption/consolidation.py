@@ -18,11 +18,30 @@ from collections.abc import Sequence
 
 from sim.policies.node_scaling.karpenter.catalogue import ON_DEMAND, SPOT, Offering, by_price
 from sim.policies.node_scaling.karpenter.disruption import (
+    UNDERUTILIZED,
+    WHEN_EMPTY_OR_UNDERUTILIZED,
     Candidate,
     Command,
     Simulate,
     all_spot,
 )
+
+
+class Consolidation:
+    """What both consolidation methods share: their reason, and which candidates they
+    may take — the pool consolidates underutilised nodes, the node runs pods, and none
+    was scheduled on or left it for consolidateAfter (upstream's ``consolidation``,
+    embedded in both, and its ``ShouldDisrupt``)."""
+
+    reason = UNDERUTILIZED
+
+    def should_disrupt(self, candidate: Candidate) -> bool:
+        return (
+            candidate.consolidation
+            and not candidate.empty
+            and candidate.policy == WHEN_EMPTY_OR_UNDERUTILIZED
+            and candidate.consolidatable
+        )
 
 
 def cheaper_options(options: Sequence[Offering], price: float) -> list[Offering]:

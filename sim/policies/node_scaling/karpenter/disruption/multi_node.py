@@ -14,8 +14,6 @@ from collections.abc import Sequence
 
 from sim.policies.node_scaling.karpenter.catalogue import Offering
 from sim.policies.node_scaling.karpenter.disruption import (
-    UNDERUTILIZED,
-    WHEN_EMPTY_OR_UNDERUTILIZED,
     Candidate,
     Command,
     Simulate,
@@ -23,6 +21,7 @@ from sim.policies.node_scaling.karpenter.disruption import (
     sort_by_savings,
 )
 from sim.policies.node_scaling.karpenter.disruption.consolidation import (
+    Consolidation,
     cheaper_options,
     compute_consolidation,
 )
@@ -45,19 +44,10 @@ def without_same_types(
     return Command(command.method, command.reason, command.candidates, kept[0])
 
 
-class MultiNodeConsolidation:
+class MultiNodeConsolidation(Consolidation):
     """Consolidates the longest prefix of the candidates that can be."""
 
     name = "multi-node consolidation"
-    reason = UNDERUTILIZED
-
-    def should_disrupt(self, candidate: Candidate) -> bool:
-        return (
-            candidate.consolidation
-            and not candidate.empty
-            and candidate.policy == WHEN_EMPTY_OR_UNDERUTILIZED
-            and candidate.consolidatable
-        )
 
     def compute(
         self, candidates: Sequence[Candidate], budgets: dict[str, int], simulate: Simulate

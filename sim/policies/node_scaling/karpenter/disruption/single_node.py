@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sim.policies.node_scaling.karpenter.disruption import (
-    UNDERUTILIZED,
-    WHEN_EMPTY_OR_UNDERUTILIZED,
     Candidate,
     Command,
     Simulate,
     sort_by_savings,
 )
-from sim.policies.node_scaling.karpenter.disruption.consolidation import compute_consolidation
+from sim.policies.node_scaling.karpenter.disruption.consolidation import (
+    Consolidation,
+    compute_consolidation,
+)
 
 
 def interleaved(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -31,19 +32,10 @@ def interleaved(candidates: Sequence[Candidate]) -> list[Candidate]:
     return [pools[pool][i] for i in range(longest) for pool in order if i < len(pools[pool])]
 
 
-class SingleNodeConsolidation:
+class SingleNodeConsolidation(Consolidation):
     """Consolidates the first candidate that can be, alone."""
 
     name = "single-node consolidation"
-    reason = UNDERUTILIZED
-
-    def should_disrupt(self, candidate: Candidate) -> bool:
-        return (
-            candidate.consolidation
-            and not candidate.empty
-            and candidate.policy == WHEN_EMPTY_OR_UNDERUTILIZED
-            and candidate.consolidatable
-        )
 
     def compute(
         self, candidates: Sequence[Candidate], budgets: dict[str, int], simulate: Simulate
