@@ -11,7 +11,7 @@ from node_scaling import run_world
 from sim.core.records import DetailValue, Event, EventKind
 from sim.scenario import Scenario
 from sim.teach.demos import run_demo
-from sim.teach.node_story import node_outcome, node_story, node_words
+from sim.teach.node_story import NODE_DECISIONS, node_outcome, node_story, node_words
 
 
 def event(kind: EventKind, source: str, **details: DetailValue) -> Event:
@@ -100,7 +100,7 @@ def event(kind: EventKind, source: str, **details: DetailValue) -> Event:
         ),
         (
             event(EventKind.CLUSTER_SCALE_OUT, "cluster-scaler", hosts=2, pending=5),
-            "adds 2 hosts for 5 pending replicas",
+            "cluster scaler adds 2 host(s): 5 replica(s) fit nowhere",
         ),
         (
             event(EventKind.REPLICA_STATE, "web-1", state="pending", reason="unschedulable: full"),
@@ -125,15 +125,6 @@ def test_a_pull_a_node_is_already_making_is_told_once() -> None:
         "[    2.000 s] n: Status: Downloaded newer image for shop/web:1",
         "[    9.000 s] n: $ docker pull shop/web:1",
     ]
-
-
-NODE_DECISIONS = (
-    EventKind.NODE_SCALE_UP,
-    EventKind.NODE_UNNEEDED,
-    EventKind.NODE_SCALE_DOWN,
-    EventKind.NODE_DISRUPTION,
-    EventKind.NODE_GROUP_BACKOFF,
-)
 
 
 @cache

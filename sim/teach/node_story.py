@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from sim.core.records import Event, EventKind, ReplicaState
 from sim.core.units import format_duration
-from sim.teach.narrate import docker_lines, fault_words, stamp
+from sim.teach.narrate import cluster_words, docker_lines, fault_words, stamp
 
 _REPLICA_WORDS = {
     ReplicaState.PENDING: "Pending (FailedScheduling: {reason})",
@@ -33,6 +33,14 @@ _REMOVAL_WORDS = {
     "unregistered": "never joined",
 }
 _PULL_KINDS = (EventKind.PULL_REQUESTED, EventKind.PULL_COMPLETED, EventKind.IMAGE_PRESENT)
+NODE_DECISIONS = (
+    EventKind.NODE_SCALE_UP,
+    EventKind.NODE_UNNEEDED,
+    EventKind.NODE_SCALE_DOWN,
+    EventKind.NODE_DISRUPTION,
+    EventKind.NODE_GROUP_BACKOFF,
+)
+"""The node autoscalers' decisions (each told by `node_words`)."""
 
 
 def node_story(events: Sequence[Event]) -> list[str]:
@@ -91,10 +99,8 @@ def node_words(event: Event) -> str | None:
             f"did not join within max_node_provision_time: removed; node group "
             f"{event.detail('group')} backed off until {float(str(event.detail('until_s'))):g} s"
         )
-    if kind == EventKind.CLUSTER_SCALE_OUT:
-        return f"adds {event.detail('hosts')} hosts for {event.detail('pending')} pending replicas"
-    if kind == EventKind.CLUSTER_SCALE_IN:
-        return f"removes {event.detail('hosts')} idle hosts"
+    if kind in (EventKind.CLUSTER_SCALE_OUT, EventKind.CLUSTER_SCALE_IN):
+        return cluster_words(event)
     if kind == EventKind.INSTANCE_LAUNCHED:
         return f"instance launched ({event.detail('instance_type')}), provisioning"
     if kind == EventKind.HOST_JOINED:
