@@ -25,13 +25,15 @@ Two loads:
 * ``day`` — one day of a diurnal cycle, 0.8 requests/s at 02:00 to 16 at 14:00 (8
   busy vCPUs, 14 pods at 60 %), a batch wave every two hours.
 
-Metrics, per point (mean over the seeds with a 95 % interval; the drop share pooled with
-Wilson's interval, so it stays within [0, 1]; means of quantities that cannot be
-negative have their t interval cut at 0): the bill (instances; the pricing's per-second
-billing, spot at its fraction), the time from a pod's request to its placement on a
-node (p95 of each run), the most pods pending at once, requests dropped, p95 latency,
-node-hours in all and per instance type and capacity type, nodes launched, the
-disruptions of nodes running pods and the pods they evicted, spot interruptions.
+Metrics: the bill (instances billed per second, spot at its fraction), the time from a
+pod's request to its placement on a node (each run's p95), the most pods pending at
+once, the share of requests dropped, p95 latency, node-hours in all and per instance
+type and capacity type, nodes launched, the disruptions of nodes running pods and the
+pods they evicted, spot interruptions. Each is the mean over the seeds with a 95 % t
+interval cut to the metric's range (the drop share within [0, 1], quantities that cannot
+be negative at 0). The drop share is each run's, averaged over the seeds: drops come in
+bursts while pods wait for nodes, so the seeds differ far more than an interval on the
+pooled count would say.
 
 Every scaler sees the same requests and pods for a given seed (common random numbers:
 the arrivals come from named streams, and the traffic opens when the same two initial
@@ -45,7 +47,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sim.batch.study import (  # noqa: E402
     Metric,
     Point,
-    Proportion,
     StudyRun,
     cached_compose,
     error_bars,
@@ -68,6 +69,7 @@ from sim.batch.study import (  # noqa: E402
     summary_metric,
     write_table,
 )
+from sim.output.results import Result  # noqa: E402
 
 STUDY = "node_autoscaling"
 SCALERS: dict[str, tuple[str, ...]] = {  # label: overrides (see the module's docstring)
@@ -173,10 +175,11 @@ NON_NEGATIVE = (
     "requests_dropped",
 )
 
-DROP_RATIO = Proportion(
-    lambda result: result.summary["requests_dropped"],
-    lambda result: result.summary["requests_total"],
-)
+
+def drop_ratio(result: Result) -> float | None:
+    """The share of the run's requests dropped (None without requests)."""
+    total = result.summary["requests_total"]
+    return result.summary["requests_dropped"] / total if total else None
 
 
 def node_hours_of(kind: str) -> Metric:
@@ -216,21 +219,21 @@ def metrics(kinds: Sequence[str]) -> dict[str, Metric]:
             "spot_interruptions",
         )
     }
-    named["drop_ratio"] = DROP_RATIO
+    named["drop_ratio"] = drop_ratio
     named.update({f"node_hours:{kind}": node_hours_of(kind) for kind in kinds})
     return named
 
 
-def clip_at_zero(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
-    """Give each non-negative metric's interval its bounds, the low one cut at 0
-    (columns ``<metric>_low`` and ``<metric>_high`` beside the half width)."""
+def bound_intervals(rows: list[dict[str, Any]], ranges: Mapping[str, tuple[float, float]]) -> None:
+    """Give each metric's interval its bounds cut to the metric's range (columns
+    ``<metric>_low`` and ``<metric>_high`` beside the half width)."""
     for row in rows:
-        for column in columns:
+        for column, (lowest, highest) in ranges.items():
             half = row.get(f"{column}_ci95")
             if half is None or math.isnan(half):
                 continue
-            row[f"{column}_low"] = max(0.0, row[column] - half)
-            row[f"{column}_high"] = row[column] + half
+            row[f"{column}_low"] = max(lowest, row[column] - half)
+            row[f"{column}_high"] = min(highest, row[column] + half)
 
 
 def points(loads: Sequence[Load]) -> list[Point]:
@@ -293,7 +296,8 @@ def plot(rows: Sequence[dict[str, Any]], kinds: Sequence[str], path: Path, title
         axis.set_xticks(range(len(members)), labels, rotation=30, ha="right", fontsize=7)
         axis.set_ylabel("node-hours by type (mean)", fontsize=8)
         axis.tick_params(labelsize=7)
-        axis.legend(fontsize=6, loc="upper left")
+        if column == len(loads) - 1:
+            axis.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
@@ -322,7 +326,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     )
     kinds = node_kinds(runs)
     rows = study_table(runs, metrics(kinds))
-    clip_at_zero(rows, (*NON_NEGATIVE, *(f"node_hours:{kind}" for kind in kinds)))
+    ranges = {column: (0.0, math.inf) for column in NON_NEGATIVE}
+    ranges.update({f"node_hours:{kind}": (0.0, math.inf) for kind in kinds})
+    ranges["drop_ratio"] = (0.0, 1.0)
+    bound_intervals(rows, ranges)
     args.out.mkdir(parents=True, exist_ok=True)
     write_table(rows, args.out / f"{STUDY}.csv")
     title = (
