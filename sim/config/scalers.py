@@ -8,6 +8,7 @@ DaemonSets, its node groups are not named like the cluster's pools.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sim.config.params import Pricing
@@ -16,7 +17,7 @@ from sim.core.errors import ConfigError
 from sim.core.units import format_size
 from sim.model.cluster.scalers.cluster_autoscaler import ClusterAutoscalerParams
 from sim.model.cluster.scalers.karpenter import KarpenterParams
-from sim.model.cluster.scalers.karpenter.pools import info_of
+from sim.model.cluster.scalers.karpenter.pools import NodePoolParams, info_of
 from sim.model.cluster.scalers.simple import SimpleScalerParams
 from sim.model.hosts.allocatable import Reserved, overhead
 from sim.model.hosts.cloud import max_pods_of
@@ -108,6 +109,34 @@ def node_scaler_of(cluster: ClusterSpec, pricing: Pricing) -> Any:
             for each in allowed:
                 max_pods_of(pool.max_pods, each, f"{key}.max_pods")
     return scaler
+
+
+def most_hosts(scaler: Any, pricing: Pricing) -> int:
+    """The most hosts the node scaler may add (0 without one), for the run's size limit:
+    ``simple``'s ``max_hosts``; the Cluster Autoscaler's group maxima (at most
+    ``max_nodes_total``); each NodePool's tightest limit, in nodes of the smallest
+    instance type it allows (a NodePool without limits counts none: it has no bound)."""
+    if scaler is None:
+        return 0
+    if isinstance(scaler, ClusterAutoscalerParams):
+        total = sum(group.max_size for group in scaler.node_groups.values())
+        return min(total, scaler.max_nodes_total) if scaler.max_nodes_total else total
+    if isinstance(scaler, KarpenterParams):
+        return sum(_pool_most_hosts(pool, pricing) for pool in scaler.node_pools.values())
+    return int(getattr(scaler, "max_hosts", 0) or 0)
+
+
+def _pool_most_hosts(pool: NodePoolParams, pricing: Pricing) -> int:
+    allowed = [
+        it for it in pricing.instance_types.values() if pool.requirements.allows(info_of(it))
+    ]
+    limits = pool.limits
+    bounds = [] if limits.nodes is None else [limits.nodes]
+    if limits.cpu is not None:
+        bounds.append(math.ceil(limits.cpu / min(it.vcpu for it in allowed)))
+    if limits.memory_bytes is not None:
+        bounds.append(math.ceil(limits.memory_bytes / min(it.memory_bytes for it in allowed)))
+    return min(bounds, default=0)
 
 
 def _named_apart(name: str, cluster: ClusterSpec, key: str) -> None:

@@ -14,9 +14,10 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sim.core.records import DropReason, FailReason, NodeLife, PullRecord, ReplicaRecord
+from sim.output.run_summary import RunSummary
 
 NODE_REMOVAL_REASONS = (
     "idle",
@@ -184,7 +185,7 @@ class Summary:
     requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
     requests_dropped: int = metric("requests turned away, whatever the reason")
     drops_by_reason: Mapping[str, int] = metric(
-        "requests_dropped_<reason>: no_ready_replica, queue_full, timeout"
+        "requests_dropped_<reason>: no_ready_replica, not_started, queue_full, timeout"
     )
     requests_failed: int = metric("requests cut before they finished: their replica was lost")
     failures_by_reason: Mapping[str, int] = metric(
@@ -231,7 +232,7 @@ class Summary:
         "the node autoscaling keys (`NodeScaling`), with a node scaler that reports them"
     )
 
-    def flat(self) -> dict[str, Any]:
+    def flat(self) -> RunSummary:
         """The summary as ``summary.json`` holds it: one key per metric, in order."""
         flat: dict[str, Any] = {}
         for summary_field in dataclasses.fields(self):
@@ -252,7 +253,7 @@ class Summary:
                     flat.update(value.flat())
             else:
                 flat[summary_field.name] = value
-        return flat
+        return cast(RunSummary, flat)
 
 
 def drop_key(reason: str) -> str:
@@ -444,3 +445,52 @@ def keys() -> list[str]:
         elif summary_field.name not in ("startup_by_platform", "node_scaling"):
             names.append(summary_field.name)
     return names
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDoc:
+    """What one key of ``summary.json`` holds: its unit ("" for a count or a share) and
+    its meaning."""
+
+    unit: str
+    meaning: str
+
+
+_STARTUP_STATS = {"mean": "mean", "p50": "median", "p95": "95th percentile", "max": "maximum"}
+
+
+def key_doc(key: str) -> KeyDoc:
+    """The unit and meaning of a key of ``summary.json``, per-platform and per-reason
+    keys included (``startup_s_p95_vm``, ``requests_dropped_timeout``), and the node
+    autoscaling keys (``node_hours:m5.xlarge:spot``, ``nodes_removed_empty``).
+
+    Raises:
+        KeyError: no run writes such a key.
+    """
+    by_name = {f.name: f for f in dataclasses.fields(Summary)}
+    nested = ("startup", "startup_by_platform", "node_scaling")
+    if key in by_name and key not in nested:
+        return KeyDoc(by_name[key].metadata["unit"], by_name[key].metadata["doc"])
+    node_fields = {f.name: f for f in dataclasses.fields(NodeScaling)}
+    if key in node_fields and key not in ("node_hours_by_type", "nodes_removed_by_reason"):
+        return KeyDoc(node_fields[key].metadata["unit"], node_fields[key].metadata["doc"])
+    if key.startswith("node_hours:"):
+        kind = key.removeprefix("node_hours:").replace(":", " ", 1)
+        return KeyDoc("h", f"hours the nodes of instance and capacity type {kind} ran")
+    for removal in NODE_REMOVAL_REASONS:
+        if key == f"nodes_removed_{removal}":
+            return KeyDoc("", f"nodes the scaler removed because: {removal}")
+    for reason in DropReason:
+        if key == drop_key(reason):
+            return KeyDoc("", f"requests turned away because: {reason}")
+    for failure in FailReason:
+        if key == failure_key(failure):
+            return KeyDoc("", f"requests cut before they finished because: {failure}")
+    for stat, words in _STARTUP_STATS.items():
+        prefix = f"startup_s_{stat}"
+        if key == prefix:
+            return KeyDoc("s", f"start-up (request to ready), {words} over ready replicas")
+        if key.startswith(prefix + "_"):
+            platform = key.removeprefix(prefix + "_")
+            return KeyDoc("s", f"start-up on platform {platform}, {words} over its ready replicas")
+    raise KeyError(key)

@@ -79,6 +79,7 @@ class Deployer:
         self._owned: dict[str, tuple[Platform, str, float | None, bool]] = {}
         self._gone: set[str] = set()
         """Replicas lost with their host or evicted from a drained node."""
+        self._unreachable: set[str] = set()
         self._replacements: list[simpy.Process] = []
 
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -97,13 +98,10 @@ class Deployer:
         """Whether `replica` is one of the deployments'."""
         return replica in self._owned
 
-    def pinned(self, replica: str) -> bool:
-        """Whether `replica` is pinned to its host (one per host, as a DaemonSet's)."""
-        return self._owned[replica][3]
-
-    def lose(self, replica: str, reason: str) -> None:
+    def lose(self, replica: str, reason: str, replace: bool = True) -> None:
         """The replica is gone with its host: what it held is released and, unless it
-        was pinned to that host (a DaemonSet's), a replacement is asked for at once."""
+        was pinned to that host (a DaemonSet's), a replacement is asked for at once — or,
+        without `replace`, when the control plane evicts its pod (`replace_unreachable`)."""
         platform, app, lifetime_s, pinned = self._owned[replica]
         self._gone.add(replica)
         self.replicas_lost += 1
@@ -113,14 +111,31 @@ class Deployer:
         if replica not in self.ledger.starting and self.ledger.get(replica) is not None:
             platform.stop_replica(replica)
             self.running -= 1
-        if not pinned:
-            self._replace(platform, app, lifetime_s, counted=True)
+        if not replace:
+            self._unreachable.add(replica)
+            return
+        if pinned:
+            return
+        self._replace(replica, None)
+
+    def replace_unreachable(self, replica: str, pinned: Host | None = None) -> None:
+        """The pod of a replica lost with its host is gone now: evicted (a replacement
+        goes where the scheduler puts it; the caller never evicts a DaemonSet's pod), or
+        its host came back (`pinned`: the kubelet starts it there again)."""
+        if replica not in self._unreachable:
+            return
+        self._unreachable.discard(replica)
+        self._replace(replica, pinned)
+
+    def is_daemon(self, replica: str) -> bool:
+        """Whether `replica` is a DaemonSet's pod (pinned to its host)."""
+        return replica in self._owned and self._owned[replica][3]
 
     def evict(self, replica: str) -> None:
-        """The replica's node is drained: a replica that runs stops, and unless it is
-        pinned to the node a replacement is asked for at once (the ReplicaSet's new
-        pod); one still starting is left to finish first."""
-        platform, app, lifetime_s, pinned = self._owned[replica]
+        """The replica's node is drained: a replica that runs stops, and unless it is a
+        DaemonSet's pod a replacement is asked for at once (the ReplicaSet's new pod);
+        one still starting is left to finish first."""
+        platform, _, _, daemon = self._owned[replica]
         if replica in self._gone or replica in self.ledger.starting:
             return
         if self.ledger.get(replica) is None:
@@ -128,20 +143,21 @@ class Deployer:
         self._gone.add(replica)
         platform.stop_replica(replica)
         self.running -= 1
-        if not pinned:
-            self._replace(platform, app, lifetime_s, counted=False)
+        if not daemon:
+            self._replace(replica, None, counted=False)
 
-    def _replace(
-        self, platform: Platform, app: str, lifetime_s: float | None, counted: bool
-    ) -> None:
-        """Ask for a new replica of `app` in the place of one gone (counted among
-        ``replicas_replaced`` when it replaces a lost one)."""
+    def _replace(self, replica: str, pinned: Host | None, counted: bool = True) -> None:
+        """Ask for a new replica in the place of `replica` (counted among
+        ``replicas_replaced`` when it replaces a lost one, not an evicted one)."""
+        platform, app, lifetime_s, daemon = self._owned[replica]
         prefix = f"{app}-{platform.name}"
         self._numbering[prefix] = self._numbering.get(prefix, 0) + 1
         name = f"{prefix}-{self._numbering[prefix]}"
         self._request(name)
         self._replacements.append(
-            self.env.process(self._replica(platform, name, app, None, lifetime_s, counted))
+            self.env.process(
+                self._replica(platform, name, app, pinned, lifetime_s, counted, daemon=daemon)
+            )
         )
 
     def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[simpy.Process]:
@@ -197,8 +213,14 @@ class Deployer:
         pinned: Host | None,
         lifetime_s: float | None,
         replacement: bool = False,
+        daemon: bool | None = None,
     ) -> Generator[simpy.Event, Any, None]:
-        self._owned[replica] = (platform, app, lifetime_s, pinned is not None)
+        self._owned[replica] = (
+            platform,
+            app,
+            lifetime_s,
+            pinned is not None if daemon is None else daemon,
+        )
         record = yield from platform.start_replica(replica, self.apps[app], self.env.now, pinned)
         self.ledger.finished(record)
         if replica in self._gone:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sim.core.records import NodeLife
+from sim.core.records import NODES_COLUMN, NodeLife
 from sim.model.cluster.scalers import NodeScaler
 from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.cloud import Cloud
@@ -24,10 +24,6 @@ ON_DEMAND = "on-demand"
 SPOT = "spot"
 UNPRICED = "unpriced"
 """The instance type of a pool's host given by vCPU and memory alone."""
-
-NODES_COLUMN = "nodes:"
-"""The prefix of a time-series column per instance type and capacity type:
-``nodes:<type>:<capacity>``."""
 
 
 class NodeMetrics:

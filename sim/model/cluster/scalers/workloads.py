@@ -47,7 +47,7 @@ class Owner(Protocol):
 
     def owns(self, replica: str) -> bool: ...
 
-    def pinned(self, replica: str) -> bool: ...
+    def is_daemon(self, replica: str) -> bool: ...
 
     def evict(self, replica: str) -> None: ...
 
@@ -84,7 +84,7 @@ class LedgerWorkloads:
         pods = []
         for name in self.ledger.on_host(host):
             owner = self._owner(name)
-            movable = owner is not None and not owner.pinned(name)
+            movable = owner is not None and not owner.is_daemon(name)
             spec = specs.get(name)
             startup = self.ledger.starting.get(name)
             if startup is not None:
