@@ -217,6 +217,27 @@ def test_a_groups_max_pods_bounds_its_template_node() -> None:
     assert (up.detail("nodes"), up.detail("pods")) == (3, 6)
 
 
+def test_a_node_selector_chooses_the_group_whose_template_has_the_label() -> None:
+    """The pods of the least-waste test, selecting ``tier: memory``: only the memory
+    group's template node carries the label (the scheduler's NodeAffinity filter on the
+    template), so four r5.large come although two c5.xlarge would waste less, and the
+    unlabelled node-1 takes none."""
+    world = run(
+        "+cluster.scaler.node_groups.memory.labels.tier=memory",
+        "+workload.apps.web={image: web, vcpu: 1, memory: 1GiB, node_selector: {tier: memory}}",
+        deployments("{app: web, replicas: 8, platform: container}"),
+    )
+    [up] = of_kind(world, "node_scale_up")
+    assert (up.time_s, up.detail("group"), up.detail("nodes"), up.detail("pods")) == (
+        10.0,
+        "memory",
+        4,
+        8,
+    )
+    hosts = sorted(record.host for record in world.ledger.records)
+    assert hosts == [f"memory-{n}" for n in (1, 1, 2, 2, 3, 3, 4, 4)]
+
+
 @pytest.mark.parametrize(
     ("override", "key", "allowed"),
     [

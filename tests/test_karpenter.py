@@ -237,6 +237,34 @@ def test_limits_stop_provisioning() -> None:
     assert len(world.cluster.scheduler.pending) == 2
 
 
+BATCH = "{key: dedicated, value: batch, effect: NoSchedule}"
+
+
+def test_a_tainted_pool_launches_for_the_pods_that_tolerate_it_and_they_run_there() -> None:
+    """The NodePool's nodes carry ``dedicated=batch:NoSchedule``: its NodeClaim is sized
+    for the four tolerating pods alone (one m5.xlarge); the two pods without the
+    toleration stay pending though they have the same requests (the scheduler must not
+    take the taint's refusal of one pod for a refusal of the other)."""
+    world = run(
+        *M5,
+        f"cluster.scaler.node_pools.default.taints=[{BATCH}]",
+        *APPS[:2],
+        f"+workload.apps.burst={{image: web, vcpu: 1, memory: 2GiB, tolerations: [{BATCH}]}}",
+        deployments(
+            SYSTEM,
+            "{app: keep, replicas: 2, platform: container}",
+            "{app: burst, replicas: 4, platform: container}",
+        ),
+        "horizon=5min",
+    )
+    [up] = of_kind(world, "node_scale_up")
+    assert (up.time_s, up.detail("nodeclaims"), up.detail("pods")) == (1.0, 1, 4)
+    assert up.detail("nodes") == "default-1:m5.xlarge:on-demand"
+    placed = sorted((r.app, r.host) for r in world.ledger.records if r.app != "system")
+    assert placed == [("burst", "default-1")] * 4
+    assert sorted(world.cluster.scheduler.pending) == ["keep-container-1", "keep-container-2"]
+
+
 def test_spot_is_launched_first_and_an_interrupted_node_is_replaced() -> None:
     """Spot and on-demand allowed: the node is spot (c5.large, the cheapest of the default
     pool's families for two 1-vCPU pods), billed at 30 %. Interrupted (a high rate), its

@@ -91,7 +91,7 @@ class Scheduler:
         """One line per kind of request that fits no host the cluster has or can get."""
         self._warned: set[PlacementRequest] = set()
         self._changed = env.event()
-        self._rankings: dict[tuple[str, PlacementRequest], HostRanking] = {}
+        self._rankings: dict[tuple[Any, ...], HostRanking] = {}
         self._ranked_hosts_changes = -1
         self._zoned_hosts = False
         self._zoned_changes: int | None = -1
@@ -166,7 +166,7 @@ class Scheduler:
         if self._zoned():
             return self._across_zones(policy, request, feasible)
         local = _local_filters(pod) and not self._anti_affinity_pods
-        ranking = self._ranking(policy, request) if local else None
+        ranking = self._ranking(policy, request, pod) if local else None
         if ranking is not None:
             return ranking.best(feasible)
         candidates = [host for host in self.hosts if feasible(host)]
@@ -193,15 +193,20 @@ class Scheduler:
         chosen = policy.choose(request, [host.view() for host in hosts])
         return None if chosen is None else next(h for h in hosts if h.name == chosen)
 
-    def _ranking(self, policy: PlacementPolicy, request: PlacementRequest) -> HostRanking | None:
-        """The hosts ranked by `policy` for `request`, rebuilt when hosts joined or left."""
+    def _ranking(
+        self, policy: PlacementPolicy, request: PlacementRequest, pod: PodInfo
+    ) -> HostRanking | None:
+        """The hosts ranked by `policy` for `request`, rebuilt when hosts joined or left;
+        one ranking per set of node constraints too, as a ranking forgets the hosts it
+        found infeasible (a tainted node refuses one pod of a shape but takes another
+        that tolerates the taint)."""
         hosts = self.hosts
         if not isinstance(hosts, HostList):
             return None
         if hosts.changes != self._ranked_hosts_changes:
             self._rankings.clear()
             self._ranked_hosts_changes = hosts.changes
-        key = (policy.name, request)
+        key = (policy.name, request, pod.tolerations, pod.node_selector, pod.required_node_terms)
         ranking = self._rankings.get(key)
         if ranking is None:
             ranking = HostRanking(policy, request, hosts)
