@@ -25,8 +25,7 @@ from sim.policies.autoscaling import AUTOSCALING
 CONFIGS = importlib.resources.files("sim.conf")
 
 FAMILIES = {
-    family.name: family
-    for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING, NODE_SCALERS)
+    family.name: family for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING, NODE_SCALERS)
 }
 
 SECTIONS: Mapping[str, type] = {
