@@ -23,6 +23,7 @@ MOMENTS = {
     "vm-vs-container": 20.0,  # the container serves while the VM still copies its disk
     "autoscaling": 870.0,  # two replicas in service, two more on their way
     "host-failure": 651.0,  # node-1 down, its pod evicted: the replacement pulling on node-4
+    "node-autoscaling": 700.0,  # the m5.2xlarge cordoned, its c5.large replacement starting
 }
 CHROMIUM = os.environ.get("SIM_TEST_CHROMIUM", "/usr/bin/chromium")
 

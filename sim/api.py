@@ -84,6 +84,9 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         TrafficSpec,
         WorkloadSpec,
     )
+    from sim.model.cluster.scalers import NODE_SCALERS
+    from sim.model.cluster.scalers.cluster_autoscaler import NodeGroupParams
+    from sim.model.cluster.scalers.karpenter.pools import NodePoolParams
     from sim.model.images.registries import REGISTRIES
     from sim.model.network.topology import NetworkParams
     from sim.model.platforms import PLATFORMS
@@ -99,8 +102,10 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         ("workload", "_workload"): config_defaults(WorkloadSpec),
         ("workload", "_service"): config_defaults(ServiceSpec),
         ("workload", "_traffic"): config_defaults(TrafficSpec),
+        ("cluster/scaler", "_node_group"): config_defaults(NodeGroupParams),
+        ("cluster/scaler", "_node_pool"): config_defaults(NodePoolParams),
     }
-    for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING):
+    for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING, NODE_SCALERS):
         for name, kind in family.kinds.items():
             nodes[(f"kinds/{family.name}", name)] = kind_defaults(family, name)
             if not kind.source:

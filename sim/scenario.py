@@ -21,12 +21,14 @@ import numpy as np
 import simpy
 
 from sim.config import ScenarioParams
+from sim.config.scalers import runs_spot
 from sim.core.collection import collection_paused
-from sim.core.records import EventKind, EventLog, EventTally, PullRecord
+from sim.core.records import EventKind, EventLog, EventTally, PullRecord, ReplicaRecord
 from sim.core.streams import RandomStreams
 from sim.core.world import AppFacts, HostFacts, PlatformFacts, RegistryFacts, World
 from sim.model.cluster.cluster import Cluster
 from sim.model.cluster.deployments import Deployer
+from sim.model.cluster.scalers.workloads import LedgerWorkloads, Owner
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger, Platform
 from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
@@ -59,9 +61,10 @@ def build_cluster(
         params.pricing.instance_types,
         params.pricing.billing_minimum_s,
         dict(params.registry_mirrors),
-        params.cluster_scaler,
+        params.node_scaler,
         log,
         streams,
+        params.daemonsets,
         params.scheduler,
     )
 
@@ -144,6 +147,14 @@ class Scenario:
                 self.streams,
                 params.node_lifecycle,
             )
+
+    def workloads(self) -> LedgerWorkloads:
+        """The pods on each host, evicted through their owners (the service's fleet, the
+        deployer), as a node scaler sees them."""
+        owners: list[Owner] = [self.deployer]
+        if self.service is not None:
+            owners.insert(0, self.service.fleet)
+        return LedgerWorkloads(self.ledger, owners)
 
     def _platform(self, platform_params: Any) -> Platform:
         """Build one platform (a kind of `PLATFORMS`) with its own random stream."""
@@ -233,18 +244,21 @@ class Scenario:
                 progress(self.env.now, self.params.horizon_s)
 
     def run(self, progress: ProgressCallback | None = None) -> Result:
-        """Run until every replica is ready or failed (with a service: until the
-        horizon), or until the horizon; return what the run recorded."""
+        """Run until every replica is ready or failed (with a service, faults, spot
+        capacity or a node scaler that removes busy nodes: until the horizon), or until
+        the horizon; return what the run recorded."""
         env = self.env
         rows: list[dict[str, float | int]] = []
         self.cluster.start_gc()
         env.process(self._sampler(rows, progress))
-        self.cluster.start_scaler()
+        self.cluster.start_scaler(self.workloads())
         deployed = env.process(self.deployer.run())
         horizon = env.timeout(self.params.horizon_s)
         if self.resilience is not None:
             self.resilience.start()
-        if self.service is not None or self.resilience is not None:
+        scaler = self.cluster.scaler
+        to_horizon = scaler is not None and scaler.runs_to_horizon
+        if self.service is not None or self.resilience is not None or to_horizon:
             if self.service is not None:
                 self.service.start()
             env.run(until=horizon)
@@ -291,6 +305,7 @@ class Scenario:
             self._reservations(end_s),
             self.resilience.report(end_s) if self.resilience is not None else no_faults_report(),
             slo_violation_s=self.slo.violation_s if self.slo is not None else 0.0,
+            node_scaling=self._node_scaling(replicas, end_s),
             seed=self.params.seed,
             replication=self.params.replication,
             sim_time_s=end_s,
@@ -372,6 +387,15 @@ class Scenario:
             self.params.pricing.billing_minimum_s,
         )
 
+    def _node_scaling(self, replicas: Sequence[ReplicaRecord], end_s: float) -> Any:
+        """The summary's node autoscaling part (None without node metrics)."""
+        metrics = self.cluster.node_metrics
+        if metrics is None:
+            return None
+        from sim.output.summary import node_part
+
+        return node_part(metrics.lives(), replicas, metrics.report(), end_s)
+
     def _reservations(self, end_s: float) -> dict[str, float]:
         """What replicas held (vCPU and memory over time) against what they used."""
         reservations = self.ledger.reservations(end_s)
@@ -389,10 +413,7 @@ class Scenario:
 
 def _has_spot(params: ScenarioParams) -> bool:
     """Whether any capacity is spot (a pool's hosts or the scaler's)."""
-    scaler = params.cluster_scaler
-    return any(host.spot is not None for host in params.hosts) or (
-        scaler is not None and scaler.spot is not None
-    )
+    return any(host.spot is not None for host in params.hosts) or runs_spot(params.node_scaler)
 
 
 def run_scenario(params: ScenarioParams, progress: ProgressCallback | None = None) -> Result:

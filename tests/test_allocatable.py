@@ -134,9 +134,9 @@ def test_reserves_and_daemonsets_are_read_with_their_units() -> None:
 def test_defaults_keep_nothing() -> None:
     params = scenario_params(to_plain(sim.load_config([])))
     assert all(h.overhead_vcpu == 0 and h.overhead_memory_bytes == 0 for h in params.hosts)
-    assert params.cluster_scaler is not None
-    assert params.cluster_scaler.overhead_vcpu == 0
-    assert params.cluster_scaler.overhead_memory_bytes == 0
+    scaler = Scenario(params).cluster.scaler
+    assert scaler is not None
+    assert scaler.allocatable == (8.0, 32 * GiB)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import subprocess
@@ -160,6 +161,32 @@ def test_the_autoscaling_story_tells_each_decision_replica_and_load() -> None:
     assert stamps == sorted(stamps)
 
 
+def test_the_node_autoscaling_story_replaces_the_big_node_once_the_small_one_joined() -> None:
+    """Karpenter's NodeClaim comes 1 s after the pods went pending (the batch's idle
+    second); consolidation decides 15 s after the poll that follows the batch pods' end;
+    the big node is drained only once its replacement has joined, and the API pods start
+    on the replacement."""
+    scenario, result = run_demo("node-autoscaling")
+    events = result.events
+    [up] = [e for e in events if e.kind == "node_scale_up"]
+    assert (up.time_s, up.detail("nodes")) == (1.0, "default-1:m5.2xlarge:on-demand")
+    batch_end = max(
+        r.ready_s + 600.0 for r in result.replicas if r.app == "batch" and r.ready_s is not None
+    )
+    [disruption] = [e for e in events if e.kind == "node_disruption"]
+    assert disruption.time_s == math.ceil(batch_end / 10.0) * 10.0 + 15.0
+    assert disruption.detail("replacement") == "c5.large (on-demand)"
+    joined = {e.source: e.time_s for e in events if e.kind == "host_joined"}
+    [down] = [e for e in events if e.kind == "node_scale_down"]
+    assert (down.source, down.detail("reason")) == ("default-1", "replaced")
+    assert joined["default-2"] <= down.time_s < joined["default-2"] + 1.0
+    api = [r.host for r in scenario.ledger.records if r.app == "api"]
+    assert api == ["default-1", "default-1", "default-2", "default-2"]
+    lines = told("node-autoscaling")
+    stamps = [float(line[1:10]) for line in lines if line.startswith("[")]
+    assert stamps == sorted(stamps)
+
+
 def render(lines: tuple[str, ...], *, terminal: bool) -> str:
     """What `show` prints to a console that is (or is not) a colour terminal."""
     file = io.StringIO()
@@ -265,7 +292,7 @@ def test_an_unknown_demo_is_named_in_one_line(
     assert stopped.value.code == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "sim-demo: no demo named 'nosuch'; the demos: first-pull, shared-base, "
-        "copy-on-write, vm-vs-container, autoscaling, host-failure"
+        "copy-on-write, vm-vs-container, autoscaling, host-failure, node-autoscaling"
     ]
 
 

@@ -28,6 +28,7 @@ from pages import (
 )
 
 from sim.output.summary import keys as summary_keys
+from sim.output.summary import node_keys
 
 PROGRAMS = ("sim", "sim-report", "sim-plan")
 # Appended to every command that runs a simulation: the same command, a shorter run.
@@ -213,14 +214,15 @@ def test_no_page_sends_anyone_outside_the_repository(page: Path) -> None:
 
 
 def test_the_summary_table_lists_every_summary_key_and_no_other() -> None:
-    """The results page's table of ``summary.json`` names each key of `Summary` once (the
-    per-platform start-up keys by an example)."""
+    """The results page's tables of ``summary.json`` name each key of `Summary` once (the
+    per-platform start-up keys and the per-type node-hours by an example), the node
+    autoscaling keys included."""
     text = (DOCS / "results.md").read_text(encoding="utf-8")
     start = text.index("## `summary.json`")
     table = text[start : text.index("\n## ", start + 1)]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     named = [key for row in rows for key in re.findall(r"`([a-z0-9_]+)`", row.split(" | ")[0])]
-    assert sorted(named) == sorted(summary_keys())
+    assert sorted(named) == sorted(summary_keys() + node_keys())
 
 
 @pytest.mark.parametrize("page", pages(), ids=page_name)

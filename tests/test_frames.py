@@ -18,7 +18,7 @@ from sim.core.records import REGISTRY_BYTES_COLUMN
 from sim.output.columns import TIMESERIES_COLUMNS, column_doc
 from sim.output.results import Result
 from sim.output.run_summary import RunSummary
-from sim.output.summary import Summary, key_doc, keys
+from sim.output.summary import NodeScaling, Summary, key_doc, keys, node_keys
 
 FAULTS = (
     "+experiment=resilience",
@@ -47,8 +47,12 @@ def test_the_typed_summary_has_every_key_with_its_type_in_order() -> None:
             expected[key] = int
         else:
             expected[key] = hints[key]
+    node_hints = typing.get_type_hints(NodeScaling)
+    for key in node_keys():
+        expected[key] = int if key.startswith("nodes_removed_") else node_hints[key]
     assert typing.get_type_hints(RunSummary) == expected
-    assert list(typing.get_type_hints(RunSummary)) == keys()
+    assert list(typing.get_type_hints(RunSummary)) == keys() + node_keys()
+    assert RunSummary.__required_keys__ == frozenset(keys())
 
 
 def test_the_summary_frame_is_the_summary_with_units_and_meanings(runs: dict[str, Result]) -> None:
@@ -219,3 +223,22 @@ def test_sim_exports_its_public_names() -> None:
     from importlib.metadata import version
 
     assert sim.__version__ == version("sim")
+
+
+def test_a_node_scaler_run_has_every_key_and_column_documented() -> None:
+    result = sim.simulate(
+        sim.load_config(
+            ["cluster/scaler=karpenter", "+experiment=node_autoscaling", "horizon=5min"]
+        )
+    )
+    summary = result.frames().summary
+    assert set(node_keys()) <= set(summary.index)
+    assert summary.loc["node_hours", "unit"] == "h"
+    typed = [key for key in summary.index if key.startswith("node_hours:")]
+    assert typed and all(summary.loc[key, "unit"] == "h" for key in typed)
+    assert summary.loc["nodes_removed_empty", "meaning"].endswith("empty")
+    timeseries = result.frames().timeseries
+    kinds = timeseries.attrs["kinds"]
+    assert kinds["pods_pending"] == "gauge" and kinds["node_disruptions"] == "counter"
+    nodes = [name for name in timeseries.columns if name.startswith("nodes:")]
+    assert nodes and all(kinds[name] == "gauge" for name in nodes)

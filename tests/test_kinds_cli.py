@@ -53,9 +53,9 @@ def test_the_cluster_section_shows_reserves_and_daemonsets(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("cluster: ")
     assert [line.split()[0] for line in lines if line.strip().startswith("reserved")] == [
-        "reserved",
-        "reserved",
+        "reserved"
     ]
+    assert next(line for line in lines if line.split()[0] == "scaler").split()[1] == "simple"
     daemonsets = next(i for i, line in enumerate(lines) if line.split()[0] == "daemonsets")
     assert [line.split()[:2] for line in lines[daemonsets + 1 : daemonsets + 4]] == [
         ["name", "(required)"],

@@ -116,3 +116,22 @@ def test_a_refusal_lists_what_is_allowed(overrides: list[str], key: str, allowed
 def test_a_number_with_an_exponent_is_refused_by_the_grammar_it_breaks(override: str) -> None:
     error = refusal(override)
     assert "a decimal number without sign or exponent and a unit" in error.allowed
+
+
+@pytest.mark.parametrize(
+    ("overrides", "hosts"),
+    [
+        (["cluster/scaler=none"], None),
+        (["cluster/scaler=cluster-autoscaler"], 3 + 3 * 10),
+        (["cluster/scaler=cluster-autoscaler", "cluster.scaler.max_nodes_total=4"], 3 + 4),
+        (["cluster/scaler=karpenter"], 3 + 100 // 2),  # 100 vCPUs of 2-vCPU .large nodes
+        (["cluster/scaler=karpenter", "cluster.scaler.node_pools.default.limits.nodes=7"], 10),
+    ],
+)
+def test_every_node_scaler_counts_the_hosts_it_may_add(
+    overrides: list[str], hosts: int | None
+) -> None:
+    if hosts is None:
+        cli.validate_overrides([*overrides, "limits.hosts=5"])
+        return
+    assert refusal(*overrides, "limits.hosts=5").value == f"{hosts} hosts"

@@ -15,6 +15,7 @@ from presets import keys_at_default
 from sim.config.sections import ClusterSpec, PricingSpec, WorkloadSpec
 from sim.core.schema import read, read_kind
 from sim.core.settings import Family, setting
+from sim.model.cluster.scalers import NODE_SCALERS
 from sim.model.images.registries import REGISTRIES
 from sim.model.network.topology import NetworkParams
 from sim.model.platforms import PLATFORMS
@@ -23,7 +24,9 @@ from sim.policies.autoscaling import AUTOSCALING
 
 CONFIGS = importlib.resources.files("sim.conf")
 
-FAMILIES = {family.name: family for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING)}
+FAMILIES = {
+    family.name: family for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING, NODE_SCALERS)
+}
 
 SECTIONS: Mapping[str, type] = {
     "cluster": ClusterSpec,
@@ -35,7 +38,7 @@ SECTIONS: Mapping[str, type] = {
 
 PRESETS = [
     (group, entry.name)
-    for group in (*SECTIONS, "platform", "registry", "autoscaler")
+    for group in (*SECTIONS, "platform", "registry", "autoscaler", "cluster/scaler")
     for entry in sorted((CONFIGS / group).iterdir(), key=lambda entry: entry.name)
     if entry.name.endswith(".yaml")
 ]
@@ -66,7 +69,7 @@ def read_preset(
     body = {k: v for k, v in config.items() if k != "defaults"}
     if group in SECTIONS:
         return [(read(SECTIONS[group], body, group), body, group)]
-    if group == "autoscaler":
+    if group in ("autoscaler", "cluster/scaler"):
         family, kind = kinds["_here_"]
         entry = with_kind(family, kind, body)
         return [(read_kind(family, entry, group), entry, group)]

@@ -172,6 +172,21 @@ def test_desired_replicas_follow_the_autoscaler() -> None:
     ] * 2 + ["autoscaler (target_tracking) scales in"]
 
 
+def test_node_scaler_decisions_are_marked_and_its_nodes_come_and_go() -> None:
+    """Karpenter's scale-up, its consolidation and the node it removed are marks; the
+    replaced m5.2xlarge is gone after its drain, the c5.large up."""
+    result = run_demo("node-autoscaling")[1]
+    data = replay_data(result)
+    marks = [(time_s, text.split(":")[0]) for time_s, kind, text in data["marks"]]
+    assert marks == [(1.0, "karpenter"), (685.0, "karpenter"), (766.0, "default-1")]
+    end = replay_at(data, float(result.summary["sim_time_s"]))
+    statuses = {
+        data["hosts"][index][0]: data["host_statuses"][status[0]]
+        for index, status in end["host"].items()
+    }
+    assert (statuses["default-1"], statuses["default-2"]) == ("gone", "up")
+
+
 def test_the_cost_so_far_ends_at_the_run_s_bill(first_pull: tuple[Result, dict[str, Any]]) -> None:
     for result, data in (first_pull, (lambda r: (r, replay_data(r)))(run_demo("autoscaling")[1])):
         costs = data["series"]["cost_usd"]

@@ -2,8 +2,8 @@
 
 ``sim-kinds`` lists them all; ``sim-kinds <family>`` only that family (``platform``,
 ``registry``, ``arrivals``, ``autoscaler``, ``composite-member``, ``placement``,
-``balancer``, ``snapshotter``, ``traffic-mode``, ``fault``), or one section of settings
-that is not a kind (``cluster``: pools with their reserves, DaemonSets, engine, scaler).
+``balancer``, ``snapshotter``, ``traffic-mode``, ``fault``, ``node-scaler``), or one section of
+settings that is not a kind (``cluster``: pools with their reserves, DaemonSets, engine).
 Each setting shows its config
 key, its default exactly as a config writes it (or ``(required)``), what it may be (unit,
 range, words) and what it does — all read from the kinds' parameter dataclasses, the one
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from sim.config.reference import family_lines, settings_lines
 from sim.config.sections import ClusterSpec, PoolSpec
 from sim.core.settings import Family
+from sim.model.cluster.scalers import NODE_SCALERS
 from sim.model.faults.kinds import FAULTS
 from sim.model.images.registries import REGISTRIES
 from sim.model.images.snapshotters import SNAPSHOTTERS
@@ -41,6 +42,7 @@ FAMILIES: tuple[Family, ...] = (
     SNAPSHOTTERS,
     TRAFFIC_MODES,
     FAULTS,
+    NODE_SCALERS,
 )
 """Every family of kinds a config chooses from, in the order `sim-kinds` lists them."""
 
@@ -50,7 +52,8 @@ USAGE = "usage: sim-kinds [FAMILY | cluster]"
 def cluster_lines() -> list[str]:
     """The cluster section's settings, each pool's below them."""
     return [
-        "cluster: host pools, their reserves, DaemonSets, engine and scaler (not a kind)",
+        "cluster: host pools, their reserves, DaemonSets, engine and node scaler (not a kind;"
+        " the scaler's kinds: sim-kinds node-scaler)",
         *settings_lines(ClusterSpec, "  "),
         "cluster.pools.<name>: a pool of identical hosts",
         *settings_lines(PoolSpec, "  "),

@@ -27,6 +27,13 @@ from sim.config.params import (
     ScenarioParams,
     ServiceParams,
 )
+from sim.config.scalers import (
+    instance_type_allowed,
+    kept_overhead,
+    most_hosts,
+    node_scaler_of,
+    runs_spot,
+)
 from sim.config.sections import (
     AppSpec,
     ClusterSpec,
@@ -40,11 +47,8 @@ from sim.core.errors import ConfigError
 from sim.core.metrics import PRODUCED
 from sim.core.schema import config_keys, kind_of, read, read_kind, short
 from sim.core.streams import RandomStreams
-from sim.core.units import format_size
-from sim.model.cluster.scaler import ClusterScalerParams
 from sim.model.faults.kinds import FAULTS
-from sim.model.hosts.allocatable import Reserved, overhead
-from sim.model.hosts.cloud import InstanceType
+from sim.model.hosts.cloud import max_pods_of
 from sim.model.hosts.host import HostParams
 from sim.model.hosts.replica import App
 from sim.model.images.image import (
@@ -126,13 +130,13 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
                 )
     pricing = read_pricing(_section(config, "pricing"))
     cluster = read(ClusterSpec, _section(config, "cluster"), "cluster")
+    node_scaler = node_scaler_of(cluster, pricing)
     host_count = check_hosts(
         (pool.count for pool in cluster.pools.values()),
-        (cluster.scaler.max_hosts or 0) if cluster.scaler.enabled else 0,
+        most_hosts(node_scaler, pricing),
         root.limits,
     )
     hosts = hosts_of(cluster, pricing)
-    cluster_scaler = scaler_of(cluster, pricing)
     mirrors = mirrors_of(cluster, registries)
     network = read(NetworkParams, _section(config, "network"), "network")
     platforms = read_platforms(_section(config, "platform"), pricing)
@@ -161,9 +165,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         links,
     )
     slo = read(SloParams, config.get("slo") or {}, "slo")
-    spot = any(host.spot for host in hosts) or (
-        cluster_scaler is not None and cluster_scaler.spot is not None
-    )
+    spot = any(host.spot for host in hosts) or runs_spot(node_scaler)
     if service is not None and service.mode != "requests" and (faults or spot or slo.judged):
         raise ConfigError(
             "workload.traffic.mode",
@@ -190,7 +192,8 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         deployments=deployments,
         service=service,
         autoscaler=autoscaler,
-        cluster_scaler=cluster_scaler,
+        node_scaler=node_scaler,
+        daemonsets=cluster.daemonsets,
         log=root.log,
         faults=faults,
         slo=slo if slo.judged else None,
@@ -285,25 +288,6 @@ def read_pricing(data: Any) -> Pricing:
     )
 
 
-def _instance_type_allowed(pricing: Pricing) -> str:
-    return "an instance type of pricing: " + ", ".join(pricing.instance_types)
-
-
-def max_pods_of(value: int | str, instance_type: InstanceType | None, key: str) -> int:
-    """A node's ``maxPods``: a number, or ``eks``: the EKS AMI's figure for its type."""
-    if isinstance(value, int):
-        return value
-    found = instance_type.eks_max_pods() if instance_type is not None else None
-    if found is None:
-        raise ConfigError(
-            key,
-            value,
-            "a whole number of pods, or eks for an instance type with network interface "
-            "data in pricing (enis, ipv4_per_eni)",
-        )
-    return found
-
-
 def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
     """Every host of every pool, named ``<pool>-<n>``."""
     hosts: list[HostParams] = []
@@ -314,7 +298,7 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
             instance_type = pricing.instance_types.get(pool.instance_type)
             if instance_type is None:
                 raise ConfigError(
-                    f"{key}.instance_type", pool.instance_type, _instance_type_allowed(pricing)
+                    f"{key}.instance_type", pool.instance_type, instance_type_allowed(pricing)
                 )
         vcpu = pool.vcpu if pool.vcpu is not None else getattr(instance_type, "vcpu", None)
         memory = (
@@ -326,7 +310,7 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
             raise ConfigError(f"{key}.vcpu", "missing", "a value is required")
         if memory is None:
             raise ConfigError(f"{key}.memory", "missing", "a value is required")
-        kept_vcpu, kept_memory = _overhead(cluster, pool.reserved, vcpu, memory, key)
+        kept_vcpu, kept_memory = kept_overhead(cluster, pool.reserved, vcpu, memory, key)
         max_pods = max_pods_of(pool.max_pods, instance_type, f"{key}.max_pods")
         labels = tuple(sorted(pool.labels.items()))
         taints = tuple(taint.build() for taint in pool.taints)
@@ -352,63 +336,6 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
     if not hosts:
         raise ConfigError("cluster.pools", "no hosts", "at least one pool with count >= 1")
     return tuple(hosts)
-
-
-def _overhead(
-    cluster: ClusterSpec, reserved: Reserved, vcpu: float, memory: int, key: str
-) -> tuple[float, int]:
-    """A host's reserves plus the DaemonSets' pods, checked to leave it something."""
-    reserved = reserved.on(vcpu)
-    kept_vcpu, kept_memory = overhead(reserved, cluster.daemonsets)
-    if kept_vcpu >= vcpu - 1e-9:
-        raise ConfigError(
-            f"{key}.reserved.vcpu",
-            f"{reserved.vcpu:g}",
-            f"with the DaemonSets' {kept_vcpu - reserved.vcpu:g}, less than the host's {vcpu:g}",
-        )
-    if kept_memory >= memory:
-        raise ConfigError(
-            f"{key}.reserved.memory",
-            format_size(reserved.memory_bytes),
-            f"with the DaemonSets' {format_size(kept_memory - reserved.memory_bytes)}, "
-            f"less than the host's {format_size(memory)}",
-        )
-    return kept_vcpu, kept_memory
-
-
-def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | None:
-    """The cluster-level scaler's node group, when enabled."""
-    scaler = cluster.scaler
-    if not scaler.enabled:
-        return None
-    assert scaler.instance_type is not None and scaler.max_hosts is not None
-    if scaler.instance_type not in pricing.instance_types:
-        raise ConfigError(
-            "cluster.scaler.instance_type", scaler.instance_type, _instance_type_allowed(pricing)
-        )
-    instance_type = pricing.instance_types[scaler.instance_type]
-    kept_vcpu, kept_memory = _overhead(
-        cluster,
-        scaler.reserved,
-        instance_type.vcpu,
-        instance_type.memory_bytes,
-        "cluster.scaler",
-    )
-    return ClusterScalerParams(
-        instance_type=scaler.instance_type,
-        disk_bytes=scaler.disk_bytes,
-        min_hosts=scaler.min_hosts,
-        max_hosts=scaler.max_hosts,
-        provision=scaler.provision,
-        scan_interval_s=scaler.scan_interval_s,
-        scale_down_unneeded_s=scaler.scale_down_unneeded_s,
-        spot=scaler.spot,
-        overhead_vcpu=kept_vcpu,
-        overhead_memory_bytes=kept_memory,
-        labels=tuple(sorted(scaler.labels.items())),
-        taints=tuple(taint.build() for taint in scaler.taints),
-        max_pods=max_pods_of(scaler.max_pods, instance_type, "cluster.scaler.max_pods"),
-    )
 
 
 def mirrors_of(
@@ -579,9 +506,7 @@ def read_platforms(data: Any, pricing: Pricing) -> dict[str, PlatformParams]:
         params = read_kind(PLATFORMS, entry, key, name=str(name))
         instance_type = getattr(params, "instance_type", None)
         if isinstance(instance_type, str) and instance_type not in pricing.instance_types:
-            raise ConfigError(
-                f"{key}.instance_type", instance_type, _instance_type_allowed(pricing)
-            )
+            raise ConfigError(f"{key}.instance_type", instance_type, instance_type_allowed(pricing))
         platforms[str(name)] = params
     if not platforms:
         raise ConfigError("platform", "none", "at least one platform (platform=container)")

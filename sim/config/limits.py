@@ -37,7 +37,7 @@ class Limits:
     """The largest run a config may ask for (the root key ``limits``)."""
 
     hosts: int = setting(
-        100_000, minimum=1, doc="hosts: every pool's count plus the cluster scaler's max_hosts"
+        100_000, minimum=1, doc="hosts: every pool's count plus the most the node scaler may add"
     )
     replicas: int = setting(
         200_000,

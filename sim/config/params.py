@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from sim.model.cluster.deployments import Deployment
 from sim.model.cluster.node_lifecycle import NodeLifecycleParams
-from sim.model.cluster.scaler import ClusterScalerParams
 from sim.model.cluster.scheduling.profile import SchedulerParams
+from sim.model.hosts.allocatable import DaemonSet
 from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.engine import EngineParams
 from sim.model.hosts.host import HostParams
@@ -60,7 +60,11 @@ class ScenarioParams:
     deployments: tuple[Deployment, ...]
     service: ServiceParams | None = None
     autoscaler: Any = None  # the parameters of a kind of sim.policies.autoscaling.AUTOSCALING
-    cluster_scaler: ClusterScalerParams | None = None
+    node_scaler: Any = None
+    """The node scaler's parameters (a kind of sim.model.cluster.scalers.NODE_SCALERS), or
+    None without one."""
+    daemonsets: tuple[DaemonSet, ...] = ()
+    """The pods every node runs (their requests are kept on each node a scaler adds)."""
     log: EventLogMode = "full"
     faults: tuple[Any, ...] = ()
     """The fault specs, each the parameters of a kind of sim.model.faults.kinds.FAULTS."""

@@ -3,7 +3,8 @@ node selectors, affinities and topology spread constraints.
 
 Each spec reads one entry as a config writes it (snake_case keys after the Kubernetes
 fields: ``{key: dedicated, value: gpu, effect: NoSchedule}``) and builds the scheduler's
-object (`sim.policies.scheduling.objects`).
+object (`sim.policies.scheduling.objects`). `TaintSpec` lives with the hosts
+(`sim.model.hosts.taints`), as node groups and pools take taints too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sim.core.settings import setting
+from sim.model.hosts.taints import EFFECTS, TaintSpec
 from sim.policies.scheduling.objects import (
     LabelSelector,
     NodeSelectorTerm,
@@ -20,26 +22,25 @@ from sim.policies.scheduling.objects import (
     PreferredTerm,
     Requirement,
     SpreadConstraint,
-    Taint,
     Toleration,
     WeightedPodAffinityTerm,
 )
 
-EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TaintSpec:
-    """A node taint."""
-
-    key: str = setting(doc="the taint's key")
-    value: str = setting("", doc="its value")
-    effect: str = setting(
-        "NoSchedule", choices=EFFECTS, doc="what it does to pods not tolerating it"
-    )
-
-    def build(self) -> Taint:
-        return Taint(self.key, self.value, self.effect)  # type: ignore[arg-type]
+__all__ = [
+    "EFFECTS",
+    "AffinitySpec",
+    "NodeAffinitySpec",
+    "NodeTermSpec",
+    "PodAntiAffinitySpec",
+    "PodSchedulingSpec",
+    "PodTermSpec",
+    "PreferredNodeTermSpec",
+    "PreferredPodTermSpec",
+    "RequirementSpec",
+    "SpreadSpec",
+    "TaintSpec",
+    "TolerationSpec",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

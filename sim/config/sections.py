@@ -15,14 +15,17 @@ from typing import Any, Literal
 
 from sim.config.limits import Limits
 from sim.config.scheduling import PodSchedulingSpec, TaintSpec
-from sim.core.distributions import Constant, Distribution, LogNormal
+from sim.core.distributions import Constant, Distribution
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
 from sim.model.cluster.node_lifecycle import NodeLifecycleParams
+from sim.model.cluster.scalers import NODE_SCALERS
+from sim.model.cluster.scalers.simple import SimpleScalerParams
 from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.allocatable import DaemonSet, Reserved
 from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.engine import EngineParams
+from sim.model.hosts.node_settings import labels_setting, max_pods_setting, taints_setting
 from sim.model.hosts.spot import SpotParams
 from sim.model.service.arrivals import ARRIVALS
 from sim.model.service.traffic_modes import TRAFFIC_MODES
@@ -53,64 +56,14 @@ class PoolSpec:
         default_factory=Reserved,
         doc="kube-reserved + system-reserved + eviction threshold: kept from replicas",
     )
-    labels: Mapping[str, str] = setting(
-        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
-    )
-    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
-    max_pods: int | str = setting(
-        110,
-        minimum=1,
-        choices=("eks",),
-        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
-        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
-    )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScalerSpec:
-    """The cluster-level scaler (Cluster Autoscaler, an ECS capacity provider)."""
-
-    enabled: bool = setting(False, doc="hosts join for pending replicas, idle ones leave")
-    instance_type: str | None = setting(None, doc="the type of the hosts it adds")
-    disk_bytes: int = setting(100_000_000_000, unit="size", above=0, doc="their disk")
-    min_hosts: int = setting(0, minimum=0, doc="it never goes below")
-    max_hosts: int | None = setting(None, minimum=1, doc="it never goes above")
-    # Reported 45-90 s from launch to a Ready node on EKS (docs/semantics.md).
-    provision: Distribution = setting(LogNormal(65.0, 0.2), doc="launch to node ready")
-    scan_interval_s: float = setting(10.0, unit="duration", above=0, doc="how often it looks")
-    scale_down_unneeded_s: float = setting(
-        600.0, unit="duration", doc="a host idle this long is removed"
-    )
-    spot: SpotParams | None = setting(None, doc="it adds spot instances (price, interruptions)")
-    reserved: Reserved = setting(
-        default_factory=Reserved, doc="what each host it adds keeps from replicas"
-    )
-    labels: Mapping[str, str] = setting(
-        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
-    )
-    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
-    max_pods: int | str = setting(
-        110,
-        minimum=1,
-        choices=("eks",),
-        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
-        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
-    )
-
-    def __post_init__(self) -> None:
-        if not self.enabled:
-            return
-        if self.instance_type is None:
-            raise ConfigError("instance_type", "missing", "a value is required")
-        if self.max_hosts is None:
-            raise ConfigError("max_hosts", "missing", "a value is required")
-        if self.max_hosts < self.min_hosts:
-            raise ConfigError("max_hosts", self.max_hosts, "at least min_hosts")
+    labels: Mapping[str, str] = labels_setting()
+    taints: tuple[TaintSpec, ...] = taints_setting()
+    max_pods: int | str = max_pods_setting()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterSpec:
-    """The cluster: host pools, who the hosts are, their engine, mirrors and scaler."""
+    """The cluster: host pools, who the hosts are, their engine, mirrors and node scaler."""
 
     pools: Mapping[str, PoolSpec] = setting(doc="pools of identical hosts, by name")
     principal: str = setting("", doc="who the hosts are to private registries (IAM role)")
@@ -120,7 +73,11 @@ class ClusterSpec:
     engine: EngineParams = setting(
         default_factory=EngineParams, doc="each host's container daemon and kubelet"
     )
-    scaler: ScalerSpec = setting(default_factory=ScalerSpec, doc="the cluster-level scaler")
+    scaler: Any = setting(
+        default_factory=SimpleScalerParams,
+        family=NODE_SCALERS,
+        doc="adds and removes hosts (presets: cluster/scaler=simple, none, ...)",
+    )
     daemonsets: tuple[DaemonSet, ...] = setting(
         (), doc="pods on every host (pools and the scaler's): their requests are kept"
     )

@@ -24,6 +24,10 @@ REGISTRY_BYTES_COLUMN = "registry_bytes_served:"
 """The prefix of a time-series column per registry: ``registry_bytes_served:<name>``,
 the bytes that registry had sent by the sample (the column without a name sums them)."""
 
+NODES_COLUMN = "nodes:"
+"""The prefix of a time-series column per instance type and capacity type:
+``nodes:<type>:<capacity>``, the nodes of that kind running at the sample."""
+
 
 class EventKind(StrEnum):
     """Every kind of event the model records; the ``kind`` column of ``events.csv``.
@@ -48,6 +52,20 @@ class EventKind(StrEnum):
     HOST_JOINED = "host_joined"
     CLUSTER_SCALE_OUT = "cluster_scale_out"
     CLUSTER_SCALE_IN = "cluster_scale_in"
+    # Node autoscalers (see sim.model.cluster.scalers)
+    NODE_SCALE_UP = "node_scale_up"
+    """A node scaler decided to add nodes (details: the group or NodePool, nodes, the
+    pending pods they are for, and how it chose)."""
+    NODE_UNNEEDED = "node_unneeded"
+    """The Cluster Autoscaler found a node unneeded (details: utilization, resource)."""
+    NODE_SCALE_DOWN = "node_scale_down"
+    """A node scaler decided to remove a node (details: reason, pods to move)."""
+    NODE_DISRUPTION = "node_disruption"
+    """Karpenter decided to disrupt nodes (details: method, decision, nodes, the
+    replacement and the saving)."""
+    NODE_GROUP_BACKOFF = "node_group_backoff"
+    """A node did not join in time: it is removed and its group backed off (details:
+    group, until_s)."""
     # Pulls, in the order Docker prints them
     PULL_REQUESTED = "pull_requested"
     MANIFEST_RECEIVED = "manifest_received"
@@ -304,6 +322,18 @@ class ReplicaRecord:
     @property
     def startup_s(self) -> float | None:
         return None if self.ready_s is None else self.ready_s - self.requested_s
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLife:
+    """One node of the cluster from launch to termination (None: still running), with its
+    instance type (empty for a host of no priced type) and capacity type."""
+
+    name: str
+    instance_type: str
+    capacity_type: str
+    launched_s: float
+    terminated_s: float | None
 
 
 class LinkUsage(NamedTuple):

@@ -12,8 +12,10 @@ period, and its columns mix three kinds of value, which a reader must not confus
   in it, their mean latency); the first row, at time 0, closes no period and holds
   zeros.
 
-``time_s`` is the sample's time. `TIMESERIES_COLUMNS` lists every column a run may write;
-`column_doc` also answers for the per-registry columns (``registry_bytes_served:<name>``).
+``time_s`` is the sample's time. `TIMESERIES_COLUMNS` lists every column a run may write
+but those a node scaler adds (`NODE_COLUMNS`); `column_doc` also answers for the
+per-registry columns (``registry_bytes_served:<name>``) and the nodes of each instance
+type and capacity type (``nodes:<type>:<capacity>``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sim.core.records import REGISTRY_BYTES_COLUMN
+from sim.core.records import NODES_COLUMN, REGISTRY_BYTES_COLUMN
 
 ColumnKind = Literal["time", "gauge", "counter", "period"]
 
@@ -77,6 +79,17 @@ TIMESERIES_COLUMNS: dict[str, ColumnDoc] = {
 order a row holds them; the per-registry columns follow ``registry_bytes_served``."""
 
 
+NODE_COLUMNS: dict[str, ColumnDoc] = {
+    "pods_pending": ColumnDoc("", "gauge", "replicas pending (fitting no node)"),
+    "node_scale_ups": ColumnDoc("", "counter", "the node scaler's decisions to add nodes so far"),
+    "nodes_removed": ColumnDoc("", "counter", "nodes the node scaler removed so far"),
+    "node_disruptions": ColumnDoc("", "counter", "drains of nodes running pods so far"),
+}
+"""The columns a node scaler that reports them adds (``cluster-autoscaler``,
+``karpenter``, ``simple`` with ``node_metrics``), the ``nodes:<type>:<capacity>``
+columns after ``pods_pending``."""
+
+
 def column_doc(name: str) -> ColumnDoc:
     """The unit, kind and meaning of a time-series column.
 
@@ -86,4 +99,9 @@ def column_doc(name: str) -> ColumnDoc:
     if name.startswith(REGISTRY_BYTES_COLUMN):
         registry = name.removeprefix(REGISTRY_BYTES_COLUMN)
         return ColumnDoc("B", "counter", f"bytes registry {registry} has sent")
+    if name.startswith(NODES_COLUMN):
+        kind = name.removeprefix(NODES_COLUMN).replace(":", " ", 1)
+        return ColumnDoc("", "gauge", f"nodes running of instance and capacity type {kind}")
+    if name in NODE_COLUMNS:
+        return NODE_COLUMNS[name]
     return TIMESERIES_COLUMNS[name]

@@ -5,7 +5,10 @@
 editor completes ``result.summary["startup_s_`` and a type checker knows each value's
 type. A test checks it against `Summary`, key by key and type by type. The keys a run
 adds per platform (``startup_s_p95_vm``) depend on the platforms it used and are not
-listed: read them with ``result.summary.get(...)``, which a type checker accepts. Each
+listed: read them with ``result.summary.get(...)``, which a type checker accepts. The
+node autoscaling keys (`sim.output.summary.NodeScaling`) are present only with a node
+scaler that reports them, so they are not required keys; the per-type node-hours
+(``node_hours:m5.xlarge:spot``) are not listed either. Each
 key's unit and meaning: `sim.output.summary.key_doc`, or ``result.frames().summary``.
 """
 
@@ -14,8 +17,8 @@ from __future__ import annotations
 from typing import TypedDict
 
 
-class RunSummary(TypedDict):
-    """The metrics of one run, in the order of ``summary.json``."""
+class _EveryRun(TypedDict):
+    """The keys every run writes."""
 
     seed: int
     replication: int
@@ -83,3 +86,24 @@ class RunSummary(TypedDict):
     vcpu_seconds_used: float
     memory_byte_seconds_reserved: float
     memory_byte_seconds_used: float
+
+
+class RunSummary(_EveryRun, total=False):
+    """The metrics of one run, in the order of ``summary.json``: every run's, then the
+    node autoscaling keys of a run with a node scaler that reports them."""
+
+    pods_pending_max: int
+    time_to_schedule_s_mean: float | None
+    time_to_schedule_s_p95: float | None
+    node_hours: float
+    node_scale_ups: int
+    nodes_launched: int
+    nodes_removed: int
+    nodes_removed_idle: int
+    nodes_removed_empty: int
+    nodes_removed_underutilized: int
+    nodes_removed_replaced: int
+    nodes_removed_expired: int
+    nodes_removed_unregistered: int
+    node_disruptions: int
+    pods_evicted: int

@@ -16,8 +16,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sim.core.records import DropReason, FailReason, PullRecord, ReplicaRecord
+from sim.core.records import DropReason, FailReason, NodeLife, PullRecord, ReplicaRecord
 from sim.output.run_summary import RunSummary
+
+NODE_REMOVAL_REASONS = (
+    "idle",
+    "empty",
+    "underutilized",
+    "replaced",
+    "expired",
+    "unregistered",
+)
+"""Why a node scaler removes a node (`sim.model.cluster.scalers.tally.Removal`)."""
 
 
 def metric(doc: str, unit: str = "") -> Any:
@@ -41,6 +51,91 @@ class StartupStats:
             f"startup_s_p95{suffix}": self.p95,
             f"startup_s_max{suffix}": self.max,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class NodeScaling:
+    """What a node autoscaler did, and what the cluster's nodes cost in time.
+
+    Present with a node scaler of kind ``cluster-autoscaler`` or ``karpenter`` (and
+    ``simple`` with ``node_metrics: true``); a run without one has none of these keys.
+    """
+
+    pods_pending_max: int = metric("the most replicas pending (fitting no node) at once")
+    time_to_schedule_s_mean: float | None = metric(
+        "request to placed on a node, mean over the replicas the scheduler placed", "s"
+    )
+    time_to_schedule_s_p95: float | None = metric("its 95th percentile", "s")
+    node_hours: float = metric("hours the cluster's nodes ran (pools' and the scaler's)", "h")
+    node_hours_by_type: Mapping[str, float] = metric(
+        "node_hours:<type>:<capacity>, e.g. node_hours:m5.xlarge:on-demand", "h"
+    )
+    node_scale_ups: int = metric("decisions to add nodes (a Karpenter batch that launched)")
+    nodes_launched: int = metric("nodes the scaler launched (replacements included)")
+    nodes_removed: int = metric("nodes the scaler removed")
+    nodes_removed_by_reason: Mapping[str, int] = metric(
+        "nodes_removed_<reason>: " + ", ".join(NODE_REMOVAL_REASONS)
+    )
+    node_disruptions: int = metric(
+        "decisions that drained nodes running pods (scale-down, consolidation, expiry)"
+    )
+    pods_evicted: int = metric("pods those drains evicted (each replaced elsewhere)")
+
+    def flat(self) -> dict[str, Any]:
+        flat: dict[str, Any] = {}
+        for summary_field in dataclasses.fields(self):
+            value = getattr(self, summary_field.name)
+            if summary_field.name == "node_hours_by_type":
+                flat.update({f"node_hours:{kind}": hours for kind, hours in value.items()})
+            elif summary_field.name == "nodes_removed_by_reason":
+                flat.update({f"nodes_removed_{reason}": n for reason, n in value.items()})
+            else:
+                flat[summary_field.name] = value
+        return flat
+
+
+def node_part(
+    lives: Sequence[NodeLife],
+    replicas: Sequence[ReplicaRecord],
+    report: Mapping[str, Any],
+    end_s: float,
+) -> NodeScaling:
+    """The node part of the summary: node-hours by instance type and capacity type over
+    the nodes' lives, time to schedule over the replicas placed on the cluster's nodes,
+    and the scaler's counts (`report`)."""
+    hours: dict[str, float] = {}
+    for life in lives:
+        until = end_s if life.terminated_s is None else life.terminated_s
+        kind = f"{life.instance_type}:{life.capacity_type}"
+        hours[kind] = hours.get(kind, 0.0) + (until - life.launched_s) / 3600.0
+    names = {life.name for life in lives}
+    waits = [r.wait_s for r in replicas if r.host in names]
+    removed = dict(report["removed"])
+    return NodeScaling(
+        pods_pending_max=report["pods_pending_max"],
+        time_to_schedule_s_mean=sum(waits) / len(waits) if waits else None,
+        time_to_schedule_s_p95=percentile(waits, 95),
+        node_hours=sum(hours.values()),
+        node_hours_by_type=dict(sorted(hours.items())),
+        node_scale_ups=report["node_scale_ups"],
+        nodes_launched=report["nodes_launched"],
+        nodes_removed=sum(removed.values()),
+        nodes_removed_by_reason={reason: removed.get(reason, 0) for reason in NODE_REMOVAL_REASONS},
+        node_disruptions=report["node_disruptions"],
+        pods_evicted=report["pods_evicted"],
+    )
+
+
+def node_keys() -> list[str]:
+    """The node autoscaling keys of ``summary.json`` in order (present only with a node
+    scaler that reports them), but for the per-type node-hours."""
+    names: list[str] = []
+    for summary_field in dataclasses.fields(NodeScaling):
+        if summary_field.name == "nodes_removed_by_reason":
+            names += [f"nodes_removed_{reason}" for reason in NODE_REMOVAL_REASONS]
+        elif summary_field.name != "node_hours_by_type":
+            names.append(summary_field.name)
+    return names
 
 
 @dataclass(frozen=True)
@@ -133,6 +228,9 @@ class Summary:
     memory_byte_seconds_used: float = metric(
         "the apps' own memory (working set, else request), over time", "B s"
     )
+    node_scaling: NodeScaling | None = metric(
+        "the node autoscaling keys (`NodeScaling`), with a node scaler that reports them"
+    )
 
     def flat(self) -> RunSummary:
         """The summary as ``summary.json`` holds it: one key per metric, in order."""
@@ -150,6 +248,9 @@ class Summary:
             elif summary_field.name == "failures_by_reason":
                 for reason, count in value.items():
                     flat[failure_key(reason)] = count
+            elif summary_field.name == "node_scaling":
+                if value is not None:
+                    flat.update(value.flat())
             else:
                 flat[summary_field.name] = value
         return cast(RunSummary, flat)
@@ -331,7 +432,8 @@ def assemble(*parts: Any, **values: Any) -> Summary:
 
 def keys() -> list[str]:
     """The keys of ``summary.json`` in order, but for the per-platform start-up keys
-    (which depend on the platforms a run used)."""
+    (which depend on the platforms a run used) and the node autoscaling keys
+    (`node_keys`, present only with a node scaler that reports them)."""
     names: list[str] = []
     for summary_field in dataclasses.fields(Summary):
         if summary_field.name == "startup":
@@ -340,7 +442,7 @@ def keys() -> list[str]:
             names += [drop_key(reason) for reason in sorted(DropReason)]
         elif summary_field.name == "failures_by_reason":
             names += [failure_key(reason) for reason in sorted(FailReason)]
-        elif summary_field.name != "startup_by_platform":
+        elif summary_field.name not in ("startup_by_platform", "node_scaling"):
             names.append(summary_field.name)
     return names
 
@@ -359,14 +461,25 @@ _STARTUP_STATS = {"mean": "mean", "p50": "median", "p95": "95th percentile", "ma
 
 def key_doc(key: str) -> KeyDoc:
     """The unit and meaning of a key of ``summary.json``, per-platform and per-reason
-    keys included (``startup_s_p95_vm``, ``requests_dropped_timeout``).
+    keys included (``startup_s_p95_vm``, ``requests_dropped_timeout``), and the node
+    autoscaling keys (``node_hours:m5.xlarge:spot``, ``nodes_removed_empty``).
 
     Raises:
         KeyError: no run writes such a key.
     """
     by_name = {f.name: f for f in dataclasses.fields(Summary)}
-    if key in by_name and key not in ("startup", "startup_by_platform"):
+    nested = ("startup", "startup_by_platform", "node_scaling")
+    if key in by_name and key not in nested:
         return KeyDoc(by_name[key].metadata["unit"], by_name[key].metadata["doc"])
+    node_fields = {f.name: f for f in dataclasses.fields(NodeScaling)}
+    if key in node_fields and key not in ("node_hours_by_type", "nodes_removed_by_reason"):
+        return KeyDoc(node_fields[key].metadata["unit"], node_fields[key].metadata["doc"])
+    if key.startswith("node_hours:"):
+        kind = key.removeprefix("node_hours:").replace(":", " ", 1)
+        return KeyDoc("h", f"hours the nodes of instance and capacity type {kind} ran")
+    for removal in NODE_REMOVAL_REASONS:
+        if key == f"nodes_removed_{removal}":
+            return KeyDoc("", f"nodes the scaler removed because: {removal}")
     for reason in DropReason:
         if key == drop_key(reason):
             return KeyDoc("", f"requests turned away because: {reason}")

@@ -20,11 +20,13 @@ from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import unwritable_reason
 from sim.core.units import format_duration, format_size
+from sim.model.cluster.scalers import NODE_SCALERS
 from sim.model.service.arrivals.flash_crowd import FlashCrowdParams
 from sim.output.plots import run_figures
 from sim.output.results import Result
 from sim.scenario import Scenario
 from sim.teach.narrate import narrate, scaling_outcome, service_story, show, what_happened
+from sim.teach.node_story import node_outcome, node_story
 
 ONE_HOST = ("platform=[container,vm]", "cluster.pools.node.count=1", "cluster.scaler.enabled=false")
 
@@ -40,6 +42,8 @@ class Demo:
     host: str = "node-1"
     service: str = ""
     """The fleet whose scaling the demo tells instead of a host's pulls ("" for none)."""
+    nodes: bool = False
+    """Tells the node autoscaler's story (the cluster's nodes) instead of a host's pulls."""
 
 
 TEACHES_AUTOSCALING = (
@@ -63,6 +67,17 @@ TEACHES_HOST_FAILURE = (
     "must pass its health checks before the service is back to three replicas. node-1 "
     "reboots 10 min after the crash with its layer cache, and stays idle: nothing moves "
     "back. (Had it come back before the eviction, its pod would have started on it again.)"
+)
+
+
+TEACHES_NODE_AUTOSCALING = (
+    "A pod that fits no node is Pending. Karpenter batches the pending pods (until none "
+    "came for 1 s) and bin-packs them onto the cheapest instance types that hold them: "
+    "two API pods and six batch pods (1 vCPU, 2 GiB each) ask for one m5.2xlarge, whose "
+    "node joins a minute later and takes all eight. When the batch pods finish, the node "
+    "runs 2 vCPU of 8; single-node consolidation finds a cheaper node that holds what is "
+    "left, launches a c5.large, waits for it to join, then cordons and drains the big "
+    "node: the API pods are evicted and their Deployment replaces them on the new node."
 )
 
 
@@ -152,6 +167,25 @@ DEMOS = {
             ),
             service="web-container",
         ),
+        Demo(
+            "node-autoscaling",
+            "Karpenter adds a node for pending pods, then consolidates it",
+            TEACHES_NODE_AUTOSCALING,
+            (
+                "platform=container",
+                "cluster/scaler=karpenter",
+                "cluster.pools.node.count=1",
+                "cluster.pools.node.instance_type=t3.medium",
+                "horizon=20min",
+                "+workload.apps.system={image: web, vcpu: 1, memory: 1GiB}",
+                "+workload.apps.api={image: web, vcpu: 1, memory: 2GiB}",
+                "+workload.apps.batch={image: worker, vcpu: 1, memory: 2GiB}",
+                "workload.deployments=[{app: system, replicas: 2, platform: container},"
+                " {app: api, replicas: 2, platform: container},"
+                " {app: batch, replicas: 6, platform: container, lifetime: 10min}]",
+            ),
+            nodes=True,
+        ),
     )
 }
 
@@ -218,6 +252,8 @@ def story(name: str, scenario: Scenario, result: Result) -> list[str]:
         return lines + _fault_lines(demo, result)
     if demo.service:
         return lines + _service_lines(demo, scenario, result)
+    if demo.nodes:
+        return lines + _node_lines(scenario, result)
     lines += [f"-- on {demo.host} --"]
     lines += narrate(result.events, demo.host)
     lines += ["", "-- what happened --"]
@@ -253,6 +289,16 @@ def _service_lines(demo: Demo, scenario: Scenario, result: Result) -> list[str]:
     lines += ["", "-- what happened --"]
     lines += scaling_outcome(result.events, result.summary, (start_s, start_s + duration_s))
     lines += what_happened(result.pulls, result.replicas)
+    return lines
+
+
+def _node_lines(scenario: Scenario, result: Result) -> list[str]:
+    scaler = scenario.params.node_scaler
+    kind = NODE_SCALERS.kind_of(scaler).name if scaler is not None else "nothing"
+    lines = [f"-- the cluster's nodes, scaled by {kind} --"]
+    lines += node_story(result.events)
+    lines += ["", "-- what happened --"]
+    lines += node_outcome(result.summary)
     return lines
 
 

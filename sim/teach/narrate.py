@@ -53,7 +53,8 @@ _FAULT_WORDS = {
 }
 
 
-def _stamp(time_s: float) -> str:
+def stamp(time_s: float) -> str:
+    """A line's simulated time, as every narrated line begins."""
     return f"[{time_s:9.3f} s] "
 
 
@@ -77,7 +78,7 @@ def narrate(events: Sequence[Event], host: str) -> list[str]:
     lines: list[str] = []
     for event in events:
         if event.source == host:
-            lines.extend(_stamp(event.time_s) + line for line in docker_lines(event))
+            lines.extend(stamp(event.time_s) + line for line in docker_lines(event))
         elif event.kind == EventKind.REPLICA_STATE and event.source in on_host:
             state = str(event.detail_or("state"))
             if state in _REPLICA_WORDS:
@@ -86,7 +87,7 @@ def narrate(events: Sequence[Event], host: str) -> list[str]:
                     disk_mode=event.detail_or("disk_mode"),
                     reason=event.detail_or("reason"),
                 )
-                lines.append(f"{_stamp(event.time_s)}{event.source}: {text}")
+                lines.append(f"{stamp(event.time_s)}{event.source}: {text}")
     return lines
 
 
@@ -180,7 +181,7 @@ def service_story(
     breaks = [time_s for time_s, _ in notes]
     breaks += [event.time_s for event in events if event.kind == EventKind.SCALING_ACTION]
     told = [(time_s, 0, line) for time_s, line in load_lines(timeseries, breaks)]
-    told += [(time_s, 1, f"{_stamp(time_s)}{text}") for time_s, text in notes]
+    told += [(time_s, 1, f"{stamp(time_s)}{text}") for time_s, text in notes]
     told += [(time_s, 2, line) for time_s, line in _service_event_lines(events, fleet)]
     return [line for _, _, line in sorted(told, key=lambda entry: entry[:2])]
 
@@ -195,29 +196,29 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
     lost: set[str] = set()
     decided: tuple[float, DetailValue] | None = None
     for event in events:
-        stamp = _stamp(event.time_s)
+        at = stamp(event.time_s)
         if event.kind == EventKind.SCALING_ACTION:
             decided = (event.time_s, event.detail("desired"))
-            lines.append((event.time_s, stamp + scaling_words(event)))
+            lines.append((event.time_s, at + scaling_words(event)))
         elif event.kind == EventKind.DESIRED_CAPACITY and event.source == fleet:
             if decided != (event.time_s, event.detail("desired")):
                 lines.append(
                     (
                         event.time_s,
-                        f"{stamp}{fleet}: desired capacity {event.detail('desired')} "
+                        f"{at}{fleet}: desired capacity {event.detail('desired')} "
                         f"({event.detail_or('reason')})",
                     )
                 )
         elif event.kind == EventKind.TRAFFIC_STARTED and event.source == fleet:
-            lines.append((event.time_s, f"{stamp}{fleet}: the load balancer opens to traffic"))
+            lines.append((event.time_s, f"{at}{fleet}: the load balancer opens to traffic"))
         elif event.kind in _FAULT_WORDS:
-            lines.append((event.time_s, f"{stamp}{event.source}: {fault_words(event)}"))
+            lines.append((event.time_s, f"{at}{event.source}: {fault_words(event)}"))
         elif event.kind in _HOST_KINDS:
             said = docker_lines(event)
             text = said[-1] if event.kind == EventKind.PULL_COMPLETED else said[0]
             if event.kind == EventKind.PULL_COMPLETED:
                 text += f" ({format_size(float(str(event.detail('bytes'))))})"
-            lines.append((event.time_s, f"{stamp}{event.source}: {text}"))
+            lines.append((event.time_s, f"{at}{event.source}: {text}"))
         elif event.kind == EventKind.REPLICA_STATE and _is_member(event.source, fleet):
             state = str(event.detail_or("state"))
             if state == "requested":
@@ -227,7 +228,7 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
                 lines.append(
                     (
                         event.time_s,
-                        f"{stamp}{event.source}: ready, {format_duration(since_s)} after launch",
+                        f"{at}{event.source}: ready, {format_duration(since_s)} after launch",
                     )
                 )
             elif state in ("removed", "stopped") and event.source in lost:
@@ -246,7 +247,7 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
                         else "at once (its first exit, or after a long run)"
                     ),
                 )
-                lines.append((event.time_s, f"{stamp}{event.source}: {text}"))
+                lines.append((event.time_s, f"{at}{event.source}: {text}"))
     return lines
 
 
@@ -350,7 +351,7 @@ def _load_line(stretch: Sequence[tuple[float, Mapping[str, float | int]]]) -> st
     )
     dropped = sum(int(row["dropped"]) for row in rows)
     return (
-        f"{_stamp(end_s)}load over the last {format_duration(span_s)}: "
+        f"{stamp(end_s)}load over the last {format_duration(span_s)}: "
         f"{requests / span_s:.1f} requests/s, CPU {cpu_text} %, "
         f"{rows[-1]['in_service']} in service, mean latency {format_duration(latency_s)}, "
         f"{dropped} dropped"
@@ -463,9 +464,9 @@ def styled(line: str) -> Text:
     if line.startswith(("== ", "-- ")):
         return Text(line, style="bold")
     text = Text(line)
-    stamp = _STAMP.match(line)
-    body_start = stamp.end() if stamp else 0
-    if stamp:
+    stamped = _STAMP.match(line)
+    body_start = stamped.end() if stamped else 0
+    if stamped:
         text.stylize("dim", 0, body_start)
     if _SCALING.search(line):
         text.stylize("magenta", body_start)

@@ -19,9 +19,12 @@ import simpy
 
 from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
-from sim.model.cluster.scaler import ClusterScaler, ClusterScalerParams
+from sim.model.cluster.node_metrics import NodeMetrics
+from sim.model.cluster.scalers import NODE_SCALERS, NodeScaler, ScalerContext
+from sim.model.cluster.scalers.workloads import Workloads
 from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.cluster.scheduling.scheduler import Scheduler
+from sim.model.hosts.allocatable import DaemonSet
 from sim.model.hosts.billing import (
     InstanceUsage,
     RegistryUsage,
@@ -52,9 +55,11 @@ class Cluster:
         instance_types: the priced instance types, by name.
         billing_minimum_s: instances are billed per second, at least this long.
         registry_mirrors: origin registry -> the mirror its images come through.
-        scaler: the cluster-level scaler's node group, or None without one.
+        scaler: the node scaler's parameters (a kind of `NODE_SCALERS`), or None without
+            one.
         log: the event log.
         streams: the run's named random streams.
+        daemonsets: the pods every node runs (kept on each node a scaler adds).
         scheduler: the scheduler's profile (default: kube-scheduler's default profile).
     """
 
@@ -69,9 +74,10 @@ class Cluster:
         instance_types: Mapping[str, InstanceType],
         billing_minimum_s: float,
         registry_mirrors: Mapping[str, str],
-        scaler: ClusterScalerParams | None,
+        scaler: Any,
         log: EventLog,
         streams: RandomStreams,
+        daemonsets: tuple[DaemonSet, ...] = (),
         scheduler: SchedulerParams | None = None,
     ) -> None:
         self.env = env
@@ -130,19 +136,24 @@ class Cluster:
             (scheduler or SchedulerParams()).profile(),
             streams.generator("scheduler"),
         )
-        self.scaler = (
-            ClusterScaler(
+        self.scaler: NodeScaler | None = None
+        if scaler is not None:
+            context = ScalerContext(
                 env,
-                scaler,
-                instance_types[scaler.instance_type],
                 self.cloud,
                 self.scheduler,
-                streams.generator("cluster-scaler"),
+                instance_types,
+                daemonsets,
                 log,
+                streams.generator,
             )
-            if scaler is not None
-            else None
-        )
+            self.scaler = NODE_SCALERS.kind_of(scaler).build(scaler, context)
+        self.node_metrics: NodeMetrics | None = None
+        """The node autoscaling columns and summary part, with a scaler that reports them."""
+        if self.scaler is not None and self.scaler.node_metrics:
+            self.node_metrics = NodeMetrics(
+                self.cloud, self.scheduler, self.scaler, self._pool_hosts
+            )
 
     # The hosts -------------------------------------------------------------------------
 
@@ -206,14 +217,16 @@ class Cluster:
             )
         )
 
-    def start_scaler(self) -> None:
-        """Start the cluster-level scaler, if there is one."""
+    def start_scaler(self, workloads: Workloads) -> None:
+        """Start the node scaler, if there is one; `workloads` tells it the pods on each
+        host and evicts them when it drains a node."""
         if self.scaler is not None:
-            self.env.process(self.scaler.run())
+            self.scaler.start(workloads)
 
     def sample(self) -> dict[str, float | int]:
-        """The cluster's columns of a time-series row: its state now."""
-        return {
+        """The cluster's columns of a time-series row: its state now (and with node
+        metrics, its nodes by type and what the node scaler did so far)."""
+        row: dict[str, float | int] = {
             "hosts": self.cloud.running,
             "flows_active": self.network.active_flows,
             "disk_bytes_used": self.disk_totals.used_bytes,
@@ -223,6 +236,9 @@ class Cluster:
                 for name in sorted(self.registries)
             },
         }
+        if self.node_metrics is not None:
+            row.update(self.node_metrics.columns())
+        return row
 
     def every_host(self) -> tuple[Host, ...]:
         """Every host that existed during the run, in the order it came: the pools' hosts,

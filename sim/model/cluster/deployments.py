@@ -77,7 +77,8 @@ class Deployer:
         """Told whenever a replica becomes ready (fault recovery watches this)."""
         self._numbering: dict[str, int] = {}
         self._owned: dict[str, tuple[Platform, str, float | None, bool]] = {}
-        self._lost: set[str] = set()
+        self._gone: set[str] = set()
+        """Replicas lost with their host or evicted from a drained node."""
         self._unreachable: set[str] = set()
         self._replacements: list[simpy.Process] = []
 
@@ -102,7 +103,7 @@ class Deployer:
         was pinned to that host (a DaemonSet's), a replacement is asked for at once — or,
         without `replace`, when the control plane evicts its pod (`replace_unreachable`)."""
         platform, app, lifetime_s, pinned = self._owned[replica]
-        self._lost.add(replica)
+        self._gone.add(replica)
         self.replicas_lost += 1
         self.log.record(
             self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.LOST, reason=reason
@@ -130,7 +131,24 @@ class Deployer:
         """Whether `replica` is a DaemonSet's pod (pinned to its host)."""
         return replica in self._owned and self._owned[replica][3]
 
-    def _replace(self, replica: str, pinned: Host | None) -> None:
+    def evict(self, replica: str) -> None:
+        """The replica's node is drained: a replica that runs stops, and unless it is a
+        DaemonSet's pod a replacement is asked for at once (the ReplicaSet's new pod);
+        one still starting is left to finish first."""
+        platform, _, _, daemon = self._owned[replica]
+        if replica in self._gone or replica in self.ledger.starting:
+            return
+        if self.ledger.get(replica) is None:
+            return
+        self._gone.add(replica)
+        platform.stop_replica(replica)
+        self.running -= 1
+        if not daemon:
+            self._replace(replica, None, counted=False)
+
+    def _replace(self, replica: str, pinned: Host | None, counted: bool = True) -> None:
+        """Ask for a new replica in the place of `replica` (counted among
+        ``replicas_replaced`` when it replaces a lost one, not an evicted one)."""
         platform, app, lifetime_s, daemon = self._owned[replica]
         prefix = f"{app}-{platform.name}"
         self._numbering[prefix] = self._numbering.get(prefix, 0) + 1
@@ -138,7 +156,7 @@ class Deployer:
         self._request(name)
         self._replacements.append(
             self.env.process(
-                self._replica(platform, name, app, pinned, lifetime_s, True, daemon=daemon)
+                self._replica(platform, name, app, pinned, lifetime_s, counted, daemon=daemon)
             )
         )
 
@@ -205,7 +223,7 @@ class Deployer:
         )
         record = yield from platform.start_replica(replica, self.apps[app], self.env.now, pinned)
         self.ledger.finished(record)
-        if replica in self._lost:
+        if replica in self._gone:
             if self.ledger.get(replica) is not None:
                 platform.stop_replica(replica)
             return
@@ -218,7 +236,7 @@ class Deployer:
             listener(replica)
         if lifetime_s is not None:
             yield self.env.timeout(lifetime_s)
-            if replica in self._lost:
+            if replica in self._gone:
                 return
             platform.stop_replica(replica)
             self.running -= 1

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import simpy
 
+from sim.core.errors import ConfigError
 from sim.core.records import EventKind, EventLog
 from sim.core.settings import setting
 from sim.model.hosts.engine import EngineParams
@@ -33,6 +34,9 @@ class InstanceType:
     vcpu: float = setting(minimum=0.001, doc="vCPUs")
     memory_bytes: int = setting(unit="size", above=0, doc="memory")
     usd_per_hour: float = setting(minimum=0, doc="on-demand price")
+    architecture: str = setting(
+        "amd64", choices=("amd64", "arm64"), doc="its CPU architecture (kubernetes.io/arch)"
+    )
     enis: int | None = setting(None, minimum=1, doc="network interfaces it can attach")
     ipv4_per_eni: int | None = setting(None, minimum=1, doc="IPv4 addresses per interface")
 
@@ -43,6 +47,25 @@ class InstanceType:
         if self.enis is None or self.ipv4_per_eni is None:
             return None
         return self.enis * (self.ipv4_per_eni - 1) + 2
+
+
+def max_pods_of(value: int | str, instance_type: InstanceType | None, key: str) -> int:
+    """A node's ``maxPods``: a number, or ``eks``: the EKS AMI's figure for its type.
+
+    Raises:
+        ConfigError: ``eks`` for a type without network interface data.
+    """
+    if isinstance(value, int):
+        return value
+    found = instance_type.eks_max_pods() if instance_type is not None else None
+    if found is None:
+        raise ConfigError(
+            key,
+            value,
+            "a whole number of pods, or eks for an instance type with network interface "
+            "data in pricing (enis, ipv4_per_eni)",
+        )
+    return found
 
 
 @dataclass(slots=True)
@@ -138,13 +161,15 @@ class Cloud:
         labels: tuple[tuple[str, str], ...] = (),
         taints: tuple[Taint, ...] = (),
         max_pods: int = DEFAULT_MAX_PODS,
+        zone: str = "",
     ) -> Host:
         """A new instance: a host on the network, billed from now.
 
         With `join_cluster`, the host joins the cluster's host list (a node the cluster
         scaler added); otherwise it belongs to one replica (an Elastic Beanstalk instance).
         `overhead` is the vCPU and memory its replicas can never have (node reserves and
-        DaemonSet pods); `labels`, `taints` and `max_pods` are the node's.
+        DaemonSet pods); `labels`, `taints` and `max_pods` are the node's, `zone` its
+        availability zone.
         """
         params = HostParams(
             name,
@@ -154,6 +179,7 @@ class Cloud:
             self.principal,
             self.disk_write_bytes_s,
             instance_type=instance_type.name,
+            zone=zone,
             spot=spot,
             overhead_vcpu=overhead[0],
             overhead_memory_bytes=overhead[1],

@@ -132,6 +132,7 @@ class Host:
         "memory_reserved_bytes",
         "replicas",
         "reservations_changed",
+        "last_pod_event_s",
         "vm_base_images",
         "down",
         "node",
@@ -155,6 +156,8 @@ class Host:
         self.memory_reserved_bytes = 0
         self.replicas = 0
         self.reservations_changed = 0
+        self.last_pod_event_s = env.now
+        """When a replica last came to or left this host (Karpenter's lastPodEventTime)."""
         # The VM platforms whose base image is on this host's disk (thin clones).
         self.vm_base_images = _NO_BASE_IMAGES
         self.down = False
@@ -190,6 +193,7 @@ class Host:
         self.memory_reserved_bytes += memory_bytes
         self.replicas += 1
         self.reservations_changed += 1
+        self.last_pod_event_s = self.env.now
         if pod is not None:
             self.node.add_pod(pod)
 
@@ -200,6 +204,7 @@ class Host:
         self.memory_reserved_bytes -= memory_bytes
         self.replicas -= 1
         self.reservations_changed += 1
+        self.last_pod_event_s = self.env.now
         return None if pod is None else self.node.remove_pod(pod)
 
 

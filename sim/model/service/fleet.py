@@ -219,9 +219,18 @@ class Fleet:
         for index in range(before + 1, self._launched + 1):
             self.members[f"{self.name}-{index}"].replacement = True
 
+    def owns(self, name: str) -> bool:
+        """Whether `name` is one of the fleet's replicas now."""
+        return name in self.members
+
+    def is_daemon(self, name: str) -> bool:
+        """A fleet's replicas are no DaemonSet's: they may run on any host."""
+        return False
+
     def evict(self, name: str) -> None:
-        """The replica's host is about to go (a spot notice): drain it and launch its
-        replacement at once."""
+        """The replica's host is about to go (a spot notice, a node drained by a node
+        scaler): drain it and launch its replacement at once. A replica not yet in
+        service is left to finish starting."""
         member = self.members[name]
         if member.state != "in_service":
             return

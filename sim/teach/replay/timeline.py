@@ -45,6 +45,7 @@ from sim.teach.narrate import (
     service_story,
     unstamped,
 )
+from sim.teach.node_story import NODE_DECISIONS, node_words
 
 FRAMES = 20_000
 """At most this many frames per run: a frame lasts the run's length over this, or 1 ms."""
@@ -312,6 +313,10 @@ class _Walk:
             self.marks.append([_time(event.time_s), "scale", scaling_words(event)])
         elif kind in (EventKind.CLUSTER_SCALE_OUT, EventKind.CLUSTER_SCALE_IN):
             self.marks.append([_time(event.time_s), "cluster", cluster_words(event)])
+        elif kind in NODE_DECISIONS:
+            self.marks.append(
+                [_time(event.time_s), "cluster", f"{event.source}: {node_words(event)}"]
+            )
         elif kind in _FAULTS or kind in _RECOVERIES:
             what = "fault" if kind in _FAULTS else "recovery"
             self.marks.append([_time(event.time_s), what, f"{event.source}: {fault_words(event)}"])

@@ -24,7 +24,7 @@ RESOURCE_REASONS = frozenset({"Insufficient cpu", "Insufficient memory"})
 
 @dataclass(frozen=True, slots=True)
 class Addable:
-    """The largest host a cluster scaler can still add.
+    """A host a node scaler can still add (one per instance type it may launch).
 
     Attributes:
         instance_type: its type's name.
@@ -40,30 +40,33 @@ class Addable:
 
 
 def never_fits(
-    request: PlacementRequest, hosts: Sequence[Host], addable: Addable | None
+    request: PlacementRequest, hosts: Sequence[Host], addable: Sequence[Addable] = ()
 ) -> str | None:
-    """Why `request` can never be placed (no host the cluster has, nor the biggest it
+    """Why `request` can never be placed (no host the cluster has, nor any a node scaler
     can add, is that large), or None when some host could hold it once free."""
     for host in hosts:
         if host.params.allocatable_vcpu + 1e-9 >= request.vcpu and (
             host.params.allocatable_memory_bytes >= request.memory_bytes
         ):
             return None
-    if addable is not None and (
-        addable.vcpu + 1e-9 >= request.vcpu and addable.memory_bytes >= request.memory_bytes
-    ):
-        return None
+    for shape in addable:
+        if shape.vcpu + 1e-9 >= request.vcpu and shape.memory_bytes >= request.memory_bytes:
+            return None
     biggest = max(
         ((h.params.allocatable_vcpu, h.params.allocatable_memory_bytes) for h in hosts),
         default=(0.0, 0),
     )
     reserved = any(h.params.overhead_vcpu or h.params.overhead_memory_bytes for h in hosts) or (
-        addable is not None and addable.overhead
+        any(shape.overhead for shape in addable)
     )
+    kept = " allocatable" if reserved else ""
     growth = (
-        f"; the cluster scaler adds {addable.instance_type} ({addable.vcpu:g} vCPU, "
-        f"{format_size(addable.memory_bytes)}{' allocatable' if reserved else ''})"
-        if addable is not None
+        "; the cluster scaler adds "
+        + ", ".join(
+            f"{shape.instance_type} ({shape.vcpu:g} vCPU, {format_size(shape.memory_bytes)}{kept})"
+            for shape in addable
+        )
+        if addable
         else "; no cluster scaler adds hosts"
     )
     return (

@@ -79,13 +79,19 @@ class Scheduler:
         self.pending_pods: dict[str, PodInfo] = {}
         """Each pending replica as a pod, by name."""
         self.pending_reasons: dict[str, str] = {}
-        self.addable: Addable | None = None
-        """The biggest host that can still join, if any can (set by a cluster scaler)."""
+        self.pending_since: dict[str, float] = {}
+        """When each pending replica became pending."""
+        self.pending_max = 0
+        """The most replicas pending at once so far."""
+        self.pending_listeners: list[Callable[[str], None]] = []
+        """Told the name of each replica that becomes pending (a node scaler's batcher)."""
+        self.addable: tuple[Addable, ...] = ()
+        """The hosts a node scaler can still add, the largest first (set by the scaler)."""
         self.warnings: list[str] = []
         """One line per kind of request that fits no host the cluster has or can get."""
         self._warned: set[PlacementRequest] = set()
         self._changed = env.event()
-        self._rankings: dict[tuple[str, PlacementRequest], HostRanking] = {}
+        self._rankings: dict[tuple[Any, ...], HostRanking] = {}
         self._ranked_hosts_changes = -1
         self._zoned_hosts = False
         self._zoned_changes: int | None = -1
@@ -160,7 +166,7 @@ class Scheduler:
         if self._zoned():
             return self._across_zones(policy, request, feasible)
         local = _local_filters(pod) and not self._anti_affinity_pods
-        ranking = self._ranking(policy, request) if local else None
+        ranking = self._ranking(policy, request, pod) if local else None
         if ranking is not None:
             return ranking.best(feasible)
         candidates = [host for host in self.hosts if feasible(host)]
@@ -187,15 +193,20 @@ class Scheduler:
         chosen = policy.choose(request, [host.view() for host in hosts])
         return None if chosen is None else next(h for h in hosts if h.name == chosen)
 
-    def _ranking(self, policy: PlacementPolicy, request: PlacementRequest) -> HostRanking | None:
-        """The hosts ranked by `policy` for `request`, rebuilt when hosts joined or left."""
+    def _ranking(
+        self, policy: PlacementPolicy, request: PlacementRequest, pod: PodInfo
+    ) -> HostRanking | None:
+        """The hosts ranked by `policy` for `request`, rebuilt when hosts joined or left;
+        one ranking per set of node constraints too, as a ranking forgets the hosts it
+        found infeasible (a tainted node refuses one pod of a shape but takes another
+        that tolerates the taint)."""
         hosts = self.hosts
         if not isinstance(hosts, HostList):
             return None
         if hosts.changes != self._ranked_hosts_changes:
             self._rankings.clear()
             self._ranked_hosts_changes = hosts.changes
-        key = (policy.name, request)
+        key = (policy.name, request, pod.tolerations, pod.node_selector, pod.required_node_terms)
         ranking = self._rankings.get(key)
         if ranking is None:
             ranking = HostRanking(policy, request, hosts)
@@ -226,6 +237,7 @@ class Scheduler:
                 self.pending.pop(replica, None)
                 self.pending_pods.pop(replica, None)
                 self.pending_reasons.pop(replica, None)
+                self.pending_since.pop(replica, None)
                 host.reserve(vcpu, memory_bytes, pod)
                 if pod.required_anti_affinity:
                     self._anti_affinity_pods += 1
@@ -234,6 +246,8 @@ class Scheduler:
             if replica not in self.pending:
                 self.pending[replica] = request
                 self.pending_pods[replica] = pod
+                self.pending_since[replica] = self.env.now
+                self.pending_max = max(self.pending_max, len(self.pending))
                 never = never_fits(request, self.hosts, self.addable)
                 reason = never or pending_reason(
                     request, decision, not isinstance(placement, ProfilePlacement)
@@ -249,6 +263,8 @@ class Scheduler:
                     state=ReplicaState.PENDING,
                     reason=reason,
                 )
+                for listener in self.pending_listeners:
+                    listener(replica)
             yield self._changed
 
     def release(self, host: Host, replica: str, vcpu: float, memory_bytes: int) -> None:
