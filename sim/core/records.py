@@ -190,17 +190,32 @@ class EventLog(Sequence[Event]):
     def __init__(self) -> None:
         self._records: list[_Record] = []
         self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._counts: dict[EventKind, int] = {}
 
     def record(self, time_s: float, source: str, kind: EventKind, **details: DetailValue) -> None:
         """Append one event; details keep the order they were given in."""
         names = tuple(details)
-        self._records.append(
-            (time_s, source, kind, self._names.setdefault(names, names), tuple(details.values()))
+        self.add(
+            time_s, source, kind, self._names.setdefault(names, names), tuple(details.values())
         )
+
+    def add(
+        self,
+        time_s: float,
+        source: str,
+        kind: EventKind,
+        names: tuple[str, ...],
+        values: tuple[DetailValue, ...],
+    ) -> None:
+        """Append one event given its detail names and values apart: `record` for the
+        model's busiest steps, which keep each tuple of names as a constant (a record
+        holds the names by reference, so they cost nothing per event)."""
+        self._records.append((time_s, source, kind, names, values))
+        self._counts[kind] = self._counts.get(kind, 0) + 1
 
     def count(self, kind: EventKind) -> int:
         """How many events of one kind were recorded."""
-        return sum(record[2] == kind for record in self._records)
+        return self._counts.get(kind, 0)
 
     def __iter__(self) -> Iterator[Event]:
         return map(_event, self._records)
@@ -231,16 +246,20 @@ class EventTally(EventLog):
     stays flat however many steps the run takes. As a sequence it is empty.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._counts: dict[EventKind, int] = {}
-
     def record(self, time_s: float, source: str, kind: EventKind, **details: DetailValue) -> None:
         """Count one event of `kind`."""
         self._counts[kind] = self._counts.get(kind, 0) + 1
 
-    def count(self, kind: EventKind) -> int:
-        return self._counts.get(kind, 0)
+    def add(
+        self,
+        time_s: float,
+        source: str,
+        kind: EventKind,
+        names: tuple[str, ...],
+        values: tuple[DetailValue, ...],
+    ) -> None:
+        """Count one event of `kind`."""
+        self._counts[kind] = self._counts.get(kind, 0) + 1
 
 
 @dataclass(frozen=True, slots=True)

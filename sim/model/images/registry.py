@@ -198,22 +198,79 @@ class Registry:
         yield self.env.timeout(self._round_trip_s(client))
         self._admit_manifest(client, image)
         if image.reference not in self._manifests:
-            if self.upstream is None:
-                raise self._reject(
-                    client,
-                    EventKind.MANIFEST_UNKNOWN,
-                    f"manifest unknown: {image.reference}",
-                    False,
-                )
-            pending = self._upstream_fetches.get(image.reference)
-            if pending is None:
-                pending = self.env.process(self._manifest_from_upstream(image))
-                self._upstream_fetches[image.reference] = pending
-            elif not self._coalesce_misses:
-                pending = self.env.process(self._manifest_from_upstream(image, shared=False))
-            yield pending
+            yield self._missing_manifest(client, image)
         self.manifests_served += 1
         return image
+
+    def request_manifest(
+        self,
+        client: Client,
+        image: Image,
+        received: Callable[[], None],
+        failed: Callable[[PullError], None],
+    ) -> None:
+        """`get_manifest` driven by callbacks rather than by a process: `received` runs
+        when the manifest is in, `failed` with the error when the request fails. A
+        host's daemon asks for its manifests this way (`sim.model.hosts.pull`)."""
+        self.env.timeout(self._round_trip_s(client)).callbacks.append(
+            partial(self._manifest_requested, client, image, received, failed)
+        )
+
+    def _manifest_requested(
+        self,
+        client: Client,
+        image: Image,
+        received: Callable[[], None],
+        failed: Callable[[PullError], None],
+        _: object = None,
+    ) -> None:
+        try:
+            self._admit_manifest(client, image)
+            if image.reference not in self._manifests:
+                self._missing_manifest(client, image).callbacks.append(
+                    partial(self._manifest_filled, received, failed)
+                )
+                return
+        except PullError as error:
+            failed(error)
+            return
+        self.manifests_served += 1
+        received()
+
+    def _manifest_filled(
+        self,
+        received: Callable[[], None],
+        failed: Callable[[PullError], None],
+        fill: simpy.Event,
+    ) -> None:
+        if not fill.ok:
+            fill.defused = True
+            failed(cast(PullError, fill.value))
+            return
+        self.manifests_served += 1
+        received()
+
+    def _missing_manifest(self, client: Client, image: Image) -> simpy.Process:
+        """The upstream fetch of a manifest this registry lacks, shared by every client
+        that misses it (or, not coalescing misses, the client's own).
+
+        Raises:
+            PullError: manifest unknown, with no upstream to ask.
+        """
+        if self.upstream is None:
+            raise self._reject(
+                client,
+                EventKind.MANIFEST_UNKNOWN,
+                f"manifest unknown: {image.reference}",
+                False,
+            )
+        pending = self._upstream_fetches.get(image.reference)
+        if pending is None:
+            pending = self.env.process(self._manifest_from_upstream(image))
+            self._upstream_fetches[image.reference] = pending
+        elif not self._coalesce_misses:
+            pending = self.env.process(self._manifest_from_upstream(image, shared=False))
+        return pending
 
     def _manifest_from_upstream(
         self, image: Image, shared: bool = True
@@ -247,55 +304,22 @@ class Registry:
         self,
         client: Client,
         layer: Layer,
-        arrived: Callable[[simpy.Event], None],
+        arrived: Callable[[], None],
         failed: Callable[[PullError], None],
         size_bytes: int | None = None,
     ) -> None:
         """`fetch_blob` driven by callbacks rather than by a process.
 
-        `arrived` runs when the blob's last byte is in, `failed` with the error when the
-        request fails (throttled, a transient failure, the mirror's upstream failing).
-        The events scheduled, and the order of everything done, are those of
-        `fetch_blob` in a process: a host's daemon downloads its layers this way, so that
-        thousands of downloads at once cost no process (and no generator frames) each.
-        With `size_bytes`, only that many bytes of the blob are sent (an HTTP range
-        request, as a lazy snapshotter makes); a mirror still fills the whole blob first.
+        `arrived` runs as the blob's last byte arrives, `failed` with the error when the
+        request fails (throttled, a transient failure, the mirror's upstream failing, a
+        link failing under the transfer). A host's daemon downloads its layers this
+        way, so that thousands of downloads at once cost no process (and no generator
+        frames) each. With `size_bytes`, only that many bytes of the blob are sent (an
+        HTTP range request, as a lazy snapshotter makes); a mirror still fills the whole
+        blob first.
         """
-        self.env.timeout(self._round_trip_s(client)).callbacks.append(
-            partial(self._blob_requested, client, layer, arrived, failed, size_bytes)
-        )
-
-    def _blob_requested(
-        self,
-        client: Client,
-        layer: Layer,
-        arrived: Callable[[simpy.Event], None],
-        failed: Callable[[PullError], None],
-        size_bytes: int | None = None,
-        _: object = None,
-    ) -> None:
-        try:
-            self._admit_blob(client)
-        except PullError as error:
-            failed(error)
-            return
-        if layer.digest in self._blobs:
-            self._send_blob(client, layer, size_bytes).callbacks.append(
-                partial(self._blob_sent, client, arrived, failed)
-            )
-            return
-
-        def filled(fill: simpy.Event) -> None:
-            if not fill.ok:
-                fill.defused = True
-                failed(cast(PullError, fill.value))
-                return
-            self._send_blob(client, layer, size_bytes).callbacks.append(
-                partial(self._blob_sent, client, arrived, failed)
-            )
-
-        # A fill is never done while it is pending: it leaves the table as it ends.
-        self._upstream_fill(layer).callbacks.append(filled)
+        request = _BlobRequest(self, client, layer, arrived, failed, size_bytes)
+        self.env.timeout(self._round_trip_s(client)).callbacks.append(request.requested)
 
     def _check_outage(self, client: Client) -> None:
         if self.network.links_down and not self.network.reachable(self.node, client.node):
@@ -309,19 +333,6 @@ class Registry:
             raise self._reject(
                 client, EventKind.BLOB_FAILED, "received unexpected HTTP status: 503", True
             )
-
-    def _blob_sent(
-        self,
-        client: Client,
-        arrived: Callable[[simpy.Event], None],
-        failed: Callable[[PullError], None],
-        sent: simpy.Event,
-    ) -> None:
-        if sent.ok:
-            arrived(sent)
-            return
-        sent.defused = True  # a link failed under the transfer: a retryable error
-        failed(self._reject(client, EventKind.BLOB_FAILED, str(sent.value), True))
 
     def _admit_blob(self, client: Client) -> None:
         """Raise a retryable PullError if the blob request is throttled or fails."""
@@ -394,3 +405,64 @@ class Registry:
         finally:
             if shared:
                 del self._upstream_fetches[layer.digest]
+
+
+class _BlobRequest:
+    """One blob request of `Registry.send_blob` on its way: admitted when it reaches the
+    registry, then (after a mirror's fill, if the blob is missing there) sent over the
+    network, which reports back to it."""
+
+    __slots__ = ("registry", "client", "layer", "arrived", "failed", "size_bytes")
+
+    def __init__(
+        self,
+        registry: Registry,
+        client: Client,
+        layer: Layer,
+        arrived: Callable[[], None],
+        failed: Callable[[PullError], None],
+        size_bytes: int | None,
+    ) -> None:
+        self.registry = registry
+        self.client = client
+        self.layer = layer
+        self.arrived = arrived
+        self.failed = failed
+        self.size_bytes = size_bytes
+
+    def requested(self, _: object = None) -> None:
+        """The request reaches the registry."""
+        registry = self.registry
+        try:
+            registry._admit_blob(self.client)
+        except PullError as error:
+            self.failed(error)
+            return
+        if self.layer.digest in registry._blobs:
+            self._send()
+        else:
+            # A fill is never done while it is pending: it leaves the table as it ends.
+            registry._upstream_fill(self.layer).callbacks.append(self._filled)
+
+    def _filled(self, fill: simpy.Event) -> None:
+        if not fill.ok:
+            fill.defused = True
+            self.failed(cast(PullError, fill.value))
+            return
+        self._send()
+
+    def _send(self) -> None:
+        layer = self.layer
+        sent_bytes = layer.compressed_bytes if self.size_bytes is None else self.size_bytes
+        registry = self.registry
+        registry.network.send(registry.node, self.client.node, sent_bytes, self._sent, self._cut)
+
+    def _sent(self, size_bytes: float) -> None:
+        registry = self.registry
+        registry.blobs_served += 1
+        registry.bytes_served += int(size_bytes)
+        self.arrived()
+
+    def _cut(self, error: TransferFailed) -> None:
+        """A link failed under the transfer: a retryable error."""
+        self.failed(self.registry._reject(self.client, EventKind.BLOB_FAILED, str(error), True))

@@ -18,7 +18,7 @@ serves the next completion.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from itertools import pairwise
 from typing import Any
@@ -33,11 +33,37 @@ from sim.model.primitives.instant import AFTER_INSTANT, Soon
 Link = tuple[str, str]
 """A directed link ``(from_node, to_node)``."""
 
-__all__ = ["Link", "Network", "Path", "TransferFailed"]
+__all__ = ["Delivery", "Link", "Network", "Path", "TransferFailed"]
 
 
 class TransferFailed(Exception):
     """A transfer cut because a link on its path failed."""
+
+
+class Delivery:
+    """Where a transfer's end goes when its sender waits with callbacks, not on an event
+    (`Network.send`): `arrived` with the bytes as the last byte arrives, `failed` with
+    the `TransferFailed` when the transfer is cut. A pull storm moves thousands of blobs at
+    once; this spares each an event.
+    """
+
+    __slots__ = ("arrived", "failed")
+
+    def __init__(
+        self, arrived: Callable[[float], None], failed: Callable[[TransferFailed], None]
+    ) -> None:
+        self.arrived = arrived
+        self.failed = failed
+
+    def succeed(self, size_bytes: float) -> None:
+        self.arrived(size_bytes)
+
+    def fail(self, error: TransferFailed) -> None:
+        self.failed(error)
+
+
+Done = simpy.Event | Delivery
+"""What a transfer reports its end to: an event its waiters yield, or callbacks."""
 
 
 def _link_parameters(u: str, v: str, attributes: Mapping[str, Any]) -> tuple[float, float]:
@@ -171,7 +197,12 @@ class Network:
         self.routes_version += 1
         cut = self._sharing.cancel(ids, self.env.now)
         for flow in cut:
-            flow.done.fail(TransferFailed(f"link {u}-{v} failed"))
+            error = TransferFailed(f"link {u}-{v} failed")
+            if isinstance(flow.done, Delivery):
+                # As a waiter on an event would: later in the instant, after the failure.
+                Soon(self.env, partial(_deliver_failure, flow.done, error))
+            else:
+                flow.done.fail(error)
         self._arm_timer()
         return len(cut)
 
@@ -226,17 +257,37 @@ class Network:
         Raises:
             ValueError: for an unknown node, an unreachable `dst` or a negative size.
         """
+        done = self.env.event()
+        self._transfer(src, dst, size_bytes, done)
+        return done
+
+    def send(
+        self,
+        src: str,
+        dst: str,
+        size_bytes: float,
+        arrived: Callable[[float], None],
+        failed: Callable[[TransferFailed], None],
+    ) -> None:
+        """`transfer` with callbacks instead of an event: `arrived(size_bytes)` runs as
+        the last byte arrives (at once for zero hops), `failed(error)` when a link on the
+        path fails under the transfer (later in that instant) or none joins the ends.
+
+        Raises:
+            ValueError: as `transfer`.
+        """
+        self._transfer(src, dst, size_bytes, Delivery(arrived, failed))
+
+    def _transfer(self, src: str, dst: str, size_bytes: float, done: Done) -> None:
         if not (size_bytes >= 0 and math.isfinite(size_bytes)):
             raise ValueError(f"size_bytes must be finite and >= 0, not {size_bytes}")
         if self._down and not self.reachable(src, dst):
-            cut_off = self.env.event()
-            cut_off.fail(TransferFailed(f"no path from {src} to {dst}: a link is down"))
-            return cut_off
+            done.fail(TransferFailed(f"no path from {src} to {dst}: a link is down"))
+            return
         path = self.path(src, dst)
-        done = self.env.event()
         if len(path) == 1:
             done.succeed(size_bytes)
-            return done
+            return
         seq = self._next_seq
         self._next_seq += 1
         latency_s = self._routes[src][0][dst]
@@ -246,7 +297,6 @@ class Network:
             )
         else:
             self._start_flow(path, size_bytes, seq, done)
-        return done
 
     def link_bytes(self, u: str, v: str) -> float:
         """Bytes carried on the directed link u->v from the start until now.
@@ -297,7 +347,7 @@ class Network:
         return routes
 
     def _start_flow(
-        self, path: Path, size_bytes: float, seq: int, done: simpy.Event, _: object = None
+        self, path: Path, size_bytes: float, seq: int, done: Done, _: object = None
     ) -> None:
         """Put a transfer's bytes on the wire; its rate is set at the end of this instant."""
         if size_bytes == 0:
@@ -360,3 +410,7 @@ class Network:
         for flow in self._sharing.finish_due(now_s, deadline_s):
             flow.done.succeed(flow.size_bytes)
         self._request_update()
+
+
+def _deliver_failure(done: Delivery, error: TransferFailed, _: simpy.Event) -> None:
+    done.fail(error)
