@@ -30,6 +30,7 @@ from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger, Platform
 from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 from sim.model.platforms import PLATFORMS, PlatformContext
+from sim.model.primitives.clock import Environment
 from sim.model.service.monitoring import Monitoring, PeriodMetrics, period_row
 from sim.output.results import Result
 
@@ -79,7 +80,7 @@ class Scenario:
 
     def __init__(self, params: ScenarioParams) -> None:
         self.params = params
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.log = EventLog() if params.log == "full" else EventTally()
         self._violated: set[int] = set()
         self.streams = RandomStreams(params.seed)

@@ -18,6 +18,7 @@ from sim.model.images.registries.public import PublicParams
 from sim.model.images.registry import Registry
 from sim.model.images.store import DiskAccount
 from sim.model.network.network import Network
+from sim.model.primitives.clock import Environment
 
 MB = 1_000_000
 
@@ -71,10 +72,14 @@ def pull_world(
     mirror: RegistryParams | None = None,
     principal: str = "node",
     latency_s: float = 0.0,
+    together: bool = False,
 ) -> PullWorld:
     """A star: the hub (and the mirror) and the hosts on one switch; every link has
-    `latency_s` one way."""
-    env = simpy.Environment()
+    `latency_s` one way. `together`: on the run's own environment, where waits that end
+    together share an event and blobs that reach the registry together travel together
+    (`sim.model.primitives.clock`); else on SimPy's, every wait its own event and every
+    blob its own flow."""
+    env = Environment() if together else simpy.Environment()
     log = EventLog()
     graph = nx.Graph()
     graph.add_edge("hub", "switch", bandwidth_bytes_s=registry_bandwidth, latency_s=latency_s)

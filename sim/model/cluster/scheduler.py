@@ -59,12 +59,7 @@ class Scheduler:
         self, policy: PlacementPolicy, request: PlacementRequest, pinned: Host | None
     ) -> Host | None:
         if pinned is not None:
-            view = pinned.view()
-            fits = (
-                view.vcpu_free + 1e-9 >= request.vcpu
-                and view.memory_free_bytes >= request.memory_bytes
-            )
-            return pinned if fits else None
+            return pinned if _fits_on(pinned, request.vcpu, request.memory_bytes) else None
         if self._zoned():
             return self._fit_across_zones(policy, request)
         ranking = self._ranking(policy, request)
@@ -128,15 +123,14 @@ class Scheduler:
     ) -> Generator[simpy.Event, Any, Host]:
         """Reserve `vcpu` and `memory_bytes` for `replica` on a host, waiting while none fits
         (a SimPy process body); returns the host."""
+        if pinned is not None and _fits_on(pinned, vcpu, memory_bytes):
+            # A DaemonSet's replica on its own host: nothing to choose.
+            return self._reserve(replica, pinned, vcpu, memory_bytes)
         request = PlacementRequest(vcpu, memory_bytes)
         while True:
             host = self._fit(policy, request, pinned)
             if host is not None:
-                self.pending.pop(replica, None)
-                self.pending_reasons.pop(replica, None)
-                host.reserve(vcpu, memory_bytes)
-                self._reservations_changed(host)
-                return host
+                return self._reserve(replica, host, vcpu, memory_bytes)
             if replica not in self.pending:
                 self.pending[replica] = request
                 never = self.never_fits(request)
@@ -157,6 +151,14 @@ class Scheduler:
                 )
             yield self._changed
 
+    def _reserve(self, replica: str, host: Host, vcpu: float, memory_bytes: int) -> Host:
+        """Reserve room for `replica` on `host` (it is no longer pending)."""
+        self.pending.pop(replica, None)
+        self.pending_reasons.pop(replica, None)
+        host.reserve(vcpu, memory_bytes)
+        self._reservations_changed(host)
+        return host
+
     def never_fits(self, request: PlacementRequest) -> str | None:
         """Why `request` can never be placed (no host the cluster has, nor the biggest it
         can add, is that large), or None when some host could hold it once free."""
@@ -171,10 +173,7 @@ class Scheduler:
         ):
             return None
         biggest = max(
-            (
-                (h.params.allocatable_vcpu, h.params.allocatable_memory_bytes)
-                for h in self.hosts
-            ),
+            ((h.params.allocatable_vcpu, h.params.allocatable_memory_bytes) for h in self.hosts),
             default=(0.0, 0),
         )
         reserved = any(
@@ -203,3 +202,12 @@ class Scheduler:
         if self.pending:
             changed, self._changed = self._changed, self.env.event()
             changed.succeed()
+
+
+def _fits_on(host: Host, vcpu: float, memory_bytes: int) -> bool:
+    """Whether `vcpu` and `memory_bytes` fit in what `host` has free (as its view says)."""
+    params = host.params
+    return (
+        params.allocatable_vcpu - host.vcpu_reserved + 1e-9 >= vcpu
+        and params.allocatable_memory_bytes - host.memory_reserved_bytes >= memory_bytes
+    )

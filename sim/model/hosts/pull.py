@@ -17,21 +17,45 @@ asked for the pull goes on at once.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import simpy
 
 from sim.core.records import EventKind, PullRecord
-from sim.model.images.download import RETRY_DETAILS, LayerDownload, PullProgress
+from sim.model.images.download import RETRY_DETAILS, FetchSettings, LayerDownload, PullProgress
 from sim.model.images.image import Image
-from sim.model.images.lazy_download import LazyLayerDownload
+from sim.model.images.lazy_download import LazyDaemon, LazyLayerDownload
 from sim.model.images.registry import PullError, Registry
+from sim.model.images.snapshotters import SnapshotterParams
+from sim.model.primitives.clock import after
+from sim.model.primitives.ratelimit import TokenBucket
 from sim.model.primitives.signal import Signal
-
-if TYPE_CHECKING:
-    from sim.model.hosts.engine import ContainerEngine
+from sim.model.primitives.slots import Slots
 
 Fetch = LayerDownload | LazyLayerDownload
+
+
+class PullSettings(FetchSettings, Protocol):
+    """The daemon settings a pull follows."""
+
+    @property
+    def snapshotter(self) -> SnapshotterParams: ...
+
+
+class PullDaemon(LazyDaemon, Protocol):
+    """What a pull uses of its host's daemon (`sim.model.hosts.engine.ContainerEngine`)."""
+
+    @property
+    def params(self) -> PullSettings: ...
+
+    @property
+    def pull_lock(self) -> Slots | None: ...
+
+    @property
+    def pull_limiter(self) -> TokenBucket | None: ...
+
+    def collect_garbage(self, bytes_needed: int, reason: str) -> int: ...
+
 
 _REQUESTED_DETAILS = ("image", "registry")
 _MANIFEST_DETAILS = ("image", "digest")
@@ -76,7 +100,7 @@ class Pull:
 
     def __init__(
         self,
-        engine: ContainerEngine,
+        engine: PullDaemon,
         image: Image,
         registry: Registry,
         startup_read_fraction: float | None = None,
@@ -150,7 +174,7 @@ class Pull:
             (error.reason, self.attempt, wait_s),
         )
         self.attempt += 1
-        engine.env.timeout(wait_s).callbacks.append(self._request_manifest)
+        after(engine.env, wait_s, self._request_manifest)
 
     def _manifest_received(self) -> None:
         engine = self.engine

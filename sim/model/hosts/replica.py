@@ -146,6 +146,11 @@ class Platform(Protocol):
     def stop_replica(self, replica: str) -> None: ...
 
 
+_STATE_ONLY = ("state",)
+_STATE_DETAILS: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""The detail names of a ``replica_state`` event, by the names of its particulars."""
+
+
 class Startup:
     """One replica's start-up: logs its state changes, times its phases, makes its record.
 
@@ -177,10 +182,21 @@ class Startup:
             ledger.starting[replica] = self
 
     def enter(self, state: str, **details: Any) -> float:
-        self.log.record(self.env.now, self.replica, EventKind.REPLICA_STATE, state=state, **details)
+        """Log that the replica is in `state` now (with `details`); returns the time."""
+        now_s = self.env.now
+        if details:
+            key = tuple(details)
+            names = _STATE_DETAILS.get(key)
+            if names is None:
+                names = _STATE_DETAILS.setdefault(key, ("state", *key))
+            values = (state, *details.values())
+            self.reason = str(details["reason"]) if "reason" in details else ""
+        else:
+            names, values = _STATE_ONLY, (state,)
+            self.reason = ""
+        self.log.add(now_s, self.replica, EventKind.REPLICA_STATE, names, values)
         self.state = state
-        self.reason = str(details.get("reason", ""))
-        return self.env.now
+        return now_s
 
     def _end(self) -> None:
         if self._ledger is not None:

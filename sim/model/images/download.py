@@ -23,6 +23,7 @@ from sim.core.records import EventKind, EventLog
 from sim.model.images.image import Image, Layer
 from sim.model.images.registry import Client, PullError, Registry
 from sim.model.images.store import DiskAccount, LayerStore
+from sim.model.primitives.clock import after
 from sim.model.primitives.signal import Signal
 from sim.model.primitives.slots import Slots
 
@@ -45,6 +46,9 @@ class FetchSettings(Protocol):
 
     @property
     def extraction_bytes_s(self) -> float: ...
+
+    @property
+    def serialize_image_pulls(self) -> bool: ...
 
 
 class Daemon(Client, Protocol):
@@ -172,7 +176,14 @@ class LayerDownload(LayerFetch):
         self._request_blob()
 
     def _request_blob(self, _: simpy.Event | None = None) -> None:
-        self.registry.send_blob(self.engine, self.layer, self._downloaded, self._request_failed)
+        engine = self.engine
+        self.registry.send_blob(
+            engine,
+            self.layer,
+            self._downloaded,
+            self._request_failed,
+            sole=engine.params.serialize_image_pulls,
+        )
 
     def _request_failed(self, error: PullError) -> None:
         """Retry a retryable error after ``attempt x retry_backoff_s``, up to the daemon's
@@ -192,7 +203,7 @@ class LayerDownload(LayerFetch):
             (error.reason, self.attempt, wait_s),
         )
         self.attempt += 1
-        engine.env.timeout(wait_s).callbacks.append(self._request_blob)
+        after(engine.env, wait_s, self._request_blob)
 
     def _release_slot(self) -> None:
         engine = self.engine
@@ -238,7 +249,7 @@ class LayerDownload(LayerFetch):
         size_bytes = self.layer.size_bytes
         extraction_bytes_s = engine.params.extraction_bytes_s
         if size_bytes and math.isfinite(extraction_bytes_s):
-            engine.env.timeout(size_bytes / extraction_bytes_s).callbacks.append(self._extracted)
+            after(engine.env, size_bytes / extraction_bytes_s, self._extracted)
         else:
             self._extracted()
 

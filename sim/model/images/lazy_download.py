@@ -27,6 +27,7 @@ from sim.model.images.download import (
 )
 from sim.model.images.image import Image
 from sim.model.images.registry import PullError, Registry
+from sim.model.primitives.clock import after
 from sim.model.primitives.signal import Signal
 
 _LAZY_EXTRACTED_DETAILS = ("image", "layer", "background_bytes")
@@ -117,7 +118,7 @@ class LazyLayerDownload(LayerFetch):
             (error.reason, self.attempt, wait_s),
         )
         self.attempt += 1
-        engine.env.timeout(wait_s).callbacks.append(lambda _: self._request(size_bytes, arrived))
+        after(engine.env, wait_s, lambda _: self._request(size_bytes, arrived))
 
     def _startup_arrived(self) -> None:
         engine = self.engine

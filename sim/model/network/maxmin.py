@@ -61,7 +61,7 @@ class MaxMinSharing:
         self._finished_bytes: list[float] = []
         self._stamps: list[int] = []
         self._classes: dict[Path, PathClass] = {}
-        self._classes_by_link: dict[int, list[PathClass]] | None = {}
+        self._classes_by_link: dict[int, list[tuple[PathClass, int]]] | None = {}
         self._owners: dict[int, BottleneckGroup] = {}
         self._link_groups: dict[int, dict[BottleneckGroup, int]] = {}
         self._changed: dict[PathClass, None] = {}
@@ -70,6 +70,9 @@ class MaxMinSharing:
         self._finishes: list[tuple[float, int, int, BottleneckGroup]] = []
         self._class_seq = 0
         self._group_seq = 0
+        self._recompute_pending = False
+        self.ended_twins: list[Path] = []
+        """Twin-path classes whose last flow ended, for their owner to forget."""
         self.updates = 0
         self.full_updates = 0
         self.active_flows = 0
@@ -89,8 +92,8 @@ class MaxMinSharing:
     def link_bytes(self, link: int, now_s: float) -> float:
         """Bytes carried on `link` up to `now_s`, by finished and active flows."""
         carried_bytes = self._finished_bytes[link]
-        for path_class in self._link_index().get(link, ()):
-            carried_bytes += (
+        for path_class, weight in self._link_index().get(link, ()):
+            carried_bytes += weight * (
                 len(path_class.flows) * path_class.service_at(now_s)
                 - path_class.start_service_sum_bytes
             )
@@ -100,25 +103,37 @@ class MaxMinSharing:
         """The current rate on every link that carries a flow, by link id in order."""
         index = self._link_index()
         return {
-            link: sum(len(c.flows) * c.rate_bytes_s for c in index[link]) for link in sorted(index)
+            link: sum(weight * len(c.flows) * c.rate_bytes_s for c, weight in index[link])
+            for link in sorted(index)
         }
 
-    def _link_index(self) -> dict[int, list[PathClass]]:
-        """The classes crossing each link, in the order the classes began; rebuilt only
-        after classes began or ended (a link's classes are not kept between uses, so a
-        host's link costs no memory while it waits)."""
+    def _link_index(self) -> dict[int, list[tuple[PathClass, int]]]:
+        """The classes crossing each link, each with the flows one of its flows is there
+        (its weight on its links, one on a twin path's own last link), in the order the
+        classes began; rebuilt only after classes began or ended (a link's classes are not
+        kept between uses, so a host's link costs no memory while it waits)."""
         index = self._classes_by_link
         if index is None:
             index = {}
             for path_class in self._classes.values():
                 for link in path_class.links:
-                    index.setdefault(link, []).append(path_class)
+                    index.setdefault(link, []).append((path_class, path_class.weight))
+                for link in path_class.tails:
+                    index.setdefault(link, []).append((path_class, 1))
             self._classes_by_link = index
         return index
 
     def path_rates(self) -> dict[Path, float]:
-        """The current rate of each flow, by path."""
+        """The current rate of each flow, by path (twin paths by the name of their class)."""
         return {path: path_class.rate_bytes_s for path, path_class in self._classes.items()}
+
+    def crossed(self, link: int) -> bool:
+        """Whether a flow in flight crosses `link` (its class's links or own last links)."""
+        return link in self._link_index()
+
+    def has_class(self, path: Path) -> bool:
+        """Whether flows are in flight on `path` (or the twin paths of that name)."""
+        return path in self._classes
 
     # -- flows ---------------------------------------------------------------------------
 
@@ -130,12 +145,19 @@ class MaxMinSharing:
         seq: int,
         done: Any,
         now_s: float,
+        weight: int = 1,
+        tails: tuple[int, ...] = (),
     ) -> None:
-        """Put a flow of `size_bytes` on the wire; it gets a rate at the next `update`."""
+        """Put a flow of `size_bytes` on the wire; it gets a rate at the next `update`.
+
+        With a `weight`, `path` names twin paths (see `PathClass`): `links` end with their
+        stand-in link, `tails` are their own last links, and the flow is one on each.
+        """
         path_class = self._classes.get(path)
         if path_class is None:
-            path_class = PathClass(path, links, self._class_seq)
-            self._class_seq += 1
+            # Twin paths take the numbers their classes would have had apart.
+            path_class = PathClass(path, links, self._class_seq, weight, tails)
+            self._class_seq += weight
             self._classes[path] = path_class
             self._classes_by_link = None
         start_service_bytes = path_class.service_at(now_s)
@@ -145,7 +167,7 @@ class MaxMinSharing:
         )
         path_class.start_service_sum_bytes += start_service_bytes
         self._changed[path_class] = None
-        self.active_flows += 1
+        self.active_flows += path_class.weight
 
     def cancel(self, links: set[int], now_s: float) -> list[Flow]:
         """Cut every flow crossing one of `links` (a link failed): the bytes each carried
@@ -153,21 +175,26 @@ class MaxMinSharing:
         Returns the cut flows in start order."""
         cancelled: list[Flow] = []
         for path_class in list(self._classes.values()):
-            if links.isdisjoint(path_class.links) or not path_class.flows:
+            if not path_class.flows or (
+                links.isdisjoint(path_class.links) and links.isdisjoint(path_class.tails)
+            ):
                 continue
             service_bytes = path_class.service_at(now_s)
+            weight = path_class.weight
             for flow in path_class.flows:
                 carried_bytes = min(
                     max(service_bytes - flow.start_service_bytes, 0.0), flow.size_bytes
                 )
                 for link in path_class.links:
+                    self._finished_bytes[link] += weight * carried_bytes
+                for link in path_class.tails:
                     self._finished_bytes[link] += carried_bytes
                 cancelled.append(flow)
+            self.active_flows -= weight * len(path_class.flows)
             path_class.flows.clear()
             path_class.start_service_sum_bytes = 0.0
         if not cancelled:
             return cancelled
-        self.active_flows -= len(cancelled)
         self._recompute_all(now_s)
         self._changed.clear()
         self._touched.clear()
@@ -200,7 +227,6 @@ class MaxMinSharing:
                 continue
             self._touched[group] = None
             self._finish_due_in(group, now_s, deadline_s, finished)
-        self.active_flows -= len(finished)
         finished.sort(key=lambda flow: flow.seq)
         return finished
 
@@ -220,6 +246,7 @@ class MaxMinSharing:
             heapq.heappop(group.queue)
             flows = path_class.flows
             offset_bytes = path_class.offset_bytes
+            weight = path_class.weight
             while flows:
                 flow = flows[0]
                 finish_clock_bytes = flow.finish_service_bytes + offset_bytes
@@ -234,8 +261,11 @@ class MaxMinSharing:
                     break
                 heapq.heappop(flows)
                 finished.append(flow)
+                self.active_flows -= weight
                 path_class.start_service_sum_bytes -= flow.start_service_bytes
                 for link in path_class.links:
+                    finished_bytes[link] += weight * flow.size_bytes
+                for link in path_class.tails:
                     finished_bytes[link] += flow.size_bytes
             self._changed[path_class] = None
 
@@ -244,7 +274,8 @@ class MaxMinSharing:
     def update(self, now_s: float) -> None:
         """Set the max-min fair rates after this instant's starts and ends."""
         self.updates += 1
-        if not self._update_locally(now_s):
+        if self._recompute_pending or not self._update_locally(now_s):
+            self._recompute_pending = False
             self._recompute_all(now_s)
         self._changed.clear()
         self._touched.clear()
@@ -254,7 +285,7 @@ class MaxMinSharing:
         """New rates for the touched groups only; False when a bottleneck moves."""
         touched = self._touched
         for path_class in self._changed:
-            flows_now = len(path_class.flows)
+            flows_now = path_class.weighted_flows
             group = path_class.group
             if group is None:
                 if flows_now == 0:
@@ -359,6 +390,66 @@ class MaxMinSharing:
         del self._classes[path_class.path]
         self._classes_by_link = None
         path_class.group = None
+        if path_class.tails:
+            self.ended_twins.append(path_class.path)
+
+    def split(
+        self,
+        path: Path,
+        paths: list[tuple[Path, tuple[int, ...]]],
+        member_flow: Any,
+    ) -> None:
+        """Replace the twin-path class `path` by one class per twin path, each with its
+        share of every flow (`member_flow(flow, position)` makes it), as far along as
+        the twins were and as the classes of separate flows would be: in the same group
+        with the same offset, counted on their own last links instead of the stand-in,
+        numbered as they would have been. Only when the stand-in link is a bottleneck (the
+        hosts' own links hold the twins back) does the split change the groups: every
+        rate is then recomputed at the next update.
+
+        Args:
+            path: the name of the twin paths' class.
+            paths: each twin path and its links, in the class's order.
+            member_flow: makes the flow of one twin path from a flow of the class.
+        """
+        twins = self._classes.pop(path)
+        self._classes_by_link = None
+        group = twins.group
+        members: list[PathClass] = []
+        for position, (member_path, member_links) in enumerate(paths):
+            member = PathClass(member_path, member_links, twins.seq + position)
+            member.flows = [member_flow(flow, position) for flow in twins.flows]
+            heapq.heapify(member.flows)
+            member.start_service_sum_bytes = twins.start_service_sum_bytes
+            member.offset_bytes = twins.offset_bytes
+            member.counted_flows = twins.counted_flows // twins.weight
+            # Above the twins' in its group's heap, where they share a number.
+            member.version = twins.version
+            member.group = group
+            self._classes[member_path] = member
+            members.append(member)
+        if twins in self._changed:
+            changed: dict[PathClass, None] = {}
+            for path_class in self._changed:
+                changed.update(dict.fromkeys(members if path_class is twins else (path_class,)))
+            self._changed = changed
+        twins.flows = []
+        twins.group = None
+        if group is None:
+            return
+        stand_in = twins.links[-1]
+        if stand_in in self._owners:
+            self._recompute_pending = True
+            return
+        del group.classes[twins]
+        if twins.counted_flows:
+            self._count(stand_in, group, -twins.counted_flows)
+        for member in members:
+            group.classes[member] = None
+            if member.counted_flows:
+                self._count(member.links[-1], group, member.counted_flows)
+            if member.flows:
+                group.enqueue(member)
 
     def _with_dependents(self, touched: dict[BottleneckGroup, None]) -> dict[BottleneckGroup, None]:
         """The touched groups and, transitively, the groups whose bottleneck they cross."""
@@ -482,6 +573,7 @@ class MaxMinSharing:
         O((classes * path_length + links) * log(links)).
         """
         self.full_updates += 1
+        self._recompute_pending = False
         services: dict[PathClass, float] = {}
         for path_class in list(self._classes.values()):
             if path_class.flows:
@@ -496,7 +588,7 @@ class MaxMinSharing:
         capacity_bytes_s = self._capacity_bytes_s
         unfrozen_flows: dict[int, int] = {}
         for path_class in services:
-            weight = len(path_class.flows)
+            weight = path_class.weighted_flows
             for link in path_class.links:
                 unfrozen_flows[link] = unfrozen_flows.get(link, 0) + weight
         remaining_bytes_s = {link: capacity_bytes_s[link] for link in unfrozen_flows}
@@ -517,15 +609,17 @@ class MaxMinSharing:
             group = BottleneckGroup(bottleneck, self._group_seq, share_bytes_s, now_s)
             self._group_seq += 1
             self._owners[bottleneck] = group
-            for path_class in classes_on_link[bottleneck]:
+            for path_class, _ in classes_on_link[bottleneck]:
                 if path_class in frozen:
                     continue
                 frozen[path_class] = group
                 unfrozen_classes -= 1
-                weight = len(path_class.flows)
-                used_bytes_s = share_bytes_s * weight
+                weight = path_class.weighted_flows
+                # Twin paths use their links as their separate classes would, one by one.
+                used_bytes_s = share_bytes_s * len(path_class.flows)
                 for link in path_class.links:
-                    remaining_bytes_s[link] -= used_bytes_s
+                    for _ in range(path_class.weight):
+                        remaining_bytes_s[link] -= used_bytes_s
                     unfrozen_flows[link] -= weight
                     touched[link] = None
             for link in touched:
@@ -537,12 +631,12 @@ class MaxMinSharing:
         for path_class, group in frozen.items():
             path_class.group = group
             path_class.offset_bytes = -services[path_class]
-            path_class.counted_flows = len(path_class.flows)
+            path_class.counted_flows = path_class.weighted_flows
             group.classes[path_class] = None
             group.enqueue(path_class)
             for link in path_class.links:
                 groups_on_link = self._link_groups.setdefault(link, {})
-                groups_on_link[group] = groups_on_link.get(group, 0) + len(path_class.flows)
+                groups_on_link[group] = groups_on_link.get(group, 0) + path_class.counted_flows
         self._classify_links()
         for group in self._owners.values():
             self._schedule(group)

@@ -18,16 +18,26 @@ serves the next completion.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from itertools import pairwise
-from typing import Any
+from typing import Any, Protocol, cast
 
 import simpy
 
 from sim.model.network.flows import Path
 from sim.model.network.graph import Graph, GraphLike, GraphView, shortest_paths
 from sim.model.network.maxmin import RELATIVE_TIME_TOLERANCE, MaxMinSharing
+from sim.model.network.twins import (
+    Arrived,
+    Failed,
+    MemberDelivery,
+    TwinFlow,
+    TwinSet,
+    in_order,
+    member_flow,
+)
+from sim.model.primitives.clock import after
 from sim.model.primitives.instant import AFTER_INSTANT, Soon
 
 Link = tuple[str, str]
@@ -55,15 +65,19 @@ class Delivery:
         self.arrived = arrived
         self.failed = failed
 
-    def succeed(self, size_bytes: float) -> None:
-        self.arrived(size_bytes)
+    def succeed(self, value: Any = None) -> None:
+        self.arrived(value)
 
-    def fail(self, error: TransferFailed) -> None:
-        self.failed(error)
+    def fail(self, exception: Exception) -> None:
+        self.failed(cast(TransferFailed, exception))
 
 
-Done = simpy.Event | Delivery
-"""What a transfer reports its end to: an event its waiters yield, or callbacks."""
+class Done(Protocol):
+    """What a transfer reports its end to: an event its waiters yield, or callbacks."""
+
+    def succeed(self, value: Any = None) -> object: ...
+
+    def fail(self, exception: Exception) -> object: ...
 
 
 def _link_parameters(u: str, v: str, attributes: Mapping[str, Any]) -> tuple[float, float]:
@@ -127,6 +141,9 @@ class Network:
         self._timer_at_s = math.inf
         self._down: dict[Link, dict[str, Any]] = {}
         self._down_ids: set[int] = set()
+        self._twin_sets: dict[Path, TwinSet] = {}
+        self._twin_sets_made = 0
+        self._twin_tails: dict[int, TwinSet] = {}
         self.routes_version = 0
         """Grows whenever routes change (a link failed or came back)."""
 
@@ -195,16 +212,26 @@ class Network:
         self._down_ids |= ids
         self._routes.clear()
         self.routes_version += 1
+        # A twin's own link: the set goes on as one flow per member, of which one is cut.
+        self._split_twins_on(tuple(ids))
         cut = self._sharing.cancel(ids, self.env.now)
-        for flow in cut:
+        self._forget_ended_twins()
+        transfers_cut = 0
+        for flow, members in in_order(cut):
             error = TransferFailed(f"link {u}-{v} failed")
-            if isinstance(flow.done, Delivery):
-                # As a waiter on an event would: later in the instant, after the failure.
-                Soon(self.env, partial(_deliver_failure, flow.done, error))
+            done = flow.done
+            if members:
+                transfers_cut += len(members)
+                Soon(self.env, partial(_fail_twins, done, members, error))
+            elif isinstance(done, simpy.Event):
+                transfers_cut += 1
+                done.fail(error)
             else:
-                flow.done.fail(error)
+                # As a waiter on an event would: later in the instant, after the failure.
+                transfers_cut += 1
+                Soon(self.env, partial(_deliver_failure, done, error))
         self._arm_timer()
-        return len(cut)
+        return transfers_cut
 
     def restore_link(self, u: str, v: str) -> None:
         """The failed link u-v works again; routes are recomputed."""
@@ -278,9 +305,199 @@ class Network:
         """
         self._transfer(src, dst, size_bytes, Delivery(arrived, failed))
 
+    def send_together(
+        self,
+        src: str,
+        dsts: Sequence[str],
+        sizes: Sequence[float],
+        arrived: Arrived,
+        failed: Failed,
+    ) -> None:
+        """Send every size in `sizes` from `src` to every node in `dsts`: what `send`
+        would do for each destination in turn and each size in turn, in that order, with
+        the transfers to destinations on twin paths (`sim.model.network.twins`) moving as
+        one flow per size. `arrived(index, members)` runs as the transfers of
+        ``sizes[index]`` to those destinations (indices into `dsts`) arrive;
+        `failed(index, members, error)` as for `send`. Both are told in the order
+        separate transfers would be.
+
+        Raises:
+            ValueError: as `transfer`, for any destination or size.
+        """
+        for size_bytes in sizes:
+            _check_size(size_bytes)
+        stride = len(sizes)
+        if self._down or stride == 0:
+            for member, dst in enumerate(dsts):
+                for index, size_bytes in enumerate(sizes):
+                    self._transfer(
+                        src, dst, size_bytes, MemberDelivery(arrived, failed, index, member)
+                    )
+            return
+        first_seq = self._next_seq
+        self._next_seq += len(dsts) * stride
+        distances = self._routes_from(src)[0]
+        # Destinations alike in path but for its last link, that link's capacity and the
+        # latency: twins, if nothing else uses their own links when their bytes start.
+        paths: list[Path] = []
+        alike: dict[tuple[Path, float, float], list[int]] = {}
+        for member, dst in enumerate(dsts):
+            path = self.path(src, dst)
+            paths.append(path)
+            if len(path) == 1:
+                for index in range(stride):
+                    arrived(index, [member])
+                continue
+            tail = self._link_ids[(path[-2], path[-1])]
+            key = (path[:-1], self._sharing.capacity_bytes_s(tail), distances[dst])
+            alike.setdefault(key, []).append(member)
+        starts: dict[float, list[list[int]]] = {}
+        for (_, _, latency_s), members in alike.items():
+            starts.setdefault(latency_s, []).append(members)
+        for latency_s, sets in starts.items():
+            start = partial(self._start_together, paths, sizes, sets, first_seq, arrived, failed)
+            if latency_s > 0:
+                after(self.env, latency_s, start)
+            else:
+                start()
+
+    def _start_together(
+        self,
+        paths: list[Path],
+        sizes: Sequence[float],
+        sets: list[list[int]],
+        first_seq: int,
+        arrived: Arrived,
+        failed: Failed,
+        _: object = None,
+    ) -> None:
+        """Put the bytes of `send_together`'s transfers on the wire: to a live twin set's
+        members (all of them), as more flows of that set; to two or more other twins, as a
+        new set; to the rest (a lone destination, one whose own link is in use, any while
+        a link is down), one by one. Transfers of no bytes are told at once, in order."""
+        stride = len(sizes)
+        at_once: list[tuple[int, int, int]] = []
+        for members in sets:
+            alone: list[int] = []
+            fresh: list[int] = []
+            joined: dict[TwinSet, dict[str, int]] = {}
+            for member in members:
+                path = paths[member]
+                tail = self._link_ids[(path[-2], path[-1])]
+                owner = self._twin_tails.get(tail)
+                if self._down_ids:
+                    alone.append(member)
+                elif owner is not None:
+                    joined.setdefault(owner, {})[path[-1]] = member
+                elif len(members) > 1 and not self._sharing.crossed(tail):
+                    fresh.append(member)
+                else:
+                    alone.append(member)
+            twins: list[tuple[TwinSet, list[int]]] = []
+            for owner, by_node in joined.items():
+                if len(by_node) == len(owner.tails):
+                    twins.append((owner, [by_node[path[-1]] for path, _ in owner.paths]))
+                else:
+                    alone.extend(by_node.values())
+            if len(fresh) > 1 and any(sizes):
+                twins.append((self._twin_set(fresh, paths), fresh))
+            else:
+                alone.extend(fresh)
+            for member in sorted(alone):
+                for index, size_bytes in enumerate(sizes):
+                    seq = first_seq + member * stride + index
+                    if size_bytes == 0 and not self._down_ids:
+                        at_once.append((seq, index, member))
+                        continue
+                    delivery = MemberDelivery(arrived, failed, index, member)
+                    self._start_flow(paths[member], size_bytes, seq, delivery)
+            for twin_set, positions in twins:
+                self._start_twin_flows(twin_set, positions, sizes, first_seq, arrived, failed)
+                at_once.extend(
+                    (first_seq + member * stride + index, index, member)
+                    for index, size_bytes in enumerate(sizes)
+                    if size_bytes == 0
+                    for member in positions
+                )
+        for _, index, member in sorted(at_once):
+            arrived(index, [member])
+
+    def _start_twin_flows(
+        self,
+        twin_set: TwinSet,
+        positions: list[int],
+        sizes: Sequence[float],
+        first_seq: int,
+        arrived: Arrived,
+        failed: Failed,
+    ) -> None:
+        """One flow per size (of some bytes) for the twin set, whose members are at
+        `positions` among the destinations of the send."""
+        stride = len(sizes)
+        for index, size_bytes in enumerate(sizes):
+            if size_bytes == 0:
+                continue
+            flow = TwinFlow(twin_set, index, positions, first_seq, stride, arrived, failed)
+            self._sharing.start(
+                twin_set.name,
+                self._path_links[twin_set.name],
+                size_bytes,
+                flow.seq(0),
+                flow,
+                self.env.now,
+                len(positions),
+                twin_set.tails,
+            )
+        self._request_update()
+
+    def _twin_set(self, members: list[int], paths: list[Path]) -> TwinSet:
+        """A new twin set of `members`, with a stand-in for their own links: one link of
+        as many times a member's capacity as there are members."""
+        member_paths = []
+        for member in members:
+            path = paths[member]
+            links = self._path_links.get(path)
+            if links is None:
+                links = tuple(self._link_ids[ends] for ends in pairwise(path))
+                self._path_links[path] = links
+            member_paths.append((path, links))
+        first_path, first_links = member_paths[0]
+        self._twin_sets_made += 1
+        name = (*first_path[:-1], f"{len(members)} twins #{self._twin_sets_made}")
+        stand_in = self._sharing.add_link(
+            len(members) * self._sharing.capacity_bytes_s(first_links[-1])
+        )
+        self._path_links[name] = (*first_links[:-1], stand_in)
+        twin_set = TwinSet(name, member_paths, tuple(links[-1] for _, links in member_paths))
+        self._twin_sets[name] = twin_set
+        for tail in twin_set.tails:
+            self._twin_tails[tail] = twin_set
+        return twin_set
+
+    def _split_twins_on(self, links: tuple[int, ...]) -> None:
+        """Split every twin set whose own links `links` cross: one flow per member."""
+        for link in links:
+            twin_set = self._twin_tails.get(link)
+            if twin_set is None:
+                continue
+            self._sharing.split(twin_set.name, twin_set.paths, member_flow)
+            self._drop_twin_set(twin_set)
+
+    def _drop_twin_set(self, twin_set: TwinSet) -> None:
+        del self._twin_sets[twin_set.name]
+        del self._path_links[twin_set.name]
+        for tail in twin_set.tails:
+            del self._twin_tails[tail]
+
+    def _forget_ended_twins(self) -> None:
+        ended = self._sharing.ended_twins
+        while ended:
+            twin_set = self._twin_sets.get(ended.pop())
+            if twin_set is not None:
+                self._drop_twin_set(twin_set)
+
     def _transfer(self, src: str, dst: str, size_bytes: float, done: Done) -> None:
-        if not (size_bytes >= 0 and math.isfinite(size_bytes)):
-            raise ValueError(f"size_bytes must be finite and >= 0, not {size_bytes}")
+        _check_size(size_bytes)
         if self._down and not self.reachable(src, dst):
             done.fail(TransferFailed(f"no path from {src} to {dst}: a link is down"))
             return
@@ -292,9 +509,7 @@ class Network:
         self._next_seq += 1
         latency_s = self._routes[src][0][dst]
         if latency_s > 0:
-            self.env.timeout(latency_s).callbacks.append(
-                partial(self._start_flow, path, size_bytes, seq, done)
-            )
+            after(self.env, latency_s, partial(self._start_flow, path, size_bytes, seq, done))
         else:
             self._start_flow(path, size_bytes, seq, done)
 
@@ -315,11 +530,19 @@ class Network:
         return {
             self._link_ends[link]: rate_bytes_s
             for link, rate_bytes_s in self._sharing.link_rates().items()
+            if link < len(self._link_ends)  # not a twin set's stand-in link
         }
 
     def path_rates(self) -> dict[Path, float]:
         """The current rate (bytes/s) of each flow, by path; flows on one path share it."""
-        return self._sharing.path_rates()
+        rates: dict[Path, float] = {}
+        for path, rate_bytes_s in self._sharing.path_rates().items():
+            twins = self._twin_sets.get(path)
+            if twins is None:
+                rates[path] = rate_bytes_s
+            else:
+                rates.update((member_path, rate_bytes_s) for member_path, _ in twins.paths)
+        return rates
 
     def link_capacity_bytes_s(self, u: str, v: str) -> float:
         """The capacity of the directed link u->v."""
@@ -360,6 +583,8 @@ class Network:
         if self._down_ids and not self._down_ids.isdisjoint(links):
             done.fail(TransferFailed("a link on its path failed during its latency"))
             return
+        if self._twin_tails and not self._twin_tails.keys().isdisjoint(links):
+            self._split_twins_on(links)
         self._sharing.start(path, links, size_bytes, seq, done, self.env.now)
         self._request_update()
 
@@ -373,6 +598,7 @@ class Network:
         """Update the fair rates after every start and end of this instant; arm the timer."""
         self._update_pending = False
         self._sharing.update(self.env.now)
+        self._forget_ended_twins()
         self._arm_timer()
 
     def _arm_timer(self) -> None:
@@ -407,10 +633,22 @@ class Network:
             if not self._update_pending:
                 self._arm_timer()
             return
-        for flow in self._sharing.finish_due(now_s, deadline_s):
-            flow.done.succeed(flow.size_bytes)
+        for flow, members in in_order(self._sharing.finish_due(now_s, deadline_s)):
+            if members:
+                flow.done.arrived(flow.done.index, members)
+            else:
+                flow.done.succeed(flow.size_bytes)
         self._request_update()
+
+
+def _check_size(size_bytes: float) -> None:
+    if not (size_bytes >= 0 and math.isfinite(size_bytes)):
+        raise ValueError(f"size_bytes must be finite and >= 0, not {size_bytes}")
 
 
 def _deliver_failure(done: Delivery, error: TransferFailed, _: simpy.Event) -> None:
     done.fail(error)
+
+
+def _fail_twins(flow: TwinFlow, members: list[int], error: TransferFailed, _: simpy.Event) -> None:
+    flow.failed(flow.index, members, error)
