@@ -59,6 +59,9 @@ def build_cluster(
         params.cluster_scaler,
         log,
         streams,
+        # A fault could set hosts pulling in step apart (refuse some requests, cut some
+        # transfers): with faults, each host pulls on its own.
+        pull_cohorts=not params.faults,
     )
 
 

@@ -377,3 +377,35 @@ def test_storms_run_the_same_with_waits_and_blobs_together_or_apart(
         return list(world.log), world.results, served
 
     assert run(together=True) == run(together=False)
+
+
+def test_hosts_pulling_in_step_go_on_as_one_cohort_and_end_as_their_own_pulls_would() -> None:
+    """Eight hosts pull the same image at once: one cohort of eight, one flow per layer;
+    every record, byte and time as eight pulls on their own."""
+    hosts = [f"host-{i}" for i in range(8)]
+
+    def run(together: bool):
+        world = pull_world(
+            [APP],
+            hosts=hosts,
+            latency_s=1e-3,
+            extraction_bytes_s=500 * MB,
+            engine=EngineParams(extraction_bytes_s=500 * MB),
+            together=together,
+        )
+        for host in hosts:
+            world.pull(host, "app")
+        world.env.run()
+        return world
+
+    together, apart = run(True), run(False)
+    cohorts = together.engines["host-0"].pull_cohorts
+    assert cohorts is not None and (cohorts.formed, cohorts.joined) == (1, 8)
+    assert list(together.log) == list(apart.log)
+    assert together.results == apart.results
+    # The manifest's and the blobs' round trips and the blobs' latency (2 ms each way),
+    # every host's 160 MB through the hub's 100 MB/s (the base layer's blob last), then
+    # the 320 MB of the three layers extracted at 500 MB/s.
+    assert together.results[-1].finished_s == pytest.approx(
+        10e-3 + 8 * 160 * MB / (100 * MB) + 320 * MB / (500 * MB), rel=1e-12
+    )

@@ -11,6 +11,7 @@ import numpy as np
 import simpy
 
 from sim.core.records import EventLog
+from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import ContainerEngine, EngineParams
 from sim.model.images.image import BuildStep, Image, ImageSpec, build_catalog
 from sim.model.images.registries import RegistryParams
@@ -75,10 +76,11 @@ def pull_world(
     together: bool = False,
 ) -> PullWorld:
     """A star: the hub (and the mirror) and the hosts on one switch; every link has
-    `latency_s` one way. `together`: on the run's own environment, where waits that end
-    together share an event and blobs that reach the registry together travel together
-    (`sim.model.primitives.clock`); else on SimPy's, every wait its own event and every
-    blob its own flow."""
+    `latency_s` one way. `together`: as a run does it — on the run's own environment,
+    where waits that end together share an event and blobs that reach the registry
+    together travel together (`sim.model.primitives.clock`), hosts pulling in step as a
+    cohort (`sim.model.hosts.cohort`); else on SimPy's, every wait its own event, every
+    blob its own flow, every pull on its own."""
     env = Environment() if together else simpy.Environment()
     log = EventLog()
     graph = nx.Graph()
@@ -113,8 +115,9 @@ def pull_world(
     )
     if engine.extraction_bytes_s != extraction_bytes_s and not math.isinf(extraction_bytes_s):
         engine = replace(engine, extraction_bytes_s=extraction_bytes_s)
+    cohorts = PullCohorts() if together else None
     engines = {
-        host: ContainerEngine(env, host, principal, DiskAccount(disk_bytes), engine, log)
+        host: ContainerEngine(env, host, principal, DiskAccount(disk_bytes), engine, log, cohorts)
         for host in hosts
     }
     return PullWorld(env, log, network, registries, engines, images)

@@ -28,6 +28,7 @@ from sim.model.hosts.billing import (
     registry_cost_usd,
 )
 from sim.model.hosts.cloud import Cloud, InstanceType
+from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import EngineParams, run_image_gc
 from sim.model.hosts.host import Host, HostList, HostParams
 from sim.model.images.image import Image
@@ -54,6 +55,8 @@ class Cluster:
         scaler: the cluster-level scaler's node group, or None without one.
         log: the event log.
         streams: the run's named random streams.
+        pull_cohorts: whether hosts that pull the same image in the same state pull in
+            step, as one (`sim.model.hosts.cohort`): only for runs without faults.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class Cluster:
         scaler: ClusterScalerParams | None,
         log: EventLog,
         streams: RandomStreams,
+        pull_cohorts: bool = False,
     ) -> None:
         self.env = env
         self.log = log
@@ -96,7 +100,10 @@ class Cluster:
             )
         self._mirrors = dict(registry_mirrors)
         self.disk_totals = DiskTotals()
-        self._hosts = HostList(Host(env, host, engine, log, self.disk_totals) for host in hosts)
+        cohorts = PullCohorts() if pull_cohorts else None
+        self._hosts = HostList(
+            Host(env, host, engine, log, self.disk_totals, cohorts) for host in hosts
+        )
         self._pool_hosts = tuple(self._hosts)
         self.faulted: list[Host] = []
         """Hosts a fault took out of the cluster at some time (crashed, reclaimed,
@@ -116,6 +123,7 @@ class Cluster:
             self._join,
             self._leave,
             principal=hosts[0].principal,
+            pull_cohorts=cohorts,
         )
         for host, host_params in zip(self._hosts, hosts, strict=True):
             self.cloud.register(host, instance_types.get(host_params.instance_type or ""))

@@ -26,6 +26,7 @@ import simpy
 
 from sim.core.records import EventKind, EventLog, PullRecord
 from sim.core.settings import setting
+from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.pull import Pull
 from sim.model.images.download import LayerDownload
 from sim.model.images.image import Image
@@ -97,6 +98,7 @@ class ContainerEngine:
         disk: the host's disk account.
         params: daemon and kubelet settings.
         log: the event log.
+        pull_cohorts: where its pulls may join other hosts' (`sim.model.hosts.cohort`).
     """
 
     __slots__ = (
@@ -116,6 +118,7 @@ class ContainerEngine:
         "downloads_active_max",
         "images_removed",
         "lazy_background_bytes",
+        "pull_cohorts",
     )
 
     def __init__(
@@ -126,6 +129,7 @@ class ContainerEngine:
         disk: DiskAccount,
         params: EngineParams,
         log: EventLog,
+        pull_cohorts: PullCohorts | None = None,
     ) -> None:
         self.env = env
         self.name = host
@@ -152,6 +156,8 @@ class ContainerEngine:
         self.downloads_active_max = 0
         self.images_removed = 0
         self.lazy_background_bytes = 0
+        self.pull_cohorts = pull_cohorts
+        """Where its pulls may join other hosts' in step (None: each pulls on its own)."""
 
     def has_image(self, image: Image) -> bool:
         """Whether the image is tagged here with all its layers."""

@@ -22,11 +22,12 @@ from typing import Any, Protocol
 import simpy
 
 from sim.core.records import EventKind, PullRecord
-from sim.model.images.download import RETRY_DETAILS, FetchSettings, LayerDownload, PullProgress
+from sim.model.hosts.cohort import PullCohorts
+from sim.model.hosts.daemon import FetchingDaemon
+from sim.model.images.download import RETRY_DETAILS, LayerDownload, PullProgress
 from sim.model.images.image import Image
-from sim.model.images.lazy_download import LazyDaemon, LazyLayerDownload
+from sim.model.images.lazy_download import LazyLayerDownload
 from sim.model.images.registry import PullError, Registry
-from sim.model.images.snapshotters import SnapshotterParams
 from sim.model.primitives.clock import after
 from sim.model.primitives.ratelimit import TokenBucket
 from sim.model.primitives.signal import Signal
@@ -35,24 +36,17 @@ from sim.model.primitives.slots import Slots
 Fetch = LayerDownload | LazyLayerDownload
 
 
-class PullSettings(FetchSettings, Protocol):
-    """The daemon settings a pull follows."""
-
-    @property
-    def snapshotter(self) -> SnapshotterParams: ...
-
-
-class PullDaemon(LazyDaemon, Protocol):
+class PullDaemon(FetchingDaemon, Protocol):
     """What a pull uses of its host's daemon (`sim.model.hosts.engine.ContainerEngine`)."""
-
-    @property
-    def params(self) -> PullSettings: ...
 
     @property
     def pull_lock(self) -> Slots | None: ...
 
     @property
     def pull_limiter(self) -> TokenBucket | None: ...
+
+    @property
+    def pull_cohorts(self) -> PullCohorts | None: ...
 
     def collect_garbage(self, bytes_needed: int, reason: str) -> int: ...
 
@@ -235,6 +229,9 @@ class Pull:
                     False,
                 )
         disk.allocate(needed)
+        cohorts = engine.pull_cohorts
+        if cohorts is not None and cohorts.join(self, own):
+            return
         fetches = self.fetches
         for index in own:
             fetch: Fetch
@@ -303,6 +300,13 @@ class Pull:
                 fetch.stream_rest()
         shared = sum(not is_own for _, is_own in self.waits)
         self._end("", (self.present, shared))
+
+    def fetched(self, chain_ids: list[str]) -> None:
+        """Its cohort fetched every layer it lacked (`chain_ids`, from the base up): it
+        ends as when its own fetches have."""
+        self.leases.extend(chain_ids)
+        self.engine.store.tag_image(self.image, self.engine.env.now)
+        self._end("", (self.present, 0))
 
     def _failed(self, error: PullError) -> None:
         for fetch in self.fetches:

@@ -297,16 +297,27 @@ class Registry:
         """
         request = BlobRequest(self, client, layer, arrived, failed, size_bytes, sole)
         round_trip_s = self._round_trip_s(client)
+        at_s = self.env.now + round_trip_s
         arriving = self._arriving
-        if (
-            arriving is None
-            or not still_last(self.env, arriving.event, arriving.at_s)
-            or (arriving.at_s != self.env.now + round_trip_s)
-        ):
-            arriving = ArrivingRequests(self, self.env.now + round_trip_s)
+        if arriving is None or not still_last(self.env, arriving.event, at_s, arriving.arrive):
+            arriving = ArrivingRequests(self, at_s)
             arriving.event = wait(self.env, round_trip_s, arriving.arrive)
             self._arriving = arriving
         arriving.requests.append(request)
+
+    def round_trip_s(self, client: Client) -> float:
+        """How long a request from `client` takes to reach the registry and come back."""
+        return self._round_trip_s(client)
+
+    def takes_every_blob_request(self) -> bool:
+        """Whether every blob request reaching the registry now is taken: no request
+        quota, no transient failures, the registry up and every link up."""
+        return (
+            self._blob_bucket is None
+            and self.params.failure_probability == 0
+            and self.outage is None
+            and not self.network.links_down
+        )
 
     def has_blob(self, layer: Layer) -> bool:
         """Whether the layer's blob is stored here (a mirror fills what it lacks)."""

@@ -149,15 +149,18 @@ class ArrivingRequests:
         at_s: when they get there.
     """
 
-    __slots__ = ("registry", "at_s", "event", "requests")
+    __slots__ = ("registry", "at_s", "event", "requests", "arrive")
 
     def __init__(self, registry: BlobSource, at_s: float) -> None:
         self.registry = registry
         self.at_s = at_s
         self.event: simpy.Event | None = None
         self.requests: list[BlobRequest] = []
+        self.arrive = self._arrive
+        """Their arrival, as one callback object (a request may join them only while the
+        wait they are on ends with it)."""
 
-    def arrive(self, _: object = None) -> None:
+    def _arrive(self, _: object = None) -> None:
         """Admit each request in turn; send each run of admitted requests from sole
         clients for blobs at hand together, every other request on its own, in order."""
         registry = self.registry

@@ -76,10 +76,19 @@ def wait(env: simpy.Environment, delay_s: float, callback: Callable[[Any], None]
     return _Waits(env, delay_s, callback)
 
 
-def still_last(env: simpy.Environment, event: simpy.Event | None, at_s: float) -> bool:
-    """Whether `event`, due at `at_s`, is pending and the last event scheduled: then
-    whatever else would now be scheduled for `at_s` may ride on it, in the same place."""
+def still_last(
+    env: simpy.Environment, event: simpy.Event | None, at_s: float, callback: object
+) -> bool:
+    """Whether `callback` is the last callback of `event`, a wait due at `at_s`, pending
+    and the last event scheduled: then a wait for `at_s` that would begin now would end
+    right after it, and may join it there."""
     last: simpy.Event | None = getattr(env, "last_scheduled", None)
     if event is None or event is not last:
         return False
-    return event.callbacks is not None and getattr(event, "at_s", None) == at_s
+    callbacks = event.callbacks
+    return (
+        callbacks is not None
+        and getattr(event, "at_s", None) == at_s
+        and bool(callbacks)
+        and callbacks[-1] is callback
+    )
