@@ -256,7 +256,7 @@ class Scenario:
 
     def collect(self, rows: tuple[dict[str, float | int], ...]) -> Result:
         """The results of the run so far: the summary, records, rows and links."""
-        from sim.model.faults.resilience import no_faults_report
+        from sim.model.faults.report import no_faults_report
         from sim.output.summary import assemble, pull_part, replica_part, request_part
 
         end_s = self.env.now

@@ -134,10 +134,12 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     service = service_of(workload, apps, platforms)
     check_apps_on_platforms(apps, deployments, service, platforms)
     autoscaler = read_autoscaler(config.get("autoscaler") or {"policy": "none"})
-    links = [
-        f"{u}--{v}"
-        for u, v in build_topology(network, [host.name for host in hosts], registries).edges
-    ]
+    # Fault targets name links: build the topology only to check them.
+    links = (
+        [f"{u}--{v}" for u, v in build_topology(network, [h.name for h in hosts], registries).edges]
+        if config.get("faults")
+        else []
+    )
     faults = read_faults(
         config.get("faults"),
         hosts,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import itemgetter
 from typing import NamedTuple, overload
 
 DetailValue = str | int | float | bool | None
@@ -147,6 +148,7 @@ class FailReason(StrEnum):
 
 
 _Record = tuple[float, str, EventKind, tuple[str, ...], tuple[DetailValue, ...]]
+_KIND = itemgetter(2)
 
 
 class Event(NamedTuple):
@@ -190,7 +192,6 @@ class EventLog(Sequence[Event]):
     def __init__(self) -> None:
         self._records: list[_Record] = []
         self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self._counts: dict[EventKind, int] = {}
 
     def record(self, time_s: float, source: str, kind: EventKind, **details: DetailValue) -> None:
         """Append one event; details keep the order they were given in."""
@@ -211,11 +212,10 @@ class EventLog(Sequence[Event]):
         model's busiest steps, which keep each tuple of names as a constant (a record
         holds the names by reference, so they cost nothing per event)."""
         self._records.append((time_s, source, kind, names, values))
-        self._counts[kind] = self._counts.get(kind, 0) + 1
 
     def count(self, kind: EventKind) -> int:
         """How many events of one kind were recorded."""
-        return self._counts.get(kind, 0)
+        return list(map(_KIND, self._records)).count(kind)
 
     def __iter__(self) -> Iterator[Event]:
         return map(_event, self._records)
@@ -246,6 +246,10 @@ class EventTally(EventLog):
     stays flat however many steps the run takes. As a sequence it is empty.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._counts: dict[EventKind, int] = {}
+
     def record(self, time_s: float, source: str, kind: EventKind, **details: DetailValue) -> None:
         """Count one event of `kind`."""
         self._counts[kind] = self._counts.get(kind, 0) + 1
@@ -260,6 +264,9 @@ class EventTally(EventLog):
     ) -> None:
         """Count one event of `kind`."""
         self._counts[kind] = self._counts.get(kind, 0) + 1
+
+    def count(self, kind: EventKind) -> int:
+        return self._counts.get(kind, 0)
 
 
 @dataclass(frozen=True, slots=True)

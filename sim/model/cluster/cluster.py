@@ -285,14 +285,16 @@ class Cluster:
         """Every link with its roles, the bytes it carried each way and its bandwidth."""
         network = self.network
         graph = network.graph
+        roles = {node: str(data.get("role", "host")) for node, data in graph.nodes(data=True)}
+        carried = network.carried_bytes()
         return tuple(
             LinkUsage(
                 u,
                 v,
-                str(graph.nodes[u].get("role", "host")),
-                str(graph.nodes[v].get("role", "host")),
-                network.link_bytes(u, v),
-                network.link_bytes(v, u),
+                roles[u],
+                roles[v],
+                carried[u, v],
+                carried[v, u],
                 float(data["bandwidth_bytes_s"]),
             )
             for u, v, data in graph.edges(data=True)

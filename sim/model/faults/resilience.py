@@ -23,7 +23,7 @@ until the end). Every crash, loss, return and recovery is an event.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ from sim.model.cluster.cluster import Cluster
 from sim.model.cluster.crash_loop import CrashLoopBackoff
 from sim.model.cluster.deployments import Deployer
 from sim.model.faults.kinds import FAULTS
+from sim.model.faults.report import no_faults_report
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger
 from sim.model.hosts.spot import SpotParams
@@ -445,17 +446,6 @@ class Resilience:
             + (fleet.replicas_replaced if fleet else 0),
             "spot_interruptions": self.spot_interruptions,
         }
-
-
-def no_faults_report() -> Mapping[str, Any]:
-    """The summary's fault part of a run without faults or spot capacity."""
-    return {
-        "hosts_failed": 0,
-        "replicas_lost": 0,
-        "replicas_replaced": 0,
-        "time_to_recover_s": None,
-        "spot_interruptions": 0,
-    }
 
 
 __all__ = ["Resilience", "no_faults_report"]

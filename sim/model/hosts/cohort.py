@@ -79,8 +79,6 @@ class PullCohorts:
         for its blobs as its own fetches would. False (nothing done) otherwise."""
         engine = pull.engine
         params = engine.params
-        registry = pull.registry
-        image = pull.image
         slots = engine.download_slots
         if (
             not params.serialize_image_pulls
@@ -88,10 +86,10 @@ class PullCohorts:
             or not own
             or slots.in_use + len(own) > slots.capacity
             or engine.layers_in_flight
-            or not registry.takes_every_blob_request()
-            or not all(registry.has_blob(image.layers[index]) for index in own)
         ):
             return False
+        registry = pull.registry
+        image = pull.image
         env = engine.env
         at_s = env.now + registry.round_trip_s(engine)
         cohort = self._open
@@ -102,6 +100,12 @@ class PullCohorts:
             or cohort.image is not image
             or cohort.own != own
         ):
+            # What the registry does with blob requests is the same for every member
+            # (it changes only with faults, and a run with faults has no cohorts).
+            if not registry.takes_every_blob_request() or not all(
+                registry.has_blob(image.layers[index]) for index in own
+            ):
+                return False
             cohort = Cohort(registry, image, own)
             cohort.asked = wait(env, at_s - env.now, cohort.ask)
             self._open = cohort
@@ -124,6 +128,8 @@ class Cohort:
         "image",
         "own",
         "layers",
+        "chain_ids",
+        "_details",
         "ask",
         "asked",
         "pulls",
@@ -136,6 +142,14 @@ class Cohort:
         self.image = image
         self.own = own
         self.layers: list[Layer] = [image.layers[index] for index in own]
+        self.chain_ids = [image.chain_ids[index] for index in own]
+        """The fetched layers' ChainIDs, from the base up."""
+        reference = image.reference
+        # Every member's events of a layer have the same details.
+        self._details = [
+            ((reference, layer.short_id), (reference, layer.short_id, layer.compressed_bytes))
+            for layer in self.layers
+        ]
         self.ask = self._requests_arrive
         """The members' blob requests reaching the registry, as one callback object."""
         self.asked: simpy.Event | None = None
@@ -148,28 +162,16 @@ class Cohort:
         asked for), recorded as its own fetches would."""
         engine = pull.engine
         now_s = engine.env.now
-        reference = self.image.reference
-        log = engine.log
-        for layer in self.layers:
-            log.add(
-                now_s,
-                engine.name,
-                EventKind.LAYER_QUEUED,
-                LAYER_DETAILS,
-                (reference, layer.short_id),
-            )
+        add = engine.log.add
+        name = engine.name
+        for layer_details, _ in self._details:
+            add(now_s, name, EventKind.LAYER_QUEUED, LAYER_DETAILS, layer_details)
         slots = engine.download_slots
-        for layer in self.layers:
+        for _, bytes_details in self._details:
             slots.take()
             engine.downloads_active += 1
             engine.downloads_active_max = max(engine.downloads_active_max, engine.downloads_active)
-            log.add(
-                now_s,
-                engine.name,
-                EventKind.LAYER_DOWNLOADING,
-                LAYER_BYTES_DETAILS,
-                (reference, layer.short_id, layer.compressed_bytes),
-            )
+            add(now_s, name, EventKind.LAYER_DOWNLOADING, LAYER_BYTES_DETAILS, bytes_details)
         self.pulls.append(pull)
         self.arrived.append([False] * len(self.layers))
         self.extracted.append(0)
@@ -190,12 +192,13 @@ class Cohort:
         """Layer `index`'s blob is in at each of `members`, in their turn: each takes the
         steps its own fetch would."""
         registry = self.registry
-        layer = self.layers[index]
-        size_bytes = layer.compressed_bytes
+        size_bytes = self.layers[index].compressed_bytes
+        details = self._details[index][1]
+        pulls, arrived, extracted = self.pulls, self.arrived, self.extracted
         for member in members:
             registry.blobs_served += 1
             registry.bytes_served += size_bytes
-            pull = self.pulls[member]
+            pull = pulls[member]
             engine = pull.engine
             now_s = engine.env.now
             engine.downloads_active -= 1
@@ -205,33 +208,27 @@ class Cohort:
             progress.bytes_downloaded += size_bytes
             progress.last_download_s = now_s
             engine.log.add(
-                now_s,
-                engine.name,
-                EventKind.LAYER_DOWNLOADED,
-                LAYER_BYTES_DETAILS,
-                (self.image.reference, layer.short_id, size_bytes),
+                now_s, engine.name, EventKind.LAYER_DOWNLOADED, LAYER_BYTES_DETAILS, details
             )
-            self.arrived[member][index] = True
-            if self.extracted[member] == index:
+            arrived[member][index] = True
+            if extracted[member] == index:
                 self._extract(member)
 
     def _extract(self, member: int) -> None:
         """Extract the member's next layer, its blob in and the layer below extracted."""
-        pull = self.pulls[member]
-        engine = pull.engine
-        layer = self.layers[self.extracted[member]]
+        engine = self.pulls[member].engine
+        index = self.extracted[member]
         engine.log.add(
             engine.env.now,
             engine.name,
             EventKind.LAYER_EXTRACTING,
             LAYER_DETAILS,
-            (self.image.reference, layer.short_id),
+            self._details[index][0],
         )
+        size_bytes = self.layers[index].size_bytes
         extraction_bytes_s = engine.params.extraction_bytes_s
-        if layer.size_bytes and math.isfinite(extraction_bytes_s):
-            after(
-                engine.env, layer.size_bytes / extraction_bytes_s, partial(self._extracted, member)
-            )
+        if size_bytes and math.isfinite(extraction_bytes_s):
+            after(engine.env, size_bytes / extraction_bytes_s, partial(self._extracted, member))
         else:
             self._extracted(member)
 
@@ -240,23 +237,23 @@ class Cohort:
         engine = pull.engine
         index = self.extracted[member]
         layer = self.layers[index]
-        position = self.own[index]
-        image = self.image
         engine.disk.free(layer.compressed_bytes)
         engine.store.add_layer(
-            image.chain_ids[position], layer, image.chain_ids[position - 1] if position else None
+            self.chain_ids[index],
+            layer,
+            self.image.chain_ids[self.own[index] - 1] if self.own[index] else None,
         )
         engine.log.add(
             engine.env.now,
             engine.name,
             EventKind.LAYER_EXTRACTED,
             LAYER_DETAILS,
-            (image.reference, layer.short_id),
+            self._details[index][0],
         )
         index += 1
         self.extracted[member] = index
         if index == len(self.layers):
-            pull.fetched([image.chain_ids[position] for position in self.own])
+            pull.fetched(self.chain_ids)
         elif self.arrived[member][index]:
             self._extract(member)
 

@@ -349,23 +349,23 @@ class Pull:
                 _COMPLETED_DETAILS,
                 (image.reference, image.manifest_digest, progress.bytes_downloaded),
             )
-        self.record = PullRecord(
-            host=engine.name,
-            image=image.name,
-            registry=self.registry.name,
-            started_s=self.requested_s,
-            finished_s=finished_s,
-            ok=not reason,
-            reason=reason,
-            skipped=False,
-            queued_s=started_s - self.requested_s,
-            layers_already_exists=counts[0],
-            layers_downloaded=progress.layers_downloaded,
-            layers_shared=counts[1],
-            bytes_downloaded=progress.bytes_downloaded,
-            download_s=downloads_done_s - started_s,
-            extract_s=finished_s - downloads_done_s,
-            retries=progress.retries,
+        self.record = PullRecord(  # by position: a storm makes thousands at one instant
+            engine.name,  # host
+            image.name,  # image
+            self.registry.name,  # registry
+            self.requested_s,  # started_s
+            finished_s,  # finished_s
+            not reason,  # ok
+            reason,  # reason
+            False,  # skipped
+            started_s - self.requested_s,  # queued_s
+            counts[0],  # layers_already_exists
+            progress.layers_downloaded,  # layers_downloaded
+            counts[1],  # layers_shared
+            progress.bytes_downloaded,  # bytes_downloaded
+            downloads_done_s - started_s,  # download_s
+            finished_s - downloads_done_s,  # extract_s
+            progress.retries,  # retries
         )
         self.ended.succeed(self.record)
 

@@ -213,19 +213,20 @@ class Startup:
     def timed(self, phase: str, seconds: float) -> simpy.Timeout:
         """Spend `seconds` in `phase` (e.g. ``boot_s``) and remember it."""
         self.add(phase, seconds)
-        return self.env.timeout(seconds)
+        return simpy.Timeout(self.env, seconds)
 
     def _record(self, state: str, reason: str, ready_s: float | None) -> ReplicaRecord:
-        return ReplicaRecord(
-            replica=self.replica,
-            app=self.app.name,
-            platform=self.platform,
-            host=self.host,
-            requested_s=self.requested_s,
-            ready_s=ready_s,
-            state=state,
-            reason=reason,
-            **self.phases,
+        phases = self.phases
+        return ReplicaRecord(  # by position, phases by name: made once per replica
+            self.replica,
+            self.app.name,
+            self.platform,
+            self.host,
+            self.requested_s,
+            ready_s,
+            state,
+            reason,
+            **phases,
         )
 
     def failed(self, reason: str) -> ReplicaRecord:

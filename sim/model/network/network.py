@@ -521,6 +521,12 @@ class Network:
         """
         return self._sharing.link_bytes(self._link_id(u, v), self.env.now)
 
+    def carried_bytes(self) -> dict[Link, float]:
+        """`link_bytes` of every directed link, failed ones included."""
+        now_s = self.env.now
+        link_bytes = self._sharing.link_bytes
+        return {ends: link_bytes(link, now_s) for ends, link in self._link_ids.items()}
+
     def link_rates(self) -> dict[Link, float]:
         """The current rate (bytes/s) on every directed link that carries a flow.
 
