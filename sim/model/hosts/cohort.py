@@ -129,6 +129,7 @@ class Cohort:
         "own",
         "layers",
         "chain_ids",
+        "_parents",
         "_details",
         "ask",
         "asked",
@@ -144,6 +145,7 @@ class Cohort:
         self.layers: list[Layer] = [image.layers[index] for index in own]
         self.chain_ids = [image.chain_ids[index] for index in own]
         """The fetched layers' ChainIDs, from the base up."""
+        self._parents = [image.chain_ids[index - 1] if index else None for index in own]
         reference = image.reference
         # Every member's events of a layer have the same details.
         self._details = [
@@ -193,11 +195,14 @@ class Cohort:
         steps its own fetch would."""
         registry = self.registry
         size_bytes = self.layers[index].compressed_bytes
+        # The registry counts each blob served as it arrives; nothing reads the counts
+        # before the members' turns are over.
+        registry.blobs_served += len(members)
+        registry.bytes_served += len(members) * size_bytes
         details = self._details[index][1]
         pulls, arrived, extracted = self.pulls, self.arrived, self.extracted
+        downloaded = EventKind.LAYER_DOWNLOADED
         for member in members:
-            registry.blobs_served += 1
-            registry.bytes_served += size_bytes
             pull = pulls[member]
             engine = pull.engine
             now_s = engine.env.now
@@ -207,42 +212,49 @@ class Cohort:
             progress.layers_downloaded += 1
             progress.bytes_downloaded += size_bytes
             progress.last_download_s = now_s
-            engine.log.add(
-                now_s, engine.name, EventKind.LAYER_DOWNLOADED, LAYER_BYTES_DETAILS, details
-            )
+            engine.log.add(now_s, engine.name, downloaded, LAYER_BYTES_DETAILS, details)
             arrived[member][index] = True
             if extracted[member] == index:
                 self._extract(member)
 
     def _extract(self, member: int) -> None:
-        """Extract the member's next layer, its blob in and the layer below extracted."""
+        """Extract the member's next layer, and the ones above it while their blobs are
+        in and extracting takes no time."""
         engine = self.pulls[member].engine
-        index = self.extracted[member]
-        engine.log.add(
-            engine.env.now,
-            engine.name,
-            EventKind.LAYER_EXTRACTING,
-            LAYER_DETAILS,
-            self._details[index][0],
-        )
-        size_bytes = self.layers[index].size_bytes
         extraction_bytes_s = engine.params.extraction_bytes_s
-        if size_bytes and math.isfinite(extraction_bytes_s):
-            after(engine.env, size_bytes / extraction_bytes_s, partial(self._extracted, member))
-        else:
-            self._extracted(member)
+        while True:
+            index = self.extracted[member]
+            layer = self.layers[index]
+            engine.log.add(
+                engine.env.now,
+                engine.name,
+                EventKind.LAYER_EXTRACTING,
+                LAYER_DETAILS,
+                self._details[index][0],
+            )
+            if layer.size_bytes and math.isfinite(extraction_bytes_s):
+                after(
+                    engine.env,
+                    layer.size_bytes / extraction_bytes_s,
+                    partial(self._extracted, member),
+                )
+                return
+            if not self._store(member):
+                return
 
-    def _extracted(self, member: int, _: object = None) -> None:
+    def _extracted(self, member: int, _: object) -> None:
+        if self._store(member):
+            self._extract(member)
+
+    def _store(self, member: int) -> bool:
+        """The member's layer is extracted: it is in its layer store. Returns whether the
+        next one is to be extracted now (the pull ends after its top layer)."""
         pull = self.pulls[member]
         engine = pull.engine
         index = self.extracted[member]
         layer = self.layers[index]
         engine.disk.free(layer.compressed_bytes)
-        engine.store.add_layer(
-            self.chain_ids[index],
-            layer,
-            self.image.chain_ids[self.own[index] - 1] if self.own[index] else None,
-        )
+        engine.store.add_layer(self.chain_ids[index], layer, self._parents[index])
         engine.log.add(
             engine.env.now,
             engine.name,
@@ -254,8 +266,8 @@ class Cohort:
         self.extracted[member] = index
         if index == len(self.layers):
             pull.fetched(self.chain_ids)
-        elif self.arrived[member][index]:
-            self._extract(member)
+            return False
+        return self.arrived[member][index]
 
 
 def _cannot_fail(index: int, members: list[int], error: Exception) -> None:

@@ -18,6 +18,7 @@ from sim.core.distributions import Distribution
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.hosts.host import Host
 from sim.model.images.image import Image
+from sim.model.primitives.signal import Signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +211,13 @@ class Startup:
         """Count `seconds` toward `phase` (e.g. ``wait_s``)."""
         self.phases[phase] = self.phases.get(phase, 0.0) + seconds
 
-    def timed(self, phase: str, seconds: float) -> simpy.Timeout:
-        """Spend `seconds` in `phase` (e.g. ``boot_s``) and remember it."""
+    def timed(self, phase: str, seconds: float) -> simpy.Event:
+        """Spend `seconds` in `phase` (e.g. ``boot_s``) and remember it: the event to
+        wait for, one that has happened when the phase takes no time (the start-up goes
+        on at once, as any step that waits for nothing)."""
         self.add(phase, seconds)
+        if seconds == 0:
+            return Signal(self.env).succeed()
         return simpy.Timeout(self.env, seconds)
 
     def _record(self, state: str, reason: str, ready_s: float | None) -> ReplicaRecord:

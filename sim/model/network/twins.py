@@ -16,6 +16,7 @@ link meanwhile, the set is split into one flow per host, as far along as the set
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from itertools import pairwise
 
 from sim.model.network.flows import Flow, Path
 
@@ -114,6 +115,14 @@ def in_order(flows: Sequence[Flow]) -> Iterator[tuple[Flow, list[int]]]:
         for flow in flows:
             yield flow, []
         return
+    if len(flows) == 1:
+        # One twin flow (a storm's layer ending everywhere at once): its members' turns
+        # are in their order among the destinations, numbered in that order.
+        (flow,) = flows
+        members = flow.done.members
+        if all(a < b for a, b in pairwise(members)):
+            yield flow, members
+            return
     turns: list[tuple[int, int, Flow]] = []
     for flow in flows:
         done = flow.done
