@@ -81,7 +81,7 @@ class Cluster:
         self.billing_minimum_s = billing_minimum_s
         self.engine_params = engine
         self.network = Network(
-            env, build_topology(network, [host.name for host in hosts], registries)
+            env, build_topology(network, [host.name for host in hosts], registries), adopt=True
         )
         self.registries: dict[str, Registry] = {}
         self._nat_gateways = network.nat_gateways

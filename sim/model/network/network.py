@@ -115,17 +115,20 @@ class Network:
             such as a ``networkx.Graph``. The network keeps a copy, ordered as
             ``networkx.Graph.copy`` orders one, so later changes to ``graph`` do not
             affect it; add nodes at run time with :meth:`attach`.
+        adopt: take `graph`, a `Graph` built for this network alone (as
+            `sim.model.network.topology.build_topology` builds one, already in that
+            order), as it is rather than a copy.
 
     Raises:
         ValueError: for a directed graph or multigraph, a self-loop, or a link without
             valid ``bandwidth_bytes_s`` (> 0) and ``latency_s`` (>= 0).
     """
 
-    def __init__(self, env: simpy.Environment, graph: GraphLike) -> None:
+    def __init__(self, env: simpy.Environment, graph: GraphLike, adopt: bool = False) -> None:
         if graph.is_directed() or graph.is_multigraph():
             raise ValueError("the network needs an undirected simple graph (nx.Graph)")
         self.env = env
-        self._graph = Graph.from_graph(graph)
+        self._graph = graph if adopt and isinstance(graph, Graph) else Graph.from_graph(graph)
         self._graph_view = self._graph.view()
         self._link_ids: dict[Link, int] = {}
         self._link_ends: list[Link] = []
