@@ -2,7 +2,7 @@
 
 The studies' figures carry seed noise only. Here each uncertain default is multiplied by
 0.5 and by 2, one at a time, around the current defaults, and each study's headline
-conclusion, as the README states it, is measured again with the same seeds (common
+conclusion, as docs/studies.md states it, is measured again with the same seeds (common
 random numbers: a scaled start-up time scales every draw, so a change is the default's
 effect, not new noise). The defaults:
 

@@ -494,7 +494,7 @@ def rows(full: bool) -> list[Row]:
 
 
 def table(validated: list[Row]) -> str:
-    """The rows as a Markdown table (the README shows it as printed)."""
+    """The rows as a Markdown table (docs/validation.md shows it as printed)."""
     lines = ["| case | source | expected | simulated | ok |", "|---|---|---|---|---|"]
     for row in validated:
         cells = (row.case, row.source, row.expected, row.simulated, "ok" if row.ok else "FAIL")

@@ -98,8 +98,16 @@ def defaults_nodes() -> dict[tuple[str, str], dict[str, Any]]:
         ("workload", "_traffic"): config_defaults(TrafficSpec),
     }
     for family in (PLATFORMS, REGISTRIES, ARRIVALS, AUTOSCALING):
-        for kind in family:
-            nodes[(f"kinds/{family.name}", kind)] = kind_defaults(family, kind)
+        for name, kind in family.kinds.items():
+            nodes[(f"kinds/{family.name}", name)] = kind_defaults(family, name)
+            if not kind.source:
+                continue
+            # A kind another package adds is also an option of its group, as the
+            # packaged presets are: `autoscaler=<kind>`, `platform=[container,<kind>]`.
+            if family is AUTOSCALING:
+                nodes[("autoscaler", name)] = kind_defaults(family, name)
+            elif family is PLATFORMS:
+                nodes[("platform", name)] = {name: kind_defaults(family, name)}
     return nodes
 
 

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from sim.config.schema import defaults
+from sim.core.schema import defaults
 from sim.core.settings import config_key, setting_of
 
 
@@ -21,7 +21,7 @@ def keys_at_default(params: object, config: Mapping[str, Any], key: str = "") ->
     """The full keys of `config` set to their setting's default, nested ones included.
 
     A value is compared as read (``5min`` with 300 seconds) with
-    `sim.config.schema.defaults` of its dataclass; a key set to null (the default by
+    `sim.core.schema.defaults` of its dataclass; a key set to null (the default by
     definition) counts too. A nested mapping, list or mapping of entries is searched
     key by key, unless its whole value is its field's default: then its key alone is
     listed. Keys of `config` that are no setting of `params` (the selector of a kind,
@@ -29,7 +29,7 @@ def keys_at_default(params: object, config: Mapping[str, Any], key: str = "") ->
 
     Args:
         params: the parameter dataclass `config` was read into (by
-            `sim.config.schema.read` or `read_kind`).
+            `sim.core.schema.read` or `read_kind`).
         config: the mapping as the YAML file gives it.
         key: the full key of `config` (``autoscaler``), the prefix of the keys listed.
 

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sim
-from sim.config.schema import read_kind
 from sim.core.errors import ConfigError
+from sim.core.schema import read_kind
 from sim.model.service.arrivals import ARRIVALS
 from sim.model.service.arrivals.mmpp import MmppArrivals, MmppParams
 

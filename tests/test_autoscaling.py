@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.config.schema import read, read_kind
 from sim.core.errors import ConfigError
+from sim.core.schema import read, read_kind
 from sim.core.settings import setting_of
 from sim.policies.autoscaling import AUTOSCALING
 from sim.policies.autoscaling.composite import COMPOSABLE, Composite

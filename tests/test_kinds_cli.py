@@ -11,7 +11,7 @@ import yaml
 
 from sim.cli.kinds import FAMILIES, command_name, main
 from sim.config.reference import settings_rows
-from sim.config.schema import convert
+from sim.core.schema import convert
 from sim.core.settings import config_key, default_of, has_default, setting_of
 
 

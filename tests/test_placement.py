@@ -8,14 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.config.schema import read
 from sim.core.errors import ConfigError
+from sim.core.schema import read
 from sim.core.settings import setting
 from sim.policies.placement import (
     PLACEMENT,
     HostView,
     PlacementPolicy,
     PlacementRequest,
+    ProfilePlacement,
     fits,
     make_placement_policy,
 )
@@ -109,9 +110,10 @@ def test_zero_capacity_resource_scores_zero() -> None:
 
 
 def test_policies_by_name() -> None:
-    assert PLACEMENT.names() == ("binpack", "spread")
+    assert PLACEMENT.names() == ("binpack", "scheduler", "spread")
     assert all(make_placement_policy(name).name == name for name in PLACEMENT)
     assert isinstance(make_placement_policy("binpack"), BinPack)
+    assert isinstance(make_placement_policy("scheduler"), ProfilePlacement)
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,8 @@ class Placed:
 def test_a_config_names_a_policy_of_the_family() -> None:
     assert read(Placed, {"placement": "binpack"}, "platform.container").placement == "binpack"
     for bad, allowed in (
-        ("Spread", "one of binpack, spread"),
-        ("random", "one of binpack, spread"),
+        ("Spread", "one of binpack, scheduler, spread"),
+        ("random", "one of binpack, scheduler, spread"),
         (3, "a string, not an integer"),
     ):
         with pytest.raises(ConfigError) as caught:

@@ -1,11 +1,10 @@
 """sim-plan end to end: every mistake in its keys is one line and exit 2 with nothing
-written; the Erlang C case the README shows answers the known number of workers in
+written; the Erlang C case docs/planning.md shows answers the known number of workers in
 fewer runs than the grid; the joblib launcher gives the same plan.csv as the basic one."""
 
 from __future__ import annotations
 
 import math
-import re
 import shlex
 import subprocess
 import sys
@@ -13,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pages import all_blocks
 
 import sim.cli.plan as plan_cli
 
-README = Path(__file__).resolve().parent.parent / "README.md"
 Run = Callable[..., tuple[int, str, str]]
 
 
@@ -110,7 +109,7 @@ def test_a_mistake_is_one_line_exit_2_and_nothing_written(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_readme_shows_the_unknown_metric_line_as_sim_plan_prints_it(run_plan: Run) -> None:
+def test_the_docs_show_the_unknown_metric_line_as_sim_plan_prints_it(run_plan: Run) -> None:
     block = next(b for b in code_blocks() if b[0].startswith("$ sim-plan workload=poisson"))
     shown = block[1].removesuffix("...")
     status, _, err = run_plan(*shlex.split(block[0].removeprefix("$ sim-plan ")))
@@ -118,12 +117,11 @@ def test_the_readme_shows_the_unknown_metric_line_as_sim_plan_prints_it(run_plan
 
 
 def code_blocks() -> list[list[str]]:
-    text = README.read_text(encoding="utf-8")
-    return [b.splitlines() for b in re.findall(r"```[a-z]*\n(.*?)```", text, re.S)]
+    return [list(block.lines) for block in all_blocks()]
 
 
 def readme_erlang_case() -> tuple[list[str], list[str]]:
-    """The README's Erlang C command (continuations joined) and the lines it shows."""
+    """The Erlang C command of docs/planning.md (continuations joined) and the lines it shows."""
     block = next(
         b for b in code_blocks() if b[0].startswith("$ sim-plan") and "wait_s_mean<=" in str(b)
     )

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from presets import keys_at_default
 
-from sim.config.schema import read, read_kind
 from sim.config.sections import ClusterSpec, PricingSpec, WorkloadSpec
+from sim.core.schema import read, read_kind
 from sim.core.settings import Family, setting
 from sim.model.images.registries import REGISTRIES
 from sim.model.network.topology import NetworkParams
@@ -147,7 +147,7 @@ def _round_trips(cls: type, written: Mapping[str, Any], key: str) -> None:
     import dataclasses
     import typing
 
-    from sim.config.schema import convert
+    from sim.core.schema import convert
     from sim.core.settings import config_key, default_of, has_default, setting_of
 
     hints = typing.get_type_hints(cls)

@@ -7,12 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.core.records import EventLog
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.engine import EngineParams
-from sim.model.hosts.host import Host, HostList, HostParams
+from sim.model.hosts.host import Host, HostList, HostParams, millicores
 from sim.policies.placement import PlacementPolicy
 from sim.policies.placement.binpack import BinPack
 from sim.policies.placement.spread import Spread
+from sim.policies.scheduling.objects import PodInfo
 
 GIB = 2**30
 SHAPES = [(4.0, 16 * GIB), (8.0, 32 * GIB), (2.0, 16 * GIB), (16.0, 8 * GIB)]
@@ -29,7 +30,8 @@ def host(env: simpy.Environment, name: str, shape: int) -> Host:
 def try_place(scheduler: Scheduler, replica: str, policy: PlacementPolicy, request: int) -> str:
     """The host a placement takes at once, or "" when the replica would wait."""
     vcpu, memory_bytes = REQUESTS[request]
-    placing = scheduler.place(replica, policy, vcpu, memory_bytes)
+    pod = PodInfo(replica, milli_cpu=millicores(vcpu), memory_bytes=memory_bytes)
+    placing = scheduler.place(replica, policy, pod, vcpu, memory_bytes)
     try:
         next(placing)
     except StopIteration as placed:
@@ -54,17 +56,17 @@ def replay(hosts_list: type[list[Host]], shapes: list[int], script: list[tuple[s
     env = simpy.Environment()
     hosts = hosts_list(host(env, f"h{index}", shape) for index, shape in enumerate(shapes))
     scheduler = Scheduler(env, hosts, EventLog())
-    placed: list[tuple[Host, int]] = []
+    placed: list[tuple[Host, str, int]] = []
     outcomes: list[str] = []
     for step, (operation, first, second) in enumerate(script):
         if operation == "place":
             name = try_place(scheduler, f"r{step}", POLICIES[first], second)
             if name:
-                placed.append((next(h for h in hosts if h.name == name), second))
+                placed.append((next(h for h in hosts if h.name == name), f"r{step}", second))
             outcomes.append(name)
         elif operation == "release" and placed:
-            held, request = placed.pop(first % len(placed))
-            scheduler.release(held, *REQUESTS[request])
+            held, replica, request = placed.pop(first % len(placed))
+            scheduler.release(held, replica, *REQUESTS[request])
             outcomes.append(held.name)
         elif operation == "join":
             hosts.append(host(env, f"h{len(shapes) + step}", first))

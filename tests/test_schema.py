@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.config.schema import defaults, read, read_kind
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
+from sim.core.schema import defaults, read, read_kind
 from sim.core.settings import Family, config_key, setting
 
 

@@ -139,7 +139,7 @@ def test_every_kind_is_found_in_its_own_module_without_listing_the_family() -> N
 def test_reading_a_config_loads_only_the_kinds_it_chooses() -> None:
     code = (
         "import sys\n"
-        "from sim.config.schema import read_kind\n"
+        "from sim.core.schema import read_kind\n"
         "from sim.policies.autoscaling import AUTOSCALING\n"
         "hpa = {'policy': 'hpa', 'max_capacity': 3, 'target_utilization': 50}\n"
         "read_kind(AUTOSCALING, hpa, 'autoscaler')\n"
@@ -154,8 +154,8 @@ def test_reading_a_config_loads_only_the_kinds_it_chooses() -> None:
 
 
 def test_an_unknown_kind_names_every_kind() -> None:
-    from sim.config.schema import read_kind
     from sim.core.errors import ConfigError
+    from sim.core.schema import read_kind
     from sim.policies.autoscaling import AUTOSCALING
 
     with pytest.raises(ConfigError) as error:

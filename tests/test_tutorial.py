@@ -1,4 +1,4 @@
-"""The tutorial (experiments/tutorial/README.md) runs as written: every command in its
+"""The tutorial (docs/tutorial.md) runs as written: every command in its
 ``console`` blocks is run in order on a fresh simulated host, and what it prints must be
 what the tutorial shows.
 
@@ -21,7 +21,7 @@ from sim.teach.demos import demo_lines
 from sim.teach.docker.cli import Printer, main
 
 ROOT = Path(__file__).parent.parent
-TUTORIAL = ROOT / "experiments" / "tutorial" / "README.md"
+TUTORIAL = ROOT / "docs" / "tutorial.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
 
 

@@ -1,7 +1,7 @@
 """From a composed configuration to validated, typed scenario parameters.
 
 The command line (Hydra) composes ``configs/`` into a plain nested mapping; this package
-is the schema. Every section is read by one reader (`sim.config.schema`) into a
+is the schema. Every section is read by one reader (`sim.core.schema`) into a
 dataclass whose fields say their units, ranges and defaults (`sim.config.sections`, and
 the kinds' own parameter classes); `sim.config.build` checks the references between
 sections and builds the model's parameters. Any problem raises a `ConfigError` naming

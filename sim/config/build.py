@@ -1,6 +1,6 @@
 """From a composed configuration to validated, typed scenario parameters.
 
-Every section is read by the one reader (`sim.config.schema`) into its dataclass —
+Every section is read by the one reader (`sim.core.schema`) into its dataclass —
 `sim.config.sections` for the sections, the kinds' own parameter classes for platforms,
 registries, arrival processes and autoscaling policies — so units, ranges, defaults and
 unknown keys are handled once. What is left here is what no single section can check:
@@ -26,7 +26,6 @@ from sim.config.params import (
     ScenarioParams,
     ServiceParams,
 )
-from sim.config.schema import config_keys, kind_of, read, read_kind, short
 from sim.config.sections import (
     AppSpec,
     ClusterSpec,
@@ -38,11 +37,13 @@ from sim.config.sections import (
 from sim.config.traces import find_trace, read_trace
 from sim.core.errors import ConfigError
 from sim.core.metrics import PRODUCED
+from sim.core.schema import config_keys, kind_of, read, read_kind, short
 from sim.core.streams import RandomStreams
 from sim.core.units import format_size
 from sim.model.cluster.scaler import ClusterScalerParams
 from sim.model.faults.kinds import FAULTS
 from sim.model.hosts.allocatable import Reserved, overhead
+from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.host import HostParams
 from sim.model.hosts.replica import App
 from sim.model.images.image import (
@@ -181,6 +182,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         log=root.log,
         faults=faults,
         slo=slo if slo.judged else None,
+        scheduler=cluster.scheduler,
     )
 
 
@@ -240,6 +242,21 @@ def _instance_type_allowed(pricing: Pricing) -> str:
     return "an instance type of pricing: " + ", ".join(pricing.instance_types)
 
 
+def max_pods_of(value: int | str, instance_type: InstanceType | None, key: str) -> int:
+    """A node's ``maxPods``: a number, or ``eks``: the EKS AMI's figure for its type."""
+    if isinstance(value, int):
+        return value
+    found = instance_type.eks_max_pods() if instance_type is not None else None
+    if found is None:
+        raise ConfigError(
+            key,
+            value,
+            "a whole number of pods, or eks for an instance type with network interface "
+            "data in pricing (enis, ipv4_per_eni)",
+        )
+    return found
+
+
 def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
     """Every host of every pool, named ``<pool>-<n>``."""
     hosts: list[HostParams] = []
@@ -263,6 +280,9 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
         if memory is None:
             raise ConfigError(f"{key}.memory", "missing", "a value is required")
         kept_vcpu, kept_memory = _overhead(cluster, pool.reserved, vcpu, memory, key)
+        max_pods = max_pods_of(pool.max_pods, instance_type, f"{key}.max_pods")
+        labels = tuple(sorted(pool.labels.items()))
+        taints = tuple(taint.build() for taint in pool.taints)
         hosts.extend(
             HostParams(
                 f"{pool_name}-{index}",
@@ -276,6 +296,9 @@ def hosts_of(cluster: ClusterSpec, pricing: Pricing) -> tuple[HostParams, ...]:
                 pool.spot,
                 kept_vcpu,
                 kept_memory,
+                labels,
+                taints,
+                max_pods,
             )
             for index in range(1, pool.count + 1)
         )
@@ -335,6 +358,9 @@ def scaler_of(cluster: ClusterSpec, pricing: Pricing) -> ClusterScalerParams | N
         spot=scaler.spot,
         overhead_vcpu=kept_vcpu,
         overhead_memory_bytes=kept_memory,
+        labels=tuple(sorted(scaler.labels.items())),
+        taints=tuple(taint.build() for taint in scaler.taints),
+        max_pods=max_pods_of(scaler.max_pods, instance_type, "cluster.scaler.max_pods"),
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim.model.cluster.deployments import Deployment
 from sim.model.cluster.scaler import ClusterScalerParams
+from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.engine import EngineParams
 from sim.model.hosts.host import HostParams
@@ -63,3 +64,5 @@ class ScenarioParams:
     faults: tuple[Any, ...] = ()
     """The fault specs, each the parameters of a kind of sim.model.faults.kinds.FAULTS."""
     slo: SloParams | None = None
+    scheduler: SchedulerParams = field(default_factory=SchedulerParams)
+    """The scheduler's profile (``cluster.scheduler``)."""

@@ -157,6 +157,7 @@ def family_lines(family: Family) -> Iterator[str]:
     yield f"{family.name}: {family.summary}  (chosen by '{family.selector}')"
     for name, kind in family.kinds.items():
         summary = f" - {kind.summary}" if kind.summary else ""
-        yield f"  {name}{summary}"
+        source = f"  (from {kind.source})" if kind.source else ""
+        yield f"  {name}{summary}{source}"
         lines = list(settings_lines(kind.params))
         yield from lines or ["    (no settings)"]

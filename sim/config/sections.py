@@ -1,7 +1,7 @@
 """The config sections that are not kinds: their settings, units and defaults.
 
 Each dataclass is shaped like its section of the config (``cluster``, ``workload``, the
-root keys) and read by the one reader (`sim.config.schema.read`); what the model needs
+root keys) and read by the one reader (`sim.core.schema.read`); what the model needs
 is built from it in `sim.config` (hosts from pools, apps with their images, a service
 with its fleet). Defaults live here and in the model's parameter dataclasses, nowhere
 else: the YAML presets carry only what differs from them.
@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sim.config.scheduling import TaintSpec
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
+from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.allocatable import DaemonSet, Reserved
 from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.engine import EngineParams
@@ -49,6 +51,17 @@ class PoolSpec:
         default_factory=Reserved,
         doc="kube-reserved + system-reserved + eviction threshold: kept from replicas",
     )
+    labels: Mapping[str, str] = setting(
+        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
+    )
+    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
+    max_pods: int | str = setting(
+        110,
+        minimum=1,
+        choices=("eks",),
+        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
+        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +73,7 @@ class ScalerSpec:
     disk_bytes: int = setting(100_000_000_000, unit="size", above=0, doc="their disk")
     min_hosts: int = setting(0, minimum=0, doc="it never goes below")
     max_hosts: int | None = setting(None, minimum=1, doc="it never goes above")
-    # Reported 45-90 s from launch to a Ready node on EKS (README: calibrated defaults).
+    # Reported 45-90 s from launch to a Ready node on EKS (docs/semantics.md).
     provision: Distribution = setting(LogNormal(65.0, 0.2), doc="launch to node ready")
     scan_interval_s: float = setting(10.0, unit="duration", above=0, doc="how often it looks")
     scale_down_unneeded_s: float = setting(
@@ -69,6 +82,17 @@ class ScalerSpec:
     spot: SpotParams | None = setting(None, doc="it adds spot instances (price, interruptions)")
     reserved: Reserved = setting(
         default_factory=Reserved, doc="what each host it adds keeps from replicas"
+    )
+    labels: Mapping[str, str] = setting(
+        default_factory=dict, doc="its nodes' labels (node selectors and affinity match them)"
+    )
+    taints: tuple[TaintSpec, ...] = setting((), doc="its nodes' taints ({key, value, effect})")
+    max_pods: int | str = setting(
+        110,
+        minimum=1,
+        choices=("eks",),
+        doc="the kubelet's maxPods; eks: ENIs x (IPv4 per ENI - 1) + 2 of its instance type",
+        expected="a whole number of pods, or eks (from the instance type's network interfaces)",
     )
 
     def __post_init__(self) -> None:
@@ -98,6 +122,10 @@ class ClusterSpec:
     daemonsets: tuple[DaemonSet, ...] = setting(
         (), doc="pods on every host (pools and the scaler's): their requests are kept"
     )
+    scheduler: SchedulerParams = setting(
+        default_factory=SchedulerParams,
+        doc="the scheduler's profile: filter and score plugins, weights, arguments",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,7 +143,9 @@ class AppSpec:
     """An application: its image, what one replica requests, its start-up work."""
 
     image: str = setting(doc="a catalog image")
-    vcpu: float = setting(minimum=0.001, doc="vCPUs one replica requests")
+    vcpu: float = setting(
+        unit="cpu", minimum=0.001, doc="vCPUs one replica requests (1, 0.5, 250m)"
+    )
     memory_bytes: int = setting(unit="size", above=0, doc="memory one replica requests")
     init: Distribution = setting(Constant(0.0), doc="the app's own start-up once running")
     startup_read_fraction: float | None = setting(

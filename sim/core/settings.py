@@ -10,7 +10,9 @@ dataclass default is the setting's default, and the only place it is written.
 A *kind* is one way of doing a thing (``poisson`` arrivals, the ``vm`` platform); a
 *family* is the set of kinds that can fill one role. Each kind lives in its own module
 of its family's package and declares itself there (``KIND = Kind(...)``); the family
-finds its kinds by listing the package, so adding a kind is adding a module.
+finds its kinds by listing the package, so adding a kind is adding a module. Another
+installed package adds kinds to a family through the ``sim.kinds`` entry points
+(`sim.core.plugins`).
 """
 
 from __future__ import annotations
@@ -164,12 +166,15 @@ class Kind(Generic[P]):
         build: makes the thing from its parameters and what the family provides (a
             family documents the arguments its kinds' `build` receives).
         summary: one line on what it is, for reference pages.
+        source: the package that provides it: empty for the simulator's own kinds, the
+            distribution's name for a kind another package adds (`sim.core.plugins`).
     """
 
     name: str
     params: type[P]
     build: Callable[..., Any]
     summary: str = ""
+    source: str = ""
 
 
 class Family:
@@ -194,8 +199,9 @@ class Family:
     Looking a kind up by name (``family[name]``, ``name in family``) or by its
     parameters (`kind_of`) imports only the module that holds it, when the kind lives
     in the module named after it (dashes as underscores) or in its `homes` entry; the
-    whole package is listed only to show every kind or when that module does not hold
-    it. Reading a config then loads only the kinds it chooses.
+    whole package is listed, with the kinds other installed packages add through the
+    ``sim.kinds`` entry points, only to show every kind or when that module does not
+    hold it. Reading a config then loads only the kinds it chooses.
     """
 
     def __init__(
@@ -217,20 +223,45 @@ class Family:
 
     @property
     def kinds(self) -> Mapping[str, Kind[Any]]:
+        """Every kind: the package's, then those other installed packages add."""
         if self._kinds is None:
             found: dict[str, Kind[Any]] = {}
             module = importlib.import_module(self.package)
             for info in pkgutil.iter_modules(module.__path__, f"{self.package}."):
                 for each in self._declared_in(info.name):
-                    if each.name in found:
-                        raise ValueError(f"{self.name}: two kinds named {each.name!r}")
-                    found[each.name] = each
+                    self._add(found, each)
+            for each in self._plugged_in():
+                self._add(found, each)
             self._kinds = dict(sorted(found.items()))
         return self._kinds
 
+    def _add(self, found: dict[str, Kind[Any]], kind: Kind[Any]) -> None:
+        if kind.name in found:
+            sources = " and ".join(repr(each.source or "sim") for each in (found[kind.name], kind))
+            raise ValueError(f"{self.name}: two kinds named {kind.name!r}, from {sources}")
+        found[kind.name] = kind
+
+    @property
+    def entry_point_name(self) -> str:
+        """The family's name in ``sim.kinds`` entry points (spaces as dashes)."""
+        return self.name.replace(" ", "-")
+
+    def _plugged_in(self) -> list[Kind[Any]]:
+        """The kinds other installed packages add to this family (`sim.core.plugins`)."""
+        from sim.core.plugins import declared_for
+
+        kinds = []
+        for declared in declared_for(self.entry_point_name):
+            target = declared.target
+            found = [target] if isinstance(target, Kind) else self._declared_by(target)
+            kinds += [dataclasses.replace(kind, source=declared.source) for kind in found]
+        return kinds
+
     def _declared_in(self, module_name: str) -> list[Kind[Any]]:
         """The kinds the module `module_name` declares for this family."""
-        kind_module = importlib.import_module(module_name)
+        return self._declared_by(importlib.import_module(module_name))
+
+    def _declared_by(self, kind_module: Any) -> list[Kind[Any]]:
         kinds = getattr(kind_module, f"{self.declared}S", ())
         kind = getattr(kind_module, self.declared, None)
         return [

@@ -3,7 +3,7 @@
 `Summary` is the contract between a run and what reads it: its fields are the keys of
 ``summary.json`` (in that order), each with its unit and meaning; two of them expand into
 one key per platform (``startup_s_p95_vm``) and per drop reason
-(``requests_dropped_timeout``). The README's table is checked against it by a test. Its
+(``requests_dropped_timeout``). The table in docs/results.md is checked against it by a test. Its
 parts are pure functions of what the run recorded: start-up records, pull records, the
 request statistics, and what the cluster reports (its bills, its disks).
 """

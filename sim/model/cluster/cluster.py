@@ -20,7 +20,8 @@ import simpy
 from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
 from sim.model.cluster.scaler import ClusterScaler, ClusterScalerParams
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.profile import SchedulerParams
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.billing import (
     InstanceUsage,
     RegistryUsage,
@@ -55,6 +56,7 @@ class Cluster:
         scaler: the cluster-level scaler's node group, or None without one.
         log: the event log.
         streams: the run's named random streams.
+        scheduler: the scheduler's profile (default: kube-scheduler's default profile).
         pull_cohorts: whether hosts that pull the same image in the same state pull in
             step, as one (`sim.model.hosts.cohort`): only for runs without faults.
     """
@@ -73,6 +75,7 @@ class Cluster:
         scaler: ClusterScalerParams | None,
         log: EventLog,
         streams: RandomStreams,
+        scheduler: SchedulerParams | None = None,
         pull_cohorts: bool = False,
     ) -> None:
         self.env = env
@@ -128,7 +131,13 @@ class Cluster:
         for host, host_params in zip(self._hosts, hosts, strict=True):
             self.cloud.register(host, instance_types.get(host_params.instance_type or ""))
             self.cloud.member(host)
-        self.scheduler = Scheduler(env, self._hosts, log)
+        self.scheduler = Scheduler(
+            env,
+            self._hosts,
+            log,
+            (scheduler or SchedulerParams()).profile(),
+            streams.generator("scheduler"),
+        )
         self.scaler = (
             ClusterScaler(
                 env,

@@ -20,11 +20,13 @@ import simpy
 
 from sim.core.distributions import Distribution
 from sim.core.records import EventKind, EventLog
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.pending import Addable
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.cloud import Cloud, InstanceType
-from sim.model.hosts.host import Host
+from sim.model.hosts.host import DEFAULT_MAX_PODS, Host
 from sim.model.hosts.spot import SpotParams
 from sim.policies.placement import PlacementRequest
+from sim.policies.scheduling.objects import Taint
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +45,35 @@ class ClusterScalerParams:
     """vCPU of each new host its replicas can never have (reserves, DaemonSet pods)."""
     overhead_memory_bytes: int = 0
     """Memory of each new host its replicas can never have."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """Each new node's labels."""
+    taints: tuple[Taint, ...] = ()
+    """Each new node's taints."""
+    max_pods: int = DEFAULT_MAX_PODS
+    """Each new node's ``maxPods``."""
 
 
-def hosts_needed(requests: list[PlacementRequest], vcpu: float, memory_bytes: int) -> int:
+def hosts_needed(
+    requests: list[PlacementRequest],
+    vcpu: float,
+    memory_bytes: int,
+    max_pods: int = DEFAULT_MAX_PODS,
+) -> int:
     """How many empty hosts of one size the pending requests fill, packed first-fit
-    decreasing by vCPU (requests larger than a host are left out)."""
+    decreasing by vCPU, at most `max_pods` to a host (requests larger than a host are
+    left out)."""
     bins: list[list[float]] = []
     for request in sorted(requests, key=lambda r: (r.vcpu, r.memory_bytes), reverse=True):
         if request.vcpu > vcpu or request.memory_bytes > memory_bytes:
             continue
         for room in bins:
-            if room[0] + 1e-9 >= request.vcpu and room[1] >= request.memory_bytes:
+            if room[0] + 1e-9 >= request.vcpu and room[1] >= request.memory_bytes and room[2]:
                 room[0] -= request.vcpu
                 room[1] -= request.memory_bytes
+                room[2] -= 1
                 break
         else:
-            bins.append([vcpu - request.vcpu, memory_bytes - request.memory_bytes])
+            bins.append([vcpu - request.vcpu, memory_bytes - request.memory_bytes, max_pods - 1])
     return len(bins)
 
 
@@ -102,9 +117,10 @@ class ClusterScaler:
         )
         """What a new host can hold: its type's size less the overhead."""
         if params.max_hosts > 0:
-            scheduler.largest_addable = (instance_type.name, *self.allocatable)
-            scheduler.addable_overhead = bool(
-                params.overhead_vcpu or params.overhead_memory_bytes
+            scheduler.addable = Addable(
+                instance_type.name,
+                *self.allocatable,
+                overhead=bool(params.overhead_vcpu or params.overhead_memory_bytes),
             )
 
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -117,7 +133,9 @@ class ClusterScaler:
     def _scale_out(self) -> None:
         if not self.scheduler.pending or self.launching:
             return
-        needed = hosts_needed(list(self.scheduler.pending.values()), *self.allocatable)
+        needed = hosts_needed(
+            list(self.scheduler.pending.values()), *self.allocatable, self.params.max_pods
+        )
         room = self.params.max_hosts - len(self.scheduler.hosts) - self.launching
         count = min(needed, room)
         if count <= 0:
@@ -143,6 +161,9 @@ class ClusterScaler:
             join_cluster=False,
             spot=self.params.spot,
             overhead=(self.params.overhead_vcpu, self.params.overhead_memory_bytes),
+            labels=self.params.labels,
+            taints=self.params.taints,
+            max_pods=self.params.max_pods,
         )
         yield self.env.timeout(self.params.provision.sample(self.rng))
         self.launching -= 1

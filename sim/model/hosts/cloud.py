@@ -18,11 +18,12 @@ from sim.core.records import EventKind, EventLog
 from sim.core.settings import setting
 from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import EngineParams
-from sim.model.hosts.host import Host, HostParams
+from sim.model.hosts.host import DEFAULT_MAX_PODS, Host, HostParams
 from sim.model.hosts.spot import SpotParams
 from sim.model.images.store import DiskTotals
 from sim.model.network.network import Network
 from sim.model.network.topology import LinkParams
+from sim.policies.scheduling.objects import Taint
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,16 @@ class InstanceType:
     vcpu: float = setting(minimum=0.001, doc="vCPUs")
     memory_bytes: int = setting(unit="size", above=0, doc="memory")
     usd_per_hour: float = setting(minimum=0, doc="on-demand price")
+    enis: int | None = setting(None, minimum=1, doc="network interfaces it can attach")
+    ipv4_per_eni: int | None = setting(None, minimum=1, doc="IPv4 addresses per interface")
+
+    def eks_max_pods(self) -> int | None:
+        """The EKS AMI's ``maxPods`` for this type with the VPC CNI (one address per pod,
+        the first of each interface its own): ``enis × (ipv4_per_eni − 1) + 2``; None
+        without interface data."""
+        if self.enis is None or self.ipv4_per_eni is None:
+            return None
+        return self.enis * (self.ipv4_per_eni - 1) + 2
 
 
 @dataclass(slots=True)
@@ -128,13 +139,16 @@ class Cloud:
         join_cluster: bool,
         spot: SpotParams | None = None,
         overhead: tuple[float, int] = (0.0, 0),
+        labels: tuple[tuple[str, str], ...] = (),
+        taints: tuple[Taint, ...] = (),
+        max_pods: int = DEFAULT_MAX_PODS,
     ) -> Host:
         """A new instance: a host on the network, billed from now.
 
         With `join_cluster`, the host joins the cluster's host list (a node the cluster
         scaler added); otherwise it belongs to one replica (an Elastic Beanstalk instance).
         `overhead` is the vCPU and memory its replicas can never have (node reserves and
-        DaemonSet pods).
+        DaemonSet pods); `labels`, `taints` and `max_pods` are the node's.
         """
         params = HostParams(
             name,
@@ -143,9 +157,13 @@ class Cloud:
             disk_bytes,
             self.principal,
             self.disk_write_bytes_s,
+            instance_type=instance_type.name,
             spot=spot,
             overhead_vcpu=overhead[0],
             overhead_memory_bytes=overhead[1],
+            labels=labels,
+            taints=taints,
+            max_pods=max_pods,
         )
         host = Host(
             self.env, params, self.engine_params, self.log, self.disk_totals, self.pull_cohorts

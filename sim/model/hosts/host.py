@@ -2,7 +2,10 @@
 
 A host's vCPU and memory are reserved by what is placed on it (containers by their
 requests, VMs by their size plus the hypervisor's per-VM memory overhead); its disk is
-shared by the layer store, containers' writable layers and VM disk images.
+shared by the layer store, containers' writable layers and VM disk images. Each host is
+also a Kubernetes node to the scheduler: a `NodeInfo` with its labels, taints,
+allocatable CPU, memory and pod count (the kubelet's ``maxPods``), the pods placed on it
+and the images its layer store holds, kept up to date as pods come and go.
 """
 
 from __future__ import annotations
@@ -19,6 +22,22 @@ from sim.model.hosts.engine import ContainerEngine, EngineParams
 from sim.model.hosts.spot import SpotParams
 from sim.model.images.store import DiskAccount, DiskTotals
 from sim.policies.placement import HostView
+from sim.policies.scheduling.objects import (
+    INSTANCE_TYPE,
+    ZONE,
+    NodeInfo,
+    PodInfo,
+    Resources,
+    Taint,
+)
+
+DEFAULT_MAX_PODS = 110
+"""The kubelet's default ``maxPods``."""
+
+
+def millicores(vcpu: float) -> int:
+    """vCPUs as whole millicores, as a Kubernetes CPU quantity counts them."""
+    return round(vcpu * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +48,9 @@ class HostParams:
     ``instance_type`` names the priced instance type the host is billed as, if any.
     ``overhead_vcpu`` and ``overhead_memory_bytes`` are what its replicas can never
     have (node reserves plus DaemonSet pods, `sim.model.hosts.allocatable`): replicas are
-    placed against the allocatable rest, the host is billed whole.
+    placed against the allocatable rest, the host is billed whole. ``labels`` and
+    ``taints`` are the node's own (besides the well-known hostname, zone and
+    instance-type labels every node gets); ``max_pods`` is the kubelet's ``maxPods``.
     """
 
     name: str
@@ -43,6 +64,9 @@ class HostParams:
     spot: SpotParams | None = None
     overhead_vcpu: float = 0.0
     overhead_memory_bytes: int = 0
+    labels: tuple[tuple[str, str], ...] = ()
+    taints: tuple[Taint, ...] = ()
+    max_pods: int = DEFAULT_MAX_PODS
 
     @property
     def allocatable_vcpu(self) -> float:
@@ -53,6 +77,37 @@ class HostParams:
     def allocatable_memory_bytes(self) -> int:
         """Memory the scheduler can place replicas on: capacity less the overhead."""
         return self.memory_bytes - self.overhead_memory_bytes
+
+
+def node_labels(params: HostParams) -> dict[str, str]:
+    """The node's labels: its zone and instance type under their well-known keys, then
+    its own (the hostname label is the node's name, `NodeInfo` adds it)."""
+    labels: dict[str, str] = {}
+    if params.zone:
+        labels[ZONE] = params.zone
+    if params.instance_type:
+        labels[INSTANCE_TYPE] = params.instance_type
+    labels.update(params.labels)
+    return labels
+
+
+def node_of(params: HostParams, images: Any = None) -> NodeInfo:
+    """The scheduler's view of a host of `params` with no pod yet (a node a pool or a node
+    group could add, when `params` describe a host that does not exist yet).
+
+    Args:
+        params: the host's size, labels, taints and pod limit.
+        images: the images it reports, by name with their sizes (none by default).
+    """
+    return NodeInfo(
+        params.name,
+        node_labels(params),
+        Resources(
+            millicores(params.allocatable_vcpu), params.allocatable_memory_bytes, params.max_pods
+        ),
+        params.taints,
+        images,
+    )
 
 
 _NO_BASE_IMAGES: frozenset[str] = frozenset()
@@ -81,6 +136,7 @@ class Host:
         "reservations_changed",
         "vm_base_images",
         "down",
+        "node",
     )
 
     def __init__(
@@ -106,6 +162,8 @@ class Host:
         self.vm_base_images = _NO_BASE_IMAGES
         self.down = False
         """True while the host is crashed (out of the cluster, its replicas lost)."""
+        self.node = node_of(params, self.engine.store.reported_images())
+        """The scheduler's view of this host, kept up to date as pods come and go."""
 
     @property
     def name(self) -> str:
@@ -124,8 +182,9 @@ class Host:
             replicas=self.replicas,
         )
 
-    def reserve(self, vcpu: float, memory_bytes: int) -> None:
-        """Reserve resources for one replica; the placement policy checked they fit."""
+    def reserve(self, vcpu: float, memory_bytes: int, pod: PodInfo | None = None) -> None:
+        """Reserve resources for one replica (as `pod` on the node, when it is one the
+        scheduler placed); the scheduler checked they fit."""
         if vcpu > self.params.allocatable_vcpu - self.vcpu_reserved + 1e-9 or (
             memory_bytes > self.params.allocatable_memory_bytes - self.memory_reserved_bytes
         ):
@@ -134,12 +193,17 @@ class Host:
         self.memory_reserved_bytes += memory_bytes
         self.replicas += 1
         self.reservations_changed += 1
+        if pod is not None:
+            self.node.add_pod(pod)
 
-    def release(self, vcpu: float, memory_bytes: int) -> None:
+    def release(self, vcpu: float, memory_bytes: int, pod: str | None = None) -> None:
+        """Give back one replica's resources (and take the pod named `pod` off the node)."""
         self.vcpu_reserved -= vcpu
         self.memory_reserved_bytes -= memory_bytes
         self.replicas -= 1
         self.reservations_changed += 1
+        if pod is not None:
+            self.node.remove_pod(pod)
 
 
 class HostList(list[Host]):

@@ -9,16 +9,17 @@ service, drains it and stops it (removed / stopped).
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import simpy
 
 from sim.core.distributions import Distribution
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
-from sim.model.hosts.host import Host
+from sim.model.hosts.host import Host, millicores
 from sim.model.images.image import Image
 from sim.model.primitives.signal import Signal
+from sim.policies.scheduling.objects import LabelSelector, PodInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +37,37 @@ class App:
     snapshotter's own)."""
     working_set_bytes: int | None = None
     """The memory a replica uses (None: its request)."""
+    pod_spec: PodInfo | None = None
+    """Its replicas' labels and scheduling constraints, as a pod template (None: the label
+    ``app: <name>`` and no constraint)."""
 
     @property
     def used_memory_bytes(self) -> int:
         """The memory a replica uses: its working set, else its request."""
         return self.memory_bytes if self.working_set_bytes is None else self.working_set_bytes
+
+
+def replica_pod(replica: str, app: App, vcpu: float, memory_bytes: int) -> PodInfo:
+    """A replica of `app` as the pod the scheduler places: the app's pod template with
+    the replica's name, requests and image.
+
+    Every replica carries the label ``app: <name>`` (unless the app sets another
+    ``app``), and the pods with the app's labels are what the system's default topology
+    spreading counts, as if a Service selected the app's pods by them.
+    """
+    template = app.pod_spec
+    if template is None:
+        labels = {"app": app.name}
+        template = PodInfo(
+            "", labels=labels, default_spread_selector=LabelSelector(tuple(labels.items()))
+        )
+    return replace(
+        template,
+        name=replica,
+        milli_cpu=millicores(vcpu),
+        memory_bytes=memory_bytes,
+        images=(app.image.name,),
+    )
 
 
 @dataclass(frozen=True, slots=True)

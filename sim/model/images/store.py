@@ -11,9 +11,14 @@ size, as with the kubelet's image accounting.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from sim.model.images.image import Image, Layer
+
+NODE_STATUS_MAX_IMAGES = 50
+"""Images a node reports in its status, the largest first (the kubelet's
+``nodeStatusMaxImages``)."""
 
 
 class DiskFull(Exception):
@@ -242,3 +247,47 @@ class LayerStore:
 
     def layer_bytes(self) -> int:
         return sum(stored.layer.size_bytes for stored in self.layers.values())
+
+    def reported_images(self) -> ReportedImages:
+        """The images the node reports to the scheduler (a live view, see there)."""
+        return ReportedImages(self)
+
+
+class ReportedImages(Mapping[str, int]):
+    """The images a node reports, by name, with their sizes: what ImageLocality sees.
+
+    A node lists the images its runtime has whole: an image counts once it is tagged with
+    every layer stored. An image still being pulled, or whose layers are only partly
+    present (a base shared with another image), is not listed, as the runtime lists an
+    image only when its pull completed. When a node holds more than
+    `NODE_STATUS_MAX_IMAGES` images, only that many of the largest are reported.
+    """
+
+    def __init__(self, store: LayerStore) -> None:
+        self._store = store
+
+    def _whole(self) -> dict[str, int]:
+        images = self._store.images
+        whole = {
+            name: stored.image.size_bytes
+            for name, stored in images.items()
+            if self._store.present_prefix(stored.image) == len(stored.image.layers)
+        }
+        if len(whole) <= NODE_STATUS_MAX_IMAGES:
+            return whole
+        largest = sorted(whole.items(), key=lambda item: (-item[1], item[0]))
+        return dict(largest[:NODE_STATUS_MAX_IMAGES])
+
+    def __getitem__(self, name: str) -> int:
+        stored = self._store.images.get(name)
+        if stored is None or self._store.present_prefix(stored.image) != len(stored.image.layers):
+            raise KeyError(name)
+        if len(self._store.images) > NODE_STATUS_MAX_IMAGES:
+            return self._whole()[name]
+        return stored.image.size_bytes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())

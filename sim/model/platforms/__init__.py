@@ -25,7 +25,7 @@ import simpy
 
 from sim.core.records import EventLog
 from sim.core.settings import Family
-from sim.model.cluster.scheduler import Scheduler
+from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.cloud import Cloud, InstanceType
 from sim.model.hosts.replica import Ledger, Platform
 from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings

@@ -9,21 +9,20 @@ instance.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import dataclass, replace
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import simpy
 
 from sim.core.distributions import Distribution, LogNormal
-from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
+from sim.core.records import ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.hosts.cloud import Cloud, InstanceType
-from sim.model.hosts.host import Host
-from sim.model.hosts.replica import App, Ledger, Startup
-from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings, PullPolicy
+from sim.model.hosts.cloud import InstanceType
+from sim.model.hosts.replica import App, Startup
+from sim.model.hosts.runtime import ContainerSettings, PullPolicy
 from sim.model.platforms import PlatformContext
+from sim.model.platforms.base import InstancePerReplica
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,8 +32,8 @@ class BeanstalkParams(ContainerSettings):
 
     name: str = setting("", entry_name=True)
     instance_type: str = setting("m5.large", doc="every replica's instance")
-    # EC2 RunInstances to running, measured at 6.4 s and 22.7 s (README: calibrated
-    # defaults): their median, 90 % between 5.9 s and 36 s.
+    # EC2 RunInstances to running, measured at 6.4 s and 22.7 s (docs/semantics.md:
+    # calibrated defaults): their median, 90 % between 5.9 s and 36 s.
     provision: Distribution = setting(
         LogNormal(14.5, 0.55), doc="launch request to instance running"
     )
@@ -47,97 +46,31 @@ class BeanstalkParams(ContainerSettings):
     image_pull_policy: PullPolicy = setting("Always", doc="the agent pulls at deployment")
 
 
-class BeanstalkDockerPlatform:
-    """Replicas as Elastic Beanstalk Docker instances.
-
-    Args:
-        env: the simulation environment.
-        params: the environment's settings.
-        instance_type: its instances' type.
-        cloud: launches and terminates the instances.
-        runtime: pulls and runs the container on a booted instance.
-        rng: the platform's stream (provision and boot times).
-        ledger: where the replicas' holdings are kept (the whole instance each).
-        log: the event log.
-    """
+class BeanstalkDockerPlatform(InstancePerReplica):
+    """Replicas as Elastic Beanstalk Docker instances: each replica launches an instance
+    of the environment's type, boots it, then its agent pulls and runs the app's
+    container; the replica holds the whole instance, and stopping it terminates it."""
 
     kind = "beanstalk-docker"
+    stopped_state = ReplicaState.TERMINATED
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        params: BeanstalkParams,
-        instance_type: InstanceType,
-        cloud: Cloud,
-        runtime: ContainerRuntime,
-        rng: np.random.Generator,
-        ledger: Ledger,
-        log: EventLog,
-    ) -> None:
-        self.env = env
-        self.params = params
-        self.name = params.name
-        self.instance_type = instance_type
-        self.cloud = cloud
-        self.runtime = runtime
-        self.rng = rng
-        self.ledger = ledger
-        self.log = log
+    def __init__(self, params: BeanstalkParams, context: PlatformContext) -> None:
+        super().__init__(params, context)
+        self.instance_type = context.instance_types[params.instance_type]
 
-    def start_replica(
-        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
-    ) -> Generator[simpy.Event, Any, ReplicaRecord]:
-        """Launch an instance, boot it, then pull and run the app's container on it."""
-        startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
-        instance = self.cloud.launch(
-            f"{replica}-instance",
-            self.instance_type,
-            self.params.root_volume_bytes,
-            join_cluster=False,
-        )
-        instance.reserve(app.vcpu, app.memory_bytes)
-        startup.host = instance.name
-        startup.enter(
-            ReplicaState.SCHEDULED,
-            host=instance.name,
-            instance_type=self.instance_type.name,
-            memory_bytes=instance.params.memory_bytes,
-        )
-        startup.enter(ReplicaState.PROVISIONING)
-        yield startup.timed("provision_s", self.params.provision.sample(self.rng))
+    def instance_for(self, app: App) -> tuple[InstanceType, int, Mapping[str, Any]]:
+        """The environment's instance type, whatever the app."""
+        details = {"instance_type": self.instance_type.name}
+        return self.instance_type, self.params.root_volume_bytes, details
+
+    def boot(self, startup: Startup) -> Generator[simpy.Event, Any, None]:
+        """The OS, the Beanstalk agent and its deployment hooks."""
         startup.enter(ReplicaState.BOOTING)
         yield startup.timed("boot_s", self.params.boot.sample(self.rng))
-        record, holding = yield from self.runtime.run(startup, instance, app)
-        if holding is None:
-            self.cloud.terminate(instance)
-        else:
-            whole_instance = replace(
-                holding, vcpu=instance.params.vcpu, memory_bytes=instance.params.memory_bytes
-            )
-            self.ledger.open(replica, whole_instance, app, self.env.now)
-        return record
-
-    def stop_replica(self, replica: str) -> None:
-        """Terminate the replica's instance."""
-        holding = self.ledger.close(replica, self.env.now)
-        self.runtime.remove_holding(holding)
-        self.cloud.terminate(holding.host)
-        self.log.record(
-            self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.TERMINATED
-        )
 
 
 def build(params: BeanstalkParams, context: PlatformContext) -> BeanstalkDockerPlatform:
-    return BeanstalkDockerPlatform(
-        context.env,
-        params,
-        context.instance_types[params.instance_type],
-        context.cloud,
-        context.runtime(params),
-        context.rng,
-        context.ledger,
-        context.log,
-    )
+    return BeanstalkDockerPlatform(params, context)
 
 
 KIND = Kind(

@@ -12,14 +12,14 @@ from typing import Any
 
 import simpy
 
-from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
+from sim.core.records import ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.cluster.scheduler import Scheduler
 from sim.model.hosts.host import Host
-from sim.model.hosts.replica import App, Ledger, Startup
-from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
+from sim.model.hosts.replica import App, Holding, Startup, replica_pod
+from sim.model.hosts.runtime import ContainerSettings
 from sim.model.platforms import PlatformContext
-from sim.policies.placement import PLACEMENT, PlacementPolicy, make_placement_policy
+from sim.model.platforms.base import BasePlatform
+from sim.policies.placement import PLACEMENT, Placement, make_placement_policy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,75 +30,47 @@ class ContainerParams(ContainerSettings):
     placement: str = setting("spread", family=PLACEMENT, doc="which host a container goes to")
 
 
-class ContainerPlatform:
-    """Containers on the cluster's hosts.
+class ContainerPlatform(BasePlatform):
+    """Containers on the cluster's hosts: placed by the scheduler, then pulled, created,
+    started and initialised by the host's container runtime.
 
     Args:
-        env: the simulation environment.
         params: the platform's settings.
-        scheduler: places containers on the cluster's hosts.
-        placement: the placement policy.
-        runtime: pulls, creates, starts and removes containers.
-        log: the event log.
+        context: the parts of the cluster it uses (scheduler, runtime, ledger, log).
     """
 
     kind = "container"
+    stopped_state = ReplicaState.REMOVED
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        params: ContainerParams,
-        scheduler: Scheduler,
-        placement: PlacementPolicy,
-        runtime: ContainerRuntime,
-        ledger: Ledger,
-        log: EventLog,
-    ) -> None:
-        self.env = env
-        self.params = params
-        self.name = params.name
-        self.scheduler = scheduler
-        self.placement = placement
-        self.runtime = runtime
-        self.ledger = ledger
-        self.log = log
+    def __init__(self, params: ContainerParams, context: PlatformContext) -> None:
+        super().__init__(params, context)
+        self.placement: Placement = make_placement_policy(params.placement)
+        self.runtime = context.runtime(params)
 
-    def start_replica(
-        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
+    def start(
+        self, startup: Startup, app: App, pinned: Host | None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Place (on `pinned` if given), pull, create, start, initialise one container."""
-        startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
+        pod = replica_pod(startup.replica, app, app.vcpu, app.memory_bytes)
         host = yield from self.scheduler.place(
-            replica, self.placement, app.vcpu, app.memory_bytes, pinned
+            startup.replica, self.placement, pod, app.vcpu, app.memory_bytes, pinned
         )
-        startup.add("wait_s", self.env.now - startup.requested_s)
-        startup.host = host.name
-        startup.enter(ReplicaState.SCHEDULED, host=host.name, memory_bytes=app.memory_bytes)
+        self.placed(startup, host, app.memory_bytes)
         record, holding = yield from self.runtime.run(startup, host, app)
         if holding is None:
-            self.scheduler.release(host, app.vcpu, app.memory_bytes)
+            self.scheduler.release(host, startup.replica, app.vcpu, app.memory_bytes)
         else:
-            self.ledger.open(replica, holding, app, self.env.now)
+            self.ledger.open(startup.replica, holding, app, self.env.now)
         return record
 
-    def stop_replica(self, replica: str) -> None:
-        """Stop and remove a ready container."""
-        holding = self.ledger.close(replica, self.env.now)
+    def release(self, replica: str, holding: Holding) -> None:
+        """Remove the container and give its room on the host back to the scheduler."""
         self.runtime.remove_holding(holding)
-        self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
-        self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.REMOVED)
+        self.scheduler.release(holding.host, replica, holding.vcpu, holding.memory_bytes)
 
 
 def build(params: ContainerParams, context: PlatformContext) -> ContainerPlatform:
-    return ContainerPlatform(
-        context.env,
-        params,
-        context.scheduler,
-        make_placement_policy(params.placement),
-        context.runtime(params),
-        context.ledger,
-        context.log,
-    )
+    return ContainerPlatform(params, context)
 
 
 KIND = Kind("container", ContainerParams, build, "a container on a cluster host")

@@ -15,22 +15,18 @@ containers packed on shared nodes.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import simpy
-
 from sim.core.distributions import Distribution, LogNormal
 from sim.core.errors import ConfigError
-from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.hosts.cloud import Cloud, InstanceType
-from sim.model.hosts.host import Host
-from sim.model.hosts.replica import App, Ledger, Startup
-from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings, PullPolicy
+from sim.model.hosts.cloud import InstanceType
+from sim.model.hosts.replica import App
+from sim.model.hosts.runtime import ContainerSettings, PullPolicy
 from sim.model.platforms import PlatformContext
+from sim.model.platforms.base import InstancePerReplica
 
 GB = 2**30
 """Fargate's memory sizes are in GiB (its 'GB')."""
@@ -103,87 +99,22 @@ class FargateParams(ContainerSettings):
         )
 
 
-class FargatePlatform:
-    """Replicas as Fargate tasks.
-
-    Args:
-        env: the simulation environment.
-        params: the tasks' settings.
-        cloud: launches (bills) and stops the tasks.
-        runtime: pulls and runs the container on a provisioned task.
-        rng: the platform's stream (provisioning times).
-        ledger: where the replicas' holdings are kept (the whole task each).
-        log: the event log.
-    """
+class FargatePlatform(InstancePerReplica):
+    """Replicas as Fargate tasks: each replica launches a task of the app's size,
+    provisions it and pulls into its empty cache; the replica holds (and is billed for)
+    the whole task, and stopping it stops the task."""
 
     kind = "fargate"
+    instance_suffix = "task"
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        params: FargateParams,
-        cloud: Cloud,
-        runtime: ContainerRuntime,
-        rng: np.random.Generator,
-        ledger: Ledger,
-        log: EventLog,
-    ) -> None:
-        self.env = env
-        self.params = params
-        self.name = params.name
-        self.cloud = cloud
-        self.runtime = runtime
-        self.rng = rng
-        self.ledger = ledger
-        self.log = log
-
-    def start_replica(
-        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
-    ) -> Generator[simpy.Event, Any, ReplicaRecord]:
-        """Launch a task of the app's size, provision it, then pull and run the container."""
-        startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
+    def instance_for(self, app: App) -> tuple[InstanceType, int, Mapping[str, Any]]:
+        """The smallest task size that holds the app."""
         size = self.params.instance_type(app)
-        task = self.cloud.launch(
-            f"{replica}-task", size, self.params.ephemeral_storage_bytes, join_cluster=False
-        )
-        task.reserve(app.vcpu, app.memory_bytes)
-        startup.host = task.name
-        startup.enter(
-            ReplicaState.SCHEDULED,
-            host=task.name,
-            task_size=size.name,
-            memory_bytes=size.memory_bytes,
-        )
-        startup.enter(ReplicaState.PROVISIONING)
-        yield startup.timed("provision_s", self.params.provision.sample(self.rng))
-        record, holding = yield from self.runtime.run(startup, task, app)
-        if holding is None:
-            self.cloud.terminate(task)
-        else:
-            whole_task = type(holding)(
-                holding.host, size.vcpu, size.memory_bytes, holding.disk_bytes, holding.image
-            )
-            self.ledger.open(replica, whole_task, app, self.env.now)
-        return record
-
-    def stop_replica(self, replica: str) -> None:
-        """Stop the replica's task: billing ends."""
-        holding = self.ledger.close(replica, self.env.now)
-        self.runtime.remove_holding(holding)
-        self.cloud.terminate(holding.host)
-        self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.STOPPED)
+        return size, self.params.ephemeral_storage_bytes, {"task_size": size.name}
 
 
 def build(params: FargateParams, context: PlatformContext) -> FargatePlatform:
-    return FargatePlatform(
-        context.env,
-        params,
-        context.cloud,
-        context.runtime(params),
-        context.rng,
-        context.ledger,
-        context.log,
-    )
+    return FargatePlatform(params, context)
 
 
 KIND = Kind("fargate", FargateParams, build, "an AWS Fargate task per replica, billed per task")

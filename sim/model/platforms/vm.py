@@ -10,23 +10,22 @@ microVM is a ``vm`` with small numbers (the ``microvm`` preset).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 import simpy
 
 from sim.core.distributions import Distribution, LogNormal
-from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
+from sim.core.records import ReplicaRecord, ReplicaState
 from sim.core.settings import Kind, setting
-from sim.model.cluster.scheduler import Scheduler
-from sim.model.hosts.cloud import Cloud, InstanceType
+from sim.model.hosts.cloud import InstanceType
 from sim.model.hosts.host import Host
-from sim.model.hosts.replica import App, Holding, Ledger, Startup
+from sim.model.hosts.replica import App, Holding, Startup, replica_pod
 from sim.model.images.store import DiskFull
 from sim.model.platforms import PlatformContext
-from sim.policies.placement import PLACEMENT, PlacementPolicy, make_placement_policy
+from sim.model.platforms.base import BasePlatform
+from sim.policies.placement import PLACEMENT, Placement, make_placement_policy
 
 MIB = 2**20
 
@@ -52,7 +51,7 @@ class VmParams:
     )
     # EC2's running-to-SSH, the same guest boot on a KVM-based hypervisor, measured at
     # 3.1 s (Amazon Linux 2023) and 22.8 s (Percival's ec2-boot-bench sample): their
-    # median, with 90 % of boots between 4.8 s and 35 s (README: calibrated defaults).
+    # median, with 90 % of boots between 4.8 s and 35 s (docs/semantics.md).
     boot: Distribution = setting(LogNormal(13.0, 0.6), doc="guest OS boot to init")
     guest_os_memory_bytes: int = setting(
         512 * MIB, unit="size", doc="added to the app's memory request"
@@ -84,49 +83,24 @@ class VmParams:
         )
 
 
-class VmPlatform:
+class VmPlatform(BasePlatform):
     """Virtual machines, one replica per VM: on the cluster's hypervisor hosts, or each its
     own cloud instance when the platform has an instance type.
 
     Args:
-        env: the simulation environment.
         params: the platform's settings.
-        scheduler: places VMs on the cluster's hosts.
-        placement: the placement policy.
-        cloud: launches instances (instance mode).
-        instance_type: the type of each VM's instance, or None to use the cluster's hosts.
-        principal: who a launched instance is to private registries.
-        rng: the platform's random stream (provision and boot times).
-        init_rng: the stream for an app's initialisation time, by app name.
-        log: the event log.
+        context: the parts of the cluster it uses (scheduler or cloud, streams, ledger).
     """
 
     kind = "vm"
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        params: VmParams,
-        scheduler: Scheduler,
-        placement: PlacementPolicy,
-        cloud: Cloud,
-        instance_type: InstanceType | None,
-        rng: np.random.Generator,
-        init_rng: Callable[[str], np.random.Generator],
-        ledger: Ledger,
-        log: EventLog,
-    ) -> None:
-        self.env = env
-        self.params = params
-        self.name = params.name
-        self.scheduler = scheduler
-        self.placement = placement
-        self.cloud = cloud
-        self.instance_type = instance_type
-        self.rng = rng
-        self.init_rng = init_rng
-        self.ledger = ledger
-        self.log = log
+    def __init__(self, params: VmParams, context: PlatformContext) -> None:
+        super().__init__(params, context)
+        self.placement: Placement = make_placement_policy(params.placement)
+        self.instance_type: InstanceType | None = (
+            context.instance_types[params.instance_type] if params.instance_type else None
+        )
+        self.init_rng = context.init_rng
 
     def _disk_bytes(self, host: Host) -> tuple[int, int]:
         """(bytes to allocate, bytes to write) for one more VM disk on `host`."""
@@ -141,8 +115,9 @@ class VmPlatform:
     ) -> Generator[simpy.Event, Any, Host]:
         """A hypervisor host with room reserved for the VM, or a new instance for it."""
         if self.instance_type is None:
+            pod = replica_pod(replica, app, app.vcpu, memory_bytes)
             host = yield from self.scheduler.place(
-                replica, self.placement, app.vcpu, memory_bytes, pinned
+                replica, self.placement, pod, app.vcpu, memory_bytes, pinned
             )
             return host
         instance = self.cloud.launch(
@@ -154,12 +129,12 @@ class VmPlatform:
         instance.reserve(app.vcpu, memory_bytes)
         return instance
 
-    def start_replica(
-        self, replica: str, app: App, requested_s: float, pinned: Host | None = None
+    def start(
+        self, startup: Startup, app: App, pinned: Host | None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Place (on `pinned` if given) or launch, provision, boot and initialise one VM."""
         params = self.params
-        startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
+        replica = startup.replica
         memory_bytes = params.guest_memory_bytes(app)
         if self.instance_type is None:
             memory_bytes += params.memory_overhead_bytes(app)
@@ -172,7 +147,7 @@ class VmPlatform:
             try:
                 host.disk.allocate(allocate_bytes)
             except DiskFull as error:
-                self.scheduler.release(host, app.vcpu, memory_bytes)
+                self.scheduler.release(host, replica, app.vcpu, memory_bytes)
                 return startup.failed(str(error))
             host.vm_base_images |= {params.name}
             disk_bytes = write_bytes if params.disk_mode == "clone" else allocate_bytes
@@ -193,32 +168,18 @@ class VmPlatform:
         yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
         return startup.ready()
 
-    def stop_replica(self, replica: str) -> None:
+    def release(self, replica: str, holding: Holding) -> None:
         """Shut a VM down and delete its disk (a clone's base image stays on the host);
         an instance is terminated."""
-        holding = self.ledger.close(replica, self.env.now)
         holding.host.disk.free(holding.disk_bytes)
         if self.instance_type is None:
-            self.scheduler.release(holding.host, holding.vcpu, holding.memory_bytes)
+            self.scheduler.release(holding.host, replica, holding.vcpu, holding.memory_bytes)
         else:
             self.cloud.terminate(holding.host)
-        self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.STOPPED)
 
 
 def build(params: VmParams, context: PlatformContext) -> VmPlatform:
-    instance_type = context.instance_types[params.instance_type] if params.instance_type else None
-    return VmPlatform(
-        context.env,
-        params,
-        context.scheduler,
-        make_placement_policy(params.placement),
-        context.cloud,
-        instance_type,
-        context.rng,
-        context.init_rng,
-        context.ledger,
-        context.log,
-    )
+    return VmPlatform(params, context)
 
 
 KIND = Kind("vm", VmParams, build, "a VM per replica, on a host or as its own instance")

@@ -9,7 +9,11 @@ but as exact fractions rather than its 0-100 integer scores, so the result does 
 depend on rounding. A resource a host has none of scores 0, as in the scheduler.
 
 Each policy module declares ``KIND = Kind(name, Params, build)``; ``build(params)``
-returns the policy. A platform names its policy (``placement: spread``).
+returns the policy. A platform names its policy (``placement: spread``). The kinds
+``spread`` and ``binpack`` are presets of the scheduler profile: its filters decide where
+a replica may go, and the exact-fraction ranking above chooses among those hosts, so
+their choices are those of the ranking alone wherever the filters let every host pass;
+``scheduler`` leaves the choice to the profile's score plugins instead.
 """
 
 from __future__ import annotations
@@ -119,8 +123,18 @@ def best_ranked(
     return hosts[min(candidates)[1]].name if candidates else None
 
 
-def make_placement_policy(name: str) -> PlacementPolicy:
-    """The placement policy a config names (one of `PLACEMENT`)."""
+class ProfilePlacement:
+    """Placement by the scheduler profile's score plugins (the ``scheduler`` kind)."""
+
+    name = "scheduler"
+
+
+Placement = PlacementPolicy | ProfilePlacement
+"""What a platform places its replicas by: a ranking preset or the profile's scores."""
+
+
+def make_placement_policy(name: str) -> Placement:
+    """The placement a config names (one of `PLACEMENT`)."""
     kind = PLACEMENT[name]
-    policy: PlacementPolicy = kind.build(kind.params())
-    return policy
+    placement: Placement = kind.build(kind.params())
+    return placement

@@ -1,21 +1,23 @@
-"""The cluster's hosts ranked by a placement policy, kept in a heap between placements.
+"""The cluster's hosts ranked by a placement preset, kept in a heap between placements.
 
-A placement policy chooses the fitting host of lowest rank (`PlacementPolicy.rank`),
-the earliest in the cluster's order on ties. Scanning every host for every replica
-costs O(hosts) per placement, O(hosts x replicas) for a roll-out. A host's rank changes
-only when something is placed on it or leaves it, so a heap per (policy, request) keeps
-every host by its rank: a change pushes the host's new entry, older entries go stale,
-and the best fitting host is the heap's first current entry. A host that does not fit
-is dropped from the heap until its next change (only a change can make it fit).
+A ranking preset (``spread``, ``binpack``) chooses the feasible host of lowest rank
+(`PlacementPolicy.rank`), the earliest in the cluster's order on ties. Scanning every
+host for every replica costs O(hosts) per placement, O(hosts x replicas) for a roll-out.
+A host's rank changes only when something is placed on it or leaves it, so a heap per
+(policy, request) keeps every host by its rank: a change pushes the host's new entry,
+older entries go stale, and the best feasible host is the heap's first current entry. A
+host that is not feasible is dropped from the heap until its next change — which holds
+only while a host's feasibility depends on the host alone (its room, pods, labels and
+taints), so the scheduler scans instead for a pod whose filters look at other nodes.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sim.model.hosts.host import Host
-from sim.policies.placement import PlacementPolicy, PlacementRequest, Rank, fits
+from sim.policies.placement import PlacementPolicy, PlacementRequest, Rank
 
 _Entry = tuple[Rank, int, int, Host]
 
@@ -55,12 +57,12 @@ class HostRanking:
             self._heap = [entry for entry in self._heap if self._current(entry)]
             heapq.heapify(self._heap)
 
-    def best(self) -> Host | None:
-        """The fitting host of lowest rank, the earliest on ties; None if none fits."""
+    def best(self, feasible: Callable[[Host], bool]) -> Host | None:
+        """The feasible host of lowest rank, the earliest on ties; None if none is."""
         heap = self._heap
         while heap:
             entry = heap[0]
-            if self._current(entry) and fits(self.request, entry[3].view()):
+            if self._current(entry) and feasible(entry[3]):
                 return entry[3]
             heapq.heappop(heap)
         return None

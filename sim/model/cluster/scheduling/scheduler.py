@@ -1,0 +1,269 @@
+"""Placing replicas on the cluster's hosts, and waiting when nothing fits.
+
+Each replica is a pod to the scheduler. Every placement runs the profile's filters
+(`sim.model.cluster.scheduling.profile`: resources and pod count, taints, node
+affinity, topology spread, pod anti-affinity); which feasible host wins is the
+placement's choice: ``scheduler`` runs the profile's weighted scores
+(`SchedulingCycle`), ``spread`` and ``binpack`` rank the hosts by exact fractions of
+what they have free or in use (`HostRanking`, a heap kept between placements, so a
+placement costs O(log hosts) rather than a scan). When hosts carry zones, the presets
+spread replicas over the zones first (the zone with the fewest replicas among those
+with a feasible host), as they always did.
+
+A replica that fits on no host is *pending* (as a Kubernetes pod is): it waits until
+capacity changes — a replica stops, a host joins — and tries again. The cluster scaler
+looks at the pending replicas to decide whether to add hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.core.records import EventKind, EventLog, ReplicaState
+from sim.model.cluster.scheduling.cycle import Decision, SchedulingCycle
+from sim.model.cluster.scheduling.pending import Addable, never_fits, pending_reason
+from sim.model.cluster.scheduling.profile import Profile, SchedulerParams
+from sim.model.cluster.scheduling.ranking import HostRanking
+from sim.model.hosts.host import Host, HostList
+from sim.policies.placement import Placement, PlacementPolicy, PlacementRequest, ProfilePlacement
+from sim.policies.scheduling.objects import ZONE, NodeInfo, PodInfo
+
+
+def node_tree_order(hosts: Sequence[Host]) -> list[Host]:
+    """The hosts in the order kube-scheduler's node tree lists them: zones in the order
+    their first node joined, taking one node of each zone in turn."""
+    zones: dict[str, list[Host]] = {}
+    for host in hosts:
+        zones.setdefault(host.node.labels.get(ZONE, ""), []).append(host)
+    order: list[Host] = []
+    columns = list(zones.values())
+    for row in range(max((len(column) for column in columns), default=0)):
+        order.extend(column[row] for column in columns if row < len(column))
+    return order
+
+
+class Scheduler:
+    """Reserves room for replicas on hosts chosen by the profile and a placement.
+
+    Args:
+        env: the simulation environment.
+        hosts: the cluster's hosts (the list may grow and shrink during the run). A
+            `HostList` lets the scheduler keep them ranked between placements; with a
+            plain list, each placement scans them all.
+        log: the event log.
+        profile: the filter and score plugins (default: kube-scheduler's default profile).
+        rng: the stream ties between equally scored hosts are broken from.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        hosts: list[Host],
+        log: EventLog,
+        profile: Profile | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.env = env
+        self.hosts = hosts
+        self.log = log
+        self.cycle = SchedulingCycle(
+            profile if profile is not None else SchedulerParams().profile(),
+            rng if rng is not None else np.random.default_rng(0),
+        )
+        self.pending: dict[str, PlacementRequest] = {}
+        """What each pending replica asks for, by name."""
+        self.pending_pods: dict[str, PodInfo] = {}
+        """Each pending replica as a pod, by name."""
+        self.pending_reasons: dict[str, str] = {}
+        self.addable: Addable | None = None
+        """The biggest host that can still join, if any can (set by a cluster scaler)."""
+        self.warnings: list[str] = []
+        """One line per kind of request that fits no host the cluster has or can get."""
+        self._warned: set[PlacementRequest] = set()
+        self._changed = env.event()
+        self._rankings: dict[tuple[str, PlacementRequest], HostRanking] = {}
+        self._ranked_hosts_changes = -1
+        self._zoned_hosts = False
+        self._zoned_changes: int | None = -1
+        self._ordered: list[Host] = []
+        self._ordered_changes: int | None = -1
+
+    # The nodes ---------------------------------------------------------------------
+
+    def nodes(self) -> list[NodeInfo]:
+        """Every host as a node, in the node tree's order."""
+        return [host.node for host in self._in_order()]
+
+    def _in_order(self) -> list[Host]:
+        changes = getattr(self.hosts, "changes", None)
+        if changes is None or changes != self._ordered_changes:
+            self._ordered = node_tree_order(self.hosts)
+            self._ordered_changes = changes
+        return self._ordered
+
+    def _zoned(self) -> bool:
+        """Whether the hosts carry zones (checked again when hosts join or leave)."""
+        changes = getattr(self.hosts, "changes", None)
+        if changes is None or changes != self._zoned_changes:
+            self._zoned_hosts = any(host.params.zone for host in self.hosts)
+            self._zoned_changes = changes
+        return self._zoned_hosts
+
+    # Choosing a host ---------------------------------------------------------------
+
+    def _fit(
+        self, placement: Placement, pod: PodInfo, request: PlacementRequest, pinned: Host | None
+    ) -> tuple[Host | None, Decision]:
+        """The host `pod` goes to now (None: none), and the cycle's decision."""
+        hosts = self._in_order()
+        nodes = [host.node for host in hosts]
+        if pinned is not None:
+            rejection = self.cycle.filter(pod, pinned.node, nodes)
+            refused = {} if rejection is None else {pinned.name: rejection}
+            decision = Decision(pinned.node if rejection is None else None, refused, len(nodes), {})
+            return (pinned if rejection is None else None), decision
+        if isinstance(placement, ProfilePlacement):
+            decision = self.cycle.schedule(pod, nodes)
+            chosen = decision.node
+            host = None if chosen is None else next(h for h in hosts if h.node is chosen)
+            return host, decision
+        states = self.cycle.pre_filter(pod, nodes)
+        rejections: dict[str, Any] = {}
+
+        def feasible(host: Host) -> bool:
+            rejection = self.cycle.run_filters(pod, host.node, states)
+            if rejection is not None:
+                rejections[host.name] = rejection
+            return rejection is None
+
+        host = self._ranked_choice(placement, pod, request, feasible)
+        if host is None:
+            for other in self.hosts:
+                if other.name not in rejections:
+                    feasible(other)
+        return host, Decision(None if host is None else host.node, rejections, len(nodes), {})
+
+    def _ranked_choice(
+        self,
+        policy: PlacementPolicy,
+        pod: PodInfo,
+        request: PlacementRequest,
+        feasible: Callable[[Host], bool],
+    ) -> Host | None:
+        if self._zoned():
+            return self._across_zones(policy, request, feasible)
+        ranking = self._ranking(policy, request) if _local_filters(pod) else None
+        if ranking is not None:
+            return ranking.best(feasible)
+        candidates = [host for host in self.hosts if feasible(host)]
+        chosen = policy.choose(request, [host.view() for host in candidates])
+        return None if chosen is None else next(h for h in candidates if h.name == chosen)
+
+    def _across_zones(
+        self, policy: PlacementPolicy, request: PlacementRequest, feasible: Callable[[Host], bool]
+    ) -> Host | None:
+        """Spread over zones first: the replica goes to the zone with the fewest replicas
+        among those with a feasible host (ties to the zone named first), and there to
+        the host the policy prefers."""
+        replicas: dict[str, int] = {}
+        fitting: dict[str, list[Host]] = {}
+        for host in self.hosts:
+            zone = host.params.zone
+            replicas[zone] = replicas.get(zone, 0) + host.replicas
+            if feasible(host):
+                fitting.setdefault(zone, []).append(host)
+        if not fitting:
+            return None
+        zone = min(fitting, key=lambda name: (replicas[name], name))
+        hosts = fitting[zone]
+        chosen = policy.choose(request, [host.view() for host in hosts])
+        return None if chosen is None else next(h for h in hosts if h.name == chosen)
+
+    def _ranking(self, policy: PlacementPolicy, request: PlacementRequest) -> HostRanking | None:
+        """The hosts ranked by `policy` for `request`, rebuilt when hosts joined or left."""
+        hosts = self.hosts
+        if not isinstance(hosts, HostList):
+            return None
+        if hosts.changes != self._ranked_hosts_changes:
+            self._rankings.clear()
+            self._ranked_hosts_changes = hosts.changes
+        key = (policy.name, request)
+        ranking = self._rankings.get(key)
+        if ranking is None:
+            ranking = HostRanking(policy, request, hosts)
+            self._rankings[key] = ranking
+        return ranking
+
+    def _reservations_changed(self, host: Host) -> None:
+        for ranking in self._rankings.values():
+            ranking.changed(host)
+
+    # Placing and releasing -----------------------------------------------------------
+
+    def place(
+        self,
+        replica: str,
+        placement: Placement,
+        pod: PodInfo,
+        vcpu: float,
+        memory_bytes: int,
+        pinned: Host | None = None,
+    ) -> Generator[simpy.Event, Any, Host]:
+        """Reserve `vcpu` and `memory_bytes` for `replica` (the pod `pod`) on a host,
+        waiting while none is feasible (a SimPy process body); returns the host."""
+        request = PlacementRequest(vcpu, memory_bytes)
+        while True:
+            host, decision = self._fit(placement, pod, request, pinned)
+            if host is not None:
+                self.pending.pop(replica, None)
+                self.pending_pods.pop(replica, None)
+                self.pending_reasons.pop(replica, None)
+                host.reserve(vcpu, memory_bytes, pod)
+                self._reservations_changed(host)
+                return host
+            if replica not in self.pending:
+                self.pending[replica] = request
+                self.pending_pods[replica] = pod
+                never = never_fits(request, self.hosts, self.addable)
+                reason = never or pending_reason(
+                    request, decision, not isinstance(placement, ProfilePlacement)
+                )
+                self.pending_reasons[replica] = reason
+                if never is not None and request not in self._warned:
+                    self._warned.add(request)
+                    self.warnings.append(f"{replica} (and replicas like it) {never}")
+                self.log.record(
+                    self.env.now,
+                    replica,
+                    EventKind.REPLICA_STATE,
+                    state=ReplicaState.PENDING,
+                    reason=reason,
+                )
+            yield self._changed
+
+    def release(self, host: Host, replica: str, vcpu: float, memory_bytes: int) -> None:
+        """Give back a replica's reservation; pending replicas try again."""
+        host.release(vcpu, memory_bytes, replica)
+        self._reservations_changed(host)
+        self.capacity_changed()
+
+    def capacity_changed(self) -> None:
+        """Wake the pending replicas (a host joined or room was freed)."""
+        if self.pending:
+            changed, self._changed = self._changed, self.env.event()
+            changed.succeed()
+
+
+def _local_filters(pod: PodInfo) -> bool:
+    """Whether the pod's filters look at each node alone (no spread constraint or pod
+    anti-affinity, whose answer for one node changes with pods on others)."""
+    return not pod.required_anti_affinity and not any(
+        c.when_unsatisfiable == "DoNotSchedule" for c in pod.spread_constraints
+    )
+
+
+__all__ = ["Addable", "Scheduler", "node_tree_order"]

@@ -1,0 +1,137 @@
+"""What faults cost and how a run recovers from them.
+
+A lost replica is handed to its owner (the service's fleet, or the deployer), which asks
+for a replacement. Each fault that takes replicas is a *recovery* to watch: the service
+(or the deployments) had so many replicas running just before it; it has recovered when
+as many run again, and ``time_to_recover_s`` is how long that took (a fault not
+recovered by the end counts until the end). The tally keeps the counts the summary and
+the time series report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from sim.core.records import EventKind, EventLog
+from sim.model.cluster.deployments import Deployer
+from sim.model.faults.report import no_faults_report
+from sim.model.hosts.replica import Ledger
+from sim.model.service.fleet import Fleet
+from sim.model.service.service import Service
+
+
+@dataclass(slots=True)
+class Recovery:
+    """One fault's recovery: from when, back to how many running replicas, and when."""
+
+    fault: str
+    since_s: float
+    target: int
+    recovered_s: float | None = None
+
+
+class Tally:
+    """Losses, recoveries and the fault counts of a run.
+
+    Args:
+        env: the simulation environment.
+        ledger: every replica's holdings and start-ups.
+        deployer: the deployments (owner of their replicas).
+        service: the served app (its fleet owns its replicas), or None.
+        log: the event log.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        ledger: Ledger,
+        deployer: Deployer,
+        service: Service | None,
+        log: EventLog,
+    ) -> None:
+        self.env = env
+        self.ledger = ledger
+        self.deployer = deployer
+        self.fleet: Fleet | None = service.fleet if service is not None else None
+        self.log = log
+        self.hosts_failed = 0
+        self.spot_interruptions = 0
+        self.replicas_evicted = 0
+        self.recoveries: list[Recovery] = []
+        if self.fleet is not None:
+            self.fleet.in_service_listeners.append(self.check_recovered)
+        deployer.ready_listeners.append(self.check_recovered)
+
+    def lose(self, replica: str, reason: str) -> None:
+        """The replica is gone with a fault: its owner is told, and replaces it."""
+        self.ledger.lost[replica] = reason
+        if self.fleet is not None and replica in self.fleet.members:
+            self.fleet.lose(replica, reason)
+        elif self.deployer.owns(replica):
+            self.deployer.lose(replica, reason)
+
+    def running(self) -> int:
+        """Replicas running now: the fleet's in service, else the deployments'."""
+        if self.fleet is not None:
+            return self.fleet.count("in_service")
+        return self.deployer.running
+
+    def recovering(self, fault: str, running: int) -> None:
+        """Watch the run recover from `fault` to the `running` replicas it had before."""
+        self.recoveries.append(Recovery(fault, self.env.now, running))
+        self.check_recovered()
+
+    def check_recovered(self, replica: str = "") -> None:
+        """Mark (and log) every recovery the replicas running now complete."""
+        running = None
+        for recovery in self.recoveries:
+            if recovery.recovered_s is not None:
+                continue
+            if running is None:
+                running = self.running()
+            if running >= recovery.target:
+                recovery.recovered_s = self.env.now
+                self.log.record(
+                    self.env.now,
+                    recovery.fault,
+                    EventKind.SERVICE_RECOVERED,
+                    time_to_recover_s=self.env.now - recovery.since_s,
+                )
+
+    def _replicas(self) -> dict[str, int]:
+        fleet = self.fleet
+        return {
+            "replicas_lost": self.deployer.replicas_lost + (fleet.replicas_lost if fleet else 0),
+            "replicas_replaced": self.deployer.replicas_replaced
+            + (fleet.replicas_replaced if fleet else 0),
+        }
+
+    def report(self, end_s: float) -> dict[str, Any]:
+        """The summary's fault part: hosts failed, replicas lost and replaced, the longest
+        time to recover (a fault not recovered counts until `end_s`; None without one)."""
+        times = [
+            (r.recovered_s if r.recovered_s is not None else end_s) - r.since_s
+            for r in self.recoveries
+        ]
+        return {
+            "hosts_failed": self.hosts_failed,
+            **self._replicas(),
+            "time_to_recover_s": max(times) if times else None,
+            "spot_interruptions": self.spot_interruptions,
+        }
+
+    def sample(self, hosts_down: int) -> dict[str, int]:
+        """The time series' fault columns: hosts down now; hosts failed, replicas lost and
+        replaced, spot interruptions so far."""
+        return {
+            "hosts_down": hosts_down,
+            "hosts_failed": self.hosts_failed,
+            **self._replicas(),
+            "spot_interruptions": self.spot_interruptions,
+        }
+
+
+__all__ = ["Tally", "no_faults_report"]

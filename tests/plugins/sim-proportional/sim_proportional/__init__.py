@@ -1,0 +1,1 @@
+"""A plugin package for sim: the ``proportional`` autoscaling policy."""
