@@ -58,8 +58,13 @@ def replica_pod(replica: str, app: App, vcpu: float, memory_bytes: int) -> PodIn
     template = app.pod_spec
     if template is None:
         labels = {"app": app.name}
-        template = PodInfo(
-            "", labels=labels, default_spread_selector=LabelSelector(tuple(labels.items()))
+        return PodInfo(
+            replica,
+            labels=labels,
+            milli_cpu=millicores(vcpu),
+            memory_bytes=memory_bytes,
+            images=(app.image.name,),
+            default_spread_selector=LabelSelector(tuple(labels.items())),
         )
     return replace(
         template,
