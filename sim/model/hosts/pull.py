@@ -24,11 +24,10 @@ import simpy
 from sim.core.records import EventKind, PullRecord
 from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.daemon import FetchingDaemon
-from sim.model.images.download import RETRY_DETAILS, LayerDownload, PullProgress
+from sim.model.images.download import LayerDownload, PullProgress, retry_later
 from sim.model.images.image import Image
 from sim.model.images.lazy_download import LazyLayerDownload
 from sim.model.images.registry import PullError, Registry
-from sim.model.primitives.clock import after
 from sim.model.primitives.ratelimit import TokenBucket
 from sim.model.primitives.signal import Signal
 from sim.model.primitives.slots import Slots
@@ -159,16 +158,8 @@ class Pull:
             self._failed(error)
             return
         self.progress.retries += 1
-        wait_s = self.attempt * engine.params.retry_backoff_s
-        engine.log.add(
-            engine.env.now,
-            engine.name,
-            EventKind.RETRYING,
-            RETRY_DETAILS,
-            (error.reason, self.attempt, wait_s),
-        )
+        retry_later(engine, self.attempt, error, self._request_manifest)
         self.attempt += 1
-        after(engine.env, wait_s, self._request_manifest)
 
     def _manifest_received(self) -> None:
         engine = self.engine

@@ -14,6 +14,7 @@ layer as it happens.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, Self, cast
 
@@ -77,6 +78,22 @@ class Daemon(Client, Protocol):
 
     @property
     def layers_in_flight(self) -> dict[str, Any]: ...
+
+
+def retry_later(
+    engine: Daemon, attempt: int, error: PullError, again: Callable[[Any], None]
+) -> None:
+    """Try a failed request again after ``attempt x retry_backoff_s`` (what the daemon
+    does for a retryable failure before its last attempt): logged as ``retrying``."""
+    wait_s = attempt * engine.params.retry_backoff_s
+    engine.log.add(
+        engine.env.now,
+        engine.name,
+        EventKind.RETRYING,
+        RETRY_DETAILS,
+        (error.reason, attempt, wait_s),
+    )
+    after(engine.env, wait_s, again)
 
 
 @dataclass(slots=True)
@@ -194,16 +211,8 @@ class LayerDownload(LayerFetch):
             self._failed(error)
             return
         self.progress.retries += 1
-        wait_s = self.attempt * engine.params.retry_backoff_s
-        engine.log.add(
-            engine.env.now,
-            engine.name,
-            EventKind.RETRYING,
-            RETRY_DETAILS,
-            (error.reason, self.attempt, wait_s),
-        )
+        retry_later(engine, self.attempt, error, self._request_blob)
         self.attempt += 1
-        after(engine.env, wait_s, self._request_blob)
 
     def _release_slot(self) -> None:
         engine = self.engine

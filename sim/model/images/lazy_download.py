@@ -20,14 +20,13 @@ from typing import Protocol, Self
 from sim.core.records import EventKind
 from sim.model.images.download import (
     LAYER_BYTES_DETAILS,
-    RETRY_DETAILS,
     Daemon,
     LayerFetch,
     PullProgress,
+    retry_later,
 )
 from sim.model.images.image import Image
 from sim.model.images.registry import PullError, Registry
-from sim.model.primitives.clock import after
 from sim.model.primitives.signal import Signal
 
 _LAZY_EXTRACTED_DETAILS = ("image", "layer", "background_bytes")
@@ -109,16 +108,8 @@ class LazyLayerDownload(LayerFetch):
             self._failed(error)
             return
         self.progress.retries += not self.streaming
-        wait_s = self.attempt * engine.params.retry_backoff_s
-        engine.log.add(
-            engine.env.now,
-            engine.name,
-            EventKind.RETRYING,
-            RETRY_DETAILS,
-            (error.reason, self.attempt, wait_s),
-        )
+        retry_later(engine, self.attempt, error, lambda _: self._request(size_bytes, arrived))
         self.attempt += 1
-        after(engine.env, wait_s, lambda _: self._request(size_bytes, arrived))
 
     def _startup_arrived(self) -> None:
         engine = self.engine
