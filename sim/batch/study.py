@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sim.api import load_config, to_plain
 from sim.config import scenario_params
@@ -27,6 +27,8 @@ from sim.core.files import write_atomic
 from sim.core.intervals import mean_ci, wilson_interval
 from sim.output.report import RunsBar, output_console
 from sim.output.results import Result, rows_csv
+from sim.output.tables import TextTable
+from sim.output.terminal import print_table as print_fitted
 from sim.scenario import run_scenario
 
 
@@ -178,7 +180,7 @@ def error_bars(rows: Sequence[Mapping[str, Any]], column: str) -> tuple[list[flo
 
 def summary_metric(key: str) -> Callable[[Result], float | None]:
     """A metric read from the run's summary."""
-    return lambda result: result.summary.get(key)
+    return lambda result: cast(float | None, result.summary.get(key))
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
@@ -189,24 +191,18 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence[str]) -> None:
     """Print chosen columns of a study table as mean ± half width, or a proportion
-    with its interval as ``share [low, high]``."""
-    from rich.table import Table
-
-    table = Table(title=title)
-    table.add_column("point")
-    for column in columns:
-        table.add_column(column, justify="right")
+    with its interval as ``share [low, high]``, fitted to the terminal's width."""
+    cells = []
     for row in rows:
-        cells = []
+        line = [str(row["point"])]
         for column in columns:
             mean, half = row[column], row.get(f"{column}_ci95")
             if f"{column}_low" in row:
-                cells.append(
-                    f"{mean:.4g} [{row[f'{column}_low']:.2g}, {row[f'{column}_high']:.2g}]"
-                )
+                line.append(f"{mean:.4g} [{row[f'{column}_low']:.2g}, {row[f'{column}_high']:.2g}]")
             elif isinstance(mean, float) and half is not None and not math.isnan(half):
-                cells.append(f"{mean:.4g} ± {half:.2g}")
+                line.append(f"{mean:.4g} ± {half:.2g}")
             else:
-                cells.append(f"{mean:.4g}" if isinstance(mean, float) else str(mean))
-        table.add_row(str(row["point"]), *cells)
-    output_console().print(table)
+                line.append(f"{mean:.4g}" if isinstance(mean, float) else str(mean))
+        cells.append(tuple(line))
+    table = TextTable(title, ("point", *columns), tuple(cells), (False, *(True,) * len(columns)))
+    print_fitted(output_console(), table)

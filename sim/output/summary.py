@@ -14,9 +14,10 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sim.core.records import DropReason, FailReason, PullRecord, ReplicaRecord
+from sim.output.run_summary import RunSummary
 
 
 def metric(doc: str, unit: str = "") -> Any:
@@ -89,7 +90,7 @@ class Summary:
     requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
     requests_dropped: int = metric("requests turned away, whatever the reason")
     drops_by_reason: Mapping[str, int] = metric(
-        "requests_dropped_<reason>: no_ready_replica, queue_full, timeout"
+        "requests_dropped_<reason>: no_ready_replica, not_started, queue_full, timeout"
     )
     requests_failed: int = metric("requests cut before they finished: their replica was lost")
     failures_by_reason: Mapping[str, int] = metric(
@@ -133,7 +134,7 @@ class Summary:
         "the apps' own memory (working set, else request), over time", "B s"
     )
 
-    def flat(self) -> dict[str, Any]:
+    def flat(self) -> RunSummary:
         """The summary as ``summary.json`` holds it: one key per metric, in order."""
         flat: dict[str, Any] = {}
         for summary_field in dataclasses.fields(self):
@@ -151,7 +152,7 @@ class Summary:
                     flat[failure_key(reason)] = count
             else:
                 flat[summary_field.name] = value
-        return flat
+        return cast(RunSummary, flat)
 
 
 def drop_key(reason: str) -> str:
@@ -233,9 +234,7 @@ class PullPart:
     lazy_background_bytes: int
 
 
-def pull_part(
-    requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0
-) -> PullPart:
+def pull_part(requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0) -> PullPart:
     """Counts, layers and bytes of the pulls that ended (skipped ones, which found the
     image present and asked no registry, do not count), and the bytes lazy pulls
     streamed after their containers started (`background_bytes`): registries sent
@@ -344,3 +343,41 @@ def keys() -> list[str]:
         elif summary_field.name != "startup_by_platform":
             names.append(summary_field.name)
     return names
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDoc:
+    """What one key of ``summary.json`` holds: its unit ("" for a count or a share) and
+    its meaning."""
+
+    unit: str
+    meaning: str
+
+
+_STARTUP_STATS = {"mean": "mean", "p50": "median", "p95": "95th percentile", "max": "maximum"}
+
+
+def key_doc(key: str) -> KeyDoc:
+    """The unit and meaning of a key of ``summary.json``, per-platform and per-reason
+    keys included (``startup_s_p95_vm``, ``requests_dropped_timeout``).
+
+    Raises:
+        KeyError: no run writes such a key.
+    """
+    by_name = {f.name: f for f in dataclasses.fields(Summary)}
+    if key in by_name and key not in ("startup", "startup_by_platform"):
+        return KeyDoc(by_name[key].metadata["unit"], by_name[key].metadata["doc"])
+    for reason in DropReason:
+        if key == drop_key(reason):
+            return KeyDoc("", f"requests turned away because: {reason}")
+    for failure in FailReason:
+        if key == failure_key(failure):
+            return KeyDoc("", f"requests cut before they finished because: {failure}")
+    for stat, words in _STARTUP_STATS.items():
+        prefix = f"startup_s_{stat}"
+        if key == prefix:
+            return KeyDoc("s", f"start-up (request to ready), {words} over ready replicas")
+        if key.startswith(prefix + "_"):
+            platform = key.removeprefix(prefix + "_")
+            return KeyDoc("s", f"start-up on platform {platform}, {words} over its ready replicas")
+    raise KeyError(key)
