@@ -30,7 +30,7 @@ from sim.model.cluster.scheduling.profile import Profile, SchedulerParams
 from sim.model.cluster.scheduling.ranking import HostRanking
 from sim.model.hosts.host import Host, HostList
 from sim.policies.placement import Placement, PlacementPolicy, PlacementRequest, ProfilePlacement
-from sim.policies.scheduling.objects import ZONE, NodeInfo, PodInfo
+from sim.policies.scheduling.objects import ZONE, NodeInfo, NodeList, PodInfo
 
 
 def node_tree_order(hosts: Sequence[Host]) -> list[Host]:
@@ -90,7 +90,7 @@ class Scheduler:
         self._zoned_hosts = False
         self._zoned_changes: int | None = -1
         self._ordered: list[Host] = []
-        self._ordered_nodes: list[NodeInfo] = []
+        self._ordered_nodes = NodeList()
         self._ordered_node_ids: set[int] = set()
         self._ordered_changes: int | None = -1
         self._anti_affinity_pods = 0
@@ -111,7 +111,7 @@ class Scheduler:
         changes = getattr(self.hosts, "changes", None)
         if changes is None or changes != self._ordered_changes:
             self._ordered = node_tree_order(self.hosts)
-            self._ordered_nodes = [host.node for host in self._ordered]
+            self._ordered_nodes = NodeList(host.node for host in self._ordered)
             self._ordered_node_ids = {id(node) for node in self._ordered_nodes}
             self._ordered_changes = changes
         return self._ordered
@@ -132,6 +132,7 @@ class Scheduler:
         """The host `pod` goes to now (None: none), and the cycle's decision."""
         hosts = self._in_order()
         nodes = self._ordered_nodes
+        nodes.holding_required_anti_affinity = None if self._anti_affinity_pods else []
         if pinned is not None:
             member = id(pinned.node) in self._ordered_node_ids
             rejection = self.cycle.filter(pod, pinned.node, nodes, member)
