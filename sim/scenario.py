@@ -35,6 +35,7 @@ from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 from sim.model.images.image import catalog_facts
 from sim.model.images.registries import REGISTRIES
 from sim.model.platforms import PLATFORMS, PlatformContext
+from sim.model.primitives.clock import Environment
 from sim.model.service.metric_queries import period_row
 from sim.model.service.monitoring import Monitoring, PeriodMetrics
 from sim.output.results import Result
@@ -66,6 +67,9 @@ def build_cluster(
         streams,
         params.daemonsets,
         params.scheduler,
+        # A fault could set hosts pulling in step apart (refuse some requests, cut some
+        # transfers): with faults, each host pulls on its own.
+        pull_cohorts=not params.faults,
     )
 
 
@@ -87,7 +91,7 @@ class Scenario:
 
     def __init__(self, params: ScenarioParams) -> None:
         self.params = params
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.log = EventLog() if params.log == "full" else EventTally()
         self._violated: set[int] = set()
         self.streams = RandomStreams(params.seed)
@@ -274,7 +278,7 @@ class Scenario:
 
     def collect(self, rows: tuple[dict[str, float | int], ...]) -> Result:
         """The results of the run so far: the summary, records, rows and links."""
-        from sim.model.faults.resilience import no_faults_report
+        from sim.model.faults.report import no_faults_report
         from sim.output.summary import assemble, pull_part, replica_part, request_part
 
         end_s = self.env.now

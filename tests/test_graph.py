@@ -208,3 +208,42 @@ def test_misuse_is_refused() -> None:
         ours.add_node(None)  # type: ignore[arg-type]
     assert not ours.is_directed() and not ours.is_multigraph()
     assert not ours.view().is_directed()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    topology=st.sampled_from(["star", "two_tier"]),
+    hosts=st.integers(1, 40),
+    hosts_per_rack=st.integers(1, 7),
+    registries=st.integers(0, 3),
+)
+def test_the_topology_is_built_in_the_order_a_copy_has_so_a_network_may_adopt_it(
+    topology: str, hosts: int, hosts_per_rack: int, registries: int
+) -> None:
+    """A cluster's network takes its topology as it is (`Network(..., adopt=True)`)
+    instead of copying it: the same nodes, links and orders as the copy it would make."""
+    from types import SimpleNamespace
+
+    from sim.model.network.topology import LinkParams, NetworkParams, build_topology
+
+    params = NetworkParams(
+        topology=topology,  # type: ignore[arg-type]
+        host_link=LinkParams(1e9, 1e-4),
+        hosts_per_rack=hosts_per_rack,
+    )
+    endpoints = [
+        SimpleNamespace(name=f"registry-{i}", bandwidth_bytes_s=1e9, latency_s=1e-3)
+        for i in range(registries)
+    ]
+    names = [f"node-{i}" for i in range(1, hosts + 1)]
+    built = build_topology(params, names, endpoints)
+    copied = Graph.from_graph(built)
+    assert list(built.nodes(data=True)) == list(copied.nodes(data=True))
+    assert [(u, list(built.adj[u])) for u in built] == [(u, list(copied.adj[u])) for u in copied]
+    adopted = Network(simpy.Environment(), build_topology(params, names, endpoints), adopt=True)
+    fresh = Network(simpy.Environment(), built)
+    assert list(adopted.graph.edges(data=True)) == list(fresh.graph.edges(data=True))
+    assert adopted.link_rates() == fresh.link_rates() == {}
+    for name in names:
+        for endpoint in endpoints:
+            assert adopted.path(endpoint.name, name) == fresh.path(endpoint.name, name)

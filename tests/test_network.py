@@ -458,3 +458,26 @@ def test_random_star_workloads_conserve_bytes_and_share_fairly(
         received_bytes = sum(b for _, src, dst, b in transfers if dst == host != src)
         assert network.link_bytes(host, "s") == pytest.approx(sent_bytes, rel=1e-9, abs=1e-3)
         assert network.link_bytes("s", host) == pytest.approx(received_bytes, rel=1e-9, abs=1e-3)
+
+
+def test_send_reports_to_callbacks_when_transfer_would_succeed_its_event() -> None:
+    """`send` and `transfer` give the same times; a link failure reaches `send`'s callback
+    later in the instant, as an event's waiter would hear of it."""
+    graph = star_graph(["a", "b"], 100 * MB, 0.001)
+    env = simpy.Environment()
+    network = Network(env, graph)
+    heard: list[tuple[float, str]] = []
+    network.send("a", "b", 10 * MB, lambda size: heard.append((env.now, f"sent {size}")), print)
+    done = network.transfer("a", "b", 10 * MB)
+    done.callbacks.append(lambda event: heard.append((env.now, f"event {event.value}")))
+    cut: list[str] = []
+    network.send("b", "a", 500 * MB, print, lambda error: cut.append(str(error)))
+
+    def fail(_: object) -> None:
+        network.fail_link("a", "switch")
+        cut.append("after the failure")
+
+    env.timeout(1.0).callbacks.append(fail)
+    env.run()
+    assert heard == [(0.202, f"sent {10 * MB}"), (0.202, f"event {10 * MB}")]
+    assert cut == ["after the failure", "link a-switch failed"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from types import SimpleNamespace
 from typing import Any
@@ -331,3 +332,99 @@ def test_kubelet_pull_qps_rejects_pulls_over_the_burst() -> None:
     world.env.run()
     reasons = sorted(record.reason for record in world.results)
     assert reasons == ["", "", "", "pull QPS exceeded"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hosts=st.integers(2, 9),
+    waves=st.lists(
+        st.tuples(st.sampled_from([0.0, 0.0, 1.0, 2.5]), st.sampled_from(["app", "base", "many"])),
+        min_size=1,
+        max_size=4,
+    ),
+    latency_s=st.sampled_from([0.0, 1e-3]),
+    extraction_bytes_s=st.sampled_from([math.inf, 200 * MB]),
+    serialize=st.booleans(),
+    failure_probability=st.sampled_from([0.0, 0.3]),
+    slots=st.sampled_from([1, 3]),
+)
+def test_storms_run_the_same_with_waits_and_blobs_together_or_apart(
+    hosts: int,
+    waves: list[tuple[float, str]],
+    latency_s: float,
+    extraction_bytes_s: float,
+    serialize: bool,
+    failure_probability: float,
+    slots: int,
+) -> None:
+    """Hosts pull images in waves (all of them at once, or every other one), with retried
+    failures, download-slot queues, parallel pulls sharing layers: run on the model's own
+    environment — waits that end together on one event, blobs that reach the registry
+    together sent as twins — every event, record and byte is what SimPy's environment,
+    every wait and blob on its own, gives."""
+    base = layered_image("base", [(40 * MB, 20 * MB), (30 * MB, 10 * MB)])
+    app = layered_image("app", [(60 * MB, 30 * MB), (6 * MB, 2 * MB)], parent="base")
+    many = layered_image("many", [(10 * MB, (i + 1) * MB) for i in range(5)])
+    names = [f"host-{i}" for i in range(hosts)]
+
+    def run(together: bool) -> tuple[list, list, tuple[int, ...]]:
+        world = pull_world(
+            [base, app, many],
+            hosts=names,
+            latency_s=latency_s,
+            extraction_bytes_s=extraction_bytes_s,
+            engine=EngineParams(
+                max_concurrent_downloads=slots,
+                serialize_image_pulls=serialize,
+                extraction_bytes_s=extraction_bytes_s,
+            ),
+            registry=PublicParams(
+                name="hub",
+                bandwidth_bytes_s=100 * MB,
+                request_time_s=0.0,
+                failure_probability=failure_probability,
+            ),
+            together=together,
+        )
+        for wave, (at_s, image) in enumerate(waves):
+            for index, host in enumerate(names):
+                if wave % 2 == 0 or index % 2 == 0:
+                    world.pull(host, image, at=at_s)
+        world.env.run()
+        hub = world.registries["hub"]
+        served = (hub.manifests_served, hub.blobs_served, hub.bytes_served)
+        return list(world.log), world.results, served
+
+    assert run(together=True) == run(together=False)
+
+
+def test_hosts_pulling_in_step_go_on_as_one_cohort_and_end_as_their_own_pulls_would() -> None:
+    """Eight hosts pull the same image at once: one cohort of eight, one flow per layer;
+    every record, byte and time as eight pulls on their own."""
+    hosts = [f"host-{i}" for i in range(8)]
+
+    def run(together: bool):
+        world = pull_world(
+            [APP],
+            hosts=hosts,
+            latency_s=1e-3,
+            extraction_bytes_s=500 * MB,
+            engine=EngineParams(extraction_bytes_s=500 * MB),
+            together=together,
+        )
+        for host in hosts:
+            world.pull(host, "app")
+        world.env.run()
+        return world
+
+    together, apart = run(True), run(False)
+    cohorts = together.engines["host-0"].pull_cohorts
+    assert cohorts is not None and (cohorts.formed, cohorts.joined) == (1, 8)
+    assert list(together.log) == list(apart.log)
+    assert together.results == apart.results
+    # The manifest's and the blobs' round trips and the blobs' latency (2 ms each way),
+    # every host's 160 MB through the hub's 100 MB/s (the base layer's blob last), then
+    # the 320 MB of the three layers extracted at 500 MB/s.
+    assert together.results[-1].finished_s == pytest.approx(
+        10e-3 + 8 * 160 * MB / (100 * MB) + 320 * MB / (500 * MB), rel=1e-12
+    )

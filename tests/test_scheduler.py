@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +15,7 @@ from sim.model.hosts.host import Host, HostList, HostParams, millicores
 from sim.policies.placement import PlacementPolicy
 from sim.policies.placement.binpack import BinPack
 from sim.policies.placement.spread import Spread
-from sim.policies.scheduling.objects import PodInfo
+from sim.policies.scheduling.objects import HOSTNAME, LabelSelector, PodAffinityTerm, PodInfo
 
 GIB = 2**30
 SHAPES = [(4.0, 16 * GIB), (8.0, 32 * GIB), (2.0, 16 * GIB), (16.0, 8 * GIB)]
@@ -106,3 +108,32 @@ def test_a_host_list_counts_joins_and_leaves() -> None:
 
     assert [h.name for h in hosts] == ["b", "c"]
     assert hosts.changes == 3
+
+
+def test_a_pinned_pod_meets_the_required_anti_affinity_of_pods_placed_before_it() -> None:
+    """The scheduler tells the filters which nodes hold pods with required anti-affinity
+    only while it has placed none; once it has, they look, and after the last is
+    released they need not."""
+    env = simpy.Environment()
+    hosts = HostList(host(env, f"h{index}", 0) for index in range(3))
+    scheduler = Scheduler(env, hosts, EventLog())
+    web = LabelSelector((("app", "web"),))
+
+    def pinned(replica: str, at: Host, **fields: Any) -> str:
+        pod = PodInfo(replica, labels={"app": "web"}, milli_cpu=100, memory_bytes=GIB, **fields)
+        placing = scheduler.place(replica, Spread(), pod, 0.1, GIB, pinned=at)
+        try:
+            next(placing)
+        except StopIteration as placed:
+            return placed.value.name
+        placing.close()
+        return ""
+
+    assert pinned("w0", hosts[0]) == "h0"
+    loner = (PodAffinityTerm(web, HOSTNAME),)
+    assert pinned("loner", hosts[0], required_anti_affinity=loner) == ""
+    assert pinned("loner", hosts[2], required_anti_affinity=loner) == "h2"
+    assert pinned("w1", hosts[2]) == ""
+    assert pinned("w2", hosts[1]) == "h1"
+    scheduler.release(hosts[2], "loner", 0.1, GIB)
+    assert pinned("w3", hosts[2]) == "h2"

@@ -18,9 +18,11 @@ from sim.policies.scheduling.inter_pod_affinity import (
 from sim.policies.scheduling.objects import (
     HOSTNAME,
     LabelSelector,
+    NodeList,
     PodAffinityTerm,
     PodInfo,
     WeightedPodAffinityTerm,
+    nodes_with_required_anti_affinity,
 )
 from sim.policies.scheduling.plugin import Rejection
 
@@ -99,3 +101,24 @@ def test_no_anti_affinity_anywhere_leaves_every_node_equal() -> None:
 
     assert run_score(InterPodAffinity(), web("p"), nodes) == {"node1": 0, "node2": 0}
     assert run_filter(InterPodAffinity(), web("p"), nodes) == {"node1": None, "node2": None}
+
+
+def test_a_node_list_that_knows_its_anti_affinity_holders_gives_the_scans_state() -> None:
+    """Told which nodes hold pods with required anti-affinity (as the scheduler is), the
+    filter visits only those and decides as a scan of every node does."""
+    loner = make_pod("loner", {"app": "db"}, required_anti_affinity=(PodAffinityTerm(WEB, "zone"),))
+    nodes = [
+        make_node("a1", {"zone": "a"}, [loner]),
+        make_node("a2", {"zone": "a"}, [web("w1")]),
+        make_node("b1", {"zone": "b"}),
+    ]
+    told = NodeList(nodes)
+    told.holding_required_anti_affinity = [nodes[0]]
+    plugin = InterPodAffinity()
+
+    for incoming in (web("p"), web("q", required_anti_affinity=(PodAffinityTerm(WEB, "zone"),))):
+        assert plugin.pre_filter(incoming, told) == plugin.pre_filter(incoming, nodes)
+        assert run_filter(plugin, incoming, told) == run_filter(plugin, incoming, nodes)
+    assert run_filter(plugin, web("p"), told)["a2"] == Rejection((EXISTING_ANTI_AFFINITY,))
+    assert nodes_with_required_anti_affinity(nodes) == [nodes[0]]
+    assert nodes_with_required_anti_affinity(NodeList(nodes)) == [nodes[0]]

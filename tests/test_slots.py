@@ -76,3 +76,16 @@ def test_a_released_slot_goes_to_the_first_waiting_request() -> None:
 def test_slots_need_a_capacity() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Slots(simpy.Environment(), 0)
+
+
+def test_a_free_slot_is_taken_at_once_but_never_ahead_of_a_waiting_request() -> None:
+    env = simpy.Environment()
+    slots = Slots(env, 1)
+    assert slots.take() and slots.in_use == 1
+    assert not slots.take()
+    waiting = slots.request()
+    slots.release()
+    # The slot is free now, but the request made before goes first (later in the instant).
+    assert slots.in_use == 0 and not slots.take()
+    env.run()
+    assert waiting.processed and slots.in_use == 1

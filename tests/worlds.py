@@ -11,6 +11,7 @@ import numpy as np
 import simpy
 
 from sim.core.records import EventLog
+from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import ContainerEngine, EngineParams
 from sim.model.images.image import BuildStep, Image, ImageSpec, build_catalog
 from sim.model.images.registries import RegistryParams
@@ -18,6 +19,7 @@ from sim.model.images.registries.public import PublicParams
 from sim.model.images.registry import Registry
 from sim.model.images.store import DiskAccount
 from sim.model.network.network import Network
+from sim.model.primitives.clock import Environment
 
 MB = 1_000_000
 
@@ -71,10 +73,15 @@ def pull_world(
     mirror: RegistryParams | None = None,
     principal: str = "node",
     latency_s: float = 0.0,
+    together: bool = False,
 ) -> PullWorld:
     """A star: the hub (and the mirror) and the hosts on one switch; every link has
-    `latency_s` one way."""
-    env = simpy.Environment()
+    `latency_s` one way. `together`: as a run does it — on the run's own environment,
+    where waits that end together share an event and blobs that reach the registry
+    together travel together (`sim.model.primitives.clock`), hosts pulling in step as a
+    cohort (`sim.model.hosts.cohort`); else on SimPy's, every wait its own event, every
+    blob its own flow, every pull on its own."""
+    env = Environment() if together else simpy.Environment()
     log = EventLog()
     graph = nx.Graph()
     graph.add_edge("hub", "switch", bandwidth_bytes_s=registry_bandwidth, latency_s=latency_s)
@@ -108,8 +115,9 @@ def pull_world(
     )
     if engine.extraction_bytes_s != extraction_bytes_s and not math.isinf(extraction_bytes_s):
         engine = replace(engine, extraction_bytes_s=extraction_bytes_s)
+    cohorts = PullCohorts() if together else None
     engines = {
-        host: ContainerEngine(env, host, principal, DiskAccount(disk_bytes), engine, log)
+        host: ContainerEngine(env, host, principal, DiskAccount(disk_bytes), engine, log, cohorts)
         for host in hosts
     }
     return PullWorld(env, log, network, registries, engines, images)

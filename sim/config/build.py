@@ -153,10 +153,12 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         check_not_the_services_own(deployments, service)
     check_apps_on_platforms(apps, deployments, service, platforms)
     autoscaler = read_autoscaler(config.get("autoscaler") or {"policy": "none"})
-    links = [
-        f"{u}--{v}"
-        for u, v in build_topology(network, [host.name for host in hosts], registries).edges
-    ]
+    # Fault targets name links: build the topology only to check them.
+    links = (
+        [f"{u}--{v}" for u, v in build_topology(network, [h.name for h in hosts], registries).edges]
+        if config.get("faults")
+        else []
+    )
     faults = read_faults(
         config.get("faults"),
         hosts,
@@ -624,9 +626,7 @@ def fleet_of(service: ServiceSpec, app: App) -> FleetParams:
     )
 
 
-def check_not_the_services_own(
-    deployments: tuple[Deployment, ...], service: ServiceParams
-) -> None:
+def check_not_the_services_own(deployments: tuple[Deployment, ...], service: ServiceParams) -> None:
     """Refuse a deployment of the service's own app on the service's own platform: its
     replicas would be the service's fleet under a second owner (same names, neither
     serving nor scaled as the user meant).

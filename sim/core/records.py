@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import itemgetter
 from typing import NamedTuple, overload
 
 DetailValue = str | int | float | bool | None
@@ -170,6 +171,7 @@ class FailReason(StrEnum):
 
 
 _Record = tuple[float, str, EventKind, tuple[str, ...], tuple[DetailValue, ...]]
+_KIND = itemgetter(2)
 
 
 class Event(NamedTuple):
@@ -217,13 +219,26 @@ class EventLog(Sequence[Event]):
     def record(self, time_s: float, source: str, kind: EventKind, **details: DetailValue) -> None:
         """Append one event; details keep the order they were given in."""
         names = tuple(details)
-        self._records.append(
-            (time_s, source, kind, self._names.setdefault(names, names), tuple(details.values()))
+        self.add(
+            time_s, source, kind, self._names.setdefault(names, names), tuple(details.values())
         )
+
+    def add(
+        self,
+        time_s: float,
+        source: str,
+        kind: EventKind,
+        names: tuple[str, ...],
+        values: tuple[DetailValue, ...],
+    ) -> None:
+        """Append one event given its detail names and values apart: `record` for the
+        model's busiest steps, which keep each tuple of names as a constant (a record
+        holds the names by reference, so they cost nothing per event)."""
+        self._records.append((time_s, source, kind, names, values))
 
     def count(self, kind: EventKind) -> int:
         """How many events of one kind were recorded."""
-        return sum(record[2] == kind for record in self._records)
+        return list(map(_KIND, self._records)).count(kind)
 
     def __iter__(self) -> Iterator[Event]:
         return map(_event, self._records)
@@ -259,6 +274,17 @@ class EventTally(EventLog):
         self._counts: dict[EventKind, int] = {}
 
     def record(self, time_s: float, source: str, kind: EventKind, **details: DetailValue) -> None:
+        """Count one event of `kind`."""
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+
+    def add(
+        self,
+        time_s: float,
+        source: str,
+        kind: EventKind,
+        names: tuple[str, ...],
+        values: tuple[DetailValue, ...],
+    ) -> None:
         """Count one event of `kind`."""
         self._counts[kind] = self._counts.get(kind, 0) + 1
 

@@ -32,6 +32,7 @@ from sim.model.hosts.billing import (
     registry_cost_usd,
 )
 from sim.model.hosts.cloud import Cloud, InstanceType
+from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import EngineParams, run_image_gc
 from sim.model.hosts.host import Host, HostList, HostParams
 from sim.model.images.image import Image
@@ -61,6 +62,8 @@ class Cluster:
         streams: the run's named random streams.
         daemonsets: the pods every node runs (kept on each node a scaler adds).
         scheduler: the scheduler's profile (default: kube-scheduler's default profile).
+        pull_cohorts: whether hosts that pull the same image in the same state pull in
+            step, as one (`sim.model.hosts.cohort`): only for runs without faults.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class Cluster:
         streams: RandomStreams,
         daemonsets: tuple[DaemonSet, ...] = (),
         scheduler: SchedulerParams | None = None,
+        pull_cohorts: bool = False,
     ) -> None:
         self.env = env
         self.log = log
@@ -86,7 +90,7 @@ class Cluster:
         self.billing_minimum_s = billing_minimum_s
         self.engine_params = engine
         self.network = Network(
-            env, build_topology(network, [host.name for host in hosts], registries)
+            env, build_topology(network, [host.name for host in hosts], registries), adopt=True
         )
         self.registries: dict[str, Registry] = {}
         self._nat_gateways = network.nat_gateways
@@ -105,7 +109,10 @@ class Cluster:
             )
         self._mirrors = dict(registry_mirrors)
         self.disk_totals = DiskTotals()
-        self._hosts = HostList(Host(env, host, engine, log, self.disk_totals) for host in hosts)
+        cohorts = PullCohorts() if pull_cohorts else None
+        self._hosts = HostList(
+            Host(env, host, engine, log, self.disk_totals, cohorts) for host in hosts
+        )
         self._pool_hosts = tuple(self._hosts)
         self.faulted: list[Host] = []
         """Hosts a fault took out of the cluster at some time (crashed, reclaimed,
@@ -125,6 +132,7 @@ class Cluster:
             self._join,
             self._leave,
             principal=hosts[0].principal,
+            pull_cohorts=cohorts,
         )
         for host, host_params in zip(self._hosts, hosts, strict=True):
             self.cloud.register(host, instance_types.get(host_params.instance_type or ""))
@@ -306,14 +314,16 @@ class Cluster:
         """Every link with its roles, the bytes it carried each way and its bandwidth."""
         network = self.network
         graph = network.graph
+        roles = {node: str(data.get("role", "host")) for node, data in graph.nodes(data=True)}
+        carried = network.carried_bytes()
         return tuple(
             LinkUsage(
                 u,
                 v,
-                str(graph.nodes[u].get("role", "host")),
-                str(graph.nodes[v].get("role", "host")),
-                network.link_bytes(u, v),
-                network.link_bytes(v, u),
+                roles[u],
+                roles[v],
+                carried[u, v],
+                carried[v, u],
                 float(data["bandwidth_bytes_s"]),
             )
             for u, v, data in graph.edges(data=True)

@@ -17,6 +17,7 @@ import simpy
 from sim.core.records import EventKind, EventLog, ReplicaState
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import App, Ledger, Platform
+from sim.model.primitives.signal import Signal, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +81,19 @@ class Deployer:
         self._gone: set[str] = set()
         """Replicas lost with their host or evicted from a drained node."""
         self._unreachable: set[str] = set()
-        self._replacements: list[simpy.Process] = []
+        self._replacements: list[Signal] = []
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The SimPy process: every deployment in time order, then until all its
         replicas are ready or failed."""
-        started: list[simpy.Process] = []
+        started: list[Signal] = []
         for deployment in sorted(self.deployments, key=lambda d: d.at_s):
             if deployment.at_s > self.env.now:
                 yield self.env.timeout(deployment.at_s - self.env.now)
             started.extend(self._start(deployment, self._numbering))
         yield self.env.all_of(started)
-        while any(not process.triggered for process in self._replacements):
-            yield self.env.all_of([p for p in self._replacements if not p.triggered])
+        while any(not ended.triggered for ended in self._replacements):
+            yield self.env.all_of([ended for ended in self._replacements if not ended.triggered])
 
     def owns(self, replica: str) -> bool:
         """Whether `replica` is one of the deployments'."""
@@ -155,12 +156,15 @@ class Deployer:
         name = f"{prefix}-{self._numbering[prefix]}"
         self._request(name)
         self._replacements.append(
-            self.env.process(
-                self._replica(platform, name, app, pinned, lifetime_s, counted, daemon=daemon)
-            )
+            Task(
+                self.env,
+                self._replica(platform, name, app, pinned, lifetime_s, counted, daemon=daemon),
+            ).ended
         )
 
-    def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[simpy.Process]:
+    def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[Signal]:
+        """Ask for the deployment's replicas; each starts at once, one after the other
+        (a staggered one when its turn comes). Returns their ends."""
         platform = self.platforms[deployment.platform]
         hosts = self.hosts()
         staggered = {"stagger_s": deployment.stagger_s} if deployment.stagger_s else {}
@@ -173,7 +177,7 @@ class Deployer:
             platform=deployment.platform,
             **staggered,
         )
-        processes = []
+        ends: list[Signal] = []
         pinned: list[Host | None] = (
             list(hosts) if deployment.per_host else [None] * deployment.replicas
         )
@@ -188,8 +192,8 @@ class Deployer:
                 replica_run = self._later(index * deployment.stagger_s, replica, replica_run)
             else:
                 self._request(replica)
-            processes.append(self.env.process(replica_run))
-        return processes
+            ends.append(Task(self.env, replica_run).ended)
+        return ends
 
     def _request(self, replica: str) -> None:
         self.requested += 1

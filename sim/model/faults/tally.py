@@ -10,7 +10,6 @@ the time series report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ import simpy
 
 from sim.core.records import EventKind, EventLog
 from sim.model.cluster.deployments import Deployer
+from sim.model.faults.report import no_faults_report
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger
 from sim.model.service.fleet import Fleet
@@ -144,12 +144,4 @@ class Tally:
         }
 
 
-def no_faults_report() -> Mapping[str, Any]:
-    """The summary's fault part of a run without faults or spot capacity."""
-    return {
-        "hosts_failed": 0,
-        "replicas_lost": 0,
-        "replicas_replaced": 0,
-        "time_to_recover_s": None,
-        "spot_interruptions": 0,
-    }
+__all__ = ["Tally", "no_faults_report"]

@@ -17,6 +17,7 @@ import simpy
 from sim.core.errors import ConfigError
 from sim.core.records import EventKind, EventLog
 from sim.core.settings import setting
+from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import EngineParams
 from sim.model.hosts.host import DEFAULT_MAX_PODS, Host, HostParams
 from sim.model.hosts.spot import SpotParams
@@ -97,6 +98,7 @@ class Cloud:
         left: told when an instance of the cluster is terminated.
         principal: who launched instances are to private registries (their IAM role).
         disk_write_bytes_s: an instance volume's write rate (EBS gp3 baseline: 125 MiB/s).
+        pull_cohorts: where its instances' pulls may join other hosts'.
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class Cloud:
         left: Callable[[Host], None],
         principal: str,
         disk_write_bytes_s: float = 125 * 2**20,
+        pull_cohorts: PullCohorts | None = None,
     ) -> None:
         self.env = env
         self.principal = principal
@@ -123,6 +126,7 @@ class Cloud:
         self.engine_params = engine_params
         self.log = log
         self.disk_totals = disk_totals
+        self.pull_cohorts = pull_cohorts
         self._joined = joined
         self._left = left
         self._members: set[str] = set()
@@ -187,7 +191,9 @@ class Cloud:
             taints=taints,
             max_pods=max_pods,
         )
-        host = Host(self.env, params, self.engine_params, self.log, self.disk_totals)
+        host = Host(
+            self.env, params, self.engine_params, self.log, self.disk_totals, self.pull_cohorts
+        )
         self.network.attach(
             name,
             self.attachment(self._attached),
@@ -283,7 +289,9 @@ class Cloud:
         if on_demand and on_demand_usd is not None:
             params = dataclasses.replace(params, spot=None)
             usd_per_hour, on_demand_usd = on_demand_usd, None
-        host = Host(self.env, params, self.engine_params, self.log, self.disk_totals)
+        host = Host(
+            self.env, params, self.engine_params, self.log, self.disk_totals, self.pull_cohorts
+        )
         self.network.attach(
             name,
             self.attachment(self._attached),

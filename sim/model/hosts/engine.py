@@ -26,10 +26,12 @@ import simpy
 
 from sim.core.records import EventKind, EventLog, PullRecord
 from sim.core.settings import setting
-from sim.model.images.download import LayerDownload, PullProgress
+from sim.model.hosts.cohort import PullCohorts
+from sim.model.hosts.pull import Pull
+from sim.model.images.download import LayerDownload
 from sim.model.images.image import Image
 from sim.model.images.lazy_download import LazyLayerDownload
-from sim.model.images.registry import PullError, Registry
+from sim.model.images.registry import Registry
 from sim.model.images.snapshotters import SNAPSHOTTERS, SnapshotterParams
 from sim.model.images.snapshotters.overlayfs import OverlayfsParams
 from sim.model.images.store import DiskAccount, DiskTotals, LayerStore
@@ -112,6 +114,7 @@ class ContainerEngine:
         disk: the host's disk account.
         params: daemon and kubelet settings.
         log: the event log.
+        pull_cohorts: where its pulls may join other hosts' (`sim.model.hosts.cohort`).
     """
 
     __slots__ = (
@@ -124,13 +127,14 @@ class ContainerEngine:
         "log",
         "store",
         "download_slots",
-        "_pull_lock",
-        "_pull_limiter",
+        "pull_lock",
+        "pull_limiter",
         "layers_in_flight",
         "downloads_active",
         "downloads_active_max",
         "images_removed",
         "lazy_background_bytes",
+        "pull_cohorts",
         "started_s",
     )
 
@@ -142,6 +146,7 @@ class ContainerEngine:
         disk: DiskAccount,
         params: EngineParams,
         log: EventLog,
+        pull_cohorts: PullCohorts | None = None,
     ) -> None:
         self.env = env
         self.name = host
@@ -154,12 +159,14 @@ class ContainerEngine:
         self.started_s = env.now
         """When the kubelet started (its image GC's maximum age counts from there)."""
         self.download_slots = Slots(env, params.max_concurrent_downloads)
-        self._pull_lock = Slots(env, 1) if params.serialize_image_pulls else None
-        self._pull_limiter = (
+        self.pull_lock = Slots(env, 1) if params.serialize_image_pulls else None
+        """The kubelet's one-pull-at-a-time lock (None when pulls run in parallel)."""
+        self.pull_limiter = (
             TokenBucket(RequestQuota(params.registry_pull_qps, params.registry_burst))
             if params.registry_pull_qps > 0
             else None
         )
+        """The kubelet's pull rate limit (None when off)."""
         # Layers being fetched on this host, by ChainID.
         self.layers_in_flight: dict[str, LayerDownload | LazyLayerDownload] = {}
         # The periodic check below looks no further than this level.
@@ -168,6 +175,8 @@ class ContainerEngine:
         self.downloads_active_max = 0
         self.images_removed = 0
         self.lazy_background_bytes = 0
+        self.pull_cohorts = pull_cohorts
+        """Where its pulls may join other hosts' in step (None: each pulls on its own)."""
 
     def has_image(self, image: Image) -> bool:
         """Whether the image is tagged here with all its layers."""
@@ -176,7 +185,7 @@ class ContainerEngine:
     def pull(
         self, image: Image, registry: Registry, startup_read_fraction: float | None = None
     ) -> Generator[simpy.Event, Any, PullRecord]:
-        """Pull `image` from `registry` (a SimPy process body); never raises.
+        """Pull `image` from `registry` (part of a SimPy process body); never raises.
 
         With a lazy snapshotter the pull ends once every layer is usable (its start-up
         part is in: `startup_read_fraction` of it, or the snapshotter's share if None);
@@ -185,223 +194,10 @@ class ContainerEngine:
         Returns:
             the pull's record, complete or failed with the reason.
         """
-        requested_s = self.env.now
-        self.log.record(
-            requested_s,
-            self.name,
-            EventKind.PULL_REQUESTED,
-            image=image.reference,
-            registry=registry.name,
-        )
-        if self._pull_limiter is not None and not self._pull_limiter.take(requested_s):
-            return self._ended(
-                image,
-                registry,
-                requested_s,
-                requested_s,
-                "pull QPS exceeded",
-                PullProgress(),
-                (0, 0),
-            )
-        lock_request = self._pull_lock.request() if self._pull_lock else None
-        if lock_request is not None:
-            yield lock_request
-        started_s = self.env.now
-        leases: list[str] = []
-        downloads: list[LayerDownload | LazyLayerDownload] = []
-        progress = PullProgress()
-        counts = (0, 0)
-        reason = ""
-        try:
-            yield from self._with_retries(lambda: registry.get_manifest(self, image), progress)
-            self.log.record(
-                self.env.now,
-                self.name,
-                EventKind.MANIFEST_RECEIVED,
-                image=image.reference,
-                digest=image.manifest_digest,
-            )
-            present, waits, downloads = self._start_downloads(
-                image, registry, leases, progress, startup_read_fraction
-            )
-            error: PullError | None = None
-            for chain_id, extracted, is_own in waits:
-                try:
-                    yield extracted
-                except PullError as failure:
-                    error = error or failure
-                    continue
-                if not is_own:
-                    self.store.hold(chain_id)
-                leases.append(chain_id)
-            if error is not None:
-                raise error
-            counts = (present, sum(not is_own for _, _, is_own in waits))
-            self.store.tag_image(image, self.env.now)
-            for download in downloads:
-                if isinstance(download, LazyLayerDownload):
-                    download.stream_rest()
-        except PullError as error:
-            reason = error.reason
-            for download in downloads:
-                if isinstance(download, LazyLayerDownload):
-                    download.abandon()
-        finally:
-            for chain_id in leases:
-                self.store.release(chain_id)
-            if self._pull_lock is not None and lock_request is not None:
-                self._pull_lock.release()
-        return self._ended(image, registry, requested_s, started_s, reason, progress, counts)
-
-    def _ended(
-        self,
-        image: Image,
-        registry: Registry,
-        requested_s: float,
-        started_s: float,
-        reason: str,
-        progress: PullProgress,
-        counts: tuple[int, int],
-    ) -> PullRecord:
-        """Log how a pull ended (completed, or failed with `reason`) and make its record."""
-        finished_s = self.env.now
-        # With nothing downloaded (every layer present or shared), the pull's time is the
-        # manifest request and the wait: none of it is extraction.
-        downloads_done_s = (
-            max(progress.last_download_s, started_s) if progress.layers_downloaded else finished_s
-        )
-        if reason:
-            self.log.record(
-                finished_s, self.name, EventKind.PULL_FAILED, image=image.reference, reason=reason
-            )
-        else:
-            self.log.record(
-                finished_s,
-                self.name,
-                EventKind.PULL_COMPLETED,
-                image=image.reference,
-                digest=image.manifest_digest,
-                bytes=progress.bytes_downloaded,
-            )
-        return PullRecord(
-            host=self.name,
-            image=image.name,
-            registry=registry.name,
-            started_s=requested_s,
-            finished_s=finished_s,
-            ok=not reason,
-            reason=reason,
-            skipped=False,
-            queued_s=started_s - requested_s,
-            layers_already_exists=counts[0],
-            layers_downloaded=progress.layers_downloaded,
-            layers_shared=counts[1],
-            bytes_downloaded=progress.bytes_downloaded,
-            download_s=downloads_done_s - started_s,
-            extract_s=finished_s - downloads_done_s,
-            retries=progress.retries,
-        )
-
-    def _with_retries(
-        self, request: Any, progress: PullProgress
-    ) -> Generator[simpy.Event, Any, Any]:
-        """Run a registry request, retrying retryable failures with linear backoff."""
-        attempt = 1
-        while True:
-            try:
-                return (yield from request())
-            except PullError as error:
-                if not error.retryable or attempt >= self.params.download_attempts:
-                    raise
-                progress.retries += 1
-                wait_s = attempt * self.params.retry_backoff_s
-                self.log.record(
-                    self.env.now,
-                    self.name,
-                    EventKind.RETRYING,
-                    reason=error.reason,
-                    attempt=attempt,
-                    wait_s=wait_s,
-                )
-                yield self.env.timeout(wait_s)
-                attempt += 1
-
-    def _start_downloads(
-        self,
-        image: Image,
-        registry: Registry,
-        leases: list[str],
-        progress: PullProgress,
-        startup_read_fraction: float | None = None,
-    ) -> tuple[int, list[tuple[str, simpy.Event, bool]], list[LayerDownload | LazyLayerDownload]]:
-        """Start fetching every layer above the first miss.
-
-        Returns:
-            how many layers already exist; what to wait for, layer by layer from the
-            first missing one: its ChainID, the event of its being usable (extracted; with
-            a lazy snapshotter, its start-up part in) and whether this pull fetches it (or
-            another pull on the host does); and the fetches this pull started.
-        """
-        present = self.store.present_prefix(image)
-        for index in range(present):
-            chain_id = image.chain_ids[index]
-            self.store.hold(chain_id)
-            leases.append(chain_id)
-            self.log.record(
-                self.env.now,
-                self.name,
-                EventKind.LAYER_ALREADY_EXISTS,
-                image=image.reference,
-                layer=image.layers[index].short_id,
-            )
-        in_flight = self.layers_in_flight
-        own = [
-            index
-            for index in range(present, len(image.layers))
-            if image.chain_ids[index] not in in_flight
-        ]
-        snapshotter = self.params.snapshotter
-        if snapshotter.lazy:
-            # Nothing to extract: a lazy layer takes its unpacked size from the start.
-            needed = sum(image.layers[i].size_bytes for i in own)
-        else:
-            needed = sum(image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own)
-        if not self.disk.fits(needed):
-            self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
-            if not self.disk.fits(needed):
-                raise PullError(
-                    f"no space left on device: need {needed} B, {self.disk.available_bytes} B free",
-                    False,
-                )
-        self.disk.allocate(needed)
-        downloads: list[LayerDownload | LazyLayerDownload] = []
-        for index in own:
-            download: LayerDownload | LazyLayerDownload
-            if snapshotter.lazy:
-                startup_bytes = snapshotter.startup_bytes(
-                    image.layers[index].compressed_bytes, startup_read_fraction
-                )
-                download = LazyLayerDownload(self, image, index, registry, progress, startup_bytes)
-            else:
-                download = LayerDownload(self, image, index, registry, progress)
-            in_flight[download.chain_id] = download
-            downloads.append(download)
-            self.log.record(
-                self.env.now,
-                self.name,
-                EventKind.LAYER_QUEUED,
-                image=image.reference,
-                layer=download.layer.short_id,
-            )
-        for download in downloads:
-            parent_chain_id = download.parent_chain_id
-            parent: Any = in_flight.get(parent_chain_id) if parent_chain_id else None
-            download.start(parent)
-        waits: list[tuple[str, simpy.Event, bool]] = []
-        for index in range(present, len(image.layers)):
-            chain_id = image.chain_ids[index]
-            waits.append((chain_id, in_flight[chain_id].readable, index in own))
-        return present, waits, downloads
+        pull = Pull(self, image, registry, startup_read_fraction)
+        pull.start()
+        record: PullRecord = yield pull.ended
+        return record
 
     def image_records(self) -> list[ImageRecord]:
         """The stored images as the kubelet's garbage collector sees them now."""

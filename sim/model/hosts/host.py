@@ -17,6 +17,7 @@ from typing import Any, SupportsIndex
 import simpy
 
 from sim.core.records import EventLog
+from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import ContainerEngine, EngineParams
 from sim.model.hosts.spot import SpotParams
 from sim.model.images.store import DiskAccount, DiskTotals
@@ -121,6 +122,7 @@ class Host:
         engine_params: its container daemon's settings.
         log: the event log.
         disk_totals: the cluster-wide disk total this host's disk adds to, if any.
+        pull_cohorts: where its pulls may join other hosts' (`sim.model.hosts.cohort`).
     """
 
     __slots__ = (
@@ -145,12 +147,13 @@ class Host:
         engine_params: EngineParams,
         log: EventLog,
         disk_totals: DiskTotals | None = None,
+        pull_cohorts: PullCohorts | None = None,
     ) -> None:
         self.env = env
         self.params = params
         self.disk = DiskAccount(params.disk_bytes, disk_totals)
         self.engine = ContainerEngine(
-            env, params.name, params.principal, self.disk, engine_params, log
+            env, params.name, params.principal, self.disk, engine_params, log, pull_cohorts
         )
         self.vcpu_reserved = 0.0
         self.memory_reserved_bytes = 0

@@ -18,6 +18,7 @@ from sim.core.distributions import Distribution
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.hosts.host import Host, millicores
 from sim.model.images.image import Image
+from sim.model.primitives.signal import Signal
 from sim.policies.scheduling.objects import LabelSelector, PodInfo
 
 
@@ -57,8 +58,13 @@ def replica_pod(replica: str, app: App, vcpu: float, memory_bytes: int) -> PodIn
     template = app.pod_spec
     if template is None:
         labels = {"app": app.name}
-        template = PodInfo(
-            "", labels=labels, default_spread_selector=LabelSelector(tuple(labels.items()))
+        return PodInfo(
+            replica,
+            labels=labels,
+            milli_cpu=millicores(vcpu),
+            memory_bytes=memory_bytes,
+            images=(app.image.name,),
+            default_spread_selector=LabelSelector(tuple(labels.items())),
         )
     return replace(
         template,
@@ -173,6 +179,11 @@ class Platform(Protocol):
     def stop_replica(self, replica: str) -> None: ...
 
 
+_STATE_ONLY = ("state",)
+_STATE_DETAILS: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""The detail names of a ``replica_state`` event, by the names of its particulars."""
+
+
 class Startup:
     """One replica's start-up: logs its state changes, times its phases, makes its record.
 
@@ -204,10 +215,21 @@ class Startup:
             ledger.starting[replica] = self
 
     def enter(self, state: str, **details: Any) -> float:
-        self.log.record(self.env.now, self.replica, EventKind.REPLICA_STATE, state=state, **details)
+        """Log that the replica is in `state` now (with `details`); returns the time."""
+        now_s = self.env.now
+        if details:
+            key = tuple(details)
+            names = _STATE_DETAILS.get(key)
+            if names is None:
+                names = _STATE_DETAILS.setdefault(key, ("state", *key))
+            values = (state, *details.values())
+            self.reason = str(details["reason"]) if "reason" in details else ""
+        else:
+            names, values = _STATE_ONLY, (state,)
+            self.reason = ""
+        self.log.add(now_s, self.replica, EventKind.REPLICA_STATE, names, values)
         self.state = state
-        self.reason = str(details.get("reason", ""))
-        return self.env.now
+        return now_s
 
     def _end(self) -> None:
         if self._ledger is not None:
@@ -221,22 +243,27 @@ class Startup:
         """Count `seconds` toward `phase` (e.g. ``wait_s``)."""
         self.phases[phase] = self.phases.get(phase, 0.0) + seconds
 
-    def timed(self, phase: str, seconds: float) -> simpy.Timeout:
-        """Spend `seconds` in `phase` (e.g. ``boot_s``) and remember it."""
+    def timed(self, phase: str, seconds: float) -> simpy.Event:
+        """Spend `seconds` in `phase` (e.g. ``boot_s``) and remember it: the event to
+        wait for, one that has happened when the phase takes no time (the start-up goes
+        on at once, as any step that waits for nothing)."""
         self.add(phase, seconds)
-        return self.env.timeout(seconds)
+        if seconds == 0:
+            return Signal(self.env).succeed()
+        return simpy.Timeout(self.env, seconds)
 
     def _record(self, state: str, reason: str, ready_s: float | None) -> ReplicaRecord:
-        return ReplicaRecord(
-            replica=self.replica,
-            app=self.app.name,
-            platform=self.platform,
-            host=self.host,
-            requested_s=self.requested_s,
-            ready_s=ready_s,
-            state=state,
-            reason=reason,
-            **self.phases,
+        phases = self.phases
+        return ReplicaRecord(  # by position, phases by name: made once per replica
+            self.replica,
+            self.app.name,
+            self.platform,
+            self.host,
+            self.requested_s,
+            ready_s,
+            state,
+            reason,
+            **phases,
         )
 
     def failed(self, reason: str) -> ReplicaRecord:

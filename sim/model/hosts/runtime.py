@@ -174,8 +174,8 @@ class ContainerRuntime:
         while True:
             attempt += 1
             startup.enter(ReplicaState.PULLING, image=app.image.reference, attempt=attempt)
-            pull: PullRecord = yield self.env.process(
-                host.engine.pull(app.image, self.source_for(app.image), app.startup_read_fraction)
+            pull = yield from host.engine.pull(
+                app.image, self.source_for(app.image), app.startup_read_fraction
             )
             self.pulls.append(pull)
             startup.add("wait_s", pull.queued_s)

@@ -2,16 +2,19 @@
 retryable errors, then extracted once its parent is.
 
 A pull storm has every host fetch every layer at once, so a layer's fetch is a chain of
-callbacks on the events it waits for (a download slot, the registry's round trip, the
-bytes, the parent's extraction, its own extraction) rather than a SimPy process: no
-generator frames and no process events, a few hundred bytes per layer in flight. The
-chain waits for exactly the events a process written as straight-line code would, in
-the same order, so the simulation is the same event for event.
+callbacks rather than a SimPy process: no generator frames and no process events, a few
+hundred bytes per layer in flight. Its steps wait only where time passes (the registry's
+round trip, the bytes on the network, the extraction, a retry's back-off) or for a
+download slot another fetch holds; the step after a wait runs as the wait ends — a free
+slot is taken at once, the extraction follows the download (or the parent's extraction)
+at once, and `extracted` (a `Signal`) tells the fetch above and the pulls that need the
+layer as it happens.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, Self, cast
 
@@ -21,8 +24,16 @@ from sim.core.records import EventKind, EventLog
 from sim.model.images.image import Image, Layer
 from sim.model.images.registry import Client, PullError, Registry
 from sim.model.images.store import DiskAccount, LayerStore
-from sim.model.primitives.instant import URGENT, Soon
+from sim.model.primitives.clock import after
+from sim.model.primitives.signal import Signal
 from sim.model.primitives.slots import Slots
+
+LAYER_DETAILS = ("image", "layer")
+"""The details of a layer's events: its image's reference and its short id."""
+LAYER_BYTES_DETAILS = ("image", "layer", "bytes")
+"""The details of a layer's download events: with the bytes it moves."""
+RETRY_DETAILS = ("reason", "attempt", "wait_s")
+"""The details of a ``retrying`` event."""
 
 
 class FetchSettings(Protocol):
@@ -36,6 +47,9 @@ class FetchSettings(Protocol):
 
     @property
     def extraction_bytes_s(self) -> float: ...
+
+    @property
+    def serialize_image_pulls(self) -> bool: ...
 
 
 class Daemon(Client, Protocol):
@@ -66,6 +80,22 @@ class Daemon(Client, Protocol):
     def layers_in_flight(self) -> dict[str, Any]: ...
 
 
+def retry_later(
+    engine: Daemon, attempt: int, error: PullError, again: Callable[[Any], None]
+) -> None:
+    """Try a failed request again after ``attempt x retry_backoff_s`` (what the daemon
+    does for a retryable failure before its last attempt): logged as ``retrying``."""
+    wait_s = attempt * engine.params.retry_backoff_s
+    engine.log.add(
+        engine.env.now,
+        engine.name,
+        EventKind.RETRYING,
+        RETRY_DETAILS,
+        (error.reason, attempt, wait_s),
+    )
+    after(engine.env, wait_s, again)
+
+
 @dataclass(slots=True)
 class PullProgress:
     """What one pull has downloaded so far."""
@@ -76,19 +106,10 @@ class PullProgress:
     last_download_s: float = 0.0
 
 
-def _then(event: simpy.Event, callback: Any) -> None:
-    """Run `callback` when `event` is processed, or now if it has been (as a process that
-    yields an event already processed goes on at once)."""
-    if event.callbacks is None:
-        callback(event)
-    else:
-        event.callbacks.append(callback)
-
-
 class LayerFetch:
     """What any fetch of one layer of `image` holds: the layer, its ChainID and its
-    parent's, where it comes from, the pull's counters, the attempt, and `extracted`,
-    which succeeds once the layer is complete (or fails with the fetch's PullError).
+    parent's, where it comes from, the pull's counters, the attempt, and `extracted`, a
+    signal that succeeds once the layer is complete (or fails with the fetch's PullError).
 
     Args:
         engine: the host's daemon (its slots, disk, layer store and log).
@@ -127,7 +148,7 @@ class LayerFetch:
         self.registry = registry
         self.parent: Self | None = None
         self.progress = progress
-        self.extracted = simpy.Event(engine.env)
+        self.extracted = Signal(engine.env)
         self.attempt = 1
 
 
@@ -135,43 +156,51 @@ class LayerDownload(LayerFetch):
     """Download one layer of `image`, then extract it after its parent.
 
     While it runs, the layer is in its daemon's `layers_in_flight`, and other pulls on
-    the host that need the same ChainID wait on its `extracted` event instead of
-    fetching it again; the event fails with the PullError if the fetch does.
+    the host that need the same ChainID wait for its `extracted` signal instead of
+    fetching it again; the signal fails with the PullError if the fetch does.
     Arguments as `LayerFetch`.
     """
 
     __slots__ = ()
 
     @property
-    def readable(self) -> simpy.Event:
+    def readable(self) -> Signal:
         """When a container may use the layer: once it is extracted."""
         return self.extracted
 
     def start(self, parent: Self | None) -> None:
-        """Begin later in this instant (where SimPy would start a process); extract only
-        after `parent`, the fetch of the layer below, if it is being fetched too."""
+        """Begin now: take a download slot, or wait for one; extract only after
+        `parent`, the fetch of the layer below, if it is being fetched too."""
         self.parent = parent
-        Soon(self.engine.env, self._start, URGENT)
+        slots = self.engine.download_slots
+        if slots.take():
+            self._downloading()
+        else:
+            slots.request().callbacks.append(self._downloading)
 
-    def _start(self, _: simpy.Event) -> None:
-        _then(self.engine.download_slots.request(), self._downloading)
-
-    def _downloading(self, _: simpy.Event) -> None:
+    def _downloading(self, _: simpy.Event | None = None) -> None:
         engine = self.engine
         engine.downloads_active += 1
         engine.downloads_active_max = max(engine.downloads_active_max, engine.downloads_active)
-        engine.log.record(
+        layer = self.layer
+        engine.log.add(
             engine.env.now,
             engine.name,
             EventKind.LAYER_DOWNLOADING,
-            image=self.image.reference,
-            layer=self.layer.short_id,
-            bytes=self.layer.compressed_bytes,
+            LAYER_BYTES_DETAILS,
+            (self.image.reference, layer.short_id, layer.compressed_bytes),
         )
         self._request_blob()
 
     def _request_blob(self, _: simpy.Event | None = None) -> None:
-        self.registry.send_blob(self.engine, self.layer, self._downloaded, self._request_failed)
+        engine = self.engine
+        self.registry.send_blob(
+            engine,
+            self.layer,
+            self._downloaded,
+            self._request_failed,
+            sole=engine.params.serialize_image_pulls,
+        )
 
     def _request_failed(self, error: PullError) -> None:
         """Retry a retryable error after ``attempt x retry_backoff_s``, up to the daemon's
@@ -182,79 +211,68 @@ class LayerDownload(LayerFetch):
             self._failed(error)
             return
         self.progress.retries += 1
-        wait_s = self.attempt * engine.params.retry_backoff_s
-        engine.log.record(
-            engine.env.now,
-            engine.name,
-            EventKind.RETRYING,
-            reason=error.reason,
-            attempt=self.attempt,
-            wait_s=wait_s,
-        )
+        retry_later(engine, self.attempt, error, self._request_blob)
         self.attempt += 1
-        engine.env.timeout(wait_s).callbacks.append(self._request_blob)
 
     def _release_slot(self) -> None:
         engine = self.engine
         engine.downloads_active -= 1
         engine.download_slots.release()
 
-    def _downloaded(self, _: simpy.Event) -> None:
+    def _downloaded(self) -> None:
         engine = self.engine
         now_s = engine.env.now
         self._release_slot()
         progress = self.progress
+        layer = self.layer
         progress.layers_downloaded += 1
-        progress.bytes_downloaded += self.layer.compressed_bytes
+        progress.bytes_downloaded += layer.compressed_bytes
         progress.last_download_s = now_s
-        engine.log.record(
+        engine.log.add(
             now_s,
             engine.name,
             EventKind.LAYER_DOWNLOADED,
-            image=self.image.reference,
-            layer=self.layer.short_id,
-            bytes=self.layer.compressed_bytes,
+            LAYER_BYTES_DETAILS,
+            (self.image.reference, layer.short_id, layer.compressed_bytes),
         )
         if self.parent is None:
             self._extract()
         else:
-            _then(self.parent.extracted, self._parent_extracted)
+            self.parent.extracted.add(self._parent_extracted)
 
-    def _parent_extracted(self, extracted: simpy.Event) -> None:
+    def _parent_extracted(self, extracted: Signal) -> None:
         if extracted.ok:
             self._extract()
-            return
-        # As a process would have had the parent's error thrown into it.
-        extracted.defused = True
-        self._failed(cast(PullError, extracted.value))
+        else:
+            self._failed(cast(PullError, extracted.error))
 
     def _extract(self) -> None:
         engine = self.engine
-        engine.log.record(
+        engine.log.add(
             engine.env.now,
             engine.name,
             EventKind.LAYER_EXTRACTING,
-            image=self.image.reference,
-            layer=self.layer.short_id,
+            LAYER_DETAILS,
+            (self.image.reference, self.layer.short_id),
         )
         size_bytes = self.layer.size_bytes
         extraction_bytes_s = engine.params.extraction_bytes_s
         if size_bytes and math.isfinite(extraction_bytes_s):
-            engine.env.timeout(size_bytes / extraction_bytes_s).callbacks.append(self._extracted)
+            after(engine.env, size_bytes / extraction_bytes_s, self._extracted)
         else:
-            self._extracted(None)
+            self._extracted()
 
-    def _extracted(self, _: simpy.Event | None) -> None:
+    def _extracted(self, _: simpy.Event | None = None) -> None:
         engine = self.engine
         layer = self.layer
         engine.disk.free(layer.compressed_bytes)
         engine.store.add_layer(self.chain_id, layer, self.parent_chain_id)
-        engine.log.record(
+        engine.log.add(
             engine.env.now,
             engine.name,
             EventKind.LAYER_EXTRACTED,
-            image=self.image.reference,
-            layer=layer.short_id,
+            LAYER_DETAILS,
+            (self.image.reference, layer.short_id),
         )
         del engine.layers_in_flight[self.chain_id]
         self.extracted.succeed()
@@ -264,4 +282,3 @@ class LayerDownload(LayerFetch):
         engine.disk.free(self.layer.size_bytes + self.layer.compressed_bytes)
         del engine.layers_in_flight[self.chain_id]
         self.extracted.fail(error)
-        self.extracted.defused = True

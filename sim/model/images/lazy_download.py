@@ -8,7 +8,7 @@ remaining bytes then travel as one more network flow, and when they (and the par
 layer) have arrived the layer is complete — it exists for later pulls — and `extracted`
 succeeds. Like `sim.model.images.download.LayerDownload`, the fetch is a chain of
 callbacks rather than a SimPy process, and other pulls on the host that need the layer
-wait on its events instead of fetching it again.
+wait for its signals instead of fetching it again.
 """
 
 from __future__ import annotations
@@ -17,13 +17,19 @@ from collections.abc import Callable
 from functools import partial
 from typing import Protocol, Self
 
-import simpy
-
 from sim.core.records import EventKind
-from sim.model.images.download import Daemon, LayerFetch, PullProgress, _then
+from sim.model.images.download import (
+    LAYER_BYTES_DETAILS,
+    Daemon,
+    LayerFetch,
+    PullProgress,
+    retry_later,
+)
 from sim.model.images.image import Image
 from sim.model.images.registry import PullError, Registry
-from sim.model.primitives.instant import URGENT, Soon
+from sim.model.primitives.signal import Signal
+
+_LAZY_EXTRACTED_DETAILS = ("image", "layer", "background_bytes")
 
 
 class LazyDaemon(Daemon, Protocol):
@@ -59,7 +65,7 @@ class LazyLayerDownload(LayerFetch):
     ) -> None:
         super().__init__(engine, image, index, registry, progress)
         self.startup_bytes = startup_bytes
-        self.readable = simpy.Event(engine.env)
+        self.readable = Signal(engine.env)
         self.streaming = False
 
     @property
@@ -68,24 +74,20 @@ class LazyLayerDownload(LayerFetch):
         return self.layer.compressed_bytes - self.startup_bytes
 
     def start(self, parent: Self | None) -> None:
-        """Begin later in this instant; the layer is complete only after `parent`, the
-        fetch of the layer below, if it is being fetched too."""
+        """Begin now; the layer is complete only after `parent`, the fetch of the layer
+        below, if it is being fetched too."""
         self.parent = parent
-        Soon(self.engine.env, self._start, URGENT)
-
-    def _start(self, _: simpy.Event) -> None:
         engine = self.engine
-        engine.log.record(
+        engine.log.add(
             engine.env.now,
             engine.name,
             EventKind.LAYER_DOWNLOADING,
-            image=self.image.reference,
-            layer=self.layer.short_id,
-            bytes=self.startup_bytes,
+            LAYER_BYTES_DETAILS,
+            (self.image.reference, self.layer.short_id, self.startup_bytes),
         )
         self._request(self.startup_bytes, self._startup_arrived)
 
-    def _request(self, size_bytes: int, arrived: Callable[[simpy.Event], None]) -> None:
+    def _request(self, size_bytes: int, arrived: Callable[[], None]) -> None:
         self.registry.send_blob(
             self.engine,
             self.layer,
@@ -95,7 +97,7 @@ class LazyLayerDownload(LayerFetch):
         )
 
     def _request_failed(
-        self, size_bytes: int, arrived: Callable[[simpy.Event], None], error: PullError
+        self, size_bytes: int, arrived: Callable[[], None], error: PullError
     ) -> None:
         """Retry after ``attempt x retry_backoff_s``: the start-up part up to the daemon's
         attempts (then the pull fails), the background part until it succeeds."""
@@ -106,32 +108,22 @@ class LazyLayerDownload(LayerFetch):
             self._failed(error)
             return
         self.progress.retries += not self.streaming
-        wait_s = self.attempt * engine.params.retry_backoff_s
-        engine.log.record(
-            engine.env.now,
-            engine.name,
-            EventKind.RETRYING,
-            reason=error.reason,
-            attempt=self.attempt,
-            wait_s=wait_s,
-        )
+        retry_later(engine, self.attempt, error, lambda _: self._request(size_bytes, arrived))
         self.attempt += 1
-        engine.env.timeout(wait_s).callbacks.append(lambda _: self._request(size_bytes, arrived))
 
-    def _startup_arrived(self, _: simpy.Event) -> None:
+    def _startup_arrived(self) -> None:
         engine = self.engine
         now_s = engine.env.now
         progress = self.progress
         progress.layers_downloaded += 1
         progress.bytes_downloaded += self.startup_bytes
         progress.last_download_s = now_s
-        engine.log.record(
+        engine.log.add(
             now_s,
             engine.name,
             EventKind.LAYER_DOWNLOADED,
-            image=self.image.reference,
-            layer=self.layer.short_id,
-            bytes=self.startup_bytes,
+            LAYER_BYTES_DETAILS,
+            (self.image.reference, self.layer.short_id, self.startup_bytes),
         )
         engine.store.add_layer(self.chain_id, self.layer, self.parent_chain_id, complete=False)
         self.readable.succeed()
@@ -145,39 +137,35 @@ class LazyLayerDownload(LayerFetch):
         if self.background_bytes > 0:
             self._request(self.background_bytes, self._rest_arrived)
         else:
-            self._rest_arrived(None)
+            self._rest_arrived()
 
     def abandon(self) -> None:
         """The pull that owned this fetch failed before streaming: the layer is not
         fetched any further (its usable part goes with the pull's leases)."""
-        if self.readable.triggered and not self.streaming:
+        if self.readable.processed and self.readable.ok and not self.streaming:
             del self.engine.layers_in_flight[self.chain_id]
             self.extracted.fail(PullError("the pull that fetched the layer failed", True))
-            self.extracted.defused = True
 
-    def _rest_arrived(self, _: simpy.Event | None) -> None:
+    def _rest_arrived(self) -> None:
         engine = self.engine
         engine.lazy_background_bytes += self.background_bytes
         if self.parent is None:
             self._complete(None)
         else:
-            _then(self.parent.extracted, self._complete)
-
-    def _complete(self, parent_stored: simpy.Event | None) -> None:
-        if parent_stored is not None and not parent_stored.ok:
-            # The parent's own pull failed before streaming it: this layer is whole
+            # If the parent's own pull failed before streaming it, this layer is whole
             # but does not exist for later pulls until the parent is fetched again.
-            parent_stored.defused = True
+            self.parent.extracted.add(self._complete)
+
+    def _complete(self, _: Signal | None) -> None:
         engine = self.engine
         store = engine.store
         store.complete_layer(self.chain_id)
-        engine.log.record(
+        engine.log.add(
             engine.env.now,
             engine.name,
             EventKind.LAYER_EXTRACTED,
-            image=self.image.reference,
-            layer=self.layer.short_id,
-            background_bytes=self.background_bytes,
+            _LAZY_EXTRACTED_DETAILS,
+            (self.image.reference, self.layer.short_id, self.background_bytes),
         )
         del engine.layers_in_flight[self.chain_id]
         store.release(self.chain_id)
@@ -188,6 +176,4 @@ class LazyLayerDownload(LayerFetch):
         engine.disk.free(self.layer.size_bytes)
         del engine.layers_in_flight[self.chain_id]
         self.readable.fail(error)
-        self.readable.defused = True
         self.extracted.fail(error)
-        self.extracted.defused = True

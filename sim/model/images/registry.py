@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Generator
 from functools import partial
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -25,39 +25,10 @@ import simpy
 from sim.core.records import EventKind, EventLog
 from sim.model.images.image import Image, Layer
 from sim.model.images.registries import RegistryParams
+from sim.model.images.registry_requests import ArrivingRequests, BlobRequest, Client, PullError
 from sim.model.network.network import Network, TransferFailed
+from sim.model.primitives.clock import after, still_last, wait
 from sim.model.primitives.ratelimit import TokenBucket
-
-
-class PullError(Exception):
-    """A registry request that failed, with the reason Docker would print.
-
-    Attributes:
-        reason: the error text, e.g. ``toomanyrequests: ...``.
-        retryable: whether the daemon retries the request (throttling and transient
-            errors are retried; denials, rate limits and unknown manifests are not).
-    """
-
-    def __init__(self, reason: str, retryable: bool) -> None:
-        super().__init__(reason, retryable)
-        self.reason = reason
-        self.retryable = retryable
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-class Client(Protocol):
-    """Who asks a registry for something: a host's daemon or a mirror."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def node(self) -> str: ...
-
-    @property
-    def principal(self) -> str: ...
 
 
 class Registry:
@@ -114,6 +85,7 @@ class Registry:
         self.requests_rejected = 0
         self._egress = egress
         self._routes_version = 0
+        self._arriving: ArrivingRequests | None = None
         self.outage: str | None = None
         """While set, the registry is down (a fault): every request fails with a 5xx."""
 
@@ -143,7 +115,7 @@ class Registry:
                 sizes[layer.digest] = layer.compressed_bytes
         return sum(size for digest, size in sizes.items() if digest in self._blobs)
 
-    def _reject(self, client: Client, kind: EventKind, reason: str, retryable: bool) -> PullError:
+    def reject(self, client: Client, kind: EventKind, reason: str, retryable: bool) -> PullError:
         self.requests_rejected += 1
         self.log.record(self.env.now, self.name, kind, client=client.name, reason=reason)
         return PullError(reason, retryable)
@@ -166,7 +138,7 @@ class Registry:
         params = self.params
         denial = params.denial(client.principal, image.repository)
         if denial is not None:
-            raise self._reject(client, EventKind.PULL_DENIED, denial, False)
+            raise self.reject(client, EventKind.PULL_DENIED, denial, False)
         self._check_outage(client)
         if params.pull_limit is not None:
             source = client.name
@@ -177,7 +149,7 @@ class Registry:
                 window.popleft()
             if len(window) >= params.pull_limit.count:
                 limit = params.pull_limit
-                raise self._reject(
+                raise self.reject(
                     client,
                     EventKind.PULL_RATE_LIMITED,
                     f"toomanyrequests: pull rate limit {limit.count};w={limit.window_s:g}",
@@ -185,7 +157,7 @@ class Registry:
                 )
             window.append(self.env.now)
         if self._manifest_bucket is not None and not self._manifest_bucket.take(self.env.now):
-            raise self._reject(
+            raise self.reject(
                 client, EventKind.REQUEST_THROTTLED, "ThrottlingException: Rate exceeded", True
             )
 
@@ -198,22 +170,81 @@ class Registry:
         yield self.env.timeout(self._round_trip_s(client))
         self._admit_manifest(client, image)
         if image.reference not in self._manifests:
-            if self.upstream is None:
-                raise self._reject(
-                    client,
-                    EventKind.MANIFEST_UNKNOWN,
-                    f"manifest unknown: {image.reference}",
-                    False,
-                )
-            pending = self._upstream_fetches.get(image.reference)
-            if pending is None:
-                pending = self.env.process(self._manifest_from_upstream(image))
-                self._upstream_fetches[image.reference] = pending
-            elif not self._coalesce_misses:
-                pending = self.env.process(self._manifest_from_upstream(image, shared=False))
-            yield pending
+            yield self._missing_manifest(client, image)
         self.manifests_served += 1
         return image
+
+    def request_manifest(
+        self,
+        client: Client,
+        image: Image,
+        received: Callable[[], None],
+        failed: Callable[[PullError], None],
+    ) -> None:
+        """`get_manifest` driven by callbacks rather than by a process: `received` runs
+        when the manifest is in, `failed` with the error when the request fails. A
+        host's daemon asks for its manifests this way (`sim.model.hosts.pull`)."""
+        after(
+            self.env,
+            self._round_trip_s(client),
+            partial(self._manifest_requested, client, image, received, failed),
+        )
+
+    def _manifest_requested(
+        self,
+        client: Client,
+        image: Image,
+        received: Callable[[], None],
+        failed: Callable[[PullError], None],
+        _: object = None,
+    ) -> None:
+        try:
+            self._admit_manifest(client, image)
+            if image.reference not in self._manifests:
+                self._missing_manifest(client, image).callbacks.append(
+                    partial(self._manifest_filled, received, failed)
+                )
+                return
+        except PullError as error:
+            failed(error)
+            return
+        self.manifests_served += 1
+        received()
+
+    def _manifest_filled(
+        self,
+        received: Callable[[], None],
+        failed: Callable[[PullError], None],
+        fill: simpy.Event,
+    ) -> None:
+        if not fill.ok:
+            fill.defused = True
+            failed(cast(PullError, fill.value))
+            return
+        self.manifests_served += 1
+        received()
+
+    def _missing_manifest(self, client: Client, image: Image) -> simpy.Process:
+        """The upstream fetch of a manifest this registry lacks, shared by every client
+        that misses it (or, not coalescing misses, the client's own).
+
+        Raises:
+            PullError: manifest unknown, with no upstream to ask.
+        """
+        if self.upstream is None:
+            raise self.reject(
+                client,
+                EventKind.MANIFEST_UNKNOWN,
+                f"manifest unknown: {image.reference}",
+                False,
+            )
+        pending = self._upstream_fetches.get(image.reference)
+        if pending is None:
+            pending = self.env.process(self._manifest_from_upstream(image))
+            self._upstream_fetches[image.reference] = pending
+        elif not self._coalesce_misses:
+            pending = self.env.process(self._manifest_from_upstream(image, shared=False))
+        return pending
 
     def _manifest_from_upstream(
         self, image: Image, shared: bool = True
@@ -237,104 +268,95 @@ class Registry:
         yield self.env.timeout(self._round_trip_s(client))
         self._admit_blob(client)
         if layer.digest not in self._blobs:
-            yield self._upstream_fill(layer)
+            yield self.upstream_fill(layer)
         try:
             yield self._send_blob(client, layer)
         except TransferFailed as error:
-            raise self._reject(client, EventKind.BLOB_FAILED, str(error), True) from None
+            raise self.reject(client, EventKind.BLOB_FAILED, str(error), True) from None
 
     def send_blob(
         self,
         client: Client,
         layer: Layer,
-        arrived: Callable[[simpy.Event], None],
+        arrived: Callable[[], None],
         failed: Callable[[PullError], None],
         size_bytes: int | None = None,
+        sole: bool = False,
     ) -> None:
         """`fetch_blob` driven by callbacks rather than by a process.
 
-        `arrived` runs when the blob's last byte is in, `failed` with the error when the
-        request fails (throttled, a transient failure, the mirror's upstream failing).
-        The events scheduled, and the order of everything done, are those of
-        `fetch_blob` in a process: a host's daemon downloads its layers this way, so that
-        thousands of downloads at once cost no process (and no generator frames) each.
-        With `size_bytes`, only that many bytes of the blob are sent (an HTTP range
-        request, as a lazy snapshotter makes); a mirror still fills the whole blob first.
+        `arrived` runs as the blob's last byte arrives, `failed` with the error when the
+        request fails (throttled, a transient failure, the mirror's upstream failing, a
+        link failing under the transfer). A host's daemon downloads its layers this
+        way, so that thousands of downloads at once cost no process (and no generator
+        frames) each. With `size_bytes`, only that many bytes of the blob are sent (an
+        HTTP range request, as a lazy snapshotter makes); a mirror still fills the whole
+        blob first. A `sole` client receives nothing else while the blob is on its way
+        (its daemon pulls one image at a time): requests from such clients that reach the
+        registry together travel together (`sim.model.images.registry_requests`).
         """
-        self.env.timeout(self._round_trip_s(client)).callbacks.append(
-            partial(self._blob_requested, client, layer, arrived, failed, size_bytes)
+        request = BlobRequest(self, client, layer, arrived, failed, size_bytes, sole)
+        round_trip_s = self._round_trip_s(client)
+        at_s = self.env.now + round_trip_s
+        arriving = self._arriving
+        if arriving is None or not still_last(self.env, arriving.event, at_s, arriving.arrive):
+            arriving = ArrivingRequests(self, at_s)
+            arriving.event = wait(self.env, round_trip_s, arriving.arrive)
+            self._arriving = arriving
+        arriving.requests.append(request)
+
+    def round_trip_s(self, client: Client) -> float:
+        """How long a request from `client` takes to reach the registry and come back."""
+        return self._round_trip_s(client)
+
+    def takes_every_blob_request(self) -> bool:
+        """Whether every blob request reaching the registry now is taken: no request
+        quota, no transient failures, the registry up and every link up."""
+        return (
+            self._blob_bucket is None
+            and self.params.failure_probability == 0
+            and self.outage is None
+            and not self.network.links_down
         )
 
-    def _blob_requested(
-        self,
-        client: Client,
-        layer: Layer,
-        arrived: Callable[[simpy.Event], None],
-        failed: Callable[[PullError], None],
-        size_bytes: int | None = None,
-        _: object = None,
-    ) -> None:
+    def has_blob(self, layer: Layer) -> bool:
+        """Whether the layer's blob is stored here (a mirror fills what it lacks)."""
+        return layer.digest in self._blobs
+
+    def blob_refusal(self, client: Client) -> PullError | None:
+        """Why a blob request from `client` reaching the registry now is refused
+        (throttled, a transient failure, the registry or the route down), or None."""
         try:
             self._admit_blob(client)
         except PullError as error:
-            failed(error)
-            return
-        if layer.digest in self._blobs:
-            self._send_blob(client, layer, size_bytes).callbacks.append(
-                partial(self._blob_sent, client, arrived, failed)
-            )
-            return
-
-        def filled(fill: simpy.Event) -> None:
-            if not fill.ok:
-                fill.defused = True
-                failed(cast(PullError, fill.value))
-                return
-            self._send_blob(client, layer, size_bytes).callbacks.append(
-                partial(self._blob_sent, client, arrived, failed)
-            )
-
-        # A fill is never done while it is pending: it leaves the table as it ends.
-        self._upstream_fill(layer).callbacks.append(filled)
+            return error
+        return None
 
     def _check_outage(self, client: Client) -> None:
         if self.network.links_down and not self.network.reachable(self.node, client.node):
-            raise self._reject(
+            raise self.reject(
                 client,
                 EventKind.BLOB_FAILED,
                 "dial tcp: connect: network is unreachable",
                 True,
             )
         if self.outage is not None:
-            raise self._reject(
+            raise self.reject(
                 client, EventKind.BLOB_FAILED, "received unexpected HTTP status: 503", True
             )
-
-    def _blob_sent(
-        self,
-        client: Client,
-        arrived: Callable[[simpy.Event], None],
-        failed: Callable[[PullError], None],
-        sent: simpy.Event,
-    ) -> None:
-        if sent.ok:
-            arrived(sent)
-            return
-        sent.defused = True  # a link failed under the transfer: a retryable error
-        failed(self._reject(client, EventKind.BLOB_FAILED, str(sent.value), True))
 
     def _admit_blob(self, client: Client) -> None:
         """Raise a retryable PullError if the blob request is throttled or fails."""
         self._check_outage(client)
         if self._blob_bucket is not None and not self._blob_bucket.take(self.env.now):
-            raise self._reject(
+            raise self.reject(
                 client, EventKind.REQUEST_THROTTLED, "ThrottlingException: Rate exceeded", True
             )
         if (
             self.params.failure_probability > 0
             and self._rng.random() < self.params.failure_probability
         ):
-            raise self._reject(
+            raise self.reject(
                 client, EventKind.BLOB_FAILED, "received unexpected HTTP status: 503", True
             )
 
@@ -354,7 +376,7 @@ class Registry:
         self.blobs_served += 1
         self.bytes_served += cast(int, arrived.value)
 
-    def _upstream_fill(self, layer: Layer) -> simpy.Process:
+    def upstream_fill(self, layer: Layer) -> simpy.Process:
         """The fetch of a missing blob from the upstream, started once however many
         clients wait for it — or, not coalescing misses, one more fetch for each client
         that misses it while the first is in flight."""
@@ -394,3 +416,6 @@ class Registry:
         finally:
             if shared:
                 del self._upstream_fetches[layer.digest]
+
+
+__all__ = ["Client", "PullError", "Registry"]

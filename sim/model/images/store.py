@@ -51,7 +51,7 @@ class DiskAccount:
         "used_bytes",
         "peak_bytes",
         "_totals",
-        "_watch_percent",
+        "_watch_bytes",
         "at_watch_level",
     )
 
@@ -60,7 +60,8 @@ class DiskAccount:
         self.used_bytes = 0
         self.peak_bytes = 0
         self._totals = totals
-        self._watch_percent: float | None = None
+        # The watched level as 100 x bytes (see `watch`); None: not watched.
+        self._watch_bytes: float | None = None
         self.at_watch_level = False
 
     @property
@@ -74,31 +75,36 @@ class DiskAccount:
         """Keep `at_watch_level` up to date: whether `percent` % or more of the disk is
         used. The totals count the disks at that level, so a periodic check (the
         kubelet's image GC) can skip a whole cluster whose disks are all below it."""
-        self._watch_percent = percent
+        self._watch_bytes = percent * self.capacity_bytes
         self._update_watch()
 
     def allocate(self, size_bytes: int) -> None:
         """Take `size_bytes`; raises DiskFull (and takes nothing) when they do not fit."""
         if size_bytes < 0:
             raise ValueError(f"cannot allocate {size_bytes} bytes")
-        if not self.fits(size_bytes):
+        used_bytes = self.used_bytes + size_bytes
+        if used_bytes > self.capacity_bytes:
             raise DiskFull(
                 f"no space left on device: need {size_bytes} B, {self.available_bytes} B free"
             )
-        self.used_bytes += size_bytes
-        self.peak_bytes = max(self.peak_bytes, self.used_bytes)
+        self.used_bytes = used_bytes
+        if used_bytes > self.peak_bytes:
+            self.peak_bytes = used_bytes
         if self._totals is not None:
             self._totals.used_bytes += size_bytes
-        if self._watch_percent is not None:
+        watch_bytes = self._watch_bytes
+        if watch_bytes is not None and (used_bytes * 100 >= watch_bytes) != self.at_watch_level:
             self._update_watch()
 
     def free(self, size_bytes: int) -> None:
-        if size_bytes < 0 or size_bytes > self.used_bytes:
+        used_bytes = self.used_bytes - size_bytes
+        if size_bytes < 0 or used_bytes < 0:
             raise ValueError(f"cannot free {size_bytes} bytes of {self.used_bytes} used")
-        self.used_bytes -= size_bytes
+        self.used_bytes = used_bytes
         if self._totals is not None:
             self._totals.used_bytes -= size_bytes
-        if self._watch_percent is not None:
+        watch_bytes = self._watch_bytes
+        if watch_bytes is not None and (used_bytes * 100 >= watch_bytes) != self.at_watch_level:
             self._update_watch()
 
     def detach(self) -> None:
@@ -112,8 +118,8 @@ class DiskAccount:
         self._totals = None
 
     def _update_watch(self) -> None:
-        assert self._watch_percent is not None
-        at_level = self.used_bytes * 100 >= self._watch_percent * self.capacity_bytes
+        assert self._watch_bytes is not None
+        at_level = self.used_bytes * 100 >= self._watch_bytes
         if at_level != self.at_watch_level:
             self.at_watch_level = at_level
             if self._totals is not None:

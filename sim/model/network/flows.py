@@ -37,9 +37,17 @@ class Flow(NamedTuple):
 class PathClass:
     """The active flows over one path; symmetric, so they share one rate.
 
+    A class may also stand for the same flows on `weight` twin paths (`Network.send_together`):
+    paths alike but for their last link, a host's own, of equal capacity. Each of its
+    flows is then `weight` flows, one per path, and counts `weight` times on every link
+    of `links`, which ends with one stand-in link of `weight` times a last link's
+    capacity; `tails` are the real last links, each carrying one of those flows.
+
     Attributes:
-        path: the nodes of the path.
+        path: the nodes of the path (for twin paths, a name the class is known by).
         links: the directed links of the path, by id.
+        weight: how many twin paths the class stands for (1: one path).
+        tails: for twin paths, the real last link of each, by id.
         seq: creation order, to break ties between classes deterministically.
         flows: a heap of `Flow` by finish service.
         group: the bottleneck group that sets the class's rate; None until the rates are
@@ -47,13 +55,16 @@ class PathClass:
         offset_bytes: the group clock value at which this class's service was 0.
         start_service_sum_bytes: the sum of the flows' start services, so that the bytes
             the class has carried need no visit of its flows.
-        counted_flows: how many flows the solver's per-link counts include.
+        counted_flows: how many flows the solver's per-link counts include (each counted
+            `weight` times).
         version: bumped whenever the class's entry in its group's heap goes stale.
     """
 
     __slots__ = (
         "path",
         "links",
+        "weight",
+        "tails",
         "seq",
         "flows",
         "group",
@@ -63,9 +74,18 @@ class PathClass:
         "version",
     )
 
-    def __init__(self, path: Path, links: tuple[int, ...], seq: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        links: tuple[int, ...],
+        seq: int,
+        weight: int = 1,
+        tails: tuple[int, ...] = (),
+    ) -> None:
         self.path = path
         self.links = links
+        self.weight = weight
+        self.tails = tails
         self.seq = seq
         self.flows: list[Flow] = []
         self.group: BottleneckGroup | None = None
@@ -73,6 +93,11 @@ class PathClass:
         self.start_service_sum_bytes = 0.0
         self.counted_flows = 0
         self.version = 0
+
+    @property
+    def weighted_flows(self) -> int:
+        """Its flows as the links count them: each `weight` times."""
+        return len(self.flows) * self.weight
 
     @property
     def rate_bytes_s(self) -> float:

@@ -39,10 +39,19 @@ class Slots:
         self._grant_first()
         return grant
 
+    def take(self) -> bool:
+        """Take a slot at once if one is free and no request waits for one (what
+        `request` would grant, without an event to wait on); False otherwise."""
+        if self.in_use < self.capacity and not self._waiting:
+            self.in_use += 1
+            return True
+        return False
+
     def release(self) -> None:
         """Give a held slot back; the first waiting request gets it later in the instant."""
         self.in_use -= 1
-        Soon(self._env, self._grant_first)
+        if self._waiting:
+            Soon(self._env, self._grant_first)
 
     def _grant_first(self, _: simpy.Event | None = None) -> None:
         if self._waiting and self.in_use < self.capacity:

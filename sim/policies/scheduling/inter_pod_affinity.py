@@ -22,7 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.policies.scheduling.objects import NodeInfo, PodAffinityTerm, PodInfo
+from sim.policies.scheduling.objects import (
+    NodeInfo,
+    PodAffinityTerm,
+    PodInfo,
+    nodes_with_required_anti_affinity,
+)
 from sim.policies.scheduling.plugin import MAX_NODE_SCORE, SKIP, Rejection
 
 NAME = "InterPodAffinity"
@@ -56,10 +61,11 @@ class InterPodAffinity:
     def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> Any:
         existing: set[Pair] = set()
         incoming: set[Pair] = set()
-        for node in nodes:
+        for node in nodes_with_required_anti_affinity(nodes):
             for other in node.pods_with_required_anti_affinity:
                 existing.update(_domains(other.required_anti_affinity, pod, node))
-            if pod.required_anti_affinity:
+        if pod.required_anti_affinity:
+            for node in nodes:
                 for other in node.pods:
                     incoming.update(_domains(pod.required_anti_affinity, other, node))
         if not existing and not incoming:

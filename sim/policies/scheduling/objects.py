@@ -14,7 +14,7 @@ The selector semantics follow ``k8s.io/apimachinery/pkg/labels`` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -353,3 +353,25 @@ class NodeInfo:
 
     def __repr__(self) -> str:
         return f"NodeInfo({self.name!r}, pods={len(self.pods)})"
+
+
+class NodeList(list[NodeInfo]):
+    """The cluster's nodes as a scheduling cycle sees them, and, when the caller knows
+    it, which of them hold a pod with a required anti-affinity term (upstream's snapshot
+    keeps that list, ``HavePodsWithRequiredAntiAffinityList``, so that a pod's cycle in a
+    cluster without such pods visits no node for them)."""
+
+    __slots__ = ("holding_required_anti_affinity",)
+
+    def __init__(self, nodes: Iterable[NodeInfo] = ()) -> None:
+        super().__init__(nodes)
+        self.holding_required_anti_affinity: list[NodeInfo] | None = None
+        """Those nodes, in order (None: not known, found by a scan)."""
+
+
+def nodes_with_required_anti_affinity(nodes: Sequence[NodeInfo]) -> Sequence[NodeInfo]:
+    """The nodes among `nodes` that hold a pod with a required anti-affinity term."""
+    known = nodes.holding_required_anti_affinity if isinstance(nodes, NodeList) else None
+    if known is not None:
+        return known
+    return [node for node in nodes if node.pods_with_required_anti_affinity]

@@ -100,15 +100,23 @@ class SchedulingCycle:
                 return rejection
         return None
 
-    def filter(self, pod: PodInfo, node: NodeInfo, nodes: Sequence[NodeInfo]) -> Rejection | None:
+    def filter(
+        self,
+        pod: PodInfo,
+        node: NodeInfo,
+        nodes: Sequence[NodeInfo],
+        member: bool | None = None,
+    ) -> Rejection | None:
         """Whether `pod` may go to `node`, in a cluster of `nodes`.
 
         `node` may be a node that does not exist yet (a node group's template): the
         filters' cluster-wide state is computed over `nodes` with `node` added when it is
-        not among them, as a node autoscaler's simulation adds a template node to its
-        snapshot.
+        not among them (`member`, when the caller knows; else looked for), as a node
+        autoscaler's simulation adds a template node to its snapshot.
         """
-        everyone = nodes if any(each is node for each in nodes) else [*nodes, node]
+        if member is None:
+            member = any(each is node for each in nodes)
+        everyone = nodes if member else [*nodes, node]
         return self.run_filters(pod, node, self.pre_filter(pod, everyone))
 
     def schedule(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> Decision:

@@ -30,7 +30,7 @@ from sim.model.cluster.scheduling.profile import Profile, SchedulerParams
 from sim.model.cluster.scheduling.ranking import HostRanking
 from sim.model.hosts.host import Host, HostList
 from sim.policies.placement import Placement, PlacementPolicy, PlacementRequest, ProfilePlacement
-from sim.policies.scheduling.objects import ZONE, NodeInfo, PodInfo
+from sim.policies.scheduling.objects import ZONE, NodeInfo, NodeList, PodInfo
 
 
 def node_tree_order(hosts: Sequence[Host]) -> list[Host]:
@@ -96,6 +96,8 @@ class Scheduler:
         self._zoned_hosts = False
         self._zoned_changes: int | None = -1
         self._ordered: list[Host] = []
+        self._ordered_nodes = NodeList()
+        self._ordered_node_ids: set[int] = set()
         self._ordered_changes: int | None = -1
         self._anti_affinity_pods = 0
         """Placed pods with a required anti-affinity term: while there is one, a host's
@@ -105,12 +107,18 @@ class Scheduler:
 
     def nodes(self) -> list[NodeInfo]:
         """Every host as a node, in the node tree's order."""
-        return [host.node for host in self._in_order()]
+        self._in_order()
+        return list(self._ordered_nodes)
 
     def _in_order(self) -> list[Host]:
+        """The hosts in the node tree's order (with their nodes, and the set of those),
+        kept until a host joins or leaves: a DaemonSet's thousands of pods at once
+        look at the same nodes."""
         changes = getattr(self.hosts, "changes", None)
         if changes is None or changes != self._ordered_changes:
             self._ordered = node_tree_order(self.hosts)
+            self._ordered_nodes = NodeList(host.node for host in self._ordered)
+            self._ordered_node_ids = {id(node) for node in self._ordered_nodes}
             self._ordered_changes = changes
         return self._ordered
 
@@ -129,9 +137,11 @@ class Scheduler:
     ) -> tuple[Host | None, Decision]:
         """The host `pod` goes to now (None: none), and the cycle's decision."""
         hosts = self._in_order()
-        nodes = [host.node for host in hosts]
+        nodes = self._ordered_nodes
+        nodes.holding_required_anti_affinity = None if self._anti_affinity_pods else []
         if pinned is not None:
-            rejection = self.cycle.filter(pod, pinned.node, nodes)
+            member = id(pinned.node) in self._ordered_node_ids
+            rejection = self.cycle.filter(pod, pinned.node, nodes, member)
             refused = {} if rejection is None else {pinned.name: rejection}
             decision = Decision(pinned.node if rejection is None else None, refused, len(nodes), {})
             return (pinned if rejection is None else None), decision
