@@ -23,6 +23,7 @@ import simpy
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import App, Ledger, Platform
+from sim.model.primitives.signal import Task
 from sim.model.service.monitoring import Monitoring
 from sim.model.service.replica_queue import ReplicaQueue
 from sim.policies.backoff import CrashLoopBackoff
@@ -158,10 +159,10 @@ class Fleet:
         self._reconcile()
         self._check_live()
 
-    def _reconcile(self, pinned: Host | None = None) -> None:
+    def _reconcile(self, pinned: Host | None = None, at_once: bool = True) -> None:
         active = self.active()
         for _ in range(self.desired - len(active)):
-            self._launch(pinned)
+            self._launch(pinned, at_once)
         surplus = len(active) - self.desired
         if surplus <= 0:
             return
@@ -215,7 +216,7 @@ class Fleet:
 
     def _replace(self, pinned: Host | None = None) -> None:
         before = self._launched
-        self._reconcile(pinned)
+        self._reconcile(pinned, at_once=False)
         for index in range(before + 1, self._launched + 1):
             self.members[f"{self.name}-{index}"].replacement = True
 
@@ -278,7 +279,12 @@ class Fleet:
             return
         self._enter_service(member)
 
-    def _launch(self, pinned: Host | None = None) -> None:
+    def _launch(self, pinned: Host | None = None, at_once: bool = True) -> None:
+        """Ask for one more replica. A replica asked for by a change of the desired size
+        reaches the scheduler at once, in the order asked for (as the scheduler's queue
+        takes pods by creation, ahead of pods other owners ask for later in the
+        instant); a replacement starts later in the instant, after whatever took its
+        predecessor (a zone's outage takes all its hosts first)."""
         self._launched += 1
         name = f"{self.name}-{self._launched}"
         member = Member(name, self.env.now, pinned=pinned)
@@ -286,7 +292,10 @@ class Fleet:
         self.history.append(member)
         self.size_max = max(self.size_max, len(self.members))
         self.log.record(self.env.now, name, EventKind.REPLICA_STATE, state=ReplicaState.REQUESTED)
-        self.env.process(self._start(member))
+        if at_once:
+            Task(self.env, self._start(member))
+        else:
+            self.env.process(self._start(member))
 
     def _start(self, member: Member) -> Generator[simpy.Event, Any, None]:
         record = yield from self.platform.start_replica(
