@@ -1,7 +1,8 @@
 """The summary of a run: every metric of ``summary.json``, documented in one place.
 
 `Summary` is the contract between a run and what reads it: its fields are the keys of
-``summary.json`` (in that order), each with its unit and meaning; two of them expand into
+``summary.json`` (in that order), each with its unit, its meaning and the range of values
+it can take (`key_bounds`: a study chooses its intervals by it); two of them expand into
 one key per platform (``startup_s_p95_vm``) and per drop reason
 (``requests_dropped_timeout``). The table in docs/results.md is checked against it by a test. Its
 parts are pure functions of what the run recorded: start-up records, pull records, the
@@ -16,12 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.core.intervals import NON_NEGATIVE, SHARE, Bounds
 from sim.core.records import DropReason, FailReason, PullRecord, ReplicaRecord
 
 
-def metric(doc: str, unit: str = "") -> Any:
-    """A summary field with its meaning and unit."""
-    return field(metadata={"doc": doc, "unit": unit})
+def metric(doc: str, unit: str = "", bounds: Bounds = NON_NEGATIVE) -> Any:
+    """A summary field with its meaning, unit and range (every key but a share, which
+    lies in [0, 1], is a count, time, size or price: at least 0)."""
+    return field(metadata={"doc": doc, "unit": unit, "bounds": bounds})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,8 @@ class Summary:
         "requests_failed_<reason>: container_crash, evicted, host_failure, spot_interruption"
     )
     availability: float | None = metric(
-        "requests served (finished or in flight) within slo.latency_p95, over requests_total"
+        "requests served (finished or in flight) within slo.latency_p95, over requests_total",
+        bounds=SHARE,
     )
     slo_violation_s: float = metric(
         "time in periods whose p95 latency or drop ratio broke the slo", "s"
@@ -125,6 +129,11 @@ class Summary:
     replicas_replaced: int = metric("replacements of lost replicas that came into service")
     time_to_recover_s: float | None = metric(
         "the longest from a fault to as many replicas running as before (or to the end)", "s"
+    )
+    time_to_recover_after_fault_s: float | None = metric(
+        "the same from the fault's end (its hosts back, a reclaimed spot instance replaced, a "
+        "full disk freed); 0 if they ran again before it ended; None if none ended",
+        "s",
     )
     vcpu_seconds_reserved: float = metric("vCPU held by replicas, over time", "vCPU s")
     vcpu_seconds_used: float = metric("the requests' CPU time", "vCPU s")
@@ -233,9 +242,7 @@ class PullPart:
     lazy_background_bytes: int
 
 
-def pull_part(
-    requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0
-) -> PullPart:
+def pull_part(requested: int, pulls: Sequence[PullRecord], background_bytes: int = 0) -> PullPart:
     """Counts, layers and bytes of the pulls that ended (skipped ones, which found the
     image present and asked no registry, do not count), and the bytes lazy pulls
     streamed after their containers started (`background_bytes`): registries sent
@@ -344,3 +351,21 @@ def keys() -> list[str]:
         elif summary_field.name != "startup_by_platform":
             names.append(summary_field.name)
     return names
+
+
+def key_bounds(key: str) -> Bounds:
+    """The range of a key of ``summary.json``, per-platform and per-reason keys included
+    (``startup_s_p95_vm``, ``requests_dropped_timeout``): every one is at least 0, and
+    ``availability`` is at most 1.
+
+    Raises:
+        KeyError: no run writes such a key.
+    """
+    by_name = {f.name: f for f in dataclasses.fields(Summary)}
+    if key in by_name and key not in ("startup", "startup_by_platform"):
+        bounds: Bounds = by_name[key].metadata["bounds"]
+        return bounds
+    per_platform = tuple(StartupStats(None, None, None, None).flat())
+    if key.startswith(per_platform) or key.startswith((drop_key(""), failure_key(""))):
+        return NON_NEGATIVE
+    raise KeyError(key)
