@@ -80,8 +80,8 @@ class Summary:
         "B",
     )
     lazy_background_bytes: int = metric(
-        "of those, what lazy pulls streamed after their containers started (a layer's rest "
-        "once it has fully arrived, by the end of the run)",
+        "of those, what lazy pulls fetched after their containers started: init's reads on "
+        "demand, and a layer's rest once it has fully arrived, by the end of the run",
         "B",
     )
     bytes_from_upstream: int = metric("bytes mirrors fetched from their upstream", "B")

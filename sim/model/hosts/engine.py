@@ -314,9 +314,7 @@ class ContainerEngine:
         leases: list[str],
         progress: PullProgress,
         startup_read_fraction: float | None = None,
-    ) -> tuple[
-        int, list[tuple[str, simpy.Event, bool]], list[LayerDownload | LazyLayerDownload]
-    ]:
+    ) -> tuple[int, list[tuple[str, simpy.Event, bool]], list[LayerDownload | LazyLayerDownload]]:
         """Start fetching every layer above the first miss.
 
         Returns:
@@ -348,9 +346,7 @@ class ContainerEngine:
             # Nothing to extract: a lazy layer takes its unpacked size from the start.
             needed = sum(image.layers[i].size_bytes for i in own)
         else:
-            needed = sum(
-                image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own
-            )
+            needed = sum(image.layers[i].size_bytes + image.layers[i].compressed_bytes for i in own)
         if not self.disk.fits(needed):
             self.collect_garbage(needed - self.disk.available_bytes, reason="pull")
             if not self.disk.fits(needed):
@@ -367,7 +363,13 @@ class ContainerEngine:
                     image.layers[index].compressed_bytes, startup_read_fraction
                 )
                 download = LazyLayerDownload(
-                    self, image, index, registry, progress, startup_bytes
+                    self,
+                    image,
+                    index,
+                    registry,
+                    progress,
+                    startup_bytes,
+                    snapshotter.background_delay_s,
                 )
             else:
                 download = LayerDownload(self, image, index, registry, progress)
