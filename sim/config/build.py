@@ -128,6 +128,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     cluster_scaler = scaler_of(cluster, pricing)
     mirrors = mirrors_of(cluster, registries)
     network = read(NetworkParams, _section(config, "network"), "network")
+    check_egress(network, registries)
     platforms = read_platforms(_section(config, "platform"), pricing)
     workload = read(WorkloadSpec, _section(config, "workload"), "workload")
     apps = apps_of(workload, images)
@@ -182,6 +183,18 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         slo=slo if slo.judged else None,
         scheduler=cluster.scheduler,
     )
+
+
+def check_egress(network: NetworkParams, registries: Sequence[RegistryParams]) -> None:
+    """Every registry behind the egress link is one of the run's."""
+    if network.egress is None:
+        return
+    names = [registry.name for registry in registries]
+    for index, name in enumerate(network.egress.registries):
+        if name not in names:
+            raise ConfigError(
+                f"network.egress.registries.{index}", name, "a registry: " + ", ".join(names)
+            )
 
 
 def read_faults(
