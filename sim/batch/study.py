@@ -4,15 +4,23 @@ An experiment script names its configuration points (a label and the overrides t
 make it), the number of replications and the metrics it reports; `run_study` runs
 every point with seeds derived from the root seed (replication 0 uses the seed itself,
 as a sweep does), keeps each run's `Result` for figures, and `study_table` turns the
-summaries into one row per point with the mean and the 95 % confidence half width of
-each metric. A metric that is a share of counts (requests dropped of requests, layers
-found of layers needed) is a `Proportion`: its counts are pooled over the runs and its
-interval is Wilson's, which stays within [0, 1] where mean ± half width would not. On a
-terminal a bar shows the runs done.
+summaries into one row per point with each metric's mean and 95 % interval (columns
+``<metric>``, ``<metric>_low``, ``<metric>_high``).
+
+Every metric says what values it can take, so its interval cannot leave them: a
+`Measure` carries its `Bounds` (`summary_metric` reads them from the summary's
+documentation, `sim.output.summary.key_bounds`), and `sim.core.intervals.mean_interval`
+picks Student's t only for an unbounded metric and the bootstrap otherwise, resampled
+from a stream named after the point and the metric. A share of counts pooled over the
+runs (requests dropped of requests) is a `Proportion`, with Wilson's interval. Two
+points run with the same seeds compare seed by seed (`compare`): the paired interval of
+their difference says whether a claim holds, flips or is a tie against seed noise.
+On a terminal a bar shows the runs done.
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import math
 import sys
@@ -24,9 +32,21 @@ from typing import Any
 from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import write_atomic
-from sim.core.intervals import mean_ci, wilson_interval
+from sim.core.intervals import (
+    SHARE,
+    Bounds,
+    Interval,
+    Verdict,
+    mean_interval,
+    paired_interval,
+    ratio_interval,
+    verdict,
+    wilson_interval,
+)
+from sim.core.streams import RandomStreams
 from sim.output.report import RunsBar, output_console
 from sim.output.results import Result, rows_csv
+from sim.output.summary import key_bounds
 from sim.scenario import run_scenario
 
 
@@ -40,16 +60,33 @@ class Point:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A metric of one run (None where the run has no value) and the values it can
+    take, which bound its interval."""
+
+    read: Callable[[Result], float | None]
+    bounds: Bounds
+
+    def __call__(self, result: Result) -> float | None:
+        return self.read(result)
+
+
+@dataclass(frozen=True)
 class Proportion:
     """A metric that is a share of counts, `successes / trials` of each run.
 
     A study table pools the counts over a point's runs and gives the share with its
-    Wilson 95 % interval (columns ``<metric>``, ``<metric>_low``, ``<metric>_high``), not
-    the mean of the runs' shares with a half width that may leave [0, 1].
+    Wilson 95 % interval, not the mean of the runs' shares. Wilson treats every trial as
+    independent, so it suits trials that are (replicas that failed of replicas
+    requested); requests dropped in bursts are better a `Measure` over seeds.
     """
 
     successes: Callable[[Result], float]
     trials: Callable[[Result], float]
+
+    @property
+    def bounds(self) -> Bounds:
+        return SHARE
 
     def __call__(self, result: Result) -> float | None:
         """The share in one run (None without trials)."""
@@ -57,7 +94,7 @@ class Proportion:
         return self.successes(result) / trials if trials else None
 
 
-Metric = Callable[[Result], float | None] | Proportion
+Metric = Measure | Proportion
 
 
 @dataclass
@@ -132,16 +169,24 @@ def cached_compose() -> Callable[[Sequence[str]], dict[str, Any]]:
     return compose
 
 
-def study_table(runs: Sequence[StudyRun], metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
+def study_table(
+    runs: Sequence[StudyRun], metrics: Mapping[str, Metric], seed: int = 0
+) -> list[dict[str, Any]]:
     """One row per point: its label, the number of runs, and for each metric its mean
-    and 95 % half width (columns ``<metric>`` and ``<metric>_ci95``), or for a
-    `Proportion` the pooled share and its Wilson interval (``<metric>``,
-    ``<metric>_low``, ``<metric>_high``)."""
-    points: dict[str, list[StudyRun]] = {}
-    for run in runs:
-        points.setdefault(run.point.label, []).append(run)
+    (or a `Proportion`'s pooled share) with its 95 % interval (columns ``<metric>``,
+    ``<metric>_low``, ``<metric>_high``; NaN ends for a single run). A bootstrap
+    interval resamples from the stream ``study/<point>/<metric>`` of `seed`.
+
+    Raises:
+        TypeError: a metric that is neither a `Measure` nor a `Proportion` (its range,
+            and so its interval, would be unknown).
+    """
+    for name, metric in metrics.items():
+        if not isinstance(metric, Measure | Proportion):
+            raise TypeError(f"metric {name}: say its range: Measure(read, bounds)")
+    streams = RandomStreams(seed)
     table = []
-    for label, members in points.items():
+    for label, members in by_point(runs).items():
         row: dict[str, Any] = {"point": label, **members[0].point.extra, "runs": len(members)}
         for name, metric in metrics.items():
             if isinstance(metric, Proportion):
@@ -151,34 +196,91 @@ def study_table(runs: Sequence[StudyRun], metrics: Mapping[str, Metric]) -> list
                 row[f"{name}_low"], row[f"{name}_high"] = wilson_interval(successes, trials)
                 continue
             values = [v for v in (metric(run.result) for run in members) if v is not None]
-            mean, half = mean_ci(values) if values else (math.nan, math.nan)
-            row[name] = mean
-            row[f"{name}_ci95"] = half
+            interval = (
+                mean_interval(values, metric.bounds, streams.generator(f"study/{label}/{name}"))
+                if values
+                else Interval(math.nan, math.nan, math.nan, "none")
+            )
+            row[name] = interval.estimate
+            row[f"{name}_low"], row[f"{name}_high"] = interval.low, interval.high
         table.append(row)
     return table
 
 
+def by_point(runs: Sequence[StudyRun]) -> dict[str, list[StudyRun]]:
+    """The runs of each point, by label, in the order the points first ran."""
+    points: dict[str, list[StudyRun]] = {}
+    for run in runs:
+        points.setdefault(run.point.label, []).append(run)
+    return points
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A claim about two points, decided against seed noise: the paired 95 % interval
+    of their difference (or ratio) over the seeds both ran, and its verdict."""
+
+    interval: Interval
+    verdict: Verdict
+    seeds: int
+
+
+def compare(
+    runs: Sequence[StudyRun],
+    first: str,
+    second: str,
+    metric: Measure,
+    line: float = 0.0,
+    above: bool = True,
+    ratio: bool = False,
+    seed: int = 0,
+    second_metric: Measure | None = None,
+) -> Comparison:
+    """Whether `metric` at point `first` minus its value at `second` (or their ratio,
+    against a `line` of 1) is above `line` (`above`) or below it, seed by seed: the runs
+    of both points with the same replication share their seed (common random numbers),
+    so their difference carries less noise than either. Replications where either run
+    has no value are left out. `second_metric` reads the second point's runs where it
+    measures otherwise (another wave of replicas); by default `metric` reads both.
+
+    Raises:
+        ValueError: no replication has a value at both points.
+    """
+    points = by_point(runs)
+    reading = second_metric or metric
+    second_by = {run.replication: reading(run.result) for run in points[second]}
+    a: list[float] = []
+    b: list[float] = []
+    for run in points[first]:
+        value, other = metric(run.result), second_by.get(run.replication)
+        if value is not None and other is not None:
+            a.append(value)
+            b.append(other)
+    if not a:
+        raise ValueError(f"compare: no seed has {first!r} and {second!r} both")
+    rng = RandomStreams(seed).generator(f"study/compare/{first}/{second}")
+    interval = ratio_interval(a, b, rng) if ratio else paired_interval(a, b, metric.bounds, rng)
+    return Comparison(interval, verdict(interval, line, above), len(a))
+
+
 def error_bars(rows: Sequence[Mapping[str, Any]], column: str) -> tuple[list[float], list[float]]:
     """The lengths below and above each row's value of its 95 % interval, for
-    matplotlib's ``yerr``: the Wilson bounds of a proportion, else the half width
-    (0 where there is none, as for a single run)."""
+    matplotlib's ``yerr`` (0 where there is none, as for a single run)."""
     below, above = [], []
     for row in rows:
-        if f"{column}_low" in row:
-            low, high = row[f"{column}_low"], row[f"{column}_high"]
-            below.append(0.0 if math.isnan(low) else row[column] - low)
-            above.append(0.0 if math.isnan(high) else high - row[column])
-        else:
-            half = row.get(f"{column}_ci95")
-            half = 0.0 if half is None or math.isnan(half) else half
-            below.append(half)
-            above.append(half)
+        low, high = row[f"{column}_low"], row[f"{column}_high"]
+        below.append(0.0 if math.isnan(low) else row[column] - low)
+        above.append(0.0 if math.isnan(high) else high - row[column])
     return below, above
 
 
-def summary_metric(key: str) -> Callable[[Result], float | None]:
-    """A metric read from the run's summary."""
-    return lambda result: result.summary.get(key)
+def summary_metric(key: str) -> Measure:
+    """A metric read from the run's summary, with the range its documentation gives.
+
+    Raises:
+        KeyError: no run's summary has such a key.
+    """
+    return Measure(lambda result: result.summary.get(key), key_bounds(key))
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
@@ -188,8 +290,7 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence[str]) -> None:
-    """Print chosen columns of a study table as mean ± half width, or a proportion
-    with its interval as ``share [low, high]``."""
+    """Print chosen columns of a study table as ``value [low, high]``."""
     from rich.table import Table
 
     table = Table(title=title)
@@ -199,14 +300,52 @@ def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence
     for row in rows:
         cells = []
         for column in columns:
-            mean, half = row[column], row.get(f"{column}_ci95")
-            if f"{column}_low" in row:
-                cells.append(
-                    f"{mean:.4g} [{row[f'{column}_low']:.2g}, {row[f'{column}_high']:.2g}]"
-                )
-            elif isinstance(mean, float) and half is not None and not math.isnan(half):
-                cells.append(f"{mean:.4g} ± {half:.2g}")
+            value = row[column]
+            low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
+            if isinstance(value, float) and low is not None and not math.isnan(low):
+                cells.append(f"{value:.4g} [{low:.3g}, {high:.3g}]")
             else:
-                cells.append(f"{mean:.4g}" if isinstance(mean, float) else str(mean))
+                cells.append(f"{value:.4g}" if isinstance(value, float) else str(value))
         table.add_row(str(row["point"]), *cells)
     output_console().print(table)
+
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+"""The formats a study writes its figures in (``--figures png,svg``)."""
+
+
+def figure_options(parser: argparse.ArgumentParser) -> None:
+    """Add a study's figure options: ``--figures`` (formats, comma-separated) and
+    ``--figure-dpi`` (the resolution of a raster figure)."""
+    parser.add_argument(
+        "--figures",
+        type=_formats,
+        default=("png",),
+        metavar="FORMATS",
+        help="figure formats, comma-separated: " + ", ".join(FIGURE_FORMATS) + " (default png)",
+    )
+    parser.add_argument(
+        "--figure-dpi", type=float, default=120.0, help="dots per inch of a raster figure"
+    )
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",")))
+    unknown = [name for name in formats if name not in FIGURE_FORMATS]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: formats from {', '.join(FIGURE_FORMATS)}, comma-separated"
+        )
+    return formats
+
+
+def save_figure(figure: Any, path: Path, args: argparse.Namespace) -> list[Path]:
+    """Write a matplotlib figure as ``path`` with each suffix the study's ``--figures``
+    asks for, at its ``--figure-dpi``; returns the files written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in args.figures:
+        target = path.with_suffix(f".{name}")
+        figure.savefig(target, dpi=args.figure_dpi)
+        written.append(target)
+    return written
