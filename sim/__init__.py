@@ -7,6 +7,7 @@ The public API (`sim.api`):
     result = sim.simulate(cfg)                              # validate, run, collect
     result.summary["startup_s_p95"]; result.events; result.timeseries
     result.write("out/")                                    # summary.json, events.csv, ...
+    sim.write_replay(result, "replay.html")                 # the run, played in a browser
 
 Importing `sim` is cheap: the simulator is loaded when first used.
 """
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
     from omegaconf import DictConfig
 
     from sim.output.results import Result
+    from sim.teach.replay import write_replay
 
-__all__ = ["ConfigError", "load_config", "simulate"]
+__all__ = ["ConfigError", "load_config", "simulate", "write_replay"]
 
 
 def load_config(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
@@ -41,3 +43,13 @@ def simulate(cfg: Any) -> Result:
     from sim.api import simulate as run
 
     return run(cfg)
+
+
+def __getattr__(name: str) -> Any:
+    """`write_replay` (`sim.teach.replay.write_replay`: a run's page that plays it in a
+    browser), imported when first used so that importing `sim` stays cheap."""
+    if name == "write_replay":
+        from sim.teach.replay import write_replay
+
+        return write_replay
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

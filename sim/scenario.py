@@ -24,11 +24,14 @@ from sim.config import ScenarioParams
 from sim.core.collection import collection_paused
 from sim.core.records import EventKind, EventLog, EventTally, PullRecord
 from sim.core.streams import RandomStreams
+from sim.core.world import AppFacts, HostFacts, PlatformFacts, RegistryFacts, World
 from sim.model.cluster.cluster import Cluster
 from sim.model.cluster.deployments import Deployer
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger, Platform
 from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
+from sim.model.images.image import catalog_facts
+from sim.model.images.registries import REGISTRIES
 from sim.model.platforms import PLATFORMS, PlatformContext
 from sim.model.service.monitoring import Monitoring, PeriodMetrics, period_row
 from sim.output.results import Result
@@ -297,6 +300,71 @@ class Scenario:
             tuple(self.pulls),
             cluster.links(),
             tuple(cluster.scheduler.warnings),
+            self.world() if self.params.log == "full" else None,
+        )
+
+    def world(self) -> World:
+        """What the run had that no event says (`World`): every host that existed with
+        its size and billed life, the image catalog's layers, the registries, the apps
+        and what each platform's replicas keep on disk."""
+        from sim.model.platforms.vm import VmParams
+
+        cluster = self.cluster
+        records = cluster.cloud.records
+        hosts = tuple(
+            HostFacts(
+                host.name,
+                host.params.vcpu,
+                host.params.memory_bytes,
+                host.params.disk_bytes,
+                host.params.overhead_vcpu,
+                host.params.overhead_memory_bytes,
+                records[host.name].instance_type if host.name in records else "",
+                host.params.zone,
+                records[host.name].usd_per_hour if host.name in records else 0.0,
+                records[host.name].launched_s if host.name in records else 0.0,
+                records[host.name].terminated_s if host.name in records else None,
+            )
+            for host in cluster.every_host()
+        )
+        images, layers = catalog_facts(self.params.images)
+        registries = tuple(
+            RegistryFacts(
+                name,
+                REGISTRIES.kind_of(registry.params).name,
+                registry.params.upstream_name or "",
+                registry.params.bandwidth_bytes_s,
+                registry.stored_bytes(),
+                registry.params.prices.storage_usd_per_gb_month,
+                registry.params.prices.egress_usd_per_gb,
+            )
+            for name, registry in cluster.registries.items()
+        )
+        platforms = []
+        for name, params in self.params.platforms.items():
+            clone_base_bytes = 0
+            if isinstance(params, VmParams) and params.disk_mode == "clone":
+                clone_base_bytes = 0 if params.instance_type else params.disk_image_bytes
+            platforms.append(
+                PlatformFacts(
+                    name,
+                    PLATFORMS.kind_of(params).name,
+                    params.writable_layer_bytes if isinstance(params, ContainerSettings) else 0,
+                    clone_base_bytes,
+                )
+            )
+        return World(
+            hosts,
+            images,
+            layers,
+            registries,
+            self.params.registry_mirrors,
+            tuple(
+                AppFacts(app.name, app.image.name, app.vcpu, app.memory_bytes)
+                for app in self.params.apps.values()
+            ),
+            tuple(platforms),
+            self.params.pricing.billing_minimum_s,
         )
 
     def _reservations(self, end_s: float) -> dict[str, float]:

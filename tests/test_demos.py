@@ -269,18 +269,19 @@ def test_an_unknown_demo_is_named_in_one_line(
     ]
 
 
-def test_figures_into_an_unwritable_place_are_refused_before_the_demo(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("option", ["--figures", "--html"])
+def test_an_unwritable_folder_is_refused_before_the_demo(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], option: str
 ) -> None:
     from sim.teach.demos import main
 
-    monkeypatch.setattr("sys.argv", ["sim-demo", "first-pull", "--figures", "/proc/sim-demo"])
+    monkeypatch.setattr("sys.argv", ["sim-demo", "first-pull", option, "/proc/sim-demo"])
     with pytest.raises(SystemExit) as stopped:
         main()
     assert stopped.value.code == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.strip().splitlines() == [
-        "sim-demo: --figures: /proc/sim-demo: a folder that can be written "
+        f"sim-demo: {option}: /proc/sim-demo: a folder that can be written "
         "(No such file or directory)"
     ]

@@ -102,7 +102,14 @@ def test_vm_starts_slower_than_a_cold_container(default_run: Result) -> None:
 def test_files_written(default_run: Result, tmp_path: Path) -> None:
     default_run.write(tmp_path)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["events.csv", "pulls.csv", "replicas.csv", "summary.json", "timeseries.csv"]
+    assert names == [
+        "events.csv",
+        "pulls.csv",
+        "replicas.csv",
+        "summary.json",
+        "timeseries.csv",
+        "world.json",
+    ]
     header = (tmp_path / "events.csv").read_text().splitlines()[0]
     assert header == "time_s,source,kind,details"
 
@@ -126,7 +133,14 @@ def test_same_seed_same_bytes_in_two_processes(tmp_path: Path) -> None:
             timeout=120,
         )
         folders.append(folder)
-    for name in ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", "pulls.csv"):
+    for name in (
+        "summary.json",
+        "events.csv",
+        "timeseries.csv",
+        "replicas.csv",
+        "pulls.csv",
+        "world.json",
+    ):
         assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
 
 

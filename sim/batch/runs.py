@@ -26,9 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.files import sha256_of, write_atomic
+from sim.output.results import WORLD_FILE
 
 RUN_FILE = "run.json"
 RESULT_FILES = ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", "pulls.csv")
+"""The files ``run.json`` records digests of. ``world.json`` (drawing aids, `WORLD_FILE`)
+is not one of them: run folders written before it existed stay complete, and a stale
+one is removed with the results (`clear_stale`)."""
 STATUSES = ("complete", "failed", "missing")
 
 
@@ -173,7 +177,7 @@ def clear_stale(folder: Path, digest: str) -> None:
         return
     state = read_run(folder)
     if state.status == "missing" or state.config_hash != digest:
-        for name in (*RESULT_FILES, RUN_FILE):
+        for name in (*RESULT_FILES, WORLD_FILE, RUN_FILE):
             (folder / name).unlink(missing_ok=True)
 
 

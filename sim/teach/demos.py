@@ -287,14 +287,37 @@ def draw(result: Result, folder: Path) -> list[Path]:
     return [path for path in drawn if path is not None]
 
 
+USAGE = "usage: sim-demo <demo> [--figures DIR] [--html DIR]"
+FOLDER_OPTIONS = ("--figures", "--html")
+
+
+def replay(name: str, scenario: Scenario, result: Result, folder: Path) -> Path:
+    """Write the demo's replay page, ``<folder>/<demo>.html``, captioned with its story."""
+    from sim.teach.replay import write_replay
+
+    demo = DEMOS[name]
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_replay(
+        result,
+        folder / f"{name}.html",
+        title=demo.title,
+        about=demo.teaches,
+        story=story(name, scenario, result),
+    )
+
+
 def main() -> None:
-    """The ``sim-demo`` console script: ``sim-demo <demo> [--figures DIR]``."""
+    """The ``sim-demo`` console script: ``sim-demo <demo> [--figures DIR] [--html DIR]``."""
     console = Console(highlight=False, soft_wrap=True)
-    arguments = sys.argv[1:]
-    figures = None
-    if len(arguments) == 3 and arguments[1] == "--figures":
-        figures = Path(arguments.pop())
-        arguments.pop()
+    arguments: list[str] = []
+    folders: dict[str, Path] = {}
+    given = sys.argv[1:]
+    while given:
+        argument = given.pop(0)
+        if argument in FOLDER_OPTIONS and given:
+            folders[argument] = Path(given.pop(0))
+        else:
+            arguments.append(argument)
     if len(arguments) == 1 and arguments[0] not in DEMOS and not arguments[0].startswith("-"):
         print(
             f"sim-demo: no demo named {arguments[0]!r}; the demos: {', '.join(DEMOS)}",
@@ -302,30 +325,35 @@ def main() -> None:
         )
         sys.exit(2)
     if len(arguments) != 1 or arguments[0] not in DEMOS:
-        console.print("usage: sim-demo <demo> [--figures DIR]   demos:", markup=False)
+        console.print(f"{USAGE}   demos:", markup=False)
         for demo in DEMOS.values():
             console.print(f"  {demo.name:16} {demo.title}", markup=False)
-        sys.exit(0 if arguments in ([], ["-h"], ["--help"]) else 2)
-    if figures is not None:
-        reason = unwritable_reason(figures)
+        sys.exit(0 if arguments in ([], ["-h"], ["--help"]) and not folders else 2)
+    for option, folder in folders.items():
+        reason = unwritable_reason(folder)
         if reason is not None:
             print(
-                f"sim-demo: --figures: {figures}: a folder that can be written ({reason})",
+                f"sim-demo: {option}: {folder}: a folder that can be written ({reason})",
                 file=sys.stderr,
             )
             sys.exit(2)
-    scenario, result = run_demo(arguments[0])
-    show(story(arguments[0], scenario, result), console)
-    if figures is not None:
+    name = arguments[0]
+    scenario, result = run_demo(name)
+    show(story(name, scenario, result), console)
+    for option, folder in folders.items():
         try:
-            drawn = draw(result, figures)
+            written = (
+                draw(result, folder)
+                if option == "--figures"
+                else [replay(name, scenario, result, folder)]
+            )
         except OSError as error:
             print(
-                f"sim-demo: --figures: cannot write {error.filename or figures}: {error.strerror}",
+                f"sim-demo: {option}: cannot write {error.filename or folder}: {error.strerror}",
                 file=sys.stderr,
             )
             sys.exit(1)
-        for path in drawn:
+        for path in written:
             console.print(f"wrote {path}", markup=False, soft_wrap=True)
 
 

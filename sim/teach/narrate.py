@@ -56,6 +56,16 @@ def _stamp(time_s: float) -> str:
     return f"[{time_s:9.3f} s] "
 
 
+_STAMPED = re.compile(r"\[ *([0-9.]+) s\] (.*)", re.DOTALL)
+
+
+def unstamped(line: str) -> tuple[float, str] | None:
+    """A narrated line's time (as stamped, to the millisecond) and its words, or None for
+    a line with no stamp (a header, a summary)."""
+    match = _STAMPED.fullmatch(line)
+    return None if match is None else (float(match.group(1)), match.group(2))
+
+
 def narrate(events: Sequence[Event], host: str) -> list[str]:
     """The story of one host's pulls and of the replicas placed on it, line by line."""
     on_host = {
@@ -244,6 +254,16 @@ def fault_words(event: Event) -> str:
     replaces = details.get("replaces")
     details["replaces"] = f", in place of {replaces}" if replaces else ""
     return _FAULT_WORDS[event.kind].format(**details)
+
+
+def cluster_words(event: Event) -> str:
+    """A cluster scaler's decision in plain words."""
+    if event.kind == EventKind.CLUSTER_SCALE_OUT:
+        return (
+            f"cluster scaler adds {event.detail('hosts')} host(s): "
+            f"{event.detail_or('pending')} replica(s) fit nowhere"
+        )
+    return f"cluster scaler removes {event.detail('hosts')} idle host(s)"
 
 
 def scaling_words(event: Event) -> str:

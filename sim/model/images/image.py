@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sim.core.errors import ConfigError
+from sim.core.world import ImageFacts, LayerFacts
 
 LAYER_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 CONFIG_INSTRUCTIONS = frozenset(
@@ -348,3 +349,42 @@ def build_catalog(specs: Mapping[str, ImageSpec], key: str = "images") -> dict[s
     for name in specs:
         build(name, ())
     return {name: built[name] for name in specs}
+
+
+def catalog_facts(
+    catalog: Mapping[str, Image],
+) -> tuple[tuple[ImageFacts, ...], tuple[LayerFacts, ...]]:
+    """The catalog's images and their distinct layers as plain facts (`sim.core.world`).
+
+    A layer belongs to the image whose own build step added it: the layers an image
+    inherits ``FROM`` its parent are the parent's (or the parent's parent's), so images
+    built on one base share the base's layers, as content addressing makes them share
+    them on a host. Each layer is listed once.
+    """
+    layers: dict[str, LayerFacts] = {}
+    for image in catalog.values():
+        parent = catalog.get(image.parent or "")
+        inherited = len(parent.layers) if parent is not None else 0
+        for layer in image.layers[inherited:]:
+            layers.setdefault(
+                layer.short_id,
+                LayerFacts(
+                    layer.short_id,
+                    layer.size_bytes,
+                    layer.compressed_bytes,
+                    image.name,
+                    layer.created_by,
+                ),
+            )
+    images = tuple(
+        ImageFacts(
+            image.name,
+            image.reference,
+            image.registry,
+            image.parent or "",
+            image.image_id,
+            tuple(layer.short_id for layer in image.layers),
+        )
+        for image in catalog.values()
+    )
+    return images, tuple(layers.values())
