@@ -53,13 +53,15 @@ import sim  # noqa: E402
 from sim.batch.study import (  # noqa: E402
     Measure,
     Point,
-    figure_options,
     print_table,
     run_study,
-    save_figure,
     study_table,
     summary_metric,
     write_table,
+)
+from sim.batch.study_figures import (  # noqa: E402
+    figure_options,
+    save_figure,
 )
 from sim.core.intervals import NON_NEGATIVE, SHARE  # noqa: E402
 from sim.core.units import parse_bandwidth, parse_size  # noqa: E402

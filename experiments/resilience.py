@@ -68,14 +68,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sim.batch.study import (  # noqa: E402
     Measure,
     Point,
-    error_bars,
-    figure_options,
     print_table,
     run_study,
-    save_figure,
     study_table,
     summary_metric,
     write_table,
+)
+from sim.batch.study_figures import (  # noqa: E402
+    error_bars,
+    figure_options,
+    save_figure,
 )
 from sim.core.intervals import NON_NEGATIVE  # noqa: E402
 

@@ -49,12 +49,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sim.batch.study import (  # noqa: E402
     Point,
     StudyRun,
-    error_bars,
-    figure_options,
     print_table,
     run_study,
-    save_figure,
     write_table,
+)
+from sim.batch.study_figures import (  # noqa: E402
+    error_bars,
+    figure_options,
+    save_figure,
 )
 from sim.core.intervals import NON_NEGATIVE, mean_interval  # noqa: E402
 from sim.core.streams import RandomStreams  # noqa: E402

@@ -90,11 +90,13 @@ from sim.batch.study import (  # noqa: E402
     Point,
     StudyRun,
     cached_compose,
-    figure_options,
     run_study,
-    save_figure,
     study_table,
     write_table,
+)
+from sim.batch.study_figures import (  # noqa: E402
+    figure_options,
+    save_figure,
 )
 from sim.core.distributions import (  # noqa: E402
     Constant,

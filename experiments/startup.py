@@ -64,18 +64,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sim.batch.claims import compare  # noqa: E402
 from sim.batch.study import (  # noqa: E402
     Measure,
     Point,
     StudyRun,
-    compare,
-    error_bars,
-    figure_options,
     print_table,
     run_study,
-    save_figure,
     study_table,
     write_table,
+)
+from sim.batch.study_figures import (  # noqa: E402
+    error_bars,
+    figure_options,
+    save_figure,
 )
 from sim.core.intervals import NON_NEGATIVE, SHARE  # noqa: E402
 from sim.core.records import EventKind, ReplicaRecord  # noqa: E402
@@ -494,7 +496,7 @@ def plot_cdf(
 ) -> None:
     """The start-up time CDF of each scenario's measured replicas, every seed's
     (log time axis)."""
-    fig, ax = plt.subplots(figsize=(7, 4.4))
+    fig, ax = plt.subplots(figsize=(8.6, 4.4))
     styles = ("-", "--", ":", "-.")
     for index, scenario in enumerate(SCENARIOS):
         times = sorted(startup_times(runs, scenario.point.label))
@@ -515,7 +517,7 @@ def plot_cdf(
     ax.set_ylabel("fraction of replicas")
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_title(
         f"Start-up time CDF (all {replications} seeds × 6 replicas per scenario)", fontsize=10
     )
@@ -534,7 +536,10 @@ def plot_lazy(
     for index, (mode, _) in enumerate(LAZY_MODES):
         line = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["image_scale"])
         sizes = [106 * row["image_scale"] for row in line]
-        for ax, column in ((startup_ax, "startup_s_mean"), (stall_ax, "read_stall_s")):
+        panels = [(startup_ax, "startup_s_mean")]
+        if any(row["read_stall_s"] > 0 for row in line):
+            panels.append((stall_ax, "read_stall_s"))
+        for ax, column in panels:
             ax.errorbar(
                 sizes,
                 [row[column] for row in line],
@@ -557,6 +562,15 @@ def plot_lazy(
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     startup_ax.legend(fontsize=7)
+    stall_ax.legend(fontsize=7, loc="lower right")
+    stall_ax.text(
+        0.03,
+        0.95,
+        "overlayfs and the prefetched\nupper bound never wait (0 s)",
+        transform=stall_ax.transAxes,
+        va="top",
+        fontsize=7,
+    )
     fig.suptitle(
         f"Cold start of one web replica per host on six hosts, by image size "
         f"({replications} seeds; mean and 95 % interval)",

@@ -12,15 +12,15 @@ Every metric says what values it can take, so its interval cannot leave them: a
 documentation, `sim.output.summary.key_bounds`), and `sim.core.intervals.mean_interval`
 picks Student's t only for an unbounded metric and the bootstrap otherwise, resampled
 from a stream named after the point and the metric. A share of counts pooled over the
-runs (requests dropped of requests) is a `Proportion`, with Wilson's interval. Two
-points run with the same seeds compare seed by seed (`compare`): the paired interval of
-their difference says whether a claim holds, flips or is a tie against seed noise.
-On a terminal a bar shows the runs done.
+runs, where each count is an independent trial (replicas that failed, of replicas asked
+for), is a `Proportion`, with Wilson's interval; requests dropped in bursts are not such
+trials, and their share is a `Measure` over the seeds. Claims about two points are
+decided seed by seed in `sim.batch.claims`; figures are written by
+`sim.batch.study_figures`. On a terminal a bar shows the runs done.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import math
 import sys
@@ -32,17 +32,7 @@ from typing import Any
 from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import write_atomic
-from sim.core.intervals import (
-    SHARE,
-    Bounds,
-    Interval,
-    Verdict,
-    mean_interval,
-    paired_interval,
-    ratio_interval,
-    verdict,
-    wilson_interval,
-)
+from sim.core.intervals import SHARE, Bounds, Interval, mean_interval, wilson_interval
 from sim.core.streams import RandomStreams
 from sim.output.report import RunsBar, output_console
 from sim.output.results import Result, rows_csv
@@ -215,65 +205,6 @@ def by_point(runs: Sequence[StudyRun]) -> dict[str, list[StudyRun]]:
     return points
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """A claim about two points, decided against seed noise: the paired 95 % interval
-    of their difference (or ratio) over the seeds both ran, and its verdict."""
-
-    interval: Interval
-    verdict: Verdict
-    seeds: int
-
-
-def compare(
-    runs: Sequence[StudyRun],
-    first: str,
-    second: str,
-    metric: Measure,
-    line: float = 0.0,
-    above: bool = True,
-    ratio: bool = False,
-    seed: int = 0,
-    second_metric: Measure | None = None,
-) -> Comparison:
-    """Whether `metric` at point `first` minus its value at `second` (or their ratio,
-    against a `line` of 1) is above `line` (`above`) or below it, seed by seed: the runs
-    of both points with the same replication share their seed (common random numbers),
-    so their difference carries less noise than either. Replications where either run
-    has no value are left out. `second_metric` reads the second point's runs where it
-    measures otherwise (another wave of replicas); by default `metric` reads both.
-
-    Raises:
-        ValueError: no replication has a value at both points.
-    """
-    points = by_point(runs)
-    reading = second_metric or metric
-    second_by = {run.replication: reading(run.result) for run in points[second]}
-    a: list[float] = []
-    b: list[float] = []
-    for run in points[first]:
-        value, other = metric(run.result), second_by.get(run.replication)
-        if value is not None and other is not None:
-            a.append(value)
-            b.append(other)
-    if not a:
-        raise ValueError(f"compare: no seed has {first!r} and {second!r} both")
-    rng = RandomStreams(seed).generator(f"study/compare/{first}/{second}")
-    interval = ratio_interval(a, b, rng) if ratio else paired_interval(a, b, metric.bounds, rng)
-    return Comparison(interval, verdict(interval, line, above), len(a))
-
-
-def error_bars(rows: Sequence[Mapping[str, Any]], column: str) -> tuple[list[float], list[float]]:
-    """The lengths below and above each row's value of its 95 % interval, for
-    matplotlib's ``yerr`` (0 where there is none, as for a single run)."""
-    below, above = [], []
-    for row in rows:
-        low, high = row[f"{column}_low"], row[f"{column}_high"]
-        below.append(0.0 if math.isnan(low) else row[column] - low)
-        above.append(0.0 if math.isnan(high) else high - row[column])
-    return below, above
-
-
 def summary_metric(key: str) -> Measure:
     """A metric read from the run's summary, with the range its documentation gives.
 
@@ -308,44 +239,3 @@ def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence
                 cells.append(f"{value:.4g}" if isinstance(value, float) else str(value))
         table.add_row(str(row["point"]), *cells)
     output_console().print(table)
-
-
-FIGURE_FORMATS = ("png", "svg", "pdf")
-"""The formats a study writes its figures in (``--figures png,svg``)."""
-
-
-def figure_options(parser: argparse.ArgumentParser) -> None:
-    """Add a study's figure options: ``--figures`` (formats, comma-separated) and
-    ``--figure-dpi`` (the resolution of a raster figure)."""
-    parser.add_argument(
-        "--figures",
-        type=_formats,
-        default=("png",),
-        metavar="FORMATS",
-        help="figure formats, comma-separated: " + ", ".join(FIGURE_FORMATS) + " (default png)",
-    )
-    parser.add_argument(
-        "--figure-dpi", type=float, default=120.0, help="dots per inch of a raster figure"
-    )
-
-
-def _formats(text: str) -> tuple[str, ...]:
-    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",")))
-    unknown = [name for name in formats if name not in FIGURE_FORMATS]
-    if unknown or not formats:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: formats from {', '.join(FIGURE_FORMATS)}, comma-separated"
-        )
-    return formats
-
-
-def save_figure(figure: Any, path: Path, args: argparse.Namespace) -> list[Path]:
-    """Write a matplotlib figure as ``path`` with each suffix the study's ``--figures``
-    asks for, at its ``--figure-dpi``; returns the files written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in args.figures:
-        target = path.with_suffix(f".{name}")
-        figure.savefig(target, dpi=args.figure_dpi)
-        written.append(target)
-    return written
