@@ -37,6 +37,7 @@ import sim
 from sim.api import to_plain
 from sim.config import scenario_params
 from sim.core.units import parse_size
+from sim.output.summary import percentile
 from sim.scenario import run_scenario
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -48,11 +49,9 @@ FARGATE_IMAGE_MB = 413.0
 
 def quantile(values: Sequence[float], q: float) -> float:
     """The q-quantile by linear interpolation (numpy's default)."""
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    value = percentile(values, 100.0 * q)
+    assert value is not None  # a sample is never empty here
+    return value
 
 
 def ks_distance(first: Sequence[float], second: Sequence[float]) -> float:

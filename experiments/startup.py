@@ -52,7 +52,6 @@ minute); ``--quick`` runs 2 seeds and the lazy sweep at 1 and 4.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -82,6 +81,7 @@ from sim.batch.study_figures import (  # noqa: E402
 from sim.core.intervals import NON_NEGATIVE, SHARE  # noqa: E402
 from sim.core.records import EventKind, ReplicaRecord  # noqa: E402
 from sim.output.results import Result  # noqa: E402
+from sim.output.summary import percentile  # noqa: E402
 
 STUDY = "startup"
 APP = "web"
@@ -215,15 +215,6 @@ def stalls_s(result: Result) -> dict[str, float]:
     return stalls
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    """The q-quantile by linear interpolation (numpy's default)."""
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def metrics(measured_from_s: float) -> dict[str, Measure]:
     """The table's metrics over one run's measured replicas."""
 
@@ -261,8 +252,8 @@ def metrics(measured_from_s: float) -> dict[str, Measure]:
     table: dict[str, Measure] = {
         "replicas": over(len),
         "startup_s_mean": over(lambda rs: statistics.fmean(startup(rs))),
-        "startup_s_p50": over(lambda rs: _percentile(startup(rs), 0.5)),
-        "startup_s_p95": over(lambda rs: _percentile(startup(rs), 0.95)),
+        "startup_s_p50": over(lambda rs: percentile(startup(rs), 50) or 0.0),
+        "startup_s_p95": over(lambda rs: percentile(startup(rs), 95) or 0.0),
     }
     table.update({name: over(phase(name)) for name, _ in PHASES})
     table["read_stall_s"] = Measure(read_stall, NON_NEGATIVE)

@@ -99,34 +99,26 @@ def build_topology(
         switch = host_attachment(params, index)
         if switch not in graph:
             graph.add_node(switch, role="switch")
-            graph.add_edge(
-                switch,
-                core,
-                bandwidth_bytes_s=params.uplink.bandwidth_bytes_s,
-                latency_s=params.uplink.latency_s,
-            )
+            _link(graph, switch, core, params.uplink)
         graph.add_node(host, role="host")
-        graph.add_edge(
-            host,
-            switch,
-            bandwidth_bytes_s=params.host_link.bandwidth_bytes_s,
-            latency_s=params.host_link.latency_s,
-        )
+        _link(graph, host, switch, params.host_link)
     outside = set(params.egress.registries) if params.egress is not None else set()
     if params.egress is not None:
         graph.add_node(EGRESS, role="switch")
-        graph.add_edge(
-            core,
-            EGRESS,
-            bandwidth_bytes_s=params.egress.bandwidth_bytes_s,
-            latency_s=params.egress.latency_s,
-        )
+        _link(graph, core, EGRESS, params.egress)
     for registry in registries:
         graph.add_node(registry.name, role="registry")
-        graph.add_edge(
-            registry.name,
-            EGRESS if registry.name in outside else core,
-            bandwidth_bytes_s=registry.bandwidth_bytes_s,
-            latency_s=registry.latency_s,
-        )
+        _link(graph, registry.name, EGRESS if registry.name in outside else core, registry)
     return graph
+
+
+class _Link(Protocol):
+    @property
+    def bandwidth_bytes_s(self) -> float: ...
+
+    @property
+    def latency_s(self) -> float: ...
+
+
+def _link(graph: Graph, u: str, v: str, link: _Link) -> None:
+    graph.add_edge(u, v, bandwidth_bytes_s=link.bandwidth_bytes_s, latency_s=link.latency_s)
