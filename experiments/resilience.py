@@ -22,10 +22,11 @@ Two sets of failure rates:
   with exponential times to a reclaim, is a rate of -ln(1 - p) / 720 per hour:
   7.1e-5 (5 %), 1.5e-4 (10 %), 2.3e-4 (15 %), 3.1e-4 (20 %) per instance-hour; the
   worst band is at least 3.1e-4, which the study takes. The MTBF follows Jeff Dean's
-  figures for Google's clusters (LADIS 2009 keynote, as reported): about 1,000
-  machine failures in a cluster's first year, a cluster being several thousand
-  machines (0.1-0.5 failures per machine-year), and "with 10,000 machines, something
-  dies every day" (0.04 per machine-year): MTBFs of 2 to 27 years; 5 years is between.
+  figures for Google's clusters (as quoted in "Things break at scale",
+  digitalinfrastructures.nl): about 1,000 machine failures in a cluster's first year,
+  a cluster being several thousand machines (0.1-0.5 failures per machine-year), and
+  "if you're running 10,000 machines, something is going to die every day" (0.04 per
+  machine-year): MTBFs of 2 to 27 years; 5 years is between.
   At these rates a two-hour run of four hosts sees a reclaim or a crash about once in
   400 runs: the zone outage decides availability, and spot is a saving.
 * **stress** (a second table): crashes at an MTBF of 4 hours and reclaims at 0.25 per
