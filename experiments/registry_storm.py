@@ -342,17 +342,20 @@ def plot_traffic(
     """What crosses the uplink, and how much faster each mirror makes the roll-out."""
     fig, (bytes_axis, ratio_axis) = plt.subplots(1, 2, figsize=(9, 3.8))
     reference = EGRESS_BANDWIDTHS[0]
-    for index, mirror in enumerate(MIRRORS):
+    # Either mirror sends the same one copy through the uplink: one line, not two on
+    # top of each other.
+    for index, (mirror, what) in enumerate(
+        (("none", "no mirror"), ("fast", "a mirror, at 10 Gbit/s or at uplink speed"))
+    ):
         series = _series(rows, mirror, reference)
-        style = MIRROR_STYLE[mirror]
         bytes_axis.plot(
             [row["hosts"] for row in series],
             [row["gb_through_egress"] for row in series],
-            ls=style["ls"],
-            marker=style["marker"],
+            ls=MIRROR_STYLE[mirror]["ls"],
+            marker=MIRROR_STYLE[mirror]["marker"],
             ms=4,
             color=f"C{index}",
-            label=style["what"],
+            label=what,
         )
     _hosts_axis(bytes_axis, _hosts(rows), "hosts N (log scale)")
     bytes_axis.set_yscale("log")
