@@ -22,7 +22,7 @@ MOMENTS = {
     "copy-on-write": 30.0,  # three containers ready over one image; three VMs provisioning
     "vm-vs-container": 20.0,  # the container serves while the VM still copies its disk
     "autoscaling": 870.0,  # two replicas in service, two more on their way
-    "host-failure": 302.0,  # node-1 down, its replacement pulling on node-4
+    "host-failure": 651.0,  # node-1 down, its pod evicted: the replacement pulling on node-4
 }
 CHROMIUM = os.environ.get("SIM_TEST_CHROMIUM", "/usr/bin/chromium")
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,8 @@ def _config_directory() -> str | None:
 
 CONFIG_DIRECTORY = _config_directory()
 CONFIG_PATH = CONFIG_DIRECTORY or f"pkg://{CONFIG_MODULE}"
+PACKAGED_SEARCH_PATH = f"file://{CONFIG_DIRECTORY}" if CONFIG_DIRECTORY else CONFIG_PATH
+"""The packaged config tree as an entry of Hydra's config search path."""
 
 
 def to_plain(cfg: Any) -> dict[str, Any]:
@@ -131,8 +134,12 @@ def load_config(
     overrides: Sequence[str] = (),
     config_name: str = CONFIG_NAME,
     with_hydra: bool = False,
+    config_dir: str | os.PathLike[str] | None = None,
 ) -> DictConfig:
     """Compose ``configs/`` with command-line style overrides, as ``sim`` does.
+
+    Hydra's global state is left as it was found: composing inside a program's own
+    ``@hydra.main`` (or its ``initialize`` block) does not end the program's Hydra.
 
     Args:
         overrides: Hydra overrides (``key=value``, ``+key=value``, ``++key=value``,
@@ -140,30 +147,24 @@ def load_config(
         config_name: the primary config.
         with_hydra: also compose Hydra's own settings (``hydra.*`` and ``hydra/...``
             overrides are then applied and checked, as the command line does).
+        config_dir: a folder of the user's configs, searched after the packaged tree,
+            as ``sim --config-dir`` searches it: its group options
+            (``workload/mine.yaml``) join the packaged ones, and its primary configs
+            can be named by `config_name` (one named as a packaged file is shadowed
+            by it).
 
     Raises:
-        ConfigError: an override that names no key, no option of a group, or is malformed.
+        ConfigError: an override that names no key, no option of a group, or is
+            malformed; a `config_dir` that is not a folder.
     """
-    from hydra import compose, initialize_config_dir, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
+    from hydra import compose
     from hydra.errors import HydraException, MissingConfigException
     from omegaconf.errors import OmegaConfBaseException
 
-    register_defaults()
-    hydra_instance = GlobalHydra.instance()
-    if hydra_instance.is_initialized():
-        hydra_instance.clear()
     try:
-        context: contextlib.AbstractContextManager[Any]
-        if CONFIG_DIRECTORY is not None:
-            context = initialize_config_dir(config_dir=CONFIG_DIRECTORY, version_base="1.3")
-        else:
-            context = initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3")
-        with context:
+        with hydra_initialized(config_dir):
             composed: DictConfig = compose(
-                config_name=config_name,
-                overrides=list(overrides),
-                return_hydra_config=with_hydra,
+                config_name=config_name, overrides=list(overrides), return_hydra_config=with_hydra
             )
             return composed
     except MissingConfigException as error:
@@ -180,12 +181,50 @@ def load_config(
         ) from None
 
 
+@contextlib.contextmanager
+def hydra_initialized(config_dir: str | os.PathLike[str] | None = None) -> Iterator[None]:
+    """Hydra initialized on the packaged config tree (and `config_dir`, searched first),
+    with the defaults registered: what composing needs, and what expanding a sweep over
+    a group's options (``glob(...)``) needs. Hydra's global state is restored after, so
+    a caller's own Hydra application goes on.
+
+    Raises:
+        ConfigError: a `config_dir` that is not a folder.
+    """
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_defaults()
+    search_path = create_config_search_path(PACKAGED_SEARCH_PATH)
+    if config_dir is not None:
+        folder = Path(config_dir).expanduser().resolve()
+        if not folder.is_dir():
+            raise ConfigError("config_dir", str(config_dir), "a folder of configs")
+        search_path.prepend("command-line", f"file://{folder}", SearchPathQuery(provider="schema"))
+    hydra_instance = GlobalHydra.instance()
+    callers = hydra_instance.hydra if hydra_instance.is_initialized() else None
+    try:
+        hydra_instance.clear()
+        Hydra.create_main_hydra2(task_name="app", config_search_path=search_path)
+        yield
+    finally:
+        hydra_instance.clear()
+        if callers is not None:
+            hydra_instance.initialize(callers)
+
+
 def _is_omegaconf(cfg: object) -> bool:
     return type(cfg).__module__.startswith("omegaconf")
 
 
 def first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+PLUGIN_EXTRAS = {("hydra/launcher", "joblib"): "parallel", ("hydra/launcher", "ray"): "ray"}
+"""Hydra plugins the README's commands choose, and the extra of sim that installs each."""
 
 
 def _missing_option(error: Any, overrides: Sequence[str]) -> ConfigError:
@@ -196,7 +235,11 @@ def _missing_option(error: Any, overrides: Sequence[str]) -> ConfigError:
     if not options:
         match = re.search(r"Available options in '[^']+':\n((?:\t.*\n?)+)", str(error))
         options = match.group(1).split() if match else []
+    options = [option for option in options if not option.startswith("_")]  # defaults' nodes
     allowed = "one of " + ", ".join(options) if options else "an existing config"
+    extra = PLUGIN_EXTRAS.get((group, option))
+    if extra is not None:
+        allowed += f" ({option} comes with the {extra} extra: pip install 'sim[{extra}]')"
     return ConfigError(group or "config", option or missing, allowed)
 
 

@@ -141,6 +141,7 @@ class Scenario:
                 self.service,
                 self.log,
                 self.streams,
+                params.node_lifecycle,
             )
 
     def _platform(self, platform_params: Any) -> Platform:
@@ -248,6 +249,8 @@ class Scenario:
             env.run(until=horizon)
         else:
             env.run(until=env.any_of([deployed, horizon]))
+        if self.service is not None:
+            self.service.finish()
         if rows[-1]["time_s"] != env.now:
             rows.append(self.sample(self._close(len(self.monitoring.closed))))
             if progress is not None:
@@ -299,8 +302,9 @@ class Scenario:
             tuple(replicas),
             tuple(self.pulls),
             cluster.links(),
-            tuple(cluster.scheduler.warnings),
+            (*cluster.scheduler.warnings, *(service.warnings() if service else ())),
             self.world() if self.params.log == "full" else None,
+            serves_traffic=service is not None,
         )
 
     def world(self) -> World:

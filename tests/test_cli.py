@@ -4,6 +4,7 @@ ends with one line and exit 2 before anything is written."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -249,3 +250,103 @@ def test_a_distribution_given_whole_replaces_the_default_of_another_kind() -> No
     overrides = ["platform.vm.boot={dist: lognormal, median: 30s, sigma: 0.2}"]
     params = scenario_params(cli.to_plain(cli.load_config(overrides)))
     assert params.platforms["vm"].boot == LogNormal(30.0, 0.2)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (
+            ("-m", "seed=interval(1,3)", "hydra.sweep.dir=sweep"),
+            "config error: seed: interval(1,3): values the basic sweeper can list: a,b,c, "
+            "range(start,stop[,step]), choice(a,b) or glob(pattern) for a group (Can only "
+            "enumerate CHOICE and RANGE sweeps, type is ValueType.INTERVAL_SWEEP)",
+        ),
+        (
+            ("seed=choice(1,3)",),
+            "config error: seed: choice(1,3): one value in a single run (a sweep runs with sim -m)",
+        ),
+        (
+            ("-m", "workload=glob(nothing*)", "hydra.sweep.dir=sweep"),
+            "config error: workload: glob(nothing*): a sweep of at least one value",
+        ),
+        (
+            ("hydra.job_logging.root.level=LOUD",),
+            "config error: hydra.job_logging.root.level: LOUD: a logging level in capitals "
+            "(CRITICAL, ERROR, WARNING, INFO, DEBUG, NOTSET) or a number",
+        ),
+    ],
+)
+def test_sweeps_and_settings_hydra_cannot_run_are_one_line(
+    run_cli: Run, tmp_path: Path, arguments: tuple[str, ...], line: str
+) -> None:
+    assert one_config_error(*run_cli(*arguments)) == line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sweep_over_a_glob_of_group_options_runs_each(run_cli: Run, tmp_path: Path) -> None:
+    status, out, err = run_cli(
+        "-m",
+        "workload=glob(po*)",
+        "platform=container",
+        "horizon=1min",
+        "progress=false",
+        "hydra.sweep.dir=sweep",
+    )
+    assert status == 0, err
+    assert (tmp_path / "sweep" / "0" / "summary.json").is_file()
+    assert (
+        "workload=poisson" in (tmp_path / "sweep" / "0" / ".hydra" / "overrides.yaml").read_text()
+    )
+
+
+def test_joining_a_running_ray_cluster_with_the_launchers_store_size_is_one_line(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ray.init refuses to size the store of a cluster it joins; the Ray launcher asks
+    for 75 MiB unless told null: refused before anything runs, naming the setting."""
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher")
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
+    line = one_config_error(
+        *run_cli("-m", "seed=1,2", "hydra/launcher=ray", "hydra.sweep.dir=sweep")
+    )
+    assert line == (
+        "config error: hydra.launcher.ray.init.object_store_memory: 78643200 (the launcher's "
+        "default): null when joining a running Ray cluster, which keeps its own "
+        "(+hydra.launcher.ray.init.object_store_memory=null)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_launcher_that_is_not_installed_names_the_extra_that_brings_it() -> None:
+    from hydra.errors import MissingConfigException
+
+    from sim.api import _missing_option
+
+    missing = MissingConfigException(
+        "Could not find 'hydra/launcher/joblib'", "hydra/launcher/joblib", ["basic"]
+    )
+    error = _missing_option(missing, ["hydra/launcher=joblib"])
+    assert error.line() == (
+        "config error: hydra/launcher: joblib: one of basic (joblib comes with the parallel "
+        "extra: pip install 'sim[parallel]')"
+    )
+
+
+def test_runs_started_in_the_same_second_get_folders_of_their_own(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    """A time-stamped run folder (here by the year, so both runs share its name, as two
+    runs in one second share the default's) is never shared: the second is suffixed."""
+    for seed in (1, 2):
+        status, out, err = run_cli(
+            f"seed={seed}", "horizon=1min", "progress=false", "hydra.run.dir=out/${now:%Y}"
+        )
+        assert status == 0, err
+    year = next((tmp_path / "out").iterdir()).name.split("-")[0]
+    folders = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert folders == [year, f"{year}-1"]
+    seeds = [
+        json.loads((tmp_path / "out" / name / "summary.json").read_text())["seed"]
+        for name in folders
+    ]
+    assert seeds == [1, 2]

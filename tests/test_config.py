@@ -257,3 +257,14 @@ def test_a_missing_trace_names_both_places_it_was_looked_for(
         params_for("workload=trace", "platform=container", "workload.traffic.arrivals.path=x.csv")
     assert raised.value.key == "workload.traffic.arrivals.path"
     assert raised.value.allowed.startswith(f"a trace file (looked in {tmp_path} and in ")
+
+
+def test_the_resilience_preset_carries_the_faults_its_comment_names() -> None:
+    """``sim +experiment=resilience`` alone: hosts crash on their own (mean 4 h, back
+    after 15 min), zone a is out from 45 to 65 min, and the SLO judges the periods."""
+    params = params_for("+experiment=resilience")
+    crash, outage = params.faults
+    assert (crash.target, crash.mtbf.mean(), crash.mttr.mean()) == ("node", 4 * 3600.0, 900.0)
+    assert (outage.target, outage.at_s, outage.duration_s) == ("a", 2700.0, 1200.0)
+    assert sorted({host.zone for host in params.hosts}) == ["a", "b", "c"]
+    assert params.slo is not None and params.slo.latency_p95_s == 2.0

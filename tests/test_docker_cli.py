@@ -789,3 +789,70 @@ def test_the_state_file_respects_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o640
+
+
+# What the adversary found: one line, never a traceback -------------------------------
+
+
+def test_wait_on_a_server_says_it_would_wait_for_ever(session: Session) -> None:
+    run(session, "run -d --name web shop/web:1.4.2")
+    outcome = session.execute(["wait", "web"])
+    assert outcome.status == 1
+    assert [line for _, line in outcome.lines] == [
+        "sim-docker: web runs until it is stopped, so docker wait would wait for ever "
+        "(stop it first: sim-docker stop web)"
+    ]
+    run(session, "stop web")
+    assert run(session, "wait web") == ["0"]
+
+
+def test_sleep_zero_lets_no_time_pass(session: Session) -> None:
+    start = session.daemon.now
+    assert status(session, "sleep 0") == 0
+    assert status(session, "sleep 0s") == 0
+    assert session.daemon.now == start
+
+
+@pytest.mark.parametrize(
+    ("commands", "index"),
+    [(["ps"], 1), ([{"argv": "images"}], 1), ([{"argv": [1, 2]}], 1), ([{}], 1)],
+)
+def test_a_journal_entry_of_the_wrong_shape_is_one_line(
+    tmp_path: Path, capsys, commands: list, index: int
+) -> None:
+    path = tmp_path / "host.json"
+    assert main(["--state", str(path), "volume", "create", "keep"]) == 0
+    state = json.loads(path.read_text())
+    state["commands"] += commands
+    path.write_text(json.dumps(state))
+    capsys.readouterr()
+    assert main(["--state", str(path), "ps"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"sim-docker: --state: {path}: a state file written by sim-docker: "
+        f'commands[{index}] is not a command ({{"argv": [words], ...}})'
+    ]
+
+
+def test_a_long_build_gives_the_image_a_step_by_step_build_gives(
+    session: Session, tmp_path: Path
+) -> None:
+    """Steps share their parents' layers and extend a running image ID; the image they
+    end with is the one `build_image` makes step after step from the base."""
+    from sim.model.images.image import BuildStep, ImageSpec, build_image
+
+    steps = [("RUN", f"echo {n}") if n % 3 else ("ENV", f"N={n}") for n in range(1, 40)]
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\n" + "".join(f"{kind} {argument}\n" for kind, argument in steps)
+    )
+    run(session, f"build -t long:1 {tmp_path}")
+    built = session.daemon.images.find("long:1").image
+    image = session.daemon.images.catalog[("library/python", "3.12-slim")]
+    for kind, argument in steps:
+        size = 10_000_000 if kind == "RUN" else 0
+        step = BuildStep(kind, argument, size, 4_000_000 if size else 0)
+        image = build_image(ImageSpec("x", "", "", "", (step,)), image, "build")
+    assert built.image_id == image.image_id
+    assert built.layers == image.layers
+    assert built.chain_ids == image.chain_ids
+    assert built.history == image.history
+    assert built.config == image.config

@@ -1,7 +1,10 @@
-"""An adversary: random hostile overrides, random damage to a sweep's files.
+"""An adversary: random hostile overrides, random damage to a sweep's files, configs of
+any size, odd traces, concurrent processes on one folder or state file, and every
+experiment preset alone (every Python block of the pages runs in test_docs.py).
 
 Every outcome must be a normal result or a `ConfigError` (one line, naming the key), in
-bounded time; sim-report must mark what does not read back and go on. In CI the
+bounded time; sim-report must mark what does not read back and go on; every request
+is counted; nothing one process writes is lost to another. In CI the
 examples are derandomized (see conftest.py); a long local campaign runs the same tests
 with ``FUZZ_EXAMPLES=20000``.
 """
@@ -9,10 +12,13 @@ with ``FUZZ_EXAMPLES=20000``.
 from __future__ import annotations
 
 import csv
+import importlib.resources
+import json
 import math
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +31,9 @@ from hypothesis import strategies as st
 
 import sim
 import sim.cli.main as cli
-from sim.batch.runs import record_run
+from sim.batch.runs import read_run, record_run
 from sim.core.errors import ConfigError
+from sim.core.files import FolderLock
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 SECONDS_PER_EXAMPLE = 60
@@ -244,3 +251,210 @@ def test_sim_report_marks_damaged_runs_and_goes_on(
         assert row["status"] in ("complete", "failed", "missing")
         if row["status"] == "complete":
             assert row["cost_usd"] != ""
+
+
+# Odd traces: every row is counted ----------------------------------------------------
+
+TRACE_HORIZON_S = 90.0
+
+
+@st.composite
+def odd_traces(draw: st.DrawFn) -> tuple[bytes, list[float]]:
+    """A timestamp trace with rows before traffic starts (about 25 s), duplicates, rows
+    past the horizon, blank lines, CRLF line ends and a byte order mark."""
+    times = sorted(
+        draw(
+            st.lists(
+                st.one_of(
+                    st.integers(0, 120).map(float),
+                    st.floats(0, 120, allow_nan=False).map(lambda t: round(t, 3)),
+                ),
+                max_size=40,
+            )
+        )
+    )
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = ["timestamp_s"]
+    for time_s in times:
+        lines.append(repr(time_s))
+        if draw(st.booleans()) and draw(st.booleans()):
+            lines.append("")
+    text = end.join(lines) + end
+    bom = "\ufeff" if draw(st.booleans()) else ""
+    return (bom + text).encode("utf-8"), times
+
+
+@settings(max_examples=min(EXAMPLES, 12), deadline=None, suppress_health_check=list(HealthCheck))
+@given(odd_traces(), st.sampled_from(["requests", "fluid"]))
+def test_every_trace_row_before_the_horizon_is_counted(
+    tmp_path_factory: pytest.TempPathFactory, trace: tuple[bytes, list[float]], mode: str
+) -> None:
+    """The rows before traffic starts are dropped, not started, in both modes; in the
+    requests mode every row before the horizon is a request (the fluid mode counts the
+    rest as the integral of the trace's rate, an expectation)."""
+    content, times = trace
+    path = tmp_path_factory.mktemp("trace") / "trace.csv"
+    path.write_bytes(content)
+    with time_bound(SECONDS_PER_EXAMPLE):
+        result = sim.simulate(
+            sim.load_config(
+                [
+                    "workload=trace",
+                    "platform=container",
+                    f"horizon={TRACE_HORIZON_S}",
+                    f"workload.traffic.mode={mode}",
+                    "workload.traffic.arrivals={kind: trace, path: " + str(path) + "}",
+                ]
+            )
+        )
+    summary = result.summary
+    (start_s,) = [e.time_s for e in result.events if e.kind == "traffic_started"]
+    assert summary["requests_dropped_not_started"] == sum(time_s < start_s for time_s in times)
+    if mode == "requests":
+        assert summary["requests_total"] == sum(time_s < TRACE_HORIZON_S for time_s in times)
+    assert summary["requests_total"] == (
+        summary["requests_served"]
+        + summary["requests_in_flight"]
+        + summary["requests_dropped"]
+        + summary["requests_failed"]
+    )
+    dropped = [v for k, v in summary.items() if k.startswith("requests_dropped_")]
+    assert sum(dropped) == summary["requests_dropped"]
+
+
+# Predicted sizes: refused up front, whatever the numbers ------------------------------
+
+SIZES = st.sampled_from([0, 1, 3, 10**3, 10**6, 10**7, 10**9, 10**12, 10**18])
+
+
+@settings(max_examples=min(EXAMPLES, 10), deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sampled_from(
+        [
+            "cluster.pools.node.count",
+            "workload.deployments.0.replicas",
+            "cluster.scaler.max_hosts",
+            "horizon",
+            "sample_period",
+            "workload.traffic.arrivals.rate_per_s",
+        ]
+    ),
+    SIZES,
+    st.sampled_from(["", "us", "s", "d"]),
+)
+def test_a_config_of_any_size_is_checked_in_bounded_time(key: str, size: int, unit: str) -> None:
+    """Ten million hosts, an hour at one sample a microsecond, a horizon of 10^18 days:
+    the pre-check answers in seconds, with a result or one line, before building any."""
+    base = ["workload=poisson", "platform=container"] if "arrivals" in key else []
+    value = f"{size}{unit}" if key in ("horizon", "sample_period") and unit else str(size)
+    with time_bound(20):
+        try:
+            cli.validate_overrides([*base, f"{key}={value}"])
+        except ConfigError as error:
+            assert "\n" not in error.line()
+            if error.allowed.startswith("at most "):
+                assert "(limits." in error.allowed and "to allow it: limits." in error.allowed
+
+
+# Concurrent processes on one folder or state file -------------------------------------
+
+
+def _program(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def test_runs_started_together_each_get_a_folder_of_their_own(tmp_path: Path) -> None:
+    """Three sim runs started at once in one folder (the same second, the same default
+    outputs/<date>/<time>): three folders, each with complete results of its seed."""
+    processes = [
+        subprocess.Popen(
+            [_program("sim"), f"seed={seed}", "horizon=1min", "progress=false"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2, 3)
+    ]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], outputs
+    folders = sorted(tmp_path.glob("outputs/*/*"))
+    assert len(folders) == 3
+    seeds = sorted(json.loads((folder / "summary.json").read_text())["seed"] for folder in folders)
+    assert seeds == [1, 2, 3]
+    assert all(read_run(folder).status == "complete" for folder in folders)
+
+
+def test_a_run_into_a_folder_another_process_writes_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    held = FolderLock.take(folder)  # this process is the other writer
+    try:
+        completed = subprocess.run(
+            [_program("sim"), "horizon=1min", f"hydra.run.dir={folder}"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        held.release()
+    assert completed.returncode == 2
+    assert completed.stderr == (
+        f"config error: hydra.run.dir: {folder}: a folder no other sim run is writing into "
+        "(wait for it to end, or choose another)\n"
+    )
+    assert list(folder.iterdir()) == []
+
+
+def test_sim_docker_commands_at_once_on_one_state_keep_every_change(tmp_path: Path) -> None:
+    names = ["data-a", "data-b", "data-c"]
+    processes = [
+        subprocess.Popen(
+            [_program("sim-docker"), "volume", "create", name],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
+    for process in processes:
+        process.communicate(timeout=300)
+    assert [process.returncode for process in processes] == [0, 0, 0]
+    listed = subprocess.run(
+        [_program("sim-docker"), "volume", "ls"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    rows = [line.split() for line in listed.stdout.splitlines()[1:] if line.startswith("local")]
+    assert sorted(row[1] for row in rows) == names
+
+
+# Every preset alone -----------------------------------------------------------------
+
+PRESETS = sorted(
+    entry.name.removesuffix(".yaml")
+    for entry in (importlib.resources.files("sim.conf") / "experiment").iterdir()
+    if entry.name.endswith(".yaml")
+)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_experiment_preset_runs_alone(preset: str) -> None:
+    """``sim +experiment=<name>`` with nothing else: a result, every request and pull
+    accounted for, no warning."""
+    with time_bound(SECONDS_PER_EXAMPLE):
+        result = sim.simulate(sim.load_config([f"+experiment={preset}", "horizon=5min"]))
+    summary = result.summary
+    assert summary["requests_total"] == (
+        summary["requests_served"]
+        + summary["requests_in_flight"]
+        + summary["requests_dropped"]
+        + summary["requests_failed"]
+    )
+    assert summary["pulls_requested"] == (
+        summary["pulls_completed"] + summary["pulls_failed"] + summary["pulls_unfinished"]
+    )
+    assert result.warnings == ()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -132,9 +134,21 @@ def test_minimum_age_counts_from_first_detection() -> None:
     images = [
         _image("young", 1, last_used_s=0, first_detected_s=NOW_S - MIN_AGE_S + 1),
         _image("exactly-old-enough", 1, last_used_s=10, first_detected_s=NOW_S - MIN_AGE_S),
-        _image("recently-used", 1, last_used_s=NOW_S, first_detected_s=0),
     ]
-    assert _choose(images, 5) == ["exactly-old-enough", "recently-used"]
+    assert _choose(images, 5) == ["exactly-old-enough"]
+
+
+def test_an_image_used_at_the_collection_instant_is_skipped() -> None:
+    """image_gc_manager.go freeSpace: lastUsed at or after freeTime is not eligible."""
+    images = [_image("just-used", 1, last_used_s=NOW_S), _image("earlier", 1, last_used_s=900)]
+    assert _choose(images, 5) == ["earlier"]
+
+
+def test_a_never_used_image_goes_first() -> None:
+    """TestFreeSpaceTiesBrokenByDetectedTime: an image no detection saw in use keeps the
+    zero last-used time, so it goes before an image used long ago."""
+    images = [_image("used-once", 1, last_used_s=0), _image("never-used", 2, last_used_s=-math.inf)]
+    assert _choose(images, 1) == ["never-used"]
 
 
 def test_in_use_images_are_never_chosen() -> None:
@@ -173,7 +187,9 @@ def test_choice_invariants(images: list[ImageRecord], bytes_needed: int, min_age
     eligible = [
         image
         for image in images
-        if not image.in_use and NOW_S - image.first_detected_s >= min_age_s
+        if not image.in_use
+        and NOW_S - image.first_detected_s >= min_age_s
+        and image.last_used_s < NOW_S
     ]
     assert len(set(chosen)) == len(chosen)
     for name in chosen:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.core.errors import ConfigError
 from sim.model.images.image import BuildStep, ImageSpec, build_catalog, chain_ids, make_layer
@@ -122,3 +124,26 @@ def test_bad_catalogs_name_the_step(specs: dict[str, ImageSpec], key: str) -> No
     with pytest.raises(ConfigError) as raised:
         build_catalog(specs)
     assert raised.value.key == key
+
+
+@given(
+    st.lists(st.text(max_size=8), max_size=3),
+    st.lists(st.tuples(st.text(max_size=5), st.text(max_size=5)), max_size=3),
+    st.lists(st.integers(0, 10**6), max_size=12),
+)
+def test_a_running_image_id_is_the_sha256_of_the_config_json(
+    command: list[str], env: list[tuple[str, str]], layers: list[int]
+) -> None:
+    """The image ID kept open and extended a layer at a time equals the sha256 of the
+    whole image config's JSON, for any configuration (non-ASCII included)."""
+    from sim.model.images.image import ImageConfig, ImageIdDigest, _config_json, sha256_digest
+
+    config = ImageConfig(cmd=tuple(command), env=tuple(env), labels=tuple(env))
+    diff_ids = [sha256_digest(str(layer)) for layer in layers]
+    running = ImageIdDigest(config, diff_ids[:1])
+    for diff_id in diff_ids[1:]:
+        running = running.extended(diff_id)
+    expected = sha256_digest(_config_json(config, diff_ids))
+    assert ImageIdDigest(config, diff_ids).image_id() == expected
+    if diff_ids:
+        assert running.image_id() == expected

@@ -11,6 +11,7 @@ afterwards: none may outlive the sweep and hang CI.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -88,13 +89,22 @@ def run_sweep(launcher: list[str], folder: Path, env: dict[str, str] | None = No
     return output
 
 
+LOG = "sim.log"
+"""A run's messages, stamped with the time and the run's folder: not a result."""
+
+
 def run_files(sweep: Path) -> dict[str, bytes]:
-    """Every file of a sweep by its path, except Hydra's records of its own config."""
-    return {
+    """Every file of a sweep by its path, except Hydra's records of its own config and
+    the runs' logs (whose messages must match but for their times and folders)."""
+    files = {
         str(path.relative_to(sweep)): path.read_bytes()
         for path in sorted(sweep.rglob("*"))
         if path.is_file() and ".hydra" not in path.parts and path.name != "multirun.yaml"
     }
+    for name, text in list(files.items()):
+        if Path(name).name == LOG:
+            files[name] = re.sub(rb"^\[[^]]*\]|results in \S+", b"", text, flags=re.M)
+    return files
 
 
 def assert_complete_table(sweep: Path, output: str) -> None:

@@ -50,9 +50,7 @@ def test_the_wheel_ships_every_package() -> None:
     listed = set(config["tool"]["setuptools"]["packages"])
     plugins = SIM / "batch" / "plan" / "hydra_plugins"
     folders = {
-        module_name(init)
-        for init in SIM.rglob("__init__.py")
-        if plugins not in init.parents
+        module_name(init) for init in SIM.rglob("__init__.py") if plugins not in init.parents
     }
     assert "sim.model.images.registries" in folders  # the walk found the subpackages
     assert folders - listed == set()

@@ -154,3 +154,18 @@ def test_an_unknown_metric_error_lists_the_metrics() -> None:
 def test_unbalanced_brackets_are_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"plan.vary: \[a=1:2: a list"):
         split_items("vary", "[a=1:2")
+
+
+def test_a_run_whose_minimized_metric_is_null_does_not_meet() -> None:
+    """plan.csv must not say a run meets when the answer can never be its point: a run
+    that measures nothing to minimize is as good as one that misses."""
+    from sim.batch.plan.table import choose, point_records, run_record
+
+    spec = plan_spec(
+        ["cluster.pools.node.count=1:2"], ["startup_s_p95<=100"], "latency_s_mean", 1, []
+    )
+    unranked = run_record(spec, (0,), 0, {"startup_s_p95": 5.0, "latency_s_mean": None})
+    ranked = run_record(spec, (1,), 0, {"startup_s_p95": 5.0, "latency_s_mean": 0.2})
+    assert (unranked.meets, ranked.meets) == (False, True)
+    best = choose(point_records(spec, [unranked, ranked]))
+    assert best is not None and best.point == (1,)

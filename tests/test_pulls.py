@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import simpy
@@ -226,15 +228,29 @@ def test_gc_before_a_pull_removes_the_least_recently_used_image() -> None:
     old = layered_image("old", [(300 * MB, 100 * MB)])
     older = layered_image("older", [(300 * MB, 100 * MB)])
     new = layered_image("new", [(300 * MB, 100 * MB)])
+    # Images are detected every 50 s: a container uses "older" from 20 s to 60 s (seen in
+    # use at 50 s) and "old" from 70 s to 160 s (seen at 100 s and 150 s).
+    gc = GcThresholds(min_age_s=60.0, period_s=50.0)
     world = pull_world(
         [old, older, new],
         disk_bytes=800 * MB,
-        engine=EngineParams(serialize_image_pulls=False, image_gc=GcThresholds(min_age_s=60.0)),
+        engine=EngineParams(serialize_image_pulls=False, image_gc=gc),
     )
+    store = world.engines["host-1"].store
+
+    def containers() -> Generator[simpy.Event, Any, None]:
+        for name, start_s, end_s in (("older", 20.0, 60.0), ("old", 70.0, 160.0)):
+            yield world.env.timeout(start_s - world.env.now)
+            store.use(name, world.env.now)
+            yield world.env.timeout(end_s - world.env.now)
+            store.unuse(name, world.env.now)
+
+    world.env.process(containers())
     world.pull("host-1", "older")
     world.pull("host-1", "old", at=10.0)
     world.pull("host-1", "new", at=200.0)
     world.env.run(until=250.0)
+    assert (store.images["old"].last_used_s, store.images["old"].first_detected_s) == (150, 50)
     assert all(record.ok for record in world.results)
     removed = world.log.of_kind("image_removed")
     assert [e.detail("image") for e in removed] == ["older"]
@@ -248,7 +264,10 @@ def test_periodic_gc_brings_usage_below_the_low_threshold() -> None:
         world.pull("host-1", f"i{n}", at=float(n))
     host = SimpleNamespace(engine=world.engines["host-1"])
     world.env.process(run_image_gc(world.env, [host], 300.0))
+    # First detected at 300 s, the images are younger than the minimum age (2 min) then.
     world.env.run(until=301.0)
+    assert world.log.of_kind("image_removed") == []
+    world.env.run(until=601.0)
     disk = world.engines["host-1"].disk
     assert disk.used_bytes == 800 * MB  # 900 MB used (90 %) >= 85 %: free down to 80 %
     assert [e.detail("image") for e in world.log.of_kind("image_removed")] == ["i0"]

@@ -189,8 +189,7 @@ def test_sim_report_on_a_folder_without_a_sweep_writes_nothing(
     status, out, err = report(str(tmp_path))
     assert status == 2
     assert err.strip().splitlines() == [
-        f"usage: sim-report <sweep folder> (the folder `sim -m` wrote): {tmp_path}: "
-        "holds no sweep (no numbered run folders)"
+        f"{cli.REPORT_USAGE}: {tmp_path}: holds no sweep (no numbered run folders)"
     ]
     assert sorted(tmp_path.iterdir()) == before
 

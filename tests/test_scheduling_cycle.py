@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sim.core.errors import ConfigError
 from sim.model.cluster.scheduling.cycle import SchedulingCycle, num_feasible_nodes_to_find
 from sim.model.cluster.scheduling.profile import Profile, SchedulerParams
 from sim.model.hosts.host import HostParams, node_of
@@ -162,5 +163,53 @@ def test_filters_run_on_a_template_node_that_is_not_in_the_cluster() -> None:
 def test_the_default_profile_is_kube_schedulers() -> None:
     profile = SchedulerParams().profile()
 
-    assert [plugin.name for plugin in profile.filters] == ["NodeResourcesFit"]
-    assert [(plugin.name, weight) for plugin, weight in profile.scores] == [("NodeResourcesFit", 1)]
+    assert [plugin.name for plugin in profile.filters] == [
+        "NodeUnschedulable",
+        "TaintToleration",
+        "NodeAffinity",
+        "NodeResourcesFit",
+        "PodTopologySpread",
+        "InterPodAffinity",
+    ]
+    assert [(plugin.name, weight) for plugin, weight in profile.scores] == [
+        ("TaintToleration", 3),
+        ("NodeAffinity", 2),
+        ("NodeResourcesFit", 1),
+        ("PodTopologySpread", 2),
+        ("InterPodAffinity", 2),
+        ("NodeResourcesBalancedAllocation", 1),
+        ("ImageLocality", 1),
+    ]
+
+
+def test_a_profile_turns_plugins_off_and_reweighs_them() -> None:
+    params = SchedulerParams(
+        filters={"TaintToleration": False},
+        scores={"ImageLocality": 0, "NodeResourcesFit": 5},
+        scoring_strategy="MostAllocated",
+    )
+    profile = params.profile()
+
+    assert "TaintToleration" not in [plugin.name for plugin in profile.filters]
+    weights = {plugin.name: weight for plugin, weight in profile.scores}
+    assert "ImageLocality" not in weights and weights["NodeResourcesFit"] == 5
+    fit = next(plugin for plugin, _ in profile.scores if plugin.name == "NodeResourcesFit")
+    assert fit.strategy == "MostAllocated"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("fields", "key"),
+    [
+        ({"scores": {"Imagelocality": 1}}, "scores.Imagelocality"),
+        ({"filters": {"NodePorts": True}}, "filters.NodePorts"),
+        ({"scores": {"ImageLocality": 101}}, "scores.ImageLocality"),
+        ({"resources": {"gpu": 1}}, "resources.gpu"),
+        ({"shape": ()}, "shape"),
+    ],
+)
+def test_a_profile_refuses_unknown_plugins_and_bad_weights(
+    fields: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        SchedulerParams(**fields)
+    assert caught.value.key == key

@@ -62,3 +62,82 @@ def test_eks_max_pods_needs_interface_data() -> None:
             )
         )
     assert caught.value.key == "cluster.pools.node.max_pods"
+
+
+def placements(overrides: list[str]) -> dict[str, str]:
+    """Each ready replica's host."""
+    result = sim.simulate(sim.load_config(overrides))
+    return {r.replica: r.host for r in result.replicas if r.state == "ready"}
+
+
+THREE_ZONES = [
+    "cluster.pools.node.count=3",
+    "cluster.scaler.enabled=false",
+    "cluster.pools.node.zones=[a,b,c]",
+    "horizon=10min",
+    "~workload.deployments",
+]
+
+
+@pytest.mark.parametrize("placement", ["spread", "binpack", "scheduler"])
+def test_taints_keep_replicas_off_unless_tolerated(placement: str) -> None:
+    overrides = [
+        *THREE_ZONES,
+        "+cluster.pools.gpu={count: 1, instance_type: m5.2xlarge, disk: 100GB, "
+        "taints: [{key: gpu, value: 'true', effect: NoSchedule}], labels: {accel: gpu}}",
+        "+workload.apps.trainer={image: worker, vcpu: 1, memory: 1GiB, node_selector: "
+        "{accel: gpu}, tolerations: [{key: gpu, operator: Exists}]}",
+        "+workload.deployments=[{app: web, replicas: 6, at: 0s, platform: container}, "
+        "{app: trainer, replicas: 2, at: 0s, platform: container}]",
+        f"platform.container.placement={placement}",
+    ]
+
+    hosts = placements(overrides)
+
+    assert {hosts[f"trainer-container-{n}"] for n in (1, 2)} == {"gpu-1"}
+    assert "gpu-1" not in {hosts[f"web-container-{n}"] for n in range(1, 7)}
+
+
+def test_a_hard_zone_spread_puts_six_replicas_two_to_a_zone() -> None:
+    """maxSkew 1 over three zones, one host each: no zone may be two replicas ahead of
+    another, so six replicas end two to a zone."""
+    overrides = [
+        *THREE_ZONES,
+        "+workload.apps.web.topology_spread=[{max_skew: 1, topology_key: "
+        "topology.kubernetes.io/zone}]",
+        "+workload.deployments=[{app: web, replicas: 6, at: 0s, platform: container}]",
+        "platform.container.placement=scheduler",
+    ]
+
+    hosts = placements(overrides)
+
+    zones = {"node-1": "a", "node-2": "b", "node-3": "c"}
+    per_zone = {zone: sum(zones[h] == zone for h in hosts.values()) for zone in "abc"}
+    assert per_zone == {"a": 2, "b": 2, "c": 2}
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        (
+            "+workload.apps.web.tolerations=[{key: gpu, operator: Like}]",
+            "workload.apps.web.tolerations[0].operator",
+        ),
+        (
+            "+workload.apps.web.topology_spread=[{max_skew: 0, topology_key: zone}]",
+            "workload.apps.web.topology_spread[0].max_skew",
+        ),
+        ("cluster.pools.node.max_pods=0", "cluster.pools.node.max_pods"),
+        ("cluster.pools.node.max_pods=many", "cluster.pools.node.max_pods"),
+        ("+cluster.scheduler.scores.ImageLocalty=1", "cluster.scheduler.scores.ImageLocalty"),
+        ("cluster.scheduler.scoring_strategy=Random", "cluster.scheduler.scoring_strategy"),
+        (
+            "+cluster.pools.node.taints=[{key: a, effect: Never}]",
+            "cluster.pools.node.taints[0].effect",
+        ),
+    ],
+)
+def test_bad_scheduling_keys_are_one_line_naming_the_key(override: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parameters(sim.load_config([override]))
+    assert caught.value.key == key

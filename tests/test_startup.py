@@ -88,13 +88,15 @@ SERVING = (
     "hydra",
     "matplotlib",
     "networkx",
+    "pandas",
 )
 """Modules (and top-level packages) a docker host has no use for."""
 
 
 def test_a_sim_docker_verb_on_a_saved_host_loads_no_serving_machinery(tmp_path: Path) -> None:
     """A verb on a saved host builds a cluster's first node: the service, its traffic and
-    autoscaler, faults, the summary, Hydra, matplotlib and networkx stay unloaded."""
+    autoscaler, faults, the summary, Hydra, matplotlib, networkx and pandas stay
+    unloaded."""
     from sim.teach.docker.cli import main
 
     state = tmp_path / "host.json"
@@ -104,7 +106,7 @@ def test_a_sim_docker_verb_on_a_saved_host_loads_no_serving_machinery(tmp_path: 
         "from sim.teach.docker.cli import main\n"
         f"status = main(['--state', {str(state)!r}, 'volume', 'ls'])\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sim', 'hydra',"
-        " 'matplotlib', 'networkx'))\n"
+        " 'matplotlib', 'networkx', 'pandas'))\n"
         "print(status, ' '.join(loaded))\n"
     )
     output = subprocess.run(

@@ -204,7 +204,9 @@ def test_a_failing_run_is_recorded_and_the_sweep_finishes(
             "progress=false",
         ],
     )
-    cli.main()
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 1  # the sweep went on, and says it did not all complete
     rows = read_table(tmp_path / "sweep_summary.csv")
     assert [row["status"] for row in rows] == ["complete", "failed", "complete"]
     assert rows[1]["error"] == "RuntimeError: boom"
@@ -276,9 +278,10 @@ def test_a_run_folder_that_cannot_be_written_fails_that_run_and_the_sweep_goes_o
     (blocked / "run.json").mkdir()  # and neither can the record of the failure
     arguments = ["-m", "seed=1,2,3", "platform=container", DEPLOY, "progress=false"]
     status = run_in_process([*arguments, f"hydra.sweep.dir={tmp_path}"], monkeypatch)
-    assert status == 0
+    assert status == 1  # the sweep went on, and says a run failed
     err = capsys.readouterr().err
     assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("sweep error: 1 of 3 runs did not complete (run 1:")
     assert [line for line in err.splitlines() if line.startswith("run failed")] == [
         f"run failed: cannot write {blocked}/summary.json: Is a directory "
         f"(recorded in {tmp_path}/.unwritable-runs/1.json)"
@@ -309,3 +312,68 @@ def test_a_second_sweep_into_a_busy_folder_stops_with_one_line(
         "writing into this folder; wait for it to end or choose another hydra.sweep.dir"
     ]
     assert not [path for path in tmp_path.iterdir() if path.name.isdigit()]
+
+
+def test_a_smaller_sweep_into_an_old_sweep_folder_leaves_its_runs_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    common = ["platform=container", DEPLOY, "progress=false", f"hydra.sweep.dir={tmp_path}"]
+    assert run_in_process(["-m", "seed=1,2,3,4", *common], monkeypatch) == 0
+    capsys.readouterr()
+    assert run_in_process(["-m", "seed=5,6", *common], monkeypatch) == 0
+    rows = read_table(tmp_path / "sweep_summary.csv")
+    assert [(row["run"], row["seed"]) for row in rows] == [("0", "5"), ("1", "6")]
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"sweep: {tmp_path}: run folders 2-3 are another sweep's (this one has 2 runs): "
+        "left out of the tables"
+    )
+    assert [row["runs"] for row in read_table(tmp_path / "sweep_report.csv")] == ["2"]
+
+
+def test_a_deleted_run_folder_is_a_missing_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import sim.cli.main as cli
+
+    monkeypatch.chdir(tmp_path)
+    arguments = ["-m", "seed=1,2,3", "platform=container", DEPLOY, "progress=false"]
+    assert run_in_process([*arguments, f"hydra.sweep.dir={tmp_path}"], monkeypatch) == 0
+    shutil.rmtree(tmp_path / "2")  # the last one: only the sweep's own record knows of it
+    shutil.rmtree(tmp_path / "1")
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", ["sim-report", str(tmp_path)])
+    cli.report_main()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{tmp_path / 'sweep_summary.csv'}: 3 runs, 1 complete, 0 failed, 2 missing"
+    assert out[1:3] == ["run 1: missing: no run folder", "run 2: missing: no run folder"]
+
+
+def test_sim_report_help_is_not_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sim.cli.main as cli
+
+    monkeypatch.setattr(sys, "argv", ["sim-report", "--help"])
+    cli.report_main()
+    assert capsys.readouterr().out.startswith("usage: sim-report [--html]")
+
+
+def test_a_sweep_whose_every_run_failed_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sim.cli.main as cli
+
+    def broken(params: Any, progress: Any = None) -> Any:
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(cli, "run_scenario", broken)
+    monkeypatch.chdir(tmp_path)
+    arguments = ["-m", "seed=1,2", "platform=container", DEPLOY, f"hydra.sweep.dir={tmp_path}"]
+    assert run_in_process(arguments, monkeypatch) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "sweep error: 2 of 2 runs did not complete (run 0: failed: RuntimeError: broken; "
+        "run 1: failed: RuntimeError: broken)"
+    )

@@ -9,7 +9,8 @@ import pytest
 
 import sim
 from sim.core.records import EventKind
-from sim.output.results import WORLD_FILE, Result
+from sim.output.reading import cell_value
+from sim.output.results import WORLD_FILE, Result, _format
 from sim.teach.demos import run_demo
 
 
@@ -61,7 +62,7 @@ def test_the_world_of_a_demo(first_pull: Result) -> None:
 
 def test_a_run_folder_reads_back_as_written(first_pull: Result, tmp_path: Path) -> None:
     first_pull.write(tmp_path)
-    back = Result.read(tmp_path)
+    back = sim.read_result(tmp_path)
     assert back.world == first_pull.world
     assert tuple(back.links) == tuple(first_pull.links)
     assert list(back.timeseries) == list(first_pull.timeseries)
@@ -71,9 +72,9 @@ def test_a_run_folder_reads_back_as_written(first_pull: Result, tmp_path: Path) 
     assert len(back.events) == len(first_pull.events)
     for read, made in zip(back.events, first_pull.events, strict=True):
         assert (read.time_s, read.source, read.kind) == (made.time_s, made.source, made.kind)
-        # Details come back as the text the file holds.
+        # Details come back as the values the file's text reads as (sim.read_result).
         assert read.details == tuple(
-            (key, None if value is None else str(value)) for key, value in made.details
+            (key, cell_value(_format(value))) for key, value in made.details
         )
     back.write(tmp_path / "again")
     for name in ("events.csv", "timeseries.csv", "replicas.csv", "pulls.csv", WORLD_FILE):
@@ -86,18 +87,22 @@ def test_a_run_that_keeps_no_events_has_no_world(tmp_path: Path) -> None:
     (tmp_path / WORLD_FILE).write_text("left by an earlier run")
     result.write(tmp_path)
     assert not (tmp_path / WORLD_FILE).exists()
-    assert Result.read(tmp_path).world is None
+    assert sim.read_result(tmp_path).world is None
 
 
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("events.csv", "time,what\n", "events.csv: not an events.csv (its header)"),
-        ("events.csv", "time_s,source,kind,details\n1.0,a,no_such_kind,\n", "events.csv:2: "),
-        ("timeseries.csv", "time_s\nsoon\n", "timeseries.csv: not a time series"),
-        ("replicas.csv", "replica\n", "replicas.csv: not a table of ReplicaRecord"),
+        ("events.csv", "time,what\n", "events.csv: does not read back (not an events.csv"),
+        (
+            "events.csv",
+            "time_s,source,kind,details\n1.0,a,no_such_kind,\n",
+            "events.csv: does not read back ('no_such_kind' is not a valid EventKind)",
+        ),
+        ("timeseries.csv", "time_s\nsoon\n", "timeseries.csv: does not read back (not a time"),
+        ("replicas.csv", "replica\n", "replicas.csv: does not read back (not a table of"),
         (WORLD_FILE, '{"hosts": []}', "world.json: not a world.json (KeyError"),
-        ("summary.json", "[1, 2]", "summary.json: not a mapping of metrics"),
+        ("summary.json", "[1, 2]", "summary.json: does not read back (not a mapping"),
     ],
 )
 def test_a_file_that_does_not_read_back_is_named(
@@ -106,4 +111,4 @@ def test_a_file_that_does_not_read_back_is_named(
     first_pull.write(tmp_path)
     (tmp_path / name).write_text(text)
     with pytest.raises(ValueError, match="^" + re.escape(str(tmp_path / message))):
-        Result.read(tmp_path)
+        sim.read_result(tmp_path)

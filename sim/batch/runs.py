@@ -3,11 +3,15 @@
 Each run writes ``run.json`` next to its results, last and atomically::
 
     {"status": "complete" | "failed", "config_hash": ..., "error": ...,
+     "version": "0.1.0", "seed": 42,
      "overrides": [...], "files": {"summary.json": "<sha256>", ...}}
 
 The config hash is a sha256 of the resolved config (without Hydra's own settings), so a
 sweep run again into the same folder skips the runs already complete for the same
-config and reruns the ones whose config changed. The file digests make a run's folder
+config and reruns the ones whose config changed. ``version`` is the simulator's that
+made the run: results of another version (or of one that recorded none) are not
+reused unless the sweep is told it may (``resume=any_version``), since an upgrade may
+change what the same config gives. The file digests make a run's folder
 self-checking: a run counts as complete only if ``run.json`` reads back, every result
 file it names is there with the bytes it recorded, and ``summary.json`` is a flat
 mapping. Anything else (a killed run, a corrupt or truncated file, files mixed by two
@@ -26,18 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.files import sha256_of, write_atomic
-from sim.output.results import WORLD_FILE
+from sim.core.provenance import version
+from sim.output.results import RESULT_FILES, WORLD_FILE
 
 RUN_FILE = "run.json"
-RESULT_FILES = ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", "pulls.csv")
-"""The files ``run.json`` records digests of. ``world.json`` (drawing aids, `WORLD_FILE`)
-is not one of them: run folders written before it existed stay complete, and a stale
-one is removed with the results (`clear_stale`)."""
 STATUSES = ("complete", "failed", "missing")
 
 
-NOT_SETTINGS = frozenset({"progress"})
-"""Root keys that change how a run looks, not what it simulates."""
+NOT_SETTINGS = frozenset({"progress", "resume", "limits"})
+"""Root keys that change how a run looks, whether it may run or how it is resumed, not
+what it simulates."""
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -62,6 +64,7 @@ class RunState:
         config_hash: the digest of the config the run recorded ("" when none).
         overrides: the command-line overrides the run recorded, or None.
         summary: the run's metrics when complete, else empty.
+        version: the simulator's version that made the run ("" when none recorded).
     """
 
     status: str
@@ -69,6 +72,7 @@ class RunState:
     config_hash: str = ""
     overrides: tuple[str, ...] | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)
+    version: str = ""
 
 
 def _is_scalar(value: Any) -> bool:
@@ -136,7 +140,9 @@ def _read_record(path: Path) -> RunState | dict[str, Any]:
         return RunState("missing", f"{RUN_FILE}: not a run record")
     if record["status"] == "failed":
         recorded = tuple(overrides) if overrides is not None else None
-        return RunState("failed", str(record.get("error", "")), digest, recorded)
+        version = record.get("version")
+        made_by = version if isinstance(version, str) else ""
+        return RunState("failed", str(record.get("error", "")), digest, recorded, version=made_by)
     return record
 
 
@@ -147,6 +153,8 @@ def _read_run_file(folder: Path) -> RunState:
     digest = record["config_hash"]
     overrides = record.get("overrides")
     recorded = tuple(overrides) if overrides is not None else None
+    version = record.get("version")
+    made_by = version if isinstance(version, str) else ""
     files = record.get("files")
     if not isinstance(files, dict) or set(files) != set(RESULT_FILES):
         return RunState("missing", f"{RUN_FILE}: no digests of the result files", digest, recorded)
@@ -161,13 +169,24 @@ def _read_run_file(folder: Path) -> RunState:
         summary = read_summary(folder / "summary.json")
     except ValueError as error:
         return RunState("missing", str(error), digest, recorded)
-    return RunState("complete", "", digest, recorded, summary)
+    return RunState("complete", "", digest, recorded, summary, made_by)
 
 
-def is_complete(folder: Path, digest: str) -> bool:
-    """Whether the folder holds complete, intact results of the config with this digest."""
+def is_complete(folder: Path, digest: str, any_version: bool = False) -> bool:
+    """Whether the folder holds complete, intact results of the config with this
+    digest, made by this version of the simulator (by any, if `any_version`)."""
     state = read_run(folder)
-    return state.status == "complete" and state.config_hash == digest
+    same = any_version or state.version == version()
+    return state.status == "complete" and state.config_hash == digest and same
+
+
+def made_by_another_version(folder: Path, digest: str) -> str | None:
+    """The version (``unknown`` if none was recorded) that made the folder's complete
+    results of this config, when it is not this one; else None."""
+    state = read_run(folder)
+    if state.status != "complete" or state.config_hash != digest or state.version == version():
+        return None
+    return state.version or "unknown"
 
 
 def clear_stale(folder: Path, digest: str) -> None:
@@ -181,14 +200,28 @@ def clear_stale(folder: Path, digest: str) -> None:
             (folder / name).unlink(missing_ok=True)
 
 
+def _document(
+    status: str, digest: str, error: str, seed: int | None, overrides: Sequence[str] | None
+) -> dict[str, Any]:
+    document: dict[str, Any] = {"status": status, "config_hash": digest, "error": error}
+    document["version"] = version()
+    if seed is not None:
+        document["seed"] = seed
+    if overrides is not None:
+        document["overrides"] = list(overrides)
+    return document
+
+
 def record_run(
     folder: Path,
     digest: str,
     status: str,
     error: str = "",
     overrides: Sequence[str] | None = None,
+    seed: int | None = None,
 ) -> None:
-    """Write the folder's ``run.json`` (atomically, last).
+    """Write the folder's ``run.json`` (atomically, last): how the run ended, the
+    digest of its config, the simulator's version, its seed and overrides.
 
     A complete run records the sha256 of each result file as it reads back from disk.
 
@@ -196,9 +229,7 @@ def record_run(
         OSError: the folder cannot be written.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {"status": status, "config_hash": digest, "error": error}
-    if overrides is not None:
-        document["overrides"] = list(overrides)
+    document = _document(status, digest, error, seed, overrides)
     if status == "complete":
         document["files"] = {name: sha256_of(folder / name) for name in RESULT_FILES}
     write_atomic(folder / RUN_FILE, json.dumps(document, indent=2) + "\n")
@@ -207,19 +238,21 @@ def record_run(
 
 
 def record_failure(
-    folder: Path, digest: str, error: str, overrides: Sequence[str] | None = None
+    folder: Path,
+    digest: str,
+    error: str,
+    overrides: Sequence[str] | None = None,
+    seed: int | None = None,
 ) -> Path | None:
     """Record a failed run in its folder or, when that cannot be written, in its
     `fallback_record`; returns where it went (None: nowhere could be written)."""
     try:
-        record_run(folder, digest, "failed", error, overrides)
+        record_run(folder, digest, "failed", error, overrides, seed)
         return folder / RUN_FILE
     except OSError:
         pass
     fallback = fallback_record(folder)
-    document = {"status": "failed", "config_hash": digest, "error": error}
-    if overrides is not None:
-        document["overrides"] = list(overrides)  # type: ignore[assignment]
+    document = _document("failed", digest, error, seed, overrides)
     try:
         fallback.parent.mkdir(exist_ok=True)
         write_atomic(fallback, json.dumps(document, indent=2) + "\n")

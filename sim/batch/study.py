@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sim.api import load_config, to_plain
 from sim.config import scenario_params
@@ -37,6 +37,8 @@ from sim.core.streams import RandomStreams
 from sim.output.report import RunsBar, output_console
 from sim.output.results import Result, rows_csv
 from sim.output.summary import key_bounds
+from sim.output.tables import TextTable
+from sim.output.terminal import print_table as print_fitted
 from sim.scenario import run_scenario
 
 
@@ -211,7 +213,7 @@ def summary_metric(key: str) -> Measure:
     Raises:
         KeyError: no run's summary has such a key.
     """
-    return Measure(lambda result: result.summary.get(key), key_bounds(key))
+    return Measure(lambda result: cast(float | None, result.summary.get(key)), key_bounds(key))
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
@@ -221,21 +223,18 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence[str]) -> None:
-    """Print chosen columns of a study table as ``value [low, high]``."""
-    from rich.table import Table
-
-    table = Table(title=title)
-    table.add_column("point")
-    for column in columns:
-        table.add_column(column, justify="right")
+    """Print chosen columns of a study table as ``value [low, high]``, fitted to the
+    terminal's width."""
+    cells = []
     for row in rows:
-        cells = []
+        line = [str(row["point"])]
         for column in columns:
             value = row[column]
             low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
             if isinstance(value, float) and low is not None and not math.isnan(low):
-                cells.append(f"{value:.4g} [{low:.3g}, {high:.3g}]")
+                line.append(f"{value:.4g} [{low:.3g}, {high:.3g}]")
             else:
-                cells.append(f"{value:.4g}" if isinstance(value, float) else str(value))
-        table.add_row(str(row["point"]), *cells)
-    output_console().print(table)
+                line.append(f"{value:.4g}" if isinstance(value, float) else str(value))
+        cells.append(tuple(line))
+    table = TextTable(title, ("point", *columns), tuple(cells), (False, *(True,) * len(columns)))
+    print_fitted(output_console(), table)

@@ -4,9 +4,11 @@ Hydra gives each run of a sweep a numbered folder under the sweep folder, holdin
 run's ``summary.json``, its ``run.json`` (how it ended) and its overrides
 (``.hydra/overrides.yaml``).
 
-* ``sweep_summary.csv``: one row per run folder, in run order: the run's number, its
-  status (``complete``, ``failed`` with the error, or ``missing``: still running or
-  killed), every override as a column, then every summary metric.
+* ``sweep_summary.csv``: one row per run of the sweep, in run order: the run's number,
+  its status (``complete``, ``failed`` with the error, or ``missing``: still running,
+  killed, or its folder gone), every override as a column, then every summary metric.
+  The runs are those the folder's last sweep declared (``.sweep.json``): folders left
+  over from an earlier, larger sweep are left out, and said to be.
 * ``sweep_report.csv``: one row per configuration point (the runs that differ only in
   ``replication``): how many runs, then for every numeric metric its mean and the half
   width of its 95 % confidence interval (Student's t over the replications).
@@ -17,6 +19,7 @@ Both are written when a sweep ends and rebuilt by ``sim-report <sweep folder>``.
 from __future__ import annotations
 
 import fcntl
+import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -36,10 +39,12 @@ REPORT_NAME = "sweep_report.csv"
 
 def override_columns(entries: Sequence[str]) -> dict[str, str]:
     """Overrides as table columns: the key (without ``+``, ``++``, ``~``) and its value."""
-    pairs = (str(entry).partition("=") for entry in entries)
-    return {
-        key.lstrip("+~"): value for key, _, value in pairs if key.lstrip("+~") not in NOT_SETTINGS
-    }
+    pairs = ((key.lstrip("+~"), value) for key, _, value in map(_split, entries))
+    return {key: value for key, value in pairs if key.split(".")[0] not in NOT_SETTINGS}
+
+
+def _split(entry: object) -> tuple[str, str, str]:
+    return str(entry).partition("=")
 
 
 def _overrides_file(run: Path) -> tuple[dict[str, str], str]:
@@ -65,19 +70,83 @@ def run_folders(sweep: Path) -> list[Path]:
     )
 
 
+SWEEP_FILE = ".sweep.json"
+"""What the last sweep into a folder declared: ``{"runs": N}`` (its runs are 0 to N-1)
+or ``{"runs": null}`` (a sweeper that decides as it goes: every numbered folder is
+its)."""
+
+
+def declare_sweep(sweep: Path, runs: int | None) -> None:
+    """Record, before its first run, how many runs the sweep starting in `sweep` has.
+
+    Raises:
+        OSError: the folder cannot be written.
+    """
+    write_atomic(sweep / SWEEP_FILE, json.dumps({"runs": runs}) + "\n")
+
+
+def _declared_runs(sweep: Path) -> int | None:
+    """The runs the folder's last sweep declared (None: unknown, or every folder)."""
+    try:
+        runs = json.loads((sweep / SWEEP_FILE).read_text(encoding="utf-8")).get("runs")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return runs if isinstance(runs, int) and not isinstance(runs, bool) and runs >= 0 else None
+
+
+def sweep_runs(sweep: Path) -> tuple[list[int], list[int]]:
+    """The sweep's run numbers, in order, and the numbered folders left out as another
+    sweep's.
+
+    When the folder's last sweep declared N runs (`declare_sweep`), its runs are 0 to
+    N-1 (a deleted one still counts, as missing) and a folder numbered N or above is
+    left over from an earlier, larger sweep. Otherwise every number up to the highest
+    folder's is the sweep's, so a deleted folder between two others is missing too.
+    """
+    numbers = [int(path.name) for path in run_folders(sweep)]
+    declared = _declared_runs(sweep)
+    if declared is None:
+        return list(range(max(numbers) + 1 if numbers else 0)), []
+    return list(range(declared)), [number for number in numbers if number >= declared]
+
+
+def left_out_line(sweep: Path, left_out: Sequence[int]) -> str:
+    """The line that says which run folders the tables leave out, and why."""
+    return (
+        f"{sweep}: run folders {_spans(left_out)} are another sweep's (this one has "
+        f"{min(left_out)} runs): left out of the tables"
+    )
+
+
+def _spans(numbers: Sequence[int]) -> str:
+    """``4-7, 9``: consecutive numbers as spans."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in spans)
+
+
 def sweep_rows(sweep: Path) -> list[dict[str, Any]]:
-    """One row per run: run number, status, error, overrides, summary metrics (same
-    columns in every row; blank where a run lacks one).
+    """One row per run of the sweep (`sweep_runs`): run number, status, error,
+    overrides, summary metrics (same columns in every row; blank where a run lacks one).
 
     Each row is what the run's folder reads back (`sim.batch.runs.read_run`): a run whose
     files are incomplete, corrupt or inconsistent is ``missing`` with the reason in
-    ``error``. A run's overrides come from its ``run.json`` (what the run that wrote the
-    results was asked), else from Hydra's ``.hydra/overrides.yaml``.
+    ``error``, and so is one without a folder. A run's overrides come from its
+    ``run.json`` (what the run that wrote the results was asked), else from Hydra's
+    ``.hydra/overrides.yaml``.
     """
     raw: list[tuple[dict[str, Any], Mapping[str, Any]]] = []
     override_keys: dict[str, None] = {}
     metric_keys: dict[str, None] = {}
-    for run in run_folders(sweep):
+    for number in sweep_runs(sweep)[0]:
+        run = sweep / str(number)
+        if not run.is_dir():
+            raw.append(({"run": number, "status": "missing", "error": "no run folder"}, {}))
+            continue
         state = read_run(run)
         status, error, summary = state.status, state.error, state.summary
         if state.overrides is not None:

@@ -10,16 +10,21 @@ linear algebra (numpy draws its random numbers), so the programs ask for one thr
 unless the environment says otherwise: on two cores the pool cost a ``sim-docker`` verb
 0.05 to 0.1 s of CPU (wall time too when the cores are busy), and its workers inherit
 the setting.
+
+``--version`` alone is answered here, before any program is imported, the same way by
+every script: the simulator's name and version (`sim.core.provenance`).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from sim.core.collection import collection_paused
+from sim.core.provenance import version_line
 
 PROGRAMS: dict[str, tuple[str, str]] = {
     "sim": ("sim.cli.main", "main"),
@@ -33,8 +38,12 @@ PROGRAMS: dict[str, tuple[str, str]] = {
 
 
 def launch(script: str) -> Any:
-    """Import `script`'s program quickly (see the module's doc), then run it."""
+    """Import `script`'s program quickly (see the module's doc), then run it; or, asked
+    for ``--version`` alone, print the simulator's name and version."""
     module, function = PROGRAMS[script]
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        print(version_line(script))
+        return 0
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     with collection_paused():
         program: Callable[[], Any] = getattr(importlib.import_module(module), function)

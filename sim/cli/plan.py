@@ -51,6 +51,7 @@ from sim.batch.plan.table import (
     read_plan_csv,
 )
 from sim.cli import main as sim_cli
+from sim.cli.interrupt import interruptible
 from sim.config import scenario_params
 from sim.core.errors import ConfigError
 from sim.core.files import unwritable_reason
@@ -298,7 +299,12 @@ def report(spec: PlanSpec, sweep: Path) -> int:
 
 
 def main() -> None:
-    """The ``sim-plan`` console script."""
+    """The ``sim-plan`` console script (an interrupt ends it with one line, 130 or 143)."""
+    with interruptible():
+        _main()
+
+
+def _main() -> None:
     arguments = sys.argv[1:]
     if "-h" in arguments or "--help" in arguments:
         print(USAGE)

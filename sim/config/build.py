@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from sim.config.limits import check_hosts, check_length, check_replicas, check_requests
 from sim.config.params import (
     Deployment,
     PlatformParams,
@@ -111,6 +112,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
                 str(key), short(value), f"not a known key here (known: {', '.join(known)})"
             )
     root = read(RootSpec, own, "")
+    check_length(root.horizon_s, root.sample_period_s, root.limits)
     seed = replication_seed(root.seed, root.replication)
     registries = read_registries(_section(config, "registry"))
     images = read_images(_section(config, "images"), registries)
@@ -124,6 +126,11 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
                 )
     pricing = read_pricing(_section(config, "pricing"))
     cluster = read(ClusterSpec, _section(config, "cluster"), "cluster")
+    host_count = check_hosts(
+        (pool.count for pool in cluster.pools.values()),
+        (cluster.scaler.max_hosts or 0) if cluster.scaler.enabled else 0,
+        root.limits,
+    )
     hosts = hosts_of(cluster, pricing)
     cluster_scaler = scaler_of(cluster, pricing)
     mirrors = mirrors_of(cluster, registries)
@@ -132,8 +139,14 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     platforms = read_platforms(_section(config, "platform"), pricing)
     workload = read(WorkloadSpec, _section(config, "workload"), "workload")
     apps = apps_of(workload, images)
+    check_replicas(
+        _replicas_by_layers(workload, apps, host_count), root.log, host_count, root.limits
+    )
     deployments = deployments_of(workload, apps, platforms)
     service = service_of(workload, apps, platforms)
+    if service is not None:
+        check_requests(service.arrivals, service.mode, root.horizon_s, root.limits)
+        check_fluid_request(service)
     check_apps_on_platforms(apps, deployments, service, platforms)
     autoscaler = read_autoscaler(config.get("autoscaler") or {"policy": "none"})
     links = [
@@ -182,6 +195,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         faults=faults,
         slo=slo if slo.judged else None,
         scheduler=cluster.scheduler,
+        node_lifecycle=cluster.node_lifecycle,
     )
 
 
@@ -195,6 +209,40 @@ def check_egress(network: NetworkParams, registries: Sequence[RegistryParams]) -
             raise ConfigError(
                 f"network.egress.registries.{index}", name, "a registry: " + ", ".join(names)
             )
+
+
+def check_fluid_request(service: ServiceParams) -> None:
+    """The fluid mode drains each queue at workers / mean CPU time: a request must take
+    some CPU, and a finite amount on average.
+
+    Raises:
+        ConfigError: naming ``workload.traffic.request.cpu``.
+    """
+    mean_s = service.request.cpu_s.mean()
+    if service.mode == "fluid" and not (0 < mean_s < math.inf):
+        raise ConfigError(
+            "workload.traffic.request.cpu",
+            f"mean {mean_s:g}s",
+            "a positive, finite mean CPU time per request with workload.traffic.mode=fluid",
+        )
+
+
+def _replicas_by_layers(
+    workload: WorkloadSpec, apps: Mapping[str, App], hosts: int
+) -> dict[int, int]:
+    """Replicas asked for up front, by the layers of their image: the deployments' (one per
+    host with per_host) and the service's initial ones."""
+    counts: dict[int, int] = {}
+
+    def add(app: str, replicas: int) -> None:
+        layers = len(apps[app].image.layers) if app in apps else 0
+        counts[layers] = counts.get(layers, 0) + replicas
+
+    for spec in workload.deployments:
+        add(spec.app, hosts if spec.per_host else int(spec.replicas or 0))
+    if workload.service is not None:
+        add(workload.service.app, workload.service.initial_replicas)
+    return counts
 
 
 def read_faults(
@@ -597,6 +645,7 @@ def apps_of(workload: WorkloadSpec, images: Mapping[str, Image]) -> dict[str, Ap
             spec.init,
             startup_read_fraction=spec.startup_read_fraction,
             working_set_bytes=spec.working_set_bytes,
+            pod_spec=spec.pod(name),
         )
     return apps
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim.model.cluster.deployments import Deployment
+from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.cluster.scaler import ClusterScalerParams
 from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.cloud import InstanceType
@@ -66,3 +67,5 @@ class ScenarioParams:
     slo: SloParams | None = None
     scheduler: SchedulerParams = field(default_factory=SchedulerParams)
     """The scheduler's profile (``cluster.scheduler``)."""
+    node_lifecycle: NodeLifecycleParams = field(default_factory=NodeLifecycleParams)
+    """When a crashed host's pods are evicted (``cluster.node_lifecycle``)."""

@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sim.config.scheduling import TaintSpec
+from sim.config.limits import Limits
+from sim.config.scheduling import PodSchedulingSpec, TaintSpec
 from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
+from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.allocatable import DaemonSet, Reserved
 from sim.model.hosts.cloud import InstanceType
@@ -126,6 +128,10 @@ class ClusterSpec:
         default_factory=SchedulerParams,
         doc="the scheduler's profile: filter and score plugins, weights, arguments",
     )
+    node_lifecycle: NodeLifecycleParams = setting(
+        default_factory=NodeLifecycleParams,
+        doc="when a crashed host's pods are evicted and replaced (grace period, toleration)",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,8 +145,9 @@ class PricingSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AppSpec:
-    """An application: its image, what one replica requests, its start-up work."""
+class AppSpec(PodSchedulingSpec):
+    """An application: its image, what one replica requests, its start-up work, and its
+    replicas' labels and scheduling constraints."""
 
     image: str = setting(doc="a catalog image")
     vcpu: float = setting(
@@ -253,9 +260,22 @@ class RootSpec:
     progress: bool | Literal["auto"] = setting(
         "auto", doc="a bar of simulated time: auto (on a terminal), true or false"
     )
-    figures: bool = setting(False, doc="the run also draws its figures")
+    figures: bool | Literal["png", "svg", "pdf"] = setting(
+        False, doc="the run (a sweep: its end) also draws its figures: true (png), png, svg or pdf"
+    )
+    figure_dpi: float = setting(120.0, above=0, doc="dots per inch of png figures")
+    report: Literal["none", "html"] = setting(
+        "none", doc="html: the run (a sweep: its end) also writes report.html, a page to open"
+    )
+    resume: Literal["same_version", "any_version"] = setting(
+        "same_version",
+        doc="sim -m again into a folder: reuse complete runs this version made, or any version's",
+    )
     log: Literal["full", "summary"] = setting(
         "full", doc="full: every event in events.csv; summary: counts only (long runs)"
+    )
+    limits: Limits = setting(
+        default_factory=Limits, doc="the largest run allowed, checked before it is built"
     )
     hydra: Any = setting(None, doc="Hydra's own settings (not read)")
 

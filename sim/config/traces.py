@@ -88,7 +88,8 @@ def read_trace(
       Requests arrive as a Poisson process at each interval's rate, drawn from `rng`.
 
     Numbers are plain decimals (``12``, ``0.25``, ``1e3``), finite and not negative;
-    spaces around them are ignored, and so are empty lines.
+    spaces around them are ignored, and so are empty lines. Lines may end in CRLF, and a
+    UTF-8 byte order mark before the header is skipped (spreadsheets write both).
 
     Args:
         path: the file to read.
@@ -102,7 +103,7 @@ def read_trace(
             ``path:line_number`` (lines counted from 1, the header being line 1).
     """
     try:
-        with open(path, newline="", encoding="utf-8") as trace_file:
+        with open(path, newline="", encoding="utf-8-sig") as trace_file:
             rows = [
                 (line_number, row)
                 for line_number, row in enumerate(csv.reader(trace_file), start=1)

@@ -75,3 +75,62 @@ def unwritable_reason(folder: Path) -> str | None:
     except OSError as error:
         return error.strerror or type(error).__name__
     return None
+
+
+class FolderBusy(Exception):
+    """Another process holds the folder."""
+
+
+class FolderLock:
+    """One writer at a time in a folder: an advisory lock (``flock``) on the folder
+    itself, held until `release` or the process ends (the operating system drops it
+    if the process dies, so a killed run never leaves its folder locked). Nothing is
+    written into the folder for it."""
+
+    def __init__(self, handle: int, path: Path) -> None:
+        self._handle: int | None = handle
+        self.path = path
+
+    @classmethod
+    def take(cls, path: Path) -> FolderLock:
+        """Lock the folder `path` (it must exist) for this process.
+
+        Raises:
+            FolderBusy: another process holds it.
+            OSError: it cannot be opened.
+        """
+        import fcntl
+
+        handle = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            raise FolderBusy(str(path)) from None
+        return cls(handle, path)
+
+    def release(self) -> None:
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None
+
+
+def claim_new_folder(path: Path) -> Path:
+    """Create a folder no other process has: `path` itself, or, when it exists already
+    (two runs started in the same second share a time-stamped name), the first free
+    ``<path>-1``, ``<path>-2``, ... Each attempt is one atomic ``mkdir``, so two
+    processes never get the same folder.
+
+    Raises:
+        OSError: the parent cannot be created or written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = 0
+    while True:
+        candidate = path if suffix == 0 else path.with_name(f"{path.name}-{suffix}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            suffix += 1
+            continue
+        return candidate

@@ -80,6 +80,9 @@ class EventKind(StrEnum):
     """A host crashed (details: fault, replicas_lost, recovery)."""
     HOST_RECOVERED = "host_recovered"
     """A crashed host is back (details: how: reboot or replace, down_s)."""
+    NODE_NOT_READY = "node_not_ready"
+    """The control plane marked a crashed host NotReady after the grace period (details:
+    fault, evict_in_s: until its pods are evicted and replaced)."""
     DISK_PRESSURE = "disk_pressure"
     """A host's disk filled (details: fault, filled_bytes, evicting: over the kubelet's
     hard eviction threshold after image GC)."""
@@ -135,6 +138,8 @@ class DropReason(StrEnum):
     """Why a request was turned away at arrival (never silently lost)."""
 
     NO_READY_REPLICA = "no ready replica"
+    NOT_STARTED = "not started"
+    """A recorded arrival (a trace's row) before the service opened to traffic."""
     QUEUE_FULL = "queue full"
     TIMEOUT = "timeout"
 

@@ -176,6 +176,20 @@ def _arm_written(arms: list[Any], value: object) -> Any | None:
     return None
 
 
+def _words_of(arms: list[Any]) -> list[str] | None:
+    """Every value a union of booleans and words allows (``true, false, auto``), so a
+    refusal lists them all; None when an arm is not such a choice."""
+    words: list[str] = []
+    for arm in arms:
+        if arm is bool:
+            words += ["true", "false"]
+        elif typing.get_origin(arm) is typing.Literal:
+            words += [str(choice) for choice in typing.get_args(arm)]
+        else:
+            return None
+    return words
+
+
 def _arm_for(arms: list[Any], value: object) -> Any:
     """The arm of a union a config value is written for (see `_arm_written`); else the
     first arm."""
@@ -192,7 +206,13 @@ def convert(hint: Any, value: object, key: str, meta: Setting) -> Any:
             return None
         if meta.expected and _arm_written(others, value) is None:
             raise ConfigError(key, short(value), meta.expected)
-        return convert(_arm_for(others, value), value, key, meta)
+        words = _words_of(others)
+        if words is None:
+            return convert(_arm_for(others, value), value, key, meta)
+        try:
+            return convert(_arm_for(others, value), value, key, meta)
+        except ConfigError:
+            raise ConfigError(key, short(value), "one of " + ", ".join(words)) from None
     origin = typing.get_origin(hint)
     if origin is tuple:
         if not isinstance(value, list | tuple):

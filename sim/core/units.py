@@ -73,17 +73,18 @@ DURATION_UNITS: Mapping[str, Fraction] = {
 """Seconds per unit of duration, largest first."""
 
 SIZE_ALLOWED = (
-    "a size such as 45MB or 1.5GiB (units B, kB, MB, GB, TB, KiB, MiB, GiB, TiB) "
-    "or a plain number of bytes, not negative"
+    "a size: a decimal number without sign or exponent and a unit (B, kB, MB, GB, TB, "
+    "KiB, MiB, GiB, TiB), such as 45MB or 1.5GiB; or a plain number of bytes, not negative"
 )
 BANDWIDTH_ALLOWED = (
-    "a bandwidth such as 100Mbps or 12.5MB/s (bits: bps, kbps, Mbps, Gbps, Tbps; "
-    "bytes: B/s, kB/s, MB/s, GB/s, TB/s, KiB/s, MiB/s, GiB/s, TiB/s) "
-    "or a plain number of bytes per second, not negative"
+    "a bandwidth: a decimal number without sign or exponent and a unit (bits: bps, kbps, "
+    "Mbps, Gbps, Tbps; bytes: B/s, kB/s, MB/s, GB/s, TB/s, KiB/s, MiB/s, GiB/s, TiB/s), "
+    "such as 100Mbps or 12.5MB/s; or a plain number of bytes per second, not negative"
 )
 DURATION_ALLOWED = (
-    "a duration such as 0.57s, 30s or 5min 3s (units us, ms, s, min, h, d, "
-    "largest first when summed) or a plain number of seconds, not negative"
+    "a duration: a decimal number without sign or exponent and a unit (us, ms, s, min, h, "
+    "d; several parts largest first), such as 0.57s, 30s or 5min 3s; or a plain number of "
+    "seconds, not negative"
 )
 
 # One part of a quantity: an unsigned decimal number, optional spaces, a unit. The unit

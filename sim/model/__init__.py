@@ -7,8 +7,8 @@ Each package owns one part of the world and imports only the packages below it:
   behind its load balancer, monitoring, the autoscaling loop and the SLO;
 - ``platforms`` — how a replica starts, what it holds and what it costs (container, VM,
   microVM, Beanstalk, Fargate);
-- ``cluster`` — the cluster as a whole: its hosts and registries put together, placement,
-  deployments, CrashLoopBackOff and the node scaler;
+- ``cluster`` — the cluster as a whole: its hosts and registries put together, the
+  scheduler, deployments, the node lifecycle and the node scaler;
 - ``hosts`` — machines and what runs on them: resources, the container engine (pulls),
   the container runtime, replicas' records, cloud instances and their bills, spot;
 - ``images`` — images, the layer store, layer downloads, snapshotters and registries;

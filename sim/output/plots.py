@@ -1,4 +1,12 @@
-"""Figures from results (matplotlib, no display needed); nothing here simulates.
+"""Figures from results; nothing here simulates.
+
+Each plot function follows matplotlib's object-oriented style: it draws into the `ax`
+(or a new subplot of the `fig`) it is given, or into a figure of its own, and returns
+the `Figure`. It saves only when given a path, in the format the path's suffix names
+(``.png``, ``.svg``, ``.pdf``). Nothing here chooses a backend or touches pyplot's
+state, so a notebook's inline figures and ``plt.show()`` behave as the user set them,
+and a program without a display draws as well: a figure made here belongs to no
+window and is freed when dropped.
 
 `sweep_figures` draws one bar chart per headline metric of a sweep report: the mean of
 each configuration point with its 95 % confidence interval as an error bar.
@@ -6,20 +14,75 @@ each configuration point with its 95 % confidence interval as an error bar.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+import os
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import matplotlib
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from sim.core.records import REGISTRY_BYTES_COLUMN, EventKind, ReplicaState  # noqa: E402
+from sim.core.records import REGISTRY_BYTES_COLUMN, EventKind, ReplicaState
+from sim.output.formats import DPI
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from sim.output.results import Result
+
+
+UNDATED: dict[str, dict[str, Any]] = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+"""Metadata that leaves out the date matplotlib would write into a file of that format."""
+
+
+def _canvas(
+    ax: Axes | None,
+    fig: Figure | None,
+    figsize: tuple[float, float],
+    layout: Literal["constrained", "tight"] | None = None,
+) -> tuple[Figure, Axes, bool]:
+    """The axes to draw into: `ax`, a new subplot of `fig`, or a new figure's; and
+    whether the figure is this module's own (then it also lays the figure out)."""
+    if ax is not None:
+        parent = ax.figure
+        return (parent if isinstance(parent, Figure) else parent.figure), ax, False
+    if fig is not None:
+        return fig, fig.add_subplot(), False
+    own = Figure(figsize=figsize, layout=layout)
+    return own, own.add_subplot(), True
+
+
+def figure_bytes(figure: Figure, format: str = "png", dpi: float = DPI) -> bytes:
+    """`figure` as the bytes of a file of that format (see `save_figure`)."""
+    buffer = io.BytesIO()
+    with rc_context({"svg.hashsalt": "sim"}):
+        figure.savefig(buffer, dpi=dpi, format=format, metadata=UNDATED.get(format))
+    return buffer.getvalue()
+
+
+def save_figure(figure: Figure, path: Path, dpi: float = DPI) -> Path:
+    """Write `figure` to `path` (the folder made if needed) in the format its suffix
+    names, through a temporary file renamed into place; returns `path`. The bytes
+    depend only on the figure: no date is written, and an SVG's element ids are drawn
+    from a fixed salt.
+
+    Raises:
+        OSError: the file cannot be written (`path` is unchanged).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    format = path.suffix.lstrip(".").lower() or "png"
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{path.suffix}")
+    try:
+        temporary.write_bytes(figure_bytes(figure, format, dpi))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
 
 HEADLINE_METRICS = {
     "startup_s_p95": "replica start-up p95 (s)",
@@ -33,7 +96,7 @@ HEADLINE_METRICS = {
 }
 
 
-def _labels(report: Sequence[dict[str, Any]]) -> tuple[list[str], str]:
+def _labels(report: Sequence[Mapping[str, Any]]) -> tuple[list[str], str]:
     """Bar labels from the settings that differ between points, and what they are."""
     keys = [
         key
@@ -46,35 +109,53 @@ def _labels(report: Sequence[dict[str, Any]]) -> tuple[list[str], str]:
     return labels, ", ".join(keys) or "configuration"
 
 
-def sweep_figures(report: Sequence[dict[str, Any]], folder: Path) -> list[Path]:
-    """One PNG per headline metric present in the report; returns their paths."""
-    if not report:
-        return []
-    folder.mkdir(parents=True, exist_ok=True)
+def sweep_figure(
+    report: Sequence[Mapping[str, Any]],
+    metric: str,
+    path: Path | None = None,
+    *,
+    ax: Axes | None = None,
+    fig: Figure | None = None,
+    dpi: float = DPI,
+) -> Figure:
+    """One headline metric of a sweep report (`sim.batch.sweep.report_rows`): a bar per
+    configuration point at its mean, its 95 % confidence interval as an error bar."""
     labels, what = _labels(report)
-    written = []
-    for metric, title in HEADLINE_METRICS.items():
-        means = [row.get(f"{metric}_mean") for row in report]
-        if all(mean is None for mean in means):
-            continue
-        errors = [row.get(f"{metric}_ci95") or 0.0 for row in report]
-        figure, axes = plt.subplots(figsize=(max(5.0, 0.6 * len(labels) + 2), 3.8))
-        axes.bar(
-            range(len(labels)), [m or 0.0 for m in means], yerr=errors, capsize=4, color="#4878a8"
-        )
-        axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
-        axes.set_xlabel(what)
-        axes.set_ylabel(title)
-        runs = sorted({row["runs"] for row in report})
-        axes.set_title(
-            f"{title}\nmean and 95 % CI, {'/'.join(map(str, runs))} runs each", fontsize=10
-        )
+    title = HEADLINE_METRICS.get(metric, metric)
+    means = [row.get(f"{metric}_mean") for row in report]
+    errors = [row.get(f"{metric}_ci95") or 0.0 for row in report]
+    figure, axes, own = _canvas(ax, fig, (max(5.0, 0.6 * len(labels) + 2), 3.8))
+    axes.bar(range(len(labels)), [m or 0.0 for m in means], yerr=errors, capsize=4, color="#4878a8")
+    axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    axes.set_xlabel(what)
+    axes.set_ylabel(title)
+    runs = sorted({row["runs"] for row in report})
+    axes.set_title(f"{title}\nmean and 95 % CI, {'/'.join(map(str, runs))} runs each", fontsize=10)
+    if own:
         figure.tight_layout()
-        path = folder / f"{metric}.png"
-        figure.savefig(path, dpi=120)
-        plt.close(figure)
-        written.append(path)
-    return written
+    if path is not None:
+        save_figure(figure, path, dpi)
+    return figure
+
+
+def sweep_metrics(report: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The headline metrics a sweep report has a value of, in `HEADLINE_METRICS` order."""
+    return [
+        metric
+        for metric in HEADLINE_METRICS
+        if report and any(row.get(f"{metric}_mean") is not None for row in report)
+    ]
+
+
+def sweep_figures(
+    report: Sequence[Mapping[str, Any]], folder: Path, format: str = "png", dpi: float = DPI
+) -> list[Path]:
+    """One figure per headline metric present in the report, written into `folder` as
+    ``<metric>.<format>``; returns their paths."""
+    return [
+        save_figure(sweep_figure(report, metric), folder / f"{metric}.{format}", dpi)
+        for metric in sweep_metrics(report)
+    ]
 
 
 PHASE_COLOURS = {
@@ -110,7 +191,15 @@ def serving_spans(result: Result) -> dict[str, tuple[float, float]]:
     }
 
 
-def timeline(result: Result, path: Path, max_rows: int = 60) -> Path:
+def timeline(
+    result: Result,
+    path: Path | None = None,
+    *,
+    ax: Axes | None = None,
+    fig: Figure | None = None,
+    max_rows: int = 60,
+    dpi: float = DPI,
+) -> Figure:
     """A Gantt chart of replica start-ups: one row per replica (grouped by host), its
     phases in order, then ready until it was stopped or removed, or the run ended."""
     replicas = sorted(
@@ -118,8 +207,8 @@ def timeline(result: Result, path: Path, max_rows: int = 60) -> Path:
         key=lambda r: (r.host, r.requested_s, r.replica),
     )[:max_rows]
     spans = serving_spans(result)
-    figure, axes = plt.subplots(
-        figsize=(9.0, 1.6 + 0.28 * max(len(replicas), 1)), layout="constrained"
+    figure, axes, own = _canvas(
+        ax, fig, (9.0, 1.6 + 0.28 * max(len(replicas), 1)), layout="constrained"
     )
     for row, replica in enumerate(replicas):
         at = replica.requested_s
@@ -142,23 +231,33 @@ def timeline(result: Result, path: Path, max_rows: int = 60) -> Path:
     axes.invert_yaxis()
     axes.set_xlabel("simulated time (s)")
     axes.set_title(f"Replica start-up timeline (seed {result.summary['seed']})")
-    handles = [
-        plt.Rectangle((0, 0), 1, 1, color=colour) for _, colour in PHASE_COLOURS.values()
-    ] + [plt.Rectangle((0, 0), 1, 1, color=SERVE_COLOUR, alpha=0.35)]
+    handles = [Rectangle((0, 0), 1, 1, color=colour) for _, colour in PHASE_COLOURS.values()] + [
+        Rectangle((0, 0), 1, 1, color=SERVE_COLOUR, alpha=0.35)
+    ]
     labels = [label for label, _ in PHASE_COLOURS.values()] + ["ready / serving"]
-    figure.legend(handles, labels, fontsize=7, ncols=5, loc="outside lower center")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    if own:
+        figure.legend(handles, labels, fontsize=7, ncols=5, loc="outside lower center")
+    else:
+        axes.legend(handles, labels, fontsize=7, ncols=3, loc="best")
+    if path is not None:
+        save_figure(figure, path, dpi)
+    return figure
 
 
 ROLE_COLOURS = {"registry": "#d62728", "switch": "#7f7f7f", "host": "#1f77b4"}
 
 
-def topology(result: Result, path: Path, max_nodes: int = 80) -> Path | None:
+def topology(
+    result: Result,
+    path: Path | None = None,
+    *,
+    ax: Axes | None = None,
+    fig: Figure | None = None,
+    max_nodes: int = 80,
+    dpi: float = DPI,
+) -> Figure | None:
     """The network drawn with each link's width by the bytes it carried (both ways);
-    None when the network is too large to draw legibly."""
+    None when the run recorded no links or the network is too large to draw legibly."""
     import networkx as nx
 
     graph = nx.Graph()
@@ -173,7 +272,7 @@ def topology(result: Result, path: Path, max_nodes: int = 80) -> Path | None:
     carried = [data["carried"] for _, _, data in graph.edges(data=True)]
     heaviest = max(carried) or 1.0
     positions = nx.spring_layout(graph, seed=1)
-    figure, axes = plt.subplots(figsize=(7.0, 5.5))
+    figure, axes, own = _canvas(ax, fig, (7.0, 5.5))
     nx.draw_networkx_edges(
         graph,
         positions,
@@ -190,11 +289,11 @@ def topology(result: Result, path: Path, max_nodes: int = 80) -> Path | None:
     axes.set_title(f"Topology: link width by bytes carried (most: {heaviest / 1e6:.0f} MB)")
     axes.legend(fontsize=8, loc="lower right")
     axes.set_axis_off()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    if own:
+        figure.tight_layout()
+    if path is not None:
+        save_figure(figure, path, dpi)
+    return figure
 
 
 @dataclass(frozen=True)
@@ -234,10 +333,17 @@ def egress_series(result: Result) -> list[EgressSeries]:
     return series
 
 
-def registry_egress(result: Result, path: Path) -> Path:
+def registry_egress(
+    result: Result,
+    path: Path | None = None,
+    *,
+    ax: Axes | None = None,
+    fig: Figure | None = None,
+    dpi: float = DPI,
+) -> Figure:
     """Bytes per second each registry sent, per sample period, over the whole run: a
     step per period, drawn over the period it measures."""
-    figure, axes = plt.subplots(figsize=(7.0, 3.2))
+    figure, axes, own = _canvas(ax, fig, (7.0, 3.2))
     for index, series in enumerate(egress_series(result)):
         axes.stairs(
             series.rates_mb_s, series.edges_s, color=f"C{index}", lw=1.4, label=series.registry
@@ -249,8 +355,31 @@ def registry_egress(result: Result, path: Path) -> Path:
     axes.set_title("Registries: bytes sent per second, by sample period")
     axes.legend(fontsize=8, loc="upper right")
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    if own:
+        figure.tight_layout()
+    if path is not None:
+        save_figure(figure, path, dpi)
+    return figure
+
+
+RUN_FIGURES = ("timeline", "topology", "registry_egress")
+"""A run's figures, by the name of their file (without its suffix)."""
+
+
+def run_figures(result: Result, folder: Path, format: str = "png", dpi: float = DPI) -> list[Path]:
+    """Draw a run's figures into `folder` (its replicas' timeline, its topology when it
+    can be drawn, its registries' egress) as ``<name>.<format>``; returns their paths.
+
+    Raises:
+        OSError: a figure cannot be written.
+    """
+    drawn = {
+        "timeline": timeline(result),
+        "topology": topology(result),
+        "registry_egress": registry_egress(result),
+    }
+    return [
+        save_figure(figure, folder / f"{name}.{format}", dpi)
+        for name, figure in drawn.items()
+        if figure is not None
+    ]

@@ -4,10 +4,10 @@ A run's folder holds ``summary.json`` (flat metrics, documented in docs/results.
 ``events.csv`` (one row per event: ``time_s,source,kind,details``), ``timeseries.csv``
 (one row per sample period), ``replicas.csv`` / ``pulls.csv`` (one row per replica
 and per pull) and, with ``log: full``, ``world.json`` (what the run had that no event
-says: hosts' sizes, images' layers, registries, apps; `sim.core.world`). `Result.read`
-reads a folder back. Every file is written to a temporary name and renamed into place, so an
-interrupted run never leaves a half-written file, and the bytes depend only on the
-config and seed.
+says: hosts' sizes, images' layers, registries, apps; `sim.core.world`).
+`sim.output.reading.read_result` reads a folder back. Every file is written to a
+temporary name and renamed into place, so an interrupted run never leaves a
+half-written file, and the bytes depend only on the config and seed.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.core.files import write_atomic
-from sim.core.records import Event, EventKind, LinkUsage, PullRecord, ReplicaRecord
+from sim.core.records import Event, LinkUsage, PullRecord, ReplicaRecord
 from sim.core.world import (
     AppFacts,
     HostFacts,
@@ -33,13 +33,26 @@ from sim.core.world import (
     RegistryFacts,
     World,
 )
+from sim.output.run_summary import RunSummary
 
-Summary = dict[str, Any]
+if TYPE_CHECKING:
+    from sim.output.frames import ResultFrames
+
+RESULT_FILES = ("summary.json", "events.csv", "timeseries.csv", "replicas.csv", "pulls.csv")
+"""The files `Result.write` writes into every run's folder, and ``run.json`` records
+digests of. ``world.json`` (`WORLD_FILE`, drawing aids, only with ``log: full``) is not
+one of them: run folders written before it existed stay complete, and a stale one is
+removed with the results (`sim.batch.runs.clear_stale`)."""
+
+Summary = RunSummary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Result:
     """What a run produced.
+
+    ``result.frames()`` gives its tables as pandas DataFrames; in a notebook a result
+    shows its tables, and its ``repr`` is one line.
 
     Attributes:
         summary: flat metrics, in the order and meaning of `sim.output.summary.Summary`.
@@ -49,9 +62,12 @@ class Result:
         pulls: one record per image pull that ended.
         links: the network's links with what crossed them (`LinkUsage`), for drawing
             the topology.
-        warnings: what the run wants its user to know (printed after its tables).
+        warnings: what the run wants its user to know (printed after its tables), one
+            line each.
         world: what the run had that no event says (`World`); None when the run kept
             no events (``log: summary``).
+        serves_traffic: whether the run has a service (its summary's requests count,
+            zero or not).
     """
 
     summary: Summary
@@ -62,6 +78,38 @@ class Result:
     links: Sequence[LinkUsage] = ()
     warnings: Sequence[str] = ()
     world: World | None = None
+    serves_traffic: bool = False
+
+    def frames(self) -> ResultFrames:
+        """The run's tables as pandas DataFrames (`sim.output.frames`): ``summary``,
+        ``timeseries`` (with ``columns``: each one's unit and kind), ``replicas``,
+        ``pulls`` and ``events``, each built when first read.
+
+        Raises:
+            ImportError: pandas is not installed (``pip install 'sim[analysis]'``).
+        """
+        from sim.output.frames import ResultFrames
+
+        return ResultFrames(self)
+
+    def __repr__(self) -> str:
+        summary = self.summary
+        ready = sum(replica.state == "ready" for replica in self.replicas)
+        return (
+            f"<Result seed={summary['seed']} sim_time_s={summary['sim_time_s']:g}: "
+            f"{ready} of {len(self.replicas)} replicas ready, {len(self.pulls)} pulls, "
+            f"{len(self.events)} events, {len(self.timeseries)} samples>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The run's tables, for a notebook."""
+        from sim.output.markup import escape, table_html
+        from sim.output.tables import run_tables
+
+        shown = run_tables(self.summary, self.replicas, self.serves_traffic)
+        tables = [table_html(table) for table in shown]
+        hint = "result.frames() gives every table as a DataFrame"
+        return f"<div>{''.join(tables)}<p><small>{escape(hint)}</small></p></div>"
 
     def write(self, folder: str | os.PathLike[str]) -> Path:
         """Write the run's files into `folder` (created if needed); returns its path."""
@@ -77,38 +125,6 @@ class Result:
         else:
             (path / WORLD_FILE).unlink(missing_ok=True)
         return path
-
-    @classmethod
-    def read(cls, folder: str | os.PathLike[str]) -> Result:
-        """A run's results read back from the folder `write` wrote.
-
-        Event details come back as the text the file holds (``"3"``, not 3; None for
-        an empty value), as every reader of ``events.csv`` sees them. Without
-        ``world.json`` (a run with ``log: summary``) the result has no world and no
-        links.
-
-        Raises:
-            OSError: a file cannot be read.
-            ValueError: a file is not what `write` writes (the message names it).
-        """
-        path = Path(folder)
-        summary = _read_json(path / "summary.json")
-        if not isinstance(summary, dict):
-            raise ValueError(f"{path / 'summary.json'}: not a mapping of metrics")
-        world: World | None = None
-        links: tuple[LinkUsage, ...] = ()
-        if (path / WORLD_FILE).exists():
-            world, links = read_world(path / WORLD_FILE)
-        return cls(
-            summary,
-            read_events(path / "events.csv"),
-            read_rows(path / "timeseries.csv"),
-            read_records(path / "replicas.csv", ReplicaRecord),
-            read_records(path / "pulls.csv", PullRecord),
-            links,
-            (),
-            world,
-        )
 
 
 WORLD_FILE = "world.json"
@@ -162,7 +178,7 @@ def records_csv(records: Sequence[Any], record_type: type) -> str:
     return buffer.getvalue()
 
 
-_WORLD_PARTS: dict[str, type] = {
+WORLD_PARTS: dict[str, type] = {
     "hosts": HostFacts,
     "images": ImageFacts,
     "layers": LayerFacts,
@@ -175,131 +191,9 @@ _WORLD_PARTS: dict[str, type] = {
 def world_json(world: World, links: Sequence[LinkUsage]) -> str:
     """``world.json``: the world's facts, one list of rows per kind, and the links."""
     document: dict[str, Any] = {
-        part: [list(astuple(row)) for row in getattr(world, part)] for part in _WORLD_PARTS
+        part: [list(astuple(row)) for row in getattr(world, part)] for part in WORLD_PARTS
     }
     document["mirrors"] = [list(pair) for pair in world.mirrors]
     document["billing_minimum_s"] = world.billing_minimum_s
     document["links"] = [list(link) for link in links]
     return json.dumps(document, separators=(",", ":")) + "\n"
-
-
-def read_world(path: Path) -> tuple[World, tuple[LinkUsage, ...]]:
-    """A ``world.json`` read back: the world and the run's links.
-
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: it is not what `world_json` writes.
-    """
-    document = _read_json(path)
-    try:
-        parts = {
-            part: tuple(record(*_tuples(row)) for row in document[part])
-            for part, record in _WORLD_PARTS.items()
-        }
-        world = World(
-            **parts,
-            mirrors=tuple((origin, mirror) for origin, mirror in document["mirrors"]),
-            billing_minimum_s=float(document["billing_minimum_s"]),
-        )
-        links = tuple(LinkUsage(*row) for row in document["links"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{path}: not a world.json ({type(error).__name__}: {error})") from None
-    return world, links
-
-
-def _tuples(row: list[Any]) -> list[Any]:
-    return [tuple(value) if isinstance(value, list) else value for value in row]
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: not JSON ({error})") from None
-
-
-def _csv_rows(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as file:
-        return list(csv.reader(file))
-
-
-def read_events(path: Path) -> list[Event]:
-    """The events of an ``events.csv``, details as text (see `Result.read`).
-
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: a row is not an event (the message names its line).
-    """
-    rows = _csv_rows(path)
-    if not rows or rows[0] != ["time_s", "source", "kind", "details"]:
-        raise ValueError(f"{path}: not an events.csv (its header)")
-    events = []
-    for line, row in enumerate(rows[1:], start=2):
-        try:
-            time_s, source, kind, details = row
-            pairs = tuple(
-                (key, value if value != "" else None)
-                for key, _, value in (pair.partition("=") for pair in details.split(";"))
-            )
-            events.append(Event(float(time_s), source, EventKind(kind), pairs if details else ()))
-        except ValueError as error:
-            raise ValueError(f"{path}:{line}: not an event ({error})") from None
-    return events
-
-
-def _number(text: str) -> float | int:
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
-
-
-def read_rows(path: Path) -> list[dict[str, float | int]]:
-    """The rows of a ``timeseries.csv``, each value the int or float it was.
-
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: a value is not a number (the message names its line).
-    """
-    rows = _csv_rows(path)
-    if not rows:
-        return []
-    header = rows[0]
-    try:
-        return [
-            dict(zip(header, (_number(value) for value in row), strict=True)) for row in rows[1:]
-        ]
-    except ValueError as error:
-        raise ValueError(f"{path}: not a time series ({error})") from None
-
-
-_FIELD_READERS: dict[str, Any] = {
-    "str": str,
-    "int": int,
-    "float": _number,
-    "bool": lambda text: text == "True",
-    "float | None": lambda text: None if text == "" else _number(text),
-}
-
-
-def read_records(path: Path, record_type: type) -> list[Any]:
-    """The records of a ``replicas.csv`` or ``pulls.csv`` (`records_csv`).
-
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: the header or a value is not the record's (the message names it).
-    """
-    rows = _csv_rows(path)
-    columns = [field.name for field in fields(record_type)]
-    if not rows or rows[0] != columns:
-        raise ValueError(f"{path}: not a table of {record_type.__name__} (its header)")
-    readers = [_FIELD_READERS[str(field.type)] for field in fields(record_type)]
-    records = []
-    for line, row in enumerate(rows[1:], start=2):
-        try:
-            records.append(
-                record_type(*(read(value) for read, value in zip(readers, row, strict=True)))
-            )
-        except ValueError as error:
-            raise ValueError(f"{path}:{line}: {error}") from None
-    return records

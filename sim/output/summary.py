@@ -15,10 +15,11 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sim.core.intervals import NON_NEGATIVE, SHARE, Bounds
 from sim.core.records import DropReason, FailReason, PullRecord, ReplicaRecord
+from sim.output.run_summary import RunSummary
 
 
 def metric(doc: str, unit: str = "", bounds: Bounds = NON_NEGATIVE) -> Any:
@@ -92,7 +93,7 @@ class Summary:
     requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
     requests_dropped: int = metric("requests turned away, whatever the reason")
     drops_by_reason: Mapping[str, int] = metric(
-        "requests_dropped_<reason>: no_ready_replica, queue_full, timeout"
+        "requests_dropped_<reason>: no_ready_replica, not_started, queue_full, timeout"
     )
     requests_failed: int = metric("requests cut before they finished: their replica was lost")
     failures_by_reason: Mapping[str, int] = metric(
@@ -142,7 +143,7 @@ class Summary:
         "the apps' own memory (working set, else request), over time", "B s"
     )
 
-    def flat(self) -> dict[str, Any]:
+    def flat(self) -> RunSummary:
         """The summary as ``summary.json`` holds it: one key per metric, in order."""
         flat: dict[str, Any] = {}
         for summary_field in dataclasses.fields(self):
@@ -160,7 +161,7 @@ class Summary:
                     flat[failure_key(reason)] = count
             else:
                 flat[summary_field.name] = value
-        return flat
+        return cast(RunSummary, flat)
 
 
 def drop_key(reason: str) -> str:
@@ -353,10 +354,48 @@ def keys() -> list[str]:
     return names
 
 
+@dataclass(frozen=True, slots=True)
+class KeyDoc:
+    """What one key of ``summary.json`` holds: its unit ("" for a count or a share) and
+    its meaning."""
+
+    unit: str
+    meaning: str
+
+
+_STARTUP_STATS = {"mean": "mean", "p50": "median", "p95": "95th percentile", "max": "maximum"}
+
+
+def key_doc(key: str) -> KeyDoc:
+    """The unit and meaning of a key of ``summary.json``, per-platform and per-reason
+    keys included (``startup_s_p95_vm``, ``requests_dropped_timeout``).
+
+    Raises:
+        KeyError: no run writes such a key.
+    """
+    by_name = {f.name: f for f in dataclasses.fields(Summary)}
+    if key in by_name and key not in ("startup", "startup_by_platform"):
+        return KeyDoc(by_name[key].metadata["unit"], by_name[key].metadata["doc"])
+    for reason in DropReason:
+        if key == drop_key(reason):
+            return KeyDoc("", f"requests turned away because: {reason}")
+    for failure in FailReason:
+        if key == failure_key(failure):
+            return KeyDoc("", f"requests cut before they finished because: {failure}")
+    for stat, words in _STARTUP_STATS.items():
+        prefix = f"startup_s_{stat}"
+        if key == prefix:
+            return KeyDoc("s", f"start-up (request to ready), {words} over ready replicas")
+        if key.startswith(prefix + "_"):
+            platform = key.removeprefix(prefix + "_")
+            return KeyDoc("s", f"start-up on platform {platform}, {words} over its ready replicas")
+    raise KeyError(key)
+
+
 def key_bounds(key: str) -> Bounds:
     """The range of a key of ``summary.json``, per-platform and per-reason keys included
     (``startup_s_p95_vm``, ``requests_dropped_timeout``): every one is at least 0, and
-    ``availability`` is at most 1.
+    the shares (``availability``) are at most 1.
 
     Raises:
         KeyError: no run writes such a key.
@@ -365,7 +404,5 @@ def key_bounds(key: str) -> Bounds:
     if key in by_name and key not in ("startup", "startup_by_platform"):
         bounds: Bounds = by_name[key].metadata["bounds"]
         return bounds
-    per_platform = tuple(StartupStats(None, None, None, None).flat())
-    if key.startswith(per_platform) or key.startswith((drop_key(""), failure_key(""))):
-        return NON_NEGATIVE
-    raise KeyError(key)
+    key_doc(key)
+    return NON_NEGATIVE

@@ -1,10 +1,18 @@
 """Kubelet image garbage collection: when to delete unused images, and which.
 
-The kubelet checks its image filesystem periodically. When disk usage reaches the high
-threshold (85 % by default) it frees space down to the low threshold (80 %) by deleting
-images no container uses, least recently used first, skipping images detected less
-than the minimum age ago (2 min), which were probably pulled for a container that is
-about to start. The host also runs the same choice before a pull that would not fit.
+After the kubelet's ``images/image_gc_manager.go``. The kubelet keeps a record of each
+image: when it was first detected, and when it was last seen in use. Images are detected
+every 5 minutes from the kubelet's start and at each collection (``detectImages``): an
+image is first detected at the first detection after it appears, and its last-used time
+is the last detection at which a container (running or exited, not yet removed) used
+it — never-used images keep the zero time, so they go first. A collection runs every
+period: first, with ``imageMaximumGCAge`` set and that long since the kubelet started,
+it deletes every unused image last used more than that long ago; then, when disk usage
+reaches the high threshold (85 % by default), it frees space down to the low threshold
+(80 %) by deleting unused images, least recently used first (ties: first detected first),
+skipping images used at the collection instant and images detected less than the
+minimum age ago (2 min), which were probably pulled for a container about to start. The
+host also runs the same choice before a pull that would not fit.
 
 The kubelet counts each deleted image as freeing its whole size and stops once that
 count reaches the target. Images that share layers free less disk than that, so the
@@ -28,8 +36,8 @@ class ImageRecord:
         name: the image reference, returned when it is to be deleted.
         size_bytes: the image's whole size, as the runtime reports it.
         in_use: whether a container (running or not) uses the image.
-        last_used_s: when a container last used it (its pull time if never).
-        first_detected_s: when the kubelet first saw it on the host.
+        last_used_s: the last detection that found a container using it (-inf: never).
+        first_detected_s: the detection that first saw it on the host.
     """
 
     name: str
@@ -58,7 +66,12 @@ class GcThresholds:
     high_percent: int = setting(85, doc="imageGCHighThresholdPercent: usage that starts GC")
     low_percent: int = setting(80, doc="imageGCLowThresholdPercent: usage GC aims for")
     min_age_s: float = setting(120.0, unit="duration", doc="imageMinimumGCAge")
-    period_s: float = setting(300.0, unit="duration", above=0, doc="how often it checks")
+    period_s: float = setting(
+        300.0, unit="duration", above=0, doc="how often it checks and detects images"
+    )
+    max_age_s: float = setting(
+        0.0, unit="duration", doc="imageMaximumGCAge: unused this long, deleted; 0: off"
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.high_percent <= 100:
@@ -71,6 +84,8 @@ class GcThresholds:
             )
         if not self.min_age_s >= 0:
             raise ConfigError("min_age_s", self.min_age_s, "a duration, not negative")
+        if not self.max_age_s >= 0:
+            raise ConfigError("max_age_s", self.max_age_s, "a duration, not negative")
 
 
 def usage_percent(capacity_bytes: int, available_bytes: int) -> int:
@@ -101,11 +116,12 @@ def choose_images_to_delete(
 ) -> list[str]:
     """The images to delete, in deletion order, to free `bytes_needed` by whole sizes.
 
-    Candidates are the images no container uses and that were first detected at least
-    `min_age_s` before `now_s`, ordered by last use (oldest first), then by first
-    detection, then by name (the kubelet leaves that last tie to its sort; a name keeps
-    runs reproducible). Candidates are taken in order until their sizes add up to
-    `bytes_needed`; when all of them do not, all are returned.
+    Candidates are the images no container uses, ordered by last use (oldest first; a
+    never-used image first of all), then by first detection, then by name (the kubelet
+    leaves that last tie to its sort; a name keeps runs reproducible). In that order,
+    images used at `now_s` or first detected less than `min_age_s` before it are
+    skipped, and the rest are taken until their sizes add up to `bytes_needed`; when all
+    of them do not, all are returned.
 
     Args:
         images: every image on the host; names must be unique.
@@ -121,19 +137,34 @@ def choose_images_to_delete(
         raise ValueError(f"duplicate image names in {sorted(names)}")
     if bytes_needed <= 0:
         return []
-    candidates = sorted(
-        (
-            image
-            for image in images
-            if not image.in_use and now_s - image.first_detected_s >= min_age_s
-        ),
-        key=lambda image: (image.last_used_s, image.first_detected_s, image.name),
-    )
     chosen: list[str] = []
     freed_bytes = 0
-    for image in candidates:
+    for image in eviction_order(images):
+        if image.last_used_s >= now_s or now_s - image.first_detected_s < min_age_s:
+            continue
         chosen.append(image.name)
         freed_bytes += image.size_bytes
         if freed_bytes >= bytes_needed:
             break
     return chosen
+
+
+def eviction_order(images: Sequence[ImageRecord]) -> list[ImageRecord]:
+    """The unused images, least recently used first, then first detected, then by name
+    (``imagesInEvictionOrder``)."""
+    return sorted(
+        (image for image in images if not image.in_use),
+        key=lambda image: (image.last_used_s, image.first_detected_s, image.name),
+    )
+
+
+def images_too_old(
+    images: Sequence[ImageRecord], now_s: float, began_s: float, max_age_s: float
+) -> list[str]:
+    """The images ``imageMaximumGCAge`` deletes now (``freeOldImages``): with a maximum age
+    set and more than that since the kubelet began collecting (`began_s`), every unused
+    image last used more than `max_age_s` ago (a never-used one included), in eviction
+    order; the minimum age does not protect them."""
+    if max_age_s <= 0 or now_s - began_s <= max_age_s:
+        return []
+    return [image.name for image in eviction_order(images) if now_s - image.last_used_s > max_age_s]

@@ -21,7 +21,7 @@ from sim.config import scenario_params
 from sim.core.files import unwritable_reason
 from sim.core.units import format_duration, format_size
 from sim.model.service.arrivals.flash_crowd import FlashCrowdParams
-from sim.output.plots import registry_egress, timeline, topology
+from sim.output.plots import run_figures
 from sim.output.results import Result
 from sim.scenario import Scenario
 from sim.teach.narrate import narrate, scaling_outcome, service_story, show, what_happened
@@ -56,11 +56,13 @@ TEACHES_AUTOSCALING = (
 TEACHES_HOST_FAILURE = (
     "Three replicas serve behind a load balancer on three of four hosts. At 5 min node-1 "
     "crashes: its replica is lost and the requests it was serving or had queued fail "
-    "(host failure). The fleet, like an Auto Scaling group or a Deployment, asks for a "
-    "replacement at once; the scheduler puts it on the emptiest host, node-4, which has "
-    "never pulled the image, so it pulls, starts and must pass its health checks before "
-    "the service is back to three replicas. node-1 reboots 4 min later with its layer "
-    "cache, and stays idle: nothing moves back."
+    "(host failure). Kubernetes does not know yet: 50 s later (the node monitor's grace "
+    "period) the node is NotReady, and its pod is evicted after its 5 min toleration of "
+    "that. Only then does the Deployment ask for a replacement; the scheduler puts it on "
+    "the emptiest host, node-4, which has never pulled the image, so it pulls, starts and "
+    "must pass its health checks before the service is back to three replicas. node-1 "
+    "reboots 10 min after the crash with its layer cache, and stays idle: nothing moves "
+    "back. (Had it come back before the eviction, its pod would have started on it again.)"
 )
 
 
@@ -143,9 +145,9 @@ DEMOS = {
                 "autoscaler=none",
                 "cluster.pools.node.count=4",
                 "cluster.scaler.enabled=false",
-                "horizon=12min",
+                "horizon=16min",
                 "workload.service.initial_replicas=3",
-                "+faults=[{kind: host-crash, target: node-1, at: 5min, duration: 4min}]",
+                "+faults=[{kind: host-crash, target: node-1, at: 5min, duration: 10min}]",
                 "+slo={latency_p95: 250ms, drop_ratio: 0.01}",
             ),
             service="web-container",
@@ -260,10 +262,10 @@ def _fault_lines(demo: Demo, result: Result) -> list[str]:
     lines += service_story(result.events, result.timeseries, demo.service)
     lines += ["", "-- what happened --"]
     recover = summary["time_to_recover_s"]
-    back = f", back to full strength {format_duration(recover)} after the crash"
+    back = f", back to full strength {format_duration(recover)} after the crash" if recover else ""
     lines += [
         f"hosts failed: {summary['hosts_failed']}; replicas lost: {summary['replicas_lost']}, "
-        f"replaced: {summary['replicas_replaced']}" + (back if recover else ""),
+        f"replaced: {summary['replicas_replaced']}" + back,
         f"requests: {summary['requests_total']} arrived, {summary['requests_served']} served, "
         f"{summary['requests_dropped']} dropped, {summary['requests_failed']} failed "
         f"(host failure {summary['requests_failed_host_failure']})",
@@ -278,13 +280,7 @@ def _fault_lines(demo: Demo, result: Result) -> list[str]:
 def draw(result: Result, folder: Path) -> list[Path]:
     """The demo's pictures: a timeline of its replicas, the network with the bytes each
     link carried, and the registries' egress over time."""
-    folder.mkdir(parents=True, exist_ok=True)
-    drawn = [
-        timeline(result, folder / "timeline.png"),
-        topology(result, folder / "topology.png"),
-        registry_egress(result, folder / "registry_egress.png"),
-    ]
-    return [path for path in drawn if path is not None]
+    return run_figures(result, folder)
 
 
 USAGE = "usage: sim-demo <demo> [--figures DIR] [--html DIR]"

@@ -39,6 +39,7 @@ _REPLICA_WORDS = {
 _FAULT_WORDS = {
     EventKind.HOST_FAILED: "host crashed ({fault}); replicas on it lost: {replicas_lost}",
     EventKind.HOST_RECOVERED: "host back ({how}){replaces}",
+    EventKind.NODE_NOT_READY: "node NotReady ({fault}); its pods are evicted in {evict_in_s}",
     EventKind.SERVICE_RECOVERED: "recovered: as many replicas in service as before, "
     "{time_to_recover_s} after the fault",
     EventKind.SPOT_INTERRUPTION: "spot interruption notice: reclaimed in {notice_s}; "
@@ -148,7 +149,7 @@ _SERVICE_REPLICA_WORDS = {
     "stopped": "stopped",
     "failed": "failed: {reason}",
     "lost": "lost with its host ({reason}); its requests in flight fail",
-    "crash_loop_backoff": "container exited ({reason}); restart in {backoff_s} (CrashLoopBackOff)",
+    "crash_loop_backoff": "container exited ({reason}); restart {backoff_s}",
 }
 _HOST_KINDS = (
     EventKind.PULL_REQUESTED,
@@ -239,7 +240,11 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
                     host=event.detail_or("host"),
                     in_flight=event.detail_or("in_flight"),
                     reason=event.detail_or("reason"),
-                    backoff_s=format_duration(float(str(backoff_s))) if backoff_s else "",
+                    backoff_s=(
+                        f"in {format_duration(float(str(backoff_s)))} (CrashLoopBackOff)"
+                        if backoff_s
+                        else "at once (its first exit, or after a long run)"
+                    ),
                 )
                 lines.append((event.time_s, f"{stamp}{event.source}: {text}"))
     return lines
@@ -248,7 +253,7 @@ def _service_event_lines(events: Sequence[Event], fleet: str) -> list[tuple[floa
 def fault_words(event: Event) -> str:
     """A fault or a recovery in plain words."""
     details = dict(event.details)
-    for key in ("time_to_recover_s", "notice_s"):
+    for key in ("time_to_recover_s", "notice_s", "evict_in_s"):
         if key in details:
             details[key] = format_duration(float(str(details[key])))
     replaces = details.get("replaces")
@@ -476,8 +481,12 @@ def show(lines: Iterable[str], console: Console, style: str = "") -> None:
     still print bold and dim, and NO_COLOR asks for neither.
     """
     colour = console.is_terminal and console.color_system is not None and not console.no_color
+    texts = []
     for line in lines:
         text = styled(line) if colour else Text(line)
         if colour and style:
             text.stylize(style)
-        console.print(text, soft_wrap=True)
+        texts.append(text)
+    if texts:
+        # One print for them all: rich's cost is per call (a 10,000-step build's output).
+        console.print(Text("\n").join(texts), soft_wrap=True)

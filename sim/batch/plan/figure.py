@@ -8,8 +8,6 @@ imported only when a figure is drawn, so planning without one never loads it.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,15 +23,15 @@ def draw_plan(
     Raises:
         OSError: the file cannot be written.
     """
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from sim.output.plots import save_figure
 
     metrics: dict[str, int] = {}
     for index, slo in enumerate(spec.slos):
         metrics.setdefault(slo.metric, index)
-    figure, panels = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4.2), squeeze=False)
+    figure = Figure(figsize=(5.2 * len(metrics), 4.2))
+    panels = figure.subplots(1, len(metrics), squeeze=False)
     for axes, (metric, index) in zip(panels[0], metrics.items(), strict=True):
         drawn = [p for p in points if p.objective is not None and p.slo_values[index] is not None]
         for meets, marker, colour, label in (
@@ -81,10 +79,4 @@ def draw_plan(
         axes.grid(alpha=0.3)
         axes.legend(fontsize=8)
     figure.tight_layout()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.png")
-    try:
-        figure.savefig(temporary, dpi=110)
-        os.replace(temporary, path)
-    finally:
-        plt.close(figure)
-        temporary.unlink(missing_ok=True)
+    save_figure(figure, path, dpi=110)

@@ -50,6 +50,7 @@ from sim.batch.plan.table import (
 from sim.batch.runs import config_hash, read_run
 from sim.batch.sweep import run_folders
 from sim.core.files import write_atomic
+from sim.core.provenance import version
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class PlanSweeper(Sweeper):
         sweep = Path(str(self._config.hydra.sweep.dir))
         sweep.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self._config, sweep / "multirun.yaml")
-        folder = _SweepFolder.read(sweep)
+        folder = _SweepFolder.read(sweep, self._config.get("resume") == "any_version")
         search = Search(space_of(spec))
         runs: list[RunRecord] = []
         write_atomic(sweep / PLAN_FILE, plan_csv(spec, runs))
@@ -199,13 +200,15 @@ class _SweepFolder:
     next_number: int
 
     @classmethod
-    def read(cls, sweep: Path) -> _SweepFolder:
+    def read(cls, sweep: Path, any_version: bool = False) -> _SweepFolder:
+        """The folder's runs; those another version of the simulator made count only
+        if `any_version`."""
         complete: dict[str, Path] = {}
         numbers = [-1]
         for run in run_folders(sweep):
             numbers.append(int(run.name))
             state = read_run(run)
-            if state.status == "complete":
+            if state.status == "complete" and (any_version or state.version == version()):
                 complete.setdefault(state.config_hash, run)
         return cls(sweep, complete, max(numbers) + 1)
 

@@ -3,7 +3,8 @@
 ``plan.csv`` has one row per run, in the order the runs were made: each varied key's
 value (as override text), ``replication``, each metric the runs are judged on (every
 objective's metric, then the minimized one when it is measured; blank when null), and
-``meets`` (``true`` when this run met every objective). Numbers keep every digit
+``meets`` (``true`` when this run met every objective and measured the minimized metric).
+Numbers keep every digit
 (Python's ``repr``), so the answer read back from the file is the one the search found.
 
 A point's runs are summed up in a `PointRecord`: it meets the objectives only if every
@@ -73,11 +74,15 @@ def space_of(spec: PlanSpec) -> Space:
 def run_record(
     spec: PlanSpec, point: Point, replication: int, summary: Mapping[str, Any] | None
 ) -> RunRecord:
-    """What a run says about its point; a run without a summary (failed) meets nothing."""
+    """What a run says about its point; a run without a summary (failed) meets nothing,
+    and nor does one whose minimized metric is null (it cannot be ranked: with
+    ``meets`` true it would be a point that meets yet can never be the answer)."""
     names = spec.metrics()
     values = tuple(metric_value(summary, name) if summary else None for name in names)
     by_name = dict(zip(names, values, strict=True))
     meets = summary is not None and all(slo.met_by(by_name[slo.metric]) for slo in spec.slos)
+    if spec.objective_knob is None and by_name.get(spec.minimize) is None:
+        meets = False
     return RunRecord(point, replication, values, meets)
 
 

@@ -198,7 +198,11 @@ class Cluster:
         """Start the kubelets' image garbage collection."""
         self.env.process(
             run_image_gc(
-                self.env, self._hosts, self.engine_params.image_gc_period_s, self.disk_totals
+                self.env,
+                self._hosts,
+                self.engine_params.image_gc_period_s,
+                self.disk_totals,
+                max_age=self.engine_params.image_gc.max_age_s > 0,
             )
         )
 

@@ -78,6 +78,7 @@ class Deployer:
         self._numbering: dict[str, int] = {}
         self._owned: dict[str, tuple[Platform, str, float | None, bool]] = {}
         self._lost: set[str] = set()
+        self._unreachable: set[str] = set()
         self._replacements: list[simpy.Process] = []
 
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -96,9 +97,10 @@ class Deployer:
         """Whether `replica` is one of the deployments'."""
         return replica in self._owned
 
-    def lose(self, replica: str, reason: str) -> None:
+    def lose(self, replica: str, reason: str, replace: bool = True) -> None:
         """The replica is gone with its host: what it held is released and, unless it
-        was pinned to that host (a DaemonSet's), a replacement is asked for at once."""
+        was pinned to that host (a DaemonSet's), a replacement is asked for at once — or,
+        without `replace`, when the control plane evicts its pod (`replace_unreachable`)."""
         platform, app, lifetime_s, pinned = self._owned[replica]
         self._lost.add(replica)
         self.replicas_lost += 1
@@ -108,14 +110,36 @@ class Deployer:
         if replica not in self.ledger.starting and self.ledger.get(replica) is not None:
             platform.stop_replica(replica)
             self.running -= 1
+        if not replace:
+            self._unreachable.add(replica)
+            return
         if pinned:
             return
+        self._replace(replica, None)
+
+    def replace_unreachable(self, replica: str, pinned: Host | None = None) -> None:
+        """The pod of a replica lost with its host is gone now: evicted (a replacement
+        goes where the scheduler puts it; the caller never evicts a DaemonSet's pod), or
+        its host came back (`pinned`: the kubelet starts it there again)."""
+        if replica not in self._unreachable:
+            return
+        self._unreachable.discard(replica)
+        self._replace(replica, pinned)
+
+    def is_daemon(self, replica: str) -> bool:
+        """Whether `replica` is a DaemonSet's pod (pinned to its host)."""
+        return replica in self._owned and self._owned[replica][3]
+
+    def _replace(self, replica: str, pinned: Host | None) -> None:
+        platform, app, lifetime_s, daemon = self._owned[replica]
         prefix = f"{app}-{platform.name}"
         self._numbering[prefix] = self._numbering.get(prefix, 0) + 1
         name = f"{prefix}-{self._numbering[prefix]}"
         self._request(name)
         self._replacements.append(
-            self.env.process(self._replica(platform, name, app, None, lifetime_s, True))
+            self.env.process(
+                self._replica(platform, name, app, pinned, lifetime_s, True, daemon=daemon)
+            )
         )
 
     def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[simpy.Process]:
@@ -171,8 +195,14 @@ class Deployer:
         pinned: Host | None,
         lifetime_s: float | None,
         replacement: bool = False,
+        daemon: bool | None = None,
     ) -> Generator[simpy.Event, Any, None]:
-        self._owned[replica] = (platform, app, lifetime_s, pinned is not None)
+        self._owned[replica] = (
+            platform,
+            app,
+            lifetime_s,
+            pinned is not None if daemon is None else daemon,
+        )
         record = yield from platform.start_replica(replica, self.apps[app], self.env.now, pinned)
         self.ledger.finished(record)
         if replica in self._lost:

@@ -1,7 +1,13 @@
 """Hosts that fail and come back: crashes, disk pressure and spot reclaims.
 
 A host that crashes leaves the cluster at once (the scheduler places nothing more on it);
-every replica on it — ready, serving, draining or still starting — is lost. A start-up in
+every replica on it — ready, serving, draining or still starting — is lost: it leaves the
+load balancer and what it held is released. Its owner asks for a replacement when the
+control plane gives up on the host (`sim.model.cluster.node_lifecycle`): the node is
+NotReady after the grace period, and its pods are evicted after their toleration (50 s +
+300 s by default; both 0: at once). Until then the lost replicas still count toward the
+owner's desired size. A host that reboots before its pods are evicted gets them back:
+each starts again on it. A DaemonSet's pods are never evicted. A start-up in
 progress on the crashed host runs on to its end in the model (a pull's flows already on
 the wire finish) and then fails with the fault's reason. A host comes back by *reboot*
 (the same host rejoins, its layer cache still on its disk, billed throughout as a
@@ -25,6 +31,7 @@ import simpy
 from sim.core.records import EventKind, EventLog, FailReason
 from sim.core.streams import RandomStreams
 from sim.model.cluster.cluster import Cluster
+from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.faults.tally import Tally
 from sim.model.hosts.host import Host
 from sim.model.hosts.spot import SpotParams
@@ -39,6 +46,7 @@ class HostFaults:
         tally: where losses and recoveries are counted.
         log: the event log.
         streams: the run's named random streams (spot clocks draw from ``spot/<host>``).
+        node_lifecycle: when the pods of a crashed host are evicted and replaced.
     """
 
     def __init__(
@@ -48,12 +56,18 @@ class HostFaults:
         tally: Tally,
         log: EventLog,
         streams: RandomStreams,
+        node_lifecycle: NodeLifecycleParams | None = None,
     ) -> None:
         self.env = env
         self.cluster = cluster
         self.tally = tally
         self.log = log
         self.streams = streams
+        self.node_lifecycle = node_lifecycle or NodeLifecycleParams()
+        self._unreachable: dict[str, tuple[int, list[str]]] = {}
+        """The lost replicas of each crashed host whose pods are not evicted yet, with the
+        number of the crash that took them."""
+        self._crashes = 0
         self.filled_bytes: dict[str, int] = {}
         """Bytes disk-pressure faults hold on each host's disk now."""
         self._reclaimed: set[str] = set()
@@ -95,8 +109,13 @@ class HostFaults:
                 self.cluster.cloud.terminate(host)
             else:
                 self.cluster.cloud.crash(host)
+            at_once = self.node_lifecycle.eviction_delay_s <= 0
             for name in names:
-                self.tally.lose(name, FailReason.HOST_FAILURE)
+                self.tally.lose(name, FailReason.HOST_FAILURE, replace=at_once)
+            if not at_once:
+                self._crashes += 1
+                self._unreachable[host.name] = (self._crashes, names)
+                self.env.process(self._evict_later(host, fault, self._crashes))
         if crashed:
             self.tally.recovering(fault, running, tuple(crashed))
 
@@ -125,6 +144,35 @@ class HostFaults:
                 if host.params.spot is not None:
                     self.env.process(self._spot_clock(host))
                 self.log.record(now, host.name, EventKind.HOST_RECOVERED, fault=fault, how="reboot")
+                _, lost = self._unreachable.pop(host.name, (0, []))
+                for name in lost:
+                    self.tally.replace_unreachable(name, pinned=host)
+        self.cluster.scheduler.capacity_changed()
+
+    def _evict_later(self, host: Host, fault: str, crash: int) -> Generator[simpy.Event, Any, None]:
+        """The control plane gives up on a crashed host: NotReady after the grace period,
+        its pods evicted (and replaced) after their toleration — unless it is back."""
+        lifecycle = self.node_lifecycle
+        yield self.env.timeout(lifecycle.grace_period_s)
+        if self._unreachable.get(host.name, (0, []))[0] != crash:
+            return
+        self.log.record(
+            self.env.now,
+            host.name,
+            EventKind.NODE_NOT_READY,
+            fault=fault,
+            evict_in_s=lifecycle.toleration_s,
+        )
+        yield self.env.timeout(lifecycle.toleration_s)
+        if self._unreachable.get(host.name, (0, []))[0] != crash:
+            return
+        _, lost = self._unreachable.pop(host.name)
+        daemons = [name for name in lost if self.tally.deployer.is_daemon(name)]
+        if daemons:
+            self._unreachable[host.name] = (crash, daemons)
+        for name in lost:
+            if name not in daemons:
+                self.tally.replace_unreachable(name)
         self.cluster.scheduler.capacity_changed()
 
     def _replace(self, original: str, host: Host, on_demand: bool = False) -> Host:

@@ -5,7 +5,8 @@ each fault's processes at the run's start and routes what a fault does to the pa
 handles it — hosts failing and coming back (`HostFaults`: crashes, disk pressure, spot
 reclaims), registries and links going down, containers crashing — while the `Tally`
 hands every lost replica to its owner (the service's fleet, like an Auto Scaling group or
-a Deployment; or the deployer), which asks for a replacement at once, and times each
+a Deployment; or the deployer), which asks for a replacement (a crashed host's only once
+the control plane evicts its pods: `sim.model.cluster.node_lifecycle`), and times each
 recovery. Every crash, loss, return and recovery is an event.
 """
 
@@ -21,8 +22,8 @@ from sim.core.distributions import Distribution
 from sim.core.records import EventKind, EventLog, FailReason
 from sim.core.streams import RandomStreams
 from sim.model.cluster.cluster import Cluster
-from sim.model.cluster.crash_loop import CrashLoopBackoff
 from sim.model.cluster.deployments import Deployer
+from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.faults.host_faults import HostFaults
 from sim.model.faults.kinds import FAULTS
 from sim.model.faults.tally import Tally, no_faults_report
@@ -30,6 +31,7 @@ from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger
 from sim.model.service.fleet import Fleet, Member
 from sim.model.service.service import Service
+from sim.policies.backoff import CrashLoopBackoff
 
 
 class Resilience:
@@ -44,6 +46,7 @@ class Resilience:
         service: the served app (its fleet owns its replicas), or None.
         log: the event log.
         streams: the run's named random streams (faults draw from ``faults/...``).
+        node_lifecycle: when the pods of a crashed host are evicted and replaced.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class Resilience:
         service: Service | None,
         log: EventLog,
         streams: RandomStreams,
+        node_lifecycle: NodeLifecycleParams | None = None,
     ) -> None:
         self.env = env
         self.faults = tuple(faults)
@@ -63,8 +67,9 @@ class Resilience:
         self.log = log
         self.streams = streams
         self.tally = Tally(env, ledger, deployer, service, log)
-        self.hosts = HostFaults(env, cluster, self.tally, log, streams)
-        self.crash_loop = CrashLoopBackoff()
+        self.hosts = HostFaults(env, cluster, self.tally, log, streams, node_lifecycle)
+        crash_loop = cluster.engine_params.crash_loop_backoff
+        self.crash_loop = CrashLoopBackoff(crash_loop.initial_s, crash_loop.max_s)
 
     # The world a fault sees -------------------------------------------------------------
 

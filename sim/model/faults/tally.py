@@ -21,6 +21,7 @@ import simpy
 
 from sim.core.records import EventKind, EventLog
 from sim.model.cluster.deployments import Deployer
+from sim.model.hosts.host import Host
 from sim.model.hosts.replica import Ledger
 from sim.model.service.fleet import Fleet
 from sim.model.service.service import Service
@@ -71,13 +72,22 @@ class Tally:
             self.fleet.in_service_listeners.append(self.check_recovered)
         deployer.ready_listeners.append(self.check_recovered)
 
-    def lose(self, replica: str, reason: str) -> None:
-        """The replica is gone with a fault: its owner is told, and replaces it."""
+    def lose(self, replica: str, reason: str, replace: bool = True) -> None:
+        """The replica is gone with a fault: its owner is told, and replaces it (at once,
+        or — not `replace` — when `replace_unreachable` says so)."""
         self.ledger.lost[replica] = reason
         if self.fleet is not None and replica in self.fleet.members:
-            self.fleet.lose(replica, reason)
+            self.fleet.lose(replica, reason, replace)
         elif self.deployer.owns(replica):
-            self.deployer.lose(replica, reason)
+            self.deployer.lose(replica, reason, replace)
+
+    def replace_unreachable(self, replica: str, pinned: Host | None = None) -> None:
+        """Replace a replica lost with an unreachable host and not replaced yet: where the
+        scheduler places it, or (`pinned`) on that host, back from a reboot."""
+        if self.fleet is not None and replica in self.fleet.unreachable:
+            self.fleet.replace_unreachable(replica, pinned=pinned)
+        else:
+            self.deployer.replace_unreachable(replica, pinned=pinned)
 
     def running(self) -> int:
         """Replicas running now: the fleet's in service, else the deployments'."""

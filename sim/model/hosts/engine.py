@@ -40,7 +40,20 @@ from sim.policies.image_gc import (
     ImageRecord,
     bytes_to_free,
     choose_images_to_delete,
+    images_too_old,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CrashLoopParams:
+    """The kubelet's CrashLoopBackOff (KEP-4603 makes both settings)."""
+
+    initial_s: float = setting(
+        10.0, unit="duration", above=0, doc="the wait before the second restart (the first: none)"
+    )
+    max_s: float = setting(
+        300.0, unit="duration", above=0, doc="waits double up to this (below initial: both)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +87,9 @@ class EngineParams:
         default_factory=OverlayfsParams,
         family=SNAPSHOTTERS,
         doc="overlayfs: whole layers before the start; lazy: start-up reads first",
+    )
+    crash_loop_backoff: CrashLoopParams = setting(
+        default_factory=CrashLoopParams, doc="the kubelet's restart back-off of crashed containers"
     )
 
     @property
@@ -115,6 +131,7 @@ class ContainerEngine:
         "downloads_active_max",
         "images_removed",
         "lazy_background_bytes",
+        "started_s",
     )
 
     def __init__(
@@ -133,7 +150,9 @@ class ContainerEngine:
         self.disk = disk
         self.params = params
         self.log = log
-        self.store = LayerStore(disk)
+        self.store = LayerStore(disk, detection_period_s=params.image_gc.period_s)
+        self.started_s = env.now
+        """When the kubelet started (its image GC's maximum age counts from there)."""
         self.download_slots = Slots(env, params.max_concurrent_downloads)
         self._pull_lock = Slots(env, 1) if params.serialize_image_pulls else None
         self._pull_limiter = (
@@ -393,17 +412,8 @@ class ContainerEngine:
         return present, waits, downloads
 
     def image_records(self) -> list[ImageRecord]:
-        """The stored images as the kubelet's garbage collector sees them."""
-        return [
-            ImageRecord(
-                name=name,
-                size_bytes=stored.image.size_bytes,
-                in_use=stored.containers > 0,
-                last_used_s=stored.last_used_s,
-                first_detected_s=stored.first_detected_s,
-            )
-            for name, stored in self.store.images.items()
-        ]
+        """The stored images as the kubelet's garbage collector sees them now."""
+        return self.store.kubelet_records(self.env.now)
 
     def collect_garbage(self, bytes_needed: int, reason: str) -> int:
         """Remove unused images, least recently used first, until `bytes_needed` is freed
@@ -411,6 +421,10 @@ class ContainerEngine:
         names = choose_images_to_delete(
             self.image_records(), bytes_needed, self.env.now, self.params.image_gc.min_age_s
         )
+        return self._remove_images(names, reason)
+
+    def _remove_images(self, names: list[str], reason: str) -> int:
+        """Remove the named images; returns the disk bytes really freed."""
         freed = 0
         for name in names:
             image_bytes = self.store.images[name].image.size_bytes
@@ -429,8 +443,12 @@ class ContainerEngine:
         return freed
 
     def check_image_gc(self) -> None:
-        """One periodic check of the kubelet's image GC: collect if usage is at or above
-        the high threshold."""
+        """One periodic run of the kubelet's image GC: with a maximum age, delete the
+        images unused that long; then collect if usage is at or above the high threshold."""
+        gc = self.params.image_gc
+        if gc.max_age_s > 0:
+            names = images_too_old(self.image_records(), self.env.now, self.started_s, gc.max_age_s)
+            self._remove_images(names, reason="age")
         disk = self.disk
         # Cheap pre-test: usage_percent >= high needs used >= (high - 1) % of capacity.
         if not disk.at_watch_level:
@@ -445,6 +463,7 @@ def run_image_gc(
     hosts: Sequence[_HasEngine],
     period_s: float,
     disks: DiskTotals | None = None,
+    max_age: bool = False,
 ) -> Generator[simpy.Event, Any, None]:
     """The kubelet's periodic image garbage collection on every host (a SimPy process body).
 
@@ -453,11 +472,11 @@ def run_image_gc(
     process per host. `hosts` may change during the run (hosts joining and leaving).
     With `disks`, the totals the hosts' disks keep, a check finds at once that no disk is
     near the high threshold and visits no host: a large cluster with room on its disks
-    costs nothing per period.
+    costs nothing per period (unless a maximum image age is set, which every host checks).
     """
     while True:
         yield env.timeout(period_s)
-        if disks is not None and not disks.disks_at_watch_level:
+        if disks is not None and not disks.disks_at_watch_level and not max_age:
             continue
         for host in hosts:
             host.engine.check_image_gc()

@@ -193,14 +193,14 @@ class Host:
         if pod is not None:
             self.node.add_pod(pod)
 
-    def release(self, vcpu: float, memory_bytes: int, pod: str | None = None) -> None:
-        """Give back one replica's resources (and take the pod named `pod` off the node)."""
+    def release(self, vcpu: float, memory_bytes: int, pod: str | None = None) -> PodInfo | None:
+        """Give back one replica's resources (and take the pod named `pod` off the node);
+        returns that pod."""
         self.vcpu_reserved -= vcpu
         self.memory_reserved_bytes -= memory_bytes
         self.replicas -= 1
         self.reservations_changed += 1
-        if pod is not None:
-            self.node.remove_pod(pod)
+        return None if pod is None else self.node.remove_pod(pod)
 
 
 class HostList(list[Host]):

@@ -6,7 +6,8 @@ sim-docker's daemon. Its steps are what a node agent over a container runtime do
 
 * the kubelet pulls the image unless it is present (``IfNotPresent``) or always
   (``Always``), retrying a failed pull with ``ImagePullBackOff`` (10 s doubling to
-  5 min, as the kubelet's defaults);
+  5 min, as the kubelet's defaults, starting over after a failure more than 10 min after
+  the previous one; `sim.policies.backoff`);
 * ``create`` gives the container a thin copy-on-write writable layer over the image's
   read-only layers and marks the image in use (the layer store keeps the count and the
   last-used time the kubelet's image GC orders images by);
@@ -35,6 +36,7 @@ from sim.model.hosts.replica import App, Holding, Startup
 from sim.model.images.image import Image
 from sim.model.images.registry import Registry
 from sim.model.images.store import DiskFull
+from sim.policies.backoff import ImagePullBackoff
 
 PullPolicy = Literal["IfNotPresent", "Always"]
 
@@ -44,7 +46,9 @@ class PullBackoff:
     """How the kubelet retries a failed pull (``ImagePullBackOff``)."""
 
     initial_s: float = setting(10.0, unit="duration", doc="the first wait after a failure")
-    max_s: float = setting(300.0, unit="duration", doc="waits double up to this")
+    max_s: float = setting(
+        300.0, unit="duration", doc="waits double up to this; failures 2 x this apart start over"
+    )
     attempts: int = setting(0, minimum=0, doc="attempts in all; 0: until the horizon")
 
 
@@ -176,7 +180,7 @@ class ContainerRuntime:
         """Pull the app's image, backing off and retrying failures like the kubelet."""
         settings = self.settings
         backoff = settings.image_pull_backoff
-        backoff_s = backoff.initial_s
+        waits = ImagePullBackoff(backoff.initial_s, backoff.max_s)
         attempt = 0
         while True:
             attempt += 1
@@ -189,9 +193,9 @@ class ContainerRuntime:
             startup.phases.update(pull_download_s=pull.download_s, pull_extract_s=pull.extract_s)
             if pull.ok or attempt == backoff.attempts:
                 return pull
+            backoff_s = waits.wait_after_failure_s(app.image.name, self.env.now)
             startup.enter(ReplicaState.PULL_BACKOFF, reason=pull.reason, backoff_s=backoff_s)
             yield startup.timed("wait_s", backoff_s)
-            backoff_s = min(2 * backoff_s, backoff.max_s)
             if settings.image_pull_policy == "IfNotPresent" and host.engine.has_image(app.image):
                 self.log.record(
                     self.env.now, host.name, EventKind.IMAGE_PRESENT, image=app.image.reference

@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sim.core.errors import ConfigError
 from sim.core.world import ImageFacts, LayerFacts
@@ -158,20 +159,36 @@ def chain_ids(diff_ids: Iterable[str]) -> tuple[str, ...]:
     """ChainIDs of a stack of layers given bottom-up by DiffID (OCI image spec)."""
     chain: list[str] = []
     for diff_id in diff_ids:
-        chain.append(diff_id if not chain else sha256_digest(f"{chain[-1]} {diff_id}"))
+        chain.append(chain_id_over(chain[-1] if chain else None, diff_id))
     return tuple(chain)
 
 
 def make_layer(step: BuildStep) -> Layer:
     """The layer a ``RUN``/``COPY``/``ADD`` step adds."""
-    text = step.content or f"{step.instruction} {step.argument}"
-    return Layer(
-        digest=sha256_digest(f"blob|{text}|{step.size_bytes}|{step.compressed_bytes}"),
-        diff_id=sha256_digest(f"diff|{text}|{step.size_bytes}"),
-        size_bytes=step.size_bytes,
-        compressed_bytes=step.compressed_bytes,
-        created_by=f"{step.instruction} {step.argument}",
+    return layer_of(
+        step.instruction, step.argument, step.size_bytes, step.compressed_bytes, step.content
     )
+
+
+def layer_of(
+    instruction: str, argument: str, size_bytes: int, compressed_bytes: int, content: str = ""
+) -> Layer:
+    """The layer an instruction adds: content-addressed by its text (or `content`) and
+    sizes, so the same step gives the same layer wherever it is built."""
+    created_by = f"{instruction} {argument}"
+    text = content or created_by
+    return Layer(
+        digest=sha256_digest(f"blob|{text}|{size_bytes}|{compressed_bytes}"),
+        diff_id=sha256_digest(f"diff|{text}|{size_bytes}"),
+        size_bytes=size_bytes,
+        compressed_bytes=compressed_bytes,
+        created_by=created_by,
+    )
+
+
+def chain_id_over(parent_chain_id: str | None, diff_id: str) -> str:
+    """The ChainID of a layer over the ChainID of the layers below it (None: none)."""
+    return diff_id if parent_chain_id is None else sha256_digest(f"{parent_chain_id} {diff_id}")
 
 
 def _split_pairs(argument: str) -> list[tuple[str, str]]:
@@ -238,20 +255,63 @@ def apply_config_step(config: ImageConfig, step: BuildStep) -> ImageConfig:
 
 
 def _config_json(config: ImageConfig, diff_ids: Sequence[str]) -> str:
+    """The image config's JSON, whose sha256 is the image ID (what `ImageIdDigest`
+    hashes without writing it out)."""
     document = {
-        "config": {
-            "Entrypoint": list(config.entrypoint),
-            "Cmd": list(config.cmd),
-            "Env": [f"{key}={value}" for key, value in config.env],
-            "ExposedPorts": {port: {} for port in config.exposed_ports},
-            "WorkingDir": config.workdir,
-            "User": config.user,
-            "Labels": dict(config.labels),
-            "Volumes": {volume: {} for volume in config.volumes},
-        },
+        "config": _runtime_config(config),
         "rootfs": {"type": "layers", "diff_ids": list(diff_ids)},
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def _runtime_config(config: ImageConfig) -> dict[str, Any]:
+    return {
+        "Entrypoint": list(config.entrypoint),
+        "Cmd": list(config.cmd),
+        "Env": [f"{key}={value}" for key, value in config.env],
+        "ExposedPorts": {port: {} for port in config.exposed_ports},
+        "WorkingDir": config.workdir,
+        "User": config.user,
+        "Labels": dict(config.labels),
+        "Volumes": {volume: {} for volume in config.volumes},
+    }
+
+
+_ROOTFS_END = b'],"type":"layers"}}'
+
+
+class ImageIdDigest:
+    """The image ID of a configuration over a stack of layers, as a running sha256.
+
+    The image ID is the sha256 of the image config's JSON (`_config_json`): the runtime
+    configuration, then the DiffIDs of the layers, bottom-up. The hash is kept open
+    after the last DiffID, so the ID of the stack with one layer more costs one short
+    update (`extended`) rather than hashing every DiffID again: a build of n steps
+    hashes O(n) bytes, not O(n²). A new configuration hashes the DiffIDs again (it
+    comes first in the JSON).
+    """
+
+    __slots__ = ("_hash", "_count")
+
+    def __init__(self, config: ImageConfig, diff_ids: Sequence[str]) -> None:
+        head = json.dumps(_runtime_config(config), sort_keys=True, separators=(",", ":"))
+        self._hash = hashlib.sha256(f'{{"config":{head},"rootfs":{{"diff_ids":['.encode())
+        self._hash.update(",".join(f'"{diff_id}"' for diff_id in diff_ids).encode())
+        self._count = len(diff_ids)
+
+    def extended(self, diff_id: str) -> ImageIdDigest:
+        """The digest of the same configuration over one layer more."""
+        longer = object.__new__(ImageIdDigest)
+        longer._hash = self._hash.copy()
+        longer._hash.update(f'{"," if self._count else ""}"{diff_id}"'.encode())
+        longer._count = self._count + 1
+        return longer
+
+    def image_id(self) -> str:
+        """``sha256:<hex>``: the image ID."""
+        final = self._hash.copy()
+        final.update(_ROOTFS_END)
+        return "sha256:" + final.hexdigest()
 
 
 def _manifest_json(config_digest: str, layers: Sequence[Layer]) -> str:
@@ -296,7 +356,7 @@ def build_image(spec: ImageSpec, parent: Image | None, key: str = "images") -> I
             f"{key}.{spec.name}.steps", "no layers", "at least one RUN, COPY or ADD step"
         )
     diff_ids = [layer.diff_id for layer in layers]
-    image_id = sha256_digest(_config_json(config, diff_ids))
+    image_id = ImageIdDigest(config, diff_ids).image_id()
     return Image(
         name=spec.name,
         repository=spec.repository,

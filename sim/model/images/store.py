@@ -11,10 +11,12 @@ size, as with the kubelet's image accounting.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from sim.model.images.image import Image, Layer
+from sim.policies.image_gc import ImageRecord
 
 NODE_STATUS_MAX_IMAGES = 50
 """Images a node reports in its status, the largest first (the kubelet's
@@ -132,11 +134,21 @@ class StoredLayer:
 
 @dataclass(slots=True)
 class StoredImage:
-    """An image tagged on the host, with what the kubelet's GC looks at."""
+    """An image tagged on the host, with what the kubelet's GC looks at.
+
+    Attributes:
+        image: the image.
+        tagged_s: when it was tagged (its pull completed).
+        first_detected_s: the kubelet's first detection of it (None until one ran).
+        last_used_s: the kubelet's last detection that found a container using it
+            (-inf: none has).
+        containers: the containers (running or exited, not removed) using it.
+    """
 
     image: Image
-    first_detected_s: float
-    last_used_s: float
+    tagged_s: float
+    first_detected_s: float | None = None
+    last_used_s: float = -math.inf
     containers: int = 0
 
 
@@ -146,11 +158,21 @@ class LayerStore:
 
     A layer's `users` counts the images and the pulls in progress that need it; a layer
     with no users is removed (and its bytes freed) when an image is removed.
+
+    The store also keeps the kubelet's detection of its images: the kubelet lists the
+    images and the containers using them every `detection_period_s` from time 0 (and at
+    each collection, `detect`), and an image's first detection and last use are the
+    detections that saw it. Rather than a process visiting every host each period, the
+    detections a host missed are applied when its images or containers next change
+    (nothing about them changed in between), and before a collection reads them.
     """
 
     disk: DiskAccount
     layers: dict[str, StoredLayer] = field(default_factory=dict)
     images: dict[str, StoredImage] = field(default_factory=dict)
+    detection_period_s: float = 300.0
+    detected_through_s: float = -math.inf
+    """The last periodic detection applied."""
 
     def has_layer(self, chain_id: str) -> bool:
         return chain_id in self.layers
@@ -207,30 +229,69 @@ class LayerStore:
         """A lazily pulled layer has fully arrived: from now on it exists for later pulls."""
         self.layers[chain_id].complete = True
 
+    def catch_up(self, now_s: float) -> None:
+        """Apply the periodic detections up to `now_s` that have not been (every image
+        and container stayed as it is since the last change)."""
+        period = self.detection_period_s
+        last = math.floor(now_s / period) * period
+        if last <= self.detected_through_s:
+            return
+        first = 0.0 if self.detected_through_s == -math.inf else self.detected_through_s + period
+        for stored in self.images.values():
+            if stored.first_detected_s is None:
+                stored.first_detected_s = max(first, 0.0)
+            if stored.containers:
+                stored.last_used_s = last
+        self.detected_through_s = last
+
+    def detect(self, now_s: float) -> None:
+        """A detection now (a collection's): images not seen yet are first detected, and
+        images in use are used, now."""
+        self.catch_up(now_s)
+        for stored in self.images.values():
+            if stored.first_detected_s is None:
+                stored.first_detected_s = now_s
+            if stored.containers:
+                stored.last_used_s = now_s
+
+    def kubelet_records(self, now_s: float) -> list[ImageRecord]:
+        """The images as the kubelet's garbage collector sees them after detecting them
+        now, in the order they were tagged."""
+        self.detect(now_s)
+        return [
+            ImageRecord(
+                name=name,
+                size_bytes=stored.image.size_bytes,
+                in_use=stored.containers > 0,
+                last_used_s=stored.last_used_s,
+                first_detected_s=(
+                    now_s if stored.first_detected_s is None else stored.first_detected_s
+                ),
+            )
+            for name, stored in self.images.items()
+        ]
+
     def tag_image(self, image: Image, now_s: float) -> None:
         """Tag a fully extracted image; each of its layers gains the image as a user."""
-        stored = self.images.get(image.name)
-        if stored is not None:
-            stored.last_used_s = now_s
+        if image.name in self.images:
             return
+        self.catch_up(now_s)
         for chain_id in image.chain_ids:
             self.hold(chain_id)
-        self.images[image.name] = StoredImage(image, first_detected_s=now_s, last_used_s=now_s)
+        self.images[image.name] = StoredImage(image, tagged_s=now_s)
 
     def use(self, name: str, now_s: float) -> None:
-        """A container is created from the image: it is in use, and used now (what the
-        kubelet's garbage collector orders images by)."""
-        stored = self.images[name]
-        stored.containers += 1
-        stored.last_used_s = now_s
+        """A container is created from the image: it is in use from now."""
+        self.catch_up(now_s)
+        self.images[name].containers += 1
 
     def unuse(self, name: str, now_s: float) -> None:
-        """A container of the image is removed: one user less, and used now."""
+        """A container of the image is removed: one user less from now."""
         stored = self.images[name]
         if stored.containers <= 0:
             raise ValueError(f"image {name} has no container to remove")
+        self.catch_up(now_s)
         stored.containers -= 1
-        stored.last_used_s = now_s
 
     def remove_image(self, name: str) -> int:
         """Untag an image not used by any container; returns the disk bytes really freed."""

@@ -21,10 +21,11 @@ from typing import Any, Protocol
 import simpy
 
 from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
-from sim.model.cluster.crash_loop import CrashLoopBackoff
+from sim.model.hosts.host import Host
 from sim.model.hosts.replica import App, Ledger, Platform
 from sim.model.service.monitoring import Monitoring
 from sim.model.service.replica_queue import ReplicaQueue
+from sim.policies.backoff import CrashLoopBackoff
 
 
 class Draining(Protocol):
@@ -72,6 +73,8 @@ class Member:
     cancelled: bool = False
     queue: ReplicaQueue | None = None
     replacement: bool = False
+    pinned: Host | None = None
+    """The host it must start on (its node came back before its pods were evicted)."""
 
 
 class Fleet:
@@ -113,7 +116,8 @@ class Fleet:
         self.record = record
         self.size_max = 0
         self.live = env.event()
-        """Succeeds when as many replicas are in service as desired for the first time."""
+        """Succeeds the first time as many replicas have served as are desired (see
+        `ready_for_traffic`)."""
         self.name = f"{app.name}-{platform.name}"
         self.desired = 0
         self.members: dict[str, Member] = {}
@@ -126,12 +130,16 @@ class Fleet:
         self.in_service_listeners: list[Callable[[str], None]] = []
         """Told the name of each replica entering service (fault recovery watches)."""
         self.container_crashes = 0
+        self.unreachable: dict[str, Member] = {}
+        """Replicas lost with a host the control plane has not given up on yet: their
+        pods still count toward the desired size until they are evicted."""
 
     def active(self) -> list[Member]:
-        """Members launching, in service or restarting (not draining, not stopped)."""
+        """Members launching, in service or restarting (not draining, not stopped), and
+        those on an unreachable host awaiting eviction."""
         return [
             m for m in self.members.values() if m.state in ("launching", "in_service", "restarting")
-        ]
+        ] + list(self.unreachable.values())
 
     def count(self, state: str) -> int:
         return sum(member.state == state for member in self.members.values())
@@ -148,14 +156,19 @@ class Fleet:
         )
         self.desired = desired
         self._reconcile()
+        self._check_live()
 
-    def _reconcile(self) -> None:
+    def _reconcile(self, pinned: Host | None = None) -> None:
         active = self.active()
         for _ in range(self.desired - len(active)):
-            self._launch()
+            self._launch(pinned)
         surplus = len(active) - self.desired
         if surplus <= 0:
             return
+        for name in list(self.unreachable)[:surplus]:
+            del self.unreachable[name]
+            surplus -= 1
+        active = [m for m in active if m.state != "lost"]
         launching = [m for m in active if m.state == "launching" and not m.cancelled]
         in_service = sorted(
             (m for m in active if m.state == "in_service"),
@@ -169,9 +182,10 @@ class Fleet:
             else:
                 self._drain(member)
 
-    def lose(self, name: str, reason: str) -> None:
+    def lose(self, name: str, reason: str, replace: bool = True) -> None:
         """The replica is gone with its host: requests it was serving fail for `reason`,
-        what it held is released, and a replacement is launched at once."""
+        what it held is released, and a replacement is launched at once — or, without
+        `replace`, when the control plane evicts its pod (`replace_unreachable`)."""
         member = self.members.pop(name)
         previous = member.state
         now = self.env.now
@@ -187,8 +201,21 @@ class Fleet:
             self.failed(queue.cut(now), reason)
         if member.ready_s is not None and previous != "stopped":
             self.platform.stop_replica(name)
+        if not replace:
+            self.unreachable[name] = member
+            return
+        self._replace()
+
+    def replace_unreachable(self, name: str, pinned: Host | None = None) -> None:
+        """The pod of a replica lost with its host is gone now: evicted (its replacement
+        goes where the scheduler puts it), or its host came back (`pinned`: the kubelet
+        starts it there again)."""
+        if self.unreachable.pop(name, None) is not None:
+            self._replace(pinned)
+
+    def _replace(self, pinned: Host | None = None) -> None:
         before = self._launched
-        self._reconcile()
+        self._reconcile(pinned)
         for index in range(before + 1, self._launched + 1):
             self.members[f"{self.name}-{index}"].replacement = True
 
@@ -199,17 +226,15 @@ class Fleet:
         if member.state != "in_service":
             return
         self._drain(member)
-        before = self._launched
-        self._reconcile()
-        for index in range(before + 1, self._launched + 1):
-            self.members[f"{self.name}-{index}"].replacement = True
+        self._replace()
 
     def crash_container(
         self, name: str, reason: str, restart_s: float, backoff: CrashLoopBackoff
     ) -> None:
         """The replica's container exits: the requests it was serving fail for `reason`;
-        the kubelet restarts it in place after its CrashLoopBackOff delay, the restart
-        takes `restart_s`, and it serves again once it passes the health check."""
+        the kubelet restarts it in place after its CrashLoopBackOff delay (none after its
+        first exit), the restart takes `restart_s`, and it serves again once it passes the
+        health check."""
         member = self.members[name]
         if member.state != "in_service":
             return
@@ -219,7 +244,7 @@ class Fleet:
         self.monitoring.replica_out_of_service(name)
         if member.queue is not None and self.failed is not None:
             self.failed(member.queue.cut(now), reason)
-        delay_s = backoff.next_delay_s(name, member.in_service_s or now, now)
+        delay_s = backoff.restart_delay_s(name, now)
         member.state = "restarting"
         self.log.record(
             now,
@@ -244,10 +269,10 @@ class Fleet:
             return
         self._enter_service(member)
 
-    def _launch(self) -> None:
+    def _launch(self, pinned: Host | None = None) -> None:
         self._launched += 1
         name = f"{self.name}-{self._launched}"
-        member = Member(name, self.env.now)
+        member = Member(name, self.env.now, pinned=pinned)
         self.members[name] = member
         self.history.append(member)
         self.size_max = max(self.size_max, len(self.members))
@@ -255,7 +280,9 @@ class Fleet:
         self.env.process(self._start(member))
 
     def _start(self, member: Member) -> Generator[simpy.Event, Any, None]:
-        record = yield from self.platform.start_replica(member.name, self.app, self.env.now)
+        record = yield from self.platform.start_replica(
+            member.name, self.app, self.env.now, member.pinned
+        )
         member.record = record
         self.record(record)
         if member.state == "lost":
@@ -301,10 +328,24 @@ class Fleet:
         self.log.record(
             self.env.now, member.name, EventKind.REPLICA_STATE, state=ReplicaState.IN_SERVICE
         )
-        if not self.live.triggered and self.count("in_service") >= self.desired:
-            self.live.succeed()
+        self._check_live()
         for listener in self.in_service_listeners:
             listener(member.name)
+
+    def ready_for_traffic(self) -> bool:
+        """Whether the fleet is ready for traffic: as many replicas have passed their
+        health check and are still members as are desired. A replica restarting after a
+        container crash counts (it served, and will again), so a crash loop does not
+        hold traffic back for ever."""
+        served = sum(m.state in ("in_service", "restarting") for m in self.members.values())
+        return served >= self.desired
+
+    def _check_live(self) -> None:
+        """Open to traffic once ready; checked whenever the desired count or a replica's
+        readiness changes, so a scale-in before the first replica serves cannot leave
+        the service waiting for a replica that will never come."""
+        if not self.live.triggered and self.ready_for_traffic():
+            self.live.succeed()
 
     def _drain(self, member: Member) -> None:
         member.state = "draining"

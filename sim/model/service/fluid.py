@@ -72,7 +72,7 @@ import simpy
 from sim.core.distributions import Distribution
 from sim.core.records import DropReason
 from sim.core.sketch import QuantileSketch
-from sim.model.service.arrivals import ArrivalProcess
+from sim.model.service.arrivals import ArrivalProcess, recorded_before
 from sim.model.service.monitoring import Monitoring
 from sim.model.service.replica_queue import ReplicaQueue
 from sim.model.service.traffic import TrafficSummary
@@ -317,6 +317,15 @@ class FluidTraffic:
         replica = self.remove_replica(name)
         replica.drain()
         return replica
+
+    def drop_unstarted(self, t_s: float, open_since_s: float) -> int:
+        """Count the recorded arrivals before `t_s` as dropped, ``not started``, in the
+        period open now (see `sim.model.traffic.TrafficDriver.drop_unstarted`)."""
+        count = len(recorded_before(self.arrivals, t_s))
+        if count:
+            self.stats.arrived += count
+            self._drop(DropReason.NOT_STARTED, count)
+        return count
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """Open to traffic now; pieces are computed when anything asks (no events)."""

@@ -147,6 +147,11 @@ class Monitoring:
         self._withdrawn_waits_s: list[float] = []
         self._before_close: list[Callable[[int], None]] = []
 
+    @property
+    def open_since_s(self) -> float:
+        """When the first period not closed yet began."""
+        return len(self.closed) * self.period_s
+
     def _period(self, index: int) -> _Period:
         period = self._open.get(index)
         if period is None:

@@ -62,6 +62,8 @@ class Service:
         self.log = log
         self.slo = slo
         self.monitoring = monitoring
+        self.started_s: float | None = None
+        """When the service opened to traffic (None: not yet)."""
         mode = TRAFFIC_MODES[params.mode]
         self.traffic, self.stats = mode.build(
             mode.params(),
@@ -103,11 +105,37 @@ class Service:
             self.env.process(self.autoscaler.run())
 
     def _serve(self) -> Generator[simpy.Event, Any, None]:
-        """Open the service to traffic: at once, or once the initial replicas serve."""
+        """Open the service to traffic: at once, or once the fleet is ready for it
+        (`Fleet.ready_for_traffic`); a trace's rows before then are dropped, ``not
+        started``."""
         if self.params.start_traffic == "when_ready" and self.params.initial_replicas > 0:
             yield self.fleet.live
+        self.started_s = self.env.now
+        self.traffic.drop_unstarted(self.env.now, self.monitoring.open_since_s)
         self.log.record(self.env.now, self.fleet.name, EventKind.TRAFFIC_STARTED)
         yield from self.traffic.run()
+
+    def finish(self) -> None:
+        """The run ends now: if traffic never started, a trace's rows so far are dropped,
+        ``not started`` (call before the last monitoring period closes)."""
+        if self.started_s is None:
+            self.traffic.drop_unstarted(self.env.now, self.monitoring.open_since_s)
+
+    def warnings(self) -> list[str]:
+        """Why the service served nothing, when traffic never started."""
+        if self.started_s is not None:
+            return []
+        fleet = self.fleet
+        served = sum(m.state in ("in_service", "restarting") for m in fleet.members.values())
+        failed = sum(m.state == "failed" for m in fleet.history)
+        why = f"{served} of the {fleet.desired} replicas desired had passed the health check"
+        if failed:
+            why += f", {failed} failed to start"
+        return [
+            f"traffic never started: {fleet.name} waits until its replicas serve "
+            f"(workload.traffic.start=when_ready), and by the end of the run {why}; "
+            "a longer horizon or workload.traffic.start=at_zero sends requests"
+        ]
 
     def _failed(self, requests: list[tuple[float, float, float]], reason: str) -> None:
         """Requests cut by a lost replica: no longer served, failed for `reason`."""

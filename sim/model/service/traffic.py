@@ -44,12 +44,13 @@ import simpy
 from sim.core.records import DropReason
 from sim.core.sketch import QuantileSketch
 from sim.core.uniforms import BlockUniforms
-from sim.model.service.arrivals import ArrivalProcess
+from sim.model.service.arrivals import ArrivalProcess, recorded_before
 from sim.model.service.replica_queue import ReplicaQueue
 from sim.model.service.workload import RequestSpec
 from sim.policies.balancing import Balancer
 
 NO_READY_REPLICA = DropReason.NO_READY_REPLICA
+NOT_STARTED = DropReason.NOT_STARTED
 
 
 class RequestObserver(Protocol):
@@ -220,6 +221,21 @@ class TrafficDriver:
         queue = self.remove_replica(name)
         queue.drain()
         return queue
+
+    def drop_unstarted(self, t_s: float, open_since_s: float) -> int:
+        """Count the recorded arrivals before `t_s` (a trace's rows before traffic
+        starts) as dropped, ``not started``; returns how many.
+
+        Call it once, when traffic starts or at the end of a run it never started in.
+        Each is reported at its own time, or at `open_since_s` (the start of the first
+        monitoring period still open) if that is later, so it lands in a period that is
+        still to be written. No CPU time or response size is drawn for them.
+        """
+        times_s = recorded_before(self.arrivals, t_s)
+        for time_s in times_s:
+            self.observer.dropped(max(time_s, open_since_s), NOT_STARTED, None)
+        self.arrived += len(times_s)
+        return len(times_s)
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The SimPy process: settle every arrival, in batches between other events."""

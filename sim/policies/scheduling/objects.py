@@ -281,6 +281,8 @@ class NodeInfo:
         "images",
         "unschedulable",
         "pods",
+        "pods_with_affinity",
+        "pods_with_required_anti_affinity",
         "requested_milli_cpu",
         "requested_memory_bytes",
         "non_zero_milli_cpu",
@@ -303,6 +305,10 @@ class NodeInfo:
         self.images: Mapping[str, int] = images if images is not None else {}
         self.unschedulable = unschedulable
         self.pods: list[PodInfo] = []
+        self.pods_with_affinity: list[PodInfo] = []
+        """The pods with any anti-affinity term (``PodsWithAffinity``)."""
+        self.pods_with_required_anti_affinity: list[PodInfo] = []
+        """The pods with a required anti-affinity term."""
         self.requested_milli_cpu = 0
         self.requested_memory_bytes = 0
         self.non_zero_milli_cpu = 0
@@ -311,6 +317,10 @@ class NodeInfo:
     def add_pod(self, pod: PodInfo) -> None:
         """Place `pod` on the node: its requests now count against the node."""
         self.pods.append(pod)
+        if pod.required_anti_affinity or pod.preferred_anti_affinity:
+            self.pods_with_affinity.append(pod)
+        if pod.required_anti_affinity:
+            self.pods_with_required_anti_affinity.append(pod)
         self._count(pod, 1)
 
     def remove_pod(self, name: str) -> PodInfo:
@@ -322,6 +332,9 @@ class NodeInfo:
         for index, pod in enumerate(self.pods):
             if pod.name == name:
                 del self.pods[index]
+                for kept in (self.pods_with_affinity, self.pods_with_required_anti_affinity):
+                    if any(other is pod for other in kept):
+                        kept.remove(pod)
                 self._count(pod, -1)
                 return pod
         raise KeyError(name)

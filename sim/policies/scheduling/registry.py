@@ -17,9 +17,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sim.policies.scheduling import node_resources_fit
+from sim.policies.scheduling import (
+    balanced_allocation,
+    image_locality,
+    inter_pod_affinity,
+    node_affinity,
+    node_resources_fit,
+    node_unschedulable,
+    pod_topology_spread,
+    taint_toleration,
+)
+from sim.policies.scheduling.balanced_allocation import BalancedAllocation
+from sim.policies.scheduling.image_locality import ImageLocality
+from sim.policies.scheduling.inter_pod_affinity import InterPodAffinity
+from sim.policies.scheduling.node_affinity import NodeAffinity
 from sim.policies.scheduling.node_resources_fit import DEFAULT_SHAPE, ResourceFit, Strategy
+from sim.policies.scheduling.node_unschedulable import NodeUnschedulable
 from sim.policies.scheduling.plugin import FilterPlugin, ScorePlugin
+from sim.policies.scheduling.pod_topology_spread import PodTopologySpread
+from sim.policies.scheduling.taint_toleration import TaintToleration
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +63,28 @@ def _fit(args: PluginArgs) -> ResourceFit:
     return ResourceFit(args.strategy, args.resources, args.shape)
 
 
+def _spread(args: PluginArgs) -> PodTopologySpread:
+    return PodTopologySpread(args.default_spread)
+
+
 FILTERS: Mapping[str, Callable[[PluginArgs], FilterPlugin]] = {
+    node_unschedulable.NAME: lambda args: NodeUnschedulable(),
+    taint_toleration.NAME: lambda args: TaintToleration(),
+    node_affinity.NAME: lambda args: NodeAffinity(),
     node_resources_fit.NAME: _fit,
+    pod_topology_spread.NAME: _spread,
+    inter_pod_affinity.NAME: lambda args: InterPodAffinity(),
 }
 """Filter plugins by name, in the order the default profile runs them."""
 
 SCORES: Mapping[str, Callable[[PluginArgs], ScorePlugin]] = {
+    taint_toleration.NAME: lambda args: TaintToleration(),
+    node_affinity.NAME: lambda args: NodeAffinity(),
     node_resources_fit.NAME: _fit,
+    pod_topology_spread.NAME: _spread,
+    inter_pod_affinity.NAME: lambda args: InterPodAffinity(),
+    balanced_allocation.NAME: lambda args: BalancedAllocation(args.balanced_resources),
+    image_locality.NAME: lambda args: ImageLocality(),
 }
 """Score plugins by name."""
 
@@ -61,7 +92,13 @@ DEFAULT_FILTERS: tuple[str, ...] = tuple(FILTERS)
 """The default profile's filters, in upstream's order."""
 
 DEFAULT_WEIGHTS: Mapping[str, int] = {
+    taint_toleration.NAME: 3,
+    node_affinity.NAME: 2,
     node_resources_fit.NAME: 1,
+    pod_topology_spread.NAME: 2,
+    inter_pod_affinity.NAME: 2,
+    balanced_allocation.NAME: 1,
+    image_locality.NAME: 1,
 }
 """The default profile's score plugins and their weights."""
 

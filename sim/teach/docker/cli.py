@@ -13,17 +13,20 @@ terminal).
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import itertools
 import json
 import os
 import shlex
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from sim.core.collection import collection_paused
 from sim.core.errors import ConfigError
 from sim.core.files import unwritable_reason, write_atomic
 from sim.teach.docker.verbs import Outcome, Session
@@ -63,9 +66,47 @@ def load_session(path: Path | None, seed: int | None) -> Session:
         raise ConfigError(
             "--state", str(path), f"a state file whose configuration is valid ({error})"
         ) from None
-    for entry in commands:
-        session.execute(entry["argv"], entry)
+    for index, entry in enumerate(commands):
+        argv = entry.get("argv") if isinstance(entry, dict) else None
+        if not isinstance(argv, list) or not all(isinstance(word, str) for word in argv):
+            raise ConfigError(
+                "--state",
+                str(path),
+                f"a state file written by sim-docker: commands[{index}] is not a command "
+                '({"argv": [words], ...})',
+            )
+        try:
+            session.execute(argv, entry)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise ConfigError(
+                "--state",
+                str(path),
+                f"a state file written by sim-docker: commands[{index}] ({shlex.join(argv)}) "
+                f"does not replay ({type(error).__name__}: {error})",
+            ) from None
     return session
+
+
+@contextlib.contextmanager
+def state_locked(path: Path | None, printer: Printer | None = None) -> Iterator[None]:
+    """Hold the state file's lock (``<state>.lock`` beside it, ``flock``) while a command
+    reads, changes and writes the host: a second command on the same state waits for the
+    first, and starts from the host the first left, so neither change is lost. The
+    operating system drops the lock if the process dies."""
+    if path is None:
+        yield
+        return
+    handle = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if printer is not None:
+                printer.err.print(f"sim-docker: waiting for another command on {path}")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
 
 
 def check_state_path(path: Path) -> None:
@@ -108,11 +149,12 @@ class Printer:
         show([f"$ docker {shlex.join(argv)}"], self.out)
 
     def outcome(self, outcome: Outcome, elapsed_s: float, clock_s: float) -> None:
-        for stream, line in outcome.lines:
+        for stream, group in itertools.groupby(outcome.lines, key=lambda pair: pair[0]):
+            lines = [line for _, line in group]
             if stream == "err":
-                show([line], self.err, "red")
+                show(lines, self.err, "red")
             else:
-                show([line], self.out)
+                show(lines, self.out)
         show([f"[{elapsed_s:.3f} s simulated; clock at {clock_s:.3f} s]"], self.out, "dim")
 
 
@@ -167,7 +209,16 @@ def _global_options(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
 
 
 def main(argv: Sequence[str] | None = None, printer: Printer | None = None) -> int:
-    """The ``sim-docker`` console script; returns (and, as a script, exits with) the status."""
+    """The ``sim-docker`` console script; returns (and, as a script, exits with) the status.
+
+    The cyclic garbage collector is paused throughout (`sim.core.collection`): replaying
+    a long journal makes tens of thousands of long-lived objects and no garbage cycles.
+    """
+    with collection_paused():
+        return _main(argv, printer)
+
+
+def _main(argv: Sequence[str] | None, printer: Printer | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     printer = printer or Printer()
     try:
@@ -175,26 +226,34 @@ def main(argv: Sequence[str] | None = None, printer: Printer | None = None) -> i
         state = None if options["no_state"] else Path(options["state"])
         if state is not None:
             check_state_path(state)
-        session = load_session(state, options["seed"])
-        if options["script"] is not None:
-            status = _run_script(session, options["script"], printer, state)
-        elif command:
-            recorded = len(session.journal)
-            outcome = session.execute(command)
-            if state is not None and len(session.journal) > recorded:
-                save_session(session, state)
-            printer.outcome(outcome, session.elapsed, session.daemon.now)
-            status = outcome.status
-        elif sys.stdin.isatty():
-            status = _prompt(session, printer, state)
+        prompt = not options["script"] and not command and sys.stdin.isatty()
+        if prompt:
+            status = _prompt(state, options["seed"], printer)
         else:
-            status = _run_script(session, "-", printer, state)
+            with state_locked(state, printer):
+                session = load_session(state, options["seed"])
+                if options["script"] is not None:
+                    status = _run_script(session, options["script"], printer, state)
+                elif command:
+                    status = _run_one(session, command, printer, state)
+                else:
+                    status = _run_script(session, "-", printer, state)
     except ConfigError as error:
         printer.err.print(Text(f"sim-docker: {error}", style="red"))
         status = 2
     if argv is None:
         sys.exit(status)
     return status
+
+
+def _run_one(session: Session, command: list[str], printer: Printer, state: Path | None) -> int:
+    """Run one command; save the host if it changed."""
+    recorded = len(session.journal)
+    outcome = session.execute(command)
+    if state is not None and len(session.journal) > recorded:
+        save_session(session, state)
+    printer.outcome(outcome, session.elapsed, session.daemon.now)
+    return outcome.status
 
 
 def _run_script(session: Session, source: str, printer: Printer, state: Path | None) -> int:
@@ -215,9 +274,14 @@ def _run_script(session: Session, source: str, printer: Printer, state: Path | N
     return status
 
 
-def _prompt(session: Session, printer: Printer, state: Path | None) -> int:
+def _prompt(state: Path | None, seed: int | None, printer: Printer) -> int:
+    """The interactive prompt. Each command takes the state's lock, and starts from the
+    saved host again when another command changed it meanwhile."""
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (line editing and history for input())
+    with state_locked(state, printer):
+        session = load_session(state, seed)
+        seen = _stamp(state)
     printer.out.print(
         "sim-docker: Docker's commands on a simulated host. 'help' lists them; 'exit' ends."
     )
@@ -239,8 +303,17 @@ def _prompt(session: Session, printer: Printer, state: Path | None) -> int:
             printer.err.print(Text(f"sim-docker: {error}", style="red"))
             continue
         for _, words in commands:
-            outcome = session.execute(words)
-            printer.outcome(outcome, session.elapsed, session.daemon.now)
-            status = outcome.status
-            if state is not None:
-                save_session(session, state)
+            with state_locked(state, printer):
+                if _stamp(state) != seen:
+                    session = load_session(state, seed)
+                status = _run_one(session, words, printer, state)
+                seen = _stamp(state)
+
+
+def _stamp(path: Path | None) -> tuple[int, int, int] | None:
+    """What tells one version of the state file from another (None: no file)."""
+    try:
+        info = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns) if info is not None else None

@@ -395,8 +395,12 @@ class ContainerService:
     def wait(self, reference: str) -> int:
         """``docker wait``: until the container stops; its exit status."""
         container = self.get(reference)
-        if container.state == "running" and container.main is not None:
-            self.node.join(container.main)
+        main = container.main if container.state == "running" else None
+        if main is not None and not self.node.join(main):
+            raise DockerError(
+                f"sim-docker: {container.name} runs until it is stopped, so docker wait would "
+                f"wait for ever (stop it first: sim-docker stop {container.name})"
+            )
         return container.exit_code
 
     def using_image(self, local: LocalImage) -> list[Container]:

@@ -10,6 +10,7 @@ background until the next operation or a ``sleep`` (`advance`).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Generator
 from typing import Any
 
@@ -70,8 +71,10 @@ class Node:
         return hashlib.sha256(f"{kind}|{self.seed}|{self._ids}".encode()).hexdigest()
 
     def advance(self, seconds: float) -> None:
-        """Let `seconds` of simulated time pass (what runs in the background goes on)."""
-        self.env.run(until=self.env.now + seconds)
+        """Let `seconds` of simulated time pass (what runs in the background goes on);
+        none passes for 0."""
+        if seconds > 0:
+            self.env.run(until=self.env.now + seconds)
 
     def simulate(self, body: Generator[simpy.Event, Any, Any]) -> Any:
         """Run the simulation until `body` ends; return its value (or raise its error)."""
@@ -81,9 +84,16 @@ class Node:
         """Run the simulation for an operation that takes `seconds`."""
         self.simulate(self._timed(seconds))
 
-    def join(self, process: simpy.Process) -> None:
-        """Run the simulation until `process` ends."""
-        self.simulate(self._join(process))
+    def join(self, process: simpy.Process) -> bool:
+        """Run the simulation until `process` ends (as `simulate` would, event by event);
+        False, with the clock where nothing is left to happen, if it never can (a server
+        waits for a request or a stop that no event will bring)."""
+        waiter = self.env.process(self._join(process))
+        while not waiter.processed:
+            if self.env.peek() == math.inf:
+                return False
+            self.env.step()
+        return True
 
     def _timed(self, seconds: float) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(seconds)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.core.files import write_atomic
+from sim.output.reading import read_result
 from sim.output.results import Result
 from sim.teach.replay.page import render
 from sim.teach.replay.timeline import ReplayError, replay_data
@@ -55,7 +56,7 @@ def replay_page(
     if not isinstance(run, Result):
         folder = Path(run)
         try:
-            run = Result.read(folder)
+            run = read_result(folder)
         except FileNotFoundError as error:
             raise ReplayError(
                 f"{folder}: no {Path(str(error.filename)).name}: not a run folder"

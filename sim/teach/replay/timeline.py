@@ -494,7 +494,7 @@ def replay_data(
     """Everything the replay page draws, as plain JSON-ready values.
 
     Args:
-        result: a run with ``log: full`` (in memory, or read back by `Result.read`).
+        result: a run with ``log: full`` (in memory, or read back by `sim.read_result`).
         title: the page's title (default: the run's seed and length).
         about: a paragraph under the title (what the run teaches).
         story: narrated lines, ``[  time s] words`` ones shown as captions in step with

@@ -91,6 +91,9 @@ class Scheduler:
         self._zoned_changes: int | None = -1
         self._ordered: list[Host] = []
         self._ordered_changes: int | None = -1
+        self._anti_affinity_pods = 0
+        """Placed pods with a required anti-affinity term: while there is one, a host's
+        feasibility may change with pods on other hosts, so the presets scan."""
 
     # The nodes ---------------------------------------------------------------------
 
@@ -156,7 +159,8 @@ class Scheduler:
     ) -> Host | None:
         if self._zoned():
             return self._across_zones(policy, request, feasible)
-        ranking = self._ranking(policy, request) if _local_filters(pod) else None
+        local = _local_filters(pod) and not self._anti_affinity_pods
+        ranking = self._ranking(policy, request) if local else None
         if ranking is not None:
             return ranking.best(feasible)
         candidates = [host for host in self.hosts if feasible(host)]
@@ -223,6 +227,8 @@ class Scheduler:
                 self.pending_pods.pop(replica, None)
                 self.pending_reasons.pop(replica, None)
                 host.reserve(vcpu, memory_bytes, pod)
+                if pod.required_anti_affinity:
+                    self._anti_affinity_pods += 1
                 self._reservations_changed(host)
                 return host
             if replica not in self.pending:
@@ -247,7 +253,9 @@ class Scheduler:
 
     def release(self, host: Host, replica: str, vcpu: float, memory_bytes: int) -> None:
         """Give back a replica's reservation; pending replicas try again."""
-        host.release(vcpu, memory_bytes, replica)
+        pod = host.release(vcpu, memory_bytes, replica)
+        if pod is not None and pod.required_anti_affinity:
+            self._anti_affinity_pods -= 1
         self._reservations_changed(host)
         self.capacity_changed()
 

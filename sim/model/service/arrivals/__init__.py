@@ -12,11 +12,17 @@ successive ``rng.random()`` calls would return them, but fetched in blocks for s
 Each kind is a module of this package with a frozen parameter dataclass and
 ``KIND = Kind(name, Params, build)``, where ``build(params, rng)`` returns the process.
 A config chooses one with ``arrivals: {kind: <name>, ...its settings}``.
+
+A generated process begins when the service opens to traffic: its first arrival is
+drawn from there. A *recorded* one (a trace of request times, `RecordedArrivals`) holds
+requests at fixed times, some of which may come before the service opens; the traffic
+counts those as dropped (``not started``) rather than losing them.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from sim.core.settings import Family
 
@@ -43,4 +49,18 @@ class ArrivalProcess(Protocol):
         ...
 
 
-__all__ = ["ARRIVALS", "ArrivalProcess"]
+@runtime_checkable
+class RecordedArrivals(Protocol):
+    """An arrival process that replays requests recorded at fixed times."""
+
+    def times_before(self, t_s: float) -> Sequence[float]:
+        """The recorded arrival times strictly before `t_s`, in order."""
+        ...
+
+
+def recorded_before(arrivals: object, t_s: float) -> Sequence[float]:
+    """The arrivals `arrivals` recorded before `t_s` (none for a generated process)."""
+    return arrivals.times_before(t_s) if isinstance(arrivals, RecordedArrivals) else ()
+
+
+__all__ = ["ARRIVALS", "ArrivalProcess", "RecordedArrivals", "recorded_before"]

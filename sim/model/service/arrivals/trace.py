@@ -114,6 +114,10 @@ class TraceTimestamps:
         self._next_index = index + 1
         return times[index]
 
+    def times_before(self, t_s: float) -> Sequence[float]:
+        """The recorded times strictly before `t_s` (requests before traffic starts)."""
+        return self.times_s[: bisect_left(self.times_s, t_s)]
+
     def rate_at(self, t_s: float) -> float:
         """Arrivals in the window of width `rate_window_s` centred on `t_s`, per second."""
         half_s = self.rate_window_s / 2
