@@ -37,7 +37,12 @@ All policies see the same requests for a given seed: the arrivals and request si
 come from named random streams and the traffic starts when the same two initial
 replicas are ready (common random numbers).
 
-Run ``python experiments/autoscalers.py`` (10 seeds, about a minute on a 2-core
+Every metric is the mean over the seeds with its 95 % interval, a bootstrap within the
+metric's range (a drop share stays within [0, 1]). The drop share is the noisiest metric
+(the HPA's ranges from 0 to about 0.1 % between seeds, as a burst of drops happens or
+not), so the study runs 20 seeds.
+
+Run ``python experiments/autoscalers.py`` (20 seeds, a few minutes on a 2-core
 machine).
 """
 
@@ -58,18 +63,22 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.batch.study import (  # noqa: E402
-    Metric,
+    Measure,
     Point,
-    Proportion,
     StudyRun,
-    error_bars,
     print_table,
     run_study,
     study_table,
     summary_metric,
     write_table,
 )
+from sim.batch.study_figures import (  # noqa: E402
+    error_bars,
+    figure_options,
+    save_figure,
+)
 from sim.config import scenario_params  # noqa: E402
+from sim.core.intervals import NON_NEGATIVE, SHARE  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 from sim.policies.autoscaling import AUTOSCALING  # noqa: E402
 
@@ -214,10 +223,17 @@ def out_of_bounds(bounds: tuple[int, int]) -> Callable[[Result], float]:
     return metric
 
 
-DROP_RATIO = Proportion(
-    lambda result: result.summary["requests_dropped"],
-    lambda result: result.summary["requests_total"],
-)
+def drop_share(result: Result) -> float | None:
+    """Requests dropped over requests that arrived, in one run."""
+    total = result.summary["requests_total"]
+    return result.summary["requests_dropped"] / total if total else None
+
+
+DROP_RATIO = Measure(drop_share, SHARE)
+"""The share of requests dropped, one value per seed, its interval over the seeds.
+Not Wilson's over requests pooled: drops come in bursts (a full queue drops every
+request for a while), so requests are not independent trials and a pooled interval
+would be far too narrow."""
 
 
 def replica_hours(result: Result) -> float:
@@ -225,11 +241,11 @@ def replica_hours(result: Result) -> float:
     return float(result.summary["vcpu_seconds_reserved"]) / SECONDS_PER_HOUR
 
 
-def metrics(crowd: Crowd, bounds: tuple[int, int]) -> dict[str, Metric]:
+def metrics(crowd: Crowd, bounds: tuple[int, int]) -> dict[str, Measure]:
     return {
-        "in_service_at_peak": in_service_at(crowd.peak_s),
-        "time_to_recover_s": time_to_recover(crowd),
-        "degraded_min": degraded_minutes(crowd),
+        "in_service_at_peak": Measure(in_service_at(crowd.peak_s), NON_NEGATIVE),
+        "time_to_recover_s": Measure(time_to_recover(crowd), NON_NEGATIVE),
+        "degraded_min": Measure(degraded_minutes(crowd), NON_NEGATIVE),
         "requests_total": summary_metric("requests_total"),
         "requests_served": summary_metric("requests_served"),
         "requests_in_flight": summary_metric("requests_in_flight"),
@@ -239,8 +255,8 @@ def metrics(crowd: Crowd, bounds: tuple[int, int]) -> dict[str, Metric]:
         "latency_s_p95": summary_metric("latency_s_p95"),
         "replicas_max": summary_metric("replicas_max"),
         "scaling_actions": summary_metric("scaling_actions"),
-        "samples_out_of_bounds": out_of_bounds(bounds),
-        "replica_hours": replica_hours,
+        "samples_out_of_bounds": Measure(out_of_bounds(bounds), NON_NEGATIVE),
+        "replica_hours": Measure(replica_hours, NON_NEGATIVE),
         "cost_usd": summary_metric("cost_usd"),
     }
 
@@ -267,10 +283,13 @@ def degraded_share(runs: Sequence[StudyRun]) -> list[float]:
     return [sum(column) / len(column) for column in zip(*flags, strict=True)]
 
 
-def plot_timeline(runs: Sequence[StudyRun], path: Path, title: str) -> None:
-    """One panel per policy over the whole run: replicas in service (median line, band
-    from fewest to most over all seeds), the arrival rate (grey, right axis) and, as a red
-    strip, the share of seeds in which each minute was degraded."""
+def plot_timeline(
+    runs: Sequence[StudyRun], crowd: Crowd, path: Path, title: str, args: argparse.Namespace
+) -> None:
+    """One panel per policy around the crowd (10 minutes before it to 30 after it):
+    replicas in service (median line, band from fewest to most over all seeds), the
+    arrival rate (grey, right axis) and, as a red strip, the share of seeds in which
+    each minute was degraded."""
     labels = list(dict.fromkeys(run.point.label for run in runs))
     columns = 2
     rows_count = math.ceil(len(labels) / columns)
@@ -304,17 +323,28 @@ def plot_timeline(runs: Sequence[StudyRun], path: Path, title: str) -> None:
         axis.set_visible(False)
     for axis in axes[:, 0]:
         axis.set_ylabel("in service", fontsize=8)
+    window = (
+        max(0.0, (crowd.start_s - 600.0) / 60),
+        min(crowd.horizon_s, crowd.start_s + crowd.duration_s + 1800.0) / 60,
+    )
+    for axis in axes.flat:
+        axis.set_xlim(*window)
     for axis in axes[-1]:
-        axis.set_xlabel("simulated time (min)", fontsize=8)
+        axis.set_xlabel(
+            f"simulated time (min; {window[0]:g}-{window[1]:g} of {crowd.horizon_s / 60:g} shown)",
+            fontsize=8,
+        )
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path, args)
     plt.close(fig)
 
 
-def plot_bars(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
-    """Time to recover, the drop ratio (Wilson interval), p95 latency and cost per
-    policy (mean, 95 % CI)."""
+def plot_bars(
+    rows: Sequence[dict[str, Any]], path: Path, title: str, args: argparse.Namespace
+) -> None:
+    """Time to recover, the drop ratio, p95 latency and cost per policy (mean and 95 %
+    interval over the seeds, within each metric's range)."""
     panels = (
         ("time_to_recover_s", "time to recover (s)"),
         ("drop_ratio", "requests dropped (share)"),
@@ -335,18 +365,31 @@ def plot_bars(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
         axis.set_ylabel(label)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path, args)
     plt.close(fig)
 
 
+ZERO_AT = 2e-6
+"""Where a run that dropped nothing is drawn on the log axis of drops, below a break."""
+
+
+def _on_log(share: float) -> float:
+    return share if share > 0 else ZERO_AT
+
+
 def plot_drops_vs_cost(
-    runs: Sequence[StudyRun], rows: Sequence[dict[str, Any]], path: Path, title: str
+    runs: Sequence[StudyRun],
+    rows: Sequence[dict[str, Any]],
+    path: Path,
+    title: str,
+    args: argparse.Namespace,
 ) -> None:
     """Each policy's share of requests dropped against its cost: the run's bill (hosts
     by the second) and the replica-hours it held. Every seed is a small dot; the policy's
-    mean and pooled drop share a large one with its intervals (Wilson for the share).
-    Down and to the left is better."""
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4.2), sharey=True, dpi=120)
+    mean a large one with its 95 % intervals over the seeds. The drop axis is
+    logarithmic; a run (or a mean) that dropped nothing sits on the "0" row below the
+    break. Down and to the left is better."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 4.4), sharey=True)
     costs = (
         ("cost_usd", "the run's bill (USD)", lambda result: result.summary["cost_usd"]),
         ("replica_hours", "replica-hours held", replica_hours),
@@ -356,50 +399,55 @@ def plot_drops_vs_cost(
             members = [run for run in runs if run.point.label == row["point"]]
             axis.scatter(
                 [cost(run.result) for run in members],
-                [DROP_RATIO(run.result) or 0.0 for run in members],
+                [_on_log(DROP_RATIO(run.result) or 0.0) for run in members],
                 s=8,
                 color=f"C{index}",
                 alpha=0.5,
             )
+            below, above = error_bars([row], "drop_ratio")
+            mean = row["drop_ratio"]
+            low = max(mean - below[0], 0.0)
             axis.errorbar(
                 row[column],
-                row["drop_ratio"],
+                _on_log(mean),
                 xerr=error_bars([row], column),
-                yerr=error_bars([row], "drop_ratio"),
+                yerr=[[_on_log(mean) - _on_log(low)], [above[0]]],
                 fmt="o",
                 markersize=7,
                 capsize=3,
                 color=f"C{index}",
                 label=row["point"],
             )
-        axis.set_yscale("symlog", linthresh=1e-4)
-        axis.set_ylim(bottom=0)
+        axis.set_yscale("log")
+        axis.axhline(2.5 * ZERO_AT, color="0.4", lw=0.8, ls=(0, (4, 2)))
         axis.set_xlabel(label)
         axis.grid(alpha=0.3)
-    axes[0].set_ylabel("requests dropped (share; linear below 1e-4)")
+    top = max(max(row["drop_ratio_high"] for row in rows), 1e-3) * 2
+    axes[0].set_ylim(ZERO_AT / 2, top)
+    ticks = [t for t in (1e-5, 1e-4, 1e-3, 1e-2, 1e-1) if t < top]
+    axes[0].set_yticks([ZERO_AT, *ticks], ["0", *(f"{t:g}" for t in ticks)])
+    axes[0].minorticks_off()
+    axes[0].set_ylabel("requests dropped (share, log; 0 below the dashed break)")
     axes[1].legend(fontsize=7, loc="upper right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path, args)
     plt.close(fig)
-
-
-def _finite(value: float | None) -> float:
-    return 0.0 if value is None or math.isnan(value) else value
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("experiments/out") / STUDY)
     parser.add_argument(
-        "--replications", type=int, default=None, help="seeds per policy (default 10; 2 quick)"
+        "--replications", type=int, default=None, help="seeds per policy (default 20; 2 quick)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="a 10-minute crowd in a 30-minute run, 2 seeds"
     )
     parser.add_argument("--no-progress", action="store_true")
+    figure_options(parser)
     args = parser.parse_args(argv)
-    replications = args.replications or (2 if args.quick else 10)
+    replications = args.replications or (2 if args.quick else 20)
     crowd = QUICK if args.quick else FULL
     common = (*COMMON, *crowd.overrides())
 
@@ -429,28 +477,31 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     )
     print_table(
         rows,
-        f"Autoscalers on a flash crowd ({shape}; containers): mean ± 95 % CI of "
+        f"Autoscalers on a flash crowd ({shape}; containers): mean [95 % interval] of "
         f"{replications} seeds",
         COLUMNS,
     )
     plot_timeline(
         runs,
-        args.out / f"{STUDY}_timeline.png",
+        crowd,
+        args.out / f"{STUDY}_timeline",
         f"Flash crowd, containers: replicas in service per policy over all {replications} "
         "seeds\n(line: median, band: fewest to most; red: share of seeds degraded; grey: "
         f"arrivals)\n{shape}; CPU policies scale out above {TARGET_CPU_PERCENT} %",
+        args,
     )
     plot_bars(
         rows,
-        args.out / f"{STUDY}_bars.png",
-        f"Flash crowd per policy (mean ± 95 % CI, {replications} seeds; "
-        "drop share: pooled, Wilson interval)",
+        args.out / f"{STUDY}_bars",
+        f"Flash crowd per policy (mean and 95 % interval over {replications} seeds)",
+        args,
     )
     plot_drops_vs_cost(
         runs,
         rows,
-        args.out / f"{STUDY}_drops_cost.png",
+        args.out / f"{STUDY}_drops_cost",
         f"Flash crowd: drops against cost per policy ({replications} seeds; small dots: one seed)",
+        args,
     )
     return rows
 

@@ -14,17 +14,20 @@ catalog over one base (2.8 GB at its peak) but not over twelve (6.2 GB), to one 
 holds everything; the kubelet's image GC runs with its defaults (85 % → 80 %, every
 5 min, and before a pull that would not fit).
 
-Reported per point (mean and 95 % CI over the seeds; for the failed share, the counts
-pooled over the seeds with their Wilson interval, which stays within [0, 1]):
+Reported per point, each the mean over the seeds with its 95 % interval (a bootstrap
+over the seeds, within each metric's range: a share stays within [0, 1]):
 
 * ``hit_ratio`` — layers found on the host over layers needed by the replicas that
   started (``Already exists`` in a pull, or every layer when the image was present and
   nothing was pulled);
-* ``gb_pulled`` — compressed bytes delivered by the registry; ``mb_per_started`` the same
-  per replica that started;
+* ``gb_pulled`` — compressed bytes delivered by the registry; ``mb_per_requested`` the
+  same per replica asked for (failed ones included: they count against the cache), and
+  ``mb_per_started`` per replica that started;
 * ``startup_s_p95`` — request to ready of the replicas that started;
-* ``failed_share`` — replicas whose pull found no space (``no space left on device``);
-  a failed pull is not retried here (``pull_attempts=1``) so a run ends;
+* ``failed_share`` — replicas whose pull found no space (``no space left on device``)
+  over replicas asked for; a failed pull is not retried here (``pull_attempts=1``) so a
+  run ends. Failures of one run are not independent (a full disk fails the wave's
+  pulls together), so the share's interval is over the seeds, not Wilson's over replicas;
 * ``images_removed`` — images the GC deleted.
 
 Each wave's replicas run for ``LIFETIME`` (8 minutes) after they are ready and then stop,
@@ -34,8 +37,8 @@ that still does not fit fails. A smaller disk therefore evicts more, and the lay
 evicted images must be pulled again; sharing shrinks each app's footprint so more of
 the catalog stays cached.
 
-Run ``python experiments/layer_caching.py`` (5 seeds × 25 points, about 50 s on two
-cores); ``--quick`` runs two sharing levels × two disks × 2 seeds.
+Run ``python experiments/layer_caching.py`` (10 seeds × 25 points, about two minutes
+on two cores); ``--quick`` runs two sharing levels × two disks × 2 seeds.
 """
 
 from __future__ import annotations
@@ -52,17 +55,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.batch.study import (  # noqa: E402
-    Metric,
+    Measure,
     Point,
-    Proportion,
     StudyRun,
-    error_bars,
     print_table,
     run_study,
     study_table,
     summary_metric,
     write_table,
 )
+from sim.batch.study_figures import (  # noqa: E402
+    error_bars,
+    figure_options,
+    save_figure,
+)
+from sim.core.intervals import NON_NEGATIVE, SHARE  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 
 STUDY = "layer_caching"
@@ -193,34 +200,43 @@ def layers_needed(result: Result) -> float:
     return layers_found(result) + sum(pull.layers_downloaded for pull in result.pulls if pull.ok)
 
 
-HIT_RATIO = Proportion(layers_found, layers_needed)
-"""Layers already on the host over layers needed. The table shows its mean over the
-seeds with a t interval, not a Wilson one: a layer is not a random trial (the same
-arrival order finds the same layers), so its spread comes from the seeds alone."""
-
-
 def hit_ratio(result: Result) -> float | None:
     """One run's layer hit ratio (None if no replica started)."""
-    return HIT_RATIO(result)
+    needed = layers_needed(result)
+    return layers_found(result) / needed if needed else None
 
 
 def started(result: Result) -> int:
     return sum(replica.state == "ready" for replica in result.replicas)
 
 
-METRICS: dict[str, Metric] = {
-    "hit_ratio": hit_ratio,
-    "gb_pulled": lambda result: result.summary["bytes_from_registry"] / 1e9,
-    "mb_per_started": lambda result: (
-        result.summary["bytes_from_registry"] / MB / started(result) if started(result) else None
+def failed_share(result: Result) -> float | None:
+    """Replicas that failed (no space) over replicas asked for."""
+    requested = result.summary["replicas_requested"]
+    return result.summary["replicas_failed"] / requested if requested else None
+
+
+METRICS: dict[str, Measure] = {
+    "hit_ratio": Measure(hit_ratio, SHARE),
+    "gb_pulled": Measure(lambda result: result.summary["bytes_from_registry"] / 1e9, NON_NEGATIVE),
+    "mb_per_requested": Measure(
+        lambda result: (
+            result.summary["bytes_from_registry"] / MB / result.summary["replicas_requested"]
+        ),
+        NON_NEGATIVE,
+    ),
+    "mb_per_started": Measure(
+        lambda result: (
+            result.summary["bytes_from_registry"] / MB / started(result)
+            if started(result)
+            else None
+        ),
+        NON_NEGATIVE,
     ),
     "startup_s_p95": summary_metric("startup_s_p95"),
-    "failed_share": Proportion(
-        lambda result: result.summary["replicas_failed"],
-        lambda result: result.summary["replicas_requested"],
-    ),
+    "failed_share": Measure(failed_share, SHARE),
     "images_removed": summary_metric("images_removed"),
-    "disk_gb_peak": lambda result: result.summary["disk_bytes_peak"] / 1e9,
+    "disk_gb_peak": Measure(lambda result: result.summary["disk_bytes_peak"] / 1e9, NON_NEGATIVE),
 }
 
 
@@ -236,14 +252,16 @@ def points(apps_per_base: Sequence[int], disks_gb: Sequence[int]) -> list[Point]
     ]
 
 
-def plot_lines(rows: Sequence[dict[str, Any]], path: Path, replications: int) -> None:
-    """Hit ratio, bytes pulled, start-up p95 and failed replicas against the apps per
-    base, one line per disk size."""
+def plot_lines(
+    rows: Sequence[dict[str, Any]], path: Path, replications: int, args: argparse.Namespace
+) -> None:
+    """Hit ratio, bytes pulled per replica asked for, start-up p95 and failed replicas
+    against the apps per base, one line per disk size (mean, 95 % interval over seeds)."""
     disks = sorted({row["disk_gb"] for row in rows})
     sharing = sorted({row["apps_per_base"] for row in rows})
     panels = (
         ("hit_ratio", "layer hit ratio"),
-        ("mb_per_started", "MB pulled per started replica"),
+        ("mb_per_requested", "MB pulled per replica asked for"),
         ("startup_s_p95", "start-up p95 (s)"),
         ("failed_share", "replicas failed: no space (share)"),
     )
@@ -283,11 +301,11 @@ def plot_lines(rows: Sequence[dict[str, Any]], path: Path, replications: int) ->
     )
     fig.suptitle(
         f"Layer caching: {APPS} apps in {WAVES} waves on {HOSTS} hosts\n"
-        f"(mean and 95 % CI over {replications} seeds; failed share: pooled, Wilson interval)",
+        f"(mean and 95 % interval over {replications} seeds)",
         fontsize=11,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, args)
     plt.close(fig)
 
 
@@ -295,9 +313,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     """Run the study; returns the table's rows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("experiments/out") / STUDY)
-    parser.add_argument("--replications", type=int, default=5)
+    parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="4 points, 2 seeds (for tests)")
     parser.add_argument("--no-progress", action="store_true")
+    figure_options(parser)
     args = parser.parse_args(argv)
     replications = 2 if args.quick else args.replications
     sweep = (
@@ -315,10 +334,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     rows = study_table(runs, METRICS)
     args.out.mkdir(parents=True, exist_ok=True)
     write_table(rows, args.out / f"{STUDY}.csv")
-    plot_lines(rows, args.out / f"{STUDY}_sharing.png", replications)
+    plot_lines(rows, args.out / f"{STUDY}_sharing", replications, args)
     print_table(
         rows,
-        f"Layer caching by apps per base and disk ({replications} seeds; mean ± 95 % CI)",
+        f"Layer caching by apps per base and disk ({replications} seeds; mean [95 % interval])",
         tuple(METRICS),
     )
     return rows

@@ -53,7 +53,13 @@ from sim.batch.study import (  # noqa: E402
     run_study,
     write_table,
 )
-from sim.core.intervals import mean_ci  # noqa: E402
+from sim.batch.study_figures import (  # noqa: E402
+    error_bars,
+    figure_options,
+    save_figure,
+)
+from sim.core.intervals import NON_NEGATIVE, mean_interval  # noqa: E402
+from sim.core.streams import RandomStreams  # noqa: E402
 from sim.model.hosts.allocatable import MIB, eks_reserved_memory_bytes, eks_reserved_vcpu  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 
@@ -349,9 +355,11 @@ def drop_share(result: Result) -> float:
 # The table ------------------------------------------------------------------------------
 
 
-def _mean_ci(values: Sequence[float]) -> tuple[float, float]:
-    mean, half = mean_ci(values)
-    return mean, 0.0 if math.isnan(half) else half
+def _interval(values: Sequence[float], name: str) -> tuple[float, float, float]:
+    """The mean of non-negative values and its 95 % interval over the seeds (a
+    bootstrap from the stream ``study/<name>``: a cost stays at or above 0)."""
+    interval = mean_interval(values, NON_NEGATIVE, RandomStreams(0).generator(f"study/{name}"))
+    return interval.estimate, interval.low, interval.high
 
 
 def load_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]]:
@@ -379,7 +387,9 @@ def load_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]
                     billed_mib_h.append(instance.memory_mib * node_hours)
                 costs.append(usd * CYCLES_PER_DAY)
                 types.append(instance.name)
-            cost, cost_half = _mean_ci(costs)
+            cost, cost_low, cost_high = _interval(
+                costs, f"{profile.name} {platform} {peak:g}/s/usd_per_day"
+            )
             replica_h = [
                 replica_hours(run.result, profile, platform) * CYCLES_PER_DAY for run in members
             ]
@@ -392,7 +402,8 @@ def load_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]
                     "runs": len(members),
                     "instance_type": "/".join(sorted(set(types))),
                     "usd_per_day": cost,
-                    "usd_per_day_ci95": cost_half,
+                    "usd_per_day_low": cost_low,
+                    "usd_per_day_high": cost_high,
                     "replica_h_per_day": statistics_mean(replica_h),
                     "memory_gib_h_billed_per_day": statistics_mean(billed_mib_h)
                     * CYCLES_PER_DAY
@@ -469,7 +480,11 @@ def crossing(xs: Sequence[float], a: Sequence[float], b: Sequence[float]) -> flo
 
 
 def plot_breakeven(
-    loads: Sequence[dict[str, Any]], services: Sequence[dict[str, Any]], path: Path, title: str
+    loads: Sequence[dict[str, Any]],
+    services: Sequence[dict[str, Any]],
+    path: Path,
+    title: str,
+    args: argparse.Namespace,
 ) -> None:
     """Cost per day against load (one web service) and against the number of services
     (web and small), VMs against containers."""
@@ -483,7 +498,7 @@ def plot_breakeven(
         load_axis.errorbar(
             [row["peak_per_s"] for row in rows],
             [row["usd_per_day"] for row in rows],
-            yerr=[row["usd_per_day_ci95"] for row in rows],
+            yerr=error_bars(rows, "usd_per_day"),
             marker="o",
             capsize=3,
             color=colour,
@@ -544,14 +559,18 @@ def plot_breakeven(
     services_axis.grid(alpha=0.3)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path, args)
     plt.close(fig)
 
 
-def plot_capacity(runs: Sequence[StudyRun], peak: float, path: Path, title: str) -> None:
+def plot_capacity(
+    runs: Sequence[StudyRun], peak: float, path: Path, title: str, args: argparse.Namespace
+) -> None:
     """Replicas held over the cycle per platform at one web load: median line and band
     from fewest to most over every seed, with the arrival rate and the nodes that hold
-    the containers."""
+    the containers. The VM and container fleets follow the same load with the same
+    autoscaler and often coincide, so one is drawn solid and wide, the other dashed on
+    top of it; a note says where they are equal."""
     fig, axis = plt.subplots(figsize=(7, 3.6), dpi=120)
     first = members_of(runs, WEB, "container", peak)[0]
     rows = first.result.timeseries
@@ -564,6 +583,7 @@ def plot_capacity(runs: Sequence[StudyRun], peak: float, path: Path, title: str)
     twin.set_ylim(0, max(rate) * 1.1)
     axis.set_zorder(twin.get_zorder() + 1)
     axis.patch.set_visible(False)
+    medians: list[list[int]] = []
     for index, platform in enumerate(PLATFORM_OVERRIDES):
         members = members_of(runs, WEB, platform, peak)
         series = [held_replicas(run.result) for run in members]
@@ -571,8 +591,17 @@ def plot_capacity(runs: Sequence[StudyRun], peak: float, path: Path, title: str)
         low = [min(column) for column in columns]
         high = [max(column) for column in columns]
         median = [sorted(column)[len(column) // 2] for column in columns]
-        axis.stairs(high, edges_h, baseline=low, fill=True, color=f"C{index}", alpha=0.3)
-        axis.stairs(median, edges_h, color=f"C{index}", label=f"{platform} replicas")
+        medians.append(median)
+        axis.stairs(high, edges_h, baseline=low, fill=True, color=f"C{index}", alpha=0.25)
+        axis.stairs(
+            median,
+            edges_h,
+            color=f"C{index}",
+            lw=3.0 if index == 0 else 1.4,
+            ls="-" if index == 0 else (0, (4, 2)),
+            label=f"{platform} replicas (median)",
+            zorder=2 + index,
+        )
         if platform == "container":
             packing = cheapest_packing(
                 WEB, [series[0]], period_s, used_vcpu_hours(members[0].result)
@@ -585,13 +614,24 @@ def plot_capacity(runs: Sequence[StudyRun], peak: float, path: Path, title: str)
                 lw=0.9,
                 label=f"{packing.instance.name} nodes (seed 0)",
             )
+    if len(medians) == 2:
+        same = sum(a == b for a, b in zip(*medians, strict=True)) / len(medians[0])
+        axis.text(
+            0.99,
+            0.97,
+            f"medians equal in {100 * same:.0f} % of periods",
+            transform=axis.transAxes,
+            ha="right",
+            va="top",
+            fontsize=7,
+        )
     axis.set_xlabel("simulated time (h)")
     axis.set_ylabel("count")
     axis.set_ylim(bottom=0)
     axis.legend(fontsize=7, loc="upper left")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path, args)
     plt.close(fig)
 
 
@@ -603,6 +643,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     )
     parser.add_argument("--quick", action="store_true", help="one web load, two seeds")
     parser.add_argument("--no-progress", action="store_true")
+    figure_options(parser)
     args = parser.parse_args(argv)
     replications = args.replications or (2 if args.quick else 3)
     web = WEB
@@ -649,17 +690,19 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     plot_breakeven(
         rows,
         services,
-        args.out / f"{STUDY}_breakeven.png",
+        args.out / f"{STUDY}_breakeven",
         f"VMs against containers, cost per day (diurnal load, target tracking at "
-        f"{TARGET_CPU_PERCENT} % CPU, {replications} seeds)",
+        f"{TARGET_CPU_PERCENT} % CPU, {replications} seeds; 95 % interval over the seeds)",
+        args,
     )
     peak = web.peaks_per_s[-1]
     plot_capacity(
         runs,
         peak,
-        args.out / f"{STUDY}_capacity.png",
+        args.out / f"{STUDY}_capacity",
         f"Web replicas over one {CYCLE_H:g} h cycle at {peak:g} req/s peak, all "
         f"{replications} seeds (line: median, band: fewest to most)",
+        args,
     )
     return rows
 

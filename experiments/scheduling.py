@@ -5,8 +5,8 @@ nodes (``configs/experiment/scheduling.yaml``): a warm-up pod ran on each warm n
 left, so its image stays in the node's layer store and the node reports it. The rollout
 is placed by kube-scheduler's default profile with ImageLocality at its weight 1 or
 turned off (weight 0), for the shop's 320 MB ``web`` image and a 1.5 GB one, and for 3
-replicas (as many as warm nodes) or 6. Reported per point (mean and 95 % CI over the
-seeds; shares pooled with Wilson intervals):
+replicas (as many as warm nodes) or 6. Reported per point (mean and 95 % interval over
+the seeds, within each metric's range; shares pooled with Wilson intervals):
 
 * ``warm_share`` — rollout replicas placed on a warm node (no pull);
 * ``startup_s_p95`` and ``startup_s_mean`` — request to ready of the rollout's replicas;
@@ -44,18 +44,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.batch.study import (  # noqa: E402
+    Measure,
     Metric,
     Point,
     Proportion,
     StudyRun,
-    error_bars,
     print_table,
     run_study,
     study_table,
     summary_metric,
     write_table,
 )
+from sim.batch.study_figures import error_bars, figure_options, save_figure  # noqa: E402
+from sim.core.intervals import NON_NEGATIVE  # noqa: E402
 from sim.output.results import Result  # noqa: E402
+from sim.output.summary import percentile  # noqa: E402
 
 STUDY = "scheduling"
 ROLLOUT_APP = "app"
@@ -117,19 +120,15 @@ def on_warm_node(result: Result) -> float:
     return float(sum(r.host.startswith("warm-") for r in rollout(result)))
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if values else None
-
-
 def mean(values: Sequence[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
 LOCALITY_METRICS: dict[str, Metric] = {
     "warm_share": Proportion(on_warm_node, lambda result: float(len(rollout(result)))),
-    "startup_s_p95": lambda result: percentile(startup_times(result), 95),
-    "startup_s_mean": lambda result: mean(startup_times(result)),
-    "mb_pulled": lambda result: result.summary["bytes_from_registry"] / 1e6,
+    "startup_s_p95": Measure(lambda result: percentile(startup_times(result), 95), NON_NEGATIVE),
+    "startup_s_mean": Measure(lambda result: mean(startup_times(result)), NON_NEGATIVE),
+    "mb_pulled": Measure(lambda result: result.summary["bytes_from_registry"] / 1e6, NON_NEGATIVE),
 }
 
 ZONE_METRICS: dict[str, Metric] = {
@@ -167,7 +166,12 @@ def zone_points(names: Sequence[str], schedule: Sequence[str]) -> list[Point]:
     return [Point(name, (*ZONES[name], *schedule), {"placement": name}) for name in names]
 
 
-def plot(locality: Sequence[dict[str, Any]], zones: Sequence[dict[str, Any]], path: Path) -> None:
+def plot(
+    locality: Sequence[dict[str, Any]],
+    zones: Sequence[dict[str, Any]],
+    path: Path,
+    args: argparse.Namespace,
+) -> None:
     """Warm share and start-up p95 with ImageLocality on and off; replicas lost and
     availability by placement in the zone outage."""
     fig, axes = plt.subplots(2, 2, figsize=(8.4, 6.4))
@@ -221,7 +225,7 @@ def plot(locality: Sequence[dict[str, Any]], zones: Sequence[dict[str, Any]], pa
         "Scheduling: image locality on a rollout; spreading against a zone outage", fontsize=11
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, args)
     plt.close(fig)
 
 
@@ -232,6 +236,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="3 + 2 points, 2 seeds, short")
     parser.add_argument("--no-progress", action="store_true")
+    figure_options(parser)
     args = parser.parse_args(argv)
     replications = 2 if args.quick else args.replications
     progress = False if args.no_progress else None
@@ -252,10 +257,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args.out.mkdir(parents=True, exist_ok=True)
     write_table(locality_rows, args.out / f"{STUDY}_locality.csv")
     write_table(zone_rows, args.out / f"{STUDY}_zones.csv")
-    plot(locality_rows, zone_rows, args.out / f"{STUDY}.png")
+    plot(locality_rows, zone_rows, args.out / f"{STUDY}.png", args)
     print_table(
         locality_rows,
-        f"A rollout onto warm and cold nodes ({replications} seeds; mean ± 95 % CI)",
+        f"A rollout onto warm and cold nodes ({replications} seeds; mean [95 % interval])",
         tuple(LOCALITY_METRICS),
     )
     print_table(

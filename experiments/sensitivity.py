@@ -10,7 +10,8 @@ effect, not new noise). The defaults:
 * ``VM provisioning`` — the ``vm`` platform's provisioning draw and the disk image it
   copies, so the whole provisioning phase (API, scheduling, disk copy) scales;
 * ``extraction`` — the engine's image extraction throughput (×0.5: half as fast);
-* ``registry bandwidth`` — every registry's egress bandwidth (the hub, the mirror, ECR);
+* ``registry bandwidth`` — every registry's egress bandwidth (the hub, the mirror, ECR)
+  and the cluster's uplink to the internet where a study has one;
 * ``app init`` — every app's initialisation time;
 * ``container start`` — the container runtime's create and start times (containers and
   Beanstalk's Docker platform);
@@ -31,21 +32,33 @@ for these seeds):
 * layer caching (``experiments/layer_caching.py``): one base shared by all 12 apps cuts
   the bytes pulled per started replica, on 8 GB and on 3 GB disks (the saving against a
   base per app);
-* registry storm (``experiments/registry_storm.py``, 1 Gbit/s hub): a pull-through mirror
-  speeds start-up p95 up at N = 128 and at N = 2 hosts, and at N = 1 it is slightly
-  slower (the p95 without the mirror over the p95 with it);
+* registry storm (``experiments/registry_storm.py``, Docker Hub behind a 1 Gbit/s uplink):
+  a 10 Gbit/s pull-through mirror speeds start-up p95 up at N = 128 and at N = 2 hosts,
+  and at N = 1 it is slightly slower (the p95 without the mirror over the p95 with it);
 * autoscalers (``experiments/autoscalers.py``, the flash crowd): the HPA drops the
   fewest requests of the reactive policies (every policy but the fixed pair and
   Beanstalk's default trigger, a fixed fleet of 4); the margin is the next best policy's
   drop share minus the HPA's.
 
+Whether a conclusion holds is decided against seed noise: each seed's own runs give the
+conclusion's value for that seed (within a seed every point shares its draws, common
+random numbers, so the value is a paired comparison), and the seeds' values give a 95 %
+interval (Student's t: the quantities are differences and ratios, unbounded). A variant
+*holds* when the whole interval is on the claimed side of the line, *flips* when it is
+wholly on the other side, and is a *tie* when the seeds cannot tell; a study run with
+one seed (the deterministic storm) is judged by its value. The ``base``, ``x0.5`` and
+``x2`` columns are the values from each study's table over all its seeds.
+
 It prints ``conclusion | default | ×0.5 | base | ×2 | flips?``, writes it as
-``sensitivity.csv`` and one tornado figure per conclusion (``sensitivity_<key>.png``:
-one bar per default from its ×0.5 to its ×2 value around the base, red where the
-conclusion no longer holds) into ``experiments/out/sensitivity/``.
+``sensitivity.csv`` (with each variant's interval and verdict) and one tornado figure
+per conclusion that some default moves (``sensitivity_<key>.png``: one bar per default
+from the base to its ×0.5 and its ×2 value, whiskers their intervals over the seeds,
+red where the conclusion no longer holds, grey where it is a tie) into
+``experiments/out/sensitivity/``; a conclusion no default moves gets no figure (its
+row says so).
 
 Run ``python experiments/sensitivity.py`` (start-up 10 seeds, layer caching 5, registry
-storm 5, autoscalers 2 seeds on the full two-hour crowd; about 90 s of CPU);
+storm 1 (deterministic), autoscalers 2 seeds on the full two-hour crowd; a few minutes);
 ``--quick`` runs 1 seed each, the autoscalers with the HPA and target tracking only on a
 5-minute crowd in a 15-minute run.
 """
@@ -54,6 +67,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +94,10 @@ from sim.batch.study import (  # noqa: E402
     study_table,
     write_table,
 )
+from sim.batch.study_figures import (  # noqa: E402
+    figure_options,
+    save_figure,
+)
 from sim.core.distributions import (  # noqa: E402
     Constant,
     Exponential,
@@ -88,6 +106,8 @@ from sim.core.distributions import (  # noqa: E402
     Uniform,
     parse_distribution,
 )
+from sim.core.intervals import UNBOUNDED, Interval, Verdict, mean_interval  # noqa: E402
+from sim.core.streams import RandomStreams  # noqa: E402
 from sim.core.units import parse_bandwidth, parse_size  # noqa: E402
 from sim.output.report import output_console  # noqa: E402
 
@@ -154,6 +174,9 @@ def scale_registry_bandwidth(config: Config, factor: float) -> None:
         if registry.get("bandwidth") is not None:
             bandwidth = parse_bandwidth(registry["bandwidth"], f"registry.{name}.bandwidth")
             registry["bandwidth"] = bandwidth * factor
+    egress = config.get("network", {}).get("egress")
+    if egress is not None:
+        egress["bandwidth"] = parse_bandwidth(egress["bandwidth"], "network.egress") * factor
 
 
 def scale_app_init(config: Config, factor: float) -> None:
@@ -211,7 +234,8 @@ class Study:
 
 STARTUP_POINTS = ("vm", "microvm", "container cold", "container warm")
 STORM_HOSTS = (1, 2, 128)
-STORM_BANDWIDTH = "1Gbps"
+STORM_UPLINK = "1Gbps"
+STORM_MIRRORS = ("none", "fast")
 SHARING = (1, 12)  # apps per base: none shared, one base under all 12
 SHARING_DISKS_GB = (3, 8)
 REACTIVE = ("beanstalk_cpu", "simple", "step", "target_tracking", "hpa")
@@ -246,10 +270,10 @@ def studies(quick: bool) -> dict[str, Study]:
                 "registry_storm",
                 tuple(
                     point
-                    for point in registry_storm.points(STORM_HOSTS, storm)
-                    if point.extra["hub_bandwidth"] == STORM_BANDWIDTH
+                    for point in registry_storm.points(STORM_HOSTS, storm, (STORM_UPLINK,))
+                    if point.extra["mirror"] in STORM_MIRRORS and point.extra["limit"] == "per host"
                 ),
-                1 if quick else 5,
+                1,  # deterministic: one seed
                 registry_storm.COMMON,
                 lambda runs: study_table(runs, registry_storm.METRICS),
             ),
@@ -288,9 +312,9 @@ class Conclusion:
 
 def _storm_speedup(hosts: int) -> Callable[[Rows], float]:
     def value(rows: Rows) -> float:
-        label = f"{{}}, hub {STORM_BANDWIDTH}, N={hosts}"
-        without = rows[label.format("no mirror")]["startup_s_p95"]
-        return float(without / rows[label.format("mirror")]["startup_s_p95"])
+        without = rows[registry_storm.label("none", STORM_UPLINK, "per host", hosts)]
+        mirrored = rows[registry_storm.label("fast", STORM_UPLINK, "per host", hosts)]
+        return float(without["startup_s_p95"] / mirrored["startup_s_p95"])
 
     return value
 
@@ -377,7 +401,7 @@ CONCLUSIONS = (
         "mirror_n128",
         "registry_storm",
         "a mirror speeds start-up p95 up at N = 128",
-        "p95 without / with the mirror, N = 128, 1 Gbit/s hub",
+        "p95 without / with the mirror, N = 128, hub behind a 1 Gbit/s uplink",
         _storm_speedup(128),
         lambda value: value > 1,
         (1.0,),
@@ -387,7 +411,7 @@ CONCLUSIONS = (
         "mirror_n2",
         "registry_storm",
         "a mirror speeds start-up p95 up at N = 2",
-        "p95 without / with the mirror, N = 2, 1 Gbit/s hub",
+        "p95 without / with the mirror, N = 2, hub behind a 1 Gbit/s uplink",
         _storm_speedup(2),
         lambda value: value > 1,
         (1.0,),
@@ -397,7 +421,7 @@ CONCLUSIONS = (
         "mirror_n1",
         "registry_storm",
         "at N = 1 a mirror is slightly slower",
-        "p95 without / with the mirror, N = 1, 1 Gbit/s hub",
+        "p95 without / with the mirror, N = 1, hub behind a 1 Gbit/s uplink",
         _storm_speedup(1),
         lambda value: value < 1,
         (1.0,),
@@ -485,65 +509,152 @@ def tables(
     }
 
 
-def flips(conclusion: Conclusion, low: float, high: float) -> str:
-    """Which factors make the conclusion stop holding ("no" if none); a value exactly
-    on the line where it stops holding is a tie (two policies that both drop nothing)."""
-    flipped = [
-        f"×{factor:g}" + (" (tie)" if value in conclusion.lines else "")
-        for factor, value in zip(FACTORS, (low, high), strict=True)
-        if not conclusion.holds(value)
+SeedTables = dict[Variant, list[dict[str, dict[str, Any]]]]
+
+
+def seed_tables(study: Study, variants: Mapping[Variant, Sequence[StudyRun]]) -> SeedTables:
+    """Each variant's study table for each seed alone, by point label: the conclusion's
+    value per seed."""
+    result: SeedTables = {}
+    for variant, runs in variants.items():
+        replications = sorted({run.replication for run in runs})
+        result[variant] = [
+            {
+                row["point"]: row
+                for row in study.table([run for run in runs if run.replication == replication])
+            }
+            for replication in replications
+        ]
+    return result
+
+
+def judge(conclusion: Conclusion, values: Sequence[float], name: str) -> tuple[Interval, Verdict]:
+    """The conclusion's 95 % interval over the seeds' values (Student's t: its quantity
+    is a difference or a ratio) and whether it holds, flips or is a tie against that
+    noise; one value is judged alone (a tie on the line)."""
+    rng = RandomStreams(0).generator(f"sensitivity/{name}")
+    interval = mean_interval(values, UNBOUNDED, rng)
+    ends = (interval.low, interval.high)
+    if any(math.isnan(end) for end in ends):
+        ends = (interval.estimate, interval.estimate)
+    holding = [conclusion.holds(end) for end in ends]
+    if all(holding):
+        return interval, "holds"
+    crossed = any(ends[0] <= line <= ends[1] for line in conclusion.lines)
+    return interval, "tie" if any(holding) or crossed else "flips"
+
+
+def flips(verdicts: Mapping[float, Verdict]) -> str:
+    """Which factors make the conclusion stop holding against seed noise ("no" if
+    none): "×2" where it flips, "×0.5 (tie)" where the seeds cannot tell."""
+    named = [
+        f"×{factor:g}" + (" (tie)" if verdict == "tie" else "")
+        for factor, verdict in verdicts.items()
+        if verdict != "holds"
     ]
-    return ", ".join(flipped) if flipped else "no"
+    return ", ".join(named) if named else "no"
+
+
+def _judged(
+    conclusion: Conclusion,
+    by_variant: Mapping[Variant, Rows],
+    seeds: SeedTables | None,
+    variant: Variant,
+) -> tuple[Interval, Verdict]:
+    """A variant's conclusion over its seeds (or its table's value, without them)."""
+    values = (
+        [conclusion.value(table) for table in seeds[variant]]
+        if seeds is not None
+        else [conclusion.value(by_variant[variant])]
+    )
+    key, factor = variant
+    return judge(conclusion, values, f"{conclusion.key}/{key or 'base'}/{factor:g}")
 
 
 def sensitivity_rows(
     study_tables: Mapping[str, Mapping[Variant, Rows]],
     conclusions: Sequence[Conclusion] = CONCLUSIONS,
     defaults: Sequence[Default] = DEFAULTS,
+    per_seed: Mapping[str, SeedTables] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per (conclusion, default): the conclusion's value at ×0.5, base and ×2."""
+    """One row per (conclusion, default): the conclusion's value at ×0.5, base and ×2
+    (from the tables over all seeds), each variant's interval over the seeds and its
+    verdict (from `per_seed`; without it, each value is judged alone)."""
     rows = []
     for conclusion in conclusions:
         by_variant = study_tables[conclusion.study]
+        seeds = per_seed[conclusion.study] if per_seed is not None else None
+
         base = conclusion.value(by_variant[BASE])
+        base_interval, base_verdict = _judged(conclusion, by_variant, seeds, BASE)
         for default in defaults:
-            low, high = (conclusion.value(by_variant[default.key, f]) for f in FACTORS)
-            rows.append(
-                {
-                    "conclusion": conclusion.key,
-                    "claim": conclusion.claim,
-                    "study": conclusion.study,
-                    "quantity": conclusion.quantity,
-                    "default": default.name,
-                    "x0.5": low,
-                    "base": base,
-                    "x2": high,
-                    "holds_at_base": conclusion.holds(base),
-                    "flips": flips(conclusion, low, high),
-                }
-            )
+            values = {f: conclusion.value(by_variant[default.key, f]) for f in FACTORS}
+            verdicts: dict[float, Verdict] = {}
+            row: dict[str, Any] = {
+                "conclusion": conclusion.key,
+                "claim": conclusion.claim,
+                "study": conclusion.study,
+                "quantity": conclusion.quantity,
+                "default": default.name,
+                "x0.5": values[FACTORS[0]],
+                "base": base,
+                "x2": values[FACTORS[1]],
+                "base_low": base_interval.low,
+                "base_high": base_interval.high,
+                "verdict_base": base_verdict,
+            }
+            for factor in FACTORS:
+                variant = (default.key, factor)
+                interval, verdicts[factor] = _judged(conclusion, by_variant, seeds, variant)
+                row[f"x{factor:g}_low"] = interval.low
+                row[f"x{factor:g}_high"] = interval.high
+                row[f"verdict_x{factor:g}"] = verdicts[factor]
+            row["holds_at_base"] = base_verdict == "holds"
+            row["flips"] = flips(verdicts)
+            row["moved"] = any(value != base for value in values.values())
+            rows.append(row)
     return rows
 
 
 # --- Output -----------------------------------------------------------------------------
 
+VERDICT_COLOURS = {"holds": "#4e79a7", "flips": "#e15759", "tie": "#a0a0a0"}
 
-def plot_tornado(conclusion: Conclusion, rows: Sequence[Mapping[str, Any]], path: Path) -> None:
+
+def plot_tornado(
+    conclusion: Conclusion,
+    rows: Sequence[Mapping[str, Any]],
+    path: Path,
+    args: argparse.Namespace | None = None,
+) -> None:
     """Two bars per default, from the base to its ×0.5 value (solid, above) and to its
-    ×2 value (hatched, below), the widest swing on top; a bar is red where the conclusion
-    no longer holds."""
+    ×2 value (hatched, below), the widest swing on top, only the defaults that move it;
+    whiskers are each value's 95 % interval over the seeds; a bar is blue where the
+    conclusion holds against that noise, red where it flips, grey where it is a tie."""
     from matplotlib.patches import Patch
 
-    ordered = sorted(rows, key=lambda row: abs(row["x2"] - row["x0.5"]))
-    base = ordered[0]["base"]
-    fig, axis = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    moved = [row for row in rows if row["moved"]]
+    ordered = sorted(moved, key=lambda row: abs(row["x2"] - row["x0.5"]))
+    base = rows[0]["base"]
+    fig, axis = plt.subplots(figsize=(6.6, 1.2 + 0.55 * max(len(ordered), 1)))
     for index, row in enumerate(ordered):
         for column, offset, hatch in (("x0.5", 0.18, ""), ("x2", -0.18, "//")):
             value = row[column]
-            color = "#4e79a7" if conclusion.holds(value) else "#e15759"
+            colour = VERDICT_COLOURS[row[f"verdict_{column}"]]
             axis.barh(
-                index + offset, value - base, left=base, color=color, hatch=hatch, height=0.34
+                index + offset, value - base, left=base, color=colour, hatch=hatch, height=0.34
             )
+            low, high = row[f"{column}_low"], row[f"{column}_high"]
+            if not (math.isnan(low) or math.isnan(high)):
+                axis.errorbar(
+                    value,
+                    index + offset,
+                    xerr=[[max(value - low, 0.0)], [max(high - value, 0.0)]],
+                    fmt="none",
+                    ecolor="black",
+                    capsize=2,
+                    lw=0.8,
+                )
             if value != base:
                 axis.text(
                     value,
@@ -555,40 +666,37 @@ def plot_tornado(conclusion: Conclusion, rows: Sequence[Mapping[str, Any]], path
                 )
     axis.set_yticks(range(len(ordered)), [row["default"] for row in ordered], fontsize=8)
     axis.axvline(base, color="black", lw=1)
-    if all(row[column] == base for row in ordered for column in ("x0.5", "x2")):
-        axis.text(
-            base,
-            (len(ordered) - 1) / 2,
-            "no default moves it:\nevery ×0.5 and ×2 value\nequals the base ",
-            ha="right",
-            va="center",
-            fontsize=8,
-        )
     for line in conclusion.lines:
         axis.axvline(line, color="#e15759", lw=1, ls="--")
-    low = min(min(row["x0.5"], row["x2"]) for row in ordered)
-    high = max(max(row["x0.5"], row["x2"]) for row in ordered)
-    low, high = min(low, *conclusion.lines), max(high, *conclusion.lines)
+    values = [row[c] for row in ordered for c in ("x0.5", "x2")]
+    values += [row[f"{c}_{e}"] for row in ordered for c in ("x0.5", "x2") for e in ("low", "high")]
+    values = [v for v in values if not math.isnan(v)] or [base]
+    low, high = min(*values, *conclusion.lines, base), max(*values, *conclusion.lines, base)
     span = max(high - low, abs(base) * 0.05, 1e-9)
     axis.set_xlim(low - 0.2 * span, high + 0.2 * span)
     axis.set_xlabel(conclusion.quantity, fontsize=8)
+    unmoved = len(rows) - len(moved)
     axis.set_title(
         f"“{conclusion.claim}”: base {conclusion.show(base)} (black line);\n"
-        "each default ×0.5 and ×2, one at a time; dashed: where the conclusion stops holding",
+        "each default ×0.5 and ×2, one at a time; dashed: where the conclusion stops holding"
+        + (f"\n({unmoved} defaults leave it unchanged: not shown)" if unmoved else ""),
         fontsize=8,
     )
     axis.legend(
         handles=[
-            Patch(facecolor="#4e79a7", label="×0.5"),
-            Patch(facecolor="#4e79a7", hatch="//", label="×2"),
-            Patch(facecolor="#e15759", label="no longer holds"),
+            Patch(facecolor=VERDICT_COLOURS["holds"], label="holds (×0.5 solid, ×2 hatched)"),
+            Patch(facecolor=VERDICT_COLOURS["tie"], label="tie: within seed noise"),
+            Patch(facecolor=VERDICT_COLOURS["flips"], label="flips"),
         ],
         fontsize=7,
-        loc="lower right",
+        loc="best",
     )
     axis.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    if args is None:
+        fig.savefig(path.with_suffix(".png"), dpi=110)
+    else:
+        save_figure(fig, path, args)
     plt.close(fig)
 
 
@@ -616,23 +724,25 @@ def evaluate(
 ) -> tuple[dict[str, dict[Variant, dict[str, dict[str, Any]]]], list[dict[str, Any]]]:
     """Every study's tables at every variant, and the sensitivity table."""
     compose = compose or cached_compose()
-    study_tables = {
-        name: tables(study, run_variants(study, compose=compose))
-        for name, study in studies(quick).items()
-    }
-    return study_tables, sensitivity_rows(study_tables)
+    study_tables = {}
+    per_seed = {}
+    for name, study in studies(quick).items():
+        variants = run_variants(study, compose=compose)
+        study_tables[name] = tables(study, variants)
+        per_seed[name] = seed_tables(study, variants)
+    return study_tables, sensitivity_rows(study_tables, per_seed=per_seed)
 
 
-def write_outputs(rows: Sequence[dict[str, Any]], out: Path) -> None:
-    """The table as CSV and a tornado figure per conclusion, into `out`."""
+def write_outputs(
+    rows: Sequence[dict[str, Any]], out: Path, args: argparse.Namespace | None = None
+) -> None:
+    """The table as CSV and a tornado figure per conclusion some default moves."""
     out.mkdir(parents=True, exist_ok=True)
     write_table(rows, out / f"{STUDY}.csv")
     for conclusion in CONCLUSIONS:
-        plot_tornado(
-            conclusion,
-            [row for row in rows if row["conclusion"] == conclusion.key],
-            out / f"{STUDY}_{conclusion.key}.png",
-        )
+        mine = [row for row in rows if row["conclusion"] == conclusion.key]
+        if any(row["moved"] for row in mine):
+            plot_tornado(conclusion, mine, out / f"{STUDY}_{conclusion.key}", args)
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -641,9 +751,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--out", type=Path, default=Path("experiments/out") / STUDY)
     parser.add_argument("--quick", action="store_true", help="1 seed, short crowd (tests)")
     parser.add_argument("--no-progress", action="store_true", help="(runs print nothing)")
+    figure_options(parser)
     args = parser.parse_args(argv)
     _, rows = evaluate(args.quick)
-    write_outputs(rows, args.out)
+    write_outputs(rows, args.out, args)
     print_rows(
         rows,
         "Each default ×0.5 and ×2, one at a time: the headline conclusions' values "

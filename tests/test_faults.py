@@ -81,6 +81,7 @@ def test_without_faults_nothing_fails_and_every_fault_metric_is_zero() -> None:
         0,
     )
     assert summary["time_to_recover_s"] is None
+    assert summary["time_to_recover_after_fault_s"] is None
     assert summary["requests_failed"] == 0
     assert summary["availability"] == 1.0
     assert summary["slo_violation_s"] == 0.0
@@ -115,6 +116,8 @@ def test_a_crash_loses_the_hosts_replica_fails_its_requests_and_a_replacement_se
     assert summary["replicas_replaced"] == 1
     assert summary["requests_failed_host_failure"] == seen["outstanding"]
     assert summary["time_to_recover_s"] == 20.0
+    # The replacement served at 320 s, before node-1 came back at 480 s.
+    assert summary["time_to_recover_after_fault_s"] == 0.0
     conserved(summary)
     story = [
         (e.time_s, e.source, str(e.kind), e.detail_or("state"))
@@ -136,6 +139,23 @@ def test_a_crash_loses_the_hosts_replica_fails_its_requests_and_a_replacement_se
     # requests' waits leave them.
     answered = summary["requests_served"] + summary["requests_in_flight"]
     assert w.service.monitoring.wait_sketch().count == answered == w.service.stats.served_count
+
+
+def test_with_every_host_down_recovery_is_timed_from_the_faults_end_too() -> None:
+    # The whole pool is down from 300 to 480 s: nowhere to recover until it is back.
+    # Rebooted hosts keep the image; a replacement is in service one health check
+    # (20 s) after it is placed at 480 s.
+    summary = world(faults=[crash("node", "5min")]).run().summary
+    assert (summary["hosts_failed"], summary["replicas_lost"]) == (3, 3)
+    assert summary["time_to_recover_s"] == 200.0
+    assert summary["time_to_recover_after_fault_s"] == 20.0
+    conserved(summary)
+
+
+def test_a_fault_that_never_ends_has_no_recovery_after_its_end() -> None:
+    summary = world(faults=[crash("node-1", "5min", None, recovery="none")]).run().summary
+    assert summary["time_to_recover_s"] == 20.0
+    assert summary["time_to_recover_after_fault_s"] is None
 
 
 def test_a_rebooted_host_keeps_its_cache_and_a_replaced_one_starts_empty() -> None:

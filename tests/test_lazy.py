@@ -1,14 +1,19 @@
 """Lazy pulling (``cluster.engine.snapshotter: lazy``): the container starts after the
-manifest, each layer's table of contents and its start-up reads; the rest streams after.
+manifest, each layer's table of contents and its prefetch; init reads the rest of its
+read set on demand, range by range, while each layer streams in the background.
 
 On an idle star the times are closed forms: a request takes a round trip (twice the
 path's one-way latency plus the registry's request time), a transfer the path's one-way
 latency and then bytes / bandwidth; flows that share the registry's link keep it full.
+With ``prefetch: 1`` (the whole read set before the start: the upper bound) nothing is
+read on demand, as in the model before read costs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +24,7 @@ import sim
 from sim.cli.main import to_plain
 from sim.config import scenario_params
 from sim.model.hosts.engine import EngineParams
+from sim.model.hosts.lazy_reads import initialise, pending_reads
 from sim.model.images.registries.public import PublicParams
 from sim.model.images.snapshotters.lazy import LazyParams
 from sim.model.images.snapshotters.overlayfs import OverlayfsParams
@@ -31,6 +37,10 @@ TOC = 64 * 1024
 BANDWIDTH = 100 * MB
 
 
+UPPER_BOUND = LazyParams(prefetch=1.0, background_delay=0.0)
+UPPER_BOUND_RUN = "cluster.engine.snapshotter={kind: lazy, prefetch: 1, background_delay: 0s}"
+
+
 def startup_bytes(compressed: int, fraction: float = 0.064) -> int:
     return min(compressed, TOC + math.ceil(fraction * compressed))
 
@@ -40,7 +50,7 @@ def engine(snapshotter: object) -> EngineParams:
 
 
 def test_a_cold_lazy_pull_fetches_tocs_and_start_up_reads_first_then_the_rest() -> None:
-    world = pull_world([APP], engine=engine(LazyParams()))
+    world = pull_world([APP], engine=engine(UPPER_BOUND))
     world.pull("host-1", "app")
     world.env.run()
     [record] = world.results
@@ -70,7 +80,7 @@ def test_lazy_start_up_beats_the_full_pull_by_the_bytes_left_for_later() -> None
     latency_s, request_s = 0.01, 0.02
     hub = PublicParams(name="hub", bandwidth_bytes_s=BANDWIDTH, request_time_s=request_s)
     finished = {}
-    for name, snapshotter in (("overlayfs", OverlayfsParams()), ("lazy", LazyParams())):
+    for name, snapshotter in (("overlayfs", OverlayfsParams()), ("lazy", UPPER_BOUND)):
         world = pull_world([image], engine=engine(snapshotter), registry=hub, latency_s=latency_s)
         world.pull("host-1", "one")
         world.env.run()
@@ -88,7 +98,7 @@ def test_lazy_start_up_beats_the_full_pull_by_the_bytes_left_for_later() -> None
 
 
 def test_a_layer_counts_as_stored_only_once_it_has_fully_arrived() -> None:
-    world = pull_world([APP], engine=engine(LazyParams()))
+    world = pull_world([APP], engine=engine(UPPER_BOUND))
     world.pull("host-1", "app")
     world.pull("host-1", "app", at=0.5)  # started, still streaming
     world.pull("host-1", "app", at=10.0)  # all stored
@@ -127,7 +137,11 @@ ONE_WEB = (
 def test_a_run_reports_bytes_before_the_start_and_in_the_background(
     fraction: float, override: tuple[str, ...]
 ) -> None:
-    world = run(*ONE_WEB, "cluster.engine.snapshotter=lazy", *override)
+    world = run(
+        *ONE_WEB,
+        UPPER_BOUND_RUN,
+        *override,
+    )
     # the run ends when the replica is ready; let the background streams finish
     world.env.run(until=world.env.now + 600)
     result = world.collect(())
@@ -184,3 +198,95 @@ def test_lazy_bytes_and_disk_add_up(pulls: list[tuple[str, int]], disk_mb: int) 
     assert all(stored.complete for stored in host.store.layers.values())
     assert host.disk.peak_bytes <= host.disk.capacity_bytes
     assert host.disk.used_bytes == host.store.layer_bytes()
+
+
+# --- reads on demand -------------------------------------------------------------------
+
+ONE_LAYER = layered_image("one", [(200 * MB, 100 * MB)])
+REQUEST_S = 0.01
+
+
+def reading_world(chunk: int, fraction: float = 0.064) -> tuple[Any, Any, list[Any]]:
+    """One layer pulled lazily with nothing prefetched, and the on-demand reads of an
+    init that starts as soon as the pull ends."""
+    hub = PublicParams(name="hub", bandwidth_bytes_s=BANDWIDTH, request_time_s=REQUEST_S)
+    snapshotter = LazyParams(
+        prefetch=0.0, chunk_size=chunk, startup_read_fraction=fraction, background_delay=0.0
+    )
+    world = pull_world([ONE_LAYER], engine=engine(snapshotter), registry=hub)
+    host = world.engines["host-1"]
+    reads: list[Any] = []
+
+    def start() -> Generator[Any, Any, None]:
+        yield world.env.timeout(0.5)  # the pull (manifest, TOC) is over by then
+        reads.extend(pending_reads(host, world.images["one"], None))
+        yield from initialise(world.env, host, world.registries["hub"], "web-1", reads, 0.0)
+
+    world.pull("host-1", "one")
+    world.env.process(start())
+    world.env.run()
+    return world, host, reads
+
+
+def test_init_reads_what_was_not_prefetched_range_by_range_at_a_round_trip_each() -> None:
+    # 6.4 MB read in 1 MB ranges: six whole and one of 0.4 MB. Each takes a round trip
+    # (the registry's 10 ms) and its bytes at half the link: the layer's stream has the
+    # other half. The stream (100 MB) is far from done when the reads end.
+    world, host, reads = reading_world(chunk=1 * MB)
+    assert [(size) for _, _, size in reads] == [6_400_000]
+    [event] = [e for e in world.log if str(e.kind) == "on_demand_read"]
+    range_s = REQUEST_S + MB / (BANDWIDTH / 2)
+    last_s = REQUEST_S + 0.4 * MB / (BANDWIDTH / 2)
+    assert event.detail_or("replica") == "web-1"
+    assert (event.detail_or("bytes"), event.detail_or("ranges")) == (6_400_000, 7)
+    assert event.detail_or("stall_s") == pytest.approx(6 * range_s + last_s)
+    # the reads count with the bytes after the start; the stream fetches them again
+    assert host.lazy_background_bytes == 6_400_000 + 100 * MB - TOC
+
+
+def test_the_stall_ends_when_the_layer_has_arrived() -> None:
+    # 10 kB ranges: 640 of them would take 6.6 s; the stream is in after about 1 s and
+    # from then on the layer is read locally.
+    world, host, _ = reading_world(chunk=10_000)
+    [event] = [e for e in world.log if str(e.kind) == "on_demand_read"]
+    [arrived_s] = world.times("layer_extracted")
+    began_s = event.time_s - event.detail_or("stall_s")
+    assert began_s < arrived_s <= event.time_s < arrived_s + REQUEST_S + 10_000 / BANDWIDTH
+    assert 0 < event.detail_or("bytes") < 6_400_000
+    assert event.detail_or("ranges") == event.detail_or("bytes") // 10_000
+
+
+def test_nothing_is_read_on_demand_from_an_arrived_or_prefetched_layer() -> None:
+    world, host, _ = reading_world(chunk=1 * MB)
+    assert pending_reads(host, world.images["one"], None) == []  # the stream is in
+    prefetched = pull_world([ONE_LAYER], engine=engine(UPPER_BOUND))
+    prefetched.pull("host-1", "one")
+    prefetched.env.run(until=0.5)
+    assert pending_reads(prefetched.engines["host-1"], prefetched.images["one"], None) == []
+
+
+@given(st.integers(1, 10**9), st.floats(0, 1), st.floats(0, 1), st.integers(0, 10**6))
+def test_a_layers_prefetch_on_demand_reads_and_stream_never_exceed_its_blob(
+    compressed: int, fraction: float, prefetch: float, toc: int
+) -> None:
+    lazy = LazyParams(toc_bytes=toc, prefetch=prefetch, startup_read_fraction=fraction)
+    before = lazy.startup_bytes(compressed, None)
+    on_demand = lazy.on_demand_bytes(compressed, None)
+    assert 0 <= before <= compressed and 0 <= on_demand <= compressed - before
+    if toc + math.ceil(fraction * compressed) <= compressed:
+        # prefetched and on demand make up the read set exactly
+        assert before - toc + on_demand == math.ceil(fraction * compressed)
+
+
+def test_a_run_stalls_init_by_the_on_demand_reads_and_prefetch_1_is_the_upper_bound() -> None:
+    costed = run(*ONE_WEB, "cluster.engine.snapshotter=lazy").collect(())
+    bound = run(*ONE_WEB, UPPER_BOUND_RUN).collect(())
+    [replica] = costed.replicas
+    [upper] = bound.replicas
+    stall = sum(e.detail_or("stall_s") for e in costed.events if str(e.kind) == "on_demand_read")
+    assert stall > 0
+    assert not [e for e in bound.events if str(e.kind) == "on_demand_read"]
+    # the same init draw; the costed init also waits for its reads
+    assert replica.init_s == pytest.approx(upper.init_s + stall)
+    assert costed.summary["bytes_before_start"] < bound.summary["bytes_before_start"]
+    assert replica.startup_s > upper.startup_s - (upper.pull_download_s - replica.pull_download_s)

@@ -38,9 +38,15 @@ def test_one_row_per_conclusion_and_default_and_the_files(quick: Any, tmp_path: 
     with (tmp_path / "sensitivity.csv").open() as file:
         table = list(csv.DictReader(file))
     assert [(row["conclusion"], row["default"]) for row in table] == expected
-    assert {"x0.5", "base", "x2", "flips"} <= set(table[0])
+    assert {"x0.5", "base", "x2", "flips", "verdict_base", "verdict_x2", "moved"} <= set(table[0])
     for conclusion in sensitivity.CONCLUSIONS:
-        assert (tmp_path / f"sensitivity_{conclusion.key}.png").stat().st_size > 10_000
+        figure = tmp_path / f"sensitivity_{conclusion.key}.png"
+        moved = any(r["moved"] for r in rows if r["conclusion"] == conclusion.key)
+        # A conclusion no default moves gets no (empty) tornado.
+        assert figure.exists() == moved
+        if moved:
+            assert figure.stat().st_size > 10_000
+    assert {row["verdict_base"] for row in rows} <= {"holds", "flips", "tie"}
 
 
 def test_the_base_is_each_studys_own_value_for_the_same_seeds(quick: Any) -> None:
@@ -135,10 +141,21 @@ def test_a_scaled_distribution_scales_every_draw(spec: Any, factor: float) -> No
 
 
 def test_flips_names_the_factors_and_ties() -> None:
+    assert sensitivity.flips({0.5: "holds", 2.0: "holds"}) == "no"
+    assert sensitivity.flips({0.5: "tie", 2.0: "holds"}) == "×0.5 (tie)"
+    assert sensitivity.flips({0.5: "flips", 2.0: "flips"}) == "×0.5, ×2"
+
+
+def test_a_verdict_weighs_the_seeds_noise() -> None:
     (margin,) = (c for c in sensitivity.CONCLUSIONS if c.key == "hpa_drops_least")
     (share,) = (c for c in sensitivity.CONCLUSIONS if c.key == "pull_share")
-    assert sensitivity.flips(margin, 1.0, 2.0) == "no"
-    assert sensitivity.flips(margin, 0.0, 2.0) == "×0.5 (tie)"
-    assert sensitivity.flips(margin, -0.1, -1.0) == "×0.5, ×2"
-    assert sensitivity.flips(share, 64.0, 39.0) == "×0.5, ×2"
-    assert sensitivity.flips(share, 60.0, 40.0) == "no"
+    # Every seed well above the line: holds; straddling it: a tie; all below: flips.
+    assert sensitivity.judge(margin, [1.0, 1.2, 0.9, 1.1], "a")[1] == "holds"
+    assert sensitivity.judge(margin, [0.4, -0.3, 0.2, -0.1], "b")[1] == "tie"
+    assert sensitivity.judge(margin, [-1.0, -1.2, -0.9], "c")[1] == "flips"
+    # One seed is judged by its value; on the line it is a tie.
+    assert sensitivity.judge(margin, [0.0], "d")[1] == "tie"
+    # "About half" (40-60 %): inside holds, across a bound a tie, outside flips.
+    assert sensitivity.judge(share, [50.0, 52.0, 48.0], "e")[1] == "holds"
+    assert sensitivity.judge(share, [58.0, 63.0, 61.0, 57.0], "f")[1] == "tie"
+    assert sensitivity.judge(share, [70.0, 72.0, 71.0], "g")[1] == "flips"

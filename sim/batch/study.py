@@ -4,11 +4,19 @@ An experiment script names its configuration points (a label and the overrides t
 make it), the number of replications and the metrics it reports; `run_study` runs
 every point with seeds derived from the root seed (replication 0 uses the seed itself,
 as a sweep does), keeps each run's `Result` for figures, and `study_table` turns the
-summaries into one row per point with the mean and the 95 % confidence half width of
-each metric. A metric that is a share of counts (requests dropped of requests, layers
-found of layers needed) is a `Proportion`: its counts are pooled over the runs and its
-interval is Wilson's, which stays within [0, 1] where mean ± half width would not. On a
-terminal a bar shows the runs done.
+summaries into one row per point with each metric's mean and 95 % interval (columns
+``<metric>``, ``<metric>_low``, ``<metric>_high``).
+
+Every metric says what values it can take, so its interval cannot leave them: a
+`Measure` carries its `Bounds` (`summary_metric` reads them from the summary's
+documentation, `sim.output.summary.key_bounds`), and `sim.core.intervals.mean_interval`
+picks Student's t only for an unbounded metric and the bootstrap otherwise, resampled
+from a stream named after the point and the metric. A share of counts pooled over the
+runs, where each count is an independent trial (replicas that failed, of replicas asked
+for), is a `Proportion`, with Wilson's interval; requests dropped in bursts are not such
+trials, and their share is a `Measure` over the seeds. Claims about two points are
+decided seed by seed in `sim.batch.claims`; figures are written by
+`sim.batch.study_figures`. On a terminal a bar shows the runs done.
 """
 
 from __future__ import annotations
@@ -24,9 +32,11 @@ from typing import Any, cast
 from sim.api import load_config, to_plain
 from sim.config import scenario_params
 from sim.core.files import write_atomic
-from sim.core.intervals import mean_ci, wilson_interval
+from sim.core.intervals import SHARE, Bounds, Interval, mean_interval, wilson_interval
+from sim.core.streams import RandomStreams
 from sim.output.report import RunsBar, output_console
 from sim.output.results import Result, rows_csv
+from sim.output.summary import key_bounds
 from sim.output.tables import TextTable
 from sim.output.terminal import print_table as print_fitted
 from sim.scenario import run_scenario
@@ -42,16 +52,33 @@ class Point:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A metric of one run (None where the run has no value) and the values it can
+    take, which bound its interval."""
+
+    read: Callable[[Result], float | None]
+    bounds: Bounds
+
+    def __call__(self, result: Result) -> float | None:
+        return self.read(result)
+
+
+@dataclass(frozen=True)
 class Proportion:
     """A metric that is a share of counts, `successes / trials` of each run.
 
     A study table pools the counts over a point's runs and gives the share with its
-    Wilson 95 % interval (columns ``<metric>``, ``<metric>_low``, ``<metric>_high``), not
-    the mean of the runs' shares with a half width that may leave [0, 1].
+    Wilson 95 % interval, not the mean of the runs' shares. Wilson treats every trial as
+    independent, so it suits trials that are (replicas that failed of replicas
+    requested); requests dropped in bursts are better a `Measure` over seeds.
     """
 
     successes: Callable[[Result], float]
     trials: Callable[[Result], float]
+
+    @property
+    def bounds(self) -> Bounds:
+        return SHARE
 
     def __call__(self, result: Result) -> float | None:
         """The share in one run (None without trials)."""
@@ -59,7 +86,7 @@ class Proportion:
         return self.successes(result) / trials if trials else None
 
 
-Metric = Callable[[Result], float | None] | Proportion
+Metric = Measure | Proportion
 
 
 @dataclass
@@ -134,16 +161,24 @@ def cached_compose() -> Callable[[Sequence[str]], dict[str, Any]]:
     return compose
 
 
-def study_table(runs: Sequence[StudyRun], metrics: Mapping[str, Metric]) -> list[dict[str, Any]]:
+def study_table(
+    runs: Sequence[StudyRun], metrics: Mapping[str, Metric], seed: int = 0
+) -> list[dict[str, Any]]:
     """One row per point: its label, the number of runs, and for each metric its mean
-    and 95 % half width (columns ``<metric>`` and ``<metric>_ci95``), or for a
-    `Proportion` the pooled share and its Wilson interval (``<metric>``,
-    ``<metric>_low``, ``<metric>_high``)."""
-    points: dict[str, list[StudyRun]] = {}
-    for run in runs:
-        points.setdefault(run.point.label, []).append(run)
+    (or a `Proportion`'s pooled share) with its 95 % interval (columns ``<metric>``,
+    ``<metric>_low``, ``<metric>_high``; NaN ends for a single run). A bootstrap
+    interval resamples from the stream ``study/<point>/<metric>`` of `seed`.
+
+    Raises:
+        TypeError: a metric that is neither a `Measure` nor a `Proportion` (its range,
+            and so its interval, would be unknown).
+    """
+    for name, metric in metrics.items():
+        if not isinstance(metric, Measure | Proportion):
+            raise TypeError(f"metric {name}: say its range: Measure(read, bounds)")
+    streams = RandomStreams(seed)
     table = []
-    for label, members in points.items():
+    for label, members in by_point(runs).items():
         row: dict[str, Any] = {"point": label, **members[0].point.extra, "runs": len(members)}
         for name, metric in metrics.items():
             if isinstance(metric, Proportion):
@@ -153,34 +188,32 @@ def study_table(runs: Sequence[StudyRun], metrics: Mapping[str, Metric]) -> list
                 row[f"{name}_low"], row[f"{name}_high"] = wilson_interval(successes, trials)
                 continue
             values = [v for v in (metric(run.result) for run in members) if v is not None]
-            mean, half = mean_ci(values) if values else (math.nan, math.nan)
-            row[name] = mean
-            row[f"{name}_ci95"] = half
+            interval = (
+                mean_interval(values, metric.bounds, streams.generator(f"study/{label}/{name}"))
+                if values
+                else Interval(math.nan, math.nan, math.nan, "none")
+            )
+            row[name] = interval.estimate
+            row[f"{name}_low"], row[f"{name}_high"] = interval.low, interval.high
         table.append(row)
     return table
 
 
-def error_bars(rows: Sequence[Mapping[str, Any]], column: str) -> tuple[list[float], list[float]]:
-    """The lengths below and above each row's value of its 95 % interval, for
-    matplotlib's ``yerr``: the Wilson bounds of a proportion, else the half width
-    (0 where there is none, as for a single run)."""
-    below, above = [], []
-    for row in rows:
-        if f"{column}_low" in row:
-            low, high = row[f"{column}_low"], row[f"{column}_high"]
-            below.append(0.0 if math.isnan(low) else row[column] - low)
-            above.append(0.0 if math.isnan(high) else high - row[column])
-        else:
-            half = row.get(f"{column}_ci95")
-            half = 0.0 if half is None or math.isnan(half) else half
-            below.append(half)
-            above.append(half)
-    return below, above
+def by_point(runs: Sequence[StudyRun]) -> dict[str, list[StudyRun]]:
+    """The runs of each point, by label, in the order the points first ran."""
+    points: dict[str, list[StudyRun]] = {}
+    for run in runs:
+        points.setdefault(run.point.label, []).append(run)
+    return points
 
 
-def summary_metric(key: str) -> Callable[[Result], float | None]:
-    """A metric read from the run's summary."""
-    return lambda result: cast(float | None, result.summary.get(key))
+def summary_metric(key: str) -> Measure:
+    """A metric read from the run's summary, with the range its documentation gives.
+
+    Raises:
+        KeyError: no run's summary has such a key.
+    """
+    return Measure(lambda result: cast(float | None, result.summary.get(key)), key_bounds(key))
 
 
 def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
@@ -190,19 +223,18 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], title: str, columns: Sequence[str]) -> None:
-    """Print chosen columns of a study table as mean ± half width, or a proportion
-    with its interval as ``share [low, high]``, fitted to the terminal's width."""
+    """Print chosen columns of a study table as ``value [low, high]``, fitted to the
+    terminal's width."""
     cells = []
     for row in rows:
         line = [str(row["point"])]
         for column in columns:
-            mean, half = row[column], row.get(f"{column}_ci95")
-            if f"{column}_low" in row:
-                line.append(f"{mean:.4g} [{row[f'{column}_low']:.2g}, {row[f'{column}_high']:.2g}]")
-            elif isinstance(mean, float) and half is not None and not math.isnan(half):
-                line.append(f"{mean:.4g} ± {half:.2g}")
+            value = row[column]
+            low, high = row.get(f"{column}_low"), row.get(f"{column}_high")
+            if isinstance(value, float) and low is not None and not math.isnan(low):
+                line.append(f"{value:.4g} [{low:.3g}, {high:.3g}]")
             else:
-                line.append(f"{mean:.4g}" if isinstance(mean, float) else str(mean))
+                line.append(f"{value:.4g}" if isinstance(value, float) else str(value))
         cells.append(tuple(line))
     table = TextTable(title, ("point", *columns), tuple(cells), (False, *(True,) * len(columns)))
     print_fitted(output_console(), table)

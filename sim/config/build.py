@@ -139,6 +139,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     hosts = hosts_of(cluster, pricing)
     mirrors = mirrors_of(cluster, registries)
     network = read(NetworkParams, _section(config, "network"), "network")
+    check_egress(network, registries)
     platforms = read_platforms(_section(config, "platform"), pricing)
     workload = read(WorkloadSpec, _section(config, "workload"), "workload")
     apps = apps_of(workload, images)
@@ -202,6 +203,18 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         scheduler=cluster.scheduler,
         node_lifecycle=cluster.node_lifecycle,
     )
+
+
+def check_egress(network: NetworkParams, registries: Sequence[RegistryParams]) -> None:
+    """Every registry behind the egress link is one of the run's."""
+    if network.egress is None:
+        return
+    names = [registry.name for registry in registries]
+    for index, name in enumerate(network.egress.registries):
+        if name not in names:
+            raise ConfigError(
+                f"network.egress.registries.{index}", name, "a registry: " + ", ".join(names)
+            )
 
 
 def check_fluid_request(service: ServiceParams) -> None:

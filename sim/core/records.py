@@ -77,6 +77,9 @@ class EventKind(StrEnum):
     LAYER_EXTRACTING = "layer_extracting"
     LAYER_EXTRACTED = "layer_extracted"
     RETRYING = "retrying"
+    ON_DEMAND_READ = "on_demand_read"
+    """A lazily pulled container's init read part of a layer that had not arrived, range
+    by range (details: replica, layer, bytes, ranges, stall_s)."""
     PULL_COMPLETED = "pull_completed"
     PULL_FAILED = "pull_failed"
     IMAGE_PRESENT = "image_present"

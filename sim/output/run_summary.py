@@ -82,6 +82,7 @@ class _EveryRun(TypedDict):
     replicas_lost: int
     replicas_replaced: int
     time_to_recover_s: float | None
+    time_to_recover_after_fault_s: float | None
     vcpu_seconds_reserved: float
     vcpu_seconds_used: float
     memory_byte_seconds_reserved: float

@@ -1,7 +1,8 @@
 """The summary of a run: every metric of ``summary.json``, documented in one place.
 
 `Summary` is the contract between a run and what reads it: its fields are the keys of
-``summary.json`` (in that order), each with its unit and meaning; two of them expand into
+``summary.json`` (in that order), each with its unit, its meaning and the range of values
+it can take (`key_bounds`: a study chooses its intervals by it); two of them expand into
 one key per platform (``startup_s_p95_vm``) and per drop reason
 (``requests_dropped_timeout``). The table in docs/results.md is checked against it by a test. Its
 parts are pure functions of what the run recorded: start-up records, pull records, the
@@ -16,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from sim.core.intervals import NON_NEGATIVE, SHARE, Bounds
 from sim.core.records import DropReason, FailReason, NodeLife, PullRecord, ReplicaRecord
 from sim.output.run_summary import RunSummary
 
@@ -30,9 +32,10 @@ NODE_REMOVAL_REASONS = (
 """Why a node scaler removes a node (`sim.model.cluster.scalers.tally.Removal`)."""
 
 
-def metric(doc: str, unit: str = "") -> Any:
-    """A summary field with its meaning and unit."""
-    return field(metadata={"doc": doc, "unit": unit})
+def metric(doc: str, unit: str = "", bounds: Bounds = NON_NEGATIVE) -> Any:
+    """A summary field with its meaning, unit and range (every key but a share, which
+    lies in [0, 1], is a count, time, size or price: at least 0)."""
+    return field(metadata={"doc": doc, "unit": unit, "bounds": bounds})
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +176,8 @@ class Summary:
         "B",
     )
     lazy_background_bytes: int = metric(
-        "of those, what lazy pulls streamed after their containers started (a layer's rest "
-        "once it has fully arrived, by the end of the run)",
+        "of those, what lazy pulls fetched after their containers started: init's reads on "
+        "demand, and a layer's rest once it has fully arrived, by the end of the run",
         "B",
     )
     bytes_from_upstream: int = metric("bytes mirrors fetched from their upstream", "B")
@@ -192,7 +195,8 @@ class Summary:
         "requests_failed_<reason>: container_crash, evicted, host_failure, spot_interruption"
     )
     availability: float | None = metric(
-        "requests served (finished or in flight) within slo.latency_p95, over requests_total"
+        "requests served (finished or in flight) within slo.latency_p95, over requests_total",
+        bounds=SHARE,
     )
     slo_violation_s: float = metric(
         "time in periods whose p95 latency or drop ratio broke the slo", "s"
@@ -221,6 +225,11 @@ class Summary:
     replicas_replaced: int = metric("replacements of lost replicas that came into service")
     time_to_recover_s: float | None = metric(
         "the longest from a fault to as many replicas running as before (or to the end)", "s"
+    )
+    time_to_recover_after_fault_s: float | None = metric(
+        "the same from the fault's end (its hosts back, a reclaimed spot instance replaced, a "
+        "full disk freed); 0 if they ran again before it ended; None if none ended",
+        "s",
     )
     vcpu_seconds_reserved: float = metric("vCPU held by replicas, over time", "vCPU s")
     vcpu_seconds_used: float = metric("the requests' CPU time", "vCPU s")
@@ -494,3 +503,19 @@ def key_doc(key: str) -> KeyDoc:
             platform = key.removeprefix(prefix + "_")
             return KeyDoc("s", f"start-up on platform {platform}, {words} over its ready replicas")
     raise KeyError(key)
+
+
+def key_bounds(key: str) -> Bounds:
+    """The range of a key of ``summary.json``, per-platform and per-reason keys included
+    (``startup_s_p95_vm``, ``requests_dropped_timeout``): every one is at least 0, and
+    the shares (``availability``) are at most 1.
+
+    Raises:
+        KeyError: no run writes such a key.
+    """
+    by_name = {f.name: f for f in dataclasses.fields(Summary)}
+    if key in by_name and key not in ("startup", "startup_by_platform", "node_scaling"):
+        bounds: Bounds = by_name[key].metadata["bounds"]
+        return bounds
+    key_doc(key)
+    return NON_NEGATIVE

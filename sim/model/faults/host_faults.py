@@ -87,14 +87,14 @@ class HostFaults:
         """The hosts (as they are now: a replaced one's successor) fail together."""
         now = self.env.now
         running = self.tally.running()
-        crashed = 0
+        crashed: list[str] = []
         for original in hosts:
             host = self._current[original.name]
             if host.down:
                 continue  # already down (overlapping faults): nothing more to lose
             host.down = True
             self._faulted(host)
-            crashed += 1
+            crashed.append(original.name)
             self.tally.hosts_failed += 1
             names = self.tally.ledger.on_host(host)
             self.log.record(
@@ -117,11 +117,12 @@ class HostFaults:
                 self._unreachable[host.name] = (self._crashes, names)
                 self.env.process(self._evict_later(host, fault, self._crashes))
         if crashed:
-            self.tally.recovering(fault, running)
+            self.tally.recovering(fault, running, tuple(crashed))
 
     def recover(self, hosts: Sequence[Host], fault: str) -> None:
         """The hosts come back: rebooted, or replaced by new instances."""
         now = self.env.now
+        self.tally.fault_ended(fault, tuple(original.name for original in hosts))
         for original in hosts:
             host = self._current[original.name]
             if not host.down or host.name in self._reclaimed:
@@ -218,7 +219,7 @@ class HostFaults:
                 self.tally.lose(name, FailReason.EVICTED)
             # The evicted pods' images are unused now: the kubelet collects them too.
             self._over_threshold(host, eviction_percent)
-            self.tally.recovering(fault, running)
+            self.tally.recovering(fault, running, (host.name,))
         return host, filled
 
     def _over_threshold(self, host: Host, eviction_percent: float) -> bool:
@@ -239,6 +240,7 @@ class HostFaults:
         limit = host.disk.capacity_bytes * eviction_percent / 100.0
         if host.name in self._pressured and not host.down and host.disk.used_bytes < limit:
             self._pressured.discard(host.name)
+            self.tally.fault_ended(fault, (host.name,))
             self.cluster.cloud.join(host)
             self.cluster.scheduler.capacity_changed()
             self.log.record(
@@ -283,7 +285,7 @@ class HostFaults:
         for name in self.tally.ledger.on_host(host):
             if fleet is not None and name in fleet.members:
                 fleet.evict(name)
-        self.tally.recovering(fault, running)
+        self.tally.recovering(fault, running, (host.name,))
         yield self.env.timeout(spot.notice_s)
         self.cluster.cloud.reclaim(host)
         host.down = True
@@ -293,9 +295,11 @@ class HostFaults:
         self.tally.check_recovered()
         original = next((name for name, current in self._current.items() if current is host), None)
         if original is None:
+            self.tally.fault_ended(fault)
             return  # the scaler's instance: pending replicas bring capacity back
         yield self.env.timeout(spot.replace_after_s)
         new = self._replace(original, host, on_demand=spot.on_demand_fallback)
+        self.tally.fault_ended(fault)
         how = "on-demand fallback" if spot.on_demand_fallback else "spot replacement"
         self.log.record(self.env.now, new.name, EventKind.HOST_RECOVERED, fault=fault, how=how)
         self.cluster.scheduler.capacity_changed()

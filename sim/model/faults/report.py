@@ -14,5 +14,6 @@ def no_faults_report() -> Mapping[str, Any]:
         "replicas_lost": 0,
         "replicas_replaced": 0,
         "time_to_recover_s": None,
+        "time_to_recover_after_fault_s": None,
         "spot_interruptions": 0,
     }

@@ -3,9 +3,12 @@
 A lost replica is handed to its owner (the service's fleet, or the deployer), which asks
 for a replacement. Each fault that takes replicas is a *recovery* to watch: the service
 (or the deployments) had so many replicas running just before it; it has recovered when
-as many run again, and ``time_to_recover_s`` is how long that took (a fault not
-recovered by the end counts until the end). The tally keeps the counts the summary and
-the time series report.
+as many run again, and ``time_to_recover_s`` is how long that took from the fault's start
+(a fault not recovered by the end counts until the end). While hosts stay down there may
+be no room to recover in, so ``time_to_recover_after_fault_s`` times it from the fault's
+end instead (its hosts back, a reclaimed spot instance replaced, a full disk freed): what
+the system itself takes once the fault is over. The tally keeps the counts the summary
+and the time series report.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ from sim.model.service.service import Service
 
 @dataclass(slots=True)
 class Recovery:
-    """One fault's recovery: from when, back to how many running replicas, and when."""
+    """One fault's recovery: from when, back to how many running replicas, and when;
+    the hosts the fault took and when it ended (None while it lasts)."""
 
     fault: str
     since_s: float
     target: int
     recovered_s: float | None = None
+    hosts: tuple[str, ...] = ()
+    ended_s: float | None = None
 
 
 class Tally:
@@ -89,10 +95,22 @@ class Tally:
             return self.fleet.count("in_service")
         return self.deployer.running
 
-    def recovering(self, fault: str, running: int) -> None:
-        """Watch the run recover from `fault` to the `running` replicas it had before."""
-        self.recoveries.append(Recovery(fault, self.env.now, running))
+    def recovering(self, fault: str, running: int, hosts: tuple[str, ...] = ()) -> None:
+        """Watch the run recover from `fault`, which took `hosts`, to the `running`
+        replicas it had before."""
+        self.recoveries.append(Recovery(fault, self.env.now, running, hosts=hosts))
         self.check_recovered()
+
+    def fault_ended(self, fault: str, hosts: tuple[str, ...] = ()) -> None:
+        """`fault` is over for `hosts` (or for every host it took, if none are named):
+        its recoveries from now on count as the system's own."""
+        for recovery in self.recoveries:
+            if (
+                recovery.ended_s is None
+                and recovery.fault == fault
+                and set(recovery.hosts) <= set(hosts or recovery.hosts)
+            ):
+                recovery.ended_s = self.env.now
 
     def check_recovered(self, replica: str = "") -> None:
         """Mark (and log) every recovery the replicas running now complete."""
@@ -121,15 +139,22 @@ class Tally:
 
     def report(self, end_s: float) -> dict[str, Any]:
         """The summary's fault part: hosts failed, replicas lost and replaced, the longest
-        time to recover (a fault not recovered counts until `end_s`; None without one)."""
+        time to recover from a fault's start and from its end (a fault not recovered
+        counts until `end_s`, one recovered before it ended as 0; None without one)."""
         times = [
             (r.recovered_s if r.recovered_s is not None else end_s) - r.since_s
             for r in self.recoveries
+        ]
+        after = [
+            max(0.0, (r.recovered_s if r.recovered_s is not None else end_s) - r.ended_s)
+            for r in self.recoveries
+            if r.ended_s is not None
         ]
         return {
             "hosts_failed": self.hosts_failed,
             **self._replicas(),
             "time_to_recover_s": max(times) if times else None,
+            "time_to_recover_after_fault_s": max(after) if after else None,
             "spot_interruptions": self.spot_interruptions,
         }
 

@@ -231,7 +231,13 @@ class Pull:
                     image.layers[index].compressed_bytes, self.startup_read_fraction
                 )
                 fetch = LazyLayerDownload(
-                    engine, image, index, self.registry, self.progress, startup_bytes
+                    engine,
+                    image,
+                    index,
+                    self.registry,
+                    self.progress,
+                    startup_bytes,
+                    snapshotter.background_delay_s,
                 )
             else:
                 fetch = LayerDownload(engine, image, index, self.registry, self.progress)

@@ -13,8 +13,9 @@ sim-docker's daemon. Its steps are what a node agent over a container runtime do
   last-used time the kubelet's image GC orders images by);
 * ``start`` takes the runtime's start latency (about 0.57 s with the image cached on an
   SSD, in a measurement study of Docker's start-up);
-* the app then initialises; ``remove`` discards the writable layer and marks the image
-  used now.
+* the app then initialises (with a lazy snapshotter, stalling for what it reads of a
+  layer that has not arrived: `sim.model.hosts.lazy_reads`); ``remove`` discards the
+  writable layer and marks the image used now.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sim.core.distributions import Constant, Distribution, LogNormal
 from sim.core.records import EventKind, EventLog, PullRecord, ReplicaRecord, ReplicaState
 from sim.core.settings import setting
 from sim.model.hosts.host import Host
+from sim.model.hosts.lazy_reads import initialise, pending_reads
 from sim.model.hosts.replica import App, Holding, Startup
 from sim.model.images.image import Image
 from sim.model.images.registry import Registry
@@ -133,7 +135,16 @@ class ContainerRuntime:
         startup.enter(ReplicaState.STARTING)
         yield startup.timed("start_s", self.start_time_s())
         startup.enter(ReplicaState.INITIALIZING)
-        yield startup.timed("init_s", app.init.sample(self.init_rng(app.name)))
+        init_s = app.init.sample(self.init_rng(app.name))
+        reads = pending_reads(engine, app.image, app.startup_read_fraction)
+        if reads:
+            began_s = self.env.now
+            yield from initialise(
+                self.env, engine, self.source_for(app.image), startup.replica, reads, init_s
+            )
+            startup.add("init_s", self.env.now - began_s)
+        else:
+            yield startup.timed("init_s", init_s)
         return startup.ready(), holding
 
     def create(self, host: Host, image: str, writable_bytes: int) -> None:

@@ -48,9 +48,10 @@ class LazyLayerDownload(LayerFetch):
         registry: where the blob comes from.
         progress: the pull's counters (the start-up part counts there).
         startup_bytes: the bytes fetched before the container may start.
+        background_delay_s: how long after the start the rest begins to stream.
     """
 
-    __slots__ = ("startup_bytes", "readable", "streaming")
+    __slots__ = ("startup_bytes", "background_delay_s", "readable", "streaming")
 
     engine: LazyDaemon
 
@@ -62,9 +63,11 @@ class LazyLayerDownload(LayerFetch):
         registry: Registry,
         progress: PullProgress,
         startup_bytes: int,
+        background_delay_s: float = 0.0,
     ) -> None:
         super().__init__(engine, image, index, registry, progress)
         self.startup_bytes = startup_bytes
+        self.background_delay_s = background_delay_s
         self.readable = Signal(engine.env)
         self.streaming = False
 
@@ -130,10 +133,17 @@ class LazyLayerDownload(LayerFetch):
 
     def stream_rest(self) -> None:
         """Fetch the rest of the layer in the background (its pull's container may start
-        now). The fetch holds the layer, so it stays on disk until it is complete."""
+        now), after `background_delay_s`. The fetch holds the layer, so it stays on disk
+        until it is complete."""
         self.streaming = True
         self.attempt = 1
         self.engine.store.hold(self.chain_id)
+        if self.background_delay_s > 0:
+            self.engine.env.timeout(self.background_delay_s).callbacks.append(self._stream)
+        else:
+            self._stream(None)
+
+    def _stream(self, _: simpy.Event | None) -> None:
         if self.background_bytes > 0:
             self._request(self.background_bytes, self._rest_arrived)
         else:

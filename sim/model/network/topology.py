@@ -5,6 +5,14 @@
   connects to the spine by an uplink; registries hang off the spine.
 
 A registry's access link carries its egress, so its bandwidth is the registry's.
+
+Either topology may reach the internet through one ``egress`` link (a NAT gateway, or an
+on-premises uplink): the registries it names hang off its far side, so everything the
+cluster pulls from them shares that link. A public registry such as Docker Hub is a
+content delivery network, far faster than any one cluster's way out to it, so in a pull
+storm the egress link, not the registry, is the bottleneck; a mirror inside the cluster
+is not behind it. (An AWS NAT gateway starts at 5 Gbit/s and scales to 100 Gbit/s;
+an office or data-centre uplink is often 1 Gbit/s or less.)
 """
 
 from __future__ import annotations
@@ -39,6 +47,15 @@ class LinkParams:
 
 
 @dataclass(frozen=True, slots=True)
+class EgressParams:
+    """The cluster's way out to the internet and the registries beyond it."""
+
+    bandwidth_bytes_s: float = setting(unit="bandwidth", above=0, doc="each direction")
+    latency_s: float = setting(0.0, unit="duration", doc="one way")
+    registries: tuple[str, ...] = setting((), doc="the registries reached through it")
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkParams:
     """A topology preset and its links (SI units)."""
 
@@ -53,10 +70,14 @@ class NetworkParams:
     nat_gateways: int = setting(
         0, minimum=0, doc="egress IPs the hosts share (host n behind n mod k); 0: one each"
     )
+    egress: EgressParams | None = setting(
+        None, doc="a NAT gateway or uplink to the internet, and the registries beyond it"
+    )
 
 
 SWITCH = "switch"
 SPINE = "spine"
+EGRESS = "egress"
 
 
 def host_attachment(params: NetworkParams, index: int) -> str:
@@ -78,25 +99,26 @@ def build_topology(
         switch = host_attachment(params, index)
         if switch not in graph:
             graph.add_node(switch, role="switch")
-            graph.add_edge(
-                switch,
-                core,
-                bandwidth_bytes_s=params.uplink.bandwidth_bytes_s,
-                latency_s=params.uplink.latency_s,
-            )
+            _link(graph, switch, core, params.uplink)
         graph.add_node(host, role="host")
-        graph.add_edge(
-            host,
-            switch,
-            bandwidth_bytes_s=params.host_link.bandwidth_bytes_s,
-            latency_s=params.host_link.latency_s,
-        )
+        _link(graph, host, switch, params.host_link)
+    outside = set(params.egress.registries) if params.egress is not None else set()
+    if params.egress is not None:
+        graph.add_node(EGRESS, role="switch")
+        _link(graph, core, EGRESS, params.egress)
     for registry in registries:
         graph.add_node(registry.name, role="registry")
-        graph.add_edge(
-            registry.name,
-            core,
-            bandwidth_bytes_s=registry.bandwidth_bytes_s,
-            latency_s=registry.latency_s,
-        )
+        _link(graph, registry.name, EGRESS if registry.name in outside else core, registry)
     return graph
+
+
+class _Link(Protocol):
+    @property
+    def bandwidth_bytes_s(self) -> float: ...
+
+    @property
+    def latency_s(self) -> float: ...
+
+
+def _link(graph: Graph, u: str, v: str, link: _Link) -> None:
+    graph.add_edge(u, v, bandwidth_bytes_s=link.bandwidth_bytes_s, latency_s=link.latency_s)

@@ -64,7 +64,8 @@ class FargateParams(ContainerSettings):
 
     name: str = setting("", entry_name=True)
     provision: Distribution = setting(
-        LogNormal(20.0, 0.3), doc="capacity and the task's network interface, to PENDING done"
+        LogNormal(20.0, 0.3),
+        doc="capacity and the task's network interface, to PENDING done (an estimate)",
     )
     vcpu_usd_per_hour: float = setting(0.04048, minimum=0, doc="per vCPU of the task size")
     gb_usd_per_hour: float = setting(0.004445, minimum=0, doc="per GB of the task size")

@@ -5,12 +5,13 @@ container may start. One module per kind.
   in layer order, before the container is created — as Docker's and containerd's
   default overlay storage does;
 * ``lazy``: a remote snapshotter (eStargz, SOCI, Nydus): the container starts once the
-  manifest, each missing layer's table of contents and the part of each layer the app
-  reads at start-up have arrived; the rest of each layer streams in the background.
+  manifest, each missing layer's table of contents and its prefetched part have arrived;
+  the app reads the rest of what it needs on demand, range by range, while each layer
+  streams in the background.
 
 Each kind module holds its parameter dataclass (a `SnapshotterParams`) and declares
 ``KIND``. A config chooses one with ``cluster.engine.snapshotter: lazy`` (or
-``{kind: lazy, startup_read_fraction: 0.1}``).
+``{kind: lazy, startup_read_fraction: 0.1, prefetch: 1}``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ class SnapshotterParams:
                 snapshotter's.
         """
         return compressed_bytes
+
+    def on_demand_bytes(self, compressed_bytes: int, read_fraction: float | None) -> int:
+        """The bytes of a layer the app reads on demand while the layer streams."""
+        return 0
+
+    @property
+    def background_delay_s(self) -> float:
+        """How long after a container may start its layers' rest begins to stream."""
+        return 0.0
 
 
 def build(params: SnapshotterParams, **context: Any) -> SnapshotterParams:
