@@ -46,8 +46,7 @@ and a 2-hour "day" at half the rates with two waves, 2 seeds).
 from __future__ import annotations
 
 import argparse
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,17 +57,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.batch.study import (  # noqa: E402
+    Measure,
     Metric,
     Point,
     StudyRun,
     cached_compose,
-    error_bars,
     print_table,
     run_study,
     study_table,
     summary_metric,
     write_table,
 )
+from sim.batch.study_figures import error_bars, figure_options, save_figure  # noqa: E402
+from sim.core.intervals import NON_NEGATIVE, SHARE  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 
 STUDY = "node_autoscaling"
@@ -161,19 +162,6 @@ COLUMNS = (  # printed; the CSV has every metric
     "node_disruptions",
     "spot_interruptions",
 )
-NON_NEGATIVE = (
-    "cost_usd",
-    "time_to_schedule_s_p95",
-    "time_to_schedule_s_mean",
-    "pods_pending_max",
-    "latency_s_p95",
-    "node_hours",
-    "nodes_launched",
-    "node_disruptions",
-    "pods_evicted",
-    "spot_interruptions",
-    "requests_dropped",
-)
 
 
 def drop_ratio(result: Result) -> float | None:
@@ -184,7 +172,9 @@ def drop_ratio(result: Result) -> float | None:
 
 def node_hours_of(kind: str) -> Metric:
     """Node-hours of one instance type and capacity type (0 in a run without any)."""
-    return lambda result: float(result.summary.get(f"node_hours:{kind}", 0.0))
+    return Measure(
+        lambda result: float(result.summary.get(f"node_hours:{kind}", 0.0)), NON_NEGATIVE
+    )
 
 
 def node_kinds(runs: Sequence[StudyRun]) -> list[str]:
@@ -219,21 +209,9 @@ def metrics(kinds: Sequence[str]) -> dict[str, Metric]:
             "spot_interruptions",
         )
     }
-    named["drop_ratio"] = drop_ratio
+    named["drop_ratio"] = Measure(drop_ratio, SHARE)
     named.update({f"node_hours:{kind}": node_hours_of(kind) for kind in kinds})
     return named
-
-
-def bound_intervals(rows: list[dict[str, Any]], ranges: Mapping[str, tuple[float, float]]) -> None:
-    """Give each metric's interval its bounds cut to the metric's range (columns
-    ``<metric>_low`` and ``<metric>_high`` beside the half width)."""
-    for row in rows:
-        for column, (lowest, highest) in ranges.items():
-            half = row.get(f"{column}_ci95")
-            if half is None or math.isnan(half):
-                continue
-            row[f"{column}_low"] = max(lowest, row[column] - half)
-            row[f"{column}_high"] = min(highest, row[column] + half)
 
 
 def points(loads: Sequence[Load]) -> list[Point]:
@@ -252,7 +230,7 @@ PANELS = (
 )
 
 
-def plot(rows: Sequence[dict[str, Any]], kinds: Sequence[str], path: Path, title: str) -> None:
+def plot(rows: Sequence[dict[str, Any]], kinds: Sequence[str], title: str) -> Any:
     """Per load (a column each): the bill, the time to schedule, the drop share and p95
     latency per scaler (mean, 95 % interval), and node-hours stacked by instance type
     and capacity type."""
@@ -300,8 +278,7 @@ def plot(rows: Sequence[dict[str, Any]], kinds: Sequence[str], path: Path, title
             axis.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -314,6 +291,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         "--quick", action="store_true", help="a 30-minute crowd and a 2-hour day, 2 seeds"
     )
     parser.add_argument("--no-progress", action="store_true")
+    figure_options(parser)
     args = parser.parse_args(argv)
     replications = args.replications or (2 if args.quick else 10)
     loads = QUICK if args.quick else FULL
@@ -326,10 +304,6 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     )
     kinds = node_kinds(runs)
     rows = study_table(runs, metrics(kinds))
-    ranges = {column: (0.0, math.inf) for column in NON_NEGATIVE}
-    ranges.update({f"node_hours:{kind}": (0.0, math.inf) for kind in kinds})
-    ranges["drop_ratio"] = (0.0, 1.0)
-    bound_intervals(rows, ranges)
     args.out.mkdir(parents=True, exist_ok=True)
     write_table(rows, args.out / f"{STUDY}.csv")
     title = (
@@ -337,7 +311,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         f"{replications} seeds"
     )
     print_table(rows, title, COLUMNS)
-    plot(rows, kinds, args.out / f"{STUDY}.png", title)
+    figure = plot(rows, kinds, title)
+    save_figure(figure, args.out / f"{STUDY}.png", args)
+    plt.close(figure)
     return rows
 
 

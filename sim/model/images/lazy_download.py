@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from sim.core.records import EventKind
 from sim.model.images.download import (
@@ -28,6 +28,9 @@ from sim.model.images.download import (
 from sim.model.images.image import Image
 from sim.model.images.registry import PullError, Registry
 from sim.model.primitives.signal import Signal
+
+if TYPE_CHECKING:
+    import simpy
 
 _LAZY_EXTRACTED_DETAILS = ("image", "layer", "background_bytes")
 
