@@ -35,6 +35,7 @@ minute and a half on a 2-core machine); ``--quick`` runs two loads and two seeds
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,6 +127,26 @@ INSTANCE_TYPES = (
     InstanceType("m5.2xlarge", 8, 32768, 0.384, 58),
     InstanceType("m5.4xlarge", 16, 65536, 0.768, 234),
 )
+# Non-burstable 1-vCPU types (configs/pricing/aws_us_east_1.yaml): AWS's us-east-1 list
+# prices; max pods from amazon-eks-ami's nodeadm/internal/kubelet/instance-info.jsonl
+# (2 ENIs x 4 IPv4 addresses: 2 x 3 + 2 = 8).
+ONE_VCPU_TYPES = (
+    InstanceType("c7a.medium", 1, 2048, 0.05132, 8),
+    InstanceType("m7a.medium", 1, 4096, 0.05796, 8),
+)
+NON_BURSTABLE = tuple(t for t in INSTANCE_TYPES if t.baseline_per_vcpu == 1.0)
+CATALOGUES: dict[str, tuple[InstanceType, ...]] = {
+    "t3 + m5/c5/r5": INSTANCE_TYPES,
+    "m5/c5/r5": NON_BURSTABLE,
+    "m5/c5/r5 + c7a/m7a.medium": NON_BURSTABLE + ONE_VCPU_TYPES,
+    "t3 + m5/c5/r5 + c7a/m7a.medium": INSTANCE_TYPES + ONE_VCPU_TYPES,
+}
+"""The instance types each platform may choose from: the study's own (the first), without
+burstables, and either with the non-burstable 1-vCPU types."""
+BASES = ("requests", "working set")
+"""What a replica is sized by: its requests (the scheduler's view; a VM gets the requested
+memory plus its guest OS) or its working set (a right-sized request; a VM gets the
+working set plus its guest OS)."""
 VM_RUN_TYPE = "m5.large"  # what the VM runs are billed at; repriced per type afterwards
 
 
@@ -205,13 +226,27 @@ def vm_fits(instance: InstanceType, profile: Profile) -> bool:
     )
 
 
+def sized_by(profile: Profile, basis: str) -> Profile:
+    """The profile as the given basis sizes it (see `BASES`): by ``requests`` a VM holds
+    the requested memory, by ``working set`` a container requests its working set."""
+    if basis == "requests":
+        return dataclasses.replace(profile, working_set_mib=profile.memory_mib)
+    if basis == "working set":
+        return dataclasses.replace(profile, memory_mib=profile.working_set_mib)
+    raise ValueError(f"basis {basis!r}; allowed: {', '.join(BASES)}")
+
+
 def cheapest_vm(
-    profile: Profile, instance_hours: float, used_vcpu_hours: float
+    profile: Profile,
+    instance_hours: float,
+    used_vcpu_hours: float,
+    catalogue: Sequence[InstanceType] = INSTANCE_TYPES,
 ) -> tuple[InstanceType, float]:
-    """The right-sized VM type for these hours and this CPU, and its cost."""
+    """The right-sized VM type of the catalogue for these hours and this CPU, and its
+    cost."""
     priced = [
         (instance_cost_usd(instance, instance_hours, used_vcpu_hours), instance)
-        for instance in INSTANCE_TYPES
+        for instance in catalogue
         if vm_fits(instance, profile)
     ]
     cost, instance = min(priced, key=lambda pair: pair[0])
@@ -233,15 +268,19 @@ class Packing:
 
 
 def cheapest_packing(
-    profile: Profile, fleets: Sequence[Sequence[int]], period_s: float, used_vcpu_hours: float
+    profile: Profile,
+    fleets: Sequence[Sequence[int]],
+    period_s: float,
+    used_vcpu_hours: float,
+    catalogue: Sequence[InstanceType] = INSTANCE_TYPES,
 ) -> Packing:
-    """Pack the services' replicas (one count per period each) onto the cheapest node
-    type, paying the control plane for the cycle."""
+    """Pack the services' replicas (one count per period each) onto the catalogue's
+    cheapest node type, paying the control plane for the cycle."""
     total = [sum(counts) for counts in zip(*fleets, strict=True)]
     keep = round(SCALE_DOWN_DELAY_S / period_s)
     cycle_h = len(total) * period_s / SECONDS_PER_HOUR
     best: Packing | None = None
-    for instance in INSTANCE_TYPES:
+    for instance in catalogue:
         per_node = node_shape(instance).replicas(profile)
         if per_node < 1:
             continue
@@ -416,10 +455,17 @@ def statistics_mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def services_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]]:
+def services_rows(
+    runs: Sequence[StudyRun],
+    profile: Profile,
+    catalogue: Sequence[InstanceType] = INSTANCE_TYPES,
+    sizing: Profile | None = None,
+) -> list[dict[str, Any]]:
     """Cost per day of S services of a profile at its services load, VMs against shared
-    nodes; each service is one seed's simulation, reused in turn when S exceeds the
-    seeds."""
+    nodes of the catalogue; each service is one seed's simulation, reused in turn when S
+    exceeds the seeds. `sizing` sizes the VMs and packs the containers (default: the
+    profile itself)."""
+    sized = profile if sizing is None else sizing
     peak = profile.services_peak_per_s
     vm_runs = members_of(runs, profile, "vm", peak)
     container_runs = members_of(runs, profile, "container", peak)
@@ -428,16 +474,18 @@ def services_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, 
     rows = []
     for services in SERVICES:
         chosen_vm = [vm_runs[i % len(vm_runs)].result for i in range(services)]
-        vm_usd = sum(
-            cheapest_vm(profile, vm_instance_hours(result), used_vcpu_hours(result))[1]
+        vms = [
+            cheapest_vm(sized, vm_instance_hours(result), used_vcpu_hours(result), catalogue)
             for result in chosen_vm
-        )
+        ]
+        vm_usd = sum(usd for _, usd in vms)
         chosen = [container_runs[i % len(container_runs)].result for i in range(services)]
         packing = cheapest_packing(
-            profile,
+            sized,
             [held_replicas(result) for result in chosen],
             sample_period_s(chosen[0]),
             sum(used_vcpu_hours(result) for result in chosen),
+            catalogue,
         )
         rows.append(
             {
@@ -449,9 +497,72 @@ def services_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, 
                 "container_nodes_usd_per_day": packing.node_usd * CYCLES_PER_DAY,
                 "node_type": packing.instance.name,
                 "nodes_max": max(packing.nodes),
+                "vm_types": "/".join(sorted({instance.name for instance, _ in vms})),
             }
         )
     return rows
+
+
+def catalogue_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]]:
+    """`services_rows` for every catalogue and sizing basis, labelled with both."""
+    return [
+        {"catalogue": name, "basis": basis, **row}
+        for name, catalogue in CATALOGUES.items()
+        for basis in BASES
+        for row in services_rows(runs, profile, catalogue, sized_by(profile, basis))
+    ]
+
+
+def break_even(rows: Sequence[dict[str, Any]]) -> float | None:
+    """The number of services from which containers cost less than VMs (interpolated;
+    None if the lines never cross)."""
+    return crossing(
+        [row["services"] for row in rows],
+        [row["vm_usd_per_day"] for row in rows],
+        [row["container_usd_per_day"] for row in rows],
+    )
+
+
+def plot_catalogues(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
+    """One panel per catalogue: cost per day against the number of web services, VMs
+    against containers, sized by requests (solid, dots) and by the working set (dashed,
+    hollow squares, so a line the other hides still shows)."""
+    names = list(dict.fromkeys(row["catalogue"] for row in rows))
+    fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.8), dpi=120, squeeze=False)
+    for axis, name in zip(axes[0], names, strict=True):
+        for basis, style, marker in zip(BASES, ("-", "--"), ("o", "s"), strict=True):
+            mine = [r for r in rows if r["catalogue"] == name and r["basis"] == basis]
+            counts = [r["services"] for r in mine]
+            for column, colour, label in (
+                ("vm_usd_per_day", "C0", "VMs"),
+                ("container_usd_per_day", "C1", "containers"),
+            ):
+                axis.plot(
+                    counts,
+                    [r[column] for r in mine],
+                    ls=style,
+                    marker=marker,
+                    ms=2.5 if marker == "o" else 5,
+                    markerfacecolor=colour if marker == "o" else "none",
+                    color=colour,
+                    label=f"{label}, by {basis}",
+                )
+            where = break_even(mine)
+            if where is not None:
+                axis.axvline(where, color="k", ls=style, lw=0.6)
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(list(SERVICES), [str(count) for count in SERVICES], fontsize=6)
+        axis.minorticks_off()
+        axis.set_ylim(bottom=0)
+        axis.set_title(name, fontsize=8)
+        axis.set_xlabel("web services", fontsize=8)
+        axis.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("cost per day (USD)")
+    axes[0, -1].legend(fontsize=6, loc="upper left")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 # The figures ----------------------------------------------------------------------------
@@ -645,6 +756,31 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         [{"point": f"{row['profile']} × {row['services']}", **row} for row in services],
         "Services sharing the cluster, cost per day",
         ("vm_usd_per_day", "container_usd_per_day", "node_type", "nodes_max"),
+    )
+    catalogues = catalogue_rows(runs, web)
+    write_table(catalogues, args.out / f"{STUDY}_catalogues.csv")
+    crossings = [
+        {
+            "point": f"{name}, by {basis}",
+            "break_even_services": break_even(
+                [r for r in catalogues if r["catalogue"] == name and r["basis"] == basis]
+            ),
+        }
+        for name in CATALOGUES
+        for basis in BASES
+    ]
+    for line in crossings:
+        where = line["break_even_services"]
+        print(
+            f"break_even catalogue={line['point']!r} services="
+            + ("none" if where is None else f"{where:.2f}")
+        )
+    plot_catalogues(
+        catalogues,
+        args.out / f"{STUDY}_catalogues.png",
+        f"Web services ({web.services_peak_per_s:g} req/s peak each): cost per day by "
+        f"catalogue and sizing ({replications} seeds)\nvertical lines: break-even "
+        "(containers cheaper to the right)",
     )
     plot_breakeven(
         rows,
