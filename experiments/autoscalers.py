@@ -52,7 +52,7 @@ replica-hours. The crowd takes three shapes with the same peak and duration: ``r
 labelled ``defaults`` (Beanstalk's: its NetworkOut trigger).
 
 Run ``python experiments/autoscalers.py`` (10 seeds, about a minute on a 2-core
-machine); ``--tuned`` runs the tuned comparison (3 seeds per point, about half an hour);
+machine); ``--tuned`` runs the tuned comparison (2 seeds per point; ``--shapes`` splits it);
 ``--quick`` shrinks either.
 """
 
@@ -609,17 +609,19 @@ def headline_rows(rows: Sequence[dict[str, Any]], shape: str) -> list[dict[str, 
 
 def tuned_main(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The tuned comparison (see the module docstring): its table, fronts and figure."""
-    replications = args.replications or (1 if args.quick else 3)
+    replications = args.replications or (1 if args.quick else 2)
     crowd = QUICK if args.quick else FULL
+    shapes = args.shapes or SHAPES
     results = [
         tune_policy(policy, shape, crowd, replications, args.quick)
-        for shape in SHAPES
+        for shape in shapes
         for policy in TUNED_POLICIES
     ]
     rows = [row for result in results for row in tuned_rows(result)]
     args.out.mkdir(parents=True, exist_ok=True)
-    write_table(rows, args.out / f"{STUDY}_tuned.csv")
-    for shape in SHAPES:
+    suffix = "" if shapes == SHAPES else "_" + "_".join(shapes)
+    write_table(rows, args.out / f"{STUDY}_tuned{suffix}.csv")
+    for shape in shapes:
         print_table(
             headline_rows(rows, shape),
             f"{shape} crowd (8 -> 80 req/s over {crowd.duration_s / 60:g} min): each policy "
@@ -631,7 +633,7 @@ def tuned_main(args: argparse.Namespace) -> list[dict[str, Any]]:
     print(f"points_run={runs} runs={runs * replications} replications={replications}")
     plot_fronts(
         results,
-        args.out / f"{STUDY}_fronts.png",
+        args.out / f"{STUDY}_fronts{suffix}.png",
         f"Autoscalers tuned alike: drops against replica-hours per crowd shape "
         f"({replications} seeds per point)\nline: each policy's Pareto front over the "
         "settings run; square: its defaults; star: its cheapest settings with drops "
@@ -652,7 +654,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument(
         "--tuned",
         action="store_true",
-        help="every policy tuned alike on ramp, step and spike crowds (3 seeds; 1 quick)",
+        help="every policy tuned alike on ramp, step and spike crowds (2 seeds; 1 quick)",
+    )
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        choices=SHAPES,
+        help="with --tuned: only these crowd shapes (files named after them)",
     )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
