@@ -47,13 +47,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sim.api import load_config  # noqa: E402
 from sim.batch.study import (  # noqa: E402
+    Metric,
     Point,
     StudyRun,
     print_table,
     run_study,
+    study_table,
+    summary_metric,
     write_table,
 )
+from sim.core.errors import ConfigError  # noqa: E402
 from sim.core.intervals import mean_ci  # noqa: E402
 from sim.model.hosts.allocatable import MIB, eks_reserved_memory_bytes, eks_reserved_vcpu  # noqa: E402
 from sim.output.results import Result  # noqa: E402
@@ -383,6 +388,94 @@ def vm_instance_hours(result: Result) -> float:
 def drop_share(result: Result) -> float:
     total = result.summary["requests_total"]
     return result.summary["requests_dropped"] / total if total else 0.0
+
+
+# Nodes in the loop ----------------------------------------------------------------------
+
+NODE_SCALERS: dict[str, tuple[str, ...]] = {
+    "karpenter": ("cluster/scaler=karpenter",),
+    "cluster-autoscaler": ("cluster/scaler=cluster-autoscaler", "cluster.scaler.expander=price"),
+}
+KARPENTER_FAMILIES = {
+    "m5/c5/r5": "[m5,c5,r5]",
+    "t3 + m5/c5/r5": "[t3,m5,c5,r5]",
+    "m5/c5/r5 + c7a/m7a.medium": "[m5,c5,r5,c7a,m7a]",
+}
+"""Karpenter's NodePool families per catalogue (the price list's types of each family)."""
+NODES_COMMON = (
+    "+experiment=resource_cost",
+    "progress=false",
+    f"horizon={CYCLE_H:g}h",
+    f"workload.traffic.arrivals.period={CYCLE_H:g}h",
+    f"workload.traffic.arrivals.peak_at={CYCLE_H / 2:g}h",
+    f"autoscaler.target_value={TARGET_CPU_PERCENT}",
+    "autoscaler.max_capacity=20",
+    "platform=container",
+    "cluster.pools.node.count=1",  # the system node; every other node is the scaler's
+    "cluster.pools.node.instance_type=m5.large",
+)
+
+
+def node_scalers_available() -> bool:
+    """Whether this simulator has the Cluster Autoscaler and Karpenter as node scalers
+    (``cluster/scaler=karpenter``)."""
+    try:
+        load_config(["cluster/scaler=karpenter"])
+    except ConfigError:
+        return False
+    return True
+
+
+def nodes_in_the_loop_points(profile: Profile, peak: float) -> list[Point]:
+    """The container platform on nodes a node scaler adds while pods wait: Karpenter
+    over each catalogue's families, and the Cluster Autoscaler's own node groups."""
+    points = [
+        Point(
+            f"karpenter {name}",
+            (
+                *NODE_SCALERS["karpenter"],
+                f"cluster.scaler.node_pools.default.families={families}",
+                *profile.overrides(peak),
+            ),
+            {"scaler": "karpenter", "catalogue": name},
+        )
+        for name, families in KARPENTER_FAMILIES.items()
+    ]
+    points.append(
+        Point(
+            "cluster-autoscaler",
+            (*NODE_SCALERS["cluster-autoscaler"], *profile.overrides(peak)),
+            {"scaler": "cluster-autoscaler", "catalogue": "its node groups"},
+        )
+    )
+    return points
+
+
+def nodes_in_the_loop(profile: Profile, replications: int) -> list[dict[str, Any]]:
+    """Cost per day of one service's containers placed by the simulated cluster and its
+    node scaler (pods wait for nodes, the bill is the simulator's, per second), with the
+    control plane; empty where this simulator has no such node scaler."""
+    if not node_scalers_available():
+        print("nodes_in_the_loop=skipped reason='no cluster/scaler=karpenter here'")
+        return []
+    peak = profile.services_peak_per_s
+    runs = run_study(
+        nodes_in_the_loop_points(profile, peak), replications, NODES_COMMON, progress=False
+    )
+    metrics: dict[str, Metric] = {
+        "cost_usd": summary_metric("cost_usd"),
+        "latency_s_p95": summary_metric("latency_s_p95"),
+        "time_to_schedule_s_p95": summary_metric("time_to_schedule_s_p95"),
+        "node_hours": summary_metric("node_hours"),
+        "drop_share": drop_share,
+    }
+    rows = study_table(runs, metrics)
+    for row in rows:
+        control_plane = CONTROL_PLANE_USD_PER_HOUR * CYCLE_H
+        row["usd_per_day"] = (row["cost_usd"] + control_plane) * CYCLES_PER_DAY
+        row["usd_per_day_ci95"] = row["cost_usd_ci95"] * CYCLES_PER_DAY
+        row["peak_per_s"] = peak
+    return rows
 
 
 # The table ------------------------------------------------------------------------------
@@ -782,6 +875,15 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         f"catalogue and sizing ({replications} seeds)\nvertical lines: break-even "
         "(containers cheaper to the right)",
     )
+    nodes = nodes_in_the_loop(web, replications)
+    if nodes:
+        write_table(nodes, args.out / f"{STUDY}_nodes.csv")
+        print_table(
+            nodes,
+            f"One web service at {web.services_peak_per_s:g} req/s, containers on the nodes a "
+            "node scaler adds (pods wait for them), cost per day with the control plane",
+            ("usd_per_day", "node_hours", "time_to_schedule_s_p95", "drop_share"),
+        )
     plot_breakeven(
         rows,
         services,

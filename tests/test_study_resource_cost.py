@@ -160,3 +160,17 @@ def test_the_catalogue_table_covers_every_catalogue_and_basis(
     }
     assert len(rows) == len(study.CATALOGUES) * len(study.BASES) * len(study.SERVICES)
     assert (out / "resource_cost_catalogues.png").stat().st_size > 10_000
+
+
+def test_nodes_in_the_loop_covers_each_catalogue_and_both_node_scalers() -> None:
+    points = study.nodes_in_the_loop_points(study.WEB, 20)
+    assert [point.label for point in points] == [
+        "karpenter m5/c5/r5",
+        "karpenter t3 + m5/c5/r5",
+        "karpenter m5/c5/r5 + c7a/m7a.medium",
+        "cluster-autoscaler",
+    ]
+    assert "cluster.scaler.node_pools.default.families=[m5,c5,r5,c7a,m7a]" in points[2].overrides
+    assert {point.extra["scaler"] for point in points} == set(study.NODE_SCALERS)
+    if not study.node_scalers_available():
+        assert study.nodes_in_the_loop(study.WEB, 1) == []
