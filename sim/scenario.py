@@ -33,7 +33,8 @@ from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 from sim.model.images.image import catalog_facts
 from sim.model.images.registries import REGISTRIES
 from sim.model.platforms import PLATFORMS, PlatformContext
-from sim.model.service.monitoring import Monitoring, PeriodMetrics, period_row
+from sim.model.service.metric_queries import period_row
+from sim.model.service.monitoring import Monitoring, PeriodMetrics
 from sim.output.results import Result
 
 if TYPE_CHECKING:

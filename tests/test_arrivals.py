@@ -3,6 +3,7 @@ Poisson process keeps its analytical mean rate and is burstier than Poisson."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -13,8 +14,11 @@ from hypothesis import strategies as st
 import sim
 from sim.core.errors import ConfigError
 from sim.core.schema import read_kind
-from sim.model.service.arrivals import ARRIVALS
+from sim.model.service.arrivals import ARRIVALS, next_rate_change
+from sim.model.service.arrivals.flash_crowd import FlashCrowdArrivals
 from sim.model.service.arrivals.mmpp import MmppArrivals, MmppParams
+from sim.model.service.arrivals.poisson import PoissonArrivals
+from sim.model.service.arrivals.trace import TraceRates, TraceTimestamps
 
 SEED = 7
 
@@ -137,3 +141,42 @@ def test_the_bursty_preset_runs_and_loses_no_request() -> None:
     assert summary["requests_total"] == (
         summary["requests_served"] + summary["requests_in_flight"] + summary["requests_dropped"]
     )
+
+
+def test_an_mmpp_rate_changes_where_its_states_end() -> None:
+    """The fluid mode cuts its pieces at `next_rate_change`: for an mmpp, the end of the
+    state at each time, and the rate is constant between two changes."""
+    process = MmppArrivals(MmppParams((10.0, 60.0), (10.0, 2.0)), np.random.default_rng(SEED))
+    t_s, changes = 0.0, []
+    while t_s < 300.0:
+        change_s = next_rate_change(process, t_s)
+        assert change_s > t_s
+        assert process.rate_at(t_s) == process.rate_at(math.nextafter(change_s, 0.0))
+        changes.append(change_s)
+        t_s = change_s
+    rates = [process.rate_at(change_s) for change_s in changes]
+    assert all(a != b for a, b in itertools.pairwise(rates))  # two states, alternating
+
+
+def test_rate_changes_of_the_deterministic_kinds() -> None:
+    spike = FlashCrowdArrivals(8.0, 80.0, 1800.0, 1200.0, "spike", np.random.default_rng(0))
+    assert [next_rate_change(spike, t) for t in (0.0, 1800.0, 2000.0, 2400.0, 3000.0)] == [
+        1800.0,
+        2400.0,
+        2400.0,
+        3000.0,
+        math.inf,
+    ]
+    step = FlashCrowdArrivals(8.0, 80.0, 1800.0, 1200.0, "step", np.random.default_rng(0))
+    assert next_rate_change(step, 1800.0) == 3000.0
+    rates = TraceRates(60.0, [1.0, 2.0, 3.0], None, start_s=30.0)
+    assert [next_rate_change(rates, t) for t in (0.0, 30.0, 100.0, 209.0, 210.0)] == [
+        30.0,
+        90.0,
+        150.0,
+        210.0,
+        math.inf,
+    ]
+    times = TraceTimestamps([0.2, 0.4, 3.5])
+    assert [next_rate_change(times, t) for t in (0.0, 0.4, 2.0, 3.5)] == [1.0, 1.0, 3.0, math.inf]
+    assert next_rate_change(PoissonArrivals(5.0, np.random.default_rng(0)), 0.0) == math.inf

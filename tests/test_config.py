@@ -165,6 +165,15 @@ BAD = [
         "workload.deployments[0].stagger",
         "often",
     ),
+    (  # the service's own replicas under a second owner: the same names, twice
+        [
+            "workload=poisson",
+            "platform=fargate",
+            "workload.deployments=[{app: web, replicas: 2, platform: fargate}]",
+        ],
+        "workload.deployments[0]",
+        "app web on fargate",
+    ),
 ]
 
 

@@ -82,6 +82,12 @@ SLO = "plan.slo=[latency_s_p95<=0.3]"
             (WORKERS, SLO, "plan.monotone=[autoscaler.target_value=down]"),
             "config error: plan.monotone[0]: autoscaler.target_value=down: key=up, key=down",
         ),
+        ((WORKERS, SLO, "plan.screen=maybe"), "config error: plan.screen: maybe: fluid ("),
+        (
+            (WORKERS, SLO, "plan.screen=fluid", "+slo.latency_p95=300ms"),
+            "config error: plan.screen: fluid: none for this scenario (in the fluid mode, "
+            "workload.traffic.mode: requests when faults, spot capacity or slo are set",
+        ),
         ((WORKERS, SLO, "plan.foo=1"), "config error: plan.foo: 1: one of plan.vary, "),
         ((WORKERS, SLO, "plan.vary"), "config error: plan.vary: (no value): one of plan.vary"),
         (
@@ -157,11 +163,11 @@ def test_the_erlang_c_case_answers_the_smallest_workers_in_fewer_runs(
     assert [line for line in printed if line in shown] == shown
     plan = tmp_path / "plans" / "erlang"
     assert (plan / "plan.csv").read_text().splitlines() == [
-        "workload.service.workers,replication,wait_s_mean,meets",
-        "8,0,0.0002567031567474266,true",
-        "4,0,0.05153657128694867,false",
-        "6,0,0.003263337423595551,true",
-        "5,0,0.011841084948958637,true",
+        "workload.service.workers,replication,fidelity,wait_s_mean,meets",
+        "8,0,requests,0.0002567031567474266,true",
+        "4,0,requests,0.05153657128694867,false",
+        "6,0,requests,0.003263337423595551,true",
+        "5,0,requests,0.011841084948958637,true",
     ]
     assert (plan / "plan.png").stat().st_size > 0
     assert sorted(p.name for p in plan.iterdir() if p.name.isdigit()) == ["0", "1", "2", "3"]
@@ -176,7 +182,9 @@ def test_the_erlang_c_case_answers_the_smallest_workers_in_fewer_runs(
     assert last == "best: workload.service.workers=6 wait_s_mean=0.003263 runs=5 grid=16"
 
 
-def test_no_point_that_meets_is_best_none_and_exit_1(run_plan: Run) -> None:
+def test_no_point_that_meets_is_best_none_and_exit_1(run_plan: Run, tmp_path: Path) -> None:
+    """Screened (the default): both points miss in the fluid mode, and the most capacity
+    misses in the request mode too, so no point meets."""
     status, out, _ = run_plan(
         *POISSON,
         "horizon=2min",
@@ -185,7 +193,40 @@ def test_no_point_that_meets_is_best_none_and_exit_1(run_plan: Run) -> None:
         "hydra.sweep.dir=plans/none",
     )
     assert status == 1
-    assert out.splitlines()[-1] == "best: none runs=2 grid=2"
+    assert out.splitlines()[-1] == "best: none runs=3 grid=2"
+    rows = (tmp_path / "plans" / "none" / "plan.csv").read_text().splitlines()
+    assert [row.split(",")[:3] for row in rows[1:]] == [
+        ["1", "0", "fluid"],
+        ["2", "0", "fluid"],
+        ["2", "0", "requests"],
+    ]
+
+
+def test_the_screened_erlang_case_answers_with_a_request_mode_result(
+    run_plan: Run, tmp_path: Path
+) -> None:
+    """Screened in the fluid mode (exact for M/M/c: Erlang C), the Erlang C case finds 5
+    workers in four fluid runs, then runs 5 and its neighbours 4 and 6 in the request
+    mode; the answer printed is the request-mode result."""
+    arguments, _ = readme_erlang_case()
+    arguments = [a for a in arguments if a != "plan.screen=none" and "sweep.dir" not in a]
+    status, out, err = run_plan(*arguments, "hydra.sweep.dir=plans/screened")
+    assert status == 0, err
+    rows = (tmp_path / "plans" / "screened" / "plan.csv").read_text().splitlines()
+    assert [row.split(",")[::2] for row in rows[1:]] == [
+        ["8", "fluid", "true"],
+        ["4", "fluid", "false"],
+        ["6", "fluid", "true"],
+        ["5", "fluid", "true"],
+        ["5", "requests", "true"],
+        ["4", "requests", "false"],
+        ["6", "requests", "true"],
+    ]
+    assert "batch 4: workload.service.workers=5: meets (wait_s_mean=0.01176) [run 3, fluid]" in out
+    assert "answer: workload.service.workers=5 (wait_s_mean=0.01184)" in out
+    assert out.splitlines()[-1] == (
+        "best: workload.service.workers=5 wait_s_mean=0.01184 runs=7 grid=16"
+    )
 
 
 def test_joblib_gives_the_same_plan_csv_as_the_basic_launcher(
@@ -228,13 +269,17 @@ def test_joblib_gives_the_same_plan_csv_as_the_basic_launcher(
     rows = basic_csv.decode().splitlines()
     assert rows[0] == (
         "workload.traffic.arrivals.rate_per_s,workload.service.workers,replication,"
-        "latency_s_p95,meets"
+        "fidelity,latency_s_p95,meets"
     )
-    assert [row.split(",")[:3] for row in rows[1:5]] == [
-        ["20", "2", "0"],
-        ["20", "2", "1"],
-        ["40", "2", "0"],
-        ["40", "2", "1"],
+    # Screened: one fluid run per point; confirmed: two replications per point.
+    assert [row.split(",")[:4] for row in rows[1:3]] == [
+        ["20", "2", "0", "fluid"],
+        ["40", "2", "0", "fluid"],
+    ]
+    confirmed = [row.split(",")[:4] for row in rows if ",requests," in row]
+    assert confirmed[:2] == [
+        [*confirmed[0][:2], "0", "requests"],
+        [*confirmed[0][:2], "1", "requests"],
     ]
 
 

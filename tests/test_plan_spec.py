@@ -169,3 +169,12 @@ def test_a_run_whose_minimized_metric_is_null_does_not_meet() -> None:
     assert (unranked.meets, ranked.meets) == (False, True)
     best = choose(point_records(spec, [unranked, ranked]))
     assert best is not None and best.point == (1,)
+
+
+def test_the_screen_is_fluid_unless_told_and_round_trips_through_the_settings() -> None:
+    spec = plan_spec(["workload.service.workers=1:4"], ["latency_s_p95<=0.3"])
+    assert spec.screen == "fluid"
+    unscreened = plan_spec(["workload.service.workers=1:4"], ["latency_s_p95<=0.3"], screen="none")
+    settings = unscreened.settings()
+    assert settings["screen"] == "none"
+    assert plan_spec(**{k: v for k, v in settings.items()}) == unscreened  # type: ignore[arg-type]

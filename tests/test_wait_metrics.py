@@ -27,7 +27,8 @@ from sim.core.distributions import Constant
 from sim.core.sketch import QuantileSketch
 from sim.core.streams import RandomStreams
 from sim.model.service.arrivals.constant import ConstantArrivals
-from sim.model.service.monitoring import Monitoring, period_row
+from sim.model.service.metric_queries import period_row
+from sim.model.service.monitoring import Monitoring
 from sim.model.service.replica_queue import ReplicaQueue
 from sim.model.service.traffic import RequestObservers, TrafficDriver, TrafficStats
 from sim.model.service.workload import RequestSpec

@@ -32,16 +32,22 @@ from sim.api import first_line, load_config, to_plain
 from sim.batch.plan.metrics import metric_names
 from sim.batch.plan.spec import (
     DEFAULT_OBJECTIVE,
+    DEFAULT_SCREEN,
     PLAN_KEYS,
     Knob,
     PlanSpec,
+    Screen,
     plan_spec,
     read_knobs,
+    read_screen,
     split_items,
 )
+from sim.batch.plan.sweeper import FLUID_MODE
 from sim.batch.plan.table import (
     FIGURE_FILE,
+    FLUID,
     PLAN_FILE,
+    REQUESTS,
     best_line,
     choose,
     describe,
@@ -68,6 +74,7 @@ PROBE_HORIZON = "1ms"
 USAGE = """\
 usage: sim-plan [overrides] plan.vary=[...] plan.slo=[...] [plan.minimize=METRIC|KEY]
                 [plan.replications=N] [plan.monotone=[KEY=up|down|none, ...]]
+                [plan.screen=fluid|none]
 
 The cheapest configuration that meets every objective, over the grid of varied keys:
   plan.vary=[key=low:high[:step], key=a,b,c]   values to try (ranges, or choices in order)
@@ -75,6 +82,8 @@ The cheapest configuration that meets every objective, over the grid of varied k
   plan.minimize=cost_usd                         a metric, or a varied key with numbers
   plan.replications=1                            runs per point (seeds derived per run)
   plan.monotone=[key=up]                         how a key moves capacity (ranges: up)
+  plan.screen=fluid                              screen in the fluid mode, confirm in the
+                                                 request mode (none: request mode only)
 Overrides are sim's (any group, key or hydra setting, e.g. hydra/launcher=joblib).
 Writes run folders, plan.csv and plan.png into hydra.sweep.dir; the last line is
 `best: <key>=<value> ... <metric>=<value> ... runs=<n> grid=<points>` (exit 1: none)."""
@@ -189,6 +198,27 @@ def _probe_metrics(overrides: Sequence[str], first: Sequence[str]) -> list[str]:
     return metric_names(run_scenario(scenario_params(to_plain(composed))).summary)
 
 
+def _screen(plan: dict[str, str], overrides: Sequence[str], first: Sequence[str]) -> Screen:
+    """``plan.screen``: as given, or the default; a scenario the fluid mode cannot run
+    is not screened by default, and refused when ``plan.screen=fluid`` is given.
+
+    Raises:
+        ConfigError: a value other than fluid or none, or fluid for such a scenario.
+    """
+    screen = read_screen(plan.get("screen", DEFAULT_SCREEN))
+    if screen == "fluid":
+        try:
+            _composed([*overrides, *first, FLUID_MODE])
+        except ConfigError as error:
+            if "screen" not in plan:
+                return "none"
+            why = f"{error.key}: {error.allowed}" if error.key else error.allowed
+            raise ConfigError(
+                "plan.screen", "fluid", f"none for this scenario (in the fluid mode, {why})"
+            ) from None
+    return screen
+
+
 def _sweep_folder(overrides: Sequence[str]) -> Path:
     """The sweep folder, its interpolations (a date, say) resolved once, here.
 
@@ -223,6 +253,7 @@ def check(arguments: Sequence[str]) -> Request:
         plan.get("replications", "1"),
         _items(plan, "monotone"),
         metrics=_probe_metrics(overrides, first),
+        screen=_screen(plan, overrides, first),
     )
     return Request(spec, tuple(overrides), _sweep_folder(overrides))
 
@@ -257,6 +288,7 @@ def sim_arguments(request: Request) -> list[str]:
         f"hydra.sweeper.minimize={settings['minimize']}",
         f"hydra.sweeper.replications={settings['replications']}",
         f"hydra.sweeper.monotone={hydra_list(settings['monotone'])}",
+        f"hydra.sweeper.screen={settings['screen']}",
         f"hydra.sweep.dir={_hydra_string(str(request.sweep))}",
     ]
 
@@ -278,9 +310,17 @@ def report(spec: PlanSpec, sweep: Path) -> int:
     except (OSError, ValueError) as error:
         print(f"sim-plan: no plan to report in {sweep}: {error}", file=sys.stderr)
         return EXIT_NO_ANSWER
-    points = point_records(spec, runs)
+    confirmed = [run for run in runs if run.fidelity == REQUESTS]
+    points = point_records(spec, confirmed)
     best = choose(points)
-    print(f"plan: {len(runs)} runs over {len(points)} of {spec.grid_size} points, in {sweep}")
+    screened = sum(run.fidelity == FLUID for run in runs)
+    how = (
+        f" ({screened} in the fluid mode, {len(confirmed)} in the request mode)" if screened else ""
+    )
+    print(
+        f"plan: {len(runs)} runs{how} over {len(point_records(spec, runs))} of "
+        f"{spec.grid_size} points, in {sweep}"
+    )
     if best is None:
         print("answer: no point meets every objective")
     else:

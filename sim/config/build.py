@@ -146,6 +146,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
     if service is not None:
         check_requests(service.arrivals, service.mode, root.horizon_s, root.limits)
         check_fluid_request(service)
+        check_not_the_services_own(deployments, service)
     check_apps_on_platforms(apps, deployments, service, platforms)
     autoscaler = read_autoscaler(config.get("autoscaler") or {"policy": "none"})
     links = [
@@ -696,6 +697,26 @@ def fleet_of(service: ServiceSpec, app: App) -> FleetParams:
         health_check_interval_s=service.health_check.interval_s,
         healthy_threshold=service.health_check.healthy_threshold,
     )
+
+
+def check_not_the_services_own(
+    deployments: tuple[Deployment, ...], service: ServiceParams
+) -> None:
+    """Refuse a deployment of the service's own app on the service's own platform: its
+    replicas would be the service's fleet under a second owner (same names, neither
+    serving nor scaled as the user meant).
+
+    Raises:
+        ConfigError: naming the deployment, its app and platform.
+    """
+    for index, deployment in enumerate(deployments):
+        if (deployment.app, deployment.platform) == (service.app, service.platform):
+            raise ConfigError(
+                f"workload.deployments[{index}]",
+                f"app {deployment.app} on {deployment.platform}",
+                "another app or platform than the service's (the service's own replicas "
+                "are set by workload.service.initial_replicas and the autoscaler)",
+            )
 
 
 def check_apps_on_platforms(

@@ -142,6 +142,10 @@ class Search:
     """The search over a `Space` (see the module docstring), driven by ask and tell."""
 
     space: Space
+    cost_tolerance: float = 0.0
+    """How much (relative) a point with more capacity may cost less than one with less
+    before (C) counts as violated: 0 for measured costs, the fluid's accuracy on bills
+    when costs come from the fluid mode (`sim.batch.plan.screen`)."""
     evaluations: dict[Point, Evaluation] = field(default_factory=dict, init=False)
     """Every point run so far, in the order they were told."""
     violations: list[Violation] = field(default_factory=list, init=False)
@@ -334,7 +338,10 @@ class Search:
             if self.evaluations[lower].meets and not self.evaluations[higher].meets:
                 violation = Violation("meets", lower, higher)
             elif (
-                measured and low_cost is not None and high_cost is not None and low_cost > high_cost
+                measured
+                and low_cost is not None
+                and high_cost is not None
+                and low_cost > high_cost + self.cost_tolerance * abs(high_cost)
             ):
                 violation = Violation("cost", lower, higher)
             if violation is not None:
@@ -343,6 +350,34 @@ class Search:
                 task = next(t for t in self._tasks if t.slice == slice_)
                 task.steps, task.pending, task.done = self._scan(slice_), None, False
                 return
+
+    def neighbours(self, point: Point) -> tuple[tuple[Point, ...], tuple[Point, ...]]:
+        """The point's neighbours one step down and one step up in capacity along each
+        monotone key, in the order of the keys (those inside the grid)."""
+        down: list[Point] = []
+        up: list[Point] = []
+        for knob in self._monotone:
+            capacity = self._capacity(point, knob)
+            if capacity > 0:
+                down.append(self._with_capacity(point, knob, capacity - 1))
+            if capacity + 1 < self.space.sizes[knob]:
+                up.append(self._with_capacity(point, knob, capacity + 1))
+        return tuple(down), tuple(up)
+
+    def cannot_improve(self, point: Point) -> bool:
+        """Whether the point's objective is known not to be below the best's."""
+        return self._cannot_improve(point)
+
+    def most_capacity(self) -> tuple[Point, ...]:
+        """Each slice's point of the most capacity on every monotone key."""
+        return tuple(
+            self._oriented(
+                self._slice_point(
+                    task.slice, tuple(self.space.sizes[k] - 1 for k in self._monotone)
+                )
+            )
+            for task in self._tasks
+        )
 
     def _verification(self) -> tuple[Point, ...]:
         """The best point's neighbours one step down and up in capacity along each

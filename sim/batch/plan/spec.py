@@ -8,6 +8,7 @@ service-level objective, and picks the one that minimizes an objective::
     plan.minimize=cost_usd
     plan.replications=1
     plan.monotone=[autoscaler.target_value=down]
+    plan.screen=fluid
 
 * ``plan.vary``: items ``key=low:high[:step]`` (numbers from low to high, inclusive when
   high is on a step; whole numbers step by 1 unless told, decimals need a step and are
@@ -19,6 +20,9 @@ service-level objective, and picks the one that minimizes an objective::
 * ``plan.minimize``: a metric, or a varied key with numeric values (default ``cost_usd``).
 * ``plan.replications``: runs per point (seeds derived per replication, as a sweep does);
   a point meets the objectives only if every one of its runs does.
+* ``plan.screen``: ``fluid`` (the default) to screen the grid in the fluid mode and
+  confirm in the request mode (`sim.batch.plan.screen`), ``none`` to run every point in
+  the request mode.
 * ``plan.monotone``: items ``key=up``, ``key=down`` or ``key=none``: how a varied key
   moves capacity. ``up``: a later value never turns a point that meets the objectives into
   one that misses them, and never costs less (more workers, a higher maximum); ``down``:
@@ -41,7 +45,13 @@ from typing import Literal, TypedDict
 
 from sim.core.errors import ConfigError
 
-PLAN_KEYS = ("vary", "slo", "minimize", "replications", "monotone")
+PLAN_KEYS = ("vary", "slo", "minimize", "replications", "monotone", "screen")
+SCREENS = ("fluid", "none")
+DEFAULT_SCREEN = "fluid"
+"""Planning questions are mostly about long horizons, where a request-mode run costs
+seconds to minutes and a fluid one a tenth of that; the answer is a request-mode result
+either way (`sim.batch.plan.screen`). A scenario the fluid mode cannot run (no served
+traffic; faults, spot capacity or an slo) is not screened."""
 DIRECTIONS = ("up", "down", "none")
 DEFAULT_OBJECTIVE = "cost_usd"
 MAX_VALUES = 10_000
@@ -49,6 +59,7 @@ MAX_VALUES = 10_000
 
 Direction = Literal["up", "down", "none"]
 Comparison = Literal["<=", ">="]
+Screen = Literal["fluid", "none"]
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -69,6 +80,7 @@ class PlanSettings(TypedDict):
     minimize: str
     replications: int
     monotone: list[str]
+    screen: str
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ class PlanSpec:
     slos: tuple[Slo, ...]
     minimize: str
     replications: int
+    screen: Screen = "fluid"
 
     @property
     def grid_size(self) -> int:
@@ -155,6 +168,7 @@ class PlanSpec:
             "minimize": self.minimize,
             "replications": self.replications,
             "monotone": [f"{knob.name}={knob.direction}" for knob in self.knobs],
+            "screen": self.screen,
         }
 
 
@@ -369,6 +383,21 @@ def _read_replications(value: str | int) -> int:
     return int(text)
 
 
+def read_screen(value: str) -> Screen:
+    """The value of ``plan.screen``.
+
+    Raises:
+        ConfigError: not ``fluid`` or ``none``.
+    """
+    text = str(value).strip()
+    if text == "fluid":
+        return "fluid"
+    if text == "none":
+        return "none"
+    allowed = "fluid (screen in the fluid mode, confirm in the request mode) or none"
+    raise ConfigError("plan.screen", value, allowed)
+
+
 def read_knobs(vary: Sequence[str], monotone: Sequence[str] = ()) -> tuple[Knob, ...]:
     """The varied keys of a plan, from the items of ``plan.vary`` and ``plan.monotone``.
 
@@ -407,12 +436,14 @@ def plan_spec(
     replications: str | int = 1,
     monotone: Sequence[str] = (),
     metrics: Collection[str] | None = None,
+    screen: str = DEFAULT_SCREEN,
 ) -> PlanSpec:
     """Read a plan from the items of its keys.
 
     Args:
         vary, slo, monotone: the items of ``plan.vary``, ``plan.slo``, ``plan.monotone``.
-        minimize, replications: the values of ``plan.minimize``, ``plan.replications``.
+        minimize, replications, screen: the values of ``plan.minimize``,
+            ``plan.replications`` and ``plan.screen``.
         metrics: the metrics runs will have; None accepts any metric name (the plan was
             checked against the metrics before).
 
@@ -442,4 +473,4 @@ def plan_spec(
         if metrics is not None:
             allowed += " (" + ", ".join([*metrics, *names]) + ")"
         raise ConfigError("plan.minimize", minimize, allowed)
-    return PlanSpec(knobs, slos, objective, _read_replications(replications))
+    return PlanSpec(knobs, slos, objective, _read_replications(replications), read_screen(screen))

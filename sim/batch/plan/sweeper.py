@@ -34,13 +34,20 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.api import to_plain
-from sim.batch.plan.search import Point, Search, Violation
+from sim.batch.plan.screen import (
+    Fidelity,
+    Judged,
+    ScreenedSearch,
+    meets_within_margin,
+)
+from sim.batch.plan.search import Point, Search, Space, Violation
 from sim.batch.plan.spec import PlanSpec, plan_spec
 from sim.batch.plan.table import (
+    FLUID,
     PLAN_FILE,
+    REQUESTS,
     RunRecord,
     describe,
-    evaluation,
     metric_text,
     plan_csv,
     point_records,
@@ -52,6 +59,9 @@ from sim.batch.sweep import run_folders
 from sim.core.files import write_atomic
 from sim.core.provenance import version
 
+FLUID_MODE = "workload.traffic.mode=fluid"
+"""The override of a screening run."""
+
 
 @dataclass(frozen=True)
 class Job:
@@ -61,6 +71,27 @@ class Job:
     replication: int
     overrides: tuple[str, ...]
     digest: str
+    fidelity: Fidelity = "requests"
+
+
+class _Unscreened:
+    """The plain search (``plan.screen=none``) asked and told as `ScreenedSearch` is."""
+
+    def __init__(self, space: Space) -> None:
+        self.search = Search(space)
+
+    @property
+    def violations(self) -> list[Violation]:
+        return self.search.violations
+
+    def objective(self, point: Point) -> float | None:
+        return self.search.objective(point)
+
+    def ask(self) -> list[tuple[Point, Fidelity]]:
+        return [(point, "requests") for point in self.search.ask()]
+
+    def tell(self, judged: dict[tuple[Point, Fidelity], Judged]) -> None:
+        self.search.tell({point: result.evaluation for (point, _), result in judged.items()})
 
 
 @dataclass(frozen=True)
@@ -78,8 +109,9 @@ class PlanSweeper(Sweeper):
     """Runs a plan's search through a Hydra launcher (see the module docstring).
 
     Args:
-        vary, slo, minimize, replications, monotone: the plan, as `sim.batch.plan.spec.plan_spec`
-            reads it (``sim-plan`` fills them from its ``plan.*`` keys).
+        vary, slo, minimize, replications, monotone, screen: the plan, as
+            `sim.batch.plan.spec.plan_spec` reads it (``sim-plan`` fills them from its
+            ``plan.*`` keys).
     """
 
     def __init__(
@@ -89,6 +121,7 @@ class PlanSweeper(Sweeper):
         minimize: str,
         replications: int,
         monotone: Sequence[str],
+        screen: str = "fluid",
     ) -> None:
         super().__init__()
         self.spec: PlanSpec = plan_spec(
@@ -97,6 +130,7 @@ class PlanSweeper(Sweeper):
             str(minimize),
             replications,
             [str(item) for item in monotone],
+            screen=str(screen),
         )
         self._context: HydraContext | None = None
         self._config: DictConfig | None = None
@@ -120,7 +154,11 @@ class PlanSweeper(Sweeper):
         sweep.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self._config, sweep / "multirun.yaml")
         folder = _SweepFolder.read(sweep, self._config.get("resume") == "any_version")
-        search = Search(space_of(spec))
+        search: ScreenedSearch | _Unscreened = (
+            ScreenedSearch(space_of(spec), spec.slos)
+            if spec.screen == "fluid"
+            else _Unscreened(space_of(spec))
+        )
         runs: list[RunRecord] = []
         write_atomic(sweep / PLAN_FILE, plan_csv(spec, runs))
         _say(_heading(spec))
@@ -128,13 +166,13 @@ class PlanSweeper(Sweeper):
         while batch := search.ask():
             batch_number += 1
             jobs = [
-                self._job(arguments, point, replication)
-                for point in batch
-                for replication in range(spec.replications)
+                self._job(arguments, point, replication, fidelity)
+                for point, fidelity in batch
+                for replication in range(spec.replications if fidelity == REQUESTS else 1)
             ]
             outcomes = self._run(jobs, folder)
             records = [
-                run_record(spec, job.point, job.replication, outcome.summary)
+                run_record(spec, job.point, job.replication, outcome.summary, job.fidelity)
                 for job, outcome in zip(jobs, outcomes, strict=True)
             ]
             runs.extend(records)
@@ -142,25 +180,32 @@ class PlanSweeper(Sweeper):
             for job, outcome, record in zip(jobs, outcomes, records, strict=True):
                 _say(_run_line(spec, batch_number, job, outcome, record))
             seen = len(search.violations)
-            search.tell({p.point: evaluation(p) for p in point_records(spec, records)})
+            search.tell(_judged(spec, records))
             for violation in search.violations[seen:]:
                 _say(_violation_line(spec, search, violation))
         return runs
 
-    def _job(self, arguments: Sequence[str], point: Point, replication: int) -> Job:
-        """The job of one run, with the digest of the configuration it will run."""
+    def _job(
+        self, arguments: Sequence[str], point: Point, replication: int, fidelity: Fidelity
+    ) -> Job:
+        """The job of one run, with the digest of the configuration it will run: a
+        screening run in the fluid mode with the root seed, a request-mode run with its
+        replication's."""
         assert self._context is not None and self._config is not None
         spec = self.spec
         overrides = [
             *arguments,
             *(knob.override(index) for knob, index in zip(spec.knobs, point, strict=True)),
         ]
-        if spec.replications > 1:
+        if fidelity == FLUID:
+            overrides.append(FLUID_MODE)
+        elif spec.replications > 1:
             overrides += [f"replications={spec.replications}", f"replication={replication}"]
         composed = self._context.config_loader.load_sweep_config(self._config, overrides)
         with open_dict(composed):
             del composed["hydra"]
-        return Job(point, replication, tuple(overrides), config_hash(to_plain(composed)))
+        digest = config_hash(to_plain(composed))
+        return Job(point, replication, tuple(overrides), digest, fidelity)
 
     def _run(self, jobs: Sequence[Job], folder: _SweepFolder) -> list[Outcome]:
         """Run the jobs not complete in the folder yet (each configuration once), as one
@@ -227,20 +272,44 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
+def _judged(spec: PlanSpec, records: Sequence[RunRecord]) -> dict[tuple[Point, Fidelity], Judged]:
+    """What a batch's runs say about each point at each fidelity."""
+    judged: dict[tuple[Point, Fidelity], Judged] = {}
+    fidelities: tuple[Fidelity, ...] = ("fluid", "requests")
+    for fidelity in fidelities:
+        chosen = [record for record in records if record.fidelity == fidelity]
+        for point in point_records(spec, chosen):
+            judged[point.point, fidelity] = Judged(
+                point, meets_within_margin(spec.slos, point.slo_values)
+            )
+    return judged
+
+
 def _heading(spec: PlanSpec) -> str:
     keys = ", ".join(f"{k.name} ({len(k.values)} values, {k.direction})" for k in spec.knobs)
     slos = ", ".join(slo.text for slo in spec.slos)
     runs = f"{spec.replications} run{'s' if spec.replications > 1 else ''} per point"
+    screen = (
+        ", screened in the fluid mode and confirmed in the request mode"
+        if spec.screen == "fluid"
+        else ""
+    )
     return (
         f"plan: minimize {spec.minimize} subject to {slos} over {keys}: "
-        f"a grid of {spec.grid_size} points, {runs}"
+        f"a grid of {spec.grid_size} points, {runs}{screen}"
     )
 
 
 def _run_line(spec: PlanSpec, batch: int, job: Job, outcome: Outcome, record: RunRecord) -> str:
     """``batch 2: key=value ...: meets (metrics) [run 3]`` for one run."""
-    replication = f" replication {job.replication}" if spec.replications > 1 else ""
+    replication = (
+        f" replication {job.replication}"
+        if spec.replications > 1 and job.fidelity == REQUESTS
+        else ""
+    )
     where = f"run {outcome.folder.name}{', read back' if outcome.reused else ''}"
+    if job.fidelity == FLUID:
+        where += ", fluid"
     if outcome.summary is None:
         verdict = f"failed ({outcome.error})"
     else:
@@ -249,7 +318,9 @@ def _run_line(spec: PlanSpec, batch: int, job: Job, outcome: Outcome, record: Ru
     return f"batch {batch}: {describe(spec, job.point)}{replication}: {verdict} [{where}]"
 
 
-def _violation_line(spec: PlanSpec, search: Search, violation: Violation) -> str:
+def _violation_line(
+    spec: PlanSpec, search: ScreenedSearch | _Unscreened, violation: Violation
+) -> str:
     lower, higher = describe(spec, violation.lower), describe(spec, violation.higher)
     if violation.kind == "meets":
         what = f"{lower} meets the objectives but {higher}, with more capacity, misses them"

@@ -1,10 +1,12 @@
 """A plan's record of its runs (``plan.csv``), and the answer read back from it.
 
 ``plan.csv`` has one row per run, in the order the runs were made: each varied key's
-value (as override text), ``replication``, each metric the runs are judged on (every
-objective's metric, then the minimized one when it is measured; blank when null), and
-``meets`` (``true`` when this run met every objective and measured the minimized metric).
-Numbers keep every digit
+value (as override text), ``replication``, ``fidelity`` (``requests``: every request
+simulated; ``fluid``: a screening run in the fluid mode, `sim.batch.plan.screen`), each
+metric the runs are judged on (every objective's metric, then the minimized one when it
+is measured; blank when null), and
+``meets`` (``true`` when this run met every objective and measured the minimized
+metric). Numbers keep every digit
 (Python's ``repr``), so the answer read back from the file is the one the search found.
 
 A point's runs are summed up in a `PointRecord`: it meets the objectives only if every
@@ -34,6 +36,9 @@ from sim.output.results import rows_csv
 
 PLAN_FILE = "plan.csv"
 FIGURE_FILE = "plan.png"
+REQUESTS = "requests"
+FLUID = "fluid"
+FIDELITIES = (REQUESTS, FLUID)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class RunRecord:
     replication: int
     metrics: tuple[float | None, ...]
     meets: bool
+    fidelity: str = REQUESTS
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,11 @@ def space_of(spec: PlanSpec) -> Space:
 
 
 def run_record(
-    spec: PlanSpec, point: Point, replication: int, summary: Mapping[str, Any] | None
+    spec: PlanSpec,
+    point: Point,
+    replication: int,
+    summary: Mapping[str, Any] | None,
+    fidelity: str = REQUESTS,
 ) -> RunRecord:
     """What a run says about its point; a run without a summary (failed) meets nothing,
     and nor does one whose minimized metric is null (it cannot be ranked: with
@@ -83,7 +93,7 @@ def run_record(
     meets = summary is not None and all(slo.met_by(by_name[slo.metric]) for slo in spec.slos)
     if spec.objective_knob is None and by_name.get(spec.minimize) is None:
         meets = False
-    return RunRecord(point, replication, values, meets)
+    return RunRecord(point, replication, values, meets, fidelity)
 
 
 def point_records(spec: PlanSpec, runs: Sequence[RunRecord]) -> list[PointRecord]:
@@ -131,7 +141,7 @@ def choose(points: Sequence[PointRecord]) -> PointRecord | None:
 
 
 def _columns(spec: PlanSpec) -> list[str]:
-    return [*(k.name for k in spec.knobs), "replication", *spec.metrics(), "meets"]
+    return [*(k.name for k in spec.knobs), "replication", "fidelity", *spec.metrics(), "meets"]
 
 
 def plan_csv(spec: PlanSpec, runs: Sequence[RunRecord]) -> str:
@@ -140,7 +150,7 @@ def plan_csv(spec: PlanSpec, runs: Sequence[RunRecord]) -> str:
     rows = []
     for run in runs:
         values: list[Any] = [k.values[i] for k, i in zip(spec.knobs, run.point, strict=True)]
-        values += [run.replication, *run.metrics, "true" if run.meets else "false"]
+        values += [run.replication, run.fidelity, *run.metrics, "true" if run.meets else "false"]
         rows.append(dict(zip(columns, values, strict=True)))
     return rows_csv(rows) if rows else ",".join(columns) + "\n"
 
@@ -160,9 +170,12 @@ def read_plan_csv(spec: PlanSpec, text: str) -> list[RunRecord]:
     for line, row in enumerate(reader, start=2):
         try:
             point = tuple(k.values.index(v) for k, v in zip(spec.knobs, row[:count], strict=True))
-            metrics = tuple(float(v) if v else None for v in row[count + 1 : -1])
+            fidelity = row[count + 1]
+            if fidelity not in FIDELITIES:
+                raise ValueError(fidelity)
+            metrics = tuple(float(v) if v else None for v in row[count + 2 : -1])
             meets = {"true": True, "false": False}[row[-1]]
-            runs.append(RunRecord(point, int(row[count]), metrics, meets))
+            runs.append(RunRecord(point, int(row[count]), metrics, meets, fidelity))
         except (ValueError, KeyError, IndexError):
             raise ValueError(f"{PLAN_FILE}:{line}: not a run of this plan") from None
     return runs

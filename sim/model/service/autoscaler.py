@@ -17,6 +17,7 @@ import simpy
 
 from sim.core.records import EventKind, EventLog
 from sim.model.service.fleet import Fleet
+from sim.model.service.metric_queries import MetricQueries
 from sim.model.service.monitoring import Monitoring
 from sim.policies.autoscaling.protocol import Instance, Observation, ScalingPolicy
 
@@ -28,7 +29,7 @@ class Autoscaler:
         env: the simulation environment.
         policy: the decider.
         fleet: the replicas it scales.
-        monitoring: where the metrics come from.
+        monitoring: where the metrics come from (read through `MetricQueries`).
         log: the event log.
     """
 
@@ -43,25 +44,26 @@ class Autoscaler:
         self.env = env
         self.policy = policy
         self.fleet = fleet
-        self.monitoring = monitoring
+        self.queries = MetricQueries(monitoring)
         self.log = log
         self.actions = 0
 
     def observe(self) -> Observation:
         """What the policy sees now."""
         policy = self.policy
+        queries = self.queries
         datapoints = (
-            self.monitoring.datapoints(
+            queries.datapoints(
                 policy.metric, policy.statistic, policy.period_s, policy.datapoints_needed
             )
             if policy.datapoints_needed
             else ()
         )
         series = {
-            extra: self.monitoring.datapoints(extra.metric, extra.statistic, extra.period_s, count)
+            extra: queries.datapoints(extra.metric, extra.statistic, extra.period_s, count)
             for extra, count in policy.extra_series
         }
-        utilization = self.monitoring.replica_values("CPUUtilization", self.monitoring.closed[-1:])
+        utilization = queries.latest_replica_values("CPUUtilization")
         # CPUUtilization is in percent of a replica's vCPUs, which are what it requests.
         request_vcpu = self.fleet.app.vcpu
         instances = tuple(

@@ -1,4 +1,4 @@
-"""CloudWatch-like monitoring: metrics per period, per replica and aggregated.
+"""CloudWatch-like monitoring: what each replica did, collected per period.
 
 Requests are reported as they are resolved (see `sim.model.service.traffic`): a request counts
 toward ``RequestCount`` in the period it arrives in, toward ``NetworkOut`` and
@@ -17,8 +17,8 @@ waits while it is open and sketches them at once (vectorised) when it closes, th
 merges that sketch into the run's (`Monitoring.wait_sketch`), which gives the summary's
 wait percentiles: a request costs one list append, not two sketch updates, and memory
 holds one period's waits at most.
-Longer periods (Beanstalk's 5 minutes) are built from the base period, aligned to
-multiples of their length as CloudWatch aligns them.
+The queries over closed periods (a metric at a statistic over longer, aligned periods,
+as CloudWatch answers them) are `sim.model.service.metric_queries`'s.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class PeriodMetrics:
 
 
 class Monitoring:
-    """Collects request metrics per base period and answers CloudWatch-style queries.
+    """Collects request metrics per base period and closes each period at its end.
 
     Args:
         period_s: the base period (CloudWatch's detailed monitoring: 60 s).
@@ -133,7 +133,8 @@ class Monitoring:
 
     def __init__(self, period_s: float, vcpus_of: Callable[[str], float]) -> None:
         self.period_s = period_s
-        self._vcpus_of = vcpus_of
+        self.vcpus_of = vcpus_of
+        """A replica's vCPUs, by name (``CPUUtilization`` is in percent of them)."""
         self._open: dict[int, _Period] = {}
         self._in_service: dict[str, None] = {}
         self._seen: dict[str, None] = {}
@@ -250,15 +251,22 @@ class Monitoring:
         drops[reason] = drops.get(reason, 0) + count
 
     def book_waits(
-        self, index: int, counts: np.ndarray, smallest_s: float, largest_s: float, sum_s: float
+        self,
+        index: int,
+        counts: np.ndarray,
+        smallest_s: float,
+        largest_s: float,
+        sums_s: Sequence[float],
     ) -> None:
         """Account waits that started in open period `index`: counts per bucket of a
-        `QuantileSketch` (`QuantileSketch.bucket_counts`), their range and their sum."""
+        `QuantileSketch` (`QuantileSketch.bucket_counts`), their range, and the sums of
+        their waits (added in order, one per piece)."""
         period = self._period(index)
         if period.weighted_waits is None:
             period.weighted_waits = QuantileSketch()
         period.weighted_waits.add_bucket_counts(counts, smallest_s, largest_s)
-        period.weighted_wait_sum_s += sum_s
+        for sum_s in sums_s:
+            period.weighted_wait_sum_s += sum_s
 
     def close(self, index: int) -> PeriodMetrics:
         """Close base period `index` (call at its end) and return its metrics."""
@@ -305,83 +313,6 @@ class Monitoring:
             sketch.remove(wait_s)
         return sketch
 
-    def replica_values(self, metric: str, periods: Sequence[PeriodMetrics]) -> dict[str, float]:
-        """Each replica's value of a per-replica metric over consecutive base periods."""
-        span_s = self.period_s * len(periods)
-        replicas: dict[str, None] = {}
-        for period in periods:
-            replicas.update(dict.fromkeys(period.in_service))
-        values: dict[str, float] = {}
-        for replica in replicas:
-            requests = busy_s = bytes_out = latency_sum_s = completed = 0.0
-            for period in periods:
-                usage = period.usage.get(replica)
-                if usage is not None:
-                    requests += usage.requests
-                    busy_s += usage.busy_s
-                    bytes_out += usage.bytes_out
-                    latency_sum_s += usage.latency_sum_s
-                    completed += usage.completed
-            if metric == "CPUUtilization":
-                values[replica] = 100.0 * busy_s / (self._vcpus_of(replica) * span_s)
-            elif metric == "NetworkOut":
-                values[replica] = bytes_out
-            elif metric == "RequestCount":
-                values[replica] = requests
-            elif metric == "Latency":
-                if completed:
-                    values[replica] = latency_sum_s / completed
-            else:
-                raise ValueError(f"{metric} is not a per-replica metric")
-        return values
-
-    def datapoint(
-        self, metric: str, statistic: str, periods: Sequence[PeriodMetrics]
-    ) -> float | None:
-        """One datapoint of `metric` at `statistic` over consecutive base periods."""
-        if not periods:
-            return None
-        if metric == "HealthyHostCount":
-            values = [float(period.healthy) for period in periods]
-        elif metric == "Latency" and statistic in ("Average", "Sum"):
-            latency_sum_s = sum(u.latency_sum_s for p in periods for u in p.usage.values())
-            completed = sum(u.completed for p in periods for u in p.usage.values())
-            if not completed:
-                return None
-            return latency_sum_s / completed if statistic == "Average" else latency_sum_s
-        else:
-            values = list(self.replica_values(metric, periods).values())
-        if not values:
-            return None
-        if statistic == "Average":
-            return sum(values) / len(values)
-        if statistic == "Sum":
-            return sum(values)
-        if statistic == "Minimum":
-            return min(values)
-        if statistic == "Maximum":
-            return max(values)
-        raise ValueError(f"unknown statistic {statistic}")
-
-    def datapoints(
-        self, metric: str, statistic: str, period_s: float, count: int
-    ) -> tuple[float | None, ...]:
-        """The last `count` complete datapoints of length `period_s`, oldest first.
-
-        `period_s` must be a whole multiple of the base period; windows are aligned to
-        multiples of `period_s`.
-        """
-        ratio = round(period_s / self.period_s)
-        if ratio < 1 or not math.isclose(ratio * self.period_s, period_s):
-            raise ValueError(f"period {period_s} s is not a multiple of {self.period_s} s")
-        closed = len(self.closed)
-        complete_windows = closed // ratio
-        first = max(0, complete_windows - count)
-        return tuple(
-            self.datapoint(metric, statistic, self.closed[w * ratio : (w + 1) * ratio])
-            for w in range(first, complete_windows)
-        )
-
 
 class _Waits(NamedTuple):
     wait: PeriodWait
@@ -402,27 +333,3 @@ def _wait_of(period: _Period) -> _Waits:
         sketch.quantile(0.99),
     )
     return _Waits(wait, sketch)
-
-
-def period_row(monitoring: Monitoring, period: PeriodMetrics | None) -> dict[str, float | int]:
-    """A closed period's headline metrics, as time-series columns (zeros when none)."""
-    if period is None:
-        periods: list[PeriodMetrics] = []
-    else:
-        periods = [period]
-    requests = sum(u.requests for p in periods for u in p.usage.values())
-    completed = sum(u.completed for p in periods for u in p.usage.values())
-    cpu = monitoring.datapoint("CPUUtilization", "Average", periods) if periods else None
-    latency = monitoring.datapoint("Latency", "Average", periods) if periods else None
-    return {
-        "requests": requests,
-        "completed": completed,
-        "dropped": sum(sum(p.dropped.values()) for p in periods),
-        "latency_s_avg": latency if latency is not None else 0.0,
-        "cpu_percent_avg": cpu if cpu is not None else 0.0,
-        "network_out_bytes": sum(u.bytes_out for p in periods for u in p.usage.values()),
-        "wait_s_mean": period.wait.mean_s if period is not None else 0.0,
-        "wait_s_p50": period.wait.p50_s if period is not None else 0.0,
-        "wait_s_p95": period.wait.p95_s if period is not None else 0.0,
-        "wait_s_p99": period.wait.p99_s if period is not None else 0.0,
-    }

@@ -4,10 +4,13 @@ An arrival process is a stream of arrival times. `ArrivalProcess.next_after` giv
 arrival that follows one at ``t_s`` (or the start of the run), ``math.inf`` when the
 stream has ended; the traffic driver calls it once per request, so a process never holds
 more than its own parameters. `rate_at` gives its intensity in requests per second (the
-fluid traffic mode, plots and tests read it). Random processes draw from the generator
-they were given and own it: they use its uniforms in order, one per draw, exactly as
-successive ``rng.random()`` calls would return them, but fetched in blocks for speed
-(`sim.core.uniforms`); so the arrivals are a pure function of the seed.
+fluid traffic mode, plots and tests read it); a kind whose rate jumps or bends at known
+times (an ``mmpp`` state's end, a trace's interval, a flash crowd's edges) also says when
+the next such change comes (`RateChanges`), so the fluid mode cuts its pieces there.
+Random processes draw from the generator they were given and own it: they use its
+uniforms in order, one per draw, exactly as successive ``rng.random()`` calls would
+return them, but fetched in blocks for speed (`sim.core.uniforms`); so the arrivals are
+a pure function of the seed.
 
 Each kind is a module of this package with a frozen parameter dataclass and
 ``KIND = Kind(name, Params, build)``, where ``build(params, rng)`` returns the process.
@@ -21,6 +24,7 @@ counts those as dropped (``not started``) rather than losing them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -63,4 +67,27 @@ def recorded_before(arrivals: object, t_s: float) -> Sequence[float]:
     return arrivals.times_before(t_s) if isinstance(arrivals, RecordedArrivals) else ()
 
 
-__all__ = ["ARRIVALS", "ArrivalProcess", "RecordedArrivals", "recorded_before"]
+class RateChanges(Protocol):
+    """An arrival process whose rate changes (jumps or bends) at known times."""
+
+    def next_change_after(self, t_s: float) -> float:
+        """The first time after `t_s` at which the rate may jump or change slope;
+        ``math.inf`` when it is constant or smooth from `t_s` on."""
+        ...
+
+
+def next_rate_change(process: ArrivalProcess, t_s: float) -> float:
+    """When `process`'s rate next jumps or bends after `t_s` (``math.inf`` for a kind
+    whose rate is constant or smooth: ``constant``, ``poisson``, ``diurnal``)."""
+    changes = getattr(process, "next_change_after", None)
+    return float(changes(t_s)) if changes is not None else math.inf
+
+
+__all__ = [
+    "ARRIVALS",
+    "ArrivalProcess",
+    "RateChanges",
+    "RecordedArrivals",
+    "next_rate_change",
+    "recorded_before",
+]

@@ -87,6 +87,13 @@ class FlashCrowdArrivals(ThinnedPoisson):
         from_edge_s = min(t_s - self.start_s, self._end_s - t_s)
         return self.base_per_s + (self.peak_per_s - self.base_per_s) * from_edge_s / half_s
 
+    def next_change_after(self, t_s: float) -> float:
+        """The crowd's start, its peak (a spike's middle) or its end, whichever is next."""
+        edges = [self.start_s, self._end_s]
+        if self.shape == "spike":
+            edges.insert(1, self.start_s + self.duration_s / 2)
+        return next((edge_s for edge_s in edges if edge_s > t_s), math.inf)
+
     def _segment(self, t_s: float) -> tuple[float, float, bool]:
         if t_s < self.start_s:
             return self.base_per_s, self.start_s, True

@@ -135,6 +135,10 @@ class MmppArrivals:
     def rate_at(self, t_s: float) -> float:
         return self._rates[self._span(t_s)[0]]
 
+    def next_change_after(self, t_s: float) -> float:
+        """When the state at `t_s` ends (the rate may change there)."""
+        return self._span(t_s)[1]
+
     def next_after(self, t_s: float) -> float:
         now_s = t_s
         while True:

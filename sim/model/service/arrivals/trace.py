@@ -67,6 +67,11 @@ class TraceRates(ThinnedPoisson):
         index = self._interval_index(t_s)
         return self.rates_per_s[index] if 0 <= index < len(self.rates_per_s) else 0.0
 
+    def next_change_after(self, t_s: float) -> float:
+        """The end of the interval `t_s` lies in (the first one's start before it)."""
+        end_s = self._segment(t_s)[1]
+        return end_s if end_s > t_s else math.nextafter(t_s, math.inf)
+
     def _segment(self, t_s: float) -> tuple[float, float, bool]:
         if t_s < self.start_s:
             return 0.0, self.start_s, True
@@ -117,6 +122,14 @@ class TraceTimestamps:
     def times_before(self, t_s: float) -> Sequence[float]:
         """The recorded times strictly before `t_s` (requests before traffic starts)."""
         return self.times_s[: bisect_left(self.times_s, t_s)]
+
+    def next_change_after(self, t_s: float) -> float:
+        """The next multiple of `rate_window_s`: the rate is read per window, so a burst
+        of requests is a piece of its own in the fluid mode (none after the last one)."""
+        if not self.times_s or t_s >= self.times_s[-1]:
+            return math.inf
+        following_s = (math.floor(t_s / self.rate_window_s) + 1) * self.rate_window_s
+        return following_s if following_s > t_s else math.nextafter(t_s, math.inf)
 
     def rate_at(self, t_s: float) -> float:
         """Arrivals in the window of width `rate_window_s` centred on `t_s`, per second."""

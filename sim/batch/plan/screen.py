@@ -1,0 +1,193 @@
+"""Multi-fidelity planning: screen the grid in the fluid mode, confirm in the request mode.
+
+A request-mode run of a day costs seconds to minutes; the same day in the fluid mode a
+tenth of that, agreeing within a few per cent below saturation
+(`sim.model.service.fluid`). ``plan.screen=fluid`` uses the fluid mode to find where the
+answer lies and the request mode to settle it, so every answer is a request-mode result:
+
+1. **Screen.** The search (`sim.batch.plan.search`) runs as it would, every point in
+   the fluid mode (one run per point, the root seed), with each bound widened by
+   `SCREEN_MARGIN`: a point that meets the objectives within the fluid's accuracy
+   counts as meeting them, so the screen closes in on the boundary as the request-mode
+   search would instead of exploring below a boundary the fluid puts a little off.
+2. **Confirm.** A search is replayed over what is known, request-mode results before
+   fluid ones (a point run in both is taken at its request-mode result; the fluid mode,
+   read within the margin as in the screen, answers the points it asks that the request
+   mode has not run, running them in the fluid mode when the screen did not). Its best
+   point is the *candidate*: the cheapest that may meet the objectives. The candidate is
+   run in the request mode with its neighbours one step down in capacity on each
+   monotone key (unless their objective cannot beat it) and the frontier points below it
+   (for each objective's metric, the cheaper points no cheaper point beats: those the
+   answer rests on). A point whose two results disagree on meeting the objectives is
+   thereby re-searched in the request mode: the replayed search takes its request-mode
+   result, and goes on from it to the next candidate.
+3. When the candidate is a request-mode result that still stands, its neighbours one step
+   up in capacity are confirmed too (they must meet, as the search's own verification
+   asks); the plan ends when the replay changes nothing. When nothing meets, the point
+   of most capacity of each slice is confirmed (under the monotone assumption, a slice
+   whose most capacity misses has no answer).
+
+The last candidate is then the cheapest request-mode result that meets the objectives,
+with its neighbours and the frontier below it run in the request mode. A cheaper point
+is left to its fluid result only when that misses an objective by more than the margin
+(or when a point with more capacity does), and a slice the fluid mode prices above the
+answer (its bills are within 2 % of the request mode's) is not run in the request mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sim.batch.plan.search import Evaluation, Point, Search, Space, Violation
+from sim.batch.plan.spec import Slo
+from sim.batch.plan.table import PointRecord, frontier
+
+Fidelity = Literal["fluid", "requests"]
+
+SCREEN_MARGIN = 0.10
+"""How far (relative) the fluid may be from the request mode on an objective's metric:
+its latency percentiles are within 10 % of the request mode's in its validation table.
+A fluid result that meets a bound widened by this much counts as meeting it."""
+
+FLUID_COST_TOLERANCE = 0.02
+"""How much a point with more capacity may cost less than one with less, in the fluid
+mode, before the search's cost assumption counts as violated: the fluid's bills are
+within 2 % of the request mode's in its validation table, so a smaller dip is noise (a
+second replica that fits on the first host, say), not a reason to scan a slice."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the runs of a point at one fidelity gave."""
+
+    record: PointRecord
+    meets_within_margin: bool = False
+    """Whether every run meets every objective with its bound widened by the margin."""
+
+    @property
+    def evaluation(self) -> Evaluation:
+        return Evaluation(self.record.meets, self.record.objective)
+
+    @property
+    def screening_evaluation(self) -> Evaluation:
+        """The evaluation the screen goes by: meeting within the margin."""
+        return Evaluation(self.record.meets or self.meets_within_margin, self.record.objective)
+
+
+def meets_within_margin(slos: Sequence[Slo], values: Sequence[float | None]) -> bool:
+    """Whether every objective's metric meets its bound widened by `SCREEN_MARGIN`."""
+    for slo, value in zip(slos, values, strict=True):
+        if value is None:
+            return False
+        widening = SCREEN_MARGIN * (abs(slo.bound) if slo.bound else 1.0)
+        if not slo.met_by(value - widening if slo.comparison == "<=" else value + widening):
+            return False
+    return True
+
+
+@dataclass
+class ScreenedSearch:
+    """The search of a plan screened in the fluid mode (see the module docstring),
+    driven by ask and tell as `Search` is.
+
+    Attributes:
+        space: the grid.
+        slos: the objectives (for the frontier, in their order).
+    """
+
+    space: Space
+    slos: tuple[Slo, ...]
+    fluid: dict[Point, Judged] = field(default_factory=dict, init=False)
+    requests: dict[Point, Judged] = field(default_factory=dict, init=False)
+    screening: bool = field(default=True, init=False)
+    """Whether the search is still in its screen (step 1)."""
+    violations: list[Violation] = field(default_factory=list, init=False)
+    """Each contradiction of the monotone assumptions found, screen and replays, once."""
+
+    def __post_init__(self) -> None:
+        self._screen = Search(self.space, FLUID_COST_TOLERANCE)
+
+    def objective(self, point: Point) -> float | None:
+        """A point's objective, at its request-mode result when it has one."""
+        result = self._known().get(point)
+        return result.record.objective if result is not None else None
+
+    def _note(self, search: Search) -> None:
+        self.violations += [v for v in search.violations if v not in self.violations]
+
+    def ask(self) -> list[tuple[Point, Fidelity]]:
+        """The next points to run and at which fidelity; empty when the plan is over."""
+        if self.screening:
+            batch = self._screen.ask()
+            if batch:
+                return [(point, "fluid") for point in batch]
+            self.screening = False
+        return self._confirmation()
+
+    def tell(self, judged: Mapping[tuple[Point, Fidelity], Judged]) -> None:
+        """Record what points gave at each fidelity."""
+        for (point, fidelity), result in judged.items():
+            (self.fluid if fidelity == "fluid" else self.requests)[point] = result
+        if self.screening:
+            self._screen.tell(
+                {point: result.screening_evaluation for (point, fidelity), result in judged.items()}
+            )
+            self._note(self._screen)
+
+    def replay(self) -> tuple[Search, list[Point]]:
+        """The search replayed over what is known, and the points it asks that neither
+        fidelity has run (empty when it ran to its end)."""
+        search = Search(self.space, FLUID_COST_TOLERANCE)
+        search.tell({point: result.evaluation for point, result in self.requests.items()})
+        while batch := search.ask():
+            unknown = [p for p in batch if p not in self.requests and p not in self.fluid]
+            if unknown:
+                return search, unknown
+            search.tell(
+                {p: self.fluid[p].screening_evaluation for p in batch if p not in self.requests}
+            )
+        self._note(search)
+        return search, []
+
+    def _known(self) -> dict[Point, Judged]:
+        """Every point run, at its request-mode result when it has one."""
+        return {**self.fluid, **self.requests}
+
+    def _confirmation(self) -> list[tuple[Point, Fidelity]]:
+        search, unknown = self.replay()
+        if unknown:
+            return [(point, "fluid") for point in unknown]
+        candidate = search.best
+        if candidate is None:
+            return self._to_confirm(search.most_capacity())
+        down, up = search.neighbours(candidate)
+        displacing = [candidate, *(p for p in down if not search.cannot_improve(p))]
+        displacing += self._rested_on(candidate)
+        return self._to_confirm(displacing) or self._to_confirm(up)
+
+    def _rested_on(self, candidate: Point) -> list[Point]:
+        """The points the candidate rests on: the frontier below it (for each
+        objective's metric, the cheaper points no cheaper point beats)."""
+        known = self._known()
+        objective = known[candidate].record.objective
+        if objective is None:
+            return []
+        cheaper = [
+            result.record
+            for result in known.values()
+            if result.record.objective is not None and result.record.objective < objective
+        ]
+        points: list[Point] = []
+        for index, slo in enumerate(self.slos):
+            points += [record.point for record in frontier(cheaper, index, slo.comparison == "<=")]
+        return points
+
+    def _to_confirm(self, points: Sequence[Point]) -> list[tuple[Point, Fidelity]]:
+        """The points not run in the request mode yet, each once, in order."""
+        chosen: list[Point] = []
+        for point in points:
+            if point not in self.requests and point not in chosen:
+                chosen.append(point)
+        return [(point, "requests") for point in chosen]
