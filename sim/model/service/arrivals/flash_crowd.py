@@ -88,7 +88,8 @@ class FlashCrowdArrivals(ThinnedPoisson):
         return self.base_per_s + (self.peak_per_s - self.base_per_s) * from_edge_s / half_s
 
     def next_change_after(self, t_s: float) -> float:
-        """The crowd's start, its peak (a spike's middle) or its end, whichever is next."""
+        """The crowd's start, its peak (a spike's middle; a ramp peaks at its end) or its
+        end, whichever is next."""
         edges = [self.start_s, self._end_s]
         if self.shape == "spike":
             edges.insert(1, self.start_s + self.duration_s / 2)
