@@ -16,6 +16,11 @@ effect, not new noise). The defaults:
   Beanstalk's Docker platform);
 * ``request CPU`` — the CPU time a request needs (only the autoscaler study serves
   requests).
+* ``policy cooldowns/warm-up`` — every reaction time of the autoscaler (cooldowns,
+  warm-up, the HPA's scale-down stabilisation; a step policy's unset warm-up from its
+  default);
+* ``Beanstalk boot`` — the ``beanstalk-docker`` platform's instance boot;
+* ``image sizes`` — every image layer's size and compressed size.
 
 A factor multiplies the default's value: ×2 of a time is twice as slow, ×2 of a
 throughput or bandwidth twice as fast. A default a study's config does not contain
@@ -44,10 +49,16 @@ It prints ``conclusion | default | ×0.5 | base | ×2 | flips?``, writes it as
 one bar per default from its ×0.5 to its ×2 value around the base, red where the
 conclusion no longer holds) into ``experiments/out/sensitivity/``.
 
+Then the interactions: for each conclusion the `SCREENED` (3) defaults that move it
+most one at a time are varied together in a full two-level factorial (8 corners at ×0.5
+and ×2, the study's own seeds), giving each main effect and two-factor interaction and
+the corners where the conclusion stops holding (``sensitivity_screening.csv`` and
+``screening ...`` lines).
+
 Run ``python experiments/sensitivity.py`` (start-up 10 seeds, layer caching 5, registry
-storm 5, autoscalers 2 seeds on the full two-hour crowd; about 90 s of CPU);
-``--quick`` runs 1 seed each, the autoscalers with the HPA and target tracking only on a
-5-minute crowd in a 15-minute run.
+storm 5, autoscalers 2 seeds on the full two-hour crowd; about 90 s of CPU before the
+three newest defaults and the screening were added); ``--quick`` runs 1 seed each, the
+autoscalers with the HPA and target tracking only on a 5-minute crowd in a 15-minute run.
 """
 
 from __future__ import annotations
