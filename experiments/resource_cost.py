@@ -301,7 +301,7 @@ def cheapest_packing(
 
 # The simulations ------------------------------------------------------------------------
 
-COMMON = (
+CYCLE = (
     "+experiment=resource_cost",
     "progress=false",
     f"horizon={CYCLE_H:g}h",
@@ -309,6 +309,10 @@ COMMON = (
     f"workload.traffic.arrivals.peak_at={CYCLE_H / 2:g}h",
     f"autoscaler.target_value={TARGET_CPU_PERCENT}",
     "autoscaler.max_capacity=20",
+)
+"""One diurnal cycle of the service, scaled by target tracking: every run's base."""
+COMMON = (
+    *CYCLE,
     # The cluster: one unbilled placeholder host, large enough for every container (the
     # nodes are priced after the run) and idle for VMs, which are their own instances.
     "cluster.pools.node.count=1",
@@ -403,13 +407,7 @@ KARPENTER_FAMILIES = {
 }
 """Karpenter's NodePool families per catalogue (the price list's types of each family)."""
 NODES_COMMON = (
-    "+experiment=resource_cost",
-    "progress=false",
-    f"horizon={CYCLE_H:g}h",
-    f"workload.traffic.arrivals.period={CYCLE_H:g}h",
-    f"workload.traffic.arrivals.peak_at={CYCLE_H / 2:g}h",
-    f"autoscaler.target_value={TARGET_CPU_PERCENT}",
-    "autoscaler.max_capacity=20",
+    *CYCLE,
     "platform=container",
     "cluster.pools.node.count=1",  # the system node; every other node is the scaler's
     "cluster.pools.node.instance_type=m5.large",
