@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import csv
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -515,42 +516,49 @@ def tuned_rows(result: PolicyTuning) -> list[dict[str, Any]]:
 ZOOM_DROPS = 0.02
 
 
-def plot_fronts(results: Sequence[PolicyTuning], path: Path, title: str) -> None:
-    """One column per crowd shape: each policy's Pareto front of drops against
-    replica-hours (line), every other point run (small dots), its defaults (hollow
-    square) and its point tuned for the headline bound (star), with Wilson intervals on
-    the defaults and the tuned point; the lower row zooms into drops up to
-    `ZOOM_DROPS`. Down and to the left is better."""
-    shapes = list(dict.fromkeys(r.shape for r in results))
-    policies = list(dict.fromkeys(r.policy for r in results))
+def plot_fronts(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
+    """From the tuned table's rows, one column per crowd shape: each policy's Pareto
+    front of drops against replica-hours (line through its ``front`` and ``tuned``
+    points), every other point run (small dots), its defaults (hollow square) and its
+    point tuned for the headline bound (star), with Wilson intervals on the defaults and
+    the tuned point; the lower row zooms into drops up to `ZOOM_DROPS`. Down and to the
+    left is better."""
+    shapes = list(dict.fromkeys(row["crowd"] for row in rows))
+    policies = list(dict.fromkeys(row["policy"] for row in rows))
     fig, axes = plt.subplots(
-        2, len(shapes), figsize=(4.2 * len(shapes), 7.2), sharey="row", dpi=120, squeeze=False
+        2,
+        len(shapes),
+        figsize=(max(8.0, 4.2 * len(shapes)), 7.6),
+        sharey="row",
+        dpi=120,
+        squeeze=False,
     )
-    highest = max(
-        [o.drops for r in results for o in r.tuning.outcomes.values()]
-        + [r.defaults["drop_ratio_high"] for r in results]
-    )
+    highest = max(max(row["drop_ratio_high"], row["drop_ratio"]) for row in rows)
+    tag = f"tuned<={HEADLINE_BOUND:g}"
     for column, shape in enumerate(shapes):
         for index, policy in enumerate(policies):
-            result = next(r for r in results if r.shape == shape and r.policy == policy)
-            tuning, color = result.tuning, f"C{index}"
-            outcomes = tuning.outcomes
-            front = tuning.front()
-            marked = [(result.defaults, "s", "none")]
-            best = tuning.tuned.get(HEADLINE_BOUND)
-            if best is not None:
-                marked.append((result.rows[tuning.overrides(best)], "*", color))
+            mine = [r for r in rows if r["crowd"] == shape and r["policy"] == policy]
+            if not mine:
+                continue
+            color = f"C{index}"
+            points = [r for r in mine if r["role"] != "defaults"]
+            front = sorted(
+                (r for r in points if r["role"] != "run"),
+                key=lambda r: (r["replica_hours"], r["drop_ratio"]),
+            )
+            marked = [(r, "s", "none") for r in mine if r["role"] == "defaults"]
+            marked += [(r, "*", color) for r in points if tag in r["role"].split()]
             for axis in axes[:, column]:
                 axis.scatter(
-                    [o.cost for o in outcomes.values()],
-                    [o.drops for o in outcomes.values()],
+                    [r["replica_hours"] for r in points],
+                    [r["drop_ratio"] for r in points],
                     s=7,
                     color=color,
                     alpha=0.35,
                 )
                 axis.plot(
-                    [outcomes[p].cost for p in front],
-                    [outcomes[p].drops for p in front],
+                    [r["replica_hours"] for r in front],
+                    [r["drop_ratio"] for r in front],
                     "-o",
                     markersize=3,
                     color=color,
@@ -590,6 +598,23 @@ def plot_fronts(results: Sequence[PolicyTuning], path: Path, title: str) -> None
     plt.close(fig)
 
 
+def read_tuned(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The rows of tuned tables written by ``--tuned`` (numbers read back as numbers)."""
+    rows = []
+    for path in paths:
+        with open(path, newline="") as file:
+            for row in csv.DictReader(file):
+                rows.append({k: _number(v) for k, v in row.items()})
+    return rows
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def headline_rows(rows: Sequence[dict[str, Any]], shape: str) -> list[dict[str, Any]]:
     """Per policy on one crowd: its defaults and its point tuned for the headline bound
     (or, when no setting met it, the point with the fewest drops, so labelled)."""
@@ -605,6 +630,15 @@ def headline_rows(rows: Sequence[dict[str, Any]], shape: str) -> list[dict[str, 
             fewest = min(mine[1:], key=lambda r: (r["drop_ratio"], r["replica_hours"]))
             shown.append({**fewest, "point": f"{policy} none met; fewest drops"})
     return shown
+
+
+def fronts_title(replications: int) -> str:
+    return (
+        f"Autoscalers tuned alike: drops against replica-hours per crowd shape "
+        f"({replications} seeds per point)\nline: each policy's Pareto front over the "
+        "settings run; square: its defaults; star: its cheapest settings with drops "
+        f"<= {HEADLINE_BOUND:.0%} (dashed)"
+    )
 
 
 def tuned_main(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -632,12 +666,9 @@ def tuned_main(args: argparse.Namespace) -> list[dict[str, Any]]:
     runs = sum(len(r.tuning.outcomes) + 1 for r in results)
     print(f"points_run={runs} runs={runs * replications} replications={replications}")
     plot_fronts(
-        results,
+        rows,
         args.out / f"{STUDY}_fronts{suffix}.png",
-        f"Autoscalers tuned alike: drops against replica-hours per crowd shape "
-        f"({replications} seeds per point)\nline: each policy's Pareto front over the "
-        "settings run; square: its defaults; star: its cheapest settings with drops "
-        f"<= {HEADLINE_BOUND:.0%} (dashed)",
+        fronts_title(replications),
     )
     return rows
 
@@ -662,8 +693,21 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         choices=SHAPES,
         help="with --tuned: only these crowd shapes (files named after them)",
     )
+    parser.add_argument(
+        "--replot",
+        nargs="+",
+        type=Path,
+        metavar="CSV",
+        help="draw autoscalers_fronts.png from tuned tables already written (no runs)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if args.replot:
+        rows = read_tuned(args.replot)
+        seeds = {int(row["runs"]) for row in rows}
+        args.out.mkdir(parents=True, exist_ok=True)
+        plot_fronts(rows, args.out / f"{STUDY}_fronts.png", fronts_title(max(seeds)))
+        return rows
     if args.tuned:
         return tuned_main(args)
     replications = args.replications or (2 if args.quick else 10)

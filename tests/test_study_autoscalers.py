@@ -172,3 +172,15 @@ def test_the_tuned_table_keeps_the_defaults_and_every_point_sees_the_same_reques
             == row["requests_served"] + row["requests_in_flight"] + (row["requests_dropped"])
         )
         assert 0.0 <= row["drop_ratio_low"] <= row["drop_ratio"] <= row["drop_ratio_high"] <= 1.0
+
+
+def test_the_fronts_are_drawn_again_from_the_tuned_table(tuned: list[Any], tmp_path: Path) -> None:
+    module = load_study("autoscalers")
+    rows = [row for result in tuned for row in module.tuned_rows(result)]
+    module.write_table(rows, tmp_path / "tuned.csv")
+    again = module.main(["--replot", str(tmp_path / "tuned.csv"), "--out", str(tmp_path)])
+    assert [(r["policy"], r["role"], r["settings"]) for r in again] == [
+        (r["policy"], r["role"], r["settings"]) for r in rows
+    ]
+    assert [r["drop_ratio"] for r in again] == pytest.approx([r["drop_ratio"] for r in rows])
+    assert (tmp_path / "autoscalers_fronts.png").stat().st_size > 10_000
