@@ -179,7 +179,7 @@ def test_invalid_processes() -> None:
     with pytest.raises(ValueError):
         FlashCrowdArrivals(1.0, 2.0, 0.0, 0.0, "step", rng)
     with pytest.raises(ValueError):
-        FlashCrowdArrivals(1.0, 2.0, 0.0, 1.0, "ramp", rng)  # type: ignore[arg-type]
+        FlashCrowdArrivals(1.0, 2.0, 0.0, 1.0, "wave", rng)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         TraceRates(0.0, [1.0], rng)
 
