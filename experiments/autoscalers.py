@@ -42,14 +42,30 @@ metric's range (a drop share stays within [0, 1]). The drop share is the noisies
 (the HPA's ranges from 0 to about 0.1 % between seeds, as a burst of drops happens or
 not), so the study runs 20 seeds.
 
+**Tuned alike** (``--tuned``): the settings above are the policies' defaults with the
+target aligned, which leaves the AWS policies with cooldowns and warm-ups meant for VM
+boots. The fair comparison gives every policy (``hpa``, ``target_tracking``,
+``simple``, ``step`` and ``beanstalk`` on CPU) its cheapest settings for the same
+objective: the fewest replica-hours among the settings a user changes (its target or
+thresholds, its cooldown or warm-up or stabilisation, its minimum; its maximum stays at
+10) whose share of requests dropped is at most a bound (5 %, 1 %, 0.1 %). The capacity
+planner's search picks which settings to run (`sim.batch.tune`); every point runs the
+same seeds, and every point run enters its policy's Pareto front of drops against
+replica-hours. The crowd takes three shapes with the same peak and duration: ``ramp``
+(rises to the peak over the whole crowd, then ends), ``step`` (the peak throughout) and
+``spike`` (up and down). The policies' default settings stay as a second row per policy,
+labelled ``defaults`` (Beanstalk's: its NetworkOut trigger).
+
 Run ``python experiments/autoscalers.py`` (20 seeds, a few minutes on a 2-core
-machine).
+machine); ``--tuned`` runs the tuned comparison (2 seeds per point; ``--shapes`` splits it);
+``--quick`` shrinks either.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import csv
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -62,6 +78,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sim.batch.autoscaler_settings import BASE, DEFAULTS, grid  # noqa: E402
 from sim.batch.study import (  # noqa: E402
     Measure,
     Point,
@@ -77,6 +94,7 @@ from sim.batch.study_figures import (  # noqa: E402
     figure_options,
     save_figure,
 )
+from sim.batch.tune import Outcome, Tuning, tune  # noqa: E402
 from sim.config import scenario_params  # noqa: E402
 from sim.core.intervals import NON_NEGATIVE, SHARE  # noqa: E402
 from sim.output.results import Result  # noqa: E402
@@ -435,6 +453,277 @@ def plot_drops_vs_cost(
     plt.close(fig)
 
 
+def _finite(value: float | None) -> float:
+    return 0.0 if value is None or math.isnan(value) else value
+
+
+SHAPES = ("ramp", "step", "spike")
+DROP_BOUNDS = (0.05, 0.01, 0.001)
+HEADLINE_BOUND = 0.01
+TUNED_POLICIES = tuple(BASE)
+TUNED_METRICS: dict[str, Measure] = {
+    "requests_total": summary_metric("requests_total"),
+    "requests_served": summary_metric("requests_served"),
+    "requests_in_flight": summary_metric("requests_in_flight"),
+    "requests_dropped": summary_metric("requests_dropped"),
+    "drop_ratio": DROP_RATIO,
+    "replica_hours": Measure(replica_hours, NON_NEGATIVE),
+    "latency_s_p95": summary_metric("latency_s_p95"),
+    "replicas_max": summary_metric("replicas_max"),
+    "cost_usd": summary_metric("cost_usd"),
+}
+TUNED_COLUMNS = ("settings", "drop_ratio", "replica_hours", "latency_s_p95", "replicas_max")
+
+
+@dataclass
+class PolicyTuning:
+    """One policy tuned on one crowd shape: its defaults' row, every point's row by
+    its overrides, and the search's record."""
+
+    shape: str
+    policy: str
+    defaults: dict[str, Any]
+    rows: dict[tuple[str, ...], dict[str, Any]]
+    tuning: Tuning
+
+
+def point_row(
+    label: str, overrides: Sequence[str], common: Sequence[str], replications: int, progress: bool
+) -> tuple[dict[str, Any], list[StudyRun]]:
+    """One point's study row over `replications` seeds, and its runs."""
+    runs = run_study(
+        [Point(label, tuple(overrides))],
+        replications,
+        common=common,
+        progress=progress,
+    )
+    return study_table(runs, TUNED_METRICS)[0], runs
+
+
+def tune_policy(
+    policy: str,
+    shape: str,
+    crowd: Crowd,
+    replications: int,
+    quick: bool,
+    progress: bool = False,
+) -> PolicyTuning:
+    """Tune `policy` on the crowd of `shape`: each drop bound's cheapest settings, and
+    the policy's defaults on the same seeds."""
+    common = (*COMMON, *crowd.overrides(), f"workload.traffic.arrivals.shape={shape}")
+    rows: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def evaluate(overrides: tuple[str, ...]) -> Outcome:
+        row, _ = point_row(policy, (*BASE[policy], *overrides), common, replications, progress)
+        rows[overrides] = row
+        return Outcome(row["drop_ratio"], row["replica_hours"])
+
+    tuning = tune(grid(policy, quick), evaluate, DROP_BOUNDS)
+    defaults, _ = point_row(policy, DEFAULTS[policy], common, replications, progress)
+    return PolicyTuning(shape, policy, defaults, rows, tuning)
+
+
+def tuned_rows(result: PolicyTuning) -> list[dict[str, Any]]:
+    """The table's rows of one policy on one crowd: ``defaults``, then each point run,
+    its role ``tuned <= bound`` (the cheapest meeting a bound), ``front`` (on the
+    Pareto front) or ``run``."""
+    tuning = result.tuning
+    front = set(tuning.front())
+    tuned_for: dict[tuple[int, ...], list[float]] = {}
+    for bound, point in tuning.tuned.items():
+        if point is not None:
+            tuned_for.setdefault(point, []).append(bound)
+    rows = [
+        {
+            "crowd": result.shape,
+            "policy": result.policy,
+            "role": "defaults",
+            "settings": "defaults",
+            **{k: v for k, v in result.defaults.items() if k != "point"},
+        }
+    ]
+    for point in tuning.outcomes:
+        bounds = tuned_for.get(point, [])
+        role = (
+            " ".join(f"tuned<={bound:g}" for bound in bounds)
+            if bounds
+            else "front"
+            if point in front
+            else "run"
+        )
+        row = result.rows[tuning.overrides(point)]
+        rows.append(
+            {
+                "crowd": result.shape,
+                "policy": result.policy,
+                "role": role,
+                "settings": tuning.label(point),
+                **{k: v for k, v in row.items() if k != "point"},
+            }
+        )
+    return rows
+
+
+ZOOM_DROPS = 0.02
+
+
+def plot_fronts(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
+    """From the tuned table's rows, one column per crowd shape: each policy's Pareto
+    front of drops against replica-hours (line through its ``front`` and ``tuned``
+    points), every other point run (small dots), its defaults (hollow square) and its
+    point tuned for the headline bound (star), with Wilson intervals on the defaults and
+    the tuned point; the lower row zooms into drops up to `ZOOM_DROPS`. Down and to the
+    left is better."""
+    shapes = list(dict.fromkeys(row["crowd"] for row in rows))
+    policies = list(dict.fromkeys(row["policy"] for row in rows))
+    fig, axes = plt.subplots(
+        2,
+        len(shapes),
+        figsize=(max(8.0, 4.2 * len(shapes)), 7.6),
+        sharey="row",
+        dpi=120,
+        squeeze=False,
+    )
+    highest = max(max(row["drop_ratio_high"], row["drop_ratio"]) for row in rows)
+    tag = f"tuned<={HEADLINE_BOUND:g}"
+    for column, shape in enumerate(shapes):
+        for index, policy in enumerate(policies):
+            mine = [r for r in rows if r["crowd"] == shape and r["policy"] == policy]
+            if not mine:
+                continue
+            color = f"C{index}"
+            points = [r for r in mine if r["role"] != "defaults"]
+            front = sorted(
+                (r for r in points if r["role"] != "run"),
+                key=lambda r: (r["replica_hours"], r["drop_ratio"]),
+            )
+            marked = [(r, "s", "none") for r in mine if r["role"] == "defaults"]
+            marked += [(r, "*", color) for r in points if tag in r["role"].split()]
+            for axis in axes[:, column]:
+                axis.scatter(
+                    [r["replica_hours"] for r in points],
+                    [r["drop_ratio"] for r in points],
+                    s=7,
+                    color=color,
+                    alpha=0.35,
+                )
+                axis.plot(
+                    [r["replica_hours"] for r in front],
+                    [r["drop_ratio"] for r in front],
+                    "-o",
+                    markersize=3,
+                    color=color,
+                    label=f"{policy} front",
+                )
+                for row, marker, face in marked:
+                    axis.errorbar(
+                        row["replica_hours"],
+                        row["drop_ratio"],
+                        xerr=error_bars([row], "replica_hours"),
+                        yerr=error_bars([row], "drop_ratio"),
+                        fmt=marker,
+                        markersize=9 if marker == "*" else 6,
+                        markerfacecolor=face,
+                        color=color,
+                        capsize=2,
+                    )
+        for axis in axes[:, column]:
+            axis.axhline(HEADLINE_BOUND, color="0.5", lw=0.8, ls="--")
+            axis.grid(alpha=0.3)
+        axes[0, column].set_title(f"{shape} crowd", fontsize=9)
+        axes[1, column].set_xlabel("replica-hours (mean over seeds)")
+    axes[0, 0].set_ylim(0, highest * 1.05)
+    axes[1, 0].set_ylim(0, ZOOM_DROPS)
+    axes[0, 0].set_ylabel("requests dropped (share, pooled over seeds)")
+    axes[1, 0].set_ylabel(f"the same, drops up to {ZOOM_DROPS:.0%}")
+    handles, labels = axes[0, -1].get_legend_handles_labels()
+    handles += [
+        plt.Line2D([], [], marker="s", color="0.3", markerfacecolor="none", ls=""),
+        plt.Line2D([], [], marker="*", color="0.3", markersize=9, ls=""),
+    ]
+    labels += ["defaults", f"tuned (drops <= {HEADLINE_BOUND:.0%})"]
+    axes[0, -1].legend(handles, labels, fontsize=7, loc="upper right")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def read_tuned(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The rows of tuned tables written by ``--tuned`` (numbers read back as numbers)."""
+    rows = []
+    for path in paths:
+        with open(path, newline="") as file:
+            for row in csv.DictReader(file):
+                rows.append({k: _number(v) for k, v in row.items()})
+    return rows
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def headline_rows(rows: Sequence[dict[str, Any]], shape: str) -> list[dict[str, Any]]:
+    """Per policy on one crowd: its defaults and its point tuned for the headline bound
+    (or, when no setting met it, the point with the fewest drops, so labelled)."""
+    shown = []
+    for policy in TUNED_POLICIES:
+        mine = [r for r in rows if r["crowd"] == shape and r["policy"] == policy]
+        shown.append({**mine[0], "point": f"{policy} defaults"})
+        tag = f"tuned<={HEADLINE_BOUND:g}"
+        tuned = [r for r in mine if tag in r["role"].split()]
+        if tuned:
+            shown.append({**tuned[0], "point": f"{policy} tuned"})
+        else:
+            fewest = min(mine[1:], key=lambda r: (r["drop_ratio"], r["replica_hours"]))
+            shown.append({**fewest, "point": f"{policy} none met; fewest drops"})
+    return shown
+
+
+def fronts_title(replications: int) -> str:
+    return (
+        f"Autoscalers tuned alike: drops against replica-hours per crowd shape "
+        f"({replications} seeds per point)\nline: each policy's Pareto front over the "
+        "settings run; square: its defaults; star: its cheapest settings with drops "
+        f"<= {HEADLINE_BOUND:.0%} (dashed)"
+    )
+
+
+def tuned_main(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The tuned comparison (see the module docstring): its table, fronts and figure."""
+    replications = args.replications or (1 if args.quick else 2)
+    crowd = QUICK if args.quick else FULL
+    shapes = args.shapes or SHAPES
+    results = [
+        tune_policy(policy, shape, crowd, replications, args.quick)
+        for shape in shapes
+        for policy in TUNED_POLICIES
+    ]
+    rows = [row for result in results for row in tuned_rows(result)]
+    args.out.mkdir(parents=True, exist_ok=True)
+    suffix = "" if shapes == SHAPES else "_" + "_".join(shapes)
+    write_table(rows, args.out / f"{STUDY}_tuned{suffix}.csv")
+    for shape in shapes:
+        print_table(
+            headline_rows(rows, shape),
+            f"{shape} crowd (8 -> 80 req/s over {crowd.duration_s / 60:g} min): each policy "
+            f"at its defaults and tuned for drops <= {HEADLINE_BOUND:.0%}, "
+            f"{replications} seeds",
+            TUNED_COLUMNS,
+        )
+    runs = sum(len(r.tuning.outcomes) + 1 for r in results)
+    print(f"points_run={runs} runs={runs * replications} replications={replications}")
+    plot_fronts(
+        rows,
+        args.out / f"{STUDY}_fronts{suffix}.png",
+        fronts_title(replications),
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("experiments/out") / STUDY)
@@ -444,9 +733,35 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument(
         "--quick", action="store_true", help="a 10-minute crowd in a 30-minute run, 2 seeds"
     )
+    parser.add_argument(
+        "--tuned",
+        action="store_true",
+        help="every policy tuned alike on ramp, step and spike crowds (2 seeds; 1 quick)",
+    )
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        choices=SHAPES,
+        help="with --tuned: only these crowd shapes (files named after them)",
+    )
+    parser.add_argument(
+        "--replot",
+        nargs="+",
+        type=Path,
+        metavar="CSV",
+        help="draw autoscalers_fronts.png from tuned tables already written (no runs)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     figure_options(parser)
     args = parser.parse_args(argv)
+    if args.replot:
+        rows = read_tuned(args.replot)
+        seeds = {int(row["runs"]) for row in rows}
+        args.out.mkdir(parents=True, exist_ok=True)
+        plot_fronts(rows, args.out / f"{STUDY}_fronts.png", fronts_title(max(seeds)))
+        return rows
+    if args.tuned:
+        return tuned_main(args)
     replications = args.replications or (2 if args.quick else 20)
     crowd = QUICK if args.quick else FULL
     common = (*COMMON, *crowd.overrides())

@@ -35,6 +35,7 @@ minute and a half on a 2-core machine); ``--quick`` runs two loads and two seeds
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,11 +47,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sim.api import load_config  # noqa: E402
 from sim.batch.study import (  # noqa: E402
+    Metric,
     Point,
     StudyRun,
     print_table,
     run_study,
+    study_table,
+    summary_metric,
     write_table,
 )
 from sim.batch.study_figures import (  # noqa: E402
@@ -58,6 +63,7 @@ from sim.batch.study_figures import (  # noqa: E402
     figure_options,
     save_figure,
 )
+from sim.core.errors import ConfigError  # noqa: E402
 from sim.core.intervals import NON_NEGATIVE, mean_interval  # noqa: E402
 from sim.core.streams import RandomStreams  # noqa: E402
 from sim.model.hosts.allocatable import MIB, eks_reserved_memory_bytes, eks_reserved_vcpu  # noqa: E402
@@ -132,6 +138,26 @@ INSTANCE_TYPES = (
     InstanceType("m5.2xlarge", 8, 32768, 0.384, 58),
     InstanceType("m5.4xlarge", 16, 65536, 0.768, 234),
 )
+# Non-burstable 1-vCPU types (configs/pricing/aws_us_east_1.yaml): AWS's us-east-1 list
+# prices; max pods from amazon-eks-ami's nodeadm/internal/kubelet/instance-info.jsonl
+# (2 ENIs x 4 IPv4 addresses: 2 x 3 + 2 = 8).
+ONE_VCPU_TYPES = (
+    InstanceType("c7a.medium", 1, 2048, 0.05132, 8),
+    InstanceType("m7a.medium", 1, 4096, 0.05796, 8),
+)
+NON_BURSTABLE = tuple(t for t in INSTANCE_TYPES if t.baseline_per_vcpu == 1.0)
+CATALOGUES: dict[str, tuple[InstanceType, ...]] = {
+    "t3 + m5/c5/r5": INSTANCE_TYPES,
+    "m5/c5/r5": NON_BURSTABLE,
+    "m5/c5/r5 + c7a/m7a.medium": NON_BURSTABLE + ONE_VCPU_TYPES,
+    "t3 + m5/c5/r5 + c7a/m7a.medium": INSTANCE_TYPES + ONE_VCPU_TYPES,
+}
+"""The instance types each platform may choose from: the study's own (the first), without
+burstables, and either with the non-burstable 1-vCPU types."""
+BASES = ("requests", "working set")
+"""What a replica is sized by: its requests (the scheduler's view; a VM gets the requested
+memory plus its guest OS) or its working set (a right-sized request; a VM gets the
+working set plus its guest OS)."""
 VM_RUN_TYPE = "m5.large"  # what the VM runs are billed at; repriced per type afterwards
 
 
@@ -211,13 +237,27 @@ def vm_fits(instance: InstanceType, profile: Profile) -> bool:
     )
 
 
+def sized_by(profile: Profile, basis: str) -> Profile:
+    """The profile as the given basis sizes it (see `BASES`): by ``requests`` a VM holds
+    the requested memory, by ``working set`` a container requests its working set."""
+    if basis == "requests":
+        return dataclasses.replace(profile, working_set_mib=profile.memory_mib)
+    if basis == "working set":
+        return dataclasses.replace(profile, memory_mib=profile.working_set_mib)
+    raise ValueError(f"basis {basis!r}; allowed: {', '.join(BASES)}")
+
+
 def cheapest_vm(
-    profile: Profile, instance_hours: float, used_vcpu_hours: float
+    profile: Profile,
+    instance_hours: float,
+    used_vcpu_hours: float,
+    catalogue: Sequence[InstanceType] = INSTANCE_TYPES,
 ) -> tuple[InstanceType, float]:
-    """The right-sized VM type for these hours and this CPU, and its cost."""
+    """The right-sized VM type of the catalogue for these hours and this CPU, and its
+    cost."""
     priced = [
         (instance_cost_usd(instance, instance_hours, used_vcpu_hours), instance)
-        for instance in INSTANCE_TYPES
+        for instance in catalogue
         if vm_fits(instance, profile)
     ]
     cost, instance = min(priced, key=lambda pair: pair[0])
@@ -239,15 +279,19 @@ class Packing:
 
 
 def cheapest_packing(
-    profile: Profile, fleets: Sequence[Sequence[int]], period_s: float, used_vcpu_hours: float
+    profile: Profile,
+    fleets: Sequence[Sequence[int]],
+    period_s: float,
+    used_vcpu_hours: float,
+    catalogue: Sequence[InstanceType] = INSTANCE_TYPES,
 ) -> Packing:
-    """Pack the services' replicas (one count per period each) onto the cheapest node
-    type, paying the control plane for the cycle."""
+    """Pack the services' replicas (one count per period each) onto the catalogue's
+    cheapest node type, paying the control plane for the cycle."""
     total = [sum(counts) for counts in zip(*fleets, strict=True)]
     keep = round(SCALE_DOWN_DELAY_S / period_s)
     cycle_h = len(total) * period_s / SECONDS_PER_HOUR
     best: Packing | None = None
-    for instance in INSTANCE_TYPES:
+    for instance in catalogue:
         per_node = node_shape(instance).replicas(profile)
         if per_node < 1:
             continue
@@ -263,7 +307,7 @@ def cheapest_packing(
 
 # The simulations ------------------------------------------------------------------------
 
-COMMON = (
+CYCLE = (
     "+experiment=resource_cost",
     "progress=false",
     f"horizon={CYCLE_H:g}h",
@@ -271,6 +315,10 @@ COMMON = (
     f"workload.traffic.arrivals.peak_at={CYCLE_H / 2:g}h",
     f"autoscaler.target_value={TARGET_CPU_PERCENT}",
     "autoscaler.max_capacity=20",
+)
+"""One diurnal cycle of the service, scaled by target tracking: every run's base."""
+COMMON = (
+    *CYCLE,
     # The cluster: one unbilled placeholder host, large enough for every container (the
     # nodes are priced after the run) and idle for VMs, which are their own instances.
     "cluster.pools.node.count=1",
@@ -352,6 +400,88 @@ def drop_share(result: Result) -> float:
     return result.summary["requests_dropped"] / total if total else 0.0
 
 
+# Nodes in the loop ----------------------------------------------------------------------
+
+NODE_SCALERS: dict[str, tuple[str, ...]] = {
+    "karpenter": ("cluster/scaler=karpenter",),
+    "cluster-autoscaler": ("cluster/scaler=cluster-autoscaler", "cluster.scaler.expander=price"),
+}
+KARPENTER_FAMILIES = {
+    "m5/c5/r5": "[m5,c5,r5]",
+    "t3 + m5/c5/r5": "[t3,m5,c5,r5]",
+    "m5/c5/r5 + c7a/m7a.medium": "[m5,c5,r5,c7a,m7a]",
+}
+"""Karpenter's NodePool families per catalogue (the price list's types of each family)."""
+NODES_COMMON = (
+    *CYCLE,
+    "platform=container",
+    "cluster.pools.node.count=1",  # the system node; every other node is the scaler's
+    "cluster.pools.node.instance_type=m5.large",
+)
+
+
+def node_scalers_available() -> bool:
+    """Whether this simulator has the Cluster Autoscaler and Karpenter as node scalers
+    (``cluster/scaler=karpenter``)."""
+    try:
+        load_config(["cluster/scaler=karpenter"])
+    except ConfigError:
+        return False
+    return True
+
+
+def nodes_in_the_loop_points(profile: Profile, peak: float) -> list[Point]:
+    """The container platform on nodes a node scaler adds while pods wait: Karpenter
+    over each catalogue's families, and the Cluster Autoscaler's own node groups."""
+    points = [
+        Point(
+            f"karpenter {name}",
+            (
+                *NODE_SCALERS["karpenter"],
+                f"cluster.scaler.node_pools.default.families={families}",
+                *profile.overrides(peak),
+            ),
+            {"scaler": "karpenter", "catalogue": name},
+        )
+        for name, families in KARPENTER_FAMILIES.items()
+    ]
+    points.append(
+        Point(
+            "cluster-autoscaler",
+            (*NODE_SCALERS["cluster-autoscaler"], *profile.overrides(peak)),
+            {"scaler": "cluster-autoscaler", "catalogue": "its node groups"},
+        )
+    )
+    return points
+
+
+def nodes_in_the_loop(profile: Profile, replications: int) -> list[dict[str, Any]]:
+    """Cost per day of one service's containers placed by the simulated cluster and its
+    node scaler (pods wait for nodes, the bill is the simulator's, per second), with the
+    control plane; empty where this simulator has no such node scaler."""
+    if not node_scalers_available():
+        print("nodes_in_the_loop=skipped reason='no cluster/scaler=karpenter here'")
+        return []
+    peak = profile.services_peak_per_s
+    runs = run_study(
+        nodes_in_the_loop_points(profile, peak), replications, NODES_COMMON, progress=False
+    )
+    metrics: dict[str, Metric] = {
+        "cost_usd": summary_metric("cost_usd"),
+        "latency_s_p95": summary_metric("latency_s_p95"),
+        "time_to_schedule_s_p95": summary_metric("time_to_schedule_s_p95"),
+        "node_hours": summary_metric("node_hours"),
+        "drop_share": drop_share,
+    }
+    rows = study_table(runs, metrics)
+    for row in rows:
+        control_plane = CONTROL_PLANE_USD_PER_HOUR * CYCLE_H
+        row["usd_per_day"] = (row["cost_usd"] + control_plane) * CYCLES_PER_DAY
+        row["usd_per_day_ci95"] = row["cost_usd_ci95"] * CYCLES_PER_DAY
+        row["peak_per_s"] = peak
+    return rows
+
+
 # The table ------------------------------------------------------------------------------
 
 
@@ -427,10 +557,17 @@ def statistics_mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def services_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]]:
+def services_rows(
+    runs: Sequence[StudyRun],
+    profile: Profile,
+    catalogue: Sequence[InstanceType] = INSTANCE_TYPES,
+    sizing: Profile | None = None,
+) -> list[dict[str, Any]]:
     """Cost per day of S services of a profile at its services load, VMs against shared
-    nodes; each service is one seed's simulation, reused in turn when S exceeds the
-    seeds."""
+    nodes of the catalogue; each service is one seed's simulation, reused in turn when S
+    exceeds the seeds. `sizing` sizes the VMs and packs the containers (default: the
+    profile itself)."""
+    sized = profile if sizing is None else sizing
     peak = profile.services_peak_per_s
     vm_runs = members_of(runs, profile, "vm", peak)
     container_runs = members_of(runs, profile, "container", peak)
@@ -439,16 +576,18 @@ def services_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, 
     rows = []
     for services in SERVICES:
         chosen_vm = [vm_runs[i % len(vm_runs)].result for i in range(services)]
-        vm_usd = sum(
-            cheapest_vm(profile, vm_instance_hours(result), used_vcpu_hours(result))[1]
+        vms = [
+            cheapest_vm(sized, vm_instance_hours(result), used_vcpu_hours(result), catalogue)
             for result in chosen_vm
-        )
+        ]
+        vm_usd = sum(usd for _, usd in vms)
         chosen = [container_runs[i % len(container_runs)].result for i in range(services)]
         packing = cheapest_packing(
-            profile,
+            sized,
             [held_replicas(result) for result in chosen],
             sample_period_s(chosen[0]),
             sum(used_vcpu_hours(result) for result in chosen),
+            catalogue,
         )
         rows.append(
             {
@@ -460,9 +599,72 @@ def services_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, 
                 "container_nodes_usd_per_day": packing.node_usd * CYCLES_PER_DAY,
                 "node_type": packing.instance.name,
                 "nodes_max": max(packing.nodes),
+                "vm_types": "/".join(sorted({instance.name for instance, _ in vms})),
             }
         )
     return rows
+
+
+def catalogue_rows(runs: Sequence[StudyRun], profile: Profile) -> list[dict[str, Any]]:
+    """`services_rows` for every catalogue and sizing basis, labelled with both."""
+    return [
+        {"catalogue": name, "basis": basis, **row}
+        for name, catalogue in CATALOGUES.items()
+        for basis in BASES
+        for row in services_rows(runs, profile, catalogue, sized_by(profile, basis))
+    ]
+
+
+def break_even(rows: Sequence[dict[str, Any]]) -> float | None:
+    """The number of services from which containers cost less than VMs (interpolated;
+    None if the lines never cross)."""
+    return crossing(
+        [row["services"] for row in rows],
+        [row["vm_usd_per_day"] for row in rows],
+        [row["container_usd_per_day"] for row in rows],
+    )
+
+
+def plot_catalogues(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
+    """One panel per catalogue: cost per day against the number of web services, VMs
+    against containers, sized by requests (solid, dots) and by the working set (dashed,
+    hollow squares, so a line the other hides still shows)."""
+    names = list(dict.fromkeys(row["catalogue"] for row in rows))
+    fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.8), dpi=120, squeeze=False)
+    for axis, name in zip(axes[0], names, strict=True):
+        for basis, style, marker in zip(BASES, ("-", "--"), ("o", "s"), strict=True):
+            mine = [r for r in rows if r["catalogue"] == name and r["basis"] == basis]
+            counts = [r["services"] for r in mine]
+            for column, colour, label in (
+                ("vm_usd_per_day", "C0", "VMs"),
+                ("container_usd_per_day", "C1", "containers"),
+            ):
+                axis.plot(
+                    counts,
+                    [r[column] for r in mine],
+                    ls=style,
+                    marker=marker,
+                    ms=2.5 if marker == "o" else 5,
+                    markerfacecolor=colour if marker == "o" else "none",
+                    color=colour,
+                    label=f"{label}, by {basis}",
+                )
+            where = break_even(mine)
+            if where is not None:
+                axis.axvline(where, color="k", ls=style, lw=0.6)
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(list(SERVICES), [str(count) for count in SERVICES], fontsize=6)
+        axis.minorticks_off()
+        axis.set_ylim(bottom=0)
+        axis.set_title(name, fontsize=8)
+        axis.set_xlabel("web services", fontsize=8)
+        axis.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("cost per day (USD)")
+    axes[0, -1].legend(fontsize=6, loc="upper left")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 # The figures ----------------------------------------------------------------------------
@@ -687,6 +889,40 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         "Services sharing the cluster, cost per day",
         ("vm_usd_per_day", "container_usd_per_day", "node_type", "nodes_max"),
     )
+    catalogues = catalogue_rows(runs, web)
+    write_table(catalogues, args.out / f"{STUDY}_catalogues.csv")
+    crossings = [
+        {
+            "point": f"{name}, by {basis}",
+            "break_even_services": break_even(
+                [r for r in catalogues if r["catalogue"] == name and r["basis"] == basis]
+            ),
+        }
+        for name in CATALOGUES
+        for basis in BASES
+    ]
+    for line in crossings:
+        where = line["break_even_services"]
+        print(
+            f"break_even catalogue={line['point']!r} services="
+            + ("none" if where is None else f"{where:.2f}")
+        )
+    plot_catalogues(
+        catalogues,
+        args.out / f"{STUDY}_catalogues.png",
+        f"Web services ({web.services_peak_per_s:g} req/s peak each): cost per day by "
+        f"catalogue and sizing ({replications} seeds)\nvertical lines: break-even "
+        "(containers cheaper to the right)",
+    )
+    nodes = nodes_in_the_loop(web, replications)
+    if nodes:
+        write_table(nodes, args.out / f"{STUDY}_nodes.csv")
+        print_table(
+            nodes,
+            f"One web service at {web.services_peak_per_s:g} req/s, containers on the nodes a "
+            "node scaler adds (pods wait for them), cost per day with the control plane",
+            ("usd_per_day", "node_hours", "time_to_schedule_s_p95", "drop_share"),
+        )
     plot_breakeven(
         rows,
         services,

@@ -17,6 +17,11 @@ effect, not new noise). The defaults:
   Beanstalk's Docker platform);
 * ``request CPU`` — the CPU time a request needs (only the autoscaler study serves
   requests).
+* ``policy cooldowns/warm-up`` — every reaction time of the autoscaler (cooldowns,
+  warm-up, the HPA's scale-down stabilisation; a step policy's unset warm-up from its
+  default);
+* ``Beanstalk boot`` — the ``beanstalk-docker`` platform's instance boot;
+* ``image sizes`` — every image layer's size and compressed size.
 
 A factor multiplies the default's value: ×2 of a time is twice as slow, ×2 of a
 throughput or bandwidth twice as fast. A default a study's config does not contain
@@ -57,16 +62,23 @@ red where the conclusion no longer holds, grey where it is a tie) into
 ``experiments/out/sensitivity/``; a conclusion no default moves gets no figure (its
 row says so).
 
+Then the interactions: for each conclusion the `SCREENED` (3) defaults that move it
+most one at a time are varied together in a full two-level factorial (8 corners at ×0.5
+and ×2, the study's own seeds), giving each main effect and two-factor interaction and
+the corners where the conclusion stops holding (``sensitivity_screening.csv`` and
+``screening ...`` lines).
+
 Run ``python experiments/sensitivity.py`` (start-up 10 seeds, layer caching 5, registry
-storm 1 (deterministic), autoscalers 2 seeds on the full two-hour crowd; a few minutes);
-``--quick`` runs 1 seed each, the autoscalers with the HPA and target tracking only on a
-5-minute crowd in a 15-minute run.
+storm 1 (deterministic), autoscalers 2 seeds on the full two-hour crowd); ``--quick``
+runs 1 seed each, the autoscalers with the HPA and target tracking only on a 5-minute
+crowd in a 15-minute run.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -107,12 +119,15 @@ from sim.core.distributions import (  # noqa: E402
     parse_distribution,
 )
 from sim.core.intervals import UNBOUNDED, Interval, Verdict, mean_interval  # noqa: E402
+from sim.core.schema import defaults as setting_defaults  # noqa: E402
 from sim.core.streams import RandomStreams  # noqa: E402
-from sim.core.units import parse_bandwidth, parse_size  # noqa: E402
+from sim.core.units import parse_bandwidth, parse_duration, parse_size  # noqa: E402
 from sim.output.report import output_console  # noqa: E402
+from sim.policies.autoscaling.step import StepScalingRules  # noqa: E402
 
 STUDY = "sensitivity"
 FACTORS = (0.5, 2.0)
+STEP_WARMUP_S = setting_defaults(StepScalingRules)["estimated_instance_warmup"]
 Config = dict[str, Any]
 
 
@@ -191,6 +206,50 @@ def scale_container_start(config: Config, factor: float) -> None:
             _scale_time(platform, "runtime_start", factor, f"platform.{name}")
 
 
+REACTION_KEYS = (
+    "cooldown",
+    "scale_out_cooldown",
+    "scale_in_cooldown",
+    "estimated_instance_warmup",
+    "downscale_stabilization",
+)
+"""An autoscaler's reaction times: cooldowns, warm-up, the HPA's scale-down window."""
+
+
+def _scale_reaction(section: dict[str, Any], factor: float, key: str) -> None:
+    for name in REACTION_KEYS:
+        if section.get(name) is not None:
+            section[name] = parse_duration(section[name], f"{key}.{name}") * factor
+
+
+def scale_policy_reaction(config: Config, factor: float) -> None:
+    """Every reaction time of the autoscaler; a step policy's warm-up, unset in the
+    preset, scaled from its default."""
+    autoscaler = config.get("autoscaler")
+    if not autoscaler:
+        return
+    _scale_reaction(autoscaler, factor, "autoscaler")
+    for index, member in enumerate(autoscaler.get("policies") or ()):
+        member.setdefault("estimated_instance_warmup", STEP_WARMUP_S)
+        _scale_reaction(member, factor, f"autoscaler.policies[{index}]")
+
+
+def scale_beanstalk_boot(config: Config, factor: float) -> None:
+    beanstalk = config.get("platform", {}).get("beanstalk-docker")
+    if beanstalk is not None:
+        _scale_time(beanstalk, "boot", factor, "platform.beanstalk-docker")
+
+
+def scale_image_sizes(config: Config, factor: float) -> None:
+    """Every layer's size and compressed size (the bytes pulled, extracted and stored)."""
+    for name, image in config.get("images", {}).items():
+        for index, step in enumerate(image.get("steps") or ()):
+            for field in ("size", "compressed"):
+                if step.get(field) is not None:
+                    key = f"images.{name}.steps[{index}].{field}"
+                    step[field] = max(1, round(parse_size(step[field], key) * factor))
+
+
 def scale_request_cpu(config: Config, factor: float) -> None:
     traffic = config["workload"].get("traffic")
     if traffic is not None:
@@ -214,6 +273,9 @@ DEFAULTS = (
     Default("app_init", "app init", scale_app_init),
     Default("container_start", "container start", scale_container_start),
     Default("request_cpu", "request CPU", scale_request_cpu),
+    Default("policy_reaction", "policy cooldowns/warm-up", scale_policy_reaction),
+    Default("beanstalk_boot", "Beanstalk boot", scale_beanstalk_boot),
+    Default("image_sizes", "image sizes", scale_image_sizes),
 )
 
 
@@ -616,6 +678,129 @@ def sensitivity_rows(
     return rows
 
 
+# --- Screening the top defaults' interactions ------------------------------------------
+
+SCREENED = 3
+"""How many defaults, those that move a conclusion most one at a time, are screened."""
+
+Corner = tuple[tuple[str, float], ...]
+"""The screened defaults' factors at one corner of the design, as (key, factor) pairs."""
+
+
+def top_defaults(conclusion: Conclusion, rows: Sequence[Mapping[str, Any]]) -> list[Default]:
+    """The `SCREENED` defaults whose ×0.5-to-×2 swing of the conclusion is widest (in
+    `DEFAULTS` order among equals), leaving out those that do not move it."""
+    by_name = {default.name: default for default in DEFAULTS}
+    mine = [row for row in rows if row["conclusion"] == conclusion.key and row["x2"] != row["x0.5"]]
+    mine.sort(key=lambda row: -abs(row["x2"] - row["x0.5"]))
+    return [by_name[row["default"]] for row in mine[:SCREENED]]
+
+
+def run_corner(
+    study: Study, corner: Corner, compose: Callable[[Sequence[str]], Config]
+) -> dict[str, dict[str, Any]]:
+    """The study's table with every default of the corner scaled by its factor at once."""
+    scales = [(next(d for d in DEFAULTS if d.key == key), factor) for key, factor in corner]
+
+    def adjust(config: Config) -> None:
+        if study.adjust is not None:
+            study.adjust(config)
+        for default, factor in scales:
+            default.scale(config, factor)
+
+    runs = run_study(
+        study.points,
+        study.replications,
+        common=study.common,
+        adjust=adjust,
+        progress=False,
+        compose=compose,
+    )
+    return {row["point"]: row for row in study.table(runs)}
+
+
+def effects(
+    names: Sequence[str], values: Mapping[tuple[int, ...], float]
+) -> list[tuple[str, float]]:
+    """Main effects and two-factor interactions of a full two-level factorial: the mean
+    response where the term's sign (the product of its factors' -1/+1 codes) is + minus
+    the mean where it is -. `values` maps each corner's codes to the response."""
+    terms: list[tuple[int, ...]] = [(i,) for i in range(len(names))]
+    terms += list(itertools.combinations(range(len(names)), 2))
+    found = []
+    for term in terms:
+        plus = [v for codes, v in values.items() if math.prod(codes[i] for i in term) > 0]
+        minus = [v for codes, v in values.items() if math.prod(codes[i] for i in term) < 0]
+        effect = sum(plus) / len(plus) - sum(minus) / len(minus)
+        found.append((" × ".join(names[i] for i in term), effect))
+    return found
+
+
+def screening_rows(
+    rows: Sequence[Mapping[str, Any]],
+    quick: bool,
+    compose: Callable[[Sequence[str]], Config] | None = None,
+    conclusions: Sequence[Conclusion] = CONCLUSIONS,
+) -> list[dict[str, Any]]:
+    """For each conclusion, a full 2^k factorial (k <= `SCREENED`, every default at ×0.5
+    (-1) or ×2 (+1)) over the defaults that move it most one at a time, on the study's
+    own seeds: each main effect and two-factor interaction, and at how many of the
+    corners the conclusion stops holding. A conclusion that fewer than two defaults move
+    gets one row saying so."""
+    compose = compose or cached_compose()
+    all_studies = studies(quick)
+    cache: dict[tuple[str, frozenset[tuple[str, float]]], dict[str, dict[str, Any]]] = {}
+    found: list[dict[str, Any]] = []
+    for conclusion in conclusions:
+        top = top_defaults(conclusion, rows)
+        head = {"conclusion": conclusion.key, "claim": conclusion.claim}
+        if len(top) < 2:
+            found.append({**head, "term": "(fewer than two defaults move it)", "effect": 0.0})
+            continue
+        values: dict[tuple[int, ...], float] = {}
+        for codes in itertools.product((-1, 1), repeat=len(top)):
+            corner = tuple(
+                (default.key, FACTORS[0] if code < 0 else FACTORS[1])
+                for default, code in zip(top, codes, strict=True)
+            )
+            key = (conclusion.study, frozenset(corner))
+            if key not in cache:
+                cache[key] = run_corner(all_studies[conclusion.study], corner, compose)
+            values[codes] = conclusion.value(cache[key])
+        flipping = sum(1 for value in values.values() if not conclusion.holds(value))
+        for term, effect in effects([d.name for d in top], values):
+            found.append(
+                {
+                    **head,
+                    "term": term,
+                    "effect": effect,
+                    "corners": len(values),
+                    "corners_not_holding": flipping,
+                    "low": min(values.values()),
+                    "high": max(values.values()),
+                }
+            )
+    return found
+
+
+def print_screening(rows: Sequence[Mapping[str, Any]]) -> None:
+    """One line per term: ``screening conclusion=... term=... effect=...``, and per
+    conclusion the corners where it stops holding."""
+    seen = set()
+    for row in rows:
+        print(
+            f"screening conclusion={row['conclusion']} term={row['term']!r} "
+            f"effect={row['effect']:.4g}"
+        )
+        if "corners" in row and row["conclusion"] not in seen:
+            seen.add(row["conclusion"])
+            print(
+                f"screening conclusion={row['conclusion']} corners={row['corners']} "
+                f"not_holding={row['corners_not_holding']} "
+                f"range=[{row['low']:.4g}, {row['high']:.4g}]"
+            )
+
+
 # --- Output -----------------------------------------------------------------------------
 
 VERDICT_COLOURS = {"holds": "#4e79a7", "flips": "#e15759", "tie": "#a0a0a0"}
@@ -755,6 +940,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     _, rows = evaluate(args.quick)
     write_outputs(rows, args.out, args)
+    screened = screening_rows(rows, args.quick)
+    write_table(screened, args.out / f"{STUDY}_screening.csv")
+    print_screening(screened)
     print_rows(
         rows,
         "Each default ×0.5 and ×2, one at a time: the headline conclusions' values "

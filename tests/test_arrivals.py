@@ -169,6 +169,14 @@ def test_rate_changes_of_the_deterministic_kinds() -> None:
     ]
     step = FlashCrowdArrivals(8.0, 80.0, 1800.0, 1200.0, "step", np.random.default_rng(0))
     assert next_rate_change(step, 1800.0) == 3000.0
+    ramp = FlashCrowdArrivals(8.0, 80.0, 1800.0, 1200.0, "ramp", np.random.default_rng(0))
+    # One slope from the start to the end, where the rate drops back: no bend between.
+    assert [next_rate_change(ramp, t) for t in (0.0, 1800.0, 2400.0, 3000.0)] == [
+        1800.0,
+        3000.0,
+        3000.0,
+        math.inf,
+    ]
     rates = TraceRates(60.0, [1.0, 2.0, 3.0], None, start_s=30.0)
     assert [next_rate_change(rates, t) for t in (0.0, 30.0, 100.0, 209.0, 210.0)] == [
         30.0,

@@ -124,3 +124,64 @@ def test_the_timeline_band_holds_every_seed(
         ]
         assert (low[i], high[i]) == (min(seen), max(seen))
         assert low[i] <= median[i] <= high[i]
+
+
+@pytest.fixture(scope="module")
+def tuned() -> list[Any]:
+    """The HPA and simple scaling tuned on the quick spike crowd, one seed per point."""
+    module = load_study("autoscalers")
+    return [
+        module.tune_policy(policy, "spike", module.QUICK, 1, True) for policy in ("hpa", "simple")
+    ]
+
+
+def test_every_tuned_point_meets_its_bound_and_is_on_its_own_front(tuned: list[Any]) -> None:
+    from sim.batch.tune import dominates
+
+    for result in tuned:
+        outcomes = result.tuning.outcomes
+        front = result.tuning.front()
+        assert front and set(front) <= set(outcomes)
+        for bound, point in result.tuning.tuned.items():
+            if point is None:
+                assert all(o.drops > bound for o in outcomes.values())
+                continue
+            assert outcomes[point].drops <= bound
+            assert not any(dominates(other, outcomes[point]) for other in outcomes.values())
+    hpa = tuned[0].tuning
+    # The cheapest HPA settings with at most 1 % dropped on the quick spike (seed 0).
+    assert hpa.label(hpa.tuned[0.01]) == "target=40, stabilisation=60s"
+
+
+def test_the_tuned_table_keeps_the_defaults_and_every_point_sees_the_same_requests(
+    tuned: list[Any],
+) -> None:
+    module = load_study("autoscalers")
+    rows = [row for result in tuned for row in module.tuned_rows(result)]
+    for result in tuned:
+        mine = [row for row in rows if row["policy"] == result.policy]
+        assert mine[0]["role"] == mine[0]["settings"] == "defaults"
+        assert len(mine) == 1 + len(result.tuning.outcomes)
+        tags = {f"tuned<={bound:g}" for bound in module.DROP_BOUNDS}
+        for row in mine[1:]:
+            assert row["role"] in ("front", "run") or set(row["role"].split()) <= tags
+    # Common random numbers: every policy and setting meets the same arrivals.
+    assert len({row["requests_total"] for row in rows}) == 1
+    for row in rows:
+        assert (
+            row["requests_total"]
+            == row["requests_served"] + row["requests_in_flight"] + (row["requests_dropped"])
+        )
+        assert 0.0 <= row["drop_ratio_low"] <= row["drop_ratio"] <= row["drop_ratio_high"] <= 1.0
+
+
+def test_the_fronts_are_drawn_again_from_the_tuned_table(tuned: list[Any], tmp_path: Path) -> None:
+    module = load_study("autoscalers")
+    rows = [row for result in tuned for row in module.tuned_rows(result)]
+    module.write_table(rows, tmp_path / "tuned.csv")
+    again = module.main(["--replot", str(tmp_path / "tuned.csv"), "--out", str(tmp_path)])
+    assert [(r["policy"], r["role"], r["settings"]) for r in again] == [
+        (r["policy"], r["role"], r["settings"]) for r in rows
+    ]
+    assert [r["drop_ratio"] for r in again] == pytest.approx([r["drop_ratio"] for r in rows])
+    assert (tmp_path / "autoscalers_fronts.png").stat().st_size > 10_000

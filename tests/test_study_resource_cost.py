@@ -120,3 +120,57 @@ def test_both_platforms_see_the_same_requests_and_hold_about_the_same_replicas(
     assert vm["replica_h_per_day"] == pytest.approx(container["replica_h_per_day"], rel=0.05)
     # One service: the containers pay the control plane ($2.40 a day) on top.
     assert container["usd_per_day"] > study.CONTROL_PLANE_USD_PER_HOUR * 24
+
+
+def test_the_catalogues_with_and_without_burstables_and_one_vcpu_types() -> None:
+    names = {name: {t.name for t in types} for name, types in study.CATALOGUES.items()}
+    assert names["t3 + m5/c5/r5"] == set(TYPES)
+    assert not any(name.startswith("t3.") for name in names["m5/c5/r5"])
+    assert {"c7a.medium", "m7a.medium"} <= names["m5/c5/r5 + c7a/m7a.medium"]
+    # Without burstables a busy 1-vCPU VM takes the 1-vCPU type, not a 2-vCPU one.
+    one_vcpu = study.CATALOGUES["m5/c5/r5 + c7a/m7a.medium"]
+    assert study.cheapest_vm(study.WEB, 10.0, 20.0, one_vcpu)[0].name == "c7a.medium"
+    assert study.cheapest_vm(study.WEB, 10.0, 20.0, study.CATALOGUES["m5/c5/r5"])[0].name == (
+        "c5.large"
+    )
+    # 1 vCPU - 60 m reserved - 125 m of DaemonSets cannot hold a 1-vCPU pod.
+    medium = study.node_shape(one_vcpu[-2])
+    assert medium.allocatable_cpu == pytest.approx(0.815) and medium.replicas(study.WEB) == 0
+
+
+def test_sizing_by_requests_or_working_set() -> None:
+    by_requests = study.sized_by(study.WEB, "requests")
+    by_working_set = study.sized_by(study.WEB, "working set")
+    assert (by_requests.memory_mib, by_requests.working_set_mib) == (1024, 1024)
+    assert (by_working_set.memory_mib, by_working_set.working_set_mib) == (600, 600)
+    # By requests a VM needs 1 GiB + a 512 MiB guest OS: t3.small (2 GiB) still holds it.
+    assert study.cheapest_vm(by_requests, 10.0, 6.0)[0].name == "t3.small"
+    with pytest.raises(ValueError, match="allowed: requests, working set"):
+        study.sized_by(study.WEB, "limits")
+
+
+def test_the_catalogue_table_covers_every_catalogue_and_basis(
+    quick: tuple[list[dict[str, Any]], Path],
+) -> None:
+    out = quick[1]
+    with open(out / "resource_cost_catalogues.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert {(row["catalogue"], row["basis"]) for row in rows} == {
+        (name, basis) for name in study.CATALOGUES for basis in study.BASES
+    }
+    assert len(rows) == len(study.CATALOGUES) * len(study.BASES) * len(study.SERVICES)
+    assert (out / "resource_cost_catalogues.png").stat().st_size > 10_000
+
+
+def test_nodes_in_the_loop_covers_each_catalogue_and_both_node_scalers() -> None:
+    points = study.nodes_in_the_loop_points(study.WEB, 20)
+    assert [point.label for point in points] == [
+        "karpenter m5/c5/r5",
+        "karpenter t3 + m5/c5/r5",
+        "karpenter m5/c5/r5 + c7a/m7a.medium",
+        "cluster-autoscaler",
+    ]
+    assert "cluster.scaler.node_pools.default.families=[m5,c5,r5,c7a,m7a]" in points[2].overrides
+    assert {point.extra["scaler"] for point in points} == set(study.NODE_SCALERS)
+    if not study.node_scalers_available():
+        assert study.nodes_in_the_loop(study.WEB, 1) == []

@@ -15,6 +15,7 @@ from studies import load_study
 
 from sim.batch.study import run_study
 from sim.core.distributions import parse_distribution
+from sim.core.units import parse_duration
 
 sensitivity = load_study("sensitivity")
 
@@ -33,7 +34,7 @@ def test_one_row_per_conclusion_and_default_and_the_files(quick: Any, tmp_path: 
         for conclusion, default in itertools.product(sensitivity.CONCLUSIONS, sensitivity.DEFAULTS)
     ]
     assert pairs == expected
-    assert len(sensitivity.CONCLUSIONS) == 10 and len(sensitivity.DEFAULTS) == 7
+    assert len(sensitivity.CONCLUSIONS) == 10 and len(sensitivity.DEFAULTS) == 10
     sensitivity.write_outputs(rows, tmp_path)
     with (tmp_path / "sensitivity.csv").open() as file:
         table = list(csv.DictReader(file))
@@ -159,3 +160,90 @@ def test_a_verdict_weighs_the_seeds_noise() -> None:
     assert sensitivity.judge(share, [50.0, 52.0, 48.0], "e")[1] == "holds"
     assert sensitivity.judge(share, [58.0, 63.0, 61.0, 57.0], "f")[1] == "tie"
     assert sensitivity.judge(share, [70.0, 72.0, 71.0], "g")[1] == "flips"
+
+
+def test_image_sizes_and_policy_reaction_scale_what_they_name(quick: Any) -> None:
+    study_tables, rows = quick
+    tables = study_tables["startup"]
+    base = tables[sensitivity.BASE]["container cold"]
+    # Twice the bytes: the cold pull's download and extraction both take longer.
+    bigger = tables["image_sizes", 2.0]["container cold"]
+    assert bigger["pull_download_s"] > base["pull_download_s"]
+    assert bigger["pull_extract_s"] > base["pull_extract_s"]
+    # Reaction times and Beanstalk's boot are in no start-up point: their runs are the base.
+    for row in rows:
+        if row["study"] == "startup" and row["default"] in (
+            "policy cooldowns/warm-up",
+            "Beanstalk boot",
+        ):
+            assert row["x0.5"] == row["base"] == row["x2"]
+
+
+def test_the_reaction_times_of_every_policy_scale() -> None:
+    from sim.api import load_config, to_plain
+
+    for policy, keys in (
+        (
+            "target_tracking",
+            ("scale_out_cooldown", "scale_in_cooldown", "estimated_instance_warmup"),
+        ),
+        ("simple", ("cooldown",)),
+        ("hpa", ("downscale_stabilization",)),
+        ("beanstalk", ("cooldown",)),
+    ):
+        config = to_plain(load_config(["+experiment=autoscalers", f"autoscaler={policy}"]))
+        before = dict(config["autoscaler"])
+        sensitivity.scale_policy_reaction(config, 0.5)
+        for key in keys:
+            assert config["autoscaler"][key] == 0.5 * parse_duration(before[key], key)
+    config = to_plain(load_config(["+experiment=autoscalers", "autoscaler=step"]))
+    sensitivity.scale_policy_reaction(config, 2.0)
+    # The step policies' warm-up is unset: its default (300 s) is scaled.
+    assert [m["estimated_instance_warmup"] for m in config["autoscaler"]["policies"]] == [
+        600.0,
+        600.0,
+    ]
+
+
+def test_factorial_effects_of_a_known_response() -> None:
+    """y = 10 + 3a + 2b - c + 1.5ab (codes -1/+1): effects are twice the coefficients."""
+    values = {
+        (a, b, c): 10 + 3 * a + 2 * b - c + 1.5 * a * b
+        for a, b, c in itertools.product((-1, 1), repeat=3)
+    }
+    found = dict(sensitivity.effects(["A", "B", "C"], values))
+    assert found == pytest.approx(
+        {"A": 6.0, "B": 4.0, "C": -2.0, "A × B": 3.0, "A × C": 0.0, "B × C": 0.0}
+    )
+
+
+def test_the_screening_takes_the_widest_swings_and_reports_every_term(quick: Any) -> None:
+    _, rows = quick
+    (pull,) = (c for c in sensitivity.CONCLUSIONS if c.key == "pull_share")
+    top = sensitivity.top_defaults(pull, rows)
+    swings = {
+        row["default"]: abs(row["x2"] - row["x0.5"])
+        for row in rows
+        if row["conclusion"] == "pull_share"
+    }
+    assert len(top) == sensitivity.SCREENED
+    assert [swings[d.name] for d in top] == sorted(swings.values(), reverse=True)[:3]
+    assert "extraction throughput" in {d.name for d in top}
+
+
+def test_the_screening_of_the_pull_share_runs_every_corner(quick: Any) -> None:
+    _, rows = quick
+    (pull,) = (c for c in sensitivity.CONCLUSIONS if c.key == "pull_share")
+    screened = sensitivity.screening_rows(rows, quick=True, conclusions=[pull])
+    names = [d.name for d in sensitivity.top_defaults(pull, rows)]
+    assert [row["term"] for row in screened] == [
+        *names,
+        f"{names[0]} × {names[1]}",
+        f"{names[0]} × {names[2]}",
+        f"{names[1]} × {names[2]}",
+    ]
+    assert {row["corners"] for row in screened} == {8}
+    effect = {row["term"]: row["effect"] for row in screened}
+    # A faster extraction (x2, code +1) makes the pull a smaller share of start-up.
+    assert effect["extraction throughput"] < 0
+    assert screened[0]["low"] < screened[0]["high"]

@@ -105,7 +105,7 @@ def test_diurnal_counts_match_integrated_rate() -> None:
     _assert_counts_match_rate(process, horizon_s=400.0, windows=40)
 
 
-@pytest.mark.parametrize("shape", ["step", "spike"])
+@pytest.mark.parametrize("shape", ["step", "spike", "ramp"])
 def test_flash_crowd_counts_match_integrated_rate(shape: str) -> None:
     process = FlashCrowdArrivals(
         base_per_s=10.0,
@@ -129,6 +129,11 @@ def test_flash_crowd_rates() -> None:
     assert spike.rate_at(90.0) == 10.0
     step = FlashCrowdArrivals(10.0, 110.0, 50.0, 40.0, "step", rng)
     assert [step.rate_at(t) for t in (49.0, 50.0, 89.9, 90.0)] == [10.0, 110.0, 110.0, 10.0]
+    ramp = FlashCrowdArrivals(10.0, 110.0, 50.0, 40.0, "ramp", rng)
+    assert [ramp.rate_at(t) for t in (49.9, 50.0, 90.0)] == [10.0, 10.0, 10.0]
+    assert ramp.rate_at(60.0) == pytest.approx(35.0)
+    assert ramp.rate_at(70.0) == pytest.approx(60.0)
+    assert ramp.rate_at(89.9) == pytest.approx(109.75)
 
 
 def test_trace_rates_counts_and_end() -> None:
@@ -174,7 +179,7 @@ def test_invalid_processes() -> None:
     with pytest.raises(ValueError):
         FlashCrowdArrivals(1.0, 2.0, 0.0, 0.0, "step", rng)
     with pytest.raises(ValueError):
-        FlashCrowdArrivals(1.0, 2.0, 0.0, 1.0, "ramp", rng)  # type: ignore[arg-type]
+        FlashCrowdArrivals(1.0, 2.0, 0.0, 1.0, "wave", rng)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         TraceRates(0.0, [1.0], rng)
 

@@ -12,7 +12,7 @@ from sim.core.errors import ConfigError
 from sim.core.settings import Kind, setting
 from sim.model.service.arrivals._streams import ThinnedPoisson, check_rate
 
-FlashCrowdShape = Literal["step", "spike"]
+FlashCrowdShape = Literal["step", "spike", "ramp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,9 @@ class FlashCrowdParams:
     peak_per_s: float = setting(minimum=0, doc="the rate at the height of the crowd")
     start_s: float = setting(unit="duration", doc="when the crowd begins")
     duration_s: float = setting(unit="duration", doc="how long it lasts")
-    shape: FlashCrowdShape = setting(doc="step: the peak throughout; spike: up and down")
+    shape: FlashCrowdShape = setting(
+        doc="step: the peak throughout; spike: up and down; ramp: up, then off at the end"
+    )
 
     def __post_init__(self) -> None:
         if self.duration_s == 0:
@@ -42,7 +44,7 @@ class FlashCrowdArrivals(ThinnedPoisson):
         peak_per_s: the rate at the height of the crowd.
         start_s: when the crowd begins.
         duration_s: how long it lasts (positive).
-        shape: ``"step"`` or ``"spike"``.
+        shape: ``"step"``, ``"spike"`` or ``"ramp"``.
         rng: the generator candidates and acceptances are drawn from.
     """
 
@@ -63,8 +65,8 @@ class FlashCrowdArrivals(ThinnedPoisson):
             raise ValueError(f"duration_s must be positive and finite, not {duration_s}")
         if not math.isfinite(start_s):
             raise ValueError(f"start_s must be finite, not {start_s}")
-        if shape not in ("step", "spike"):
-            raise ValueError(f"shape must be 'step' or 'spike', not {shape!r}")
+        if shape not in ("step", "spike", "ramp"):
+            raise ValueError(f"shape must be 'step', 'spike' or 'ramp', not {shape!r}")
         super().__init__(rng)
         self.base_per_s = base_per_s
         self.peak_per_s = peak_per_s
@@ -78,12 +80,16 @@ class FlashCrowdArrivals(ThinnedPoisson):
             return self.base_per_s
         if self.shape == "step":
             return self.peak_per_s
+        if self.shape == "ramp":
+            rise = (t_s - self.start_s) / self.duration_s
+            return self.base_per_s + (self.peak_per_s - self.base_per_s) * rise
         half_s = self.duration_s / 2
         from_edge_s = min(t_s - self.start_s, self._end_s - t_s)
         return self.base_per_s + (self.peak_per_s - self.base_per_s) * from_edge_s / half_s
 
     def next_change_after(self, t_s: float) -> float:
-        """The crowd's start, its peak (a spike's middle) or its end, whichever is next."""
+        """The crowd's start, its peak (a spike's middle; a ramp peaks at its end) or its
+        end, whichever is next."""
         edges = [self.start_s, self._end_s]
         if self.shape == "spike":
             edges.insert(1, self.start_s + self.duration_s / 2)
@@ -110,4 +116,6 @@ def build(params: FlashCrowdParams, rng: np.random.Generator) -> FlashCrowdArriv
     )
 
 
-KIND = Kind("flash_crowd", FlashCrowdParams, build, "a steady rate with a crowd (step or spike)")
+KIND = Kind(
+    "flash_crowd", FlashCrowdParams, build, "a steady rate with a crowd (step, spike or ramp)"
+)
