@@ -584,7 +584,7 @@ def plot_fronts(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
         dpi=120,
         squeeze=False,
     )
-    highest = max(max(row["drop_ratio_high"], row["drop_ratio"]) for row in rows)
+    highest = max(_finite(row["drop_ratio_high"]) or row["drop_ratio"] for row in rows)
     tag = f"tuned<={HEADLINE_BOUND:g}"
     for column, shape in enumerate(shapes):
         for index, policy in enumerate(policies):

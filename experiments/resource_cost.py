@@ -49,6 +49,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.api import load_config  # noqa: E402
 from sim.batch.study import (  # noqa: E402
+    Measure,
     Metric,
     Point,
     StudyRun,
@@ -64,7 +65,7 @@ from sim.batch.study_figures import (  # noqa: E402
     save_figure,
 )
 from sim.core.errors import ConfigError  # noqa: E402
-from sim.core.intervals import NON_NEGATIVE, mean_interval  # noqa: E402
+from sim.core.intervals import NON_NEGATIVE, SHARE, mean_interval  # noqa: E402
 from sim.core.streams import RandomStreams  # noqa: E402
 from sim.model.hosts.allocatable import MIB, eks_reserved_memory_bytes, eks_reserved_vcpu  # noqa: E402
 from sim.output.results import Result  # noqa: E402
@@ -402,9 +403,19 @@ def drop_share(result: Result) -> float:
 
 # Nodes in the loop ----------------------------------------------------------------------
 
+SIMPLE_SCALER_KEYS = (
+    "~cluster.scaler.instance_type",
+    "~cluster.scaler.min_hosts",
+    "~cluster.scaler.max_hosts",
+)
+"""The preset's settings of the simple scaler, which another kind does not take."""
 NODE_SCALERS: dict[str, tuple[str, ...]] = {
-    "karpenter": ("cluster/scaler=karpenter",),
-    "cluster-autoscaler": ("cluster/scaler=cluster-autoscaler", "cluster.scaler.expander=price"),
+    "karpenter": ("cluster/scaler=karpenter", *SIMPLE_SCALER_KEYS),
+    "cluster-autoscaler": (
+        "cluster/scaler=cluster-autoscaler",
+        *SIMPLE_SCALER_KEYS,
+        "cluster.scaler.expander=price",
+    ),
 }
 KARPENTER_FAMILIES = {
     "m5/c5/r5": "[m5,c5,r5]",
@@ -471,13 +482,14 @@ def nodes_in_the_loop(profile: Profile, replications: int) -> list[dict[str, Any
         "latency_s_p95": summary_metric("latency_s_p95"),
         "time_to_schedule_s_p95": summary_metric("time_to_schedule_s_p95"),
         "node_hours": summary_metric("node_hours"),
-        "drop_share": drop_share,
+        "drop_share": Measure(drop_share, SHARE),
     }
     rows = study_table(runs, metrics)
     for row in rows:
         control_plane = CONTROL_PLANE_USD_PER_HOUR * CYCLE_H
         row["usd_per_day"] = (row["cost_usd"] + control_plane) * CYCLES_PER_DAY
-        row["usd_per_day_ci95"] = row["cost_usd_ci95"] * CYCLES_PER_DAY
+        row["usd_per_day_low"] = (row["cost_usd_low"] + control_plane) * CYCLES_PER_DAY
+        row["usd_per_day_high"] = (row["cost_usd_high"] + control_plane) * CYCLES_PER_DAY
         row["peak_per_s"] = peak
     return rows
 

@@ -48,18 +48,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.batch.autoscaler_settings import BASE, grid  # noqa: E402
 from sim.batch.study import (  # noqa: E402
+    Measure,
     Metric,
     Point,
     Proportion,
     StudyRun,
-    error_bars,
     print_table,
     run_study,
     study_table,
     summary_metric,
     write_table,
 )
+from sim.batch.study_figures import error_bars  # noqa: E402
 from sim.batch.tune import Outcome, Tuning, tune  # noqa: E402
+from sim.core.intervals import NON_NEGATIVE  # noqa: E402
 from sim.output.results import Result  # noqa: E402
 
 STUDY = "startup_latency"
@@ -121,13 +123,16 @@ def crowd_drops(crowd: Crowd) -> Proportion:
     )
 
 
-def replica_hours(result: Result) -> float:
+def _replica_hours(result: Result) -> float:
     """Replicas in service or starting, sampled at each period's end, times its length."""
     periods = result.timeseries
     return sum(
         (row["in_service"] + row["replicas_starting"]) * (row["time_s"] - before["time_s"])
         for before, row in zip(periods, periods[1:], strict=False)
     ) / (SECONDS_PER_HOUR)
+
+
+replica_hours = Measure(_replica_hours, NON_NEGATIVE)
 
 
 def metrics(crowd: Crowd) -> dict[str, Metric]:
