@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 from sim.model.network.flows import BottleneckGroup, Path, PathClass
@@ -38,7 +39,7 @@ from sim.model.network.flows import BottleneckGroup, Path, PathClass
 _CHECK_TOLERANCE = 1e-12
 
 
-class FairRates:
+class FairRates(ABC):
     """Sets the max-min fair rates of a `MaxMinSharing`'s flows (its state is declared
     here, kept there)."""
 
@@ -58,8 +59,8 @@ class FairRates:
     updates: int
     full_updates: int
 
-    def _link_index(self) -> dict[int, list[tuple[PathClass, int]]]:
-        raise NotImplementedError
+    @abstractmethod
+    def _link_index(self) -> dict[int, list[tuple[PathClass, int]]]: ...
 
     def update(self, now_s: float) -> None:
         """Set the max-min fair rates after this instant's starts and ends."""

@@ -15,6 +15,7 @@ link meanwhile, the set is split into one flow per host, as far along as the set
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from itertools import pairwise
@@ -155,7 +156,7 @@ def in_order(flows: Sequence[Flow]) -> Iterator[tuple[Flow, list[int]]]:
         yield current, run
 
 
-class TwinSets(Links):
+class TwinSets(Links, ABC):
     """The part of a `sim.model.network.network.Network` that sends to many hosts at
     once (`send_together`) and keeps the twin sets in flight; a flow's own life (its
     latency, its start, its end) is the network's."""
@@ -169,16 +170,16 @@ class TwinSets(Links):
         self._twin_sets_made = 0
         self._twin_tails: dict[int, TwinSet] = {}
 
-    def _transfer(self, src: str, dst: str, size_bytes: float, done: Done) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _transfer(self, src: str, dst: str, size_bytes: float, done: Done) -> None: ...
 
+    @abstractmethod
     def _start_flow(
         self, path: Path, size_bytes: float, seq: int, done: Done, _: object = None
-    ) -> None:
-        raise NotImplementedError
+    ) -> None: ...
 
-    def _request_update(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _request_update(self) -> None: ...
 
     def send_together(
         self,

@@ -13,6 +13,7 @@ it terminates the instance.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Generator, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -27,7 +28,7 @@ from sim.model.hosts.replica import App, Holding, Startup
 from sim.model.platforms import PlatformContext
 
 
-class BasePlatform:
+class BasePlatform(ABC):
     """Starts replicas through `start` and stops them through `release`.
 
     Args:
@@ -56,11 +57,12 @@ class BasePlatform:
         startup = Startup(self.env, self.log, replica, app, self.name, self.ledger)
         return (yield from self.start(startup, app, pinned))
 
+    @abstractmethod
     def start(
         self, startup: Startup, app: App, pinned: Host | None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """The platform's own start-up, from a replica requested to ready or failed."""
-        raise NotImplementedError
+        ...
 
     def stop_replica(self, replica: str) -> None:
         """Stop a ready replica: give back what it holds and log how it ended."""
@@ -68,9 +70,10 @@ class BasePlatform:
         self.release(replica, holding)
         self.log.record(self.env.now, replica, EventKind.REPLICA_STATE, state=self.stopped_state)
 
+    @abstractmethod
     def release(self, replica: str, holding: Holding) -> None:
         """Give back what a stopped replica held."""
-        raise NotImplementedError
+        ...
 
     def placed(self, startup: Startup, host: Host, memory_bytes: int) -> None:
         """Record that the scheduler placed the replica on `host` after its wait."""
@@ -93,9 +96,10 @@ class InstancePerReplica(BasePlatform):
         super().__init__(params, context)
         self.runtime = context.runtime(params)
 
+    @abstractmethod
     def instance_for(self, app: App) -> tuple[InstanceType, int, Mapping[str, Any]]:
         """The instance type an app runs on, its disk, and what to log of it."""
-        raise NotImplementedError
+        ...
 
     @property
     def provision(self) -> Distribution:
