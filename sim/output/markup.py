@@ -3,8 +3,9 @@
 App, image, host and registry names, labels and reasons come from configs, traces and
 Dockerfiles, so any of them may hold ``<``, ``&`` or quotes; nothing here writes a
 string into HTML without `escape`. Data embedded for a script (`json_script`) is JSON
-with ``<``, ``>``, ``&`` and the line separators U+2028/U+2029 written as ``\\u`` and four hex digits
-escapes, so no value can end its ``<script>`` element or open a comment.
+with ``<``, ``>``, ``&`` and the line separators U+2028/U+2029 written as ``\\u``
+escapes of four hex digits, so no value can end its ``<script>`` element or open a
+comment.
 """
 
 from __future__ import annotations
