@@ -187,7 +187,9 @@ class Monitoring:
         """Account one request served by `replica`."""
         period_s = self.period_s
         self.busy_total_s += finish_s - start_s
-        self._usage(int(arrival_s // period_s), replica).requests += 1
+        # A request held for a replica (a service scaled to zero) may have arrived in a
+        # period already closed: it counts in the first one still open.
+        self._usage(max(int(arrival_s // period_s), len(self.closed)), replica).requests += 1
         finished = self._usage(int(finish_s // period_s), replica)
         finished.bytes_out += response_bytes
         finished.latency_sum_s += finish_s - arrival_s
@@ -219,7 +221,7 @@ class Monitoring:
 
     def dropped(self, arrival_s: float, reason: str, replica: str | None) -> None:
         """Account one request dropped on arrival."""
-        drops = self._period(int(arrival_s // self.period_s)).dropped
+        drops = self._period(max(int(arrival_s // self.period_s), len(self.closed))).dropped
         drops[reason] = drops.get(reason, 0) + 1
 
     def before_close(self, hook: Callable[[int], None]) -> None:
