@@ -300,6 +300,7 @@ class Scenario:
             request_part(
                 stats.summary(self.monitoring.wait_sketch()) if stats is not None else None,
                 stats.in_flight(end_s) if stats is not None else 0,
+                service.held_at_end if service is not None else 0,
             ),
             service.report_scaling()
             if service is not None

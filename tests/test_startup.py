@@ -180,6 +180,6 @@ def test_an_unknown_kind_names_every_kind() -> None:
     with pytest.raises(ConfigError) as error:
         read_kind(AUTOSCALING, {"policy": "nosuch"}, "autoscaler")
     assert str(error.value) == (
-        "autoscaler.policy: nosuch: one of beanstalk, composite, hpa, none, simple, step, "
+        "autoscaler.policy: nosuch: one of beanstalk, composite, hpa, keda, none, simple, step, "
         "target_tracking"
     )

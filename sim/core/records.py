@@ -161,6 +161,12 @@ class DropReason(StrEnum):
     """A recorded arrival (a trace's row) before the service opened to traffic."""
     QUEUE_FULL = "queue full"
     TIMEOUT = "timeout"
+    ACTIVATION_TIMEOUT = "activation timeout"
+    """Held at the interceptor of a service scaled to zero longer than its timeout
+    before a replica was ready (`sim.model.service.interceptor`)."""
+    ACTIVATION_BUFFER_FULL = "activation buffer full"
+    """Arrived while no replica was ready and the interceptor already held as many
+    requests as it can."""
 
 
 class FailReason(StrEnum):

@@ -50,6 +50,8 @@ class _EveryRun(TypedDict):
     requests_served: int
     requests_in_flight: int
     requests_dropped: int
+    requests_dropped_activation_buffer_full: int
+    requests_dropped_activation_timeout: int
     requests_dropped_no_ready_replica: int
     requests_dropped_not_started: int
     requests_dropped_queue_full: int

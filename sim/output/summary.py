@@ -185,10 +185,13 @@ class Summary:
     images_removed: int = metric("images removed by image garbage collection")
     requests_total: int = metric("requests that arrived: served + in flight + dropped + failed")
     requests_served: int = metric("requests finished by the end")
-    requests_in_flight: int = metric("requests assigned to a replica, not finished at the end")
+    requests_in_flight: int = metric(
+        "requests assigned to a replica, or held for one (scaled to zero), not finished at the end"
+    )
     requests_dropped: int = metric("requests turned away, whatever the reason")
     drops_by_reason: Mapping[str, int] = metric(
-        "requests_dropped_<reason>: no_ready_replica, not_started, queue_full, timeout"
+        "requests_dropped_<reason>: activation_buffer_full, activation_timeout, "
+        "no_ready_replica, not_started, queue_full, timeout"
     )
     requests_failed: int = metric("requests cut before they finished: their replica was lost")
     failures_by_reason: Mapping[str, int] = metric(
@@ -388,7 +391,7 @@ class RequestPart:
     wait_s_p99: float | None
 
 
-def request_part(traffic: Any, in_flight: int) -> RequestPart:
+def request_part(traffic: Any, in_flight: int, held: int = 0) -> RequestPart:
     """Requests, latency and wait (zeros and nulls without traffic).
 
     Every request that arrived is served (finished by the end), in flight at the end,
@@ -400,17 +403,19 @@ def request_part(traffic: Any, in_flight: int) -> RequestPart:
         traffic: the request statistics' summary (`sim.model.service.requests.TrafficSummary`),
             or None.
         in_flight: requests assigned to a replica and not finished at the end.
+        held: requests held for a replica at the end (a service scaled to zero), not
+            yet settled: they count as arrived and in flight.
     """
     dropped = dict(traffic.dropped) if traffic is not None else {}
     failed = dict(traffic.failed) if traffic is not None else {}
     served = traffic is not None and traffic.served > 0
     reasons = sorted(set(DropReason) | set(dropped))
     failures = sorted(set(FailReason) | set(failed))
-    arrived = traffic.arrived if traffic is not None else 0
+    arrived = traffic.arrived + held if traffic is not None else 0
     return RequestPart(
-        requests_total=traffic.arrived if traffic is not None else 0,
+        requests_total=arrived,
         requests_served=traffic.served - in_flight if traffic is not None else 0,
-        requests_in_flight=in_flight,
+        requests_in_flight=in_flight + held,
         requests_dropped=sum(dropped.values()),
         drops_by_reason={str(reason): dropped.get(reason, 0) for reason in reasons},
         requests_failed=sum(failed.values()),

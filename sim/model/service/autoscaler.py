@@ -3,7 +3,8 @@
 Every ``policy.interval_s`` the loop gathers what the policy looks at — the recent
 datapoints of its metric and statistic over its period, and each replica's launch and
 ready times, its CPU request (the app's vCPUs) and the CPU it used over the last base
-period — asks the policy for a decision and, when the desired capacity changes, sets it
+period, and, for a policy that scales to zero, the request rate its interceptor counted —
+asks the policy for a decision and, when the desired capacity changes, sets it
 on the fleet. The policy is a
 pure decider (`sim.policies.autoscaling`); all SimPy is here.
 """
@@ -17,6 +18,7 @@ import simpy
 
 from sim.core.records import EventKind, EventLog
 from sim.model.service.fleet import Fleet
+from sim.model.service.interceptor import Interceptor
 from sim.model.service.metric_queries import MetricQueries
 from sim.model.service.monitoring import Monitoring
 from sim.policies.autoscaling.protocol import Instance, Observation, ScalingPolicy
@@ -31,6 +33,8 @@ class Autoscaler:
         fleet: the replicas it scales.
         monitoring: where the metrics come from (read through `MetricQueries`).
         log: the event log.
+        interceptor: counts the requests a policy that scales to zero watches; None
+            for other policies.
     """
 
     def __init__(
@@ -40,12 +44,14 @@ class Autoscaler:
         fleet: Fleet,
         monitoring: Monitoring,
         log: EventLog,
+        interceptor: Interceptor | None = None,
     ) -> None:
         self.env = env
         self.policy = policy
         self.fleet = fleet
         self.queries = MetricQueries(monitoring)
         self.log = log
+        self.interceptor = interceptor
         self.actions = 0
 
     def observe(self) -> Observation:
@@ -81,7 +87,13 @@ class Autoscaler:
             for member in self.fleet.members.values()
             if member.state in ("launching", "in_service", "draining")
         )
-        return Observation(self.env.now, self.fleet.desired, instances, datapoints, series)
+        interceptor = self.interceptor
+        request_rate = (
+            interceptor.recent(self.env.now) / interceptor.window_s if interceptor else 0.0
+        )
+        return Observation(
+            self.env.now, self.fleet.desired, instances, datapoints, series, request_rate
+        )
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The control loop (a SimPy process body)."""

@@ -187,7 +187,9 @@ class Monitoring:
         """Account one request served by `replica`."""
         period_s = self.period_s
         self.busy_total_s += finish_s - start_s
-        arrived_in = int(arrival_s // period_s)
+        # A request held for a replica (a service scaled to zero) may have arrived in a
+        # period already closed: it counts in the first one still open.
+        arrived_in = max(int(arrival_s // period_s), len(self.closed))
         finished_in = int(finish_s // period_s)
         index = int(start_s // period_s)
         arrived = self._usage(arrived_in, replica)
@@ -222,7 +224,7 @@ class Monitoring:
 
     def dropped(self, arrival_s: float, reason: str, replica: str | None) -> None:
         """Account one request dropped on arrival."""
-        drops = self._period(int(arrival_s // self.period_s)).dropped
+        drops = self._period(max(int(arrival_s // self.period_s), len(self.closed))).dropped
         drops[reason] = drops.get(reason, 0) + 1
 
     def before_close(self, hook: Callable[[int], None]) -> None:

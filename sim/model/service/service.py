@@ -15,16 +15,19 @@ from typing import Any
 
 import simpy
 
+from sim.core.errors import ConfigError
 from sim.core.records import EventKind, EventLog
 from sim.core.streams import RandomStreams
 from sim.model.hosts.replica import App, Ledger, Platform
 from sim.model.service.autoscaler import Autoscaler
 from sim.model.service.fleet import Fleet
+from sim.model.service.interceptor import Interceptor
 from sim.model.service.monitoring import Monitoring
 from sim.model.service.slo import SloTracker
 from sim.model.service.traffic_modes import TRAFFIC_MODES, TrafficContext
 from sim.model.service.workload import ServiceParams
 from sim.policies.autoscaling import AUTOSCALING
+from sim.policies.autoscaling.protocol import hold_of
 
 
 class Service:
@@ -64,6 +67,12 @@ class Service:
         self.monitoring = monitoring
         self.started_s: float | None = None
         """When the service opened to traffic (None: not yet)."""
+        self.held_at_end = 0
+        """Requests still held for a replica when the run ended (see `finish`)."""
+        policy = (
+            AUTOSCALING.kind_of(autoscaler).build(autoscaler) if autoscaler is not None else None
+        )
+        hold = hold_of(policy)
         mode = TRAFFIC_MODES[params.mode]
         self.traffic, self.stats = mode.build(
             mode.params(),
@@ -77,6 +86,17 @@ class Service:
                 slo,
             ),
         )
+        interceptor = None
+        if hold is not None and policy is not None:
+            if not hasattr(self.traffic, "interceptor"):
+                raise ConfigError(
+                    "workload.traffic.mode",
+                    params.mode,
+                    f"requests: the {policy.name} autoscaler holds each request that "
+                    "arrives while no replica is ready",
+                )
+            interceptor = Interceptor(hold.timeout_s, hold.capacity, hold.window_s)
+            self.traffic.interceptor = interceptor
         self.fleet = Fleet(
             env,
             app,
@@ -90,10 +110,8 @@ class Service:
             self._failed,
         )
         self.autoscaler = (
-            Autoscaler(
-                env, AUTOSCALING.kind_of(autoscaler).build(autoscaler), self.fleet, monitoring, log
-            )
-            if autoscaler is not None
+            Autoscaler(env, policy, self.fleet, monitoring, log, interceptor)
+            if policy is not None
             else None
         )
 
@@ -117,9 +135,17 @@ class Service:
 
     def finish(self) -> None:
         """The run ends now: if traffic never started, a trace's rows so far are dropped,
-        ``not started`` (call before the last monitoring period closes)."""
+        ``not started``; requests held for a replica whose wait ran out are dropped
+        (call before the last monitoring period closes)."""
         if self.started_s is None:
             self.traffic.drop_unstarted(self.env.now, self.monitoring.open_since_s)
+        self.held_at_end = self.held()
+
+    def held(self) -> int:
+        """Requests held for a replica now (their wait not run out): neither served nor
+        dropped yet."""
+        settle = getattr(self.traffic, "settle_held", None)
+        return int(settle(self.env.now)) if settle is not None else 0
 
     def warnings(self) -> list[str]:
         """Why the service served nothing, when traffic never started."""

@@ -57,9 +57,12 @@ class SloTracker:
         self._periods: dict[int, _PeriodCounts] = {}
         self.violation_s = 0.0
         self.violating_periods: list[int] = []
+        self._first_open = 0
 
     def _period(self, t_s: float) -> _PeriodCounts:
-        index = int(t_s // self.period_s)
+        # A request held for a replica may have arrived in a period already judged: it
+        # counts in the first one still open.
+        index = max(int(t_s // self.period_s), self._first_open)
         counts = self._periods.get(index)
         if counts is None:
             counts = self._periods[index] = _PeriodCounts()
@@ -93,6 +96,7 @@ class SloTracker:
     def close(self, index: int, length_s: float) -> bool:
         """Judge period `index` (of `length_s` seconds, shorter at the run's end)."""
         counts = self._periods.pop(index, None)
+        self._first_open = max(self._first_open, index + 1)
         if counts is None:
             return False
         violated = False

@@ -20,6 +20,13 @@ simulation clock), or ``dropped`` with a reason: ``"queue full"``, ``"timeout"``
 ``arrived == served + dropped``, with nothing pending; a request counted as served is
 *in flight* until its finish time (`sim.model.service.requests.TrafficStats.in_flight`).
 
+With an `Interceptor` (a service that scales to zero), a request that finds no ready
+replica is held instead of dropped, and settled later: when a replica becomes ready
+(`add_replica` hands it every held request, which keeps its arrival time, so the hold
+counts in its wait), or dropped ``"activation timeout"`` when its wait runs out, or
+``"activation buffer full"`` at once when the interceptor holds as many as it can. Then
+``arrived == served + dropped + held``.
+
 The request's CPU time and response size are drawn for every arrival, dropped ones
 included, so the streams stay aligned between runs that differ only in capacity. The
 driver owns those two generators and takes their uniforms in blocks
@@ -42,6 +49,11 @@ import simpy
 from sim.core.records import DropReason
 from sim.core.uniforms import BlockUniforms
 from sim.model.service.arrivals import ArrivalProcess, recorded_before
+from sim.model.service.interceptor import (
+    ACTIVATION_BUFFER_FULL,
+    ACTIVATION_TIMEOUT,
+    Interceptor,
+)
 from sim.model.service.replica_queue import ReplicaQueue
 from sim.model.service.requests import RequestObserver
 from sim.model.service.workload import RequestSpec
@@ -102,6 +114,8 @@ class TrafficDriver:
         balancer_rng: the stream a drawing balancer uses.
         observer: told about every request.
         max_requests: stop after this many arrivals (None: when the arrivals end).
+        interceptor: holds requests while no replica is ready (None: they are dropped,
+            ``no ready replica``).
     """
 
     def __init__(
@@ -115,6 +129,7 @@ class TrafficDriver:
         balancer_rng: np.random.Generator,
         observer: RequestObserver,
         max_requests: int | None = None,
+        interceptor: Interceptor | None = None,
     ) -> None:
         self.env = env
         self.arrivals = arrivals
@@ -125,6 +140,7 @@ class TrafficDriver:
         self.balancer_rng = balancer_rng
         self.observer = observer
         self.max_requests = max_requests
+        self.interceptor = interceptor
         self.arrived = 0
         """Requests that have arrived so far (each was reported to the observer)."""
         self._ready: list[ReplicaQueue] = []
@@ -142,6 +158,51 @@ class TrafficDriver:
         if any(ready.name == queue.name for ready in self._ready):
             raise ValueError(f"{queue.name} is already ready")
         self._ready.append(queue)
+        if self.interceptor is not None and self.interceptor.held:
+            self._release(self.interceptor, self.env.now)
+
+    @property
+    def held(self) -> int:
+        """Requests held at the interceptor now, waiting for a ready replica."""
+        return len(self.interceptor.held) if self.interceptor is not None else 0
+
+    def settle_held(self, now_s: float) -> int:
+        """Drop the held requests whose wait ran out by `now_s`; returns how many are
+        still held (at the end of a run: neither served nor dropped yet)."""
+        if self.interceptor is not None:
+            for request in self.interceptor.expired(now_s):
+                self.observer.dropped(request.arrival_s, ACTIVATION_TIMEOUT, None)
+        return self.held
+
+    def _hold(
+        self, interceptor: Interceptor, arrival_s: float, cpu_s: float, response_bytes: float
+    ) -> None:
+        """A request found no ready replica: the interceptor holds it, or drops it when
+        full."""
+        self.settle_held(arrival_s)
+        if not interceptor.hold(arrival_s, cpu_s, response_bytes):
+            self.observer.dropped(arrival_s, ACTIVATION_BUFFER_FULL, None)
+
+    def _release(self, interceptor: Interceptor, now_s: float) -> None:
+        """A replica is ready: the held requests whose wait has not run out go to the
+        ready replicas now, oldest first, as the balancer spreads them."""
+        self.settle_held(now_s)
+        loads = self._loads
+        loads.now_s = now_s
+        for request in interceptor.release():
+            queue = self._ready[self.balancer.choose(loads, self.balancer_rng)]
+            outcome = queue.offer(now_s, request.cpu_s)
+            if isinstance(outcome, tuple):
+                self.observer.served(
+                    queue.name,
+                    request.arrival_s,
+                    outcome[0],
+                    outcome[1],
+                    request.cpu_s,
+                    request.response_bytes,
+                )
+            else:
+                self.observer.dropped(request.arrival_s, outcome, queue.name)
 
     def remove_replica(self, name: str) -> ReplicaQueue:
         """Stop sending requests to `name` and return its queue.
@@ -204,6 +265,7 @@ class TrafficDriver:
         report_served = self.observer.served
         report_dropped = self.observer.dropped
         ready, loads = self._ready, self._loads
+        interceptor = self.interceptor
         limit = math.inf if self.max_requests is None else self.max_requests
         arrived = self.arrived
         arrival_s = next_after(env.now)
@@ -218,6 +280,8 @@ class TrafficDriver:
             self.arrived = arrived
             cpu_s = sample_cpu_s(cpu_rng)
             response_bytes = sample_response_bytes(response_rng)
+            if interceptor is not None:
+                interceptor.count(arrival_s)
             if ready:
                 loads.now_s = arrival_s
                 queue = ready[choose(loads, balancer_rng)]
@@ -228,6 +292,8 @@ class TrafficDriver:
                     )
                 else:
                     report_dropped(arrival_s, outcome, queue.name)
+            elif interceptor is not None:
+                self._hold(interceptor, arrival_s, cpu_s, response_bytes)
             else:
                 report_dropped(arrival_s, NO_READY_REPLICA, None)
             arrival_s = next_after(arrival_s)

@@ -62,6 +62,8 @@ class Observation:
         series: datapoints of the further series a policy lists in its
             ``extra_series`` (a `Composite` whose members watch different metrics),
             in the same layout as `datapoints`. Empty for every other policy.
+        request_rate: the requests per second that arrived over the window a policy
+            that scales to zero watches (its `Hold`); 0 for every other policy.
     """
 
     now_s: float
@@ -69,6 +71,7 @@ class Observation:
     instances: tuple[Instance, ...]
     datapoints: tuple[float | None, ...]
     series: Mapping[Series, tuple[float | None, ...]] = field(default_factory=dict)
+    request_rate: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,29 @@ class ScalingPolicy(Protocol):
     def decide(self, observation: Observation) -> Decision:
         """The new desired capacity (and why) for this observation."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """What a policy that scales to zero asks of its service: an interceptor in front of
+    the replicas that holds requests while none is ready, and counts arrivals.
+
+    Attributes:
+        timeout_s: the longest a request waits for a ready replica.
+        capacity: the most requests held at once.
+        window_s: the window of `Observation.request_rate`.
+    """
+
+    timeout_s: float
+    capacity: int
+    window_s: float
+
+
+def hold_of(policy: object) -> Hold | None:
+    """The interceptor `policy` asks for (its ``hold`` attribute); None for a policy
+    that never scales to zero."""
+    hold = getattr(policy, "hold", None)
+    return hold if isinstance(hold, Hold) else None
 
 
 def unchanged(observation: Observation) -> Decision:
