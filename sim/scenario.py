@@ -70,6 +70,7 @@ def build_cluster(
         # A fault could set hosts pulling in step apart (refuse some requests, cut some
         # transfers): with faults, each host pulls on its own.
         pull_cohorts=not params.faults,
+        cached_images=params.cached_images,
     )
 
 

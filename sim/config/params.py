@@ -73,3 +73,5 @@ class ScenarioParams:
     """The scheduler's profile (``cluster.scheduler``)."""
     node_lifecycle: NodeLifecycleParams = field(default_factory=NodeLifecycleParams)
     """When a crashed host's pods are evicted (``cluster.node_lifecycle``)."""
+    cached_images: tuple[str, ...] = ()
+    """Catalog images on every node's disk from boot (``cluster.cached_images``)."""

@@ -89,6 +89,11 @@ class ClusterSpec:
         default_factory=NodeLifecycleParams,
         doc="when a crashed host's pods are evicted and replaced (grace period, toleration)",
     )
+    cached_images: tuple[str, ...] = setting(
+        (),
+        doc="catalog images every node holds from boot: a node image (AMI, data-volume "
+        "snapshot) built with them cached, on the pools' hosts and the scaler's nodes",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

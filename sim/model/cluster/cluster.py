@@ -64,6 +64,8 @@ class Cluster:
         scheduler: the scheduler's profile (default: kube-scheduler's default profile).
         pull_cohorts: whether hosts that pull the same image in the same state pull in
             step, as one (`sim.model.hosts.cohort`): only for runs without faults.
+        cached_images: the catalog images every node's disk holds from boot (the node
+            image's cache): the pools' hosts and every node a scaler launches.
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class Cluster:
         daemonsets: tuple[DaemonSet, ...] = (),
         scheduler: SchedulerParams | None = None,
         pull_cohorts: bool = False,
+        cached_images: Sequence[str] = (),
     ) -> None:
         self.env = env
         self.log = log
@@ -110,8 +113,9 @@ class Cluster:
         self._mirrors = dict(registry_mirrors)
         self.disk_totals = DiskTotals()
         cohorts = PullCohorts() if pull_cohorts else None
+        node_images = tuple(images[name] for name in cached_images)
         self._hosts = HostList(
-            Host(env, host, engine, log, self.disk_totals, cohorts) for host in hosts
+            Host(env, host, engine, log, self.disk_totals, cohorts, node_images) for host in hosts
         )
         self._pool_hosts = tuple(self._hosts)
         self.faulted: list[Host] = []
@@ -133,6 +137,7 @@ class Cluster:
             self._leave,
             principal=hosts[0].principal,
             pull_cohorts=cohorts,
+            node_images=node_images,
         )
         for host, host_params in zip(self._hosts, hosts, strict=True):
             self.cloud.register(host, instance_types.get(host_params.instance_type or ""))
