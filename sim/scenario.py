@@ -256,7 +256,9 @@ class Scenario:
         rows: list[dict[str, float | int]] = []
         self.cluster.start_gc()
         env.process(self._sampler(rows, progress))
-        self.cluster.start_scaler(self.workloads())
+        workloads = self.workloads()
+        self.cluster.scheduler.evictions = workloads
+        self.cluster.start_scaler(workloads)
         deployed = env.process(self.deployer.run())
         horizon = env.timeout(self.params.horizon_s)
         if self.resilience is not None:
