@@ -71,6 +71,7 @@ def build_cluster(
         # transfers): with faults, each host pulls on its own.
         pull_cohorts=not params.faults,
         cached_images=params.cached_images,
+        stranded_probe=params.stranded_probe,
     )
 
 

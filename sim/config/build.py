@@ -204,6 +204,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         scheduler=cluster.scheduler,
         node_lifecycle=cluster.node_lifecycle,
         cached_images=cluster.cached_images,
+        stranded_probe=cluster.stranded_probe,
     )
 
 

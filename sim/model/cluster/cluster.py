@@ -19,6 +19,7 @@ import simpy
 
 from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
+from sim.model.cluster.fragmentation import StrandedProbe, fragmentation_columns
 from sim.model.cluster.node_metrics import NodeMetrics
 from sim.model.cluster.scalers import NODE_SCALERS, NodeScaler, ScalerContext
 from sim.model.cluster.scalers.workloads import Workloads
@@ -66,6 +67,8 @@ class Cluster:
             step, as one (`sim.model.hosts.cohort`): only for runs without faults.
         cached_images: the catalog images every node's disk holds from boot (the node
             image's cache): the pools' hosts and every node a scaler launches.
+        stranded_probe: the pod size the time series' fragmentation columns judge free
+            room by (`sim.model.cluster.fragmentation`; None: no such columns).
     """
 
     def __init__(
@@ -86,9 +89,11 @@ class Cluster:
         scheduler: SchedulerParams | None = None,
         pull_cohorts: bool = False,
         cached_images: Sequence[str] = (),
+        stranded_probe: StrandedProbe | None = None,
     ) -> None:
         self.env = env
         self.log = log
+        self.stranded_probe = stranded_probe
         self.instance_types = instance_types
         self.billing_minimum_s = billing_minimum_s
         self.engine_params = engine
@@ -251,6 +256,8 @@ class Cluster:
         }
         if self.node_metrics is not None:
             row.update(self.node_metrics.columns())
+        if self.stranded_probe is not None:
+            row.update(fragmentation_columns(self._hosts, self.stranded_probe))
         return row
 
     def every_host(self) -> tuple[Host, ...]:
