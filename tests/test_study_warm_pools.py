@@ -29,7 +29,7 @@ def test_writes_the_table_claims_and_figure(study: tuple[dict[str, dict[str, Any
     with open(out / "warm_pools.csv", newline="") as file:
         table = list(csv.DictReader(file))
     assert [row["point"] for row in table] == list(rows)
-    for column in ("drop_ratio_low", "replica_hours_high", "cost_usd", "front"):
+    for column in ("crowd_drop_ratio_low", "replica_hours_high", "cost_usd", "front"):
         assert column in table[0]
     with open(out / "warm_pools_claims.csv", newline="") as file:
         claims = list(csv.DictReader(file))
@@ -77,15 +77,16 @@ def test_the_front_holds_the_cheapest_and_the_fewest_drops(
     for shape in SHAPES:
         members = [rows[f"{shape}/{lever}"] for lever in LEVERS]
         on_front = [row for row in members if row["front"]]
-        fewest = min(row["drop_ratio"] for row in members)
+        fewest = min(row["crowd_drop_ratio"] for row in members)
         cheapest = min(row["cost_usd"] for row in members)
-        assert any(row["drop_ratio"] == fewest for row in on_front)
+        assert any(row["crowd_drop_ratio"] == fewest for row in on_front)
         assert any(row["cost_usd"] == cheapest for row in on_front)
         for row in on_front:  # nothing beats a front row on both
             assert not any(
-                other["drop_ratio"] <= row["drop_ratio"]
+                other["crowd_drop_ratio"] <= row["crowd_drop_ratio"]
                 and other["cost_usd"] <= row["cost_usd"]
-                and (other["drop_ratio"], other["cost_usd"]) != (row["drop_ratio"], row["cost_usd"])
+                and (other["crowd_drop_ratio"], other["cost_usd"])
+                != (row["crowd_drop_ratio"], row["cost_usd"])
                 for other in members
             )
 
@@ -94,7 +95,8 @@ def test_intervals_stay_within_each_metrics_range(
     study: tuple[dict[str, dict[str, Any]], Path],
 ) -> None:
     for row in study[0].values():
-        assert 0.0 <= row["drop_ratio_low"] <= row["drop_ratio"] <= row["drop_ratio_high"] <= 1.0
+        for share in ("crowd_drop_ratio", "drop_ratio"):
+            assert 0.0 <= row[f"{share}_low"] <= row[share] <= row[f"{share}_high"] <= 1.0
         for column in ("replica_hours", "node_hours", "cost_usd", "latency_s_p95"):
             assert 0.0 <= row[f"{column}_low"] <= row[column] <= row[f"{column}_high"]
 
