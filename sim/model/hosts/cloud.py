@@ -197,22 +197,7 @@ class Cloud:
             taints=taints,
             max_pods=max_pods,
         )
-        host = Host(
-            self.env,
-            params,
-            self.engine_params,
-            self.log,
-            self.disk_totals,
-            self.pull_cohorts,
-            cached_images,
-        )
-        self.network.attach(
-            name,
-            self.attachment(self._attached),
-            self.host_link.bandwidth_bytes_s,
-            self.host_link.latency_s,
-        )
-        self._attached += 1
+        host = self._attach(params, cached_images)
         usd_per_hour = instance_type.usd_per_hour
         self.records[name] = InstanceRecord(
             name,
@@ -231,6 +216,26 @@ class Cloud:
         self.log.record(
             self.env.now, name, EventKind.INSTANCE_LAUNCHED, instance_type=instance_type.name
         )
+        return host
+
+    def _attach(self, params: HostParams, cached_images: Sequence[Image]) -> Host:
+        """A new host of `params` (its disk holding `cached_images`), on the network."""
+        host = Host(
+            self.env,
+            params,
+            self.engine_params,
+            self.log,
+            self.disk_totals,
+            self.pull_cohorts,
+            cached_images,
+        )
+        self.network.attach(
+            params.name,
+            self.attachment(self._attached),
+            self.host_link.bandwidth_bytes_s,
+            self.host_link.latency_s,
+        )
+        self._attached += 1
         return host
 
     def join(self, host: Host) -> None:
@@ -301,22 +306,7 @@ class Cloud:
         if on_demand and on_demand_usd is not None:
             params = dataclasses.replace(params, spot=None)
             usd_per_hour, on_demand_usd = on_demand_usd, None
-        host = Host(
-            self.env,
-            params,
-            self.engine_params,
-            self.log,
-            self.disk_totals,
-            self.pull_cohorts,
-            self.node_images,
-        )
-        self.network.attach(
-            name,
-            self.attachment(self._attached),
-            self.host_link.bandwidth_bytes_s,
-            self.host_link.latency_s,
-        )
-        self._attached += 1
+        host = self._attach(params, self.node_images)
         self.records[name] = InstanceRecord(
             name,
             record.instance_type,
