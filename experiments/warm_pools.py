@@ -106,6 +106,8 @@ LEVERS: dict[str, tuple[str, ...]] = {  # label: overrides (see the module's doc
     "ml image, cached": (*ML, "cluster.cached_images=[ml]"),
 }
 QUICK_LEVERS = (BASELINE, "min 4", "cached image", "headroom 2")
+ML_LEVERS = ("ml image", "ml image, cached")
+"""Another app (its image 1.5 GB larger): beside the front, not on it."""
 COMPARED = {"ml image, cached": "ml image"}
 """Levers compared with another point than the baseline."""
 
@@ -175,9 +177,14 @@ def points(crowd: Crowd, levers: Sequence[str]) -> list[Point]:
 
 
 def mark_fronts(rows: list[dict[str, Any]]) -> None:
-    """Mark each row on its shape's front of drops against the bill (means)."""
+    """Mark each row on its shape's front of the crowd's drops against the bill (means);
+    the large-image variant is another app, not a level, and is never on it."""
     for shape in SHAPES:
-        members = {row["lever"]: row for row in rows if row["shape"] == shape}
+        members = {
+            row["lever"]: row
+            for row in rows
+            if row["shape"] == shape and row["lever"] not in ML_LEVERS
+        }
         front = set(
             pareto_front(
                 {
@@ -186,8 +193,9 @@ def mark_fronts(rows: list[dict[str, Any]]) -> None:
                 }
             )
         )
-        for lever, row in members.items():
-            row["front"] = "yes" if lever in front else ""
+        for row in rows:
+            if row["shape"] == shape:
+                row["front"] = "yes" if row["lever"] in front else ""
 
 
 def claims(runs: Sequence[StudyRun], crowd: Crowd) -> list[dict[str, Any]]:
@@ -241,7 +249,8 @@ def plot(rows: Sequence[dict[str, Any]], title: str) -> Any:
                     row[metric],
                     xerr=xerr,
                     yerr=yerr,
-                    fmt="o",
+                    fmt="s" if row["lever"] in ML_LEVERS else "o",
+                    fillstyle="none" if row["lever"] in ML_LEVERS else "full",
                     color=f"C{index % 10}",
                     capsize=3,
                     label=row["lever"] if column == 0 and panel == 0 else None,
