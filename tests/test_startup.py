@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tomllib
+import weakref
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,21 @@ def test_a_paused_collector_stays_paused() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _Node:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_cycles_a_paused_block_leaves_are_collected_when_the_next_begins() -> None:
+    with collection_paused():
+        cycle = weakref.ref(_Node())
+    assert cycle() is not None
+    with collection_paused():
+        assert cycle() is None
 
 
 def test_every_console_script_starts_its_program_through_the_launcher(

@@ -312,7 +312,7 @@ def report(spec: PlanSpec, sweep: Path) -> int:
         return EXIT_NO_ANSWER
     confirmed = [run for run in runs if run.fidelity == REQUESTS]
     points = point_records(spec, confirmed)
-    best = choose(points)
+    best = choose(spec, points)
     screened = sum(run.fidelity == FLUID for run in runs)
     how = (
         f" ({screened} in the fluid mode, {len(confirmed)} in the request mode)" if screened else ""
