@@ -297,12 +297,7 @@ class Scheduler:
         preempted = False
         while True:
             host, decision = self._fit(placement, pod, request, pinned)
-            if (
-                host is None
-                and not preempted
-                and pinned is None
-                and self._preempt(replica, pod)
-            ):
+            if host is None and not preempted and pinned is None and self._preempt(replica, pod):
                 preempted = True
                 continue
             if host is not None:
