@@ -7,6 +7,8 @@ import itertools
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.batch.plan.search import Evaluation, Point, Search, Space, Violation
 
@@ -182,3 +184,42 @@ def test_a_tie_across_slices_keeps_the_first_found() -> None:
     searched = Search(space)
     searched.tell({(1, 1): Evaluation(True, 2.0), (0, 0): Evaluation(True, 2.0)})
     assert searched.best == (1, 1)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    threshold=st.integers(0, 9),
+    prices=st.tuples(st.floats(0.5, 4.0), st.floats(0.5, 4.0)),
+    lines=st.integers(2, 4),
+)
+def test_lines_side_by_side_find_the_same_answer(
+    threshold: int, prices: tuple[float, float], lines: int
+) -> None:
+    """Bisecting several lines of a slice at once (for idle workers) answers the grid's
+    cheapest point that meets, as one line at a time does, never asking a point twice."""
+    space = Space((4, 6), ("up", "up"))
+
+    def meets(point: Point) -> bool:
+        return point[0] + point[1] >= threshold
+
+    def cost(point: Point) -> float:
+        return prices[0] * point[0] + prices[1] * point[1]
+
+    one, _ = search(space, meets, cost)
+    side_by_side = Search(space, lines_at_once=lines)
+    asked: list[Point] = []
+    while batch := side_by_side.ask():
+        assert not set(batch) & set(asked)
+        asked += batch
+        side_by_side.tell({p: Evaluation(meets(p), cost(p)) for p in batch})
+    if one.best is None:
+        assert side_by_side.best is None
+        return
+    assert side_by_side.best is not None
+    assert cost(side_by_side.best) == cost(one.best) == cost(cheapest(space, meets, cost))
+
+
+def test_two_lines_side_by_side_fill_a_batch_of_one_slice() -> None:
+    space = Space((4, 6), ("up", "up"))
+    first = Search(space, lines_at_once=2).ask()
+    assert first == [(0, 2), (1, 2)]

@@ -13,19 +13,21 @@ answer lies and the request mode to settle it, so every answer is a request-mode
 2. **Confirm.** A search is replayed over what is known, request-mode results before
    fluid ones (a point run in both is taken at its request-mode result; the fluid mode,
    read within the margin as in the screen, answers the points it asks that the request
-   mode has not run, running them in the fluid mode when the screen did not). Its best
-   point is the *candidate*: the cheapest that may meet the objectives. The candidate is
-   run in the request mode with its neighbours one step down in capacity on each
-   monotone key (unless their objective cannot beat it) and the frontier points below it
-   (for each objective's metric, the cheaper points no cheaper point beats: those the
-   answer rests on). A point whose two results disagree on meeting the objectives is
-   thereby re-searched in the request mode: the replayed search takes its request-mode
-   result, and goes on from it to the next candidate.
-3. The candidate's neighbours one step up in capacity are run with it (they must meet,
-   as the search's own verification asks; in the same batch, so every worker has work);
-   the plan ends when the replay changes nothing. In the replay, a point run only in the
-   fluid mode reads as the request-mode results of its slice imply when they do, so a
-   fluid reading is never set against a request-mode one as a broken assumption. When
+   mode has not run, running them in the fluid mode when the screen did not; a point
+   run only in the fluid mode reads as the request-mode results of its slice imply when
+   they do, so a fluid reading is never set against a request-mode one as a broken
+   assumption). Its best point is the *candidate*: the cheapest that may meet the
+   objectives. An unconfirmed candidate is run in the request mode with `ALTERNATES`
+   next candidates beside it (the replay's best were it to miss), so a second worker
+   runs what is most likely needed next. A point whose two results disagree on meeting
+   the objectives is thereby re-searched in the request mode: the replayed search takes
+   its request-mode result and goes on from it to the next candidate.
+3. A candidate that met in the request mode is verified: its neighbours one step down
+   in capacity on each monotone key (unless their objective cannot beat it), the
+   frontier points below it (for each objective's metric, the cheaper points no cheaper
+   point beats, in the screen's results: those the answer rests on) and its neighbours
+   one step up (they must meet, as the search's own verification asks) run in the
+   request mode, in one batch; the plan ends when the replay changes nothing. When
    nothing meets, the point of most capacity of each slice is confirmed (under the
    monotone assumption, a slice whose most capacity misses has no answer).
 
@@ -52,6 +54,15 @@ SCREEN_MARGIN = 0.10
 """How far (relative) the fluid may be from the request mode on an objective's metric:
 its latency percentiles are within 10 % of the request mode's in its validation table.
 A fluid result that meets a bound widened by this much counts as meeting it."""
+
+SCREEN_LINES_AT_ONCE = 2
+"""Lines of a slice the screen bisects side by side: its runs are cheap, its rounds are
+not, and once the other slices are settled one line at a time leaves a worker idle."""
+
+ALTERNATES = 1
+"""Candidates confirmed beside an unconfirmed one: the next the replay would take were
+it to miss (a second worker's run most likely to be needed next). Fixed, not read from
+the launcher, so a plan runs the same points whatever runs it."""
 
 FLUID_COST_TOLERANCE = 0.02
 """How much a point with more capacity may cost less than one with less, in the fluid
@@ -109,7 +120,7 @@ class ScreenedSearch:
     """Each contradiction of the monotone assumptions found, screen and replays, once."""
 
     def __post_init__(self) -> None:
-        self._screen = Search(self.space, FLUID_COST_TOLERANCE)
+        self._screen = Search(self.space, FLUID_COST_TOLERANCE, SCREEN_LINES_AT_ONCE)
 
     def objective(self, point: Point) -> float | None:
         """A point's objective, at its request-mode result when it has one."""
@@ -138,10 +149,13 @@ class ScreenedSearch:
             )
             self._note(self._screen)
 
-    def replay(self) -> tuple[Search, list[Point]]:
+    def replay(self, missed: Sequence[Point] = ()) -> tuple[Search, list[Point]]:
         """The search replayed over what is known, and the points it asks that neither
-        fidelity has run (empty when it ran to its end)."""
+        fidelity has run (empty when it ran to its end); with `missed`, as if those
+        points had missed in the request mode (violations then go unrecorded)."""
         measured = {point: result.evaluation for point, result in self.requests.items()}
+        known = self._known()
+        measured.update({p: Evaluation(False, known[p].record.objective) for p in missed})
         truth = Search(self.space)
         truth.tell(measured)
         search = Search(self.space, FLUID_COST_TOLERANCE)
@@ -150,8 +164,9 @@ class ScreenedSearch:
             unknown = [p for p in batch if p not in self.requests and p not in self.fluid]
             if unknown:
                 return search, unknown
-            search.tell({p: self._screened(p, truth) for p in batch if p not in self.requests})
-        self._note(search)
+            search.tell({p: self._screened(p, truth) for p in batch if p not in measured})
+        if not missed:
+            self._note(search)
         return search, []
 
     def _screened(self, point: Point, truth: Search) -> Evaluation:
@@ -175,10 +190,24 @@ class ScreenedSearch:
         candidate = search.best
         if candidate is None:
             return self._to_confirm(search.most_capacity())
+        if candidate not in self.requests:
+            return self._to_confirm(self._alternates(candidate))
         down, up = search.neighbours(candidate)
-        displacing = [candidate, *(p for p in down if not search.cannot_improve(p))]
+        displacing = [p for p in down if not search.cannot_improve(p)]
         displacing += self._rested_on(candidate)
         return self._to_confirm([*displacing, *up])
+
+    def _alternates(self, candidate: Point) -> list[Point]:
+        """The candidate and the `ALTERNATES` next ones, each the replay's best were the
+        ones before it to miss in the request mode (as far as the screen's results take
+        the replay: a guess, run only to keep a worker busy)."""
+        chosen = [candidate]
+        for _ in range(ALTERNATES):
+            following = self.replay(chosen)[0].best
+            if following is None or following in self.requests or following in chosen:
+                break
+            chosen.append(following)
+        return chosen
 
     def _rested_on(self, candidate: Point) -> list[Point]:
         """The points the candidate rests on: the frontier below it (for each

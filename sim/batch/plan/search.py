@@ -128,13 +128,21 @@ class Violation:
 
 
 @dataclass
-class _Task:
-    """The search of one slice: the points it waits for, and what comes next."""
+class _Line:
+    """One line of a slice's search: the points it waits for, and what comes next."""
 
-    slice: Slice
     steps: Iterator[tuple[Point, ...]]
     pending: tuple[Point, ...] | None = None
     done: bool = False
+
+
+@dataclass
+class _Task:
+    """The search of one slice: its lines still to start, and those under way."""
+
+    slice: Slice
+    lines: Iterator[Iterator[tuple[Point, ...]]]
+    active: list[_Line] = field(default_factory=list)
 
 
 @dataclass
@@ -146,6 +154,11 @@ class Search:
     """How much (relative) a point with more capacity may cost less than one with less
     before (C) counts as violated: 0 for measured costs, the fluid's accuracy on bills
     when costs come from the fluid mode (`sim.batch.plan.screen`)."""
+    lines_at_once: int = 1
+    """How many lines of a slice are bisected side by side: 1 lets each line start from
+    everything the lines before it found (fewest runs); more fill a parallel launcher's
+    workers when few slices are left, for a few more runs (the fluid screen's choice,
+    where runs are cheap and rounds are not)."""
     evaluations: dict[Point, Evaluation] = field(default_factory=dict, init=False)
     """Every point run so far, in the order they were told."""
     violations: list[Violation] = field(default_factory=list, init=False)
@@ -160,7 +173,7 @@ class Search:
         self._by_slice: dict[Slice, list[Point]] = {}
         self._best: Point | None = None
         slices = itertools.product(*(range(self.space.sizes[k]) for k in self._free))
-        self._tasks = [_Task(s, self._bisect(s)) for s in slices]
+        self._tasks = [_Task(s, self._lines(s)) for s in slices]
 
     @property
     def best(self) -> Point | None:
@@ -185,16 +198,31 @@ class Search:
         """The next points to run, in a fixed order; empty when the search is over."""
         batch: list[Point] = []
         for task in self._tasks:
-            while not task.done and (
-                task.pending is None or all(p in self.evaluations for p in task.pending)
-            ):
-                task.pending = next(task.steps, None)
-                task.done = task.pending is None
-            if task.pending is not None and not task.done:
+            for line in task.active:
+                self._advance(line)
+            task.active = [line for line in task.active if not line.done]
+            while len(task.active) < self.lines_at_once:
+                steps = next(task.lines, None)
+                if steps is None:
+                    break
+                line = _Line(steps)
+                self._advance(line)
+                if not line.done:
+                    task.active.append(line)
+            for line in task.active:
+                assert line.pending is not None
                 batch.extend(
-                    p for p in task.pending if p not in self.evaluations and p not in batch
+                    p for p in line.pending if p not in self.evaluations and p not in batch
                 )
         return batch or list(self._verification())
+
+    def _advance(self, line: _Line) -> None:
+        """Take the line's next step once what it waits for is known."""
+        while not line.done and (
+            line.pending is None or all(p in self.evaluations for p in line.pending)
+        ):
+            line.pending = next(line.steps, None)
+            line.done = line.pending is None
 
     def tell(self, evaluations: Mapping[Point, Evaluation]) -> None:
         """Record what points gave (in the order given), then check the assumptions."""
@@ -285,28 +313,36 @@ class Search:
                 return False
         return None
 
-    def _bisect(self, slice_: Slice) -> Iterator[tuple[Point, ...]]:
-        """The search of a slice: along the last monotone key, for each combination of
-        the others from the least capacity up, bisect for the first point that meets the
-        objectives or cannot improve the answer."""
+    def _lines(self, slice_: Slice) -> Iterator[Iterator[tuple[Point, ...]]]:
+        """The search of a slice, line by line: along the last monotone key, for each
+        combination of the others from the least capacity up, a bisection for the first
+        point that meets the objectives or cannot improve the answer."""
         if not self._monotone:
-            point = self._oriented(self._slice_point(slice_, ()))
-            if not self._cannot_improve(point):
-                yield (point,)
+            yield self._single(slice_)
             return
-        *outer, last = self._monotone
-        sizes = self.space.sizes
-        for capacities in itertools.product(*(range(sizes[k]) for k in outer)):
-            low, high = -1, sizes[last]
-            while high - low > 1:
-                middle = (low + high) // 2
-                point = self._oriented(self._slice_point(slice_, (*capacities, middle)))
-                if self._meets(point) is None and not self._cannot_improve(point):
-                    yield (point,)
-                if self._cannot_improve(point) or self._meets(point):
-                    high = middle
-                else:
-                    low = middle
+        *outer, _ = self._monotone
+        for capacities in itertools.product(*(range(self.space.sizes[k]) for k in outer)):
+            yield self._bisect(slice_, capacities)
+
+    def _single(self, slice_: Slice) -> Iterator[tuple[Point, ...]]:
+        """A slice without monotone keys: its one point, unless it cannot improve."""
+        point = self._oriented(self._slice_point(slice_, ()))
+        if not self._cannot_improve(point):
+            yield (point,)
+
+    def _bisect(self, slice_: Slice, capacities: tuple[int, ...]) -> Iterator[tuple[Point, ...]]:
+        """One line: bisect the last monotone key, the others at `capacities`."""
+        last = self._monotone[-1]
+        low, high = -1, self.space.sizes[last]
+        while high - low > 1:
+            middle = (low + high) // 2
+            point = self._oriented(self._slice_point(slice_, (*capacities, middle)))
+            if self._meets(point) is None and not self._cannot_improve(point):
+                yield (point,)
+            if self._cannot_improve(point) or self._meets(point):
+                high = middle
+            else:
+                low = middle
 
     def _slice_point(self, slice_: Slice, capacities: tuple[int, ...]) -> Point:
         """Value indices on the free keys, capacity indices on the monotone keys."""
@@ -364,7 +400,7 @@ class Search:
                 self.violations.append(violation)
                 self.scanned.append(slice_)
                 task = next(t for t in self._tasks if t.slice == slice_)
-                task.steps, task.pending, task.done = self._scan(slice_), None, False
+                task.lines, task.active = iter(()), [_Line(self._scan(slice_))]
                 return
 
     def neighbours(self, point: Point) -> tuple[tuple[Point, ...], tuple[Point, ...]]:

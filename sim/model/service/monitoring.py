@@ -187,13 +187,16 @@ class Monitoring:
         """Account one request served by `replica`."""
         period_s = self.period_s
         self.busy_total_s += finish_s - start_s
-        self._usage(int(arrival_s // period_s), replica).requests += 1
-        finished = self._usage(int(finish_s // period_s), replica)
+        arrived_in = int(arrival_s // period_s)
+        finished_in = int(finish_s // period_s)
+        index = int(start_s // period_s)
+        arrived = self._usage(arrived_in, replica)
+        arrived.requests += 1
+        finished = arrived if finished_in == arrived_in else self._usage(finished_in, replica)
         finished.bytes_out += response_bytes
         finished.latency_sum_s += finish_s - arrival_s
         finished.completed += 1
-        index = int(start_s // period_s)
-        started = self._usage(index, replica)
+        started = arrived if index == arrived_in else self._usage(index, replica)
         started.waits_s.append(start_s - arrival_s)
         boundary = (index + 1) * period_s
         if finish_s <= boundary:
