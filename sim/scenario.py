@@ -70,6 +70,8 @@ def build_cluster(
         # A fault could set hosts pulling in step apart (refuse some requests, cut some
         # transfers): with faults, each host pulls on its own.
         pull_cohorts=not params.faults,
+        cached_images=params.cached_images,
+        stranded_probe=params.stranded_probe,
     )
 
 
@@ -255,7 +257,9 @@ class Scenario:
         rows: list[dict[str, float | int]] = []
         self.cluster.start_gc()
         env.process(self._sampler(rows, progress))
-        self.cluster.start_scaler(self.workloads())
+        workloads = self.workloads()
+        self.cluster.scheduler.evictions = workloads
+        self.cluster.start_scaler(workloads)
         deployed = env.process(self.deployer.run())
         horizon = env.timeout(self.params.horizon_s)
         if self.resilience is not None:

@@ -137,6 +137,7 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         root.limits,
     )
     hosts = hosts_of(cluster, pricing)
+    check_cached_images(cluster.cached_images, images, hosts, node_scaler)
     mirrors = mirrors_of(cluster, registries)
     network = read(NetworkParams, _section(config, "network"), "network")
     check_egress(network, registries)
@@ -202,7 +203,44 @@ def scenario_params(config: Mapping[str, Any]) -> ScenarioParams:
         slo=slo if slo.judged else None,
         scheduler=cluster.scheduler,
         node_lifecycle=cluster.node_lifecycle,
+        cached_images=cluster.cached_images,
+        stranded_probe=cluster.stranded_probe,
     )
+
+
+def check_cached_images(
+    names: Sequence[str],
+    images: Mapping[str, Image],
+    hosts: Sequence[HostParams],
+    node_scaler: Any,
+) -> None:
+    """The node image's cached images are in the catalog and fit on every node's disk
+    (the pools' hosts and the scaler's nodes), their shared layers counted once.
+
+    Raises:
+        ConfigError: an image not in the catalog, or layers larger than a node's disk.
+    """
+    for name in names:
+        if name not in images:
+            raise ConfigError(
+                "cluster.cached_images", name, "an image of the catalog: " + ", ".join(images)
+            )
+    layers: dict[str, int] = {}
+    for name in names:
+        image = images[name]
+        for chain_id, layer in zip(image.chain_ids, image.layers, strict=True):
+            layers[chain_id] = layer.size_bytes
+    needed = sum(layers.values())
+    disks = [host.disk_bytes for host in hosts]
+    scaler_disk = getattr(node_scaler, "disk_bytes", None)
+    if isinstance(scaler_disk, int):
+        disks.append(scaler_disk)
+    if disks and needed > min(disks):
+        raise ConfigError(
+            "cluster.cached_images",
+            list(names),
+            f"images whose layers ({needed} B) fit on every node's disk ({min(disks)} B)",
+        )
 
 
 def check_egress(network: NetworkParams, registries: Sequence[RegistryParams]) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim.model.cluster.deployments import Deployment
+from sim.model.cluster.fragmentation import StrandedProbe
 from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.cluster.scheduling.profile import SchedulerParams
 from sim.model.hosts.allocatable import DaemonSet
@@ -73,3 +74,7 @@ class ScenarioParams:
     """The scheduler's profile (``cluster.scheduler``)."""
     node_lifecycle: NodeLifecycleParams = field(default_factory=NodeLifecycleParams)
     """When a crashed host's pods are evicted (``cluster.node_lifecycle``)."""
+    cached_images: tuple[str, ...] = ()
+    """Catalog images on every node's disk from boot (``cluster.cached_images``)."""
+    stranded_probe: StrandedProbe | None = None
+    """The pod size the fragmentation columns judge free room by (None: no columns)."""

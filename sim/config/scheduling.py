@@ -212,6 +212,11 @@ class PodSchedulingSpec:
     topology_spread: tuple[SpreadSpec, ...] = setting(
         (), doc="topology spread constraints (zone, hostname)"
     )
+    priority: int = setting(
+        0,
+        doc="its pods' priority (a PriorityClass value): a pod that fits nowhere preempts "
+        "pods of lower priority; -1 for overprovisioning's pause pods",
+    )
 
     def pod(self, app: str) -> PodInfo:
         """The app's pod template: labels and constraints, no name or requests yet."""
@@ -229,4 +234,5 @@ class PodSchedulingSpec:
             preferred_anti_affinity=tuple(term.build(labels) for term in anti.preferred),
             spread_constraints=tuple(c.build(labels) for c in self.topology_spread),
             default_spread_selector=LabelSelector(tuple(sorted(labels.items()))),
+            priority=self.priority,
         )

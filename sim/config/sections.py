@@ -18,6 +18,7 @@ from sim.config.scheduling import PodSchedulingSpec, TaintSpec
 from sim.core.distributions import Constant, Distribution
 from sim.core.errors import ConfigError
 from sim.core.settings import setting
+from sim.model.cluster.fragmentation import StrandedProbe
 from sim.model.cluster.node_lifecycle import NodeLifecycleParams
 from sim.model.cluster.scalers import NODE_SCALERS
 from sim.model.cluster.scalers.simple import SimpleScalerParams
@@ -88,6 +89,16 @@ class ClusterSpec:
     node_lifecycle: NodeLifecycleParams = setting(
         default_factory=NodeLifecycleParams,
         doc="when a crashed host's pods are evicted and replaced (grace period, toleration)",
+    )
+    stranded_probe: StrandedProbe | None = setting(
+        None,
+        doc="a pod size {vcpu, memory}: time-series columns of free CPU on nodes where it "
+        "fits no more (fragmentation); null: none",
+    )
+    cached_images: tuple[str, ...] = setting(
+        (),
+        doc="catalog images every node holds from boot: a node image (AMI, data-volume "
+        "snapshot) built with them cached, on the pools' hosts and the scaler's nodes",
     )
 
 

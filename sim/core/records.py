@@ -53,6 +53,9 @@ class EventKind(StrEnum):
     HOST_JOINED = "host_joined"
     CLUSTER_SCALE_OUT = "cluster_scale_out"
     CLUSTER_SCALE_IN = "cluster_scale_in"
+    PREEMPTED = "preempted"
+    """A pod that fit nowhere preempted pods of lower priority (details: the node, the
+    victims evicted)."""
     # Node autoscalers (see sim.model.cluster.scalers)
     NODE_SCALE_UP = "node_scale_up"
     """A node scaler decided to add nodes (details: the group or NodePool, nodes, the

@@ -89,6 +89,19 @@ NODE_COLUMNS: dict[str, ColumnDoc] = {
 ``karpenter``, ``simple`` with ``node_metrics``), the ``nodes:<type>:<capacity>``
 columns after ``pods_pending``."""
 
+FRAGMENTATION_COLUMNS: dict[str, ColumnDoc] = {
+    "cpu_allocatable": ColumnDoc("vCPU", "gauge", "vCPU the nodes' pods may request in all"),
+    "cpu_free": ColumnDoc("vCPU", "gauge", "of it, vCPU no pod requests"),
+    "cpu_stranded": ColumnDoc(
+        "vCPU", "gauge", "of that, vCPU on nodes where the stranded probe's pod fits no more"
+    ),
+    "nodes_underused": ColumnDoc(
+        "", "gauge", "nodes whose pods request under half their allocatable CPU and memory"
+    ),
+}
+"""The fragmentation columns ``cluster.stranded_probe`` adds
+(`sim.model.cluster.fragmentation`)."""
+
 
 def column_doc(name: str) -> ColumnDoc:
     """The unit, kind and meaning of a time-series column.
@@ -104,4 +117,6 @@ def column_doc(name: str) -> ColumnDoc:
         return ColumnDoc("", "gauge", f"nodes running of instance and capacity type {kind}")
     if name in NODE_COLUMNS:
         return NODE_COLUMNS[name]
+    if name in FRAGMENTATION_COLUMNS:
+        return FRAGMENTATION_COLUMNS[name]
     return TIMESERIES_COLUMNS[name]

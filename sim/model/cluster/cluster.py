@@ -19,6 +19,7 @@ import simpy
 
 from sim.core.records import REGISTRY_BYTES_COLUMN, EventLog, LinkUsage
 from sim.core.streams import RandomStreams
+from sim.model.cluster.fragmentation import StrandedProbe, fragmentation_columns
 from sim.model.cluster.node_metrics import NodeMetrics
 from sim.model.cluster.scalers import NODE_SCALERS, NodeScaler, ScalerContext
 from sim.model.cluster.scalers.workloads import Workloads
@@ -64,6 +65,10 @@ class Cluster:
         scheduler: the scheduler's profile (default: kube-scheduler's default profile).
         pull_cohorts: whether hosts that pull the same image in the same state pull in
             step, as one (`sim.model.hosts.cohort`): only for runs without faults.
+        cached_images: the catalog images every node's disk holds from boot (the node
+            image's cache): the pools' hosts and every node a scaler launches.
+        stranded_probe: the pod size the time series' fragmentation columns judge free
+            room by (`sim.model.cluster.fragmentation`; None: no such columns).
     """
 
     def __init__(
@@ -83,9 +88,12 @@ class Cluster:
         daemonsets: tuple[DaemonSet, ...] = (),
         scheduler: SchedulerParams | None = None,
         pull_cohorts: bool = False,
+        cached_images: Sequence[str] = (),
+        stranded_probe: StrandedProbe | None = None,
     ) -> None:
         self.env = env
         self.log = log
+        self.stranded_probe = stranded_probe
         self.instance_types = instance_types
         self.billing_minimum_s = billing_minimum_s
         self.engine_params = engine
@@ -110,8 +118,9 @@ class Cluster:
         self._mirrors = dict(registry_mirrors)
         self.disk_totals = DiskTotals()
         cohorts = PullCohorts() if pull_cohorts else None
+        node_images = tuple(images[name] for name in cached_images)
         self._hosts = HostList(
-            Host(env, host, engine, log, self.disk_totals, cohorts) for host in hosts
+            Host(env, host, engine, log, self.disk_totals, cohorts, node_images) for host in hosts
         )
         self._pool_hosts = tuple(self._hosts)
         self.faulted: list[Host] = []
@@ -133,6 +142,7 @@ class Cluster:
             self._leave,
             principal=hosts[0].principal,
             pull_cohorts=cohorts,
+            node_images=node_images,
         )
         for host, host_params in zip(self._hosts, hosts, strict=True):
             self.cloud.register(host, instance_types.get(host_params.instance_type or ""))
@@ -246,6 +256,8 @@ class Cluster:
         }
         if self.node_metrics is not None:
             row.update(self.node_metrics.columns())
+        if self.stranded_probe is not None:
+            row.update(fragmentation_columns(self._hosts, self.stranded_probe))
         return row
 
     def every_host(self) -> tuple[Host, ...]:

@@ -9,7 +9,7 @@ are instances too, launched at time 0.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import simpy
@@ -21,6 +21,7 @@ from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import EngineParams
 from sim.model.hosts.host import DEFAULT_MAX_PODS, Host, HostParams
 from sim.model.hosts.spot import SpotParams
+from sim.model.images.image import Image
 from sim.model.images.store import DiskTotals
 from sim.model.network.network import Network
 from sim.model.network.topology import LinkParams
@@ -99,6 +100,8 @@ class Cloud:
         principal: who launched instances are to private registries (their IAM role).
         disk_write_bytes_s: an instance volume's write rate (EBS gp3 baseline: 125 MiB/s).
         pull_cohorts: where its instances' pulls may join other hosts'.
+        node_images: the images the cluster's node image holds from boot (a node scaler
+            launches its nodes with them, `Host`'s ``cached_images``).
     """
 
     def __init__(
@@ -116,9 +119,11 @@ class Cloud:
         principal: str,
         disk_write_bytes_s: float = 125 * 2**20,
         pull_cohorts: PullCohorts | None = None,
+        node_images: Sequence[Image] = (),
     ) -> None:
         self.env = env
         self.principal = principal
+        self.node_images = tuple(node_images)
         self.disk_write_bytes_s = disk_write_bytes_s
         self.network = network
         self.attachment = attachment
@@ -166,6 +171,7 @@ class Cloud:
         taints: tuple[Taint, ...] = (),
         max_pods: int = DEFAULT_MAX_PODS,
         zone: str = "",
+        cached_images: Sequence[Image] = (),
     ) -> Host:
         """A new instance: a host on the network, billed from now.
 
@@ -173,7 +179,7 @@ class Cloud:
         scaler added); otherwise it belongs to one replica (an Elastic Beanstalk instance).
         `overhead` is the vCPU and memory its replicas can never have (node reserves and
         DaemonSet pods); `labels`, `taints` and `max_pods` are the node's, `zone` its
-        availability zone.
+        availability zone; `cached_images` are on its disk from boot.
         """
         params = HostParams(
             name,
@@ -191,16 +197,7 @@ class Cloud:
             taints=taints,
             max_pods=max_pods,
         )
-        host = Host(
-            self.env, params, self.engine_params, self.log, self.disk_totals, self.pull_cohorts
-        )
-        self.network.attach(
-            name,
-            self.attachment(self._attached),
-            self.host_link.bandwidth_bytes_s,
-            self.host_link.latency_s,
-        )
-        self._attached += 1
+        host = self._attach(params, cached_images)
         usd_per_hour = instance_type.usd_per_hour
         self.records[name] = InstanceRecord(
             name,
@@ -219,6 +216,26 @@ class Cloud:
         self.log.record(
             self.env.now, name, EventKind.INSTANCE_LAUNCHED, instance_type=instance_type.name
         )
+        return host
+
+    def _attach(self, params: HostParams, cached_images: Sequence[Image]) -> Host:
+        """A new host of `params` (its disk holding `cached_images`), on the network."""
+        host = Host(
+            self.env,
+            params,
+            self.engine_params,
+            self.log,
+            self.disk_totals,
+            self.pull_cohorts,
+            cached_images,
+        )
+        self.network.attach(
+            params.name,
+            self.attachment(self._attached),
+            self.host_link.bandwidth_bytes_s,
+            self.host_link.latency_s,
+        )
+        self._attached += 1
         return host
 
     def join(self, host: Host) -> None:
@@ -280,25 +297,16 @@ class Cloud:
             self.join(host)
 
     def replace(self, old: Host, name: str, on_demand: bool = False) -> Host:
-        """A new instance in place of `old` (terminated): the same size and price, an
-        empty disk, billed from now; it joins the cluster. With `on_demand`, a spot
-        instance is replaced by an on-demand one."""
+        """A new instance in place of `old` (terminated): the same size and price, a
+        disk with only the node image's cached images, billed from now; it joins the
+        cluster. With `on_demand`, a spot instance is replaced by an on-demand one."""
         record = self.records[old.name]
         params = dataclasses.replace(old.params, name=name)
         usd_per_hour, on_demand_usd = record.usd_per_hour, record.on_demand_usd_per_hour
         if on_demand and on_demand_usd is not None:
             params = dataclasses.replace(params, spot=None)
             usd_per_hour, on_demand_usd = on_demand_usd, None
-        host = Host(
-            self.env, params, self.engine_params, self.log, self.disk_totals, self.pull_cohorts
-        )
-        self.network.attach(
-            name,
-            self.attachment(self._attached),
-            self.host_link.bandwidth_bytes_s,
-            self.host_link.latency_s,
-        )
-        self._attached += 1
+        host = self._attach(params, self.node_images)
         self.records[name] = InstanceRecord(
             name,
             record.instance_type,

@@ -182,6 +182,25 @@ class ContainerEngine:
         """Whether the image is tagged here with all its layers."""
         return self.store.has_image(image)
 
+    def cache(self, image: Image) -> None:
+        """Put `image` in the layer store as a node image built with it cached holds it
+        from boot (an AMI or a data-volume snapshot): its layers extracted on the disk
+        and the image tagged now, with no pull and no bytes from a registry.
+
+        Raises:
+            ValueError: its layers do not fit on the disk.
+        """
+        store = self.store
+        present = store.present_prefix(image)
+        added = image.chain_ids[present:]
+        self.disk.allocate(sum(layer.size_bytes for layer in image.layers[present:]))
+        for index in range(present, len(image.layers)):
+            parent = image.chain_ids[index - 1] if index else None
+            store.add_layer(image.chain_ids[index], image.layers[index], parent)
+        store.tag_image(image, self.env.now)
+        for chain_id in added:
+            store.release(chain_id)
+
     def pull(
         self, image: Image, registry: Registry, startup_read_fraction: float | None = None
     ) -> Generator[simpy.Event, Any, PullRecord]:

@@ -10,7 +10,7 @@ and the images its layer store holds, kept up to date as pods come and go.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, SupportsIndex
 
@@ -20,6 +20,7 @@ from sim.core.records import EventLog
 from sim.model.hosts.cohort import PullCohorts
 from sim.model.hosts.engine import ContainerEngine, EngineParams
 from sim.model.hosts.spot import SpotParams
+from sim.model.images.image import Image
 from sim.model.images.store import DiskAccount, DiskTotals
 from sim.policies.placement import HostView
 from sim.policies.scheduling.objects import (
@@ -123,6 +124,7 @@ class Host:
         log: the event log.
         disk_totals: the cluster-wide disk total this host's disk adds to, if any.
         pull_cohorts: where its pulls may join other hosts' (`sim.model.hosts.cohort`).
+        cached_images: images its node image holds from boot (`ContainerEngine.cache`).
     """
 
     __slots__ = (
@@ -148,6 +150,7 @@ class Host:
         log: EventLog,
         disk_totals: DiskTotals | None = None,
         pull_cohorts: PullCohorts | None = None,
+        cached_images: Sequence[Image] = (),
     ) -> None:
         self.env = env
         self.params = params
@@ -155,6 +158,8 @@ class Host:
         self.engine = ContainerEngine(
             env, params.name, params.principal, self.disk, engine_params, log, pull_cohorts
         )
+        for image in cached_images:
+            self.engine.cache(image)
         self.vcpu_reserved = 0.0
         self.memory_reserved_bytes = 0
         self.replicas = 0

@@ -204,6 +204,8 @@ class PodInfo:
         spread_constraints: its topology spread constraints.
         default_spread_selector: the pods its controller and services select, which
             the system's default spreading counts (None: it belongs to none).
+        priority: its priority (a PriorityClass value): it may preempt pods of lower
+            priority.
     """
 
     name: str
@@ -219,6 +221,7 @@ class PodInfo:
     preferred_anti_affinity: tuple[WeightedPodAffinityTerm, ...] = ()
     spread_constraints: tuple[SpreadConstraint, ...] = ()
     default_spread_selector: LabelSelector | None = None
+    priority: int = 0
 
     @property
     def request_milli_cpu(self) -> int:

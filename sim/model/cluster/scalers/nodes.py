@@ -161,6 +161,7 @@ class NodeLauncher:
             taints=template.shape.taints,
             max_pods=template.shape.max_pods,
             zone=template.zone,
+            cached_images=self.cloud.node_images,
         )
         node = ManagedNode(host, template, self.env.now, last_pod_event_s=self.env.now)
         self.nodes.append(node)

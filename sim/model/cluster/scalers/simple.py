@@ -227,6 +227,7 @@ class ClusterScaler:
             labels=self.node.labels,
             taints=self.node.taints,
             max_pods=self.node.max_pods,
+            cached_images=self.cloud.node_images,
         )
         self._nodes.append(host)
         self.tally.nodes_launched += 1

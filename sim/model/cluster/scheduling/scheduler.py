@@ -12,13 +12,16 @@ with a feasible host), as they always did.
 
 A replica that fits on no host is *pending* (as a Kubernetes pod is): it waits until
 capacity changes — a replica stops, a host joins — and tries again. The cluster scaler
-looks at the pending replicas to decide whether to add hosts.
+looks at the pending replicas to decide whether to add hosts. Before it waits, a pod of
+higher priority than some placed pods preempts them
+(`sim.policies.scheduling.preemption`): its victims are evicted through their owners,
+who ask for replacements, and it takes their room at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
@@ -31,6 +34,27 @@ from sim.model.cluster.scheduling.ranking import HostRanking
 from sim.model.hosts.host import Host, HostList
 from sim.policies.placement import Placement, PlacementPolicy, PlacementRequest, ProfilePlacement
 from sim.policies.scheduling.objects import ZONE, NodeInfo, NodeList, PodInfo
+from sim.policies.scheduling.preemption import choose_preemption
+
+
+class _PodOnNode(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def movable(self) -> bool: ...
+
+    @property
+    def starting(self) -> bool: ...
+
+
+class Evictions(Protocol):
+    """The pods on each host and their eviction through their owners (the run's
+    `sim.model.cluster.scalers.workloads.Workloads`)."""
+
+    def pods_on(self, host: Host) -> Sequence[_PodOnNode]: ...
+
+    def evict(self, replica: str) -> None: ...
 
 
 def node_tree_order(hosts: Sequence[Host]) -> list[Host]:
@@ -102,6 +126,14 @@ class Scheduler:
         self._anti_affinity_pods = 0
         """Placed pods with a required anti-affinity term: while there is one, a host's
         feasibility may change with pods on other hosts, so the presets scan."""
+        self.evictions: Evictions | None = None
+        """Who evicts a preemption's victims (set by the run; None: no preemption)."""
+        self.preemptions = 0
+        """Pods that preempted others so far."""
+        self._placed_priorities: dict[int, int] = {}
+        """Placed pods by priority: a pod preempts only where some are below its own."""
+        self._nominated: dict[str, tuple[Host, PodInfo]] = {}
+        """Pods that preempted, by name, with the node their victims' room is kept on."""
 
     # The nodes ---------------------------------------------------------------------
 
@@ -135,7 +167,28 @@ class Scheduler:
     def _fit(
         self, placement: Placement, pod: PodInfo, request: PlacementRequest, pinned: Host | None
     ) -> tuple[Host | None, Decision]:
-        """The host `pod` goes to now (None: none), and the cycle's decision."""
+        """The host `pod` goes to now (None: none), and the cycle's decision. Pods
+        nominated to a node by a preemption, of at least `pod`'s priority, count on it
+        as if placed (upstream's ``RunFilterPluginsWithNominatedPods``), so that the
+        room their victims leave is theirs."""
+        nominated = [
+            (host, nominee)
+            for name, (host, nominee) in self._nominated.items()
+            if name != pod.name and nominee.priority >= pod.priority
+        ]
+        for host, nominee in nominated:
+            host.node.add_pod(nominee)
+        try:
+            return self._fit_now(placement, pod, request, pinned)
+        finally:
+            for host, nominee in nominated:
+                host.node.remove_pod(nominee.name)
+                # A ranking that found the host full with the nominee looks again.
+                self._reservations_changed(host)
+
+    def _fit_now(
+        self, placement: Placement, pod: PodInfo, request: PlacementRequest, pinned: Host | None
+    ) -> tuple[Host | None, Decision]:
         hosts = self._in_order()
         nodes = self._ordered_nodes
         nodes.holding_required_anti_affinity = None if self._anti_affinity_pods else []
@@ -241,14 +294,21 @@ class Scheduler:
         """Reserve `vcpu` and `memory_bytes` for `replica` (the pod `pod`) on a host,
         waiting while none is feasible (a SimPy process body); returns the host."""
         request = PlacementRequest(vcpu, memory_bytes)
+        preempted = False
         while True:
             host, decision = self._fit(placement, pod, request, pinned)
+            if host is None and not preempted and pinned is None and self._preempt(replica, pod):
+                preempted = True
+                continue
             if host is not None:
+                self._forget_nomination(replica)
                 self.pending.pop(replica, None)
                 self.pending_pods.pop(replica, None)
                 self.pending_reasons.pop(replica, None)
                 self.pending_since.pop(replica, None)
                 host.reserve(vcpu, memory_bytes, pod)
+                priorities = self._placed_priorities
+                priorities[pod.priority] = priorities.get(pod.priority, 0) + 1
                 if pod.required_anti_affinity:
                     self._anti_affinity_pods += 1
                 self._reservations_changed(host)
@@ -276,10 +336,59 @@ class Scheduler:
                 for listener in self.pending_listeners:
                     listener(replica)
             yield self._changed
+            preempted = False
+
+    def _forget_nomination(self, replica: str) -> None:
+        """The pod is placed: its nominated node is free of it (a ranking that found the
+        node full while the nominee counted there looks at it again)."""
+        nomination = self._nominated.pop(replica, None)
+        if nomination is not None:
+            self._reservations_changed(nomination[0])
+
+    def _preempt(self, replica: str, pod: PodInfo) -> bool:
+        """Evict the pods of lower priority `pod` needs gone to fit on some host (the
+        preemption upstream's PostFilter chooses); whether it evicted any. Pods still
+        starting and pods pinned to their host are never victims."""
+        evictions = self.evictions
+        if evictions is None or not any(
+            priority < pod.priority and count for priority, count in self._placed_priorities.items()
+        ):
+            return False
+        hosts = self._in_order()
+        nodes = self._ordered_nodes
+        evictable: set[str] = set()
+        for host in hosts:
+            if any(other.priority < pod.priority for other in host.node.pods):
+                evictable.update(
+                    each.name
+                    for each in evictions.pods_on(host)
+                    if each.movable and not each.starting
+                )
+
+        def fits(candidate: PodInfo, node: NodeInfo) -> bool:
+            return self.cycle.filter(candidate, node, nodes, member=False) is None
+
+        chosen = choose_preemption(pod, nodes, fits, lambda other: other.name in evictable)
+        if chosen is None or not chosen.victims:
+            return False
+        self.preemptions += 1
+        self.log.record(
+            self.env.now,
+            replica,
+            EventKind.PREEMPTED,
+            node=chosen.node,
+            victims=",".join(victim.name for victim in chosen.victims),
+        )
+        self._nominated[replica] = (next(h for h in hosts if h.name == chosen.node), pod)
+        for victim in chosen.victims:
+            evictions.evict(victim.name)
+        return True
 
     def release(self, host: Host, replica: str, vcpu: float, memory_bytes: int) -> None:
         """Give back a replica's reservation; pending replicas try again."""
         pod = host.release(vcpu, memory_bytes, replica)
+        if pod is not None and pod.priority in self._placed_priorities:
+            self._placed_priorities[pod.priority] -= 1
         if pod is not None and pod.required_anti_affinity:
             self._anti_affinity_pods -= 1
         self._reservations_changed(host)
