@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import simpy
 
-from sim.core.records import EventKind, EventLog, ReplicaState
+from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import App, Ledger, Platform
-from sim.model.primitives.signal import Signal, Task
+from sim.model.primitives.clock import after
+from sim.model.primitives.signal import Signal
+
+_REPLICA_STATE = EventKind.REPLICA_STATE
+_STATE = ("state",)
+_REQUESTED = (ReplicaState.REQUESTED,)
+"""A requested replica's event as constants (an enum member's lookup on its class
+takes ~0.1 µs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +164,7 @@ class Deployer:
         name = f"{prefix}-{self._numbering[prefix]}"
         self._request(name)
         self._replacements.append(
-            Task(
-                self.env,
-                self._replica(platform, name, app, pinned, lifetime_s, counted, daemon=daemon),
-            ).ended
+            self._launch(platform, name, app, pinned, lifetime_s, counted, daemon=daemon)
         )
 
     def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[Signal]:
@@ -185,31 +190,34 @@ class Deployer:
             prefix = f"{deployment.app}-{deployment.platform}"
             numbering[prefix] = numbering.get(prefix, 0) + 1
             replica = f"{prefix}-{numbering[prefix]}"
-            replica_run = self._replica(
-                platform, replica, deployment.app, host, deployment.lifetime_s
-            )
             if index and deployment.stagger_s:
-                replica_run = self._later(index * deployment.stagger_s, replica, replica_run)
+                ended = Signal(self.env)
+                later = partial(self._later, platform, replica, deployment, host, ended)
+                after(self.env, index * deployment.stagger_s, later)
             else:
                 self._request(replica)
-            ends.append(Task(self.env, replica_run).ended)
+                ended = self._launch(platform, replica, deployment.app, host, deployment.lifetime_s)
+            ends.append(ended)
         return ends
 
     def _request(self, replica: str) -> None:
         self.requested += 1
-        self.log.record(
-            self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.REQUESTED
-        )
+        self.log.add(self.env.now, replica, _REPLICA_STATE, _STATE, _REQUESTED)
 
     def _later(
-        self, delay_s: float, replica: str, replica_run: Generator[simpy.Event, Any, None]
-    ) -> Generator[simpy.Event, Any, None]:
+        self,
+        platform: Platform,
+        replica: str,
+        deployment: Deployment,
+        pinned: Host | None,
+        ended: Signal,
+        _: object,
+    ) -> None:
         """Request a replica of a staggered deployment when its turn comes."""
-        yield self.env.timeout(delay_s)
         self._request(replica)
-        yield from replica_run
+        self._launch(platform, replica, deployment.app, pinned, deployment.lifetime_s, ended=ended)
 
-    def _replica(
+    def _launch(
         self,
         platform: Platform,
         replica: str,
@@ -218,29 +226,52 @@ class Deployer:
         lifetime_s: float | None,
         replacement: bool = False,
         daemon: bool | None = None,
-    ) -> Generator[simpy.Event, Any, None]:
+        ended: Signal | None = None,
+    ) -> Signal:
+        """Start a replica now; the signal returned (`ended`, if given) succeeds once it
+        failed, or ended ready and, with a lifetime, stopped."""
         self._owned[replica] = (
             platform,
             app,
             lifetime_s,
             pinned is not None if daemon is None else daemon,
         )
-        record = yield from platform.start_replica(replica, self.apps[app], self.env.now, pinned)
+        if ended is None:
+            ended = Signal(self.env)
+        started = partial(self._started, platform, replica, lifetime_s, replacement, ended)
+        platform.launch(replica, self.apps[app], pinned, started)
+        return ended
+
+    def _started(
+        self,
+        platform: Platform,
+        replica: str,
+        lifetime_s: float | None,
+        replacement: bool,
+        ended: Signal,
+        record: ReplicaRecord,
+    ) -> None:
         self.ledger.finished(record)
         if replica in self._gone:
             if self.ledger.get(replica) is not None:
                 platform.stop_replica(replica)
+            ended.succeed()
             return
         if record.state != "ready":
+            ended.succeed()
             return
         self.running += 1
         if replacement:
             self.replicas_replaced += 1
         for listener in self.ready_listeners:
             listener(replica)
-        if lifetime_s is not None:
-            yield self.env.timeout(lifetime_s)
-            if replica in self._gone:
-                return
+        if lifetime_s is None:
+            ended.succeed()
+            return
+        after(self.env, lifetime_s, partial(self._lifetime_over, platform, replica, ended))
+
+    def _lifetime_over(self, platform: Platform, replica: str, ended: Signal, _: object) -> None:
+        if replica not in self._gone:
             platform.stop_replica(replica)
             self.running -= 1
+        ended.succeed()

@@ -36,6 +36,14 @@ from sim.model.images.image import Image, Layer
 from sim.model.images.registry import Registry
 from sim.model.primitives.clock import after, still_last, wait
 
+# Enum members as module constants (a lookup on the class takes ~0.1 µs; a cohort
+# records nine steps per member).
+_QUEUED = EventKind.LAYER_QUEUED
+_DOWNLOADING = EventKind.LAYER_DOWNLOADING
+_DOWNLOADED = EventKind.LAYER_DOWNLOADED
+_EXTRACTING = EventKind.LAYER_EXTRACTING
+_EXTRACTED = EventKind.LAYER_EXTRACTED
+
 
 class Member(Protocol):
     """What a cohort uses of a member's pull (`sim.model.hosts.pull.Pull`)."""
@@ -167,13 +175,13 @@ class Cohort:
         add = engine.log.add
         name = engine.name
         for layer_details, _ in self._details:
-            add(now_s, name, EventKind.LAYER_QUEUED, LAYER_DETAILS, layer_details)
+            add(now_s, name, _QUEUED, LAYER_DETAILS, layer_details)
         slots = engine.download_slots
         for _, bytes_details in self._details:
             slots.take()
             engine.downloads_active += 1
             engine.downloads_active_max = max(engine.downloads_active_max, engine.downloads_active)
-            add(now_s, name, EventKind.LAYER_DOWNLOADING, LAYER_BYTES_DETAILS, bytes_details)
+            add(now_s, name, _DOWNLOADING, LAYER_BYTES_DETAILS, bytes_details)
         self.pulls.append(pull)
         self.arrived.append([False] * len(self.layers))
         self.extracted.append(0)
@@ -201,7 +209,6 @@ class Cohort:
         registry.bytes_served += len(members) * size_bytes
         details = self._details[index][1]
         pulls, arrived, extracted = self.pulls, self.arrived, self.extracted
-        downloaded = EventKind.LAYER_DOWNLOADED
         for member in members:
             pull = pulls[member]
             engine = pull.engine
@@ -212,7 +219,7 @@ class Cohort:
             progress.layers_downloaded += 1
             progress.bytes_downloaded += size_bytes
             progress.last_download_s = now_s
-            engine.log.add(now_s, engine.name, downloaded, LAYER_BYTES_DETAILS, details)
+            engine.log.add(now_s, engine.name, _DOWNLOADED, LAYER_BYTES_DETAILS, details)
             arrived[member][index] = True
             if extracted[member] == index:
                 self._extract(member)
@@ -228,7 +235,7 @@ class Cohort:
             engine.log.add(
                 engine.env.now,
                 engine.name,
-                EventKind.LAYER_EXTRACTING,
+                _EXTRACTING,
                 LAYER_DETAILS,
                 self._details[index][0],
             )
@@ -258,7 +265,7 @@ class Cohort:
         engine.log.add(
             engine.env.now,
             engine.name,
-            EventKind.LAYER_EXTRACTED,
+            _EXTRACTED,
             LAYER_DETAILS,
             self._details[index][0],
         )

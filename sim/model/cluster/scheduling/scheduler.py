@@ -240,42 +240,73 @@ class Scheduler:
     ) -> Generator[simpy.Event, Any, Host]:
         """Reserve `vcpu` and `memory_bytes` for `replica` (the pod `pod`) on a host,
         waiting while none is feasible (a SimPy process body); returns the host."""
-        request = PlacementRequest(vcpu, memory_bytes)
         while True:
-            host, decision = self._fit(placement, pod, request, pinned)
+            host = self.try_place(replica, placement, pod, vcpu, memory_bytes, pinned)
             if host is not None:
+                return host
+            yield self._changed
+
+    def place_later(
+        self,
+        replica: str,
+        placement: Placement,
+        pod: PodInfo,
+        vcpu: float,
+        memory_bytes: int,
+        pinned: Host | None = None,
+    ) -> Generator[simpy.Event, Any, Host]:
+        """`place`, for a replica `try_place` found pending just now: it tries again
+        when capacity changes."""
+        yield self._changed
+        return (yield from self.place(replica, placement, pod, vcpu, memory_bytes, pinned))
+
+    def try_place(
+        self,
+        replica: str,
+        placement: Placement,
+        pod: PodInfo,
+        vcpu: float,
+        memory_bytes: int,
+        pinned: Host | None = None,
+    ) -> Host | None:
+        """One scheduling attempt of `place`: the host now reserved for `replica`, or
+        None, the replica pending (recorded so the first time)."""
+        request = PlacementRequest(vcpu, memory_bytes)
+        host, decision = self._fit(placement, pod, request, pinned)
+        if host is not None:
+            if self.pending:
                 self.pending.pop(replica, None)
                 self.pending_pods.pop(replica, None)
                 self.pending_reasons.pop(replica, None)
                 self.pending_since.pop(replica, None)
-                host.reserve(vcpu, memory_bytes, pod)
-                if pod.required_anti_affinity:
-                    self._anti_affinity_pods += 1
-                self._reservations_changed(host)
-                return host
-            if replica not in self.pending:
-                self.pending[replica] = request
-                self.pending_pods[replica] = pod
-                self.pending_since[replica] = self.env.now
-                self.pending_max = max(self.pending_max, len(self.pending))
-                never = never_fits(request, self.hosts, self.addable)
-                reason = never or pending_reason(
-                    request, decision, not isinstance(placement, ProfilePlacement)
-                )
-                self.pending_reasons[replica] = reason
-                if never is not None and request not in self._warned:
-                    self._warned.add(request)
-                    self.warnings.append(f"{replica} (and replicas like it) {never}")
-                self.log.record(
-                    self.env.now,
-                    replica,
-                    EventKind.REPLICA_STATE,
-                    state=ReplicaState.PENDING,
-                    reason=reason,
-                )
-                for listener in self.pending_listeners:
-                    listener(replica)
-            yield self._changed
+            host.reserve(vcpu, memory_bytes, pod)
+            if pod.required_anti_affinity:
+                self._anti_affinity_pods += 1
+            self._reservations_changed(host)
+            return host
+        if replica not in self.pending:
+            self.pending[replica] = request
+            self.pending_pods[replica] = pod
+            self.pending_since[replica] = self.env.now
+            self.pending_max = max(self.pending_max, len(self.pending))
+            never = never_fits(request, self.hosts, self.addable)
+            reason = never or pending_reason(
+                request, decision, not isinstance(placement, ProfilePlacement)
+            )
+            self.pending_reasons[replica] = reason
+            if never is not None and request not in self._warned:
+                self._warned.add(request)
+                self.warnings.append(f"{replica} (and replicas like it) {never}")
+            self.log.record(
+                self.env.now,
+                replica,
+                EventKind.REPLICA_STATE,
+                state=ReplicaState.PENDING,
+                reason=reason,
+            )
+            for listener in self.pending_listeners:
+                listener(replica)
+        return None
 
     def release(self, host: Host, replica: str, vcpu: float, memory_bytes: int) -> None:
         """Give back a replica's reservation; pending replicas try again."""
