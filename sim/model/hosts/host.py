@@ -128,6 +128,7 @@ class Host:
     __slots__ = (
         "env",
         "params",
+        "name",
         "disk",
         "engine",
         "vcpu_reserved",
@@ -151,6 +152,7 @@ class Host:
     ) -> None:
         self.env = env
         self.params = params
+        self.name: str = params.name
         self.disk = DiskAccount(params.disk_bytes, disk_totals)
         self.engine = ContainerEngine(
             env, params.name, params.principal, self.disk, engine_params, log, pull_cohorts
@@ -167,10 +169,6 @@ class Host:
         """True while the host is crashed (out of the cluster, its replicas lost)."""
         self.node = node_of(params, self.engine.store.reported_images())
         """The scheduler's view of this host, kept up to date as pods come and go."""
-
-    @property
-    def name(self) -> str:
-        return self.params.name
 
     def view(self) -> HostView:
         """What a placement policy sees of this host."""

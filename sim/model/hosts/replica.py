@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import simpy
 
 from sim.core.distributions import Distribution
-from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
+from sim.core.records import DetailValue, EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.hosts.host import Host, millicores
 from sim.model.images.image import Image
 from sim.model.primitives.clock import after
@@ -202,6 +202,7 @@ _REPLICA_STATE = EventKind.REPLICA_STATE
 _READY = ReplicaState.READY
 _FAILED = ReplicaState.FAILED
 _STATE_ONLY = ("state",)
+_HOST = ("state", "host")
 _STATE_DETAILS: dict[tuple[str, ...], tuple[str, ...]] = {}
 """The detail names of a ``replica_state`` event, by the names of its particulars."""
 
@@ -252,19 +253,26 @@ class Startup:
 
     def enter(self, state: str, **details: Any) -> float:
         """Log that the replica is in `state` now (with `details`); returns the time."""
-        now_s = self.env.now
-        if details:
-            key = tuple(details)
-            names = _STATE_DETAILS.get(key)
-            if names is None:
-                names = _STATE_DETAILS.setdefault(key, ("state", *key))
-            values = (state, *details.values())
-            self.reason = str(details["reason"]) if "reason" in details else ""
-        else:
-            names, values = _STATE_ONLY, (state,)
-            self.reason = ""
+        if not details:
+            return self.enter_with(state, _STATE_ONLY, (state,))
+        key = tuple(details)
+        names = _STATE_DETAILS.get(key)
+        if names is None:
+            names = _STATE_DETAILS.setdefault(key, ("state", *key))
+        now_s = self.enter_with(state, names, (state, *details.values()))
+        if "reason" in details:
+            self.reason = str(details["reason"])
+        return now_s
+
+    def enter_with(
+        self, state: str, names: tuple[str, ...], values: tuple[DetailValue, ...]
+    ) -> float:
+        """`enter` for the busiest steps, given the event's detail names (``state``
+        first, then no ``reason``) and values apart; returns the time."""
+        now_s: float = self.env.now
         self.log.add(now_s, self.replica, _REPLICA_STATE, names, values)
         self.state = state
+        self.reason = ""
         return now_s
 
     def _end(self) -> None:
@@ -292,7 +300,8 @@ class Startup:
         """`timed`, for a chain of callbacks: spend `seconds` in `phase`, then call
         `callback` (with the event waited for, None if none) — at once when the phase
         takes no time."""
-        self.add(phase, seconds)
+        phases = self.phases
+        phases[phase] = phases.get(phase, 0.0) + seconds
         if seconds == 0:
             callback(None)
         else:
@@ -321,4 +330,4 @@ class Startup:
         if self._ledger is not None and self.replica in self._ledger.lost:
             return self.failed(self._ledger.lost[self.replica])
         self._end()
-        return self._record("ready", "", self.enter(_READY, host=self.host))
+        return self._record("ready", "", self.enter_with(_READY, _HOST, (_READY, self.host)))

@@ -49,6 +49,7 @@ _PULLING = ReplicaState.PULLING
 _CREATING = ReplicaState.CREATING
 _STARTING = ReplicaState.STARTING
 _INITIALIZING = ReplicaState.INITIALIZING
+_PULLING_DETAILS = ("state", "image", "attempt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +201,9 @@ class _Run:
         self.attempt += 1
         app = self.app
         image = app.image
-        self.startup.enter(_PULLING, image=image.reference, attempt=self.attempt)
+        self.startup.enter_with(
+            _PULLING, _PULLING_DETAILS, (_PULLING, image.reference, self.attempt)
+        )
         self.host.engine.begin_pull(
             image, self.runtime.source_for(image), app.startup_read_fraction
         ).add(self._attempted)
