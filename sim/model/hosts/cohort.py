@@ -144,6 +144,7 @@ class Cohort:
         "pulls",
         "arrived",
         "extracted",
+        "finished",
     )
 
     def __init__(self, registry: Registry, image: Image, own: list[int]) -> None:
@@ -166,6 +167,8 @@ class Cohort:
         self.pulls: list[Member] = []
         self.arrived: list[list[bool]] = []
         self.extracted: list[int] = []
+        self.finished = 0
+        """Members whose pull has ended."""
 
     def add(self, pull: Member) -> None:
         """A member: its layers queued, then each downloading (a slot taken, its blob
@@ -273,6 +276,13 @@ class Cohort:
         self.extracted[member] = index
         if index == len(self.layers):
             pull.fetched(self.chain_ids)
+            self.finished += 1
+            if self.finished == len(self.pulls):
+                # The last member is done: what each kept is no longer needed (the open
+                # cohort of `PullCohorts` would keep it to the end of the run).
+                self.pulls.clear()
+                self.arrived.clear()
+                self.extracted.clear()
             return False
         return self.arrived[member][index]
 
