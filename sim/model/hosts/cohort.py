@@ -230,35 +230,35 @@ class Cohort:
     def _extract(self, member: int) -> None:
         """Extract the member's next layer, and the ones above it while their blobs are
         in and extracting takes no time."""
-        engine = self.pulls[member].engine
+        pull = self.pulls[member]
+        engine = pull.engine
+        env = engine.env
+        add = engine.log.add
+        name = engine.name
         extraction_bytes_s = engine.params.extraction_bytes_s
+        timed = math.isfinite(extraction_bytes_s)
+        layers, details = self.layers, self._details
+        arrived = self.arrived[member]
+        index = self.extracted[member]
         while True:
-            index = self.extracted[member]
-            layer = self.layers[index]
-            engine.log.add(
-                engine.env.now,
-                engine.name,
-                _EXTRACTING,
-                LAYER_DETAILS,
-                self._details[index][0],
-            )
-            if layer.size_bytes and math.isfinite(extraction_bytes_s):
-                after(
-                    engine.env,
-                    layer.size_bytes / extraction_bytes_s,
-                    partial(self._extracted, member),
-                )
+            layer = layers[index]
+            layer_details = details[index][0]
+            add(env.now, name, _EXTRACTING, LAYER_DETAILS, layer_details)
+            if timed and layer.size_bytes:
+                after(env, layer.size_bytes / extraction_bytes_s, partial(self._extracted, member))
                 return
-            if not self._store(member):
+            index = self._store(member)
+            if index == len(layers) or not arrived[index]:
                 return
 
     def _extracted(self, member: int, _: object) -> None:
-        if self._store(member):
+        index = self._store(member)
+        if index < len(self.layers) and self.arrived[member][index]:
             self._extract(member)
 
-    def _store(self, member: int) -> bool:
-        """The member's layer is extracted: it is in its layer store. Returns whether the
-        next one is to be extracted now (the pull ends after its top layer)."""
+    def _store(self, member: int) -> int:
+        """The member's layer is extracted: it is in its layer store. Returns the index
+        of the next one (the pull ends after its top layer)."""
         pull = self.pulls[member]
         engine = pull.engine
         index = self.extracted[member]
@@ -266,11 +266,7 @@ class Cohort:
         engine.disk.free(layer.compressed_bytes)
         engine.store.add_layer(self.chain_ids[index], layer, self._parents[index])
         engine.log.add(
-            engine.env.now,
-            engine.name,
-            _EXTRACTED,
-            LAYER_DETAILS,
-            self._details[index][0],
+            engine.env.now, engine.name, _EXTRACTED, LAYER_DETAILS, self._details[index][0]
         )
         index += 1
         self.extracted[member] = index
@@ -283,8 +279,7 @@ class Cohort:
                 self.pulls.clear()
                 self.arrived.clear()
                 self.extracted.clear()
-            return False
-        return self.arrived[member][index]
+        return index
 
 
 def _cannot_fail(index: int, members: list[int], error: Exception) -> None:

@@ -41,8 +41,9 @@ class _Waits(simpy.Event):
     __slots__ = ("at_s",)
 
     def __init__(self, env: simpy.Environment, delay_s: float, callback: Any) -> None:
-        super().__init__(env)
-        self.callbacks.append(callback)
+        # `simpy.Event.__init__`'s fields, set here: a storm makes one of these per host.
+        self.env = env
+        self.callbacks = [callback]
         self._ok = True
         self._value = None
         self.at_s = env.now + delay_s
@@ -57,7 +58,13 @@ def after(env: simpy.Environment, delay_s: float, callback: Callable[[Any], None
     Raises:
         ValueError: for a negative delay.
     """
-    wait(env, delay_s, callback)
+    if delay_s < 0:
+        raise ValueError(f"negative delay {delay_s}")
+    last = getattr(env, "last_scheduled", None)
+    if type(last) is _Waits and last.at_s == env.now + delay_s and last.callbacks is not None:
+        last.callbacks.append(callback)
+    else:
+        _Waits(env, delay_s, callback)
 
 
 def wait(env: simpy.Environment, delay_s: float, callback: Callable[[Any], None]) -> simpy.Event:

@@ -37,7 +37,12 @@ class Signal(simpy.Event):
         """Happen successfully with `value`: every callback runs now."""
         self._ok = True
         self._value = value
-        self._process()
+        callbacks = self.callbacks
+        if callbacks is None:
+            raise RuntimeError(f"{self} has already happened")
+        self.callbacks = None  # type: ignore[assignment]
+        for callback in callbacks:
+            callback(self)
         return self
 
     def fail(self, exception: BaseException) -> Signal:
