@@ -175,16 +175,16 @@ class Cohort:
         asked for), recorded as its own fetches would."""
         engine = pull.engine
         now_s = engine.env.now
-        add = engine.log.add
+        append = engine.log.append
         name = engine.name
         for layer_details, _ in self._details:
-            add(now_s, name, _QUEUED, LAYER_DETAILS, layer_details)
+            append((now_s, name, _QUEUED, LAYER_DETAILS, layer_details))
         slots = engine.download_slots
         for _, bytes_details in self._details:
             slots.take()
             engine.downloads_active += 1
             engine.downloads_active_max = max(engine.downloads_active_max, engine.downloads_active)
-            add(now_s, name, _DOWNLOADING, LAYER_BYTES_DETAILS, bytes_details)
+            append((now_s, name, _DOWNLOADING, LAYER_BYTES_DETAILS, bytes_details))
         self.pulls.append(pull)
         self.arrived.append([False] * len(self.layers))
         self.extracted.append(0)
@@ -222,7 +222,7 @@ class Cohort:
             progress.layers_downloaded += 1
             progress.bytes_downloaded += size_bytes
             progress.last_download_s = now_s
-            engine.log.add(now_s, engine.name, _DOWNLOADED, LAYER_BYTES_DETAILS, details)
+            engine.log.append((now_s, engine.name, _DOWNLOADED, LAYER_BYTES_DETAILS, details))
             arrived[member][index] = True
             if extracted[member] == index:
                 self._extract(member)
@@ -233,7 +233,7 @@ class Cohort:
         pull = self.pulls[member]
         engine = pull.engine
         env = engine.env
-        add = engine.log.add
+        append = engine.log.append
         name = engine.name
         extraction_bytes_s = engine.params.extraction_bytes_s
         timed = math.isfinite(extraction_bytes_s)
@@ -243,7 +243,7 @@ class Cohort:
         while True:
             layer = layers[index]
             layer_details = details[index][0]
-            add(env.now, name, _EXTRACTING, LAYER_DETAILS, layer_details)
+            append((env.now, name, _EXTRACTING, LAYER_DETAILS, layer_details))
             if timed and layer.size_bytes:
                 after(env, layer.size_bytes / extraction_bytes_s, partial(self._extracted, member))
                 return
@@ -265,8 +265,8 @@ class Cohort:
         layer = self.layers[index]
         engine.disk.free(layer.compressed_bytes)
         engine.store.add_layer(self.chain_ids[index], layer, self._parents[index])
-        engine.log.add(
-            engine.env.now, engine.name, _EXTRACTED, LAYER_DETAILS, self._details[index][0]
+        engine.log.append(
+            (engine.env.now, engine.name, _EXTRACTED, LAYER_DETAILS, self._details[index][0])
         )
         index += 1
         self.extracted[member] = index

@@ -270,7 +270,7 @@ class Startup:
         """`enter` for the busiest steps, given the event's detail names (``state``
         first, then no ``reason``) and values apart; returns the time."""
         now_s: float = self.env.now
-        self.log.add(now_s, self.replica, _REPLICA_STATE, names, values)
+        self.log.append((now_s, self.replica, _REPLICA_STATE, names, values))
         self.state = state
         self.reason = ""
         return now_s

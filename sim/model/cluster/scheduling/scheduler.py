@@ -134,17 +134,18 @@ class Scheduler:
 
     def _fit(
         self, placement: Placement, pod: PodInfo, request: PlacementRequest, pinned: Host | None
-    ) -> tuple[Host | None, Decision]:
-        """The host `pod` goes to now (None: none), and the cycle's decision."""
+    ) -> tuple[Host | None, Decision | None]:
+        """The host `pod` goes to now (None: none), and the cycle's decision (None for a
+        pinned pod that fits: no one reads it)."""
         hosts = self._in_order()
         nodes = self._ordered_nodes
         nodes.holding_required_anti_affinity = None if self._anti_affinity_pods else []
         if pinned is not None:
             member = id(pinned.node) in self._ordered_node_ids
             rejection = self.cycle.filter(pod, pinned.node, nodes, member)
-            refused = {} if rejection is None else {pinned.name: rejection}
-            decision = Decision(pinned.node if rejection is None else None, refused, len(nodes), {})
-            return (pinned if rejection is None else None), decision
+            if rejection is None:
+                return pinned, None
+            return None, Decision(None, {pinned.name: rejection}, len(nodes), {})
         if isinstance(placement, ProfilePlacement):
             decision = self.cycle.schedule(pod, nodes)
             chosen = decision.node
@@ -290,6 +291,7 @@ class Scheduler:
             self.pending_since[replica] = self.env.now
             self.pending_max = max(self.pending_max, len(self.pending))
             never = never_fits(request, self.hosts, self.addable)
+            assert decision is not None
             reason = never or pending_reason(
                 request, decision, not isinstance(placement, ProfilePlacement)
             )
