@@ -68,8 +68,8 @@ class ContainerPlatform(BasePlatform):
         scheduler = self.scheduler
         host = scheduler.try_place(replica, self.placement, pod, vcpu, memory_bytes, pinned)
         if host is None:
-            waiting = scheduler.place_later(
-                replica, self.placement, pod, vcpu, memory_bytes, pinned
+            waiting = scheduler.place(
+                replica, self.placement, pod, vcpu, memory_bytes, pinned, tried=True
             )
             Task(self.env, waiting).ended.add(partial(self._placed_later, startup, app, then))
         else:

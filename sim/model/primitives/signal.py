@@ -37,12 +37,7 @@ class Signal(simpy.Event):
         """Happen successfully with `value`: every callback runs now."""
         self._ok = True
         self._value = value
-        callbacks = self.callbacks
-        if callbacks is None:
-            raise RuntimeError(f"{self} has already happened")
-        self.callbacks = None  # type: ignore[assignment]
-        for callback in callbacks:
-            callback(self)
+        self._process()
         return self
 
     def fail(self, exception: BaseException) -> Signal:

@@ -238,28 +238,18 @@ class Scheduler:
         vcpu: float,
         memory_bytes: int,
         pinned: Host | None = None,
+        tried: bool = False,
     ) -> Generator[simpy.Event, Any, Host]:
         """Reserve `vcpu` and `memory_bytes` for `replica` (the pod `pod`) on a host,
-        waiting while none is feasible (a SimPy process body); returns the host."""
+        waiting while none is feasible (a SimPy process body); returns the host. With
+        `tried`, `try_place` has just found none: it waits for a change first."""
+        if tried:
+            yield self._changed
         while True:
             host = self.try_place(replica, placement, pod, vcpu, memory_bytes, pinned)
             if host is not None:
                 return host
             yield self._changed
-
-    def place_later(
-        self,
-        replica: str,
-        placement: Placement,
-        pod: PodInfo,
-        vcpu: float,
-        memory_bytes: int,
-        pinned: Host | None = None,
-    ) -> Generator[simpy.Event, Any, Host]:
-        """`place`, for a replica `try_place` found pending just now: it tries again
-        when capacity changes."""
-        yield self._changed
-        return (yield from self.place(replica, placement, pod, vcpu, memory_bytes, pinned))
 
     def try_place(
         self,
