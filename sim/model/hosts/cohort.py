@@ -212,10 +212,10 @@ class Cohort:
         registry.bytes_served += len(members) * size_bytes
         details = self._details[index][1]
         pulls, arrived, extracted = self.pulls, self.arrived, self.extracted
+        now_s = registry.env.now
         for member in members:
             pull = pulls[member]
             engine = pull.engine
-            now_s = engine.env.now
             engine.downloads_active -= 1
             engine.download_slots.release()
             progress = pull.progress
@@ -225,14 +225,13 @@ class Cohort:
             engine.log.append((now_s, engine.name, _DOWNLOADED, LAYER_BYTES_DETAILS, details))
             arrived[member][index] = True
             if extracted[member] == index:
-                self._extract(member)
+                self._extract(member, now_s)
 
-    def _extract(self, member: int) -> None:
+    def _extract(self, member: int, now_s: float) -> None:
         """Extract the member's next layer, and the ones above it while their blobs are
-        in and extracting takes no time."""
+        in and extracting takes no time (`now_s` is now)."""
         pull = self.pulls[member]
         engine = pull.engine
-        env = engine.env
         append = engine.log.append
         name = engine.name
         extraction_bytes_s = engine.params.extraction_bytes_s
@@ -243,31 +242,31 @@ class Cohort:
         while True:
             layer = layers[index]
             layer_details = details[index][0]
-            append((env.now, name, _EXTRACTING, LAYER_DETAILS, layer_details))
+            append((now_s, name, _EXTRACTING, LAYER_DETAILS, layer_details))
             if timed and layer.size_bytes:
-                after(env, layer.size_bytes / extraction_bytes_s, partial(self._extracted, member))
+                extracted = partial(self._extracted, member)
+                after(engine.env, layer.size_bytes / extraction_bytes_s, extracted)
                 return
-            index = self._store(member)
+            index = self._store(member, now_s)
             if index == len(layers) or not arrived[index]:
                 return
 
     def _extracted(self, member: int, _: object) -> None:
-        index = self._store(member)
+        now_s = self.registry.env.now
+        index = self._store(member, now_s)
         if index < len(self.layers) and self.arrived[member][index]:
-            self._extract(member)
+            self._extract(member, now_s)
 
-    def _store(self, member: int) -> int:
-        """The member's layer is extracted: it is in its layer store. Returns the index
-        of the next one (the pull ends after its top layer)."""
+    def _store(self, member: int, now_s: float) -> int:
+        """The member's layer is extracted (`now_s` is now): it is in its layer store.
+        Returns the index of the next one (the pull ends after its top layer)."""
         pull = self.pulls[member]
         engine = pull.engine
         index = self.extracted[member]
         layer = self.layers[index]
         engine.disk.free(layer.compressed_bytes)
         engine.store.add_layer(self.chain_ids[index], layer, self._parents[index])
-        engine.log.append(
-            (engine.env.now, engine.name, _EXTRACTED, LAYER_DETAILS, self._details[index][0])
-        )
+        engine.log.append((now_s, engine.name, _EXTRACTED, LAYER_DETAILS, self._details[index][0]))
         index += 1
         self.extracted[member] = index
         if index == len(self.layers):
