@@ -236,13 +236,13 @@ def test_joblib_gives_the_same_plan_csv_as_the_basic_launcher(
         "hydra_plugins.hydra_joblib_launcher.joblib_launcher",
         reason="the joblib launcher does not import: pip install '.[parallel]'",
     )
-    # Two arrival rates (choices: two slices searched side by side) over 1..4 workers,
-    # two replications per point: four runs a batch, two minutes each.
+    # Two arrival rates (choices: two slices searched side by side) over 1..3 workers,
+    # two replications per point: four runs a batch, a minute each.
     plan = [
         *POISSON,
-        "horizon=2min",
+        "horizon=1min",
         "workload.service.initial_replicas=1",
-        "plan.vary=[workload.traffic.arrivals.rate_per_s=20,40, workload.service.workers=1:4]",
+        "plan.vary=[workload.traffic.arrivals.rate_per_s=20,40, workload.service.workers=1:3]",
         "plan.slo=[latency_s_p95<=0.3]",
         "plan.minimize=workload.service.workers",
         "plan.replications=2",

@@ -171,3 +171,42 @@ def test_the_screened_answer_is_the_request_mode_searchs(
     assert replay.best is not None
     assert requests(replay.best)[0] == requests(reference.best)[0]
     assert search.requests[replay.best].record.meets
+
+
+def test_a_fluid_reading_near_the_bound_is_not_set_against_the_request_mode() -> None:
+    """The fluid reads a point within the margin (meets, for the screen) while the
+    request mode misses a point with more capacity in its slice: the replay reads the
+    fluid point as missing, by (M), instead of taking the pair for a broken assumption
+    and scanning the slice."""
+    space = Space((4,), ("up",))
+    search = ScreenedSearch(space, (SLO,))
+    near = Judged(PointRecord((1,), 1, False, 2.0, (0.31,)), meets_within_margin([SLO], [0.31]))
+    search.fluid[(1,)] = near
+    search.requests[(2,)] = Judged(PointRecord((2,), 1, False, 3.0, (0.305,)))
+    assert near.screening_evaluation.meets
+    replay, _ = search.replay()
+    assert replay.violations == [] and replay.scanned == []
+    assert replay.implied((1,)) is False
+
+
+def test_points_alike_in_the_fluid_are_confirmed_once() -> None:
+    """Maxima never reached give one fluid result for several points, each a little
+    cheaper in the fluid than in the request mode: the frontier the candidate rests on is
+    drawn from the screen's results, so one of them is confirmed, not each in turn."""
+    space = Space((4, 3), ("up", "down"))
+    slo = Slo("latency_s_p95", "<=", 0.3)
+
+    def requests(point: Point) -> tuple[float, float]:
+        replicas, target = point
+        if target == 2:  # the highest target: cheap, and misses whatever the maximum
+            return 1.509, 0.357
+        return 1.6 + 0.1 * (2 - target), 0.29
+
+    def fluid(point: Point) -> tuple[float, float]:
+        objective, metric = requests(point)
+        return (1.496, 0.364) if point[1] == 2 else (objective, metric)
+
+    search, asked = screened(space, slo, fluid, requests)
+    alike = [p for p, fidelity in asked if fidelity == "requests" and p[1] == 2]
+    assert len(alike) <= 2  # a down neighbour of the answer, and one for the frontier
+    assert search.replay()[0].best == (0, 1)

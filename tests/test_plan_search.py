@@ -159,3 +159,26 @@ def test_the_same_answers_give_the_same_batches() -> None:
 def test_a_space_refuses_an_objective_key_that_lowers_capacity() -> None:
     with pytest.raises(ValueError, match="objective key"):
         Space((4,), ("down",), objective_knob=0, objective_values=(1.0, 2.0, 3.0, 4.0))
+
+
+def test_between_equal_objectives_the_point_with_less_capacity_is_the_answer() -> None:
+    # min replicas 1..3 (up) x max 4..6 (up): every point meets and costs the same (the
+    # load keeps two replicas up whatever the minimum). The first found is (1, 0); the
+    # point of least capacity, (0, 0), is still run (it may win the tie) and wins it.
+    space = Space((3, 3), ("up", "up"))
+    searched = Search(space)
+    searched.tell({(1, 0): Evaluation(True, 2.0)})
+    assert searched.best == (1, 0)
+    assert not searched.cannot_improve((0, 0))
+    assert searched.cannot_improve((0, 1)) is False  # incomparable: bound unknown
+    searched.tell({(0, 0): Evaluation(True, 2.0)})
+    assert searched.best == (0, 0)
+    searched.tell({(2, 0): Evaluation(True, 2.0)})
+    assert searched.best == (0, 0)
+
+
+def test_a_tie_across_slices_keeps_the_first_found() -> None:
+    space = Space((2, 3), ("none", "up"))
+    searched = Search(space)
+    searched.tell({(1, 1): Evaluation(True, 2.0), (0, 0): Evaluation(True, 2.0)})
+    assert searched.best == (1, 1)

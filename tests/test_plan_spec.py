@@ -167,7 +167,7 @@ def test_a_run_whose_minimized_metric_is_null_does_not_meet() -> None:
     unranked = run_record(spec, (0,), 0, {"startup_s_p95": 5.0, "latency_s_mean": None})
     ranked = run_record(spec, (1,), 0, {"startup_s_p95": 5.0, "latency_s_mean": 0.2})
     assert (unranked.meets, ranked.meets) == (False, True)
-    best = choose(point_records(spec, [unranked, ranked]))
+    best = choose(spec, point_records(spec, [unranked, ranked]))
     assert best is not None and best.point == (1,)
 
 

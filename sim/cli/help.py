@@ -64,15 +64,33 @@ def root_lines() -> list[str]:
     return lines
 
 
+_parts: dict[tuple[str, str], str] = {}
+"""Each part made so far, by name and the config sources it was read from."""
+
+
 def help_part(name: str) -> str:
-    """One changing part of the help page: ``version``, ``groups`` or ``root``."""
-    if name == "version":
-        return version_line()
-    if name == "groups":
-        return "\n".join(group_lines())
-    if name == "root":
-        return "\n".join(root_lines())
-    raise KeyError(name)
+    """One changing part of the help page: ``version``, ``groups`` or ``root``.
+
+    Made once per process and config tree: OmegaConf evaluates the template's
+    interpolations whenever a config merges into Hydra's ``help`` node, which every
+    config load does several times (each run of a sweep too), and listing the groups
+    reads the whole config tree (it was half the CPU time of a plan's short runs).
+    """
+    from hydra.core.global_hydra import GlobalHydra
+
+    hydra = GlobalHydra.instance()
+    sources = repr(hydra.config_loader().get_sources()) if hydra.is_initialized() else ""
+    key = (name, sources)
+    if key not in _parts:
+        if name == "version":
+            _parts[key] = version_line()
+        elif name == "groups":
+            _parts[key] = "\n".join(group_lines())
+        elif name == "root":
+            _parts[key] = "\n".join(root_lines())
+        else:
+            raise KeyError(name)
+    return _parts[key]
 
 
 def register() -> None:

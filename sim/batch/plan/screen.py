@@ -21,11 +21,13 @@ answer lies and the request mode to settle it, so every answer is a request-mode
    answer rests on). A point whose two results disagree on meeting the objectives is
    thereby re-searched in the request mode: the replayed search takes its request-mode
    result, and goes on from it to the next candidate.
-3. When the candidate is a request-mode result that still stands, its neighbours one step
-   up in capacity are confirmed too (they must meet, as the search's own verification
-   asks); the plan ends when the replay changes nothing. When nothing meets, the point
-   of most capacity of each slice is confirmed (under the monotone assumption, a slice
-   whose most capacity misses has no answer).
+3. The candidate's neighbours one step up in capacity are run with it (they must meet,
+   as the search's own verification asks; in the same batch, so every worker has work);
+   the plan ends when the replay changes nothing. In the replay, a point run only in the
+   fluid mode reads as the request-mode results of its slice imply when they do, so a
+   fluid reading is never set against a request-mode one as a broken assumption. When
+   nothing meets, the point of most capacity of each slice is confirmed (under the
+   monotone assumption, a slice whose most capacity misses has no answer).
 
 The last candidate is then the cheapest request-mode result that meets the objectives,
 with its neighbours and the frontier below it run in the request mode. A cheaper point
@@ -139,17 +141,28 @@ class ScreenedSearch:
     def replay(self) -> tuple[Search, list[Point]]:
         """The search replayed over what is known, and the points it asks that neither
         fidelity has run (empty when it ran to its end)."""
+        measured = {point: result.evaluation for point, result in self.requests.items()}
+        truth = Search(self.space)
+        truth.tell(measured)
         search = Search(self.space, FLUID_COST_TOLERANCE)
-        search.tell({point: result.evaluation for point, result in self.requests.items()})
+        search.tell(measured)
         while batch := search.ask():
             unknown = [p for p in batch if p not in self.requests and p not in self.fluid]
             if unknown:
                 return search, unknown
-            search.tell(
-                {p: self.fluid[p].screening_evaluation for p in batch if p not in self.requests}
-            )
+            search.tell({p: self._screened(p, truth) for p in batch if p not in self.requests})
         self._note(search)
         return search, []
+
+    def _screened(self, point: Point, truth: Search) -> Evaluation:
+        """A point run only in the fluid mode, as the replay reads it: meeting as the
+        request-mode results in its slice imply by (M) when they do (a miss above it, a
+        meet below), else as the fluid meets within the margin. A fluid reading is never
+        set against a request-mode result, so their disagreement near a bound is not
+        taken for a broken assumption (which would scan the slice)."""
+        implied = truth.implied(point)
+        screening = self.fluid[point].screening_evaluation
+        return screening if implied is None else Evaluation(implied, screening.objective)
 
     def _known(self) -> dict[Point, Judged]:
         """Every point run, at its request-mode result when it has one."""
@@ -165,18 +178,22 @@ class ScreenedSearch:
         down, up = search.neighbours(candidate)
         displacing = [candidate, *(p for p in down if not search.cannot_improve(p))]
         displacing += self._rested_on(candidate)
-        return self._to_confirm(displacing) or self._to_confirm(up)
+        return self._to_confirm([*displacing, *up])
 
     def _rested_on(self, candidate: Point) -> list[Point]:
         """The points the candidate rests on: the frontier below it (for each
-        objective's metric, the cheaper points no cheaper point beats)."""
-        known = self._known()
-        objective = known[candidate].record.objective
+        objective's metric, the cheaper points no cheaper point beats), drawn from the
+        screen's results where there are any. One fidelity throughout, so confirming a
+        frontier point does not change the frontier: a point whose request-mode bill is a
+        little above its fluid one does not let the next fluid point in (points alike in
+        the fluid, such as maxima never reached, would be confirmed one after another)."""
+        screen = {**self.requests, **self.fluid}
+        objective = screen[candidate].record.objective
         if objective is None:
             return []
         cheaper = [
             result.record
-            for result in known.values()
+            for result in screen.values()
             if result.record.objective is not None and result.record.objective < objective
         ]
         points: list[Point] = []

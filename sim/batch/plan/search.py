@@ -164,8 +164,9 @@ class Search:
 
     @property
     def best(self) -> Point | None:
-        """The point with the lowest objective among those that met the objectives (the
-        first found among equals), or None."""
+        """The point with the lowest objective among those that met the objectives, or
+        None. Among equals, one with less capacity than another in its slice wins (the
+        capacity it does not need), else the first found."""
         return self._best
 
     def objective(self, point: Point) -> float | None:
@@ -205,7 +206,9 @@ class Search:
         lowest: float | None = None
         for point, evaluation in self.evaluations.items():
             value = self.objective(point)
-            if evaluation.meets and value is not None and (lowest is None or value < lowest):
+            if not evaluation.meets or value is None:
+                continue
+            if lowest is None or value < lowest or (value == lowest and self._leaner(point)):
                 self._best, lowest = point, value
         for point in fresh:
             self._check(point)
@@ -249,11 +252,24 @@ class Search:
         ]
         return max(bounds) if bounds else None
 
+    def _leaner(self, point: Point) -> bool:
+        """Whether `point` has less capacity than the best (in its slice, no more on any
+        monotone key): at an equal objective, it is the better answer."""
+        best = self._best
+        return (
+            best is not None
+            and point != best
+            and self.slice_of(point) == self.slice_of(best)
+            and self._below(point, best)
+        )
+
     def _cannot_improve(self, point: Point) -> bool:
         if self._best is None:
             return False
         best, bound = self.objective(self._best), self._lower_bound(point)
-        return best is not None and bound is not None and bound >= best
+        if best is None or bound is None:
+            return False
+        return bound > best or (bound == best and not self._leaner(point))
 
     def _meets(self, point: Point) -> bool | None:
         """Whether the point meets the objectives, as run or as implied by (M); None
@@ -363,6 +379,11 @@ class Search:
             if capacity + 1 < self.space.sizes[knob]:
                 up.append(self._with_capacity(point, knob, capacity + 1))
         return tuple(down), tuple(up)
+
+    def implied(self, point: Point) -> bool | None:
+        """Whether the point meets the objectives, as run or as a point run in its slice
+        implies by (M); None when nothing run says."""
+        return self._meets(point)
 
     def cannot_improve(self, point: Point) -> bool:
         """Whether the point's objective is known not to be below the best's."""

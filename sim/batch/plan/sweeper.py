@@ -65,7 +65,8 @@ FLUID_MODE = "workload.traffic.mode=fluid"
 
 @dataclass(frozen=True)
 class Job:
-    """One run of a point: its overrides and the digest of its configuration."""
+    """One run of a point: its overrides and the digest of its configuration ("" when
+    not composed beforehand: the run's own record then says it)."""
 
     point: Point
     replication: int
@@ -165,8 +166,11 @@ class PlanSweeper(Sweeper):
         batch_number = 0
         while batch := search.ask():
             batch_number += 1
+            # Composing a run's configuration to know its digest costs as much as a short
+            # run's start: done only when the folder holds runs to reuse.
+            resuming = bool(folder.complete)
             jobs = [
-                self._job(arguments, point, replication, fidelity)
+                self._job(arguments, point, replication, fidelity, resuming)
                 for point, fidelity in batch
                 for replication in range(spec.replications if fidelity == REQUESTS else 1)
             ]
@@ -186,11 +190,16 @@ class PlanSweeper(Sweeper):
         return runs
 
     def _job(
-        self, arguments: Sequence[str], point: Point, replication: int, fidelity: Fidelity
+        self,
+        arguments: Sequence[str],
+        point: Point,
+        replication: int,
+        fidelity: Fidelity,
+        digested: bool = True,
     ) -> Job:
-        """The job of one run, with the digest of the configuration it will run: a
-        screening run in the fluid mode with the root seed, a request-mode run with its
-        replication's."""
+        """The job of one run (a screening run in the fluid mode with the root seed, a
+        request-mode run with its replication's), with the digest of the configuration it
+        will run if `digested`."""
         assert self._context is not None and self._config is not None
         spec = self.spec
         overrides = [
@@ -201,6 +210,8 @@ class PlanSweeper(Sweeper):
             overrides.append(FLUID_MODE)
         elif spec.replications > 1:
             overrides += [f"replications={spec.replications}", f"replication={replication}"]
+        if not digested:
+            return Job(point, replication, tuple(overrides), "", fidelity)
         composed = self._context.config_loader.load_sweep_config(self._config, overrides)
         with open_dict(composed):
             del composed["hydra"]
@@ -213,22 +224,23 @@ class PlanSweeper(Sweeper):
         assert self._launcher is not None
         new: list[Job] = []
         for job in jobs:
-            if job.digest not in folder.complete and all(job.digest != n.digest for n in new):
+            if job.digest not in folder.complete and all(_key(job) != _key(n) for n in new):
                 new.append(job)
         first = folder.next_number
-        launched: dict[str, Path] = {}
+        launched: dict[str | tuple[str, ...], Path] = {}
         if new:
             returns = self._launcher.launch([list(job.overrides) for job in new], first)
             folder.next_number += len(new)
             for index, (job, returned) in enumerate(zip(new, returns, strict=True)):
-                launched[job.digest] = _output_folder(returned, folder.path / str(first + index))
+                launched[_key(job)] = _output_folder(returned, folder.path / str(first + index))
         outcomes = []
         for job in jobs:
-            reused = job.digest not in launched
-            run = folder.complete[job.digest] if reused else launched[job.digest]
+            reused = _key(job) not in launched
+            run = folder.complete[job.digest] if reused else launched[_key(job)]
             state = read_run(run)
-            if state.status == "complete" and state.config_hash == job.digest:
-                folder.complete.setdefault(job.digest, run)
+            digest = job.digest or state.config_hash
+            if state.status == "complete" and state.config_hash == digest:
+                folder.complete.setdefault(digest, run)
                 outcomes.append(Outcome(run, dict(state.summary), reused))
             else:
                 why = state.error or f"the run is {state.status}"
@@ -256,6 +268,11 @@ class _SweepFolder:
             if state.status == "complete" and (any_version or state.version == version()):
                 complete.setdefault(state.config_hash, run)
         return cls(sweep, complete, max(numbers) + 1)
+
+
+def _key(job: Job) -> str | tuple[str, ...]:
+    """What tells a job's run from the others': its digest, else its overrides."""
+    return job.digest or job.overrides
 
 
 def _output_folder(returned: JobReturn, fallback: Path) -> Path:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.batch.plan.metrics import metric_value
-from sim.batch.plan.search import Evaluation, Point, Space
+from sim.batch.plan.search import Evaluation, Point, Search, Space
 from sim.batch.plan.spec import PlanSpec
 from sim.output.results import rows_csv
 
@@ -128,16 +128,13 @@ def evaluation(record: PointRecord) -> Evaluation:
     return Evaluation(record.meets, record.objective)
 
 
-def choose(points: Sequence[PointRecord]) -> PointRecord | None:
-    """The answer: the lowest objective among the points that meet every objective, the
-    first found among equals (the rule `sim.batch.plan.search.Search.best` follows)."""
-    best: PointRecord | None = None
-    for record in points:
-        if not record.meets or record.objective is None:
-            continue
-        if best is None or best.objective is None or record.objective < best.objective:
-            best = record
-    return best
+def choose(spec: PlanSpec, points: Sequence[PointRecord]) -> PointRecord | None:
+    """The answer: the lowest objective among the points that meet every objective, by
+    the rule of `sim.batch.plan.search.Search.best` among equals (less capacity in a
+    slice, else the first found)."""
+    search = Search(space_of(spec))
+    search.tell({record.point: evaluation(record) for record in points})
+    return next((record for record in points if record.point == search.best), None)
 
 
 def _columns(spec: PlanSpec) -> list[str]:
