@@ -29,7 +29,8 @@ from sim.core.world import AppFacts, HostFacts, PlatformFacts, RegistryFacts, Wo
 from sim.model.cluster.cluster import Cluster
 from sim.model.cluster.deployments import Deployer
 from sim.model.cluster.scalers.workloads import LedgerWorkloads, Owner
-from sim.model.hosts.host import Host
+from sim.model.hosts.cloud import InstanceRecord
+from sim.model.hosts.host import Host, HostParams
 from sim.model.hosts.replica import Ledger, Platform
 from sim.model.hosts.runtime import ContainerRuntime, ContainerSettings
 from sim.model.images.image import catalog_facts
@@ -341,20 +342,7 @@ class Scenario:
         cluster = self.cluster
         records = cluster.cloud.records
         hosts = tuple(
-            HostFacts(
-                host.name,
-                host.params.vcpu,
-                host.params.memory_bytes,
-                host.params.disk_bytes,
-                host.params.overhead_vcpu,
-                host.params.overhead_memory_bytes,
-                records[host.name].instance_type if host.name in records else "",
-                host.params.zone,
-                records[host.name].usd_per_hour if host.name in records else 0.0,
-                records[host.name].launched_s if host.name in records else 0.0,
-                records[host.name].terminated_s if host.name in records else None,
-            )
-            for host in cluster.every_host()
+            _host_facts(host.params, records.get(host.name)) for host in cluster.every_host()
         )
         images, layers = catalog_facts(self.params.images)
         registries = tuple(
@@ -429,3 +417,20 @@ def run_scenario(params: ScenarioParams, progress: ProgressCallback | None = Non
     """Build the scenario `params` describe, run it and return its results."""
     with collection_paused():
         return Scenario(params).run(progress)
+
+
+def _host_facts(params: HostParams, record: InstanceRecord | None) -> HostFacts:
+    """One host's `HostFacts`, its instance record if it was billed."""
+    return HostFacts(
+        params.name,
+        params.vcpu,
+        params.memory_bytes,
+        params.disk_bytes,
+        params.overhead_vcpu,
+        params.overhead_memory_bytes,
+        "" if record is None else record.instance_type,
+        params.zone,
+        0.0 if record is None else record.usd_per_hour,
+        0.0 if record is None else record.launched_s,
+        None if record is None else record.terminated_s,
+    )

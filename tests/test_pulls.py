@@ -428,3 +428,5 @@ def test_hosts_pulling_in_step_go_on_as_one_cohort_and_end_as_their_own_pulls_wo
     assert together.results[-1].finished_s == pytest.approx(
         10e-3 + 8 * 160 * MB / (100 * MB) + 320 * MB / (500 * MB), rel=1e-12
     )
+    # Once every member's pull has ended, the cohort (still the open one) holds none.
+    assert cohorts._open is not None and cohorts._open.pulls == []

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+from types import SimpleNamespace
 from typing import Any
 
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.core.distributions import Constant
 from sim.core.records import EventLog
 from sim.model.cluster.scheduling.scheduler import Scheduler
 from sim.model.hosts.engine import EngineParams
 from sim.model.hosts.host import Host, HostList, HostParams, millicores
+from sim.model.hosts.replica import App, replica_pod
 from sim.policies.placement import PlacementPolicy
 from sim.policies.placement.binpack import BinPack
 from sim.policies.placement.spread import Spread
@@ -137,3 +141,19 @@ def test_a_pinned_pod_meets_the_required_anti_affinity_of_pods_placed_before_it(
     assert pinned("w2", hosts[1]) == "h1"
     scheduler.release(hosts[2], "loner", 0.1, GIB)
     assert pinned("w3", hosts[2]) == "h2"
+
+
+def test_a_replica_pod_is_its_apps_template_with_its_own_name_requests_and_image() -> None:
+    """`replica_pod` builds the pod field by field: every field of the template is kept
+    (a field PodInfo gains is caught here), but the name, requests and images."""
+    template = PodInfo(*(object() for _ in dataclasses.fields(PodInfo)))
+    image = SimpleNamespace(name="registry/app:1")
+    app = App("app", image, 0.25, 64 * 2**20, Constant(0.0), pod_spec=template)  # type: ignore[arg-type]
+    pod = replica_pod("app-container-7", app, 0.25, 64 * 2**20)
+    assert pod == dataclasses.replace(
+        template,
+        name="app-container-7",
+        milli_cpu=250,
+        memory_bytes=64 * 2**20,
+        images=("registry/app:1",),
+    )

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import simpy
 
-from sim.core.records import EventKind, EventLog, ReplicaState
+from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.hosts.host import Host
 from sim.model.hosts.replica import App, Ledger, Platform
-from sim.model.primitives.signal import Signal, Task
+from sim.model.primitives.clock import after
+from sim.model.primitives.signal import Signal
+
+_REPLICA_STATE = EventKind.REPLICA_STATE
+_STATE = ("state",)
+_REQUESTED = (ReplicaState.REQUESTED,)
+"""A requested replica's event as constants (an enum member's lookup on its class
+takes ~0.1 µs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +90,23 @@ class Deployer:
         """Replicas lost with their host or evicted from a drained node."""
         self._unreachable: set[str] = set()
         self._replacements: list[Signal] = []
+        self._ending = 0
+        """The deployments' replicas whose start-up (and lifetime) has not ended."""
+        self._all_ended: simpy.Event | None = None
+        """Happens once none of them is left, when the deployer is waiting for that."""
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         """The SimPy process: every deployment in time order, then until all its
         replicas are ready or failed."""
-        started: list[Signal] = []
         for deployment in sorted(self.deployments, key=lambda d: d.at_s):
             if deployment.at_s > self.env.now:
                 yield self.env.timeout(deployment.at_s - self.env.now)
-            started.extend(self._start(deployment, self._numbering))
-        yield self.env.all_of(started)
+            self._start(deployment, self._numbering)
+        # As `all_of` over the replicas' ends would, without an event per replica.
+        self._all_ended = self.env.event()
+        if not self._ending:
+            self._all_ended.succeed()
+        yield self._all_ended
         while any(not ended.triggered for ended in self._replacements):
             yield self.env.all_of([ended for ended in self._replacements if not ended.triggered])
 
@@ -155,16 +170,13 @@ class Deployer:
         self._numbering[prefix] = self._numbering.get(prefix, 0) + 1
         name = f"{prefix}-{self._numbering[prefix]}"
         self._request(name)
-        self._replacements.append(
-            Task(
-                self.env,
-                self._replica(platform, name, app, pinned, lifetime_s, counted, daemon=daemon),
-            ).ended
-        )
+        ended = Signal(self.env)
+        self._replacements.append(ended)
+        self._launch(platform, name, app, pinned, lifetime_s, ended.succeed, counted, daemon)
 
-    def _start(self, deployment: Deployment, numbering: dict[str, int]) -> list[Signal]:
+    def _start(self, deployment: Deployment, numbering: dict[str, int]) -> None:
         """Ask for the deployment's replicas; each starts at once, one after the other
-        (a staggered one when its turn comes). Returns their ends."""
+        (a staggered one when its turn comes)."""
         platform = self.platforms[deployment.platform]
         hosts = self.hosts()
         staggered = {"stagger_s": deployment.stagger_s} if deployment.stagger_s else {}
@@ -177,70 +189,99 @@ class Deployer:
             platform=deployment.platform,
             **staggered,
         )
-        ends: list[Signal] = []
         pinned: list[Host | None] = (
             list(hosts) if deployment.per_host else [None] * deployment.replicas
         )
+        prefix = f"{deployment.app}-{deployment.platform}"
         for index, host in enumerate(pinned):
-            prefix = f"{deployment.app}-{deployment.platform}"
-            numbering[prefix] = numbering.get(prefix, 0) + 1
-            replica = f"{prefix}-{numbering[prefix]}"
-            replica_run = self._replica(
-                platform, replica, deployment.app, host, deployment.lifetime_s
-            )
+            numbering[prefix] = number = numbering.get(prefix, 0) + 1
+            replica = f"{prefix}-{number}"
+            self._ending += 1
             if index and deployment.stagger_s:
-                replica_run = self._later(index * deployment.stagger_s, replica, replica_run)
+                later = partial(self._later, platform, replica, deployment, host)
+                after(self.env, index * deployment.stagger_s, later)
             else:
                 self._request(replica)
-            ends.append(Task(self.env, replica_run).ended)
-        return ends
+                self._launch(
+                    platform, replica, deployment.app, host, deployment.lifetime_s, self._ended
+                )
+
+    def _ended(self) -> None:
+        """One of the deployments' replicas has ended its start-up (and lifetime)."""
+        self._ending -= 1
+        if not self._ending and self._all_ended is not None:
+            self._all_ended.succeed()
 
     def _request(self, replica: str) -> None:
         self.requested += 1
-        self.log.record(
-            self.env.now, replica, EventKind.REPLICA_STATE, state=ReplicaState.REQUESTED
-        )
+        self.log.add(self.env.now, replica, _REPLICA_STATE, _STATE, _REQUESTED)
 
     def _later(
-        self, delay_s: float, replica: str, replica_run: Generator[simpy.Event, Any, None]
-    ) -> Generator[simpy.Event, Any, None]:
+        self,
+        platform: Platform,
+        replica: str,
+        deployment: Deployment,
+        pinned: Host | None,
+        _: object,
+    ) -> None:
         """Request a replica of a staggered deployment when its turn comes."""
-        yield self.env.timeout(delay_s)
         self._request(replica)
-        yield from replica_run
+        self._launch(platform, replica, deployment.app, pinned, deployment.lifetime_s, self._ended)
 
-    def _replica(
+    def _launch(
         self,
         platform: Platform,
         replica: str,
         app: str,
         pinned: Host | None,
         lifetime_s: float | None,
+        ended: Callable[[], object],
         replacement: bool = False,
         daemon: bool | None = None,
-    ) -> Generator[simpy.Event, Any, None]:
+    ) -> None:
+        """Start a replica now; `ended` is called once it failed, or ended ready and,
+        with a lifetime, stopped."""
         self._owned[replica] = (
             platform,
             app,
             lifetime_s,
             pinned is not None if daemon is None else daemon,
         )
-        record = yield from platform.start_replica(replica, self.apps[app], self.env.now, pinned)
+        started = partial(self._started, platform, replica, lifetime_s, replacement, ended)
+        platform.launch(replica, self.apps[app], pinned, started)
+
+    def _started(
+        self,
+        platform: Platform,
+        replica: str,
+        lifetime_s: float | None,
+        replacement: bool,
+        ended: Callable[[], object],
+        record: ReplicaRecord,
+    ) -> None:
         self.ledger.finished(record)
         if replica in self._gone:
             if self.ledger.get(replica) is not None:
                 platform.stop_replica(replica)
+            ended()
             return
         if record.state != "ready":
+            ended()
             return
         self.running += 1
         if replacement:
             self.replicas_replaced += 1
         for listener in self.ready_listeners:
             listener(replica)
-        if lifetime_s is not None:
-            yield self.env.timeout(lifetime_s)
-            if replica in self._gone:
-                return
+        if lifetime_s is None:
+            ended()
+            return
+        after(self.env, lifetime_s, partial(self._lifetime_over, platform, replica, ended))
+
+    def _lifetime_over(
+        self, platform: Platform, replica: str, ended: Callable[[], object], _: object
+    ) -> None:
+        if replica not in self._gone:
             platform.stop_replica(replica)
             self.running -= 1
+        ended()

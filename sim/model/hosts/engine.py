@@ -36,6 +36,7 @@ from sim.model.images.snapshotters import SNAPSHOTTERS, SnapshotterParams
 from sim.model.images.snapshotters.overlayfs import OverlayfsParams
 from sim.model.images.store import DiskAccount, DiskTotals, LayerStore
 from sim.model.primitives.ratelimit import RequestQuota, TokenBucket
+from sim.model.primitives.signal import Signal
 from sim.model.primitives.slots import Slots
 from sim.policies.image_gc import (
     GcThresholds,
@@ -213,10 +214,16 @@ class ContainerEngine:
         Returns:
             the pull's record, complete or failed with the reason.
         """
+        record: PullRecord = yield self.begin_pull(image, registry, startup_read_fraction)
+        return record
+
+    def begin_pull(
+        self, image: Image, registry: Registry, startup_read_fraction: float | None = None
+    ) -> Signal:
+        """`pull`, as a signal that succeeds with the pull's record."""
         pull = Pull(self, image, registry, startup_read_fraction)
         pull.start()
-        record: PullRecord = yield pull.ended
-        return record
+        return pull.ended
 
     def image_records(self) -> list[ImageRecord]:
         """The stored images as the kubelet's garbage collector sees them now."""

@@ -130,6 +130,7 @@ class Host:
     __slots__ = (
         "env",
         "params",
+        "name",
         "disk",
         "engine",
         "vcpu_reserved",
@@ -154,6 +155,7 @@ class Host:
     ) -> None:
         self.env = env
         self.params = params
+        self.name: str = params.name
         self.disk = DiskAccount(params.disk_bytes, disk_totals)
         self.engine = ContainerEngine(
             env, params.name, params.principal, self.disk, engine_params, log, pull_cohorts
@@ -172,10 +174,6 @@ class Host:
         """True while the host is crashed (out of the cluster, its replicas lost)."""
         self.node = node_of(params, self.engine.store.reported_images())
         """The scheduler's view of this host, kept up to date as pods come and go."""
-
-    @property
-    def name(self) -> str:
-        return self.params.name
 
     def view(self) -> HostView:
         """What a placement policy sees of this host."""

@@ -37,10 +37,13 @@ def pending_reads(
 ) -> list[tuple[str, Layer, int]]:
     """The layers of `image` still streaming on the host whose reads are not prefetched:
     (ChainID, layer, bytes to read on demand), in layer order."""
+    in_flight = engine.layers_in_flight
+    if not in_flight:
+        return []
     snapshotter = engine.params.snapshotter
     reads = []
     for chain_id, layer in zip(image.chain_ids, image.layers, strict=True):
-        if not isinstance(engine.layers_in_flight.get(chain_id), LazyLayerDownload):
+        if not isinstance(in_flight.get(chain_id), LazyLayerDownload):
             continue
         size = snapshotter.on_demand_bytes(layer.compressed_bytes, read_fraction)
         if size > 0:

@@ -50,6 +50,10 @@ class PullDaemon(FetchingDaemon, Protocol):
     def collect_garbage(self, bytes_needed: int, reason: str) -> int: ...
 
 
+# Enum members as module constants (a lookup on the class takes ~0.1 µs).
+_PULL_REQUESTED = EventKind.PULL_REQUESTED
+_MANIFEST_RECEIVED = EventKind.MANIFEST_RECEIVED
+_PULL_COMPLETED = EventKind.PULL_COMPLETED
 _REQUESTED_DETAILS = ("image", "registry")
 _MANIFEST_DETAILS = ("image", "digest")
 _EXISTS_DETAILS = ("image", "layer")
@@ -123,7 +127,7 @@ class Pull:
         engine.log.add(
             self.requested_s,
             engine.name,
-            EventKind.PULL_REQUESTED,
+            _PULL_REQUESTED,
             _REQUESTED_DETAILS,
             (image.reference, self.registry.name),
         )
@@ -167,7 +171,7 @@ class Pull:
         engine.log.add(
             engine.env.now,
             engine.name,
-            EventKind.MANIFEST_RECEIVED,
+            _MANIFEST_RECEIVED,
             _MANIFEST_DETAILS,
             (image.reference, image.manifest_digest),
         )
@@ -342,7 +346,7 @@ class Pull:
             engine.log.add(
                 finished_s,
                 engine.name,
-                EventKind.PULL_COMPLETED,
+                _PULL_COMPLETED,
                 _COMPLETED_DETAILS,
                 (image.reference, image.manifest_digest, progress.bytes_downloaded),
             )

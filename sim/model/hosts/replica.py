@@ -8,16 +8,17 @@ service, drains it and stops it (removed / stopped).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import simpy
 
 from sim.core.distributions import Distribution
-from sim.core.records import EventKind, EventLog, ReplicaRecord, ReplicaState
+from sim.core.records import DetailValue, EventKind, EventLog, ReplicaRecord, ReplicaState
 from sim.model.hosts.host import Host, millicores
 from sim.model.images.image import Image
+from sim.model.primitives.clock import after
 from sim.model.primitives.signal import Signal
 from sim.policies.scheduling.objects import LabelSelector, PodInfo
 
@@ -66,12 +67,21 @@ def replica_pod(replica: str, app: App, vcpu: float, memory_bytes: int) -> PodIn
             images=(app.image.name,),
             default_spread_selector=LabelSelector(tuple(labels.items())),
         )
-    return replace(
-        template,
-        name=replica,
-        milli_cpu=millicores(vcpu),
-        memory_bytes=memory_bytes,
-        images=(app.image.name,),
+    # By position, not `dataclasses.replace`: a DaemonSet makes one pod per host.
+    return PodInfo(
+        replica,
+        template.labels,
+        millicores(vcpu),
+        memory_bytes,
+        (app.image.name,),
+        template.tolerations,
+        template.node_selector,
+        template.required_node_terms,
+        template.preferred_node_terms,
+        template.required_anti_affinity,
+        template.preferred_anti_affinity,
+        template.spread_constraints,
+        template.default_spread_selector,
     )
 
 
@@ -176,10 +186,23 @@ class Platform(Protocol):
         self, replica: str, app: App, requested_s: float, pinned: Host | None = None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]: ...
 
+    def launch(
+        self, replica: str, app: App, pinned: Host | None, then: Callable[[ReplicaRecord], Any]
+    ) -> None:
+        """Start one replica of `app` now, as `start_replica` would, then call `then` with
+        its record."""
+        ...
+
     def stop_replica(self, replica: str) -> None: ...
 
 
+# Enum members as module constants: looking one up on its class takes ~0.1 µs, and a
+# replica's start-up records a state change several times.
+_REPLICA_STATE = EventKind.REPLICA_STATE
+_READY = ReplicaState.READY
+_FAILED = ReplicaState.FAILED
 _STATE_ONLY = ("state",)
+_HOST = ("state", "host")
 _STATE_DETAILS: dict[tuple[str, ...], tuple[str, ...]] = {}
 """The detail names of a ``replica_state`` event, by the names of its particulars."""
 
@@ -190,6 +213,20 @@ class Startup:
     It is listed in the ledger's `starting` until it ends ready or failed, with the state
     it is in and why, so a replica still starting when the run ends still gets a record.
     """
+
+    __slots__ = (
+        "env",
+        "log",
+        "replica",
+        "app",
+        "platform",
+        "requested_s",
+        "host",
+        "phases",
+        "state",
+        "reason",
+        "_ledger",
+    )
 
     def __init__(
         self,
@@ -216,19 +253,26 @@ class Startup:
 
     def enter(self, state: str, **details: Any) -> float:
         """Log that the replica is in `state` now (with `details`); returns the time."""
-        now_s = self.env.now
-        if details:
-            key = tuple(details)
-            names = _STATE_DETAILS.get(key)
-            if names is None:
-                names = _STATE_DETAILS.setdefault(key, ("state", *key))
-            values = (state, *details.values())
-            self.reason = str(details["reason"]) if "reason" in details else ""
-        else:
-            names, values = _STATE_ONLY, (state,)
-            self.reason = ""
-        self.log.add(now_s, self.replica, EventKind.REPLICA_STATE, names, values)
+        if not details:
+            return self.enter_with(state, _STATE_ONLY, (state,))
+        key = tuple(details)
+        names = _STATE_DETAILS.get(key)
+        if names is None:
+            names = _STATE_DETAILS.setdefault(key, ("state", *key))
+        now_s = self.enter_with(state, names, (state, *details.values()))
+        if "reason" in details:
+            self.reason = str(details["reason"])
+        return now_s
+
+    def enter_with(
+        self, state: str, names: tuple[str, ...], values: tuple[DetailValue, ...]
+    ) -> float:
+        """`enter` for the busiest steps, given the event's detail names (``state``
+        first, then no ``reason``) and values apart; returns the time."""
+        now_s: float = self.env.now
+        self.log.append((now_s, self.replica, _REPLICA_STATE, names, values))
         self.state = state
+        self.reason = ""
         return now_s
 
     def _end(self) -> None:
@@ -252,6 +296,17 @@ class Startup:
             return Signal(self.env).succeed()
         return simpy.Timeout(self.env, seconds)
 
+    def wait(self, phase: str, seconds: float, callback: Callable[[Any], None]) -> None:
+        """`timed`, for a chain of callbacks: spend `seconds` in `phase`, then call
+        `callback` (with the event waited for, None if none) — at once when the phase
+        takes no time."""
+        phases = self.phases
+        phases[phase] = phases.get(phase, 0.0) + seconds
+        if seconds == 0:
+            callback(None)
+        else:
+            after(self.env, seconds, callback)
+
     def _record(self, state: str, reason: str, ready_s: float | None) -> ReplicaRecord:
         phases = self.phases
         return ReplicaRecord(  # by position, phases by name: made once per replica
@@ -267,7 +322,7 @@ class Startup:
         )
 
     def failed(self, reason: str) -> ReplicaRecord:
-        self.enter(ReplicaState.FAILED, reason=reason)
+        self.enter(_FAILED, reason=reason)
         self._end()
         return self._record("failed", reason, None)
 
@@ -275,4 +330,4 @@ class Startup:
         if self._ledger is not None and self.replica in self._ledger.lost:
             return self.failed(self._ledger.lost[self.replica])
         self._end()
-        return self._record("ready", "", self.enter(ReplicaState.READY, host=self.host))
+        return self._record("ready", "", self.enter_with(_READY, _HOST, (_READY, self.host)))

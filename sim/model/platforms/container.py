@@ -6,8 +6,9 @@ initialises."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import simpy
@@ -19,6 +20,7 @@ from sim.model.hosts.replica import App, Holding, Startup, replica_pod
 from sim.model.hosts.runtime import ContainerSettings
 from sim.model.platforms import PlatformContext
 from sim.model.platforms.base import BasePlatform
+from sim.model.primitives.signal import Signal, Task
 from sim.policies.placement import PLACEMENT, Placement, make_placement_policy
 
 
@@ -51,17 +53,53 @@ class ContainerPlatform(BasePlatform):
         self, startup: Startup, app: App, pinned: Host | None
     ) -> Generator[simpy.Event, Any, ReplicaRecord]:
         """Place (on `pinned` if given), pull, create, start, initialise one container."""
-        pod = replica_pod(startup.replica, app, app.vcpu, app.memory_bytes)
-        host = yield from self.scheduler.place(
-            startup.replica, self.placement, pod, app.vcpu, app.memory_bytes, pinned
-        )
+        ended = Signal(self.env)
+        self.begin(startup, app, pinned, ended.succeed)
+        record: ReplicaRecord = yield ended
+        return record
+
+    def begin(
+        self, startup: Startup, app: App, pinned: Host | None, then: Callable[[ReplicaRecord], Any]
+    ) -> None:
+        """`start` as a chain of callbacks: then `then` with the record."""
+        replica = startup.replica
+        vcpu, memory_bytes = app.vcpu, app.memory_bytes
+        pod = replica_pod(replica, app, vcpu, memory_bytes)
+        scheduler = self.scheduler
+        host = scheduler.try_place(replica, self.placement, pod, vcpu, memory_bytes, pinned)
+        if host is None:
+            waiting = scheduler.place(
+                replica, self.placement, pod, vcpu, memory_bytes, pinned, tried=True
+            )
+            Task(self.env, waiting).ended.add(partial(self._placed_later, startup, app, then))
+        else:
+            self._placed(startup, app, then, host)
+
+    def _placed_later(
+        self, startup: Startup, app: App, then: Callable[[ReplicaRecord], Any], placed: Signal
+    ) -> None:
+        self._placed(startup, app, then, placed._value)
+
+    def _placed(
+        self, startup: Startup, app: App, then: Callable[[ReplicaRecord], Any], host: Host
+    ) -> None:
         self.placed(startup, host, app.memory_bytes)
-        record, holding = yield from self.runtime.run(startup, host, app)
+        self.runtime.begin(startup, host, app, partial(self._ran, startup, app, host, then))
+
+    def _ran(
+        self,
+        startup: Startup,
+        app: App,
+        host: Host,
+        then: Callable[[ReplicaRecord], Any],
+        record: ReplicaRecord,
+        holding: Holding | None,
+    ) -> None:
         if holding is None:
             self.scheduler.release(host, startup.replica, app.vcpu, app.memory_bytes)
         else:
             self.ledger.open(startup.replica, holding, app, self.env.now)
-        return record
+        then(record)
 
     def release(self, replica: str, holding: Holding) -> None:
         """Remove the container and give its room on the host back to the scheduler."""

@@ -40,12 +40,13 @@ class _Waits(simpy.Event):
 
     __slots__ = ("at_s",)
 
-    def __init__(self, env: simpy.Environment, delay_s: float, callback: Any) -> None:
-        super().__init__(env)
-        self.callbacks.append(callback)
+    def __init__(self, env: simpy.Environment, delay_s: float, callback: Any, at_s: float) -> None:
+        # `simpy.Event.__init__`'s fields, set here: a storm makes one of these per host.
+        self.env = env
+        self.callbacks = [callback]
         self._ok = True
         self._value = None
-        self.at_s = env.now + delay_s
+        self.at_s = at_s
         env.schedule(self, NORMAL, delay_s)
 
 
@@ -73,7 +74,7 @@ def wait(env: simpy.Environment, delay_s: float, callback: Callable[[Any], None]
     if type(last) is _Waits and last.at_s == at_s and last.callbacks is not None:
         last.callbacks.append(callback)
         return last
-    return _Waits(env, delay_s, callback)
+    return _Waits(env, delay_s, callback, at_s)
 
 
 def still_last(

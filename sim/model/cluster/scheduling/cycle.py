@@ -29,7 +29,7 @@ import numpy as np
 
 from sim.model.cluster.scheduling.profile import Profile
 from sim.policies.scheduling.objects import NodeInfo, PodInfo
-from sim.policies.scheduling.plugin import Rejection, Skip
+from sim.policies.scheduling.plugin import NoPreFilter, Rejection, Skip
 
 MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
@@ -87,10 +87,17 @@ class SchedulingCycle:
         self.rng = rng
         self.next_start = 0
         """Where the next cycle starts filtering (``nextStartNodeIndex``)."""
+        self._stateless = [
+            type(plugin).pre_filter is NoPreFilter.pre_filter for plugin in profile.filters
+        ]
+        """Per filter plugin, whether its pre-filter is `NoPreFilter`'s (its state None)."""
 
     def pre_filter(self, pod: PodInfo, nodes: Sequence[NodeInfo]) -> list[Any]:
         """Each filter plugin's state for `pod` over the cluster `nodes`."""
-        return [plugin.pre_filter(pod, nodes) for plugin in self.profile.filters]
+        return [
+            None if stateless else plugin.pre_filter(pod, nodes)
+            for plugin, stateless in zip(self.profile.filters, self._stateless, strict=True)
+        ]
 
     def run_filters(self, pod: PodInfo, node: NodeInfo, states: Sequence[Any]) -> Rejection | None:
         """The first rejection of `node` by the profile's filters, or None if it passes."""

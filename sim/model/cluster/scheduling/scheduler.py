@@ -166,11 +166,14 @@ class Scheduler:
 
     def _fit(
         self, placement: Placement, pod: PodInfo, request: PlacementRequest, pinned: Host | None
-    ) -> tuple[Host | None, Decision]:
-        """The host `pod` goes to now (None: none), and the cycle's decision. Pods
-        nominated to a node by a preemption, of at least `pod`'s priority, count on it
-        as if placed (upstream's ``RunFilterPluginsWithNominatedPods``), so that the
-        room their victims leave is theirs."""
+    ) -> tuple[Host | None, Decision | None]:
+        """The host `pod` goes to now (None: none), and the cycle's decision (None for a
+        pinned pod that fits: no one reads it). Pods nominated to a node by a
+        preemption, of at least `pod`'s priority, count on it as if placed (upstream's
+        ``RunFilterPluginsWithNominatedPods``), so that the room their victims leave is
+        theirs."""
+        if not self._nominated:
+            return self._fit_now(placement, pod, request, pinned)
         nominated = [
             (host, nominee)
             for name, (host, nominee) in self._nominated.items()
@@ -188,16 +191,16 @@ class Scheduler:
 
     def _fit_now(
         self, placement: Placement, pod: PodInfo, request: PlacementRequest, pinned: Host | None
-    ) -> tuple[Host | None, Decision]:
+    ) -> tuple[Host | None, Decision | None]:
         hosts = self._in_order()
         nodes = self._ordered_nodes
         nodes.holding_required_anti_affinity = None if self._anti_affinity_pods else []
         if pinned is not None:
             member = id(pinned.node) in self._ordered_node_ids
             rejection = self.cycle.filter(pod, pinned.node, nodes, member)
-            refused = {} if rejection is None else {pinned.name: rejection}
-            decision = Decision(pinned.node if rejection is None else None, refused, len(nodes), {})
-            return (pinned if rejection is None else None), decision
+            if rejection is None:
+                return pinned, None
+            return None, Decision(None, {pinned.name: rejection}, len(nodes), {})
         if isinstance(placement, ProfilePlacement):
             decision = self.cycle.schedule(pod, nodes)
             chosen = decision.node
@@ -290,53 +293,74 @@ class Scheduler:
         vcpu: float,
         memory_bytes: int,
         pinned: Host | None = None,
+        tried: bool = False,
     ) -> Generator[simpy.Event, Any, Host]:
         """Reserve `vcpu` and `memory_bytes` for `replica` (the pod `pod`) on a host,
-        waiting while none is feasible (a SimPy process body); returns the host."""
-        request = PlacementRequest(vcpu, memory_bytes)
-        preempted = False
+        waiting while none is feasible (a SimPy process body); returns the host. With
+        `tried`, `try_place` has just found none: it waits for a change first."""
+        if tried:
+            yield self._changed
         while True:
-            host, decision = self._fit(placement, pod, request, pinned)
-            if host is None and not preempted and pinned is None and self._preempt(replica, pod):
-                preempted = True
-                continue
+            host = self.try_place(replica, placement, pod, vcpu, memory_bytes, pinned)
             if host is not None:
+                return host
+            yield self._changed
+
+    def try_place(
+        self,
+        replica: str,
+        placement: Placement,
+        pod: PodInfo,
+        vcpu: float,
+        memory_bytes: int,
+        pinned: Host | None = None,
+    ) -> Host | None:
+        """One scheduling attempt of `place`: the host now reserved for `replica`, or
+        None, the replica pending (recorded so the first time). A pod that fits nowhere
+        may preempt pods of lower priority once per attempt, then tries again at once."""
+        request = PlacementRequest(vcpu, memory_bytes)
+        host, decision = self._fit(placement, pod, request, pinned)
+        if host is None and pinned is None and self._preempt(replica, pod):
+            host, decision = self._fit(placement, pod, request, pinned)
+        if host is not None:
+            if self._nominated:
                 self._forget_nomination(replica)
+            if self.pending:
                 self.pending.pop(replica, None)
                 self.pending_pods.pop(replica, None)
                 self.pending_reasons.pop(replica, None)
                 self.pending_since.pop(replica, None)
-                host.reserve(vcpu, memory_bytes, pod)
-                priorities = self._placed_priorities
-                priorities[pod.priority] = priorities.get(pod.priority, 0) + 1
-                if pod.required_anti_affinity:
-                    self._anti_affinity_pods += 1
-                self._reservations_changed(host)
-                return host
-            if replica not in self.pending:
-                self.pending[replica] = request
-                self.pending_pods[replica] = pod
-                self.pending_since[replica] = self.env.now
-                self.pending_max = max(self.pending_max, len(self.pending))
-                never = never_fits(request, self.hosts, self.addable)
-                reason = never or pending_reason(
-                    request, decision, not isinstance(placement, ProfilePlacement)
-                )
-                self.pending_reasons[replica] = reason
-                if never is not None and request not in self._warned:
-                    self._warned.add(request)
-                    self.warnings.append(f"{replica} (and replicas like it) {never}")
-                self.log.record(
-                    self.env.now,
-                    replica,
-                    EventKind.REPLICA_STATE,
-                    state=ReplicaState.PENDING,
-                    reason=reason,
-                )
-                for listener in self.pending_listeners:
-                    listener(replica)
-            yield self._changed
-            preempted = False
+            host.reserve(vcpu, memory_bytes, pod)
+            priorities = self._placed_priorities
+            priorities[pod.priority] = priorities.get(pod.priority, 0) + 1
+            if pod.required_anti_affinity:
+                self._anti_affinity_pods += 1
+            self._reservations_changed(host)
+            return host
+        if replica not in self.pending:
+            self.pending[replica] = request
+            self.pending_pods[replica] = pod
+            self.pending_since[replica] = self.env.now
+            self.pending_max = max(self.pending_max, len(self.pending))
+            never = never_fits(request, self.hosts, self.addable)
+            assert decision is not None
+            reason = never or pending_reason(
+                request, decision, not isinstance(placement, ProfilePlacement)
+            )
+            self.pending_reasons[replica] = reason
+            if never is not None and request not in self._warned:
+                self._warned.add(request)
+                self.warnings.append(f"{replica} (and replicas like it) {never}")
+            self.log.record(
+                self.env.now,
+                replica,
+                EventKind.REPLICA_STATE,
+                state=ReplicaState.PENDING,
+                reason=reason,
+            )
+            for listener in self.pending_listeners:
+                listener(replica)
+        return None
 
     def _forget_nomination(self, replica: str) -> None:
         """The pod is placed: its nominated node is free of it (a ranking that found the
