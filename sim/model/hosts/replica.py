@@ -82,6 +82,7 @@ def replica_pod(replica: str, app: App, vcpu: float, memory_bytes: int) -> PodIn
         template.preferred_anti_affinity,
         template.spread_constraints,
         template.default_spread_selector,
+        template.priority,
     )
 
 
