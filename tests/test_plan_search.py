@@ -190,10 +190,10 @@ def test_a_tie_across_slices_keeps_the_first_found() -> None:
 @given(
     threshold=st.integers(0, 9),
     prices=st.tuples(st.floats(0.5, 4.0), st.floats(0.5, 4.0)),
-    lines=st.integers(2, 4),
+    width=st.integers(2, 4),
 )
 def test_lines_side_by_side_find_the_same_answer(
-    threshold: int, prices: tuple[float, float], lines: int
+    threshold: int, prices: tuple[float, float], width: int
 ) -> None:
     """Bisecting several lines of a slice at once (for idle workers) answers the grid's
     cheapest point that meets, as one line at a time does, never asking a point twice."""
@@ -206,7 +206,7 @@ def test_lines_side_by_side_find_the_same_answer(
         return prices[0] * point[0] + prices[1] * point[1]
 
     one, _ = search(space, meets, cost)
-    side_by_side = Search(space, lines_at_once=lines)
+    side_by_side = Search(space, width=width)
     asked: list[Point] = []
     while batch := side_by_side.ask():
         assert not set(batch) & set(asked)
@@ -219,7 +219,8 @@ def test_lines_side_by_side_find_the_same_answer(
     assert cost(side_by_side.best) == cost(one.best) == cost(cheapest(space, meets, cost))
 
 
-def test_two_lines_side_by_side_fill_a_batch_of_one_slice() -> None:
+def test_a_second_line_starts_only_to_fill_a_batch() -> None:
     space = Space((4, 6), ("up", "up"))
-    first = Search(space, lines_at_once=2).ask()
-    assert first == [(0, 2), (1, 2)]
+    assert Search(space, width=2).ask() == [(0, 2), (1, 2)]
+    sliced = Space((3, 4, 6), ("none", "up", "up"))
+    assert Search(sliced, width=2).ask() == [(0, 0, 2), (1, 0, 2), (2, 0, 2)]

@@ -55,9 +55,10 @@ SCREEN_MARGIN = 0.10
 its latency percentiles are within 10 % of the request mode's in its validation table.
 A fluid result that meets a bound widened by this much counts as meeting it."""
 
-SCREEN_LINES_AT_ONCE = 2
-"""Lines of a slice the screen bisects side by side: its runs are cheap, its rounds are
-not, and once the other slices are settled one line at a time leaves a worker idle."""
+SCREEN_WIDTH = 2
+"""The batch size the screen fills, starting a slice's next line beside the one under
+way while a batch is smaller: its runs are cheap, its rounds are not, and once the other
+slices are settled one line at a time leaves a worker of two idle."""
 
 ALTERNATES = 1
 """Candidates confirmed beside an unconfirmed one: the next the replay would take were
@@ -120,7 +121,7 @@ class ScreenedSearch:
     """Each contradiction of the monotone assumptions found, screen and replays, once."""
 
     def __post_init__(self) -> None:
-        self._screen = Search(self.space, FLUID_COST_TOLERANCE, SCREEN_LINES_AT_ONCE)
+        self._screen = Search(self.space, FLUID_COST_TOLERANCE, SCREEN_WIDTH)
 
     def objective(self, point: Point) -> float | None:
         """A point's objective, at its request-mode result when it has one."""

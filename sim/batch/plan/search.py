@@ -154,11 +154,12 @@ class Search:
     """How much (relative) a point with more capacity may cost less than one with less
     before (C) counts as violated: 0 for measured costs, the fluid's accuracy on bills
     when costs come from the fluid mode (`sim.batch.plan.screen`)."""
-    lines_at_once: int = 1
-    """How many lines of a slice are bisected side by side: 1 lets each line start from
-    everything the lines before it found (fewest runs); more fill a parallel launcher's
-    workers when few slices are left, for a few more runs (the fluid screen's choice,
-    where runs are cheap and rounds are not)."""
+    width: int = 1
+    """The batch size the search fills when it can: while a batch is smaller, further
+    lines of a slice start beside the one under way. 1 lets each line start from
+    everything the lines before it found (fewest runs); more keep a parallel launcher's
+    workers busy once few slices are left, for a few more runs (the fluid screen's
+    choice, where runs are cheap and rounds are not)."""
     evaluations: dict[Point, Evaluation] = field(default_factory=dict, init=False)
     """Every point run so far, in the order they were told."""
     violations: list[Violation] = field(default_factory=list, init=False)
@@ -201,20 +202,28 @@ class Search:
             for line in task.active:
                 self._advance(line)
             task.active = [line for line in task.active if not line.done]
-            while len(task.active) < self.lines_at_once:
-                steps = next(task.lines, None)
-                if steps is None:
-                    break
-                line = _Line(steps)
-                self._advance(line)
-                if not line.done:
-                    task.active.append(line)
-            for line in task.active:
-                assert line.pending is not None
-                batch.extend(
-                    p for p in line.pending if p not in self.evaluations and p not in batch
-                )
+            if not task.active:
+                self._start_line(task)
+            self._add_pending(task, batch)
+        for task in self._tasks:
+            while len(batch) < self.width and self._start_line(task):
+                self._add_pending(task, batch)
         return batch or list(self._verification())
+
+    def _start_line(self, task: _Task) -> bool:
+        """Start the slice's next line that asks for a point; whether one did."""
+        for steps in task.lines:
+            line = _Line(steps)
+            self._advance(line)
+            if not line.done:
+                task.active.append(line)
+                return True
+        return False
+
+    def _add_pending(self, task: _Task, batch: list[Point]) -> None:
+        for line in task.active:
+            assert line.pending is not None
+            batch.extend(p for p in line.pending if p not in self.evaluations and p not in batch)
 
     def _advance(self, line: _Line) -> None:
         """Take the line's next step once what it waits for is known."""
